@@ -1,0 +1,94 @@
+"""The ``zkgate`` command line.
+
+Subcommand groups live beside the code they drive (``zkgate/circuits/cli.py``,
+``zkgate/prover/cli.py`` ...); each such module exposes a ``COMMANDS`` list of click
+commands/groups, and this module registers whichever of them exist.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+import click
+
+import zkgate
+from zkgate import _native
+
+COMMAND_MODULES = (
+    "zkgate.circuits.cli",
+    "zkgate.prover.cli",
+    "zkgate.he.cli",
+    "zkgate.study.cli",
+    "zkgate.services_cli",
+)
+
+
+def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    if not value or ctx.resilient_parsing:
+        return
+    detail = "" if _native.BACKEND == "native" else f" ({_native.IMPORT_ERROR})"
+    click.echo(f"zkgate {zkgate.__version__}, backend {_native.BACKEND}{detail}")
+    ctx.exit()
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--version",
+    is_flag=True,
+    expose_value=False,
+    is_eager=True,
+    callback=_print_version,
+    help="Show the version and the active compute backend, then exit.",
+)
+def cli() -> None:
+    """zkgate: verifiable joint statistics over private data.
+
+    Groth16 proofs over BN254 (file-compatible with snarkjs) prove every contribution;
+    homomorphic encryption lets the gateway add contributions it cannot read.
+    Run `zkgate COMMAND --help` for the details of each command.
+    """
+
+
+@cli.group()
+def bench() -> None:
+    """Quick benchmarks of the active backend (full suites: benchmarks/ in the repository)."""
+
+
+@bench.command("msm")
+@click.option("-n", "--size", default=4096, show_default=True, help="Number of G1 terms.")
+def bench_msm(size: int) -> None:
+    """Time one G1 multi-scalar multiplication and check its result."""
+    from zkgate.bench import time_msm_g1
+
+    if size < 1:
+        raise click.BadParameter("must be at least 1", param_hint="--size")
+    timing = time_msm_g1(size)
+    status = "result checked" if timing.checked else "RESULT WRONG"
+    click.echo(f"G1 MSM n={timing.size} backend={timing.backend}: {timing.seconds * 1000:.1f} ms ({status})")
+    if not timing.checked:
+        sys.exit(1)
+
+
+def _register_subcommands() -> None:
+    for module_name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name == module_name or module_name.startswith(str(exc.name)):
+                continue  # that part of zkgate does not ship a CLI (yet)
+            raise
+        for command in getattr(module, "COMMANDS", ()):
+            cli.add_command(command)
+
+
+_register_subcommands()
+
+
+def main() -> None:
+    """Entry point of the ``zkgate`` console script: zkgate errors become clean messages."""
+    try:
+        cli(standalone_mode=True)
+    except zkgate.ZkgateError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
