@@ -30,21 +30,21 @@ def test_import_zkgate_does_not_import_grpc():
     assert out.stdout.strip() == "False"
 
 
-def test_cli_help_and_version():
+def test_cli_help_and_version(tmp_path):
     help_out = subprocess.run(
-        [sys.executable, "-m", "zkgate", "--help"], capture_output=True, text=True, check=True
+        [sys.executable, "-m", "zkgate", "--help"], capture_output=True, text=True, check=True, cwd=tmp_path
     )
     assert "Usage:" in help_out.stdout and "bench" in help_out.stdout
     version_out = subprocess.run(
-        [sys.executable, "-m", "zkgate", "--version"], capture_output=True, text=True, check=True
+        [sys.executable, "-m", "zkgate", "--version"], capture_output=True, text=True, check=True, cwd=tmp_path
     )
     assert version_out.stdout.startswith("zkgate ") and f"backend {_native.BACKEND}" in version_out.stdout
 
 
-def test_cli_bench_msm_checks_result():
+def test_cli_bench_msm_checks_result(tmp_path):
     out = subprocess.run(
-        [sys.executable, "-m", "zkgate", "bench", "msm", "-n", "64"], capture_output=True, text=True, check=True
+        [sys.executable, "-m", "zkgate", "bench", "msm", "-n", "64"], capture_output=True, text=True, check=True, cwd=tmp_path
     )
     assert "result checked" in out.stdout
-    bad = subprocess.run([sys.executable, "-m", "zkgate", "bench", "msm", "-n", "0"], capture_output=True, text=True)
+    bad = subprocess.run([sys.executable, "-m", "zkgate", "bench", "msm", "-n", "0"], capture_output=True, text=True, cwd=tmp_path)
     assert bad.returncode != 0 and "--size" in bad.stderr

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Install zkgate (with its test extras and the npm interop peers) and run the whole test suite
+# on both backends: first the compiled kernels, then the pure-Python twins.
+#
+# Usage: bash scripts/test.sh [extra pytest arguments]
+# Uses ./.venv (created when missing).  Set PYTHON to choose the interpreter (default python3).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PYTHON=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+    "$PYTHON" -m venv .venv
+fi
+.venv/bin/python -m pip install --quiet --upgrade pip
+echo "== installing zkgate (builds the Cython/OpenMP kernels)"
+.venv/bin/python -m pip install --quiet '.[test]'
+
+echo "== installing the npm interop peers (snarkjs, circom2, circomlib, circomlibjs, ffjavascript)"
+npm ci --no-audit --no-fund --loglevel=error
+
+echo "== checking that the native backend built"
+(cd /tmp && "$OLDPWD/.venv/bin/python" -c "
+import sys, zkgate._native as n
+if n.BACKEND != 'native':
+    sys.exit(f'native backend did not build: {n.IMPORT_ERROR}')
+print('backend:', n.BACKEND)
+")
+
+# Run pytest through the venv's script (not 'python -m pytest', which would put the source
+# tree, without compiled kernels, ahead of the installed package on sys.path).
+echo "== tests, native backend"
+ZKGATE_EXPECT_NATIVE=1 .venv/bin/pytest "$@"
+echo "== tests, pure-Python backend (slow tests skipped)"
+ZKGATE_PUREPYTHON=1 .venv/bin/pytest -m "not slow" "$@"
