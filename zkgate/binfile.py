@@ -1,0 +1,123 @@
+"""The iden3 binary container shared by ``.r1cs``, ``.wtns``, ``.zkey`` and ``.ptau`` files.
+
+Layout: 4-byte magic, u32 version, u32 section count, then for each section a u32 id, a u64
+payload size and the payload.  Sections may come in any order; every integer is little
+endian.  :func:`read_container` maps a file (without copying it) and returns the sections
+as memoryviews, so point sections become numpy arrays with no per-element Python work.
+Errors name the file and the section.
+"""
+
+from __future__ import annotations
+
+import mmap
+import struct
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from zkgate.errors import FormatError
+
+HEADER = struct.Struct("<4sII")
+SECTION_HEADER = struct.Struct("<IQ")
+
+
+@dataclass(frozen=True)
+class Container:
+    """A parsed container: its magic, version and section payloads by id."""
+
+    path: str
+    magic: bytes
+    version: int
+    sections: dict[int, list[memoryview]] = field(repr=False)
+
+    def section(self, section_id: int, name: str = "") -> memoryview:
+        """The payload of a section that must appear exactly once."""
+        label = f"section {section_id}" + (f" ({name})" if name else "")
+        found = self.sections.get(section_id)
+        if not found:
+            raise FormatError(f"{self.path}: {label} is missing")
+        if len(found) > 1:
+            raise FormatError(f"{self.path}: {label} appears {len(found)} times")
+        return found[0]
+
+    def has(self, section_id: int) -> bool:
+        return section_id in self.sections
+
+
+def parse_container(data: bytes | memoryview, path: str, magic: bytes, versions: tuple[int, ...]) -> Container:
+    """Parse container bytes; raise FormatError naming ``path`` on any inconsistency."""
+    view = memoryview(data)
+    if len(view) < HEADER.size:
+        raise FormatError(f"{path}: file is truncated ({len(view)} bytes, header needs {HEADER.size})")
+    found_magic, version, count = HEADER.unpack_from(view, 0)
+    if found_magic != magic:
+        raise FormatError(f"{path}: not a {magic.decode(errors='replace')!r} file (magic {found_magic!r})")
+    if version not in versions:
+        raise FormatError(f"{path}: unsupported version {version} (supported: {', '.join(map(str, versions))})")
+    offset = HEADER.size
+    sections: dict[int, list[memoryview]] = {}
+    for index in range(count):
+        if offset + SECTION_HEADER.size > len(view):
+            raise FormatError(f"{path}: truncated in the header of section #{index + 1} of {count}")
+        section_id, size = SECTION_HEADER.unpack_from(view, offset)
+        offset += SECTION_HEADER.size
+        if offset + size > len(view):
+            raise FormatError(
+                f"{path}: section {section_id} declares {size} bytes but only {len(view) - offset} remain (truncated file)"
+            )
+        sections.setdefault(section_id, []).append(view[offset : offset + size])
+        offset += size
+    if offset != len(view):
+        raise FormatError(f"{path}: {len(view) - offset} unexpected trailing bytes after the last section")
+    return Container(path=path, magic=magic, version=version, sections=sections)
+
+
+def read_container(path: str | Path, magic: bytes, versions: tuple[int, ...]) -> Container:
+    """Memory-map ``path`` read-only and parse it as a container."""
+    path = Path(path)
+    try:
+        with open(path, "rb") as handle:
+            size = path.stat().st_size
+            if size == 0:
+                raise FormatError(f"{path}: file is empty")
+            mapped = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+    except OSError as exc:
+        raise FormatError(f"{path}: cannot read ({exc.strerror})") from exc
+    return parse_container(mapped, str(path), magic, versions)
+
+
+def write_container(path: str | Path, magic: bytes, version: int, sections: list[tuple[int, bytes]]) -> None:
+    """Write a container with the given sections in order."""
+    with open(path, "wb") as handle:
+        handle.write(HEADER.pack(magic, version, len(sections)))
+        for section_id, payload in sections:
+            handle.write(SECTION_HEADER.pack(section_id, len(payload)))
+            handle.write(payload)
+
+
+class Reader:
+    """A cursor over one section payload, with errors naming the file and section."""
+
+    def __init__(self, payload: memoryview, where: str) -> None:
+        self.payload = payload
+        self.where = where
+        self.offset = 0
+
+    def take(self, size: int, what: str) -> memoryview:
+        if self.offset + size > len(self.payload):
+            raise FormatError(f"{self.where}: truncated while reading {what}")
+        chunk = self.payload[self.offset : self.offset + size]
+        self.offset += size
+        return chunk
+
+    def u32(self, what: str) -> int:
+        return int.from_bytes(self.take(4, what), "little")
+
+    def u64(self, what: str) -> int:
+        return int.from_bytes(self.take(8, what), "little")
+
+    def integer(self, size: int, what: str) -> int:
+        return int.from_bytes(self.take(size, what), "little")
+
+    def expect_end(self) -> None:
+        if self.offset != len(self.payload):
+            raise FormatError(f"{self.where}: {len(self.payload) - self.offset} unexpected trailing bytes")
