@@ -1,0 +1,80 @@
+"""The witness program: how to compute every wire from the inputs, step by step.
+
+The builder records one step per computed wire (or group of wires), in creation order,
+which is a valid evaluation order.  Steps are typed so that a compiled loop can run them
+(``zkgate._native._witness``); only ``HINT`` steps call back into Python.
+
+=========  ==========================================================================
+step       meaning
+=========  ==========================================================================
+SOLVE      ``out = A·B - (C - out)`` for constraint ``arg`` (``out`` has coefficient 1
+           in C and appears nowhere else in it)
+INV        ``out = 1 / L`` (0 when L = 0) for program LC ``arg``
+DIV        ``out = L_arg / L_aux`` (0 when the divisor is 0: the constraint then fails)
+BITS       ``out + i = bit i of L_arg`` for ``i < aux`` (truncated when L >= 2^aux:
+           the constraint check then fails)
+HINT       ``out .. out + aux - 1 = hints[arg].fn(*values)``
+=========  ==========================================================================
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+OP_SOLVE, OP_INV, OP_DIV, OP_BITS, OP_HINT = 0, 1, 2, 3, 4
+OP_NAMES = {OP_SOLVE: "solve", OP_INV: "inv", OP_DIV: "div", OP_BITS: "bits", OP_HINT: "hint"}
+
+
+@dataclass
+class Hint:
+    fn: Callable
+    srcs: list[int]  # program-LC indices of the inputs
+    out_start: int
+    n_out: int
+
+
+@dataclass
+class WitnessProgram:
+    n_wires: int
+    op_kind: np.ndarray  # uint8
+    op_out: np.ndarray  # uint32
+    op_arg: np.ndarray  # int64
+    op_aux: np.ndarray  # int64
+    plc_offsets: np.ndarray  # int64
+    plc_wires: np.ndarray  # uint32
+    plc_coeffs: np.ndarray  # uint32, into the R1CS coefficient table
+    hints: list[Hint]
+    inputs: dict  # name -> (public, [wires], is_list)
+    outputs: dict  # name -> ([wires], is_list)
+
+    @property
+    def n_ops(self) -> int:
+        return int(len(self.op_kind))
+
+    def ops_of_kind(self, name: str) -> list[tuple[int, int]]:
+        """``(out_wire, count)`` of every step of a kind ("inv", "bits", ...): tests use it
+        to find the wires a gadget computed, e.g. to forge a bad witness."""
+        code = {v: k for k, v in OP_NAMES.items()}[name]
+        out = []
+        for i in np.nonzero(self.op_kind == code)[0]:
+            n = int(self.op_aux[i]) if code in (OP_BITS, OP_HINT) else 1
+            out.append((int(self.op_out[i]), n))
+        return out
+
+    # ------------------------------------------------------------------ persistence
+    def arrays(self) -> dict[str, np.ndarray]:
+        return {
+            "op_kind": self.op_kind,
+            "op_out": self.op_out,
+            "op_arg": self.op_arg,
+            "op_aux": self.op_aux,
+            "plc_offsets": self.plc_offsets,
+            "plc_wires": self.plc_wires,
+            "plc_coeffs": self.plc_coeffs,
+        }
+
+
+__all__ = ["Hint", "WitnessProgram", "OP_SOLVE", "OP_INV", "OP_DIV", "OP_BITS", "OP_HINT", "OP_NAMES"]

@@ -1,0 +1,144 @@
+"""Read and write iden3 ``.r1cs`` files (format version 1), as circom and snarkjs do.
+
+Sections: 1 header (field size, prime, wire / output / input counts, labels, constraints),
+2 constraints (per constraint the LCs A, B, C: u32 term count, then u32 wire + field
+element per term, little-endian normal form), 3 wire-to-label map (u64 per wire).  Other
+section types (circom's custom-gate sections) are skipped on read.
+"""
+
+from __future__ import annotations
+
+import struct
+
+import numpy as np
+
+from zkgate.circuits.binfile import read_container, write_container
+from zkgate.circuits.errors import R1CSFormatError
+from zkgate.circuits.field import R
+from zkgate.circuits.r1cs import R1CS
+
+MAGIC = b"r1cs"
+SEC_HEADER, SEC_CONSTRAINTS, SEC_WIRE2LABEL = 1, 2, 3
+
+
+def _native():
+    from zkgate import _native
+
+    if _native.BACKEND != "native":
+        return None
+    try:
+        from zkgate._native import _witness
+    except ImportError:
+        return None
+    return _witness
+
+
+def _encode_constraints(r1cs: R1CS):
+    nat = _native()
+    if nat is not None:
+        return nat.r1cs_encode(r1cs.lc_offsets, r1cs.lc_wires, r1cs.lc_coeffs, np.ascontiguousarray(r1cs.coeff_table))
+    coeff_bytes = [bytes(row) for row in np.ascontiguousarray(r1cs.coeff_table, dtype="<u8").reshape(-1, 32 // 8)]
+    out = bytearray()
+    off, wires, cidx = r1cs.lc_offsets.tolist(), r1cs.lc_wires.tolist(), r1cs.lc_coeffs.tolist()
+    for k in range(len(off) - 1):
+        out += struct.pack("<I", off[k + 1] - off[k])
+        for j in range(off[k], off[k + 1]):
+            out += struct.pack("<I", wires[j])
+            out += coeff_bytes[cidx[j]]
+    return bytes(out)
+
+
+def write_r1cs(r1cs: R1CS, path) -> None:
+    """Write ``r1cs`` to ``path`` (iden3 .r1cs v1)."""
+    header = struct.pack("<I", 32) + R.to_bytes(32, "little") + struct.pack(
+        "<IIIIQI", r1cs.n_wires, r1cs.n_pub_out, r1cs.n_pub_in, r1cs.n_prv_in, r1cs.n_labels, r1cs.n_constraints
+    )
+    body = _encode_constraints(r1cs)
+    labels = np.ascontiguousarray(r1cs.wire_to_label, dtype="<u8")
+    write_container(path, MAGIC, 1, [(SEC_HEADER, [header]), (SEC_CONSTRAINTS, [body]), (SEC_WIRE2LABEL, [labels])])
+
+
+def _decode_constraints_py(buf: memoryview, n_lc: int):
+    off = np.zeros(n_lc + 1, dtype=np.int64)
+    wires: list[int] = []
+    raw: list[bytes] = []
+    pos, n = 0, len(buf)
+    for k in range(n_lc):
+        if pos + 4 > n:
+            return None
+        (cnt,) = struct.unpack_from("<I", buf, pos)
+        pos += 4
+        if pos + 36 * cnt > n:
+            return None
+        for _ in range(cnt):
+            wires.append(struct.unpack_from("<I", buf, pos)[0])
+            raw.append(bytes(buf[pos + 4 : pos + 36]))
+            pos += 36
+        off[k + 1] = len(wires)
+    coeffs = np.frombuffer(b"".join(raw), dtype="<u8").reshape(-1, 4) if raw else np.zeros((0, 4), np.uint64)
+    return off, np.array(wires, dtype=np.uint32), coeffs, pos
+
+
+def read_r1cs(path) -> R1CS:
+    """Read an iden3 .r1cs file (zkgate's or circom's); malformed input raises
+    :class:`~zkgate.circuits.errors.R1CSFormatError` naming the file and section."""
+    f = read_container(path, MAGIC, (1,))
+    h = f.section(SEC_HEADER, "header")
+    if len(h) < 4:
+        raise R1CSFormatError(f"{f.name}: header section truncated")
+    (n8,) = struct.unpack_from("<I", h, 0)
+    if n8 != 32 or len(h) != 4 + n8 + 28:
+        raise R1CSFormatError(f"{f.name}: header section: unexpected field size {n8} / length {len(h)}")
+    prime = int.from_bytes(h[4 : 4 + n8], "little")
+    if prime != R:
+        raise R1CSFormatError(f"{f.name}: header section: prime {prime} is not BN254's scalar field")
+    n_wires, n_out, n_pub, n_prv, n_labels, m = struct.unpack_from("<IIIIQI", h, 4 + n8)
+    if 1 + n_out + n_pub + n_prv > n_wires:
+        raise R1CSFormatError(f"{f.name}: header section: more inputs/outputs than wires")
+    body = f.section(SEC_CONSTRAINTS, "constraints")
+    nat = _native()
+    arr = np.frombuffer(body, dtype=np.uint8)
+    dec = nat.r1cs_decode(arr, 3 * m) if nat is not None else _decode_constraints_py(body, 3 * m)
+    if dec is None:
+        raise R1CSFormatError(f"{f.name}: constraints section truncated (header announces {m} constraints)")
+    off, wires, raw, end = dec
+    if end != len(body):
+        raise R1CSFormatError(f"{f.name}: constraints section has {len(body) - end} unexpected trailing bytes")
+    if len(wires) and int(wires.max()) >= n_wires:
+        raise R1CSFormatError(f"{f.name}: constraints section references wire {int(wires.max())} >= {n_wires}")
+    if len(raw):
+        table, cidx = np.unique(np.ascontiguousarray(raw).view("V32").reshape(-1), return_inverse=True)
+        table = np.frombuffer(table.tobytes(), dtype="<u8").reshape(-1, 4).copy()
+        cidx = cidx.reshape(-1).astype(np.uint32)
+    else:
+        table, cidx = np.zeros((0, 4), np.uint64), np.zeros(0, np.uint32)
+    from zkgate import _native as nmod
+
+    if len(table):
+        ok = nmod.field.all_below_modulus(table, True) if nmod.BACKEND == "native" else all(
+            int.from_bytes(bytes(r), "little") < R for r in table.view(np.uint8).reshape(-1, 32)
+        )
+        if not ok:
+            raise R1CSFormatError(f"{f.name}: constraints section holds a coefficient that is not below r")
+    if SEC_WIRE2LABEL in f.sections:
+        lab = f.sections[SEC_WIRE2LABEL]
+        if len(lab) != 8 * n_wires:
+            raise R1CSFormatError(f"{f.name}: wire-to-label section has {len(lab)} bytes, expected {8 * n_wires}")
+        w2l = np.frombuffer(lab, dtype="<u8").astype(np.uint64)
+    else:
+        raise R1CSFormatError(f"{f.name}: missing wire-to-label section (type 3)")
+    return R1CS(
+        n_wires=n_wires,
+        n_pub_out=n_out,
+        n_pub_in=n_pub,
+        n_prv_in=n_prv,
+        n_labels=n_labels,
+        lc_offsets=off,
+        lc_wires=wires,
+        lc_coeffs=cidx,
+        coeff_table=table,
+        wire_to_label=w2l,
+    )
+
+
+__all__ = ["read_r1cs", "write_r1cs"]
