@@ -1,0 +1,138 @@
+"""Groth16 proving with snarkjs's reduction.
+
+``prove_with(pk, witness, r, s)`` is deterministic; ``prove`` draws r and s from the OS
+CSPRNG.  The witness is checked against the key's constraints first (a witness that does not
+satisfy them is refused, naming the first failing row).  On the native backend the key's point
+sections go to the MSM kernels as the packed arrays they are; on the pure-Python backend the
+reference twins do the same work.
+
+    A  = alpha1 + sum w_i A_i + r delta1
+    B  = beta2  + sum w_i B2_i + s delta2        (B1 likewise in G1, with beta1 and delta1)
+    C  = sum_{private} w_i C_i + sum_j h_j H_j + s A + r B1 - r s delta1
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Sequence
+
+import numpy as np
+
+from zkgate import _native, bn254
+from zkgate.errors import ConstraintError, InvalidInputError
+from zkgate.prover.keys import Proof, ProvingKey
+from zkgate.prover.points import g1_array_to_points, g1_from_words, g2_array_to_points, g2_from_words
+from zkgate.prover.qap import h_scalars, h_scalars_reference
+
+
+def _threads() -> int:
+    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
+
+
+def check_witness_shape(pk: ProvingKey, witness: Sequence[int]) -> list[int]:
+    """Refuse a witness of the wrong length, without the constant 1, or with values >= r."""
+    values = [int(v) for v in witness]
+    if len(values) != pk.n_vars:
+        raise InvalidInputError(f"witness has {len(values)} values, the key needs {pk.n_vars}")
+    if values[0] != 1:
+        raise ConstraintError("witness[0] must be 1 (the constant wire)")
+    for i, value in enumerate(values):
+        if not 0 <= value < bn254.R_MOD:
+            raise InvalidInputError(f"witness value {i} is outside [0, r)")
+    return values
+
+
+def _sum_g1(*points: bn254.G1Point) -> bn254.G1Point:
+    total = None
+    for point in points:
+        total = bn254.g1_add(total, point)
+    return total
+
+
+def _sum_g2(*points: bn254.G2Point) -> bn254.G2Point:
+    total = None
+    for point in points:
+        total = bn254.g2_add(total, point)
+    return total
+
+
+def _writable(array: np.ndarray) -> np.ndarray:
+    # TODO(native): the MSM kernel should accept read-only (memory-mapped) bases.
+    return array if array.flags.writeable else np.array(array)
+
+
+def _msms_native(pk: ProvingKey, witness: list[int]):
+    from zkgate._native import _curve, _field
+
+    threads = _threads()
+    w = _field.ints_to_limbs(witness)
+    h = h_scalars(pk, w, threads)
+    private = np.ascontiguousarray(w[pk.n_public + 1 :])
+
+    def g1(bases, scalars, name):
+        return g1_from_words(_curve.msm(_writable(bases), scalars, 1, threads), name, check=False)
+
+    return (
+        g1(pk.a_points, w, "A"),
+        g2_from_words(_curve.msm(_writable(pk.b2_points), w, 2, threads), "B2", check=False),
+        g1(pk.b1_points, w, "B1"),
+        g1(pk.c_points, private, "C") if len(private) else None,
+        g1(pk.h_points, h, "H"),
+    )
+
+
+def _msms_reference(pk: ProvingKey, witness: list[int]):
+    h = h_scalars_reference(pk, witness)
+    return (
+        bn254.msm_g1_reference(g1_array_to_points(pk.a_points, "A"), witness),
+        bn254.msm_g2_reference(g2_array_to_points(pk.b2_points, "B2"), witness),
+        bn254.msm_g1_reference(g1_array_to_points(pk.b1_points, "B1"), witness),
+        bn254.msm_g1_reference(g1_array_to_points(pk.c_points, "C"), witness[pk.n_public + 1 :]),
+        bn254.msm_g1_reference(g1_array_to_points(pk.h_points, "H"), h),
+    )
+
+
+def prove_with(pk: ProvingKey, witness: Sequence[int], r: int, s: int) -> Proof:
+    """A Groth16 proof with the given blinding scalars r and s (deterministic)."""
+    values = check_witness_shape(pk, witness)
+    r, s = r % bn254.R_MOD, s % bn254.R_MOD
+    if _native.BACKEND == "native":
+        a_sum, b2_sum, b1_sum, c_sum, h_sum = _msms_native(pk, values)
+    else:
+        a_sum, b2_sum, b1_sum, c_sum, h_sum = _msms_reference(pk, values)
+    a = _sum_g1(pk.alpha1, a_sum, bn254.g1_mul(pk.delta1, r))
+    b = _sum_g2(pk.beta2, b2_sum, bn254.g2_mul(pk.delta2, s))
+    b1 = _sum_g1(pk.beta1, b1_sum, bn254.g1_mul(pk.delta1, s))
+    c = _sum_g1(
+        c_sum,
+        h_sum,
+        bn254.g1_mul(a, s),
+        bn254.g1_mul(b1, r),
+        bn254.g1_neg(bn254.g1_mul(pk.delta1, r * s % bn254.R_MOD)),
+    )
+    return Proof(a=a, b=b, c=c)
+
+
+def public_signals(pk: ProvingKey, witness: Sequence[int]) -> list[int]:
+    """The public signals of a witness (wires 1..nPublic), as snarkjs writes public.json."""
+    return [int(v) for v in witness[1 : pk.n_public + 1]]
+
+
+def prove(pk: ProvingKey, witness: Sequence[int], check: bool = True) -> tuple[Proof, list[int]]:
+    """A Groth16 proof with r and s from the OS CSPRNG, and the public signals.
+
+    With ``check`` (the default) the proof is verified before it is returned: a witness that
+    does not satisfy the circuit raises ConstraintError instead of yielding an invalid proof.
+    (Naming the failing constraint needs the circuit's R1CS: see ``zkgate wtns check``.)
+    """
+    from zkgate.prover.verify import verify
+
+    proof = prove_with(pk, witness, secrets.randbelow(bn254.R_MOD - 1) + 1, secrets.randbelow(bn254.R_MOD - 1) + 1)
+    public = public_signals(pk, witness)
+    if check and not verify(pk.verifying_key, public, proof):
+        raise ConstraintError(
+            "the witness does not satisfy the circuit: the proof failed self-verification "
+            "(run `zkgate wtns check CIRCUIT.r1cs WITNESS.wtns` to find the first failing constraint)"
+        )
+    return proof, public
