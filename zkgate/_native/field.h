@@ -17,6 +17,26 @@
 
 typedef unsigned __int128 zk_u128;
 
+#define ZK_LIKELY(x) __builtin_expect(!!(x), 1)
+#define ZK_UNLIKELY(x) __builtin_expect(!!(x), 0)
+
+/* Run-time dispatch: the ADX/BMI2 multiplier is used when the CPU has both extensions.
+ * Each translation unit that includes this header gets its own flag, set by a constructor
+ * before any Python code can call into the module.  ZKGATE_NO_ADX=1 disables it. */
+#if defined(__x86_64__) && !defined(ZKGATE_PORTABLE_ONLY)
+#define ZK_HAVE_ADX_ASM 1
+#include <stdlib.h>
+static int zk_cpu_has_adx = 0;
+__attribute__((constructor)) static void zk_detect_cpu(void) {
+    __builtin_cpu_init();
+    const char *off = getenv("ZKGATE_NO_ADX");
+    zk_cpu_has_adx = __builtin_cpu_supports("adx") && __builtin_cpu_supports("bmi2")
+                     && !(off && off[0] && off[0] != '0');
+}
+#else
+static const int zk_cpu_has_adx = 0;
+#endif
+
 static inline uint64_t zk_adc(uint64_t a, uint64_t b, uint64_t *carry) {
     zk_u128 t = (zk_u128)a + b + *carry;
     *carry = (uint64_t)(t >> 64);
@@ -52,6 +72,65 @@ static inline int zk_eq4(const uint64_t *a, const uint64_t *b) {
     return ((a[0] ^ b[0]) | (a[1] ^ b[1]) | (a[2] ^ b[2]) | (a[3] ^ b[3])) == 0;
 }
 
+#ifdef ZK_HAVE_ADX_ASM
+/* Montgomery product with MULX/ADCX/ADOX (two independent carry chains).  Registers t0..t4
+ * rotate through the four rounds; the result lands in (t4, t0, t1, t2) before the final
+ * conditional subtraction of p. */
+#define ZK_MULSTEP(OFF, A, B, C, D, E)                                                        \
+    "movq " OFF "(%[b]), %%rdx\n\t"                                                           \
+    "xorq %[z], %[z]\n\t"                                                                     \
+    "mulxq 0(%[a]), %[lo], %[hi]\n\t"  "adoxq %[lo], %[" A "]\n\t" "adcxq %[hi], %[" B "]\n\t" \
+    "mulxq 8(%[a]), %[lo], %[hi]\n\t"  "adoxq %[lo], %[" B "]\n\t" "adcxq %[hi], %[" C "]\n\t" \
+    "mulxq 16(%[a]), %[lo], %[hi]\n\t" "adoxq %[lo], %[" C "]\n\t" "adcxq %[hi], %[" D "]\n\t" \
+    "mulxq 24(%[a]), %[lo], %[" E "]\n\t" "adoxq %[lo], %[" D "]\n\t"                          \
+    "adcxq %[z], %[" E "]\n\t" "adoxq %[z], %[" E "]\n\t"
+#define ZK_REDSTEP(A, B, C, D, E)                                                             \
+    "movq %[" A "], %%rdx\n\t"                                                                \
+    "imulq %[inv], %%rdx\n\t"                                                                 \
+    "xorq %[z], %[z]\n\t"                                                                     \
+    "mulxq %[p0], %[lo], %[hi]\n\t" "adoxq %[lo], %[" A "]\n\t" "adcxq %[hi], %[" B "]\n\t"    \
+    "mulxq %[p1], %[lo], %[hi]\n\t" "adoxq %[lo], %[" B "]\n\t" "adcxq %[hi], %[" C "]\n\t"    \
+    "mulxq %[p2], %[lo], %[hi]\n\t" "adoxq %[lo], %[" C "]\n\t" "adcxq %[hi], %[" D "]\n\t"    \
+    "mulxq %[p3], %[lo], %[hi]\n\t" "adoxq %[lo], %[" D "]\n\t" "adcxq %[hi], %[" E "]\n\t"    \
+    "adoxq %[z], %[" E "]\n\t"
+#define ZK_MUL_ADX_DEFINE(pre, P, INV)                                                        \
+static inline void pre##_mul_adx(uint64_t *out, const uint64_t *a, const uint64_t *b) {      \
+    uint64_t t0, t1, t2, t3, t4, lo, hi, z;                                                  \
+    static const uint64_t inv_ = INV;                                                        \
+    __asm__(                                                                                  \
+        "movq 0(%[b]), %%rdx\n\t"                                                             \
+        "xorq %[z], %[z]\n\t"                                                                 \
+        "mulxq 0(%[a]), %[t0], %[t1]\n\t"                                                     \
+        "mulxq 8(%[a]), %[lo], %[t2]\n\t"  "adcxq %[lo], %[t1]\n\t"                           \
+        "mulxq 16(%[a]), %[lo], %[t3]\n\t" "adcxq %[lo], %[t2]\n\t"                           \
+        "mulxq 24(%[a]), %[lo], %[t4]\n\t" "adcxq %[lo], %[t3]\n\t"                           \
+        "adcxq %[z], %[t4]\n\t"                                                               \
+        ZK_REDSTEP("t0", "t1", "t2", "t3", "t4")                                             \
+        ZK_MULSTEP("8", "t1", "t2", "t3", "t4", "t0")                                        \
+        ZK_REDSTEP("t1", "t2", "t3", "t4", "t0")                                             \
+        ZK_MULSTEP("16", "t2", "t3", "t4", "t0", "t1")                                       \
+        ZK_REDSTEP("t2", "t3", "t4", "t0", "t1")                                             \
+        ZK_MULSTEP("24", "t3", "t4", "t0", "t1", "t2")                                       \
+        ZK_REDSTEP("t3", "t4", "t0", "t1", "t2")                                             \
+        : [t0] "=&r"(t0), [t1] "=&r"(t1), [t2] "=&r"(t2), [t3] "=&r"(t3), [t4] "=&r"(t4),     \
+          [lo] "=&r"(lo), [hi] "=&r"(hi), [z] "=&r"(z)                                       \
+        : [a] "r"(a), [b] "r"(b), [p0] "m"(P[0]), [p1] "m"(P[1]), [p2] "m"(P[2]),            \
+          [p3] "m"(P[3]), [inv] "m"(inv_)                                                    \
+        : "rdx", "cc", "memory");                                                            \
+    /* result (t4, t0, t1, t2) < 2p: subtract p once if needed */                            \
+    uint64_t br = 0, r[4];                                                                   \
+    r[0] = zk_sbb(t4, P[0], &br); r[1] = zk_sbb(t0, P[1], &br);                              \
+    r[2] = zk_sbb(t1, P[2], &br); r[3] = zk_sbb(t2, P[3], &br);                              \
+    if (br) { out[0] = t4; out[1] = t0; out[2] = t1; out[3] = t2; }                          \
+    else { out[0] = r[0]; out[1] = r[1]; out[2] = r[2]; out[3] = r[3]; }                     \
+}
+#else
+#define ZK_MUL_ADX_DEFINE(pre, P, INV)                                                        \
+static inline void pre##_mul_adx(uint64_t *out, const uint64_t *a, const uint64_t *b) {      \
+    pre##_mul_portable(out, a, b);                                                           \
+}
+#endif
+
 #define FIELD_DEFINE(pre, P, INV, ONE, R2, PM2)                                              \
 static inline void pre##_add(uint64_t *out, const uint64_t *a, const uint64_t *b) {          \
     uint64_t c = 0, t[4];                                                                    \
@@ -80,8 +159,8 @@ static inline void pre##_neg(uint64_t *out, const uint64_t *a) {                
     uint64_t t2 = zk_sbb(P[2], a[2], &br), t3 = zk_sbb(P[3], a[3], &br);                     \
     out[0] = t0; out[1] = t1; out[2] = t2; out[3] = t3;                                      \
 }                                                                                            \
-/* CIOS Montgomery product: out = a*b/R mod p */                                              \
-static inline void pre##_mul(uint64_t *out, const uint64_t *a, const uint64_t *b) {          \
+/* CIOS Montgomery product: out = a*b/R mod p (portable C) */                                 \
+static inline void pre##_mul_portable(uint64_t *out, const uint64_t *a, const uint64_t *b) { \
     uint64_t t0 = 0, t1 = 0, t2 = 0, t3 = 0, t4;                                             \
     for (int i = 0; i < 4; i++) {                                                            \
         uint64_t c = 0, bi = b[i];                                                           \
@@ -101,7 +180,17 @@ static inline void pre##_mul(uint64_t *out, const uint64_t *a, const uint64_t *b
     }                                                                                        \
     memcpy(out, t, 32);                                                                      \
 }                                                                                            \
+ZK_MUL_ADX_DEFINE(pre, P, INV)                                                               \
+static inline void pre##_mul(uint64_t *out, const uint64_t *a, const uint64_t *b) {          \
+    if (ZK_LIKELY(zk_cpu_has_adx)) pre##_mul_adx(out, a, b); else pre##_mul_portable(out, a, b);\
+}                                                                                            \
 static inline void pre##_sqr(uint64_t *out, const uint64_t *a) { pre##_mul(out, a, a); }     \
+static inline void pre##_dbl(uint64_t *out, const uint64_t *a) { pre##_add(out, a, a); }     \
+static inline int pre##_is_zero(const uint64_t *a) { return zk_is_zero4(a); }                \
+static inline int pre##_eq(const uint64_t *a, const uint64_t *b) { return zk_eq4(a, b); }    \
+static inline void pre##_copy(uint64_t *out, const uint64_t *a) { memcpy(out, a, 32); }      \
+static inline void pre##_set_one(uint64_t *out) { memcpy(out, ONE, 32); }                    \
+static inline void pre##_set_zero(uint64_t *out) { memset(out, 0, 32); }                     \
 static inline void pre##_to_mont(uint64_t *out, const uint64_t *a) { pre##_mul(out, a, R2); }\
 static inline void pre##_from_mont(uint64_t *out, const uint64_t *a) {                       \
     static const uint64_t one_plain[4] = {1, 0, 0, 0};                                       \
@@ -143,5 +232,67 @@ static inline void pre##_batch_inv(uint64_t *out, const uint64_t *a, uint64_t *s
 
 FIELD_DEFINE(fr, FR_P, FR_INV, FR_ONE, FR_R2, FR_PM2)
 FIELD_DEFINE(fq, FQ_P, FQ_INV, FQ_ONE, FQ_R2, FQ_PM2)
+
+/* Square root in Fq (q = 3 mod 4): out = a^((q+1)/4); returns 1 when a is a square, else 0
+ * (out is then meaningless). */
+static inline int fq_sqrt(uint64_t *out, const uint64_t *a) {
+    uint64_t s[4], chk[4];
+    fq_pow(s, a, FQ_SQRT_EXP);
+    fq_sqr(chk, s);
+    if (!zk_eq4(chk, a)) return 0;
+    memcpy(out, s, 32);
+    return 1;
+}
+
+/* ---- Fq2 = Fq[u]/(u^2 + 1); an element is 8 limbs: c0 (4 limbs) then c1 (4 limbs), the
+ * layout snarkjs uses for G2 coordinates. ---- */
+static inline void fq2_add(uint64_t *o, const uint64_t *a, const uint64_t *b) {
+    fq_add(o, a, b); fq_add(o + 4, a + 4, b + 4);
+}
+static inline void fq2_sub(uint64_t *o, const uint64_t *a, const uint64_t *b) {
+    fq_sub(o, a, b); fq_sub(o + 4, a + 4, b + 4);
+}
+static inline void fq2_dbl(uint64_t *o, const uint64_t *a) { fq_add(o, a, a); fq_add(o + 4, a + 4, a + 4); }
+static inline void fq2_neg(uint64_t *o, const uint64_t *a) { fq_neg(o, a); fq_neg(o + 4, a + 4); }
+static inline void fq2_copy(uint64_t *o, const uint64_t *a) { memcpy(o, a, 64); }
+static inline int fq2_is_zero(const uint64_t *a) { return zk_is_zero4(a) && zk_is_zero4(a + 4); }
+static inline int fq2_eq(const uint64_t *a, const uint64_t *b) { return zk_eq4(a, b) && zk_eq4(a + 4, b + 4); }
+static inline void fq2_set_one(uint64_t *o) { memcpy(o, FQ_ONE, 32); memset(o + 4, 0, 32); }
+static inline void fq2_set_zero(uint64_t *o) { memset(o, 0, 64); }
+/* Karatsuba: (a0 + a1 u)(b0 + b1 u) = a0b0 - a1b1 + ((a0+a1)(b0+b1) - a0b0 - a1b1) u */
+static inline void fq2_mul(uint64_t *o, const uint64_t *a, const uint64_t *b) {
+    uint64_t v0[4], v1[4], s[4], t[4];
+    fq_mul(v0, a, b);
+    fq_mul(v1, a + 4, b + 4);
+    fq_add(s, a, a + 4);
+    fq_add(t, b, b + 4);
+    fq_mul(s, s, t);
+    fq_sub(s, s, v0);
+    fq_sub(o + 4, s, v1);
+    fq_sub(o, v0, v1);
+}
+/* (a0 + a1 u)^2 = (a0 + a1)(a0 - a1) + 2 a0 a1 u */
+static inline void fq2_sqr(uint64_t *o, const uint64_t *a) {
+    uint64_t s[4], d[4], m[4];
+    fq_add(s, a, a + 4);
+    fq_sub(d, a, a + 4);
+    fq_mul(m, a, a + 4);
+    fq_mul(o, s, d);
+    fq_add(o + 4, m, m);
+}
+static inline void fq2_mul_fq(uint64_t *o, const uint64_t *a, const uint64_t *k) {
+    fq_mul(o, a, k); fq_mul(o + 4, a + 4, k);
+}
+/* 1/(a0 + a1 u) = (a0 - a1 u)/(a0^2 + a1^2); the inverse of zero is zero */
+static inline void fq2_inv(uint64_t *o, const uint64_t *a) {
+    uint64_t n[4], t[4];
+    fq_sqr(n, a);
+    fq_sqr(t, a + 4);
+    fq_add(n, n, t);
+    fq_inv(n, n);
+    fq_mul(o, a, n);
+    fq_mul(t, a + 4, n);
+    fq_neg(o + 4, t);
+}
 
 #endif

@@ -48,13 +48,13 @@ from zkgate.bn254.fields import (
     fr_sqrt,
     inverse,
 )
-from zkgate.bn254.msm import msm_g1_reference, msm_g2_reference
+from zkgate.bn254.arrays import FrArray, G1Affine, G2Affine
+from zkgate.bn254.msm import msm_g1, msm_g1_reference, msm_g2, msm_g2_reference
+from zkgate.bn254.ntt import coset_intt, coset_ntt, intt, ntt
 from zkgate.bn254.pairing import BN_X, pairing, pairing_check, pairing_product
 
-msm_g1 = msm_g1_reference
-msm_g2 = msm_g2_reference
-
 __all__ = [
+    "FrArray", "G1Affine", "G2Affine", "ntt", "intt", "coset_ntt", "coset_intt",
     "BN_X", "pairing", "pairing_check", "pairing_product",
     "FR_TWO_ADICITY", "G1", "G1Point", "G1_B", "G1_GENERATOR", "G2", "G2Point", "G2_B",
     "G2_GENERATOR", "Q_MOD", "R_MOD", "check_element", "check_g1", "check_g2", "fq2_add",

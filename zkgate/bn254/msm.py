@@ -59,3 +59,51 @@ def msm_g1_reference(bases: Sequence[G1Point], scalars: Sequence[int]) -> G1Poin
 
 def msm_g2_reference(bases: Sequence[G2Point], scalars: Sequence[int]) -> G2Point:
     return msm_reference(G2, bases, scalars)
+
+
+# ---- public entry points: native dispatch ------------------------------------------------
+
+
+def _scalars_for_native(scalars):
+    from zkgate.bn254.arrays import FrArray
+
+    if isinstance(scalars, FrArray):
+        return scalars.plain().limbs
+    return FrArray.from_ints(scalars).limbs
+
+
+def _msm(group: int, bases, scalars):
+    from zkgate import _native
+    from zkgate.bn254.arrays import FrArray, G1Affine, G2Affine
+
+    cls = G1Affine if group == 1 else G2Affine
+    other = G2Affine if group == 1 else G1Affine
+    if isinstance(bases, other):
+        raise InvalidInputError(f"msm_g{group} got {type(bases).__name__} bases")
+    if len(bases) != len(scalars):
+        raise InvalidInputError(f"MSM needs as many scalars as bases ({len(scalars)} != {len(bases)})")
+    if _native.BACKEND != "native":
+        plain_bases = bases.to_ints() if isinstance(bases, cls) else bases
+        plain_scalars = scalars.to_ints() if isinstance(scalars, FrArray) else scalars
+        return msm_reference(G1 if group == 1 else G2, plain_bases, plain_scalars)
+    from zkgate._native import _curve
+
+    packed = bases if isinstance(bases, cls) else cls.from_ints(bases)
+    limbs = _scalars_for_native(scalars)
+    if len(packed) == 0:
+        return None
+    row = _curve.msm(packed.limbs, limbs, group)
+    return cls(row.reshape(1, -1), check=False).to_ints()[0]
+
+
+def msm_g1(bases, scalars) -> G1Point:
+    """``sum(s_i * B_i)`` over G1.  ``bases``: a :class:`~zkgate.bn254.arrays.G1Affine` or
+    a sequence of plain points; ``scalars``: an :class:`~zkgate.bn254.arrays.FrArray` or
+    ints (reduced mod r).  Returns a plain point (``None`` = infinity).  Uses the compiled
+    Pippenger kernel (multi-threaded, GIL released) on the native backend."""
+    return _msm(1, bases, scalars)
+
+
+def msm_g2(bases, scalars) -> G2Point:
+    """``sum(s_i * B_i)`` over G2; same conventions as :func:`msm_g1`."""
+    return _msm(2, bases, scalars)

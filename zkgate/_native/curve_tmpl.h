@@ -1,0 +1,360 @@
+/* Curve template: included by curve.h once per group with
+ *   CUR  (name prefix: g1 / g2), FLD (field prefix: fq / fq2), NL (limbs per coordinate),
+ *   CUR_B (the curve coefficient b, Montgomery form).
+ * Points: affine = x[NL], y[NL] (all-zero = infinity, as snarkjs stores it);
+ *         Jacobian = x, y, z with (X/Z^2, Y/Z^3); z = 0 is infinity.
+ * Formulas for a = 0 from the Explicit-Formulas Database (dbl-2009-l, add-2007-bl,
+ * madd-2007-bl), with the exceptional cases (P = Q, P = -Q, infinity) handled. */
+
+#define ZK_CAT_(a, b) a##_##b
+#define ZK_CAT(a, b) ZK_CAT_(a, b)
+#define FN(name) ZK_CAT(CUR, name)
+#define F(name) ZK_CAT(FLD, name)
+#define NB (8 * NL) /* bytes per coordinate */
+
+typedef struct { uint64_t x[NL], y[NL], z[NL]; } FN(jac);
+typedef struct { uint64_t x[NL], y[NL]; } FN(aff);
+
+static inline void FN(jac_set_inf)(FN(jac) *p) { memset(p, 0, sizeof(*p)); F(set_one)(p->x); F(set_one)(p->y); }
+static inline int FN(jac_is_inf)(const FN(jac) *p) { return F(is_zero)(p->z); }
+static inline int FN(aff_is_inf)(const uint64_t *a) { return F(is_zero)(a) && F(is_zero)(a + NL); }
+
+static inline void FN(jac_from_aff)(FN(jac) *r, const uint64_t *a) {
+    if (FN(aff_is_inf)(a)) { FN(jac_set_inf)(r); return; }
+    memcpy(r->x, a, NB); memcpy(r->y, a + NL, NB); F(set_one)(r->z);
+}
+
+/* y^2 == x^3 + b (infinity counts as on the curve) */
+static inline int FN(aff_on_curve)(const uint64_t *a) {
+    if (FN(aff_is_inf)(a)) return 1;
+    uint64_t l[NL], r[NL];
+    F(sqr)(l, a + NL);
+    F(sqr)(r, a);
+    F(mul)(r, r, a);
+    F(add)(r, r, CUR_B);
+    return F(eq)(l, r);
+}
+
+static inline void FN(jac_dbl)(FN(jac) *r, const FN(jac) *p) {
+    if (FN(jac_is_inf)(p)) { *r = *p; return; }
+    uint64_t A[NL], B[NL], C[NL], D[NL], E[NL], Fv[NL], t[NL];
+    F(sqr)(A, p->x);
+    F(sqr)(B, p->y);
+    F(sqr)(C, B);
+    F(add)(t, p->x, B); F(sqr)(t, t); F(sub)(t, t, A); F(sub)(t, t, C); F(dbl)(D, t);
+    F(dbl)(E, A); F(add)(E, E, A);
+    F(sqr)(Fv, E);
+    F(mul)(r->z, p->y, p->z); F(dbl)(r->z, r->z);          /* uses p before r->x/y are written */
+    F(dbl)(t, D); F(sub)(r->x, Fv, t);
+    F(sub)(t, D, r->x); F(mul)(t, E, t);
+    F(dbl)(C, C); F(dbl)(C, C); F(dbl)(C, C);
+    F(sub)(r->y, t, C);
+}
+
+/* r = p + q (Jacobian); r may alias p or q */
+static inline void FN(jac_add)(FN(jac) *r, const FN(jac) *p, const FN(jac) *q) {
+    if (FN(jac_is_inf)(p)) { *r = *q; return; }
+    if (FN(jac_is_inf)(q)) { *r = *p; return; }
+    uint64_t Z1Z1[NL], Z2Z2[NL], U1[NL], U2[NL], S1[NL], S2[NL], H[NL], Iv[NL], J[NL], rr[NL], V[NL], t[NL];
+    F(sqr)(Z1Z1, p->z);
+    F(sqr)(Z2Z2, q->z);
+    F(mul)(U1, p->x, Z2Z2);
+    F(mul)(U2, q->x, Z1Z1);
+    F(mul)(S1, p->y, q->z); F(mul)(S1, S1, Z2Z2);
+    F(mul)(S2, q->y, p->z); F(mul)(S2, S2, Z1Z1);
+    F(sub)(H, U2, U1);
+    F(sub)(rr, S2, S1);
+    if (F(is_zero)(H)) {
+        if (F(is_zero)(rr)) { FN(jac_dbl)(r, p); return; }
+        FN(jac_set_inf)(r); return;
+    }
+    F(dbl)(rr, rr);
+    F(dbl)(Iv, H); F(sqr)(Iv, Iv);
+    F(mul)(J, H, Iv);
+    F(mul)(V, U1, Iv);
+    F(add)(t, p->z, q->z); F(sqr)(t, t); F(sub)(t, t, Z1Z1); F(sub)(t, t, Z2Z2);
+    F(mul)(r->z, t, H);
+    F(sqr)(t, rr); F(sub)(t, t, J); F(sub)(t, t, V); F(sub)(r->x, t, V);
+    F(sub)(t, V, r->x); F(mul)(t, rr, t);
+    F(mul)(S1, S1, J); F(dbl)(S1, S1);
+    F(sub)(r->y, t, S1);
+}
+
+/* r = p + (x2, y2) with an affine, finite second point (y2 already negated if wanted) */
+static inline void FN(jac_madd_xy)(FN(jac) *r, const FN(jac) *p, const uint64_t *x2, const uint64_t *y2) {
+    if (FN(jac_is_inf)(p)) { memcpy(r->x, x2, NB); memcpy(r->y, y2, NB); F(set_one)(r->z); return; }
+    uint64_t Z1Z1[NL], U2[NL], S2[NL], H[NL], HH[NL], Iv[NL], J[NL], rr[NL], V[NL], t[NL];
+    F(sqr)(Z1Z1, p->z);
+    F(mul)(U2, x2, Z1Z1);
+    F(mul)(S2, y2, p->z); F(mul)(S2, S2, Z1Z1);
+    F(sub)(H, U2, p->x);
+    F(sub)(rr, S2, p->y);
+    if (F(is_zero)(H)) {
+        if (F(is_zero)(rr)) { FN(jac_dbl)(r, p); return; }
+        FN(jac_set_inf)(r); return;
+    }
+    F(dbl)(rr, rr);
+    F(sqr)(HH, H);
+    F(dbl)(Iv, HH); F(dbl)(Iv, Iv);
+    F(mul)(J, H, Iv);
+    F(mul)(V, p->x, Iv);
+    F(add)(t, p->z, H); F(sqr)(t, t); F(sub)(t, t, Z1Z1); F(sub)(r->z, t, HH);
+    F(mul)(S2, p->y, J); F(dbl)(S2, S2);                    /* 2*Y1*J, before r->y is written */
+    F(sqr)(t, rr); F(sub)(t, t, J); F(sub)(t, t, V); F(sub)(r->x, t, V);
+    F(sub)(t, V, r->x); F(mul)(t, rr, t);
+    F(sub)(r->y, t, S2);
+}
+
+/* r = p + a for an affine point a (infinity allowed), optionally negated */
+static inline void FN(jac_madd)(FN(jac) *r, const FN(jac) *p, const uint64_t *a, int negate) {
+    if (FN(aff_is_inf)(a)) { *r = *p; return; }
+    if (negate) {
+        uint64_t ny[NL];
+        F(neg)(ny, a + NL);
+        FN(jac_madd_xy)(r, p, a, ny);
+    } else {
+        FN(jac_madd_xy)(r, p, a, a + NL);
+    }
+}
+
+static inline void FN(jac_neg)(FN(jac) *r, const FN(jac) *p) { *r = *p; F(neg)(r->y, p->y); }
+
+/* affine output (all zeros for infinity) */
+static inline void FN(jac_to_aff)(uint64_t *a, const FN(jac) *p) {
+    if (FN(jac_is_inf)(p)) { memset(a, 0, 2 * NB); return; }
+    uint64_t zi[NL], zi2[NL], zi3[NL];
+    F(inv)(zi, p->z);
+    F(sqr)(zi2, zi);
+    F(mul)(zi3, zi2, zi);
+    F(mul)(a, p->x, zi2);
+    F(mul)(a + NL, p->y, zi3);
+}
+
+static inline int FN(jac_eq)(const FN(jac) *p, const FN(jac) *q) {
+    int pi = FN(jac_is_inf)(p), qi = FN(jac_is_inf)(q);
+    if (pi || qi) return pi && qi;
+    uint64_t z1[NL], z2[NL], a[NL], b[NL];
+    F(sqr)(z1, p->z); F(sqr)(z2, q->z);
+    F(mul)(a, p->x, z2); F(mul)(b, q->x, z1);
+    if (!F(eq)(a, b)) return 0;
+    F(mul)(z1, z1, p->z); F(mul)(z2, z2, q->z);
+    F(mul)(a, p->y, z2); F(mul)(b, q->y, z1);
+    return F(eq)(a, b);
+}
+
+/* r = [k] p for a plain little-endian scalar of nlimbs 64-bit words (double-and-add) */
+static inline void FN(jac_mul_scalar)(FN(jac) *r, const FN(jac) *p, const uint64_t *k, int nlimbs) {
+    FN(jac) acc, base = *p;
+    FN(jac_set_inf)(&acc);
+    int top = 64 * nlimbs - 1;
+    while (top >= 0 && !((k[top / 64] >> (top % 64)) & 1)) top--;
+    for (int i = top; i >= 0; i--) {
+        FN(jac_dbl)(&acc, &acc);
+        if ((k[i / 64] >> (i % 64)) & 1) FN(jac_add)(&acc, &acc, &base);
+    }
+    *r = acc;
+}
+
+/* ------------------------------------------------------------------------------------ */
+/* Multi-scalar multiplication (Pippenger, signed digits).                                */
+
+/* Jacobian buckets: the simple variant, used for small n. */
+static void FN(msm_window_jac)(FN(jac) *sum, const uint64_t *bases, const int16_t *dig, size_t n,
+                              int nb, FN(jac) *bk) {
+    for (int b = 0; b < nb; b++) FN(jac_set_inf)(&bk[b]);
+    for (size_t i = 0; i < n; i++) {
+        int d = dig[i];
+        if (d == 0) continue;
+        const uint64_t *a = bases + 2 * NL * i;
+        if (d > 0) FN(jac_madd)(&bk[d - 1], &bk[d - 1], a, 0);
+        else FN(jac_madd)(&bk[-d - 1], &bk[-d - 1], a, 1);
+    }
+    FN(jac) run, tot;
+    FN(jac_set_inf)(&run); FN(jac_set_inf)(&tot);
+    for (int b = nb - 1; b >= 0; b--) {
+        FN(jac_add)(&run, &run, &bk[b]);
+        FN(jac_add)(&tot, &tot, &run);
+    }
+    *sum = tot;
+}
+
+/* Scratch for the batch-affine variant (one per thread). */
+typedef struct {
+    uint64_t *baff;   /* nb affine buckets */
+    uint8_t *occ;     /* bucket holds a point */
+    uint32_t *mark;   /* epoch of the batch the bucket is in */
+    FN(jac) *bjac;    /* overflow buckets for points that collide within a batch */
+    uint8_t *jocc;
+    uint32_t *sb;     /* batch slots: bucket | neg << 31 | dbl << 30 */
+    uint32_t *sp;     /* batch slots: point index */
+    uint64_t *den, *pre;
+    int nb, cap;
+} FN(msm_scratch);
+
+static int FN(msm_scratch_alloc)(FN(msm_scratch) *s, int nb, int cap) {
+    memset(s, 0, sizeof(*s));
+    s->nb = nb; s->cap = cap;
+    s->baff = (uint64_t *)malloc((size_t)nb * 2 * NB);
+    s->occ = (uint8_t *)malloc((size_t)nb);
+    s->mark = (uint32_t *)malloc((size_t)nb * 4);
+    s->bjac = (FN(jac) *)malloc((size_t)nb * sizeof(FN(jac)));
+    s->jocc = (uint8_t *)malloc((size_t)nb);
+    s->sb = (uint32_t *)malloc((size_t)cap * 4);
+    s->sp = (uint32_t *)malloc((size_t)cap * 4);
+    s->den = (uint64_t *)malloc((size_t)cap * NB);
+    s->pre = (uint64_t *)malloc((size_t)cap * NB);
+    return s->baff && s->occ && s->mark && s->bjac && s->jocc && s->sb && s->sp && s->den && s->pre;
+}
+
+static void FN(msm_scratch_free)(FN(msm_scratch) *s) {
+    free(s->baff); free(s->occ); free(s->mark); free(s->bjac); free(s->jocc);
+    free(s->sb); free(s->sp); free(s->den); free(s->pre);
+}
+
+/* Apply the m pending affine additions bucket += point with one shared inversion. */
+static void FN(msm_flush)(FN(msm_scratch) *s, const uint64_t *bases, int m) {
+    if (m == 0) return;
+    uint64_t inv[NL], ik[NL], lam[NL], x3[NL], t[NL], y2[NL];
+    memcpy(s->pre, s->den, NB);
+    for (int k = 1; k < m; k++) F(mul)(s->pre + NL * k, s->pre + NL * (k - 1), s->den + NL * k);
+    F(inv)(inv, s->pre + NL * (m - 1));
+    for (int k = m - 1; k >= 0; k--) {
+        if (k > 0) {
+            F(mul)(ik, inv, s->pre + NL * (k - 1));
+            F(mul)(inv, inv, s->den + NL * k);
+        } else {
+            memcpy(ik, inv, NB);
+        }
+        uint32_t tag = s->sb[k];
+        uint32_t b = tag & 0x3fffffffu;
+        uint64_t *B = s->baff + 2 * NL * (size_t)b;
+        const uint64_t *P = bases + 2 * NL * (size_t)s->sp[k];
+        if (tag & 0x40000000u) {            /* doubling: lambda = 3 x^2 / 2y */
+            F(sqr)(t, B); F(dbl)(lam, t); F(add)(t, lam, t);
+            F(mul)(lam, t, ik);
+            F(sqr)(x3, lam); F(sub)(x3, x3, B); F(sub)(x3, x3, B);
+        } else {                             /* lambda = (y2 - y1) / (x2 - x1) */
+            if (tag & 0x80000000u) F(neg)(y2, P + NL); else memcpy(y2, P + NL, NB);
+            F(sub)(t, y2, B + NL);
+            F(mul)(lam, t, ik);
+            F(sqr)(x3, lam); F(sub)(x3, x3, B); F(sub)(x3, x3, P);
+        }
+        F(sub)(t, B, x3);
+        F(mul)(t, lam, t);
+        F(sub)(B + NL, t, B + NL);
+        memcpy(B, x3, NB);
+    }
+}
+
+static void FN(msm_window_batch)(FN(jac) *sum, const uint64_t *bases, const int16_t *dig, size_t n,
+                                FN(msm_scratch) *s, uint32_t *epoch) {
+    int nb = s->nb, cap = s->cap, m = 0;
+    memset(s->occ, 0, (size_t)nb);
+    memset(s->jocc, 0, (size_t)nb);
+    memset(s->mark, 0, (size_t)nb * 4);
+    uint32_t ep = 1;
+    uint64_t ny[NL];
+    for (size_t i = 0; i < n; i++) {
+        int d = dig[i];
+        if (d == 0) continue;
+        const uint64_t *P = bases + 2 * NL * i;
+        if (ZK_UNLIKELY(FN(aff_is_inf)(P))) continue;
+        uint32_t neg = d < 0, b = (uint32_t)(neg ? -d : d) - 1;
+        uint64_t *B = s->baff + 2 * NL * (size_t)b;
+        if (!s->occ[b]) {
+            memcpy(B, P, NB);
+            if (neg) F(neg)(B + NL, P + NL); else memcpy(B + NL, P + NL, NB);
+            s->occ[b] = 1;
+            continue;
+        }
+        if (s->mark[b] == ep) {               /* already in this batch: overflow bucket */
+            if (!s->jocc[b]) { FN(jac_set_inf)(&s->bjac[b]); s->jocc[b] = 1; }
+            FN(jac_madd)(&s->bjac[b], &s->bjac[b], P, (int)neg);
+            continue;
+        }
+        uint64_t *den = s->den + NL * m;
+        if (ZK_UNLIKELY(F(eq)(B, P))) {
+            const uint64_t *py = P + NL;
+            if (neg) { F(neg)(ny, P + NL); py = ny; }
+            if (!F(eq)(B + NL, py)) { s->occ[b] = 0; continue; }   /* P + (-P) */
+            F(dbl)(den, B + NL);
+            s->sb[m] = b | 0x40000000u;
+        } else {
+            F(sub)(den, P, B);
+            s->sb[m] = b | (neg << 31);
+        }
+        s->sp[m] = (uint32_t)i;
+        s->mark[b] = ep;
+        if (++m == cap) { FN(msm_flush)(s, bases, m); m = 0; ep++; }
+    }
+    FN(msm_flush)(s, bases, m);
+    (void)epoch;
+    FN(jac) run, tot;
+    FN(jac_set_inf)(&run); FN(jac_set_inf)(&tot);
+    for (int b = nb - 1; b >= 0; b--) {
+        if (s->occ[b]) FN(jac_madd_xy)(&run, &run, s->baff + 2 * NL * (size_t)b, s->baff + 2 * NL * (size_t)b + NL);
+        if (s->jocc[b]) FN(jac_add)(&run, &run, &s->bjac[b]);
+        FN(jac_add)(&tot, &tot, &run);
+    }
+    *sum = tot;
+}
+
+/* out = sum_i scalars[i] * bases[i].  bases: n affine points in Montgomery form (2*NL limbs
+ * each, zeros = infinity); scalars: n plain little-endian 4-limb values < 2^254.
+ * mode: 0 auto, 1 Jacobian buckets, 2 batch-affine buckets.  c: window (0 = choose).
+ * Returns 0, or -1 when memory ran out. */
+static int FN(msm)(FN(jac) *out, const uint64_t *bases, const uint64_t *scalars, size_t n,
+                   int nthreads, int mode, int c) {
+    FN(jac_set_inf)(out);
+    if (n == 0) return 0;
+    if (nthreads < 1) nthreads = 1;
+    if (mode == 0) mode = n >= ZK_MSM_BATCH_MIN ? 2 : 1;
+    if (c <= 0) c = zk_msm_choose_window(n, nthreads, mode == 2, NL == 8);
+    int W = (256 + c - 1) / c, nb = 1 << (c - 1);
+    int16_t *digits = (int16_t *)malloc(sizeof(int16_t) * (size_t)W * n);
+    FN(jac) *sums = (FN(jac) *)malloc(sizeof(FN(jac)) * (size_t)W);
+    if (!digits || !sums) { free(digits); free(sums); return -1; }
+    zk_msm_digits(digits, scalars, n, c, W, nthreads);
+    int failed = 0;
+    int cap = nb / 8; if (cap < 64) cap = 64; if (cap > 2048) cap = 2048;
+#ifdef ZKGATE_OPENMP
+    #pragma omp parallel num_threads(nthreads)
+#endif
+    {
+        FN(msm_scratch) s;
+        FN(jac) *bk = NULL;
+        int ok = mode == 2 ? FN(msm_scratch_alloc)(&s, nb, cap)
+                           : ((bk = (FN(jac) *)malloc(sizeof(FN(jac)) * (size_t)nb)) != NULL);
+        if (!ok) {
+#ifdef ZKGATE_OPENMP
+            #pragma omp atomic write
+#endif
+            failed = 1;
+        }
+        uint32_t epoch = 0;
+#ifdef ZKGATE_OPENMP
+        #pragma omp for schedule(dynamic, 1)
+#endif
+        for (int j = 0; j < W; j++) {
+            if (!ok) continue;
+            const int16_t *dj = digits + (size_t)j * n;
+            if (mode == 2) FN(msm_window_batch)(&sums[j], bases, dj, n, &s, &epoch);
+            else FN(msm_window_jac)(&sums[j], bases, dj, n, nb, bk);
+        }
+        if (mode == 2) FN(msm_scratch_free)(&s); else free(bk);
+    }
+    if (!failed) {
+        FN(jac) acc = sums[W - 1];
+        for (int j = W - 2; j >= 0; j--) {
+            for (int k = 0; k < c; k++) FN(jac_dbl)(&acc, &acc);
+            FN(jac_add)(&acc, &acc, &sums[j]);
+        }
+        *out = acc;
+    }
+    free(digits); free(sums);
+    return failed ? -1 : 0;
+}
+
+#undef FN
+#undef F
+#undef NB
