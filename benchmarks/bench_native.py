@@ -66,6 +66,24 @@ def random_points(n: int, group: int, rng: np.random.Generator, distinct: int = 
     return np.ascontiguousarray(pts)
 
 
+def rss_peak_mib() -> float | None:
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return None
+
+
+def reset_rss_peak() -> bool:
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+        return True
+    except OSError:
+        return False
+
+
 def best_of(fn, reps: int) -> float:
     best = float("inf")
     for _ in range(reps):
@@ -112,7 +130,14 @@ def bench_msm(group: int, logn: int, threads: int, reps: int, ffjs: bool, tmp: P
     def go():
         result["r"] = _curve.msm(bases, scalars, group, nthreads=threads)
 
+    base_rss = None
+    if reset_rss_peak():
+        base_rss = rss_peak_mib()
     ours = best_of(go, reps)
+    extra = None
+    if base_rss is not None:
+        extra = rss_peak_mib() - base_rss
+        print(f"  peak memory beyond the inputs: {extra:.1f} MiB (window {_curve.choose_window(n, threads)})")
     theirs = same = None
     if ffjs:
         (tmp / "bases.bin").write_bytes(bases.tobytes())
@@ -120,7 +145,9 @@ def bench_msm(group: int, logn: int, threads: int, reps: int, ffjs: bool, tmp: P
         theirs = run_ffjs([f"g{group}msm", str(tmp / "bases.bin"), str(tmp / "scalars.bin"), str(reps)])
         if theirs is not None:
             same = theirs["result"] == result["r"].tobytes().hex()
-    return report(f"G{group} MSM 2^{logn}", ours, theirs, target, same)
+    row = report(f"G{group} MSM 2^{logn}", ours, theirs, target, same)
+    row["extra_mib"] = extra
+    return row
 
 
 def bench_ntt(logn: int, threads: int, reps: int, ffjs: bool, tmp: Path, target) -> dict:

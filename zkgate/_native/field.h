@@ -133,24 +133,24 @@ static inline void pre##_mul_adx(uint64_t *out, const uint64_t *a, const uint64_
 
 #define FIELD_DEFINE(pre, P, INV, ONE, R2, PM2)                                              \
 static inline void pre##_add(uint64_t *out, const uint64_t *a, const uint64_t *b) {          \
+    /* branch-free: a + b < 2p < 2^255, subtract p and keep the difference unless it borrowed */\
     uint64_t c = 0, t[4];                                                                    \
     t[0] = zk_adc(a[0], b[0], &c); t[1] = zk_adc(a[1], b[1], &c);                            \
     t[2] = zk_adc(a[2], b[2], &c); t[3] = zk_adc(a[3], b[3], &c);                            \
     uint64_t br = 0, s[4];                                                                   \
     s[0] = zk_sbb(t[0], P[0], &br); s[1] = zk_sbb(t[1], P[1], &br);                          \
     s[2] = zk_sbb(t[2], P[2], &br); s[3] = zk_sbb(t[3], P[3], &br);                          \
-    if (br) { memcpy(out, t, 32); } else { memcpy(out, s, 32); }                             \
+    uint64_t keep = (uint64_t)0 - br;                                                        \
+    out[0] = (t[0] & keep) | (s[0] & ~keep); out[1] = (t[1] & keep) | (s[1] & ~keep);        \
+    out[2] = (t[2] & keep) | (s[2] & ~keep); out[3] = (t[3] & keep) | (s[3] & ~keep);        \
 }                                                                                            \
 static inline void pre##_sub(uint64_t *out, const uint64_t *a, const uint64_t *b) {          \
     uint64_t br = 0, t[4];                                                                   \
     t[0] = zk_sbb(a[0], b[0], &br); t[1] = zk_sbb(a[1], b[1], &br);                          \
     t[2] = zk_sbb(a[2], b[2], &br); t[3] = zk_sbb(a[3], b[3], &br);                          \
-    if (br) {                                                                                \
-        uint64_t c = 0;                                                                      \
-        t[0] = zk_adc(t[0], P[0], &c); t[1] = zk_adc(t[1], P[1], &c);                        \
-        t[2] = zk_adc(t[2], P[2], &c); t[3] = zk_adc(t[3], P[3], &c);                        \
-    }                                                                                        \
-    memcpy(out, t, 32);                                                                      \
+    uint64_t m = (uint64_t)0 - br, c = 0;                                                    \
+    out[0] = zk_adc(t[0], P[0] & m, &c); out[1] = zk_adc(t[1], P[1] & m, &c);                \
+    out[2] = zk_adc(t[2], P[2] & m, &c); out[3] = zk_adc(t[3], P[3] & m, &c);                \
 }                                                                                            \
 static inline void pre##_neg(uint64_t *out, const uint64_t *a) {                             \
     if (zk_is_zero4(a)) { memset(out, 0, 32); return; }                                      \
@@ -200,13 +200,11 @@ static inline void pre##_from_mont(uint64_t *out, const uint64_t *a) {          
 static inline void pre##_pow(uint64_t *out, const uint64_t *a, const uint64_t *e) {          \
     uint64_t acc[4], base[4];                                                                \
     memcpy(acc, ONE, 32); memcpy(base, a, 32);                                               \
-    for (int i = 0; i < 4; i++) {                                                            \
-        uint64_t w = e[i];                                                                   \
-        for (int j = 0; j < 64; j++) {                                                       \
-            if (w & 1) pre##_mul(acc, acc, base);                                            \
-            pre##_sqr(base, base);                                                           \
-            w >>= 1;                                                                         \
-        }                                                                                    \
+    int top = 255;                                                                           \
+    while (top >= 0 && !((e[top >> 6] >> (top & 63)) & 1)) top--;                           \
+    for (int i = top; i >= 0; i--) {                                                         \
+        pre##_sqr(acc, acc);                                                                 \
+        if ((e[i >> 6] >> (i & 63)) & 1) pre##_mul(acc, acc, base);                          \
     }                                                                                        \
     memcpy(out, acc, 32);                                                                    \
 }                                                                                            \

@@ -17,6 +17,7 @@
 #endif
 
 #define ZK_NTT_BLOCK_LOG 12
+#define ZK_NTT_KCHUNK 256
 
 static inline uint64_t zk_bitrev(uint64_t x, int bits) {
     uint64_t r = 0;
@@ -54,6 +55,58 @@ static void zk_ntt_scale_powers(uint64_t *a, size_t n, const uint64_t *g, const 
             fr_mul(w, w, g);
         }
     }
+}
+
+/* The stages above the block size, column block by column block: for a fixed set of CW
+ * adjacent low indices, the later stages only mix rows (index >> blog), so each column block
+ * is an independent transform that stays in cache, and one parallel loop covers them all.
+ * Twiddles come from one table T[k] = w_n^k, k < n/2.  Returns -1 if the table cannot be
+ * allocated (the caller then falls back to the stage-by-stage loop). */
+#define ZK_NTT_CW 16
+#ifndef ZK_NTT_TABLE_MAX_LOG
+#define ZK_NTT_TABLE_MAX_LOG 24
+#endif
+static int zk_ntt_late_columns(uint64_t *a, int logn, int blog, const uint64_t (*roots)[4], int nthreads) {
+    (void)nthreads;
+    size_t n = (size_t)1 << logn, blk = (size_t)1 << blog, m = n >> blog, nt = n / 2;
+    uint64_t *T = (uint64_t *)malloc(32 * nt);
+    if (!T) return -1;
+    long tchunks = (long)((nt + 4095) / 4096);
+#ifdef ZKGATE_OPENMP
+    #pragma omp parallel num_threads(nthreads)
+#endif
+    {
+#ifdef ZKGATE_OPENMP
+        #pragma omp for schedule(static)
+#endif
+        for (long c = 0; c < tchunks; c++) {
+            size_t lo = (size_t)c * 4096, hi = lo + 4096 < nt ? lo + 4096 : nt;
+            fr_pow_u64(T + 4 * lo, roots[logn], lo);
+            for (size_t k = lo + 1; k < hi; k++) fr_mul(T + 4 * k, T + 4 * (k - 1), roots[logn]);
+        }
+        int L = logn - blog;
+        long ncb = (long)(blk / ZK_NTT_CW);
+#ifdef ZKGATE_OPENMP
+        #pragma omp for schedule(dynamic, 1)
+#endif
+        for (long cb = 0; cb < ncb; cb++) {
+            size_t lo0 = (size_t)cb * ZK_NTT_CW;
+            for (int sp = 1; sp <= L; sp++) {
+                size_t half_r = (size_t)1 << (sp - 1), stride = (size_t)1 << (L - sp);
+                for (size_t rg = 0; rg < m; rg += 2 * half_r) {
+                    for (size_t r = 0; r < half_r; r++) {
+                        uint64_t *x = a + 4 * ((rg + r) * blk + lo0);
+                        uint64_t *y = a + 4 * ((rg + r + half_r) * blk + lo0);
+                        size_t kb = r * blk + lo0;
+                        for (size_t j = 0; j < ZK_NTT_CW; j++)
+                            zk_butterfly(x + 4 * j, y + 4 * j, T + 4 * ((kb + j) * stride));
+                    }
+                }
+            }
+        }
+    }
+    free(T);
+    return 0;
 }
 
 static void zk_ntt_core(uint64_t *a, int logn, const uint64_t (*roots)[4], int nthreads) {
@@ -96,23 +149,34 @@ static void zk_ntt_core(uint64_t *a, int logn, const uint64_t (*roots)[4], int n
         }
     }
     free(tw);
-    /* later stages: twiddle index outermost, split into chunks among threads */
+    if (logn > blog && logn <= ZK_NTT_TABLE_MAX_LOG) {
+        if (zk_ntt_late_columns(a, logn, blog, roots, nthreads) == 0) return;
+    }
+    /* later stages: the twiddle range is split into chunks of ZK_NTT_KCHUNK; a chunk's
+     * twiddles are computed once (incrementally) and applied to every group, walking
+     * contiguous runs of the array (no power-of-two strides that alias in the cache) */
     for (int s = blog + 1; s <= logn; s++) {
         size_t half = (size_t)1 << (s - 1), len = half << 1;
-        size_t kchunk = half < 256 ? half : 256;
+        size_t kchunk = half < ZK_NTT_KCHUNK ? half : ZK_NTT_KCHUNK;
         long nchunks = (long)(half / kchunk);
 #ifdef ZKGATE_OPENMP
-        #pragma omp parallel for schedule(static) num_threads(nthreads)
+        #pragma omp parallel num_threads(nthreads)
 #endif
-        for (long c = 0; c < nchunks; c++) {
-            size_t k0 = (size_t)c * kchunk;
-            uint64_t w[4];
-            fr_pow_u64(w, roots[s], k0);
-            for (size_t k = k0; k < k0 + kchunk; k++) {
-                for (size_t g = 0; g < n; g += len)
-                    zk_butterfly(a + 4 * (g + k), a + 4 * (g + k + half), w);
-                fr_mul(w, w, roots[s]);
+        {
+            uint64_t *w = (uint64_t *)malloc(32 * kchunk);
+#ifdef ZKGATE_OPENMP
+            #pragma omp for schedule(static)
+#endif
+            for (long c = 0; c < nchunks; c++) {
+                size_t k0 = (size_t)c * kchunk;
+                fr_pow_u64(w, roots[s], k0);
+                for (size_t k = 1; k < kchunk; k++) fr_mul(w + 4 * k, w + 4 * (k - 1), roots[s]);
+                for (size_t g = 0; g < n; g += len) {
+                    uint64_t *x = a + 4 * (g + k0), *y = a + 4 * (g + k0 + half);
+                    for (size_t k = 0; k < kchunk; k++) zk_butterfly(x + 4 * k, y + 4 * k, w + 4 * k);
+                }
             }
+            free(w);
         }
     }
 }
@@ -131,9 +195,11 @@ static void fr_ntt(uint64_t *a, int logn, int inverse, const uint64_t *shift, in
             fr_inv(gi, shift);
             zk_ntt_scale_powers(a, n, gi, FR_INV_POW2[logn], nthreads);
         } else {
-            uint64_t one[4];
-            fr_set_one(one);
-            zk_ntt_scale_powers(a, n, one, FR_INV_POW2[logn], nthreads);
+            const uint64_t *ninv = FR_INV_POW2[logn];
+#ifdef ZKGATE_OPENMP
+            #pragma omp parallel for schedule(static) num_threads(nthreads) if (n > 8192)
+#endif
+            for (long j = 0; j < (long)n; j++) fr_mul(a + 4 * j, a + 4 * j, ninv);
         }
     }
 }
