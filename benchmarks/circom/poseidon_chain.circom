@@ -1,19 +1,22 @@
-// Benchmark circuit: a chain of N Poseidon(2) hashes (about 240 constraints each).
 pragma circom 2.0.0;
-include "../../node_modules/circomlib/circuits/poseidon.circom";
+// Benchmark statement: h_0 = a; h_{i+1} = Poseidon(h_i, b); output h_N.
+// N is substituted by benchmarks/bench_circuits.py.
+include "circomlib/circuits/poseidon.circom";
 
-template PoseidonChain(N) {
-    signal input seed;
-    signal input salt;
-    signal output out;
-    component h[N];
-    signal acc[N + 1];
-    acc[0] <== seed;
-    for (var i = 0; i < N; i++) {
-        h[i] = Poseidon(2);
-        h[i].inputs[0] <== acc[i];
-        h[i].inputs[1] <== salt;
-        acc[i + 1] <== h[i].out;
+template PoseidonChain(n) {
+    signal input a;
+    signal input b;
+    signal output h;
+    component p[n];
+    signal hs[n + 1];
+    hs[0] <== a;
+    for (var i = 0; i < n; i++) {
+        p[i] = Poseidon(2);
+        p[i].inputs[0] <== hs[i];
+        p[i].inputs[1] <== b;
+        hs[i + 1] <== p[i].out;
     }
-    out <== acc[N];
+    h <== hs[n];
 }
+
+component main = PoseidonChain(N_HASHES);

@@ -436,6 +436,28 @@ class Builder:
         outs = [LC.wire(first + i) for i in range(n_out)]
         return outs[0] if n_out == 1 else outs
 
+    # ------------------------------------------------------------------ components
+    def component(self, fn, *inputs, **params):
+        """``fn(api, *inputs, **params)``, compiled once per process and stamped in.
+
+        When every input is a plain wire, the gadget is recorded once into a template
+        (its own constraint system over placeholder inputs) and copied here with wires
+        renumbered in bulk, instead of re-running its Python code: this is what makes
+        hash-heavy circuits compile fast.  Otherwise (constant or composite inputs, which
+        may fold differently) ``fn`` simply runs on this builder.  ``fn`` must be a pure
+        function of its inputs and parameters.  Returns what ``fn`` returns (an LC or a
+        list of LCs)."""
+        lcs = [as_lc(x) for x in inputs]
+        wires = [lc.single_wire() for lc in lcs]
+        if any(w is None for w in wires):
+            return fn(self, *lcs, **params)
+        key = (fn, len(lcs), tuple(sorted(params.items())))
+        tpl = _TEMPLATES.get(key)
+        if tpl is None:
+            tpl = _Template.record(fn, len(lcs), params)
+            _TEMPLATES[key] = tpl
+        return tpl.stamp(self, wires)
+
     # ------------------------------------------------------------------ finishing
     def finalize(self) -> tuple[R1CS, WitnessProgram]:
         """Order wires (one, outputs, public inputs, private inputs, internal) and freeze."""
@@ -499,6 +521,79 @@ class Builder:
             outputs=outputs,
         )
         return r1cs, program
+
+
+_TEMPLATES: dict = {}
+
+
+class _Template:
+    """A recorded gadget: a Builder whose wires 1..k are the placeholder inputs."""
+
+    @classmethod
+    def record(cls, fn, k: int, params: dict) -> "_Template":
+        sub = Builder()
+        ins = [LC.wire(sub._new_wire(_PRV)) for _ in range(k)]
+        out = fn(sub, *ins, **params)
+        self = cls()
+        self.k = k
+        self.is_list = isinstance(out, (list, tuple))
+        self.outputs = [as_lc(o) for o in (out if self.is_list else [out])]
+        self.kind = bytes(sub._kind[k + 1 :])
+        self.n_wires = len(sub._kind)
+        self.coeffs = sub._coeff_list
+        as_np = lambda a, dt: np.frombuffer(a, dtype=dt).copy() if len(a) else np.zeros(0, dt)  # noqa: E731
+        self.lc_offsets = as_np(sub._lc_offsets, np.int64)
+        self.lc_wires = as_np(sub._lc_wires, np.uint32)
+        self.lc_coeffs = as_np(sub._lc_coeffs, np.uint32)
+        self.plc_offsets = as_np(sub._plc_offsets, np.int64)
+        self.plc_wires = as_np(sub._plc_wires, np.uint32)
+        self.plc_coeffs = as_np(sub._plc_coeffs, np.uint32)
+        self.op_kind = as_np(sub._op_kind, np.uint8)
+        self.op_out = as_np(sub._op_out, np.uint32)
+        self.op_arg = as_np(sub._op_arg, np.int64)
+        self.op_aux = as_np(sub._op_aux, np.int64)
+        self.hints = sub._hints
+        self.boolean = np.array(sorted(sub._boolean), dtype=np.int64)
+        return self
+
+    def stamp(self, api: Builder, inputs: list[int]):
+        base = len(api._kind)
+        wmap = np.empty(self.n_wires, dtype=np.int64)
+        wmap[0] = 0
+        wmap[1 : self.k + 1] = inputs
+        wmap[self.k + 1 :] = np.arange(base, base + self.n_wires - self.k - 1)
+        cache = api.__dict__.setdefault("_tpl_cmaps", {})
+        cmap = cache.get(id(self))
+        if cmap is None:
+            cmap = np.array([api._coeff(c) for c in self.coeffs], dtype=np.uint32)
+            cache[id(self)] = cmap
+        api._kind.extend(self.kind)
+        c_base = api.num_constraints
+        p_base = len(api._plc_offsets) - 1
+        h_base = len(api._hints)
+        lw0, pw0 = len(api._lc_wires), len(api._plc_wires)
+        api._lc_wires.frombytes(wmap[self.lc_wires].astype(np.uint32).tobytes())
+        api._lc_coeffs.frombytes(cmap[self.lc_coeffs].tobytes())
+        api._lc_offsets.frombytes((self.lc_offsets[1:] + lw0).tobytes())
+        api._plc_wires.frombytes(wmap[self.plc_wires].astype(np.uint32).tobytes())
+        api._plc_coeffs.frombytes(cmap[self.plc_coeffs].tobytes())
+        api._plc_offsets.frombytes((self.plc_offsets[1:] + pw0).tobytes())
+        kind = self.op_kind
+        arg = self.op_arg.copy()
+        aux = self.op_aux.copy()
+        arg[kind == OP_SOLVE] += c_base
+        arg[(kind == OP_INV) | (kind == OP_DIV) | (kind == OP_BITS)] += p_base
+        aux[kind == OP_DIV] += p_base
+        arg[kind == OP_HINT] += h_base
+        api._op_kind.frombytes(kind.tobytes())
+        api._op_out.frombytes(wmap[self.op_out].astype(np.uint32).tobytes())
+        api._op_arg.frombytes(arg.tobytes())
+        api._op_aux.frombytes(aux.tobytes())
+        for h in self.hints:
+            api._hints.append(Hint(h.fn, [s + p_base for s in h.srcs], int(wmap[h.out_start]), h.n_out))
+        api._boolean.update(wmap[self.boolean].tolist())
+        outs = [LC({int(wmap[w]): c for w, c in o.terms.items()}) for o in self.outputs]
+        return outs if self.is_list else outs[0]
 
 
 __all__ = ["Builder"]

@@ -67,7 +67,13 @@ def poseidon(api, inputs, init_state=0) -> LC:
     """circomlib's ``Poseidon(len(inputs))``: the hash of 1..16 circuit values."""
     if not 1 <= len(inputs) <= MAX_INPUTS:
         raise CircuitError(f"poseidon takes 1..{MAX_INPUTS} inputs, got {len(inputs)}")
+    if as_lc(init_state).constant_value() == 0:
+        return api.component(_hash_component, *inputs)
     return permute(api, [init_state, *inputs])[0]
+
+
+def _hash_component(api, *inputs):
+    return permute(api, [0, *inputs])[0]
 
 
 def poseidon_sponge(api, inputs) -> LC:
