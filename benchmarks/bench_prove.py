@@ -55,14 +55,13 @@ def main() -> None:
     work = args.workdir or Path(tempfile.mkdtemp(prefix="zkgate-bench-prove-"))
     work.mkdir(parents=True, exist_ok=True)
     source = (REPO / "benchmarks" / "circom" / "poseidon_chain.circom").read_text()
-    source = source.replace('"../../node_modules/', f'"{REPO}/node_modules/')
-    (work / "chain.circom").write_text(source + f"\ncomponent main = PoseidonChain({args.hashes});\n")
+    (work / "chain.circom").write_text(source.replace("N_HASHES", str(args.hashes)))
     snarkjs = str(BIN / "snarkjs")
     zkgate = [sys.executable, "-m", "zkgate"]
     if not (work / "chain.zkey").exists():
         print(f"building the circuit ({args.hashes} Poseidon hashes) and its key with snarkjs ...", flush=True)
-        subprocess.run([str(BIN / "circom2"), "chain.circom", "--r1cs", "--wasm", "-o", "."], cwd=work, check=True, capture_output=True)
-        (work / "input.json").write_text(json.dumps({"seed": 1, "salt": 2}))
+        subprocess.run([str(BIN / "circom2"), "chain.circom", "--r1cs", "--wasm", "-l", str(REPO / "node_modules"), "-o", "."], cwd=work, check=True, capture_output=True)
+        (work / "input.json").write_text(json.dumps({"a": 1, "b": 2}))
         subprocess.run([snarkjs, "wtns", "calculate", "chain_js/chain.wasm", "input.json", "chain.wtns"], cwd=work, check=True)
         subprocess.run([snarkjs, "groth16", "setup", "chain.r1cs", str(args.ptau.resolve()), "chain_0.zkey"], cwd=work, check=True, capture_output=True)
         subprocess.run([snarkjs, "zkey", "contribute", "chain_0.zkey", "chain.zkey", "--name=bench", "-e=bench"], cwd=work, check=True, capture_output=True)

@@ -71,6 +71,13 @@ cdef uint64_t[:, ::1] _rows(arr, int width):
     return a
 
 
+cdef const uint64_t[:, ::1] _const_rows(arr, int width):
+    a = np.ascontiguousarray(arr, dtype=np.uint64)
+    if a.ndim != 2 or a.shape[1] != width:
+        a = a.reshape(-1, width)
+    return a
+
+
 def on_curve(arr, int group):
     """Boolean array: each affine row (group 1 or 2) satisfies the curve equation."""
     cdef int w = 8 if group == 1 else 16
@@ -191,8 +198,9 @@ def msm(bases, scalars, int group, int nthreads=0, int mode=0, int window=0):
     2 batch-affine buckets; ``window``: 0 to choose from n.  Releases the GIL.
     """
     cdef int w = 8 if group == 1 else 16
-    cdef uint64_t[:, ::1] b = _rows(bases, w)
-    cdef uint64_t[:, ::1] s = _rows(scalars, 4)
+    # const views: bases may be read-only (a memory-mapped .zkey section)
+    cdef const uint64_t[:, ::1] b = _const_rows(bases, w)
+    cdef const uint64_t[:, ::1] s = _const_rows(scalars, 4)
     if b.shape[0] != s.shape[0]:
         raise ValueError(f"{b.shape[0]} bases but {s.shape[0]} scalars")
     if window < 0 or window > 16 or window == 1:

@@ -13,21 +13,14 @@ reference twins do the same work.
 
 from __future__ import annotations
 
-import os
 import secrets
 from collections.abc import Sequence
 
-import numpy as np
-
-from zkgate import _native, bn254
+from zkgate import bn254
+from zkgate.bn254 import FrArray, G1Affine, G2Affine
 from zkgate.errors import ConstraintError, InvalidInputError
 from zkgate.prover.keys import Proof, ProvingKey
-from zkgate.prover.points import g1_array_to_points, g1_from_words, g2_array_to_points, g2_from_words
-from zkgate.prover.qap import h_scalars, h_scalars_reference
-
-
-def _threads() -> int:
-    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
+from zkgate.prover.qap import h_scalars
 
 
 def check_witness_shape(pk: ProvingKey, witness: Sequence[int]) -> list[int]:
@@ -57,39 +50,17 @@ def _sum_g2(*points: bn254.G2Point) -> bn254.G2Point:
     return total
 
 
-def _writable(array: np.ndarray) -> np.ndarray:
-    # TODO(native): the MSM kernel should accept read-only (memory-mapped) bases.
-    return array if array.flags.writeable else np.array(array)
-
-
-def _msms_native(pk: ProvingKey, witness: list[int]):
-    from zkgate._native import _curve, _field
-
-    threads = _threads()
-    w = _field.ints_to_limbs(witness)
-    h = h_scalars(pk, w, threads)
-    private = np.ascontiguousarray(w[pk.n_public + 1 :])
-
-    def g1(bases, scalars, name):
-        return g1_from_words(_curve.msm(_writable(bases), scalars, 1, threads), name, check=False)
-
+def _msms(pk: ProvingKey, witness: list[int]):
+    """The five MSMs of a proof; packed key sections go to the kernels as they are."""
+    w = FrArray.from_ints(witness)
+    h = h_scalars(pk, w)
+    private = FrArray(w.limbs[pk.n_public + 1 :], check=False)
     return (
-        g1(pk.a_points, w, "A"),
-        g2_from_words(_curve.msm(_writable(pk.b2_points), w, 2, threads), "B2", check=False),
-        g1(pk.b1_points, w, "B1"),
-        g1(pk.c_points, private, "C") if len(private) else None,
-        g1(pk.h_points, h, "H"),
-    )
-
-
-def _msms_reference(pk: ProvingKey, witness: list[int]):
-    h = h_scalars_reference(pk, witness)
-    return (
-        bn254.msm_g1_reference(g1_array_to_points(pk.a_points, "A"), witness),
-        bn254.msm_g2_reference(g2_array_to_points(pk.b2_points, "B2"), witness),
-        bn254.msm_g1_reference(g1_array_to_points(pk.b1_points, "B1"), witness),
-        bn254.msm_g1_reference(g1_array_to_points(pk.c_points, "C"), witness[pk.n_public + 1 :]),
-        bn254.msm_g1_reference(g1_array_to_points(pk.h_points, "H"), h),
+        bn254.msm_g1(G1Affine(pk.a_points, check=False), w),
+        bn254.msm_g2(G2Affine(pk.b2_points, check=False), w),
+        bn254.msm_g1(G1Affine(pk.b1_points, check=False), w),
+        bn254.msm_g1(G1Affine(pk.c_points, check=False), private),
+        bn254.msm_g1(G1Affine(pk.h_points, check=False), h),
     )
 
 
@@ -97,10 +68,7 @@ def prove_with(pk: ProvingKey, witness: Sequence[int], r: int, s: int) -> Proof:
     """A Groth16 proof with the given blinding scalars r and s (deterministic)."""
     values = check_witness_shape(pk, witness)
     r, s = r % bn254.R_MOD, s % bn254.R_MOD
-    if _native.BACKEND == "native":
-        a_sum, b2_sum, b1_sum, c_sum, h_sum = _msms_native(pk, values)
-    else:
-        a_sum, b2_sum, b1_sum, c_sum, h_sum = _msms_reference(pk, values)
+    a_sum, b2_sum, b1_sum, c_sum, h_sum = _msms(pk, values)
     a = _sum_g1(pk.alpha1, a_sum, bn254.g1_mul(pk.delta1, r))
     b = _sum_g2(pk.beta2, b2_sum, bn254.g2_mul(pk.delta2, s))
     b1 = _sum_g1(pk.beta1, b1_sum, bn254.g1_mul(pk.delta1, s))
