@@ -78,7 +78,8 @@ def packages() -> tuple[list[str], dict[str, str]]:
     A wheel must not put a package called ``services`` into site-packages, so the gRPC
     gateway is mapped into zkgate's namespace.
     """
-    names = find_packages(include=["zkgate", "zkgate.*"])
+    # zkgate/services is a symlink to ../services for source-tree use; the wheel maps it instead
+    names = find_packages(include=["zkgate", "zkgate.*"], exclude=["zkgate.services", "zkgate.services.*"])
     package_dir: dict[str, str] = {}
     if (HERE / "services" / "__init__.py").exists():
         for sub in find_packages(where="services"):

@@ -20,7 +20,7 @@ COMMAND_MODULES = (
     "zkgate.prover.cli",
     "zkgate.he.cli",
     "zkgate.study.cli",
-    "zkgate.services_cli",
+    "zkgate.services.cli",
 )
 
 

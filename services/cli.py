@@ -1,0 +1,133 @@
+"""``zkgate serve`` and the gateway client commands (``zkgate gateway ...``).
+
+grpc is imported inside the commands, so ``zkgate --help`` never loads it.
+"""
+
+from __future__ import annotations
+
+
+import signal
+import sys
+import threading
+
+import click
+
+DEFAULT_GATEWAY = "127.0.0.1:50051"
+
+
+@click.command("serve")
+@click.option("--data-dir", required=True, type=click.Path(file_okay=False), help="Folder for the SQLite database and stored keys.")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on (localhost by default).")
+@click.option("--port", default=50051, show_default=True, type=int, help="TCP port (0 picks a free one).")
+@click.option("--workers", default=8, show_default=True, type=int, help="Worker threads handling RPCs.")
+@click.option("--max-concurrent-rpcs", default=64, show_default=True, type=int, help="RPCs in flight before new ones are refused.")
+@click.option("--max-upload-mib", default=1024, show_default=True, type=int, help="Largest key, witness or ciphertext upload.")
+def serve(data_dir: str, host: str, port: int, workers: int, max_concurrent_rpcs: int, max_upload_mib: int) -> None:
+    """Run the zkgate gRPC gateway (health checking and reflection included).
+
+    Stops gracefully on Ctrl-C or SIGTERM: health turns NOT_SERVING first, RPCs in flight finish.
+    """
+    import logging
+
+    from zkgate.services.server import Gateway, ServerConfig
+    from zkgate.services.uploads import UploadLimits
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    config = ServerConfig(
+        data_dir=data_dir,
+        host=host,
+        port=port,
+        workers=workers,
+        max_concurrent_rpcs=max_concurrent_rpcs,
+        limits=UploadLimits(max_payload_bytes=max_upload_mib << 20),
+    )
+    gateway = Gateway(config).start()
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        click.echo(f"WARNING: serving without TLS on {host}; use only on a trusted network", err=True)
+    click.echo(f"zkgate gateway listening on {gateway.address} (data in {data_dir}); Ctrl-C stops it", err=True)
+    stopped = threading.Event()
+
+    def stop(*_):
+        if not stopped.is_set():
+            stopped.set()
+            click.echo("stopping: health NOT_SERVING, finishing RPCs in flight ...", err=True)
+            threading.Thread(target=gateway.stop, daemon=True).start()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    gateway.wait()
+
+
+@click.group("gateway")
+@click.option("--gateway", "address", default=DEFAULT_GATEWAY, show_default=True, envvar="ZKGATE_GATEWAY", help="Gateway address HOST:PORT.")
+@click.pass_context
+def gateway_group(ctx: click.Context, address: str) -> None:
+    """Talk to a running gateway (ProverService commands)."""
+    ctx.obj = address
+
+
+def _client(address: str):
+    from zkgate.services.client import GatewayClient
+
+    return GatewayClient(address)
+
+
+@gateway_group.command("register-circuit")
+@click.argument("zkey_file", metavar="KEY.zkey", type=click.Path(exists=True, dir_okay=False))
+@click.option("--r1cs", "r1cs_file", type=click.Path(exists=True, dir_okay=False), help="The circuit's .r1cs, stored beside the key.")
+@click.option("--name", default="", help="A label for people (default: the file name).")
+@click.pass_obj
+def register_circuit(address: str, zkey_file: str, r1cs_file: str | None, name: str) -> None:
+    """Upload a .zkey (and optionally its .r1cs); prints the circuit id."""
+    with _client(address) as client:
+        info = client.register_circuit_files(zkey_file, r1cs_file, name)
+    click.echo(info.circuit_id)
+    if info.dev_only:
+        click.echo("warning: this key had no phase-2 contribution; the gateway will not verify against it", err=True)
+
+
+@gateway_group.command("circuits")
+@click.pass_obj
+def list_circuits(address: str) -> None:
+    """List registered circuits."""
+    with _client(address) as client:
+        for info in client.list_circuits():
+            click.echo(f"{info.circuit_id}  {info.name}  public={info.n_public} wires={info.n_vars} domain={info.domain_size}")
+
+
+@gateway_group.command("prove")
+@click.argument("circuit_id")
+@click.argument("witness_file", metavar="WITNESS.wtns", type=click.Path(exists=True, dir_okay=False))
+@click.argument("proof_file", metavar="PROOF.json", type=click.Path(dir_okay=False))
+@click.argument("public_file", metavar="PUBLIC.json", type=click.Path(dir_okay=False))
+@click.pass_obj
+def remote_prove(address: str, circuit_id: str, witness_file: str, proof_file: str, public_file: str) -> None:
+    """Prove on the gateway with a registered circuit; writes snarkjs proof.json / public.json."""
+    from pathlib import Path
+
+    from zkgate.prover.snarkjs_json import proof_to_json, public_to_json, write_json
+
+    with _client(address) as client:
+        proof, public = client.prove(circuit_id, Path(witness_file).read_bytes())
+    write_json(proof_file, proof_to_json(proof))
+    write_json(public_file, public_to_json(public))
+
+
+@gateway_group.command("verify")
+@click.argument("circuit_id")
+@click.argument("public_file", metavar="PUBLIC.json", type=click.Path(exists=True, dir_okay=False))
+@click.argument("proof_file", metavar="PROOF.json", type=click.Path(exists=True, dir_okay=False))
+@click.pass_obj
+def remote_verify(address: str, circuit_id: str, public_file: str, proof_file: str) -> None:
+    """Verify on the gateway: OK (exit 0) or INVALID (exit 1)."""
+    from zkgate.prover.snarkjs_json import read_proof, read_public
+
+    with _client(address) as client:
+        ok = client.verify(circuit_id, read_public(public_file), read_proof(proof_file))
+    click.echo("OK" if ok else "INVALID")
+    sys.exit(0 if ok else 1)
+
+
+COMMANDS = [serve, gateway_group]
+
+__all__ = ["COMMANDS"]

@@ -1,0 +1,107 @@
+"""Typed Python client of the zkgate gateway (methods over the generated stubs).
+
+Errors come back as :class:`GatewayCallError` with the gRPC status code and the server's message.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import grpc
+
+from zkgate.errors import ZkgateError
+from zkgate.prover.keys import Proof, VerifyingKey
+from zkgate.prover.snarkjs_json import proof_to_json, public_to_json, verifying_key_from_json
+from zkgate.services.servicers.common import proof_from_message
+from zkgate.services.uploads import DEFAULT_CHUNK_SIZE, chunked
+from zkgate.services.v1 import common_pb2, prover_pb2, prover_pb2_grpc
+
+
+class GatewayCallError(ZkgateError):
+    """An RPC the gateway refused; ``code`` is the grpc.StatusCode."""
+
+    def __init__(self, code: grpc.StatusCode, message: str) -> None:
+        super().__init__(f"{code.name}: {message}")
+        self.code = code
+        self.details = message
+
+
+def _call(method, *args, **kwargs):
+    try:
+        return method(*args, **kwargs)
+    except grpc.RpcError as exc:
+        raise GatewayCallError(exc.code(), exc.details() or "") from exc
+
+
+class GatewayClient:
+    def __init__(self, address: str, timeout: float = 120.0, max_message_bytes: int = 8 << 20) -> None:
+        self.address = address
+        self.timeout = timeout
+        self.channel = grpc.insecure_channel(
+            address,
+            options=[
+                ("grpc.max_receive_message_length", max_message_bytes),
+                ("grpc.max_send_message_length", max_message_bytes),
+            ],
+        )
+        self.prover = prover_pb2_grpc.ProverServiceStub(self.channel)
+
+    def close(self) -> None:
+        self.channel.close()
+
+    def __enter__(self) -> GatewayClient:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # -- prover ------------------------------------------------------------------------------
+    def register_circuit(self, zkey: bytes, r1cs: bytes = b"", name: str = "") -> prover_pb2.CircuitInfo:
+        def messages():
+            yield prover_pb2.CircuitUpload(
+                header=prover_pb2.CircuitHeader(name=name, zkey_size=len(zkey), r1cs_size=len(r1cs))
+            )
+            for piece in chunked(zkey, DEFAULT_CHUNK_SIZE):
+                yield prover_pb2.CircuitUpload(zkey_chunk=piece)
+            for piece in chunked(r1cs, DEFAULT_CHUNK_SIZE):
+                yield prover_pb2.CircuitUpload(r1cs_chunk=piece)
+
+        return _call(self.prover.RegisterCircuit, messages(), timeout=self.timeout)
+
+    def register_circuit_files(self, zkey_path: str | Path, r1cs_path: str | Path | None = None, name: str = ""):
+        r1cs = Path(r1cs_path).read_bytes() if r1cs_path else b""
+        return self.register_circuit(Path(zkey_path).read_bytes(), r1cs, name or Path(zkey_path).stem)
+
+    def get_circuit(self, circuit_id: str) -> prover_pb2.CircuitInfo:
+        return _call(self.prover.GetCircuit, prover_pb2.CircuitRef(circuit_id=circuit_id), timeout=self.timeout)
+
+    def list_circuits(self) -> list[prover_pb2.CircuitInfo]:
+        return list(_call(self.prover.ListCircuits, prover_pb2.ListCircuitsRequest(), timeout=self.timeout).circuits)
+
+    def verification_key(self, circuit_id: str) -> VerifyingKey:
+        reply = _call(self.prover.GetVerificationKey, prover_pb2.CircuitRef(circuit_id=circuit_id), timeout=self.timeout)
+        return verifying_key_from_json(json.loads(reply.verification_key_json), "verification key from the gateway")
+
+    def prove(self, circuit_id: str, wtns: bytes) -> tuple[Proof, list[int]]:
+        def messages():
+            yield prover_pb2.ProveUpload(header=prover_pb2.ProveHeader(circuit_id=circuit_id, wtns_size=len(wtns)))
+            for piece in chunked(wtns, DEFAULT_CHUNK_SIZE):
+                yield prover_pb2.ProveUpload(wtns_chunk=piece)
+
+        public, proof = proof_from_message(_call(self.prover.Prove, messages(), timeout=self.timeout))
+        return proof, public
+
+    @staticmethod
+    def _proof_message(public: list[int], proof: Proof) -> common_pb2.Groth16Proof:
+        return common_pb2.Groth16Proof(proof_json=json.dumps(proof_to_json(proof)), public_inputs=public_to_json(public))
+
+    def verify(self, circuit_id: str, public: list[int], proof: Proof) -> bool:
+        request = prover_pb2.VerifyRequest(circuit_id=circuit_id, proof=self._proof_message(public, proof))
+        return _call(self.prover.Verify, request, timeout=self.timeout).valid
+
+    def verify_batch(self, circuit_id: str, items: list[tuple[list[int], Proof]]) -> list[bool]:
+        request = prover_pb2.VerifyBatchRequest(
+            circuit_id=circuit_id, proofs=[self._proof_message(public, proof) for public, proof in items]
+        )
+        return list(_call(self.prover.VerifyBatch, request, timeout=self.timeout).valid)

@@ -1,0 +1,47 @@
+"""Gateway errors, and their mapping onto gRPC status codes (in one place).
+
+Library errors keep their meaning: malformed input (``InvalidInputError``, ``FormatError``,
+``ConstraintError``) is INVALID_ARGUMENT.  The gateway adds not-found, already-exists,
+failed-precondition and too-large.
+"""
+
+from __future__ import annotations
+
+from zkgate.errors import ConstraintError, CryptoError, InvalidInputError, ZkgateError
+
+
+class GatewayError(ZkgateError):
+    """Base of the errors the gateway raises itself."""
+
+
+class NotFoundError(GatewayError):
+    """An id (circuit, data set, study) that the gateway does not know."""
+
+
+class AlreadyExistsError(GatewayError):
+    """A registration or submission that conflicts with an existing one."""
+
+
+class PreconditionError(GatewayError):
+    """The request is well formed but the state does not allow it (e.g. a closed study)."""
+
+
+class TooLargeError(GatewayError):
+    """An upload larger than the gateway's configured limit."""
+
+
+def status_code_name(exc: BaseException) -> str:
+    """The gRPC status code (by name) for an error; the caller resolves it with grpc.StatusCode."""
+    if isinstance(exc, NotFoundError):
+        return "NOT_FOUND"
+    if isinstance(exc, AlreadyExistsError):
+        return "ALREADY_EXISTS"
+    if isinstance(exc, PreconditionError):
+        return "FAILED_PRECONDITION"
+    if isinstance(exc, TooLargeError):
+        return "RESOURCE_EXHAUSTED"
+    if isinstance(exc, (InvalidInputError, ConstraintError, CryptoError)):
+        return "INVALID_ARGUMENT"
+    if isinstance(exc, ZkgateError):
+        return "INVALID_ARGUMENT"
+    return "INTERNAL"

@@ -1,0 +1,1 @@
+"""gRPC servicers: thin adapters between protobuf messages and the zkgate library."""

@@ -1,0 +1,73 @@
+"""The storage interface the servicers use; a second backend (e.g. PostgreSQL) implements it.
+
+Records are frozen dataclasses; large payloads (keys, ciphertexts) live in a content-addressed
+blob store beside the database and are referenced by their SHA-256.
+"""
+
+from __future__ import annotations
+
+import abc
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class CircuitRecord:
+    circuit_id: str  # hex SHA-256 of the .zkey
+    name: str
+    n_public: int
+    n_vars: int
+    domain_size: int
+    dev_only: bool
+    zkey_blob: str  # blob id (hex SHA-256)
+    r1cs_blob: str | None
+    verification_key_json: str
+
+
+@dataclass(frozen=True)
+class DatasetRecord:
+    dataset_id: str
+    owner: str
+    name: str
+    root: str
+    signing_public_key: bytes
+    schema_json: str
+    registration: bytes
+
+
+class Store(abc.ABC):
+    """What the gateway persists.  Every write is durable when the call returns."""
+
+    # -- blobs -----------------------------------------------------------------------------
+    @abc.abstractmethod
+    def put_blob(self, data: bytes) -> str:
+        """Store bytes durably; return their id (hex SHA-256).  Idempotent."""
+
+    @abc.abstractmethod
+    def blob_path(self, blob_id: str) -> str:
+        """A local file path holding the blob (for memory-mapping large keys)."""
+
+    # -- circuits --------------------------------------------------------------------------
+    @abc.abstractmethod
+    def add_circuit(self, record: CircuitRecord) -> CircuitRecord:
+        """Insert; an identical existing record is returned as is (idempotent retry)."""
+
+    @abc.abstractmethod
+    def get_circuit(self, circuit_id: str) -> CircuitRecord | None: ...
+
+    @abc.abstractmethod
+    def list_circuits(self) -> list[CircuitRecord]: ...
+
+    # -- data sets -------------------------------------------------------------------------
+    @abc.abstractmethod
+    def add_dataset(self, record: DatasetRecord) -> DatasetRecord:
+        """Insert; the same registration again returns the stored record; a different one
+        under the same id raises AlreadyExistsError."""
+
+    @abc.abstractmethod
+    def get_dataset(self, dataset_id: str) -> DatasetRecord | None: ...
+
+    @abc.abstractmethod
+    def list_datasets(self, owner: str = "") -> list[DatasetRecord]: ...
+
+    @abc.abstractmethod
+    def close(self) -> None: ...

@@ -1,0 +1,68 @@
+"""Chunked uploads and downloads: large payloads never depend on gRPC's message-size limit.
+
+An upload is a stream whose first message carries a header (with the exact size of each
+payload) and whose following messages carry chunks of at most ``chunk_limit`` bytes.  A payload
+larger than the gateway's limit is refused from its declared size, before any data is read;
+a stream that ends short of, or runs past, a declared size is refused as truncated or oversized.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+from zkgate.errors import InvalidInputError
+from zkgate.services.errors import TooLargeError
+
+DEFAULT_CHUNK_SIZE = 1 << 20  # what clients send and downloads return
+
+
+@dataclass(frozen=True)
+class UploadLimits:
+    max_payload_bytes: int = 1 << 30  # 1 GiB per payload
+    chunk_limit: int = 4 << 20
+
+
+def receive_upload(messages: Iterable, header_field: str, sizes: dict[str, str], limits: UploadLimits):
+    """Read a header-then-chunks stream.
+
+    ``sizes`` maps each chunk field of the oneof to the header field holding its declared size.
+    Returns ``(header, {chunk_field: bytes})``.
+    """
+    iterator = iter(messages)
+    first = next(iterator, None)
+    if first is None or first.WhichOneof("part") != header_field:
+        raise InvalidInputError(f"the upload must start with a '{header_field}' message")
+    header = getattr(first, header_field)
+    declared = {field: int(getattr(header, size_field)) for field, size_field in sizes.items()}
+    for field, size in declared.items():
+        if size > limits.max_payload_bytes:
+            raise TooLargeError(
+                f"{field.removesuffix('_chunk')} of {size} bytes exceeds this gateway's limit of "
+                f"{limits.max_payload_bytes} bytes"
+            )
+    buffers = {field: bytearray() for field in sizes}
+    for message in iterator:
+        part = message.WhichOneof("part")
+        if part not in buffers:
+            raise InvalidInputError(f"unexpected '{part}' message after the header")
+        data = getattr(message, part)
+        if len(data) > limits.chunk_limit:
+            raise TooLargeError(f"a chunk of {len(data)} bytes exceeds the chunk limit of {limits.chunk_limit} bytes")
+        buffer = buffers[part]
+        if len(buffer) + len(data) > declared[part]:
+            raise InvalidInputError(
+                f"{part.removesuffix('_chunk')} runs past its declared size of {declared[part]} bytes"
+            )
+        buffer.extend(data)
+    for field, buffer in buffers.items():
+        if len(buffer) != declared[field]:
+            raise InvalidInputError(
+                f"{field.removesuffix('_chunk')} upload is truncated: {len(buffer)} of {declared[field]} bytes arrived"
+            )
+    return header, {field: bytes(buffer) for field, buffer in buffers.items()}
+
+
+def chunked(data: bytes, size: int = DEFAULT_CHUNK_SIZE) -> Iterator[bytes]:
+    for offset in range(0, len(data), size):
+        yield data[offset : offset + size]
