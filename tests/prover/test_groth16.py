@@ -7,10 +7,12 @@ import os
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 from snarkjs_fixture import build_mul_circuit, snarkjs
 from zkgate import _native, bn254
+from zkgate.bn254 import FrArray
 from zkgate.circuits.r1cs import limbs_to_ints
 from zkgate.circuits.wtnsfile import read_wtns
 from zkgate.errors import ConstraintError, FormatError, InvalidInputError, NotOnCurveError
@@ -99,8 +101,10 @@ def test_witness_that_does_not_satisfy_is_refused(key, witness):
         prove(key, bad)
     with pytest.raises(InvalidInputError, match="witness has"):
         prove(key, witness[:-1])
-    with pytest.raises(InvalidInputError, match="outside"):
+    with pytest.raises(InvalidInputError, match=r"not an int in \[0, r\)"):
         prove(key, [1] + [bn254.R_MOD] * (len(witness) - 1))
+    with pytest.raises(InvalidInputError, match="outside"):
+        prove(key, FrArray(np.array([[1, 0, 0, 0]] + [[2**64 - 1] * 4] * (len(witness) - 1), dtype=np.uint64), check=False))
 
 
 def test_rerandomized_proof_still_verifies(circuit):

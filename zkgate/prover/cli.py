@@ -31,15 +31,15 @@ def prove_command(zkey_file: str, witness_file: str, proof_file: str, public_fil
     The proof is verified before it is written, so a witness that does not satisfy the circuit
     is refused (use --no-check to skip that).
     """
+    from zkgate.bn254 import FrArray
     from zkgate.circuits.wtnsfile import read_wtns
-    from zkgate.circuits.r1cs import limbs_to_ints
     from zkgate.prover.prove import prove
     from zkgate.prover.snarkjs_json import proof_to_json, public_to_json, write_json
     from zkgate.prover.zkey import read_zkey
 
     started = time.perf_counter()
     key = read_zkey(zkey_file)
-    witness = limbs_to_ints(read_wtns(witness_file))
+    witness = FrArray(read_wtns(witness_file), check=False)  # range-checked by prove
     if len(witness) != key.n_vars:
         raise ZkgateError(f"{witness_file}: the witness has {len(witness)} values but {zkey_file} needs {key.n_vars}")
     proof, public = prove(key, witness, check=not no_check)
@@ -111,3 +111,8 @@ def zkey_info_command(zkey_file: str) -> None:
 
 
 COMMANDS = [groth16, zkey]
+
+# Trusted setup (issue 6): `groth16 setup`, `zkey contribute|beacon|verify`, `powersoftau ...`.
+from zkgate.prover.ceremony_cli import register as _register_ceremony  # noqa: E402
+
+COMMANDS.append(_register_ceremony(groth16, zkey))

@@ -1,10 +1,11 @@
 """Groth16 proving with snarkjs's reduction.
 
 ``prove_with(pk, witness, r, s)`` is deterministic; ``prove`` draws r and s from the OS
-CSPRNG.  The witness is checked against the key's constraints first (a witness that does not
-satisfy them is refused, naming the first failing row).  On the native backend the key's point
-sections go to the MSM kernels as the packed arrays they are; on the pure-Python backend the
-reference twins do the same work.
+CSPRNG and verifies the proof before returning it, so a witness that does not satisfy the
+circuit is refused.  A witness is a sequence of ints or an :class:`~zkgate.bn254.FrArray`
+(e.g. straight from a ``.wtns`` file, with no per-element Python work).  On the native backend
+the key's point sections go to the MSM kernels as the packed arrays they are; on the
+pure-Python backend the reference twins do the same work.
 
     A  = alpha1 + sum w_i A_i + r delta1
     B  = beta2  + sum w_i B2_i + s delta2        (B1 likewise in G1, with beta1 and delta1)
@@ -23,17 +24,26 @@ from zkgate.prover.keys import Proof, ProvingKey
 from zkgate.prover.qap import h_scalars
 
 
-def check_witness_shape(pk: ProvingKey, witness: Sequence[int]) -> list[int]:
+Witness = Sequence[int] | FrArray
+
+
+def check_witness_shape(pk: ProvingKey, witness: Witness) -> FrArray:
     """Refuse a witness of the wrong length, without the constant 1, or with values >= r."""
-    values = [int(v) for v in witness]
-    if len(values) != pk.n_vars:
-        raise InvalidInputError(f"witness has {len(values)} values, the key needs {pk.n_vars}")
-    if values[0] != 1:
+    if isinstance(witness, FrArray):
+        try:
+            array = FrArray(witness.plain().limbs, check=True)
+        except InvalidInputError as exc:
+            raise InvalidInputError("a witness value is outside [0, r)") from exc
+    else:
+        for i, value in enumerate(witness):
+            if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < bn254.R_MOD:
+                raise InvalidInputError(f"witness value {i} ({value!r}) is not an int in [0, r)")
+        array = FrArray.from_ints(witness)
+    if len(array) != pk.n_vars:
+        raise InvalidInputError(f"witness has {len(array)} values, the key needs {pk.n_vars}")
+    if len(array) == 0 or array.limbs[0].tolist() != [1, 0, 0, 0]:
         raise ConstraintError("witness[0] must be 1 (the constant wire)")
-    for i, value in enumerate(values):
-        if not 0 <= value < bn254.R_MOD:
-            raise InvalidInputError(f"witness value {i} is outside [0, r)")
-    return values
+    return array
 
 
 def _sum_g1(*points: bn254.G1Point) -> bn254.G1Point:
@@ -50,9 +60,8 @@ def _sum_g2(*points: bn254.G2Point) -> bn254.G2Point:
     return total
 
 
-def _msms(pk: ProvingKey, witness: list[int]):
+def _msms(pk: ProvingKey, w: FrArray):
     """The five MSMs of a proof; packed key sections go to the kernels as they are."""
-    w = FrArray.from_ints(witness)
     h = h_scalars(pk, w)
     private = FrArray(w.limbs[pk.n_public + 1 :], check=False)
     return (
@@ -64,7 +73,7 @@ def _msms(pk: ProvingKey, witness: list[int]):
     )
 
 
-def prove_with(pk: ProvingKey, witness: Sequence[int], r: int, s: int) -> Proof:
+def prove_with(pk: ProvingKey, witness: Witness, r: int, s: int) -> Proof:
     """A Groth16 proof with the given blinding scalars r and s (deterministic)."""
     values = check_witness_shape(pk, witness)
     r, s = r % bn254.R_MOD, s % bn254.R_MOD
@@ -82,12 +91,14 @@ def prove_with(pk: ProvingKey, witness: Sequence[int], r: int, s: int) -> Proof:
     return Proof(a=a, b=b, c=c)
 
 
-def public_signals(pk: ProvingKey, witness: Sequence[int]) -> list[int]:
+def public_signals(pk: ProvingKey, witness: Witness) -> list[int]:
     """The public signals of a witness (wires 1..nPublic), as snarkjs writes public.json."""
+    if isinstance(witness, FrArray):
+        return FrArray(witness.plain().limbs[1 : pk.n_public + 1], check=False).to_ints()
     return [int(v) for v in witness[1 : pk.n_public + 1]]
 
 
-def prove(pk: ProvingKey, witness: Sequence[int], check: bool = True) -> tuple[Proof, list[int]]:
+def prove(pk: ProvingKey, witness: Witness, check: bool = True) -> tuple[Proof, list[int]]:
     """A Groth16 proof with r and s from the OS CSPRNG, and the public signals.
 
     With ``check`` (the default) the proof is verified before it is returned: a witness that
