@@ -116,8 +116,3 @@ COMMANDS = [groth16, zkey]
 from zkgate.prover.ceremony_cli import register as _register_ceremony  # noqa: E402
 
 COMMANDS.append(_register_ceremony(groth16, zkey))
-
-# Trusted setup (issue 6): `groth16 setup`, `zkey contribute|beacon|verify`, `powersoftau ...`.
-from zkgate.prover.ceremony_cli import register as _register_ceremony  # noqa: E402
-
-COMMANDS.append(_register_ceremony(groth16, zkey))
