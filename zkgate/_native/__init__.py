@@ -27,7 +27,7 @@ if PUREPYTHON_REQUESTED:
 else:
     try:
         from zkgate._native import _field as field  # noqa: F811
-        from zkgate._native import _curve, _ntt  # noqa: F401  (MSM, NTT: all must load)
+        from zkgate._native import _curve, _ntt, _pairing  # noqa: F401  (MSM, NTT, pairing: all must load)
     except ImportError as exc:  # the extension did not build or cannot load
         BACKEND = "python"
         IMPORT_ERROR = f"{type(exc).__name__}: {exc}"

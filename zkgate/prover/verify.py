@@ -12,23 +12,45 @@ specific error for malformed input:
 
 The check is e(A, B) = e(alpha, beta) * e(L, gamma) * e(C, delta) with
 L = IC[0] + sum x_i * IC[i]: three Miller loops on the prepared key (e(alpha, beta) is
-precomputed) and one final exponentiation.
+precomputed, gamma and delta carry precomputed line coefficients on the native backend) and
+one final exponentiation; L is a native MSM.  :func:`prepare_verifying_key` results are
+cached per key, so ``verify(vk, ...)`` in a loop prepares once.  Batches of proofs under one
+key: :mod:`zkgate.prover.batch`.  Not constant-time (verification handles public data).
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
-from zkgate import bn254
-from zkgate.bn254.pairing import final_exponentiation, miller_loop
-from zkgate.bn254.tower import FQ12_ONE, Fq12, fq12_mul
-from zkgate.errors import InvalidInputError
+from zkgate import _native, bn254
+from zkgate.bn254.curve import G2
+from zkgate.bn254.pairing import (
+    PreparedG2,
+    final_exponentiation,
+    fq12_to_limbs,
+    g2_in_subgroup,
+    miller_loop,
+)
+from zkgate.bn254.tower import FQ12_ONE, Fq12, fq12_conj, fq12_mul
+from zkgate.errors import InvalidInputError, NotOnCurveError
 from zkgate.prover.keys import Proof, VerifyingKey
 
 
 class InsecureKeyError(InvalidInputError):
     """A verifying key that must not be trusted (e.g. gamma2 == delta2)."""
+
+
+@dataclass(frozen=True, eq=False)
+class NativeVerifyingKey:
+    """The packed form of a prepared key for the compiled kernels."""
+
+    ic: Any  # (n_public + 1, 8) uint64 Montgomery rows
+    alpha: Any  # (1, 8)
+    prepared: Any  # (3, PREPARED_LIMBS): beta2, gamma2, delta2
+    target: Any  # 48 limbs: e(alpha, beta)^-1
 
 
 @dataclass(frozen=True)
@@ -37,19 +59,49 @@ class PreparedVerifyingKey:
 
     vk: VerifyingKey
     alphabeta: Fq12
+    native: NativeVerifyingKey | None = field(default=None, compare=False, repr=False)
 
 
-def prepare_verifying_key(vk: VerifyingKey) -> PreparedVerifyingKey:
-    """Validate every point of ``vk`` and precompute e(alpha, beta)."""
-    if not isinstance(vk, VerifyingKey):
-        raise InvalidInputError(f"expected a VerifyingKey, got {type(vk).__name__}")
+def check_g2_point(point, what: str):
+    """Range, curve and subgroup checks of a G2 point (the fast psi-based subgroup test);
+    same errors as :func:`zkgate.bn254.check_g2`."""
+    if point is None:
+        return None
+    (x0, x1), (y0, y1) = point
+    for name, value in (("x0", x0), ("x1", x1), ("y0", y0), ("y1", y1)):
+        bn254.check_element(value, bn254.Q_MOD, f"{what}.{name}")
+    if not G2.is_on_curve(point):
+        raise NotOnCurveError(f"{what} is not on the BN254 twist")
+    if not g2_in_subgroup(point):
+        raise NotOnCurveError(f"{what} is on the twist but not in the order-r subgroup G2")
+    return point
+
+
+def _native_key(vk: VerifyingKey, alphabeta: Fq12) -> NativeVerifyingKey | None:
+    if _native.BACKEND != "native":
+        return None
+    from zkgate.bn254.arrays import G1Affine
+
+    prepared = [PreparedG2(q).coefficients for q in (vk.beta2, vk.gamma2, vk.delta2)]
+    import numpy as np
+
+    return NativeVerifyingKey(
+        ic=G1Affine.from_ints(list(vk.ic)).limbs,
+        alpha=G1Affine.from_ints([vk.alpha1]).limbs,
+        prepared=np.stack(prepared),
+        target=fq12_to_limbs(fq12_conj(alphabeta)),
+    )
+
+
+@functools.lru_cache(maxsize=32)
+def _prepare_cached(vk: VerifyingKey) -> PreparedVerifyingKey:
     if len(vk.ic) != vk.n_public + 1:
         raise InvalidInputError(f"verifying key has {len(vk.ic)} IC points for {vk.n_public} public inputs")
     for name in ("alpha1",):
         if bn254.check_g1(getattr(vk, name), f"verifying key {name}") is None:
             raise InvalidInputError(f"verifying key {name} is the point at infinity")
     for name in ("beta2", "gamma2", "delta2"):
-        if bn254.check_g2(getattr(vk, name), f"verifying key {name}") is None:
+        if check_g2_point(getattr(vk, name), f"verifying key {name}") is None:
             raise InvalidInputError(f"verifying key {name} is the point at infinity")
     for i, point in enumerate(vk.ic):
         bn254.check_g1(point, f"verifying key IC[{i}]")
@@ -58,7 +110,19 @@ def prepare_verifying_key(vk: VerifyingKey) -> PreparedVerifyingKey:
             "verifying key has gamma2 == delta2: the key had no phase-2 contribution and proofs "
             "for it can be forged; run a phase-2 ceremony (zkgate zkey contribute) first"
         )
-    return PreparedVerifyingKey(vk=vk, alphabeta=bn254.pairing(vk.alpha1, vk.beta2))
+    alphabeta = bn254.pairing(vk.alpha1, vk.beta2)
+    return PreparedVerifyingKey(vk=vk, alphabeta=alphabeta, native=_native_key(vk, alphabeta))
+
+
+def prepare_verifying_key(vk: VerifyingKey) -> PreparedVerifyingKey:
+    """Validate every point of ``vk`` and precompute e(alpha, beta) (and, on the native
+    backend, the line coefficients of beta2, gamma2, delta2).  Cached per key."""
+    if not isinstance(vk, VerifyingKey):
+        raise InvalidInputError(f"expected a VerifyingKey, got {type(vk).__name__}")
+    try:
+        return _prepare_cached(vk)
+    except TypeError:  # unhashable field values (e.g. lists): prepare without the cache
+        return _prepare_cached.__wrapped__(vk)
 
 
 def check_public_inputs(vk: VerifyingKey, public: Sequence[int]) -> list[int]:
@@ -81,7 +145,7 @@ def check_proof(proof: Proof) -> Proof:
         bn254.check_g1(point, f"proof point {name}")
     if proof.b is None:
         raise InvalidInputError("proof point B is the point at infinity")
-    bn254.check_g2(proof.b, "proof point B")
+    check_g2_point(proof.b, "proof point B")
     return proof
 
 
@@ -90,10 +154,31 @@ def public_input_commitment(vk: VerifyingKey, public: Sequence[int]) -> bn254.G1
     return bn254.msm_g1(list(vk.ic), [1, *public])
 
 
+def _verify_native(pvk: PreparedVerifyingKey, values: list[int], proof: Proof) -> bool:
+    import numpy as np
+
+    from zkgate._native import _curve, _pairing
+    from zkgate.bn254.arrays import FrArray, G1Affine, G2Affine
+
+    nk = pvk.native
+    q = bn254.Q_MOD
+    commitment = _curve.msm(nk.ic, FrArray.from_ints([1, *values]).limbs, 1)
+    points = G1Affine.from_ints([(proof.a[0], (q - proof.a[1]) % q), proof.c]).limbs
+    b_prep = _pairing.prepare_g2(G2Affine.from_ints([proof.b]).limbs)
+    if not commitment.any():  # L at infinity: e(L, gamma) = 1
+        rows, prep = points, np.concatenate([b_prep, nk.prepared[2:3]])
+    else:
+        rows = np.concatenate([points[:1], commitment.reshape(1, 8), points[1:]])
+        prep = np.concatenate([b_prep, nk.prepared[1:3]])
+    return _pairing.product_equals(rows, prep, nk.target)
+
+
 def verify_prepared(pvk: PreparedVerifyingKey, public: Sequence[int], proof: Proof) -> bool:
     vk = pvk.vk
     values = check_public_inputs(vk, public)
     check_proof(proof)
+    if pvk.native is not None and _native.BACKEND == "native":
+        return _verify_native(pvk, values, proof)
     commitment = public_input_commitment(vk, values)
     f = FQ12_ONE
     for p, q in ((bn254.g1_neg(proof.a), proof.b), (commitment, vk.gamma2), (proof.c, vk.delta2)):
