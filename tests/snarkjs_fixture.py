@@ -12,7 +12,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from conftest import NODE_MODULES, REPO_ROOT, require_node_peer
+from testsupport import NODE_MODULES, REPO_ROOT, require_node_peer
 
 SNARKJS = NODE_MODULES / ".bin" / "snarkjs"
 CIRCOM = NODE_MODULES / ".bin" / "circom2"

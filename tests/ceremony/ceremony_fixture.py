@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import NODE_MODULES, REPO_ROOT, require_node_peer
+from testsupport import NODE_MODULES, REPO_ROOT, require_node_peer
 
 SNARKJS = NODE_MODULES / ".bin" / "snarkjs"
 CIRCOM = NODE_MODULES / ".bin" / "circom2"

@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from tests.circuits.conftest import requires_node, run_node
+from testsupport import requires_node, run_node
 from zkgate.circuits import UnsatisfiedConstraintError, compile_circuit
 from zkgate.circuits import babyjubjub as bjj
 from zkgate.circuits import pedersen as ped

@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from tests.circuits.conftest import NODE_MODULES, REPO, requires_node, snarkjs
+from testsupport import NODE_MODULES, requires_node, snarkjs
+from testsupport import REPO_ROOT as REPO
 from zkgate.circuits import R1CSFormatError, compile_circuit, read_r1cs, read_wtns, write_r1cs, write_wtns
 from zkgate.circuits.cli import COMMANDS, r1cs as r1cs_cmd, wtns as wtns_cmd
 from zkgate.circuits.gadgets.poseidon import poseidon

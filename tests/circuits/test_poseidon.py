@@ -7,7 +7,7 @@ import random
 
 import pytest
 
-from tests.circuits.conftest import NODE_MODULES, requires_node, run_node
+from testsupport import NODE_MODULES, requires_node, run_node
 from zkgate.circuits import compile_circuit
 from zkgate.circuits.field import R
 from zkgate.circuits.gadgets import poseidon as gp
