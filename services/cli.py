@@ -128,6 +128,36 @@ def remote_verify(address: str, circuit_id: str, public_file: str, proof_file: s
     sys.exit(0 if ok else 1)
 
 
-COMMANDS = [serve, gateway_group]
+@click.group("audit")
+def audit_group() -> None:
+    """Check the gateway's tamper-evident audit log."""
+
+
+@audit_group.command("verify")
+@click.option("--gateway", "address", default=DEFAULT_GATEWAY, show_default=True, envvar="ZKGATE_GATEWAY", help="Gateway address HOST:PORT.")
+@click.option("--log-key", default=None, help="The gateway's Ed25519 log key (hex) to pin; default: trust the key it presents.")
+def audit_verify(address: str, log_key: str | None) -> None:
+    """Rebuild the whole log from its entries and check it against the latest signed head.
+
+    Prints the tree size and root; exits 1 if the log does not match its signed head.
+    """
+    from zkgate.errors import ZkgateError
+
+    pinned = bytes.fromhex(log_key) if log_key else None
+    with _client(address) as client:
+        try:
+            head, entries = client.verify_whole_log(pinned)
+        except ZkgateError as exc:
+            click.echo(f"FAILED: {exc}")
+            sys.exit(1)
+    kinds: dict[str, int] = {}
+    for entry in entries:
+        kinds[entry.kind] = kinds.get(entry.kind, 0) + 1
+    click.echo(f"OK: tree size {head.tree_size}, root {head.root.hex()}")
+    for kind, count in sorted(kinds.items()):
+        click.echo(f"  {kind}: {count}")
+
+
+COMMANDS = [serve, gateway_group, audit_group]
 
 __all__ = ["COMMANDS"]

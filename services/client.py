@@ -15,7 +15,10 @@ from zkgate.prover.keys import Proof, VerifyingKey
 from zkgate.prover.snarkjs_json import proof_to_json, public_to_json, verifying_key_from_json
 from zkgate.services.servicers.common import proof_from_message
 from zkgate.services.uploads import DEFAULT_CHUNK_SIZE, chunked
-from zkgate.services.v1 import common_pb2, prover_pb2, prover_pb2_grpc
+from zkgate.audit import MerkleLog, SignedTreeHead, verify_consistency, verify_inclusion, verify_tree_head
+from zkgate.audit.merkle import leaf_hash
+from zkgate.services.store.base import AuditEntry
+from zkgate.services.v1 import audit_pb2, audit_pb2_grpc, common_pb2, prover_pb2, prover_pb2_grpc
 
 
 class GatewayCallError(ZkgateError):
@@ -46,6 +49,7 @@ class GatewayClient:
             ],
         )
         self.prover = prover_pb2_grpc.ProverServiceStub(self.channel)
+        self.audit = audit_pb2_grpc.AuditServiceStub(self.channel)
 
     def close(self) -> None:
         self.channel.close()
@@ -105,3 +109,56 @@ class GatewayClient:
             circuit_id=circuit_id, proofs=[self._proof_message(public, proof) for public, proof in items]
         )
         return list(_call(self.prover.VerifyBatch, request, timeout=self.timeout).valid)
+
+    # -- audit log ----------------------------------------------------------------------------
+    def tree_head(self, pinned_log_key: bytes | None = None) -> tuple[SignedTreeHead, bytes]:
+        """The gateway's signed tree head, its signature checked (against the pinned key if given)."""
+        reply = _call(self.audit.GetTreeHead, audit_pb2.GetTreeHeadRequest(), timeout=self.timeout)
+        head = SignedTreeHead(
+            tree_size=reply.tree_size, root=reply.root, timestamp_ms=reply.timestamp_ms, signature=reply.signature
+        )
+        key = reply.log_public_key
+        if pinned_log_key is not None and key != pinned_log_key:
+            raise ZkgateError("the gateway's log key differs from the pinned one")
+        verify_tree_head(head, pinned_log_key or key)
+        return head, key
+
+    def audit_entries(self, start: int, end: int) -> list[AuditEntry]:
+        entries: list[AuditEntry] = []
+        while start < end:
+            stop = min(end, start + 1000)
+            reply = _call(self.audit.GetEntries, audit_pb2.GetEntriesRequest(start=start, end=stop), timeout=self.timeout)
+            entries.extend(AuditEntry(kind=e.kind, data=e.data) for e in reply.entries)
+            start = stop
+        return entries
+
+    def check_inclusion(self, entry: AuditEntry, index: int, head: SignedTreeHead) -> None:
+        """Raise ProofError unless ``entry`` is leaf ``index`` of the tree ``head`` signs."""
+        reply = _call(
+            self.audit.GetInclusionProof,
+            audit_pb2.InclusionProofRequest(leaf_index=index, tree_size=head.tree_size),
+            timeout=self.timeout,
+        )
+        verify_inclusion(leaf_hash(entry.leaf_bytes()), index, head.tree_size, list(reply.path), head.root)
+
+    def check_consistency(self, old: SignedTreeHead, new: SignedTreeHead) -> None:
+        """Raise ProofError unless the tree ``old`` signs is a prefix of the tree ``new`` signs."""
+        reply = _call(
+            self.audit.GetConsistencyProof,
+            audit_pb2.ConsistencyProofRequest(first_size=old.tree_size, second_size=new.tree_size),
+            timeout=self.timeout,
+        )
+        verify_consistency(old.tree_size, new.tree_size, old.root, new.root, list(reply.path))
+
+    def verify_whole_log(self, pinned_log_key: bytes | None = None) -> tuple[SignedTreeHead, list[AuditEntry]]:
+        """Fetch every entry, rebuild the tree locally and check it against the signed head."""
+        head, _ = self.tree_head(pinned_log_key)
+        entries = self.audit_entries(0, head.tree_size)
+        log = MerkleLog()
+        for entry in entries:
+            log.append(entry.leaf_bytes())
+        if log.size != head.tree_size or log.root() != head.root:
+            raise ZkgateError(
+                f"the log's entries do not rebuild the signed root (size {log.size} vs {head.tree_size})"
+            )
+        return head, entries

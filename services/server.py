@@ -17,14 +17,18 @@ import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
+from zkgate.services.servicers.audit import AuditServicer, load_or_create_signer
 from zkgate.services.servicers.prover import ProverServicer
 from zkgate.services.store import Store, open_store
 from zkgate.services.uploads import UploadLimits
-from zkgate.services.v1 import prover_pb2, prover_pb2_grpc
+from zkgate.services.v1 import audit_pb2, audit_pb2_grpc, prover_pb2, prover_pb2_grpc
 
 log = logging.getLogger("zkgate.services")
 
-SERVICE_NAMES = (prover_pb2.DESCRIPTOR.services_by_name["ProverService"].full_name,)
+SERVICE_NAMES = (
+    prover_pb2.DESCRIPTOR.services_by_name["ProverService"].full_name,
+    audit_pb2.DESCRIPTOR.services_by_name["AuditService"].full_name,
+)
 
 
 @dataclass(frozen=True)
@@ -55,6 +59,8 @@ class Gateway:
             maximum_concurrent_rpcs=config.max_concurrent_rpcs,
         )
         prover_pb2_grpc.add_ProverServiceServicer_to_server(ProverServicer(self.store, config.limits), self.server)
+        self.signer = load_or_create_signer(config.data_dir)
+        audit_pb2_grpc.add_AuditServiceServicer_to_server(AuditServicer(self.store, self.signer), self.server)
         self.health = health.HealthServicer()
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self.server)
         reflection.enable_server_reflection(

@@ -16,6 +16,7 @@ from zkgate.prover.prove import prove
 from zkgate.prover.snarkjs_json import verifying_key_to_json
 from zkgate.prover.zkey import read_zkey
 from zkgate.services.errors import NotFoundError, PreconditionError
+from zkgate.services.servicers.audit import audit_entry
 from zkgate.services.servicers.common import (
     proof_from_message,
     proof_to_message,
@@ -114,7 +115,9 @@ class ProverServicer(prover_pb2_grpc.ProverServiceServicer):
             r1cs_blob=self.store.put_blob(payloads["r1cs_chunk"]) if payloads["r1cs_chunk"] else None,
             verification_key_json=json.dumps(verifying_key_to_json(key.verifying_key)),
         )
-        return _circuit_info(self.store.add_circuit(record))
+        audit = audit_entry("circuit", circuit_id=record.circuit_id, name=record.name, zkey_sha256=record.zkey_blob,
+                            r1cs_sha256=record.r1cs_blob, n_public=record.n_public, dev_only=record.dev_only)
+        return _circuit_info(self.store.add_circuit(record, audit))
 
     @rpc
     def GetCircuit(self, request, context):

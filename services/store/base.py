@@ -11,6 +11,18 @@ from dataclasses import dataclass
 
 
 @dataclass(frozen=True)
+class AuditEntry:
+    """One leaf of the audit log: a kind and canonical bytes (ids and digests, never ciphertexts)."""
+
+    kind: str
+    data: bytes
+
+    def leaf_bytes(self) -> bytes:
+        """What the RFC 6962 leaf hash covers: the kind, a zero byte, the data."""
+        return self.kind.encode() + b"\x00" + self.data
+
+
+@dataclass(frozen=True)
 class CircuitRecord:
     circuit_id: str  # hex SHA-256 of the .zkey
     name: str
@@ -48,8 +60,9 @@ class Store(abc.ABC):
 
     # -- circuits --------------------------------------------------------------------------
     @abc.abstractmethod
-    def add_circuit(self, record: CircuitRecord) -> CircuitRecord:
-        """Insert; an identical existing record is returned as is (idempotent retry)."""
+    def add_circuit(self, record: CircuitRecord, audit: AuditEntry | None = None) -> CircuitRecord:
+        """Insert (and append ``audit`` to the log in the same transaction); an identical existing
+        record is returned as is (idempotent retry, nothing logged twice)."""
 
     @abc.abstractmethod
     def get_circuit(self, circuit_id: str) -> CircuitRecord | None: ...
@@ -59,7 +72,7 @@ class Store(abc.ABC):
 
     # -- data sets -------------------------------------------------------------------------
     @abc.abstractmethod
-    def add_dataset(self, record: DatasetRecord) -> DatasetRecord:
+    def add_dataset(self, record: DatasetRecord, audit: AuditEntry | None = None) -> DatasetRecord:
         """Insert; the same registration again returns the stored record; a different one
         under the same id raises AlreadyExistsError."""
 
@@ -68,6 +81,24 @@ class Store(abc.ABC):
 
     @abc.abstractmethod
     def list_datasets(self, owner: str = "") -> list[DatasetRecord]: ...
+
+    # -- audit log ---------------------------------------------------------------------------
+    @abc.abstractmethod
+    def append_audit(self, entry: AuditEntry) -> int:
+        """Append a leaf durably; returns its index."""
+
+    @abc.abstractmethod
+    def audit_entries(self, start: int, end: int) -> list[tuple[int, AuditEntry]]: ...
+
+    @abc.abstractmethod
+    def audit_read(self, fn):
+        """Run ``fn(merkle_log)`` on a consistent view of the audit tree."""
+
+    @abc.abstractmethod
+    def save_tree_head(self, head) -> None: ...
+
+    @abc.abstractmethod
+    def tree_heads(self) -> list: ...
 
     @abc.abstractmethod
     def close(self) -> None: ...

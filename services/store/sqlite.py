@@ -15,8 +15,10 @@ import threading
 from dataclasses import astuple, fields
 from pathlib import Path
 
+from zkgate.audit import MerkleLog
+from zkgate.audit.tree_head import SignedTreeHead
 from zkgate.services.errors import AlreadyExistsError
-from zkgate.services.store.base import CircuitRecord, DatasetRecord, Store
+from zkgate.services.store.base import AuditEntry, CircuitRecord, DatasetRecord, Store
 
 MIGRATIONS: list[str] = [
     # 0 -> 1: circuits and data sets
@@ -45,6 +47,27 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX datasets_by_owner ON datasets(owner);
     """,
+    # 1 -> 2: the audit log (RFC 6962 leaves and complete-subtree nodes) and signed heads
+    """
+    CREATE TABLE audit_leaves (
+        leaf_index INTEGER PRIMARY KEY,
+        kind TEXT NOT NULL,
+        data BLOB NOT NULL
+    );
+    CREATE TABLE audit_nodes (
+        level INTEGER NOT NULL,
+        node_index INTEGER NOT NULL,
+        hash BLOB NOT NULL,
+        PRIMARY KEY (level, node_index)
+    ) WITHOUT ROWID;
+    CREATE TABLE tree_heads (
+        tree_size INTEGER NOT NULL,
+        root BLOB NOT NULL,
+        timestamp_ms INTEGER NOT NULL,
+        signature BLOB NOT NULL,
+        PRIMARY KEY (tree_size, timestamp_ms)
+    );
+    """,
 ]
 
 DATABASE_NAME = "zkgate.sqlite3"
@@ -58,6 +81,27 @@ def _fsync_directory(path: Path) -> None:
         os.close(fd)
 
 
+class _SqliteNodes:
+    """The audit tree's node store in the database (used inside the store's transactions)."""
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self.db = db
+
+    def get(self, level: int, index: int) -> bytes:
+        row = self.db.execute(
+            "SELECT hash FROM audit_nodes WHERE level = ? AND node_index = ?", (level, index)
+        ).fetchone()
+        if row is None:
+            raise KeyError(f"audit node ({level}, {index}) is missing")
+        return bytes(row[0])
+
+    def put(self, level: int, index: int, value: bytes) -> None:
+        self.db.execute("INSERT INTO audit_nodes (level, node_index, hash) VALUES (?, ?, ?)", (level, index, value))
+
+    def size(self) -> int:
+        return self.db.execute("SELECT COUNT(*) FROM audit_nodes WHERE level = 0").fetchone()[0]
+
+
 class SqliteStore(Store):
     def __init__(self, data_dir: str | os.PathLike) -> None:
         self.data_dir = Path(data_dir)
@@ -69,6 +113,7 @@ class SqliteStore(Store):
         self._db.execute("PRAGMA synchronous=FULL")
         self._db.execute("PRAGMA foreign_keys=ON")
         self._migrate()
+        self._log = MerkleLog(_SqliteNodes(self._db))
 
     # -- schema ----------------------------------------------------------------------------
     @property
@@ -116,7 +161,7 @@ class SqliteStore(Store):
         return str(self.blob_dir / blob_id)
 
     # -- helpers ---------------------------------------------------------------------------
-    def _insert_idempotent(self, table: str, key: str, record, cls):
+    def _insert_idempotent(self, table: str, key: str, record, cls, audit: AuditEntry | None = None):
         names = [f.name for f in fields(cls)]
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
@@ -136,6 +181,8 @@ class SqliteStore(Store):
                 self._db.execute(
                     f"INSERT INTO {table} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})", values
                 )
+                if audit is not None:
+                    self._append_audit_locked(audit)
                 self._db.execute("COMMIT")
                 return record
             except AlreadyExistsError:
@@ -162,8 +209,8 @@ class SqliteStore(Store):
         return [self._record(cls, row) for row in rows]
 
     # -- circuits --------------------------------------------------------------------------
-    def add_circuit(self, record: CircuitRecord) -> CircuitRecord:
-        return self._insert_idempotent("circuits", "circuit_id", record, CircuitRecord)
+    def add_circuit(self, record: CircuitRecord, audit: AuditEntry | None = None) -> CircuitRecord:
+        return self._insert_idempotent("circuits", "circuit_id", record, CircuitRecord, audit)
 
     def get_circuit(self, circuit_id: str) -> CircuitRecord | None:
         found = self._select(CircuitRecord, "circuits", "WHERE circuit_id = ?", (circuit_id,))
@@ -173,8 +220,8 @@ class SqliteStore(Store):
         return self._select(CircuitRecord, "circuits", "ORDER BY created_at, circuit_id")
 
     # -- data sets -------------------------------------------------------------------------
-    def add_dataset(self, record: DatasetRecord) -> DatasetRecord:
-        return self._insert_idempotent("datasets", "dataset_id", record, DatasetRecord)
+    def add_dataset(self, record: DatasetRecord, audit: AuditEntry | None = None) -> DatasetRecord:
+        return self._insert_idempotent("datasets", "dataset_id", record, DatasetRecord, audit)
 
     def get_dataset(self, dataset_id: str) -> DatasetRecord | None:
         found = self._select(DatasetRecord, "datasets", "WHERE dataset_id = ?", (dataset_id,))
@@ -184,6 +231,57 @@ class SqliteStore(Store):
         if owner:
             return self._select(DatasetRecord, "datasets", "WHERE owner = ? ORDER BY created_at, dataset_id", (owner,))
         return self._select(DatasetRecord, "datasets", "ORDER BY created_at, dataset_id")
+
+    # -- audit log -------------------------------------------------------------------------
+    def _append_audit_locked(self, entry: AuditEntry) -> int:
+        """Append inside the caller's transaction (the record and its leaf commit together)."""
+        index = self._log.size
+        self._db.execute(
+            "INSERT INTO audit_leaves (leaf_index, kind, data) VALUES (?, ?, ?)", (index, entry.kind, entry.data)
+        )
+        self._log.append(entry.leaf_bytes())
+        return index
+
+    def append_audit(self, entry: AuditEntry) -> int:
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                index = self._append_audit_locked(entry)
+                self._db.execute("COMMIT")
+                return index
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+
+    def audit_log(self) -> MerkleLog:
+        return self._log
+
+    def audit_entries(self, start: int, end: int) -> list[tuple[int, AuditEntry]]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT leaf_index, kind, data FROM audit_leaves WHERE leaf_index >= ? AND leaf_index < ? ORDER BY leaf_index",
+                (start, end),
+            ).fetchall()
+        return [(row[0], AuditEntry(kind=row[1], data=bytes(row[2]))) for row in rows]
+
+    def audit_read(self, fn):
+        """Run ``fn(log)`` under the store's lock (a consistent view of the tree)."""
+        with self._lock:
+            return fn(self._log)
+
+    def save_tree_head(self, head: SignedTreeHead) -> None:
+        with self._lock:
+            self._db.execute(
+                "INSERT OR IGNORE INTO tree_heads (tree_size, root, timestamp_ms, signature) VALUES (?, ?, ?, ?)",
+                (head.tree_size, head.root, head.timestamp_ms, head.signature),
+            )
+
+    def tree_heads(self) -> list[SignedTreeHead]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT tree_size, root, timestamp_ms, signature FROM tree_heads ORDER BY tree_size, timestamp_ms"
+            ).fetchall()
+        return [SignedTreeHead(tree_size=r[0], root=bytes(r[1]), timestamp_ms=r[2], signature=bytes(r[3])) for r in rows]
 
     def close(self) -> None:
         with self._lock:

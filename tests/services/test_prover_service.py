@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 
 import grpc
@@ -150,3 +152,32 @@ def test_data_survives_restart(tmp_path, circuit):
             assert c.verify(circuit_id, public, proof)
     finally:
         second.stop(grace=0.5)
+
+
+def test_audit_log_records_registrations_and_verifies(gateway, circuit, circuit_id):
+    from zkgate.audit import ProofError
+
+    with GatewayClient(gateway.address) as c:
+        head, entries = c.verify_whole_log()
+        assert head.tree_size >= 1 and entries[0].kind == "circuit"
+        c.check_inclusion(entries[0], 0, head)
+        with pytest.raises(ProofError):
+            c.check_inclusion(entries[0], 0, type(head)(head.tree_size, bytes(32), head.timestamp_ms, head.signature))
+        first = head
+        c.register_circuit(circuit.initial_zkey.read_bytes(), name="initial")  # a new leaf
+        second, _ = c.tree_head()
+        assert second.tree_size == first.tree_size + 1
+        c.check_consistency(first, second)
+        with pytest.raises(GatewayCallError) as err:
+            c.audit_entries(0, second.tree_size + 5)
+        assert err.value.code == grpc.StatusCode.INVALID_ARGUMENT
+    out = subprocess.run(
+        [sys.executable, "-m", "zkgate", "audit", "verify", "--gateway", gateway.address],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert out.returncode == 0 and f"tree size {second.tree_size}" in out.stdout, out.stderr
+    wrong_key = subprocess.run(
+        [sys.executable, "-m", "zkgate", "audit", "verify", "--gateway", gateway.address, "--log-key", "00" * 32],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert wrong_key.returncode == 1 and "FAILED" in wrong_key.stdout

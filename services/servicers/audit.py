@@ -1,0 +1,88 @@
+"""AuditService: signed tree heads, inclusion and consistency proofs, entries."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from zkgate.audit import TreeHeadSigner
+from zkgate.errors import InvalidInputError
+from zkgate.services.servicers.common import rpc
+from zkgate.services.store import AuditEntry, Store
+from zkgate.services.v1 import audit_pb2, audit_pb2_grpc
+
+MAX_ENTRIES_PER_CALL = 1000
+LOG_KEY_FILE = "log_signing_key.pem"
+
+
+def audit_entry(kind: str, **fields) -> AuditEntry:
+    """An audit leaf with canonical JSON data (sorted keys, no spaces)."""
+    return AuditEntry(kind=kind, data=json.dumps(fields, sort_keys=True, separators=(",", ":")).encode())
+
+
+def load_or_create_signer(data_dir: str | os.PathLike) -> TreeHeadSigner:
+    """The gateway's Ed25519 log key, kept (mode 0600) in the data directory."""
+    path = Path(data_dir) / LOG_KEY_FILE
+    if path.exists():
+        return TreeHeadSigner.from_pem(path.read_bytes())
+    signer = TreeHeadSigner.generate()
+    tmp = path.with_suffix(".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(signer.to_pem())
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, path)
+    return signer
+
+
+class AuditServicer(audit_pb2_grpc.AuditServiceServicer):
+    def __init__(self, store: Store, signer: TreeHeadSigner) -> None:
+        self.store = store
+        self.signer = signer
+
+    def _size(self, requested: int, what: str) -> int:
+        size = self.store.audit_read(lambda log: log.size)
+        if requested > size:
+            raise InvalidInputError(f"{what} {requested} is larger than the log ({size} leaves)")
+        return requested
+
+    @rpc
+    def GetTreeHead(self, request, context):
+        size, root = self.store.audit_read(lambda log: (log.size, log.root()))
+        head = self.signer.sign(size, root)
+        self.store.save_tree_head(head)
+        return audit_pb2.SignedTreeHead(
+            tree_size=head.tree_size,
+            root=head.root,
+            timestamp_ms=head.timestamp_ms,
+            signature=head.signature,
+            log_public_key=self.signer.public_key_bytes,
+        )
+
+    @rpc
+    def GetInclusionProof(self, request, context):
+        size = self._size(request.tree_size, "tree_size")
+        path = self.store.audit_read(lambda log: log.inclusion_proof(request.leaf_index, size))
+        return audit_pb2.InclusionProof(leaf_index=request.leaf_index, tree_size=size, path=path)
+
+    @rpc
+    def GetConsistencyProof(self, request, context):
+        second = self._size(request.second_size, "second_size")
+        if request.first_size > second:
+            raise InvalidInputError(f"first_size {request.first_size} is larger than second_size {second}")
+        path = self.store.audit_read(lambda log: log.consistency_proof(request.first_size, second))
+        return audit_pb2.ConsistencyProof(path=path)
+
+    @rpc
+    def GetEntries(self, request, context):
+        if request.end < request.start:
+            raise InvalidInputError(f"end {request.end} is before start {request.start}")
+        if request.end - request.start > MAX_ENTRIES_PER_CALL:
+            raise InvalidInputError(f"at most {MAX_ENTRIES_PER_CALL} entries per call (asked for {request.end - request.start})")
+        self._size(request.end, "end")
+        entries = self.store.audit_entries(request.start, request.end)
+        return audit_pb2.GetEntriesResponse(
+            entries=[audit_pb2.AuditEntry(index=i, kind=e.kind, data=e.data) for i, e in entries]
+        )
