@@ -1,0 +1,285 @@
+"""Protocol messages: submissions, receipts, aggregates and releases.
+
+Frozen dataclasses with canonical byte encodings (:mod:`zkgate.study.encoding`); each
+signed message signs its ``signed_bytes()`` (everything but the signature).  A
+:class:`Submission` carries the HE ciphertext envelope but signs only its digest, so that
+the public record (which holds submissions *without* ciphertexts: ``public()``) still lets
+anyone check every signature.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from zkgate.he.envelope import envelope_digest
+from zkgate.prover.keys import Proof
+from zkgate.study import encoding as enc
+from zkgate.study.errors import MessageFormatError
+from zkgate.study.identity import SigningKey, verify_signature
+
+Point = tuple[int, int]
+
+
+def _pt(p: Point) -> list:
+    return [enc.fe_bytes(p[0]), enc.fe_bytes(p[1])]
+
+
+def _read_pt(v, what) -> Point:
+    v = enc.read_list(v, what, 2)
+    return (enc.read_fe(v[0], what), enc.read_fe(v[1], what))
+
+
+def _coord(v, what) -> int:
+    if type(v) is not bytes or len(v) != 32:
+        raise MessageFormatError(f"{what}: expected a 32-byte coordinate")
+    return int.from_bytes(v, "big")
+
+
+def proof_obj(p: Proof) -> list:
+    b = p.b
+    return [p.a[0].to_bytes(32, "big"), p.a[1].to_bytes(32, "big"),
+            b[0][0].to_bytes(32, "big"), b[0][1].to_bytes(32, "big"), b[1][0].to_bytes(32, "big"),
+            b[1][1].to_bytes(32, "big"), p.c[0].to_bytes(32, "big"), p.c[1].to_bytes(32, "big")]
+
+
+def proof_from_obj(v, what: str) -> Proof:
+    c = [_coord(x, what) for x in enc.read_list(v, what, 8)]
+    return Proof((c[0], c[1]), ((c[2], c[3]), (c[4], c[5])), (c[6], c[7]))
+
+
+def _check_items(items: list, n: int, kind: str) -> list:
+    if len(items) != n:
+        raise MessageFormatError(f"{kind}: expected {n} items after the header, got {len(items)}")
+    return items
+
+
+@dataclass(frozen=True)
+class Submission:
+    """A participant's contribution to one study.
+
+    ``chunk_commitments[c]`` and ``proofs[c]`` belong to ``chunk_roots[c]``; ``commitment``
+    is their sum ``C_i``; ``envelope`` the HE ciphertexts of ``s_i`` and ``ρ_i`` (None in
+    the public record, where ``envelope_digest`` stands for it)."""
+
+    study_id: int
+    participant: str
+    submission_id: bytes
+    chunk_roots: tuple[int, ...]
+    root_salt: int
+    chunk_commitments: tuple[Point, ...]
+    commitment: Point
+    proofs: tuple[Proof, ...]
+    envelope_digest: bytes
+    signature: bytes = b""
+    envelope: bytes | None = None
+
+    KIND = "submission"
+
+    def body(self) -> list:
+        return enc.header(self.KIND) + [
+            enc.fe_bytes(self.study_id), self.participant, self.submission_id,
+            [enc.fe_bytes(r) for r in self.chunk_roots], enc.fe_bytes(self.root_salt),
+            [_pt(p) for p in self.chunk_commitments], _pt(self.commitment),
+            [proof_obj(p) for p in self.proofs], self.envelope_digest,
+        ]
+
+    def signed_bytes(self) -> bytes:
+        return enc.pack(self.body())
+
+    def to_bytes(self) -> bytes:
+        return enc.pack(self.body() + [self.signature, self.envelope])
+
+    @property
+    def digest(self) -> bytes:
+        """Names the submission in receipts and logs (covers the ciphertext through its digest)."""
+        return enc.digest(enc.pack(self.body() + [self.signature]), "submission")
+
+    def public(self) -> Submission:
+        return replace(self, envelope=None)
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> Submission:
+        it = _check_items(enc.unpack(data, cls.KIND), 11, cls.KIND)
+        rl = enc.read_list
+        sub = cls(
+            study_id=enc.read_fe(it[0], "study_id"),
+            participant=enc.read_str(it[1], "participant", 128),
+            submission_id=enc.read_bytes(it[2], "submission_id", 16),
+            chunk_roots=tuple(enc.read_fe(r, "chunk root") for r in rl(it[3], "chunk_roots")),
+            root_salt=enc.read_fe(it[4], "root_salt"),
+            chunk_commitments=tuple(_read_pt(p, "chunk commitment") for p in rl(it[5], "chunk_commitments")),
+            commitment=_read_pt(it[6], "commitment"),
+            proofs=tuple(proof_from_obj(p, "proof") for p in rl(it[7], "proofs")),
+            envelope_digest=enc.read_bytes(it[8], "envelope_digest", 32),
+            signature=enc.read_bytes(it[9], "signature", 64),
+            envelope=None if it[10] is None else enc.read_bytes(it[10], "envelope"),
+        )
+        enc.check_canonical(data, sub, cls.KIND)
+        return sub
+
+    def sign(self, key: SigningKey) -> Submission:
+        return replace(self, signature=key.sign(self.signed_bytes()))
+
+    def verify_signature(self, public_key: bytes) -> None:
+        verify_signature(public_key, self.signed_bytes(), self.signature, f"the submission of {self.participant!r}")
+
+    def envelope_matches(self) -> bool:
+        return self.envelope is not None and envelope_digest(self.envelope) == self.envelope_digest
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """The gateway's signed acknowledgement of an accepted submission."""
+
+    study_id: int
+    participant: str
+    submission_id: bytes
+    submission_digest: bytes
+    sequence: int
+    accepted_at: int
+    signature: bytes = b""
+
+    KIND = "receipt"
+
+    def body(self) -> list:
+        return enc.header(self.KIND) + [enc.fe_bytes(self.study_id), self.participant, self.submission_id,
+                                        self.submission_digest, self.sequence, self.accepted_at]
+
+    def signed_bytes(self) -> bytes:
+        return enc.pack(self.body())
+
+    def to_bytes(self) -> bytes:
+        return enc.pack(self.body() + [self.signature])
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> Receipt:
+        it = _check_items(enc.unpack(data, cls.KIND), 7, cls.KIND)
+        r = cls(enc.read_fe(it[0], "study_id"), enc.read_str(it[1], "participant", 128),
+                enc.read_bytes(it[2], "submission_id", 16), enc.read_bytes(it[3], "submission_digest", 32),
+                enc.read_int(it[4], "sequence", 0), enc.read_int(it[5], "accepted_at", 0),
+                enc.read_bytes(it[6], "signature", 64))
+        enc.check_canonical(data, r, cls.KIND)
+        return r
+
+    def sign(self, key: SigningKey) -> Receipt:
+        return replace(self, signature=key.sign(self.signed_bytes()))
+
+    def verify_signature(self, gateway_key: bytes) -> None:
+        verify_signature(gateway_key, self.signed_bytes(), self.signature, "the gateway's receipt")
+
+
+@dataclass(frozen=True)
+class Aggregate:
+    """The gateway's aggregate: the HE sum of the included submissions' ciphertexts and the
+    sum of their commitments, listing what it includes (participant, submission digest)."""
+
+    study_id: int
+    included: tuple[tuple[str, bytes], ...]
+    commitment: Point
+    envelope_digest: bytes
+    signature: bytes = b""
+    envelope: bytes | None = None
+
+    KIND = "aggregate"
+
+    def body(self) -> list:
+        return enc.header(self.KIND) + [enc.fe_bytes(self.study_id), [[n, d] for n, d in self.included],
+                                        _pt(self.commitment), self.envelope_digest]
+
+    def signed_bytes(self) -> bytes:
+        return enc.pack(self.body())
+
+    def to_bytes(self) -> bytes:
+        return enc.pack(self.body() + [self.signature, self.envelope])
+
+    @property
+    def digest(self) -> bytes:
+        return enc.digest(enc.pack(self.body() + [self.signature]), "aggregate")
+
+    def public(self) -> Aggregate:
+        return replace(self, envelope=None)
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> Aggregate:
+        it = _check_items(enc.unpack(data, cls.KIND), 6, cls.KIND)
+        inc = []
+        for x in enc.read_list(it[1], "included"):
+            x = enc.read_list(x, "included entry", 2)
+            inc.append((enc.read_str(x[0], "participant", 128), enc.read_bytes(x[1], "digest", 32)))
+        a = cls(enc.read_fe(it[0], "study_id"), tuple(inc), _read_pt(it[2], "commitment"),
+                enc.read_bytes(it[3], "envelope_digest", 32), enc.read_bytes(it[4], "signature", 64),
+                None if it[5] is None else enc.read_bytes(it[5], "envelope"))
+        enc.check_canonical(data, a, cls.KIND)
+        return a
+
+    def sign(self, key: SigningKey) -> Aggregate:
+        return replace(self, signature=key.sign(self.signed_bytes()))
+
+    def verify_signature(self, gateway_key: bytes) -> None:
+        verify_signature(gateway_key, self.signed_bytes(), self.signature, "the gateway's aggregate")
+
+
+@dataclass(frozen=True)
+class Release:
+    """The key holder's published result.
+
+    ``values`` is ``S`` (stored units, in the order of ``StudySpec.value_names()``);
+    ``randomness`` is ``P = Σ ρ_i`` as an integer (None for unverified releases: CKKS or
+    differential privacy, which never publish P).  ``mode`` is ``"exact"`` (verifiable),
+    ``"dp"`` or ``"ckks"``."""
+
+    study_id: int
+    aggregate_digest: bytes
+    values: tuple[int, ...]
+    randomness: int | None
+    mode: str = "exact"
+    signature: bytes = b""
+
+    KIND = "release"
+
+    def body(self) -> list:
+        rnd = None if self.randomness is None else _bigint(self.randomness)
+        return enc.header(self.KIND) + [enc.fe_bytes(self.study_id), self.aggregate_digest,
+                                        [_bigint(v) for v in self.values], rnd, self.mode]
+
+    def signed_bytes(self) -> bytes:
+        return enc.pack(self.body())
+
+    def to_bytes(self) -> bytes:
+        return enc.pack(self.body() + [self.signature])
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> Release:
+        it = _check_items(enc.unpack(data, cls.KIND), 6, cls.KIND)
+        mode = enc.read_str(it[4], "mode", 16)
+        if mode not in ("exact", "dp", "ckks"):
+            raise MessageFormatError(f"release: unknown mode {mode!r}")
+        r = cls(enc.read_fe(it[0], "study_id"), enc.read_bytes(it[1], "aggregate_digest", 32),
+                tuple(_read_bigint(v, "value") for v in enc.read_list(it[2], "values")),
+                None if it[3] is None else _read_bigint(it[3], "randomness"), mode,
+                enc.read_bytes(it[5], "signature", 64))
+        enc.check_canonical(data, r, cls.KIND)
+        return r
+
+    def sign(self, key: SigningKey) -> Release:
+        return replace(self, signature=key.sign(self.signed_bytes()))
+
+    def verify_signature(self, key_holder_key: bytes) -> None:
+        verify_signature(key_holder_key, self.signed_bytes(), self.signature, "the key holder's release")
+
+
+def _bigint(v: int) -> bytes:
+    """Non-negative integer as minimal big-endian bytes (b'' for 0)."""
+    v = int(v)
+    if v < 0:
+        raise MessageFormatError("released integers are non-negative")
+    return v.to_bytes((v.bit_length() + 7) // 8, "big")
+
+
+def _read_bigint(v, what) -> int:
+    if type(v) is not bytes or len(v) > 128 or (v and v[0] == 0):
+        raise MessageFormatError(f"{what}: expected a minimal big-endian integer")
+    return int.from_bytes(v, "big")
+
+
+__all__ = ["Aggregate", "Receipt", "Release", "Submission", "proof_from_obj", "proof_obj"]

@@ -1,0 +1,120 @@
+"""The key holder's side: decrypt only the aggregate, check it, and only then publish.
+
+Before publishing, :meth:`StudyKeyHolder.release` checks that the aggregate lists exactly
+the logged submissions, that its commitment is their sum, and that the decrypted
+``S`` and ``P`` (recombined as integers, never reduced mod r) open it:
+``Σ_j S_j·G_j + (P mod l)·H == Σ C_i``.  Otherwise it raises
+:class:`~zkgate.study.errors.ReleaseCheckError` and publishes nothing.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+from zkgate.circuits.babyjubjub import SUBORDER as L
+from zkgate.circuits import pedersen as ped
+from zkgate.errors import ZkgateError
+from zkgate.he import KeyHolder
+from zkgate.he.envelope import AggregateEnvelope, envelope_digest
+from zkgate.study.aggregator import sum_points
+from zkgate.study.errors import ReleaseCheckError, WrongStudyError
+from zkgate.study.identity import SigningKey
+from zkgate.study.messages import Aggregate, Release, Submission
+from zkgate.study.spec import StudySpec
+
+
+def commitment_opens(spec: StudySpec, values, randomness: int, commitment) -> bool:
+    return ped.commit([int(v) for v in values], randomness % L) == tuple(commitment)
+
+
+class StudyKeyHolder:
+    """Holds the study's HE secret key (never shares it) and its release signing key."""
+
+    def __init__(self, spec: StudySpec, he_keyholder: KeyHolder, signing_key: SigningKey) -> None:
+        if he_keyholder.key_id != spec.he_key_id:
+            raise WrongStudyError("this HE key is not the one the study names")
+        if signing_key.public != spec.key_holder_key:
+            raise WrongStudyError("this signing key is not the study's key holder key")
+        self.spec = spec
+        self._he = he_keyholder
+        self._key = signing_key
+
+    def release(self, aggregate: Aggregate, submissions: list[Submission]) -> Release:
+        spec = self.spec
+        try:
+            aggregate.verify_signature(spec.gateway_key)
+        except ZkgateError as exc:
+            raise ReleaseCheckError(f"the aggregate is not signed by the study's gateway: {exc}") from exc
+        if aggregate.study_id != spec.study_id or any(s.study_id != spec.study_id for s in submissions):
+            raise ReleaseCheckError("the aggregate or a logged submission belongs to another study")
+        logged = tuple((s.participant, s.digest) for s in submissions)
+        if aggregate.included != logged:
+            raise ReleaseCheckError("the aggregate does not list exactly the logged submissions")
+        if len({n for n, _ in logged}) != len(logged):
+            raise ReleaseCheckError("a participant appears twice in the log")
+        if len(logged) < spec.quorum:
+            raise ReleaseCheckError(f"only {len(logged)} submissions; the quorum is {spec.quorum}")
+        total = sum_points(s.commitment for s in submissions)
+        if total != tuple(aggregate.commitment):
+            raise ReleaseCheckError("the aggregate commitment is not the sum of the logged commitments")
+        if aggregate.envelope is None or envelope_digest(aggregate.envelope) != aggregate.envelope_digest:
+            raise ReleaseCheckError("the aggregate ciphertext is missing or does not match its digest")
+        layout = spec.layout()
+        try:
+            env = AggregateEnvelope.from_bytes(aggregate.envelope, self._he.params, layout)
+            if sorted(env.senders) != sorted(n for n, _ in logged):
+                raise ReleaseCheckError("the ciphertext sums other senders than the logged submissions")
+            decoded = self._he.decrypt(aggregate.envelope, layout=layout, study_id=spec.study_id_bytes)
+        except ReleaseCheckError:
+            raise
+        except ZkgateError as exc:
+            raise ReleaseCheckError(f"the aggregate ciphertext is refused: {exc}") from exc
+        values = spec.join_values(decoded)
+        randomness = int(decoded["rho"])
+        if not commitment_opens(spec, values, randomness, total):
+            raise ReleaseCheckError(
+                "the decrypted aggregate does not open the sum of the logged commitments "
+                "(Σ S_j·G_j + (P mod l)·H ≠ Σ C_i): a participant encrypted other values than it proved, "
+                "or the aggregator dropped, substituted or altered a contribution; nothing is published"
+            )
+        for name, v, b in zip(spec.value_names(), values, spec.value_bounds()):
+            if not 0 <= v <= b:
+                raise ReleaseCheckError(f"{name} = {v} lies outside [0, {b}]")
+        return Release(spec.study_id, aggregate.digest, tuple(values), randomness, "exact").sign(self._key)
+
+
+def derived_statistics(spec: StudySpec, values) -> dict:
+    """Count, sums, means, population variances and histograms in declared units, from S."""
+    values = [int(v) for v in values]
+    n = values[0]
+    out: dict = {"count": n}
+    stored_sums: dict[str, int] = {}
+    pos = 1
+    for st in spec.statistics:
+        off = spec.schema.column(st.column).offset
+        if st.kind == "sum":
+            stored_sums[st.column] = values[pos]
+            s = values[pos] + n * off
+            out[f"sum_{st.column}"] = s
+            out[f"mean_{st.column}"] = _round(Fraction(s, n)) if n else None
+        elif st.kind == "histogram":
+            out[f"hist_{st.column}"] = values[pos : pos + st.width]
+        pos += st.width
+    pos = 1
+    for st in spec.statistics:
+        if st.kind == "sum_sq":
+            off = spec.schema.column(st.column).offset
+            ss = stored_sums[st.column]  # the spec requires the sum beside the sum of squares
+            sq = values[pos] + 2 * off * ss + n * off * off
+            raw_sum = ss + n * off
+            out[f"sum_sq_{st.column}"] = sq
+            out[f"variance_{st.column}"] = _round(Fraction(sq, n) - Fraction(raw_sum, n) ** 2) if n else None
+        pos += st.width
+    return out
+
+
+def _round(x: Fraction) -> float:
+    return round(float(x), 6)
+
+
+__all__ = ["StudyKeyHolder", "commitment_opens", "derived_statistics"]

@@ -1,0 +1,50 @@
+"""Opening a study: from registrations and a question to a :class:`StudySpec`.
+
+The contribution circuit depends only on the study's shape, so its keys come from a
+ceremony per shape (``CircuitKeys.from_zkey``); ``keys="dev"`` makes a development-only
+key (refused by every party outside dev mode).
+"""
+
+from __future__ import annotations
+
+import secrets
+
+from zkgate.he import PublicContext
+from zkgate.study.catalog import Registration
+from zkgate.study.circuit import compile_contribution
+from zkgate.study.contributor import context_digest
+from zkgate.study.errors import SpecError
+from zkgate.study.keys import CircuitKeys, check_dev
+from zkgate.study.spec import Filter, Participant, Statistic, StudySpec, check_registrations
+
+_ZERO = b"\x00" * 32
+
+
+def open_study(*, title: str, registrations: list[Registration], filter: Filter, statistics: tuple[Statistic, ...],
+               quorum: int, deadline: int, public_context: PublicContext, gateway_key: bytes,
+               key_holder_key: bytes, keys: CircuitKeys | str, dev_mode: bool = False,
+               nonce: bytes | None = None) -> tuple[StudySpec, CircuitKeys]:
+    """Returns the spec and the circuit keys it names (with the proving key for contributors)."""
+    if not registrations:
+        raise SpecError("a study needs at least one registered participant")
+    first = registrations[0]
+    draft = StudySpec(
+        title=title, schema=first.schema, capacity=first.capacity, filter=filter, statistics=tuple(statistics),
+        participants=tuple(Participant.from_registration(r) for r in registrations), quorum=quorum,
+        deadline=deadline, he_preset=public_context.params.name, he_key_id=public_context.key_id,
+        he_context_digest=context_digest(public_context), vk_hash=_ZERO, transcript_hash=_ZERO,
+        gateway_key=gateway_key, key_holder_key=key_holder_key,
+        nonce=nonce if nonce is not None else secrets.token_bytes(16), dev_keys=False,
+    )
+    check_registrations(draft, registrations)
+    draft.layout()  # the HE overflow guard, before anyone proves anything
+    if isinstance(keys, str):
+        if keys != "dev":
+            raise SpecError("keys must be CircuitKeys or 'dev'")
+        keys = CircuitKeys.dev(compile_contribution(draft.shape()))
+    spec = draft.with_keys(vk_hash=keys.vk_hash, transcript_hash=keys.transcript_hash, dev_keys=keys.is_dev)
+    check_dev(spec, keys.is_dev, dev_mode=dev_mode)
+    return spec, keys
+
+
+__all__ = ["open_study"]
