@@ -207,3 +207,22 @@ def test_msm_property(terms):
     bases = [bn.g1_mul(bn.G1_GENERATOR, e) for e in logs]
     expected = bn.g1_mul(bn.G1_GENERATOR, sum(k * e for k, e in zip(ks, logs)) % R_MOD)
     assert bn.msm_g1(bases, ks) == expected
+
+
+@pytest.mark.parametrize("group", [1, 2])
+def test_msm_crowded_buckets_deferred_queue(group):
+    """Scalars from a small set: most points collide with a bucket already in the batch and
+    wait in the deferred queue (some overflow to Jacobian buckets); mixed with random ones."""
+    rng = random.Random(7 + group)
+    C = curve()
+    n = 3000 if group == 1 else 1200
+    bases, logs = _bases_with_logs(group, n, rng)
+    small = [3, 5, R_MOD - 3, 7 << 200, 1]
+    ks = [small[rng.randrange(len(small))] if i % 4 else rng.randrange(R_MOD) for i in range(n)]
+    gen = bn.G1_GENERATOR if group == 1 else bn.G2_GENERATOR
+    mul = bn.g1_mul if group == 1 else bn.g2_mul
+    expected = mul(gen, sum(k * e for k, e in zip(ks, logs)) % R_MOD)
+    limbs = FrArray.from_ints(ks).limbs
+    for window in (0, 4, 9, 12):
+        row = C.msm(bases.limbs, limbs, group, mode=2, window=window, nthreads=2)
+        assert type(bases)(row.reshape(1, -1)).to_ints()[0] == expected, window

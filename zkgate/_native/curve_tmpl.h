@@ -183,17 +183,18 @@ typedef struct {
     uint64_t *baff;   /* nb affine buckets */
     uint8_t *occ;     /* bucket holds a point */
     uint32_t *mark;   /* epoch of the batch the bucket is in */
-    FN(jac) *bjac;    /* overflow buckets for points that collide within a batch */
+    FN(jac) *bjac;    /* overflow buckets, for points the deferred queue cannot take */
     uint8_t *jocc;
     uint32_t *sb;     /* batch slots: bucket | neg << 31 | dbl << 30 */
     uint32_t *sp;     /* batch slots: point index */
+    uint32_t *q[2];   /* deferred points (bucket already in the batch): index, tag pairs */
     uint64_t *den, *pre;
-    int nb, cap;
+    int nb, cap, qcap;
 } FN(msm_scratch);
 
 static int FN(msm_scratch_alloc)(FN(msm_scratch) *s, int nb, int cap) {
     memset(s, 0, sizeof(*s));
-    s->nb = nb; s->cap = cap;
+    s->nb = nb; s->cap = cap; s->qcap = cap;
     s->baff = (uint64_t *)malloc((size_t)nb * 2 * NB);
     s->occ = (uint8_t *)malloc((size_t)nb);
     s->mark = (uint32_t *)malloc((size_t)nb * 4);
@@ -201,14 +202,17 @@ static int FN(msm_scratch_alloc)(FN(msm_scratch) *s, int nb, int cap) {
     s->jocc = (uint8_t *)malloc((size_t)nb);
     s->sb = (uint32_t *)malloc((size_t)cap * 4);
     s->sp = (uint32_t *)malloc((size_t)cap * 4);
+    s->q[0] = (uint32_t *)malloc((size_t)s->qcap * 8);
+    s->q[1] = (uint32_t *)malloc((size_t)s->qcap * 8);
     s->den = (uint64_t *)malloc((size_t)cap * NB);
     s->pre = (uint64_t *)malloc((size_t)cap * NB);
-    return s->baff && s->occ && s->mark && s->bjac && s->jocc && s->sb && s->sp && s->den && s->pre;
+    return s->baff && s->occ && s->mark && s->bjac && s->jocc && s->sb && s->sp && s->q[0] && s->q[1]
+           && s->den && s->pre;
 }
 
 static void FN(msm_scratch_free)(FN(msm_scratch) *s) {
     free(s->baff); free(s->occ); free(s->mark); free(s->bjac); free(s->jocc);
-    free(s->sb); free(s->sp); free(s->den); free(s->pre);
+    free(s->sb); free(s->sp); free(s->q[0]); free(s->q[1]); free(s->den); free(s->pre);
 }
 
 /* Apply the m pending affine additions bucket += point with one shared inversion. */
@@ -219,6 +223,10 @@ static void FN(msm_flush)(FN(msm_scratch) *s, const uint64_t *bases, int m) {
     for (int k = 1; k < m; k++) F(mul)(s->pre + NL * k, s->pre + NL * (k - 1), s->den + NL * k);
     F(inv)(inv, s->pre + NL * (m - 1));
     for (int k = m - 1; k >= 0; k--) {
+        if (k >= 4) {
+            __builtin_prefetch(s->baff + 2 * NL * (size_t)(s->sb[k - 4] & 0x3fffffffu), 1);
+            __builtin_prefetch(bases + 2 * NL * (size_t)s->sp[k - 4], 0);
+        }
         if (k > 0) {
             F(mul)(ik, inv, s->pre + NL * (k - 1));
             F(mul)(inv, inv, s->den + NL * k);
@@ -246,48 +254,107 @@ static void FN(msm_flush)(FN(msm_scratch) *s, const uint64_t *bases, int m) {
     }
 }
 
+/* Offer point i (bucket b, negated if neg) to the current batch.  Returns 0 when it was
+ * consumed (put in an empty bucket, cancelled, or queued in the batch), 1 when its bucket
+ * is already in this batch (the caller defers it). */
+static inline int FN(msm_offer)(FN(msm_scratch) *s, const uint64_t *bases, uint32_t i, uint32_t b,
+                                uint32_t neg, uint32_t ep, int *m) {
+    const uint64_t *P = bases + 2 * NL * (size_t)i;
+    uint64_t *B = s->baff + 2 * NL * (size_t)b;
+    if (!s->occ[b]) {
+        memcpy(B, P, NB);
+        if (neg) F(neg)(B + NL, P + NL); else memcpy(B + NL, P + NL, NB);
+        s->occ[b] = 1;
+        return 0;
+    }
+    if (s->mark[b] == ep) return 1;
+    uint64_t *den = s->den + NL * *m;
+    if (ZK_UNLIKELY(F(eq)(B, P))) {
+        uint64_t ny[NL];
+        const uint64_t *py = P + NL;
+        if (neg) { F(neg)(ny, P + NL); py = ny; }
+        if (!F(eq)(B + NL, py)) { s->occ[b] = 0; return 0; }   /* P + (-P) */
+        F(dbl)(den, B + NL);
+        s->sb[*m] = b | 0x40000000u;
+    } else {
+        F(sub)(den, P, B);
+        s->sb[*m] = b | (neg << 31);
+    }
+    s->sp[*m] = i;
+    s->mark[b] = ep;
+    (*m)++;
+    return 0;
+}
+
+/* A point that cannot wait in the queue goes to its bucket's Jacobian overflow. */
+static inline void FN(msm_overflow)(FN(msm_scratch) *s, const uint64_t *bases, uint32_t i, uint32_t b,
+                                    uint32_t neg) {
+    if (!s->jocc[b]) { FN(jac_set_inf)(&s->bjac[b]); s->jocc[b] = 1; }
+    FN(jac_madd)(&s->bjac[b], &s->bjac[b], bases + 2 * NL * (size_t)i, (int)neg);
+}
+
+#ifndef ZK_MSM_CAPDIV
+#define ZK_MSM_CAPDIV 4 /* batch size: nb / this */
+#endif
+#define ZK_MSM_PF 8 /* prefetch distance (points) for the bucket of an upcoming digit */
+
 static void FN(msm_window_batch)(FN(jac) *sum, const uint64_t *bases, const int16_t *dig, size_t n,
                                 FN(msm_scratch) *s, uint32_t *epoch) {
-    int nb = s->nb, cap = s->cap, m = 0;
+    int nb = s->nb, cap = s->cap, qcap = s->qcap, m = 0, qn = 0, cur = 0;
     memset(s->occ, 0, (size_t)nb);
     memset(s->jocc, 0, (size_t)nb);
     memset(s->mark, 0, (size_t)nb * 4);
     uint32_t ep = 1;
-    uint64_t ny[NL];
     for (size_t i = 0; i < n; i++) {
+        if (i + ZK_MSM_PF < n) {
+            int dp = dig[i + ZK_MSM_PF];
+            if (dp) __builtin_prefetch(s->baff + 2 * NL * (size_t)((dp < 0 ? -dp : dp) - 1), 1);
+        }
         int d = dig[i];
         if (d == 0) continue;
-        const uint64_t *P = bases + 2 * NL * i;
-        if (ZK_UNLIKELY(FN(aff_is_inf)(P))) continue;
+        if (ZK_UNLIKELY(FN(aff_is_inf)(bases + 2 * NL * i))) continue;
         uint32_t neg = d < 0, b = (uint32_t)(neg ? -d : d) - 1;
-        uint64_t *B = s->baff + 2 * NL * (size_t)b;
-        if (!s->occ[b]) {
-            memcpy(B, P, NB);
-            if (neg) F(neg)(B + NL, P + NL); else memcpy(B + NL, P + NL, NB);
-            s->occ[b] = 1;
-            continue;
+        if (FN(msm_offer)(s, bases, (uint32_t)i, b, neg, ep, &m)) {
+            if (qn < qcap) { s->q[cur][2 * qn] = (uint32_t)i; s->q[cur][2 * qn + 1] = b | (neg << 31); qn++; }
+            else FN(msm_overflow)(s, bases, (uint32_t)i, b, neg);
         }
-        if (s->mark[b] == ep) {               /* already in this batch: overflow bucket */
-            if (!s->jocc[b]) { FN(jac_set_inf)(&s->bjac[b]); s->jocc[b] = 1; }
-            FN(jac_madd)(&s->bjac[b], &s->bjac[b], P, (int)neg);
-            continue;
+        if (m == cap) {
+            /* full batch: apply it, then start the next one with the deferred points */
+            FN(msm_flush)(s, bases, m); m = 0; ep++;
+            uint32_t *oq = s->q[cur]; int on = qn;
+            cur ^= 1; qn = 0;
+            for (int k = 0; k < on; k++) {
+                uint32_t pi = oq[2 * k], tg = oq[2 * k + 1];
+                if (FN(msm_offer)(s, bases, pi, tg & 0x7fffffffu, tg >> 31, ep, &m)) {
+                    s->q[cur][2 * qn] = pi; s->q[cur][2 * qn + 1] = tg; qn++;
+                }
+            }
         }
-        uint64_t *den = s->den + NL * m;
-        if (ZK_UNLIKELY(F(eq)(B, P))) {
-            const uint64_t *py = P + NL;
-            if (neg) { F(neg)(ny, P + NL); py = ny; }
-            if (!F(eq)(B + NL, py)) { s->occ[b] = 0; continue; }   /* P + (-P) */
-            F(dbl)(den, B + NL);
-            s->sb[m] = b | 0x40000000u;
-        } else {
-            F(sub)(den, P, B);
-            s->sb[m] = b | (neg << 31);
-        }
-        s->sp[m] = (uint32_t)i;
-        s->mark[b] = ep;
-        if (++m == cap) { FN(msm_flush)(s, bases, m); m = 0; ep++; }
     }
-    FN(msm_flush)(s, bases, m);
+    /* drain: flush, re-offer the deferred points; small leftovers go to the overflow */
+    for (;;) {
+        FN(msm_flush)(s, bases, m); m = 0; ep++;
+        if (qn == 0) break;
+        uint32_t *oq = s->q[cur]; int on = qn;
+        cur ^= 1; qn = 0;
+        if (on < 32) {
+            for (int k = 0; k < on; k++)
+                FN(msm_overflow)(s, bases, oq[2 * k], oq[2 * k + 1] & 0x7fffffffu, oq[2 * k + 1] >> 31);
+            break;
+        }
+        for (int k = 0; k < on; k++) {
+            uint32_t pi = oq[2 * k], tg = oq[2 * k + 1];
+            if (FN(msm_offer)(s, bases, pi, tg & 0x7fffffffu, tg >> 31, ep, &m)) {
+                s->q[cur][2 * qn] = pi; s->q[cur][2 * qn + 1] = tg; qn++;
+            }
+        }
+        if (m < 32) {   /* the rest crowds few buckets: an inversion per round would not pay */
+            for (int k = 0; k < qn; k++)
+                FN(msm_overflow)(s, bases, s->q[cur][2 * k], s->q[cur][2 * k + 1] & 0x7fffffffu,
+                                 s->q[cur][2 * k + 1] >> 31);
+            qn = 0;
+        }
+    }
     (void)epoch;
     FN(jac) run, tot;
     FN(jac_set_inf)(&run); FN(jac_set_inf)(&tot);
@@ -316,7 +383,7 @@ static int FN(msm)(FN(jac) *out, const uint64_t *bases, const uint64_t *scalars,
     if (!digits || !sums) { free(digits); free(sums); return -1; }
     zk_msm_digits(digits, scalars, n, c, W, nthreads);
     int failed = 0;
-    int cap = nb / 8; if (cap < 64) cap = 64; if (cap > 2048) cap = 2048;
+    int cap = nb / ZK_MSM_CAPDIV; if (cap < 64) cap = 64; if (cap > 2048) cap = 2048;
 #ifdef ZKGATE_OPENMP
     #pragma omp parallel num_threads(nthreads)
 #endif

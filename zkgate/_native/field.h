@@ -19,6 +19,7 @@ typedef unsigned __int128 zk_u128;
 
 #define ZK_LIKELY(x) __builtin_expect(!!(x), 1)
 #define ZK_UNLIKELY(x) __builtin_expect(!!(x), 0)
+#define ZK_INLINE static inline __attribute__((always_inline))
 
 /* Run-time dispatch: the ADX/BMI2 multiplier is used when the CPU has both extensions.
  * Each translation unit that includes this header gets its own flag, set by a constructor
@@ -93,8 +94,13 @@ static inline int zk_eq4(const uint64_t *a, const uint64_t *b) {
     "mulxq %[p2], %[lo], %[hi]\n\t" "adoxq %[lo], %[" C "]\n\t" "adcxq %[hi], %[" D "]\n\t"    \
     "mulxq %[p3], %[lo], %[hi]\n\t" "adoxq %[lo], %[" D "]\n\t" "adcxq %[hi], %[" E "]\n\t"    \
     "adoxq %[z], %[" E "]\n\t"
+/* The asm names exactly the memory it reads (a[0..3], b[0..3], the modulus), so no
+ * "memory" clobber forces the caller to spill and reload its live values around every
+ * product; the function is always inlined into the kernels.  The final conditional
+ * subtraction is branch-free (the branch is unpredictable on random data). */
 #define ZK_MUL_ADX_DEFINE(pre, P, INV)                                                        \
-static inline void pre##_mul_adx(uint64_t *out, const uint64_t *a, const uint64_t *b) {      \
+static inline __attribute__((always_inline)) void                                            \
+pre##_mul_adx(uint64_t *out, const uint64_t *a, const uint64_t *b) {                         \
     uint64_t t0, t1, t2, t3, t4, lo, hi, z;                                                  \
     static const uint64_t inv_ = INV;                                                        \
     __asm__(                                                                                  \
@@ -115,14 +121,16 @@ static inline void pre##_mul_adx(uint64_t *out, const uint64_t *a, const uint64_
         : [t0] "=&r"(t0), [t1] "=&r"(t1), [t2] "=&r"(t2), [t3] "=&r"(t3), [t4] "=&r"(t4),     \
           [lo] "=&r"(lo), [hi] "=&r"(hi), [z] "=&r"(z)                                       \
         : [a] "r"(a), [b] "r"(b), [p0] "m"(P[0]), [p1] "m"(P[1]), [p2] "m"(P[2]),            \
-          [p3] "m"(P[3]), [inv] "m"(inv_)                                                    \
-        : "rdx", "cc", "memory");                                                            \
-    /* result (t4, t0, t1, t2) < 2p: subtract p once if needed */                            \
-    uint64_t br = 0, r[4];                                                                   \
-    r[0] = zk_sbb(t4, P[0], &br); r[1] = zk_sbb(t0, P[1], &br);                              \
-    r[2] = zk_sbb(t1, P[2], &br); r[3] = zk_sbb(t2, P[3], &br);                              \
-    if (br) { out[0] = t4; out[1] = t0; out[2] = t1; out[3] = t2; }                          \
-    else { out[0] = r[0]; out[1] = r[1]; out[2] = r[2]; out[3] = r[3]; }                     \
+          [p3] "m"(P[3]), [inv] "m"(inv_),                                                   \
+          "m"(*(const uint64_t (*)[4])a), "m"(*(const uint64_t (*)[4])b)                     \
+        : "rdx", "cc");                                                                      \
+    /* result (t4, t0, t1, t2) < 2p: subtract p once unless that borrows */                  \
+    uint64_t br = 0, r0, r1, r2, r3;                                                         \
+    r0 = zk_sbb(t4, P[0], &br); r1 = zk_sbb(t0, P[1], &br);                                  \
+    r2 = zk_sbb(t1, P[2], &br); r3 = zk_sbb(t2, P[3], &br);                                  \
+    uint64_t keep = (uint64_t)0 - br;                                                        \
+    out[0] = (t4 & keep) | (r0 & ~keep); out[1] = (t0 & keep) | (r1 & ~keep);               \
+    out[2] = (t1 & keep) | (r2 & ~keep); out[3] = (t2 & keep) | (r3 & ~keep);               \
 }
 #else
 #define ZK_MUL_ADX_DEFINE(pre, P, INV)                                                        \
@@ -132,7 +140,7 @@ static inline void pre##_mul_adx(uint64_t *out, const uint64_t *a, const uint64_
 #endif
 
 #define FIELD_DEFINE(pre, P, INV, ONE, R2, PM2)                                              \
-static inline void pre##_add(uint64_t *out, const uint64_t *a, const uint64_t *b) {          \
+ZK_INLINE void pre##_add(uint64_t *out, const uint64_t *a, const uint64_t *b) { \
     /* branch-free: a + b < 2p < 2^255, subtract p and keep the difference unless it borrowed */\
     uint64_t c = 0, t[4];                                                                    \
     t[0] = zk_adc(a[0], b[0], &c); t[1] = zk_adc(a[1], b[1], &c);                            \
@@ -144,7 +152,7 @@ static inline void pre##_add(uint64_t *out, const uint64_t *a, const uint64_t *b
     out[0] = (t[0] & keep) | (s[0] & ~keep); out[1] = (t[1] & keep) | (s[1] & ~keep);        \
     out[2] = (t[2] & keep) | (s[2] & ~keep); out[3] = (t[3] & keep) | (s[3] & ~keep);        \
 }                                                                                            \
-static inline void pre##_sub(uint64_t *out, const uint64_t *a, const uint64_t *b) {          \
+ZK_INLINE void pre##_sub(uint64_t *out, const uint64_t *a, const uint64_t *b) { \
     uint64_t br = 0, t[4];                                                                   \
     t[0] = zk_sbb(a[0], b[0], &br); t[1] = zk_sbb(a[1], b[1], &br);                          \
     t[2] = zk_sbb(a[2], b[2], &br); t[3] = zk_sbb(a[3], b[3], &br);                          \
@@ -152,7 +160,7 @@ static inline void pre##_sub(uint64_t *out, const uint64_t *a, const uint64_t *b
     out[0] = zk_adc(t[0], P[0] & m, &c); out[1] = zk_adc(t[1], P[1] & m, &c);                \
     out[2] = zk_adc(t[2], P[2] & m, &c); out[3] = zk_adc(t[3], P[3] & m, &c);                \
 }                                                                                            \
-static inline void pre##_neg(uint64_t *out, const uint64_t *a) {                             \
+ZK_INLINE void pre##_neg(uint64_t *out, const uint64_t *a) { \
     if (zk_is_zero4(a)) { memset(out, 0, 32); return; }                                      \
     uint64_t br = 0;                                                                         \
     uint64_t t0 = zk_sbb(P[0], a[0], &br), t1 = zk_sbb(P[1], a[1], &br);                     \
@@ -181,11 +189,17 @@ static inline void pre##_mul_portable(uint64_t *out, const uint64_t *a, const ui
     memcpy(out, t, 32);                                                                      \
 }                                                                                            \
 ZK_MUL_ADX_DEFINE(pre, P, INV)                                                               \
-static inline void pre##_mul(uint64_t *out, const uint64_t *a, const uint64_t *b) {          \
-    if (ZK_LIKELY(zk_cpu_has_adx)) pre##_mul_adx(out, a, b); else pre##_mul_portable(out, a, b);\
+static __attribute__((noinline)) void pre##_mul_portable_call(uint64_t *out, const uint64_t *a, \
+                                                                const uint64_t *b) {         \
+    pre##_mul_portable(out, a, b);                                                           \
 }                                                                                            \
-static inline void pre##_sqr(uint64_t *out, const uint64_t *a) { pre##_mul(out, a, a); }     \
-static inline void pre##_dbl(uint64_t *out, const uint64_t *a) { pre##_add(out, a, a); }     \
+/* ADX product inlined; the portable one (old CPUs, ZKGATE_NO_ADX) is a call */              \
+static inline __attribute__((always_inline)) void                                            \
+pre##_mul(uint64_t *out, const uint64_t *a, const uint64_t *b) {                             \
+    if (ZK_LIKELY(zk_cpu_has_adx)) pre##_mul_adx(out, a, b); else pre##_mul_portable_call(out, a, b);\
+}                                                                                            \
+ZK_INLINE void pre##_sqr(uint64_t *out, const uint64_t *a) { pre##_mul(out, a, a); }         \
+ZK_INLINE void pre##_dbl(uint64_t *out, const uint64_t *a) { pre##_add(out, a, a); }         \
 static inline int pre##_is_zero(const uint64_t *a) { return zk_is_zero4(a); }                \
 static inline int pre##_eq(const uint64_t *a, const uint64_t *b) { return zk_eq4(a, b); }    \
 static inline void pre##_copy(uint64_t *out, const uint64_t *a) { memcpy(out, a, 32); }      \
