@@ -47,6 +47,7 @@ def test_beacon_parameters_are_checked():
 
 
 @pytest.mark.interop
+@pytest.mark.slow  # pure-Python group FFT / setup at 2^6 take minutes
 def test_alternating_ceremony_verified_by_both(ceremony, tmp_path):
     d = tmp_path
     contribute(ceremony.snark_zkey, d / "k1.zkey", name="zkgate one", entropy="one")
@@ -78,6 +79,7 @@ def test_alternating_ceremony_verified_by_both(ceremony, tmp_path):
 
 
 @pytest.mark.interop
+@pytest.mark.slow  # pure-Python group FFT / setup at 2^6 take minutes
 def test_tampered_contribution_is_refused(ceremony, tmp_path):
     d = tmp_path
     contribute(ceremony.snark_zkey, d / "good.zkey", name="x", entropy="x")

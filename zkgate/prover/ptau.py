@@ -18,7 +18,7 @@ import numpy as np
 
 from zkgate.binfile import Container, read_container
 from zkgate.bn254 import Q_MOD
-from zkgate.errors import FormatError
+from zkgate.errors import FormatError, InvalidInputError
 
 MAGIC = b"ptau"
 VERSION = 1
@@ -71,3 +71,91 @@ def read_ptau(path: str | Path) -> PtauFile:
         if got != count * size:
             raise FormatError(f"{path}: section {sec} ({name}) holds {got} bytes, expected {count * size}")
     return ptau
+
+
+def _header_payload(power: int, ceremony_power: int) -> bytes:
+    return struct.pack("<I", 32) + Q_MOD.to_bytes(32, "little") + struct.pack("<II", power, ceremony_power)
+
+
+class _PtauWriter:
+    def __init__(self, path: str | Path, n_sections: int) -> None:
+        from zkgate.binfile import HEADER
+
+        self.handle = open(path, "wb")
+        self.handle.write(HEADER.pack(MAGIC, VERSION, n_sections))
+
+    def begin(self, section_id: int, size: int) -> None:
+        from zkgate.binfile import SECTION_HEADER
+
+        self.handle.write(SECTION_HEADER.pack(section_id, size))
+
+    def section(self, section_id: int, payload) -> None:
+        self.begin(section_id, len(payload))
+        self.handle.write(payload)
+
+    def close(self) -> None:
+        self.handle.close()
+
+
+def new_ptau(power: int, path: str | Path) -> None:
+    """``snarkjs powersoftau new bn128 POWER``: every power is the generator, no contribution."""
+    from zkgate.bn254 import G1_GENERATOR, G2_GENERATOR
+    from zkgate.prover.points import g1_to_bytes, g2_to_bytes
+
+    if not 1 <= power <= 28:
+        raise InvalidInputError(f"power {power} is outside [1, 28]")
+    n = 1 << power
+    g1, g2 = g1_to_bytes(G1_GENERATOR), g2_to_bytes(G2_GENERATOR)
+    w = _PtauWriter(path, 7)
+    try:
+        w.section(1, _header_payload(power, power))
+        for sid, count, point in ((2, 2 * n - 1, g1), (3, n, g2), (4, n, g1), (5, n, g1)):
+            w.begin(sid, count * len(point))
+            block = point * min(count, 1 << 14)
+            for start in range(0, count, 1 << 14):
+                w.handle.write(block[: len(point) * min(1 << 14, count - start)])
+        w.section(6, g2)
+        w.section(7, struct.pack("<I", 0))
+    finally:
+        w.close()
+
+
+def prepare_phase2(in_path: str | Path, out_path: str | Path, progress: bool = False) -> None:
+    """``snarkjs powersoftau prepare phase2``: append the Lagrange bases (sections 12-15).
+
+    For every domain size 2^k (k <= power; for tauG1 also 2^(power+1), whose last power is
+    missing and taken as the point at infinity, as snarkjs does) the basis is the inverse
+    DFT of the first 2^k powers: L_i = (1/n) sum_j w^(-ij) [tau^j]G.  One size at a time.
+    """
+    from zkgate.prover import groupops
+    from zkgate.prover.progress import bar
+
+    src = read_ptau(in_path)
+    power = src.power
+    if power + 1 > 28:
+        raise InvalidInputError(f"{in_path}: power {power} too big for BN254's 2^28 domains")
+    levels = {2: power + 1, 3: power, 4: power, 5: power}
+    sizes = {12: 1, 13: 2, 14: 1, 15: 1}
+    total = sum((1 << (lv + 1)) - 1 for lv in levels.values())
+    w = _PtauWriter(out_path, 11)
+    try:
+        w.section(1, _header_payload(power, src.ceremony_power))
+        for sid in range(2, 8):
+            w.section(sid, src.raw(sid))
+        with bar("prepare phase2", total, progress) as pb:
+            for old, new in ((2, 12), (3, 13), (4, 14), (5, 15)):
+                group = sizes[new]
+                width = 8 * group
+                top = levels[old]
+                w.begin(new, ((1 << (top + 1)) - 1) * width * 8)
+                for k in range(top + 1):
+                    n = 1 << k
+                    if old == 2 and k == power + 1:
+                        pts = np.zeros((n, width), dtype=np.uint64)
+                        pts[: n - 1] = src.points(old, 0, n - 1, group)
+                    else:
+                        pts = src.points(old, 0, n, group)
+                    w.handle.write(groupops.lagrange(pts, group).tobytes())
+                    pb.advance(n)
+    finally:
+        w.close()
