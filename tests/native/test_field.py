@@ -124,6 +124,7 @@ def test_portable_and_adx_agree():
     import os
     import subprocess
     import sys
+    import tempfile
 
     code = (
         "import random;from zkgate._native import _field as F;rng=random.Random(3);"
@@ -135,7 +136,9 @@ def test_portable_and_adx_agree():
     outs = []
     for flag in ("0", "1"):
         env["ZKGATE_NO_ADX"] = flag
-        outs.append(subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout.split())
+        # cwd outside the repository: run against the installed package, not the source tree
+        outs.append(subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True,
+                                   cwd=tempfile.gettempdir()).stdout.split())
     assert outs[1][0] == "False"
     assert outs[0][1] == outs[1][1]
 
