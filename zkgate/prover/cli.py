@@ -116,3 +116,8 @@ COMMANDS = [groth16, zkey]
 from zkgate.prover.ceremony_cli import register as _register_ceremony  # noqa: E402
 
 COMMANDS.append(_register_ceremony(groth16, zkey))
+
+# Verification (issue 7): `groth16 verify-batch`, `zkey export solidityverifier|soliditycalldata`.
+from zkgate.prover.verify_cli import register as _register_verification  # noqa: E402
+
+_register_verification(groth16, zkey_export)
