@@ -22,7 +22,8 @@ DEFAULT_GATEWAY = "127.0.0.1:50051"
 @click.option("--workers", default=8, show_default=True, type=int, help="Worker threads handling RPCs.")
 @click.option("--max-concurrent-rpcs", default=64, show_default=True, type=int, help="RPCs in flight before new ones are refused.")
 @click.option("--max-upload-mib", default=1024, show_default=True, type=int, help="Largest key, witness or ciphertext upload.")
-def serve(data_dir: str, host: str, port: int, workers: int, max_concurrent_rpcs: int, max_upload_mib: int) -> None:
+@click.option("--dev", is_flag=True, help="Accept development circuit keys (demos and tests only, never in production).")
+def serve(data_dir: str, host: str, port: int, workers: int, max_concurrent_rpcs: int, max_upload_mib: int, dev: bool) -> None:
     """Run the zkgate gRPC gateway (health checking and reflection included).
 
     Stops gracefully on Ctrl-C or SIGTERM: health turns NOT_SERVING first, RPCs in flight finish.
@@ -40,6 +41,7 @@ def serve(data_dir: str, host: str, port: int, workers: int, max_concurrent_rpcs
         workers=workers,
         max_concurrent_rpcs=max_concurrent_rpcs,
         limits=UploadLimits(max_payload_bytes=max_upload_mib << 20),
+        dev_mode=dev,
     )
     gateway = Gateway(config).start()
     if host not in ("127.0.0.1", "localhost", "::1"):
@@ -158,6 +160,59 @@ def audit_verify(address: str, log_key: str | None) -> None:
         click.echo(f"  {kind}: {count}")
 
 
-COMMANDS = [serve, gateway_group, audit_group]
+@click.command("demo")
+@click.option("--gateway", "address", default=None, help="Use a running gateway (started with --dev) instead of an embedded one.")
+@click.option("--hospitals", default=3, show_default=True, type=click.IntRange(1, 26), help="Simulated hospitals.")
+@click.option("--records", default=200, show_default=True, type=click.IntRange(1, 100000), help="Patients per hospital.")
+@click.option("--chunk", default=32, show_default=True, type=click.IntRange(1, 1024), help="Records per committed chunk (one proof each).")
+@click.option("--seed", default=7, show_default=True, type=int, help="Seed of the synthetic patient tables.")
+@click.option("--json", "as_json", is_flag=True, help="End with one JSON object (verified, released, truth, audit_tree_size, ...).")
+def demo(address: str | None, hospitals: int, records: int, chunk: int, seed: int, as_json: bool) -> None:
+    """Run a complete verifiable joint study across simulated hospitals over gRPC.
+
+    Hospitals commit and register synthetic patient tables, a requester opens a study (count,
+    mean and variance of cholesterol for women aged 40-65, histogram of systolic blood pressure),
+    every hospital proves and encrypts its contribution, the gateway adds them without reading
+    them, the key holder checks and publishes the sum, and a regulator verifies everything.
+    """
+    import json as json_module
+
+    from rich.console import Console
+    from rich.table import Table
+
+    from zkgate.services.demo import run_demo
+
+    console = Console(stderr=True)
+    with console.status("running the study ...") as status:
+
+        def step(message: str) -> None:
+            console.log(message)
+            status.update(message)
+
+        result = run_demo(address, holders=hospitals, records=records, seed=seed, chunk=chunk, step=step)
+
+    table = Table(title=f"Study {result.study_id[:16]}... released over gRPC")
+    table.add_column("statistic")
+    table.add_column("released (from encrypted contributions)", justify="right")
+    table.add_column("ground truth (in the clear)", justify="right")
+    table.add_column("match")
+    for key in result.truth:
+        released = (result.released or {}).get(key)
+        table.add_row(key, str(released), str(result.truth[key]), "yes" if released == result.truth[key] else "NO")
+    console.print(table)
+    timing = Table(title="Time per phase (s)")
+    timing.add_column("phase")
+    timing.add_column("seconds", justify="right")
+    for phase, seconds in result.timings.items():
+        timing.add_row(phase, f"{seconds:.2f}")
+    console.print(timing)
+    verdict = "[green]VERIFIED[/green]" if result.verified else "[red]VERIFICATION FAILED: " + "; ".join(result.failures) + "[/red]"
+    console.print(f"{verdict}; audit log: {result.audit_tree_size} entries, root {result.audit_root[:16]}...")
+    if as_json:
+        click.echo(json_module.dumps(result.to_json()))
+    sys.exit(0 if result.verified else 1)
+
+
+COMMANDS = [serve, gateway_group, audit_group, demo]
 
 __all__ = ["COMMANDS"]

@@ -18,7 +18,17 @@ from zkgate.services.uploads import DEFAULT_CHUNK_SIZE, chunked
 from zkgate.audit import MerkleLog, SignedTreeHead, verify_consistency, verify_inclusion, verify_tree_head
 from zkgate.audit.merkle import leaf_hash
 from zkgate.services.store.base import AuditEntry
-from zkgate.services.v1 import audit_pb2, audit_pb2_grpc, common_pb2, prover_pb2, prover_pb2_grpc
+from zkgate.services.v1 import (
+    audit_pb2,
+    audit_pb2_grpc,
+    catalog_pb2,
+    catalog_pb2_grpc,
+    common_pb2,
+    prover_pb2,
+    prover_pb2_grpc,
+    study_pb2,
+    study_pb2_grpc,
+)
 
 
 class GatewayCallError(ZkgateError):
@@ -50,6 +60,8 @@ class GatewayClient:
         )
         self.prover = prover_pb2_grpc.ProverServiceStub(self.channel)
         self.audit = audit_pb2_grpc.AuditServiceStub(self.channel)
+        self.catalog = catalog_pb2_grpc.CatalogServiceStub(self.channel)
+        self.study = study_pb2_grpc.StudyServiceStub(self.channel)
 
     def close(self) -> None:
         self.channel.close()
@@ -109,6 +121,83 @@ class GatewayClient:
             circuit_id=circuit_id, proofs=[self._proof_message(public, proof) for public, proof in items]
         )
         return list(_call(self.prover.VerifyBatch, request, timeout=self.timeout).valid)
+
+    # -- catalog ------------------------------------------------------------------------------
+    def register_dataset(self, registration: bytes) -> catalog_pb2.Dataset:
+        request = catalog_pb2.RegisterDatasetRequest(registration=registration)
+        return _call(self.catalog.RegisterDataset, request, timeout=self.timeout)
+
+    def get_dataset(self, dataset_id: str) -> catalog_pb2.Dataset:
+        return _call(self.catalog.GetDataset, catalog_pb2.DatasetRef(dataset_id=dataset_id), timeout=self.timeout)
+
+    def list_datasets(self, owner: str = "") -> list[catalog_pb2.Dataset]:
+        reply = _call(self.catalog.ListDatasets, catalog_pb2.ListDatasetsRequest(owner=owner), timeout=self.timeout)
+        return list(reply.datasets)
+
+    # -- studies ------------------------------------------------------------------------------
+    def gateway_info(self) -> study_pb2.GatewayInfo:
+        return _call(self.study.GetGatewayInfo, study_pb2.GetGatewayInfoRequest(), timeout=self.timeout)
+
+    def create_study(self, spec: bytes, circuit_keys: bytes, public_context: bytes) -> study_pb2.Study:
+        def messages():
+            yield study_pb2.StudyUpload(
+                header=study_pb2.StudyHeader(
+                    spec_size=len(spec), keys_size=len(circuit_keys), context_size=len(public_context)
+                )
+            )
+            for field, data in (("spec_chunk", spec), ("keys_chunk", circuit_keys), ("context_chunk", public_context)):
+                for piece in chunked(data, DEFAULT_CHUNK_SIZE):
+                    yield study_pb2.StudyUpload(**{field: piece})
+
+        return _call(self.study.CreateStudy, messages(), timeout=self.timeout)
+
+    def get_study(self, study_id: str) -> study_pb2.Study:
+        return _call(self.study.GetStudy, study_pb2.StudyRef(study_id=study_id), timeout=self.timeout)
+
+    def list_studies(self) -> list[study_pb2.Study]:
+        return list(_call(self.study.ListStudies, study_pb2.ListStudiesRequest(), timeout=self.timeout).studies)
+
+    def _download(self, method, study_id: str) -> bytes:
+        try:
+            return b"".join(chunk.data for chunk in method(study_pb2.StudyRef(study_id=study_id), timeout=self.timeout))
+        except grpc.RpcError as exc:
+            raise GatewayCallError(exc.code(), exc.details() or "") from exc
+
+    def public_context(self, study_id: str) -> bytes:
+        return self._download(self.study.GetPublicContext, study_id)
+
+    def submit(self, study_id: str, submission: bytes) -> tuple[bytes, int]:
+        """Returns the gateway's signed receipt (canonical bytes) and the audit leaf index."""
+
+        def messages():
+            yield study_pb2.SubmissionUpload(
+                header=study_pb2.SubmissionHeader(study_id=study_id, submission_size=len(submission))
+            )
+            for piece in chunked(submission, DEFAULT_CHUNK_SIZE):
+                yield study_pb2.SubmissionUpload(submission_chunk=piece)
+
+        reply = _call(self.study.Submit, messages(), timeout=self.timeout)
+        return reply.receipt, reply.audit_leaf_index
+
+    def close_study(self, study_id: str) -> study_pb2.Study:
+        return _call(self.study.CloseStudy, study_pb2.StudyRef(study_id=study_id), timeout=self.timeout)
+
+    def aggregate(self, study_id: str) -> bytes:
+        return self._download(self.study.GetAggregate, study_id)
+
+    def publish_release(self, study_id: str, release: bytes) -> study_pb2.Study:
+        request = study_pb2.PublishReleaseRequest(study_id=study_id, release=release)
+        return _call(self.study.PublishRelease, request, timeout=self.timeout)
+
+    def release(self, study_id: str) -> tuple[bytes, dict]:
+        reply = _call(self.study.GetRelease, study_pb2.StudyRef(study_id=study_id), timeout=self.timeout)
+        return reply.release, json.loads(reply.statistics_json)
+
+    def public_record(self, study_id: str) -> bytes:
+        return self._download(self.study.GetPublicRecord, study_id)
+
+    def verify_study(self, study_id: str) -> study_pb2.VerificationReport:
+        return _call(self.study.VerifyStudy, study_pb2.StudyRef(study_id=study_id), timeout=self.timeout)
 
     # -- audit log ----------------------------------------------------------------------------
     def tree_head(self, pinned_log_key: bytes | None = None) -> tuple[SignedTreeHead, bytes]:

@@ -32,6 +32,12 @@ class TooLargeError(GatewayError):
 
 def status_code_name(exc: BaseException) -> str:
     """The gRPC status code (by name) for an error; the caller resolves it with grpc.StatusCode."""
+    from zkgate.study.errors import DevKeyError, DuplicateSubmissionError, LateSubmissionError, QuorumError
+
+    if isinstance(exc, DuplicateSubmissionError):
+        return "ALREADY_EXISTS"
+    if isinstance(exc, (LateSubmissionError, QuorumError, DevKeyError)):
+        return "FAILED_PRECONDITION"
     if isinstance(exc, NotFoundError):
         return "NOT_FOUND"
     if isinstance(exc, AlreadyExistsError):

@@ -18,16 +18,29 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from zkgate.services.servicers.audit import AuditServicer, load_or_create_signer
+from zkgate.services.servicers.catalog import CatalogServicer
 from zkgate.services.servicers.prover import ProverServicer
+from zkgate.services.servicers.study import StudyServicer, load_or_create_gateway_key
 from zkgate.services.store import Store, open_store
 from zkgate.services.uploads import UploadLimits
-from zkgate.services.v1 import audit_pb2, audit_pb2_grpc, prover_pb2, prover_pb2_grpc
+from zkgate.services.v1 import (
+    audit_pb2,
+    audit_pb2_grpc,
+    catalog_pb2,
+    catalog_pb2_grpc,
+    prover_pb2,
+    prover_pb2_grpc,
+    study_pb2,
+    study_pb2_grpc,
+)
 
 log = logging.getLogger("zkgate.services")
 
 SERVICE_NAMES = (
     prover_pb2.DESCRIPTOR.services_by_name["ProverService"].full_name,
     audit_pb2.DESCRIPTOR.services_by_name["AuditService"].full_name,
+    catalog_pb2.DESCRIPTOR.services_by_name["CatalogService"].full_name,
+    study_pb2.DESCRIPTOR.services_by_name["StudyService"].full_name,
 )
 
 
@@ -40,6 +53,7 @@ class ServerConfig:
     max_concurrent_rpcs: int = 64
     max_message_bytes: int = 8 << 20
     limits: UploadLimits = UploadLimits()
+    dev_mode: bool = False  # accept development circuit keys (demos and tests only)
 
 
 class Gateway:
@@ -61,6 +75,12 @@ class Gateway:
         prover_pb2_grpc.add_ProverServiceServicer_to_server(ProverServicer(self.store, config.limits), self.server)
         self.signer = load_or_create_signer(config.data_dir)
         audit_pb2_grpc.add_AuditServiceServicer_to_server(AuditServicer(self.store, self.signer), self.server)
+        catalog_pb2_grpc.add_CatalogServiceServicer_to_server(CatalogServicer(self.store), self.server)
+        self.gateway_key = load_or_create_gateway_key(config.data_dir)
+        study_pb2_grpc.add_StudyServiceServicer_to_server(
+            StudyServicer(self.store, config.limits, self.gateway_key, self.signer.public_key_bytes, config.dev_mode),
+            self.server,
+        )
         self.health = health.HealthServicer()
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self.server)
         reflection.enable_server_reflection(

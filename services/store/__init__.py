@@ -1,6 +1,6 @@
 """Durable storage behind the gateway: an interface and its SQLite implementation."""
 
-from zkgate.services.store.base import AuditEntry, CircuitRecord, DatasetRecord, Store
+from zkgate.services.store.base import AuditEntry, CircuitRecord, DatasetRecord, Store, StudyRecord, SubmissionRecord
 from zkgate.services.store.sqlite import SqliteStore, open_store
 
-__all__ = ["AuditEntry", "CircuitRecord", "DatasetRecord", "SqliteStore", "Store", "open_store"]
+__all__ = ["StudyRecord", "SubmissionRecord", "AuditEntry", "CircuitRecord", "DatasetRecord", "SqliteStore", "Store", "open_store"]

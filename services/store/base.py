@@ -46,6 +46,28 @@ class DatasetRecord:
     registration: bytes
 
 
+@dataclass(frozen=True)
+class StudyRecord:
+    study_id: str  # 64 hex digits
+    title: str
+    spec: bytes
+    circuit_keys: bytes
+    context_blob: str
+    state: str  # OPEN, CLOSED, RELEASED
+    aggregate_blob: str | None = None
+    release: bytes | None = None
+
+
+@dataclass(frozen=True)
+class SubmissionRecord:
+    study_id: str
+    participant: str
+    sequence: int
+    submission_blob: str
+    receipt: bytes
+    audit_leaf: int = -1
+
+
 class Store(abc.ABC):
     """What the gateway persists.  Every write is durable when the call returns."""
 
@@ -53,6 +75,9 @@ class Store(abc.ABC):
     @abc.abstractmethod
     def put_blob(self, data: bytes) -> str:
         """Store bytes durably; return their id (hex SHA-256).  Idempotent."""
+
+    @abc.abstractmethod
+    def read_blob(self, blob_id: str) -> bytes: ...
 
     @abc.abstractmethod
     def blob_path(self, blob_id: str) -> str:
@@ -81,6 +106,29 @@ class Store(abc.ABC):
 
     @abc.abstractmethod
     def list_datasets(self, owner: str = "") -> list[DatasetRecord]: ...
+
+    # -- studies -----------------------------------------------------------------------------
+    @abc.abstractmethod
+    def add_study(self, record: StudyRecord, audit: AuditEntry | None = None) -> StudyRecord: ...
+
+    @abc.abstractmethod
+    def get_study(self, study_id: str) -> StudyRecord | None: ...
+
+    @abc.abstractmethod
+    def list_studies(self) -> list[StudyRecord]: ...
+
+    @abc.abstractmethod
+    def add_submission(self, record: SubmissionRecord, audit: AuditEntry) -> SubmissionRecord:
+        """Insert and log in one transaction; the same submission again returns the stored
+        record (with the original receipt); another one for the same participant raises
+        AlreadyExistsError."""
+
+    @abc.abstractmethod
+    def list_submissions(self, study_id: str) -> list[SubmissionRecord]: ...
+
+    @abc.abstractmethod
+    def set_study_state(self, study_id: str, state: str, audit: AuditEntry, *, aggregate_blob: str | None = None,
+                        release: bytes | None = None) -> None: ...
 
     # -- audit log ---------------------------------------------------------------------------
     @abc.abstractmethod

@@ -18,7 +18,7 @@ from pathlib import Path
 from zkgate.audit import MerkleLog
 from zkgate.audit.tree_head import SignedTreeHead
 from zkgate.services.errors import AlreadyExistsError
-from zkgate.services.store.base import AuditEntry, CircuitRecord, DatasetRecord, Store
+from zkgate.services.store.base import AuditEntry, CircuitRecord, DatasetRecord, Store, StudyRecord, SubmissionRecord
 
 MIGRATIONS: list[str] = [
     # 0 -> 1: circuits and data sets
@@ -66,6 +66,30 @@ MIGRATIONS: list[str] = [
         timestamp_ms INTEGER NOT NULL,
         signature BLOB NOT NULL,
         PRIMARY KEY (tree_size, timestamp_ms)
+    );
+    """,
+    # 2 -> 3: studies, accepted submissions, aggregates and releases
+    """
+    CREATE TABLE studies (
+        study_id TEXT PRIMARY KEY,
+        title TEXT NOT NULL,
+        spec BLOB NOT NULL,
+        circuit_keys BLOB NOT NULL,
+        context_blob TEXT NOT NULL,
+        state TEXT NOT NULL,
+        aggregate_blob TEXT,
+        release BLOB,
+        created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+    );
+    CREATE TABLE submissions (
+        study_id TEXT NOT NULL REFERENCES studies(study_id),
+        participant TEXT NOT NULL,
+        sequence INTEGER NOT NULL,
+        submission_blob TEXT NOT NULL,
+        receipt BLOB NOT NULL,
+        audit_leaf INTEGER NOT NULL,
+        PRIMARY KEY (study_id, participant),
+        UNIQUE (study_id, sequence)
     );
     """,
 ]
@@ -155,6 +179,10 @@ class SqliteStore(Store):
         _fsync_directory(self.blob_dir)
         return blob_id
 
+    def read_blob(self, blob_id: str) -> bytes:
+        with open(self.blob_path(blob_id), "rb") as handle:
+            return handle.read()
+
     def blob_path(self, blob_id: str) -> str:
         if len(blob_id) != 64 or not all(c in "0123456789abcdef" for c in blob_id):
             raise ValueError(f"not a blob id: {blob_id!r}")
@@ -232,6 +260,64 @@ class SqliteStore(Store):
             return self._select(DatasetRecord, "datasets", "WHERE owner = ? ORDER BY created_at, dataset_id", (owner,))
         return self._select(DatasetRecord, "datasets", "ORDER BY created_at, dataset_id")
 
+    # -- studies ---------------------------------------------------------------------------
+    def _transaction(self, work):
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                result = work()
+                self._db.execute("COMMIT")
+                return result
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+
+    def add_study(self, record: StudyRecord, audit: AuditEntry | None = None) -> StudyRecord:
+        return self._insert_idempotent("studies", "study_id", record, StudyRecord, audit)
+
+    def get_study(self, study_id: str) -> StudyRecord | None:
+        found = self._select(StudyRecord, "studies", "WHERE study_id = ?", (study_id,))
+        return found[0] if found else None
+
+    def list_studies(self) -> list[StudyRecord]:
+        return self._select(StudyRecord, "studies", "ORDER BY created_at, study_id")
+
+    def add_submission(self, record: SubmissionRecord, audit: AuditEntry) -> SubmissionRecord:
+        def work():
+            row = self._db.execute(
+                "SELECT submission_blob, receipt, sequence, audit_leaf FROM submissions WHERE study_id = ? AND participant = ?",
+                (record.study_id, record.participant),
+            ).fetchone()
+            if row is not None:
+                if row[0] != record.submission_blob:
+                    raise AlreadyExistsError(f"{record.participant!r} already submitted to study {record.study_id}")
+                return SubmissionRecord(record.study_id, record.participant, row[2], row[0], bytes(row[1]), row[3])
+            leaf = self._append_audit_locked(audit)
+            self._db.execute(
+                "INSERT INTO submissions (study_id, participant, sequence, submission_blob, receipt, audit_leaf) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (record.study_id, record.participant, record.sequence, record.submission_blob, record.receipt, leaf),
+            )
+            return SubmissionRecord(record.study_id, record.participant, record.sequence, record.submission_blob,
+                                    record.receipt, leaf)
+
+        return self._transaction(work)
+
+    def list_submissions(self, study_id: str) -> list[SubmissionRecord]:
+        return self._select(SubmissionRecord, "submissions", "WHERE study_id = ? ORDER BY sequence", (study_id,))
+
+    def set_study_state(self, study_id: str, state: str, audit: AuditEntry, *, aggregate_blob: str | None = None,
+                        release: bytes | None = None) -> None:
+        def work():
+            self._db.execute(
+                "UPDATE studies SET state = ?, aggregate_blob = COALESCE(?, aggregate_blob), "
+                "release = COALESCE(?, release) WHERE study_id = ?",
+                (state, aggregate_blob, release, study_id),
+            )
+            self._append_audit_locked(audit)
+
+        self._transaction(work)
+
     # -- audit log -------------------------------------------------------------------------
     def _append_audit_locked(self, entry: AuditEntry) -> int:
         """Append inside the caller's transaction (the record and its leaf commit together)."""
@@ -243,15 +329,7 @@ class SqliteStore(Store):
         return index
 
     def append_audit(self, entry: AuditEntry) -> int:
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                index = self._append_audit_locked(entry)
-                self._db.execute("COMMIT")
-                return index
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
+        return self._transaction(lambda: self._append_audit_locked(entry))
 
     def audit_log(self) -> MerkleLog:
         return self._log

@@ -1,0 +1,269 @@
+"""StudyService: the gateway's part of the protocol (zkgate.study.StudyAggregator), made durable.
+
+Every accepted submission is written (blob, row and audit leaf in one transaction) before its
+receipt is returned, so an acknowledged submission survives a crash; on restart each study's
+aggregator is rebuilt from the stored submissions and receipts.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import threading
+from pathlib import Path
+
+from zkgate.errors import InvalidInputError
+from zkgate.services.errors import AlreadyExistsError, NotFoundError, PreconditionError
+from zkgate.services.servicers.audit import audit_entry
+from zkgate.services.servicers.common import rpc
+from zkgate.services.store import Store, StudyRecord, SubmissionRecord
+from zkgate.services.uploads import DEFAULT_CHUNK_SIZE, UploadLimits, chunked, receive_upload
+from zkgate.services.v1 import common_pb2, study_pb2, study_pb2_grpc
+from zkgate.study import encoding as enc
+from zkgate.study.aggregator import StudyAggregator
+from zkgate.study.catalog import Registration
+from zkgate.study.identity import SigningKey
+from zkgate.study.keys import CircuitKeys
+from zkgate.study.messages import Aggregate, Release, Submission
+from zkgate.study.release import derived_statistics
+from zkgate.study.spec import StudySpec
+from zkgate.study.verification import PublicRecord, verify_record
+
+GATEWAY_KEY_FILE = "gateway_signing_key"
+STATES = {"OPEN": study_pb2.OPEN, "CLOSED": study_pb2.CLOSED, "RELEASED": study_pb2.RELEASED}
+
+
+def load_or_create_gateway_key(data_dir: str | os.PathLike) -> SigningKey:
+    path = Path(data_dir) / GATEWAY_KEY_FILE
+    if path.exists():
+        return SigningKey(path.read_bytes())
+    key = SigningKey.generate()
+    tmp = path.with_suffix(".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(key.raw)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, path)
+    return key
+
+
+def _study_id(text: str) -> str:
+    if len(text) != 64 or any(c not in "0123456789abcdef" for c in text):
+        raise InvalidInputError(f"study_id must be 64 lowercase hex digits, got {text!r}")
+    return text
+
+
+class StudyServicer(study_pb2_grpc.StudyServiceServicer):
+    def __init__(self, store: Store, limits: UploadLimits, gateway_key: SigningKey, log_public_key: bytes,
+                 dev_mode: bool = False) -> None:
+        self.store = store
+        self.limits = limits
+        self.gateway_key = gateway_key
+        self.log_public_key = log_public_key
+        self.dev_mode = dev_mode
+        self._aggregators: dict[str, tuple[StudyAggregator, threading.Lock]] = {}
+        self._lock = threading.Lock()
+
+    # -- helpers -----------------------------------------------------------------------------
+    def _record(self, study_id: str) -> StudyRecord:
+        record = self.store.get_study(_study_id(study_id))
+        if record is None:
+            raise NotFoundError(f"no study {study_id} on this gateway (ListStudies shows the known ones)")
+        return record
+
+    def _message(self, record: StudyRecord) -> study_pb2.Study:
+        spec = StudySpec.from_bytes(record.spec)
+        return study_pb2.Study(
+            study_id=record.study_id,
+            title=record.title,
+            state=STATES[record.state],
+            participants=[p.name for p in spec.participants],
+            quorum=spec.quorum,
+            accepted=len(self.store.list_submissions(record.study_id)),
+            deadline=spec.deadline,
+            dev_keys=spec.dev_keys,
+            spec=record.spec,
+            circuit_keys=record.circuit_keys,
+        )
+
+    def _aggregator(self, record: StudyRecord) -> tuple[StudyAggregator, threading.Lock]:
+        with self._lock:
+            cached = self._aggregators.get(record.study_id)
+            if cached is not None:
+                return cached
+        spec = StudySpec.from_bytes(record.spec)
+        keys = CircuitKeys.from_bytes(record.circuit_keys)
+        context = self.store.read_blob(record.context_blob)
+        items = [[self.store.read_blob(s.submission_blob), s.receipt] for s in self.store.list_submissions(record.study_id)]
+        closed = self.store.read_blob(record.aggregate_blob) if record.aggregate_blob else None
+        state = enc.pack(enc.header("aggregator-state") + [enc.fe_bytes(spec.study_id), items, closed])
+        aggregator = StudyAggregator.restore(state, spec, keys, context, self.gateway_key, dev_mode=self.dev_mode)
+        with self._lock:
+            return self._aggregators.setdefault(record.study_id, (aggregator, threading.Lock()))
+
+    def _forget(self, study_id: str) -> None:
+        with self._lock:
+            self._aggregators.pop(study_id, None)
+
+    # -- RPCs --------------------------------------------------------------------------------
+    @rpc
+    def GetGatewayInfo(self, request, context):
+        return study_pb2.GatewayInfo(
+            study_signing_key=self.gateway_key.public, log_public_key=self.log_public_key, dev_mode=self.dev_mode
+        )
+
+    @rpc
+    def CreateStudy(self, request_iterator, context):
+        _, parts = receive_upload(
+            request_iterator,
+            "header",
+            {"spec_chunk": "spec_size", "keys_chunk": "keys_size", "context_chunk": "context_size"},
+            self.limits,
+        )
+        spec = StudySpec.from_bytes(parts["spec_chunk"])
+        keys = CircuitKeys.from_bytes(parts["keys_chunk"]).public()
+        if spec.gateway_key != self.gateway_key.public:
+            raise PreconditionError("the study names another gateway key (GetGatewayInfo gives this gateway's)")
+        StudyAggregator(spec, keys, parts["context_chunk"], self.gateway_key, dev_mode=self.dev_mode)  # validates
+        registered = {}
+        for record in self.store.list_datasets():
+            registration = Registration.from_bytes(record.registration)
+            registered.setdefault(registration.participant, []).append(registration)
+        for participant in spec.participants:
+            matches = [
+                r for r in registered.get(participant.name, [])
+                if r.root == participant.root and r.verify_key == participant.verify_key and r.n_chunks == participant.n_chunks
+            ]
+            if not matches:
+                raise PreconditionError(
+                    f"participant {participant.name!r} has no registered data set with the root and key the study names"
+                )
+        study_id = spec.study_id_bytes.hex()
+        record = StudyRecord(
+            study_id=study_id,
+            title=spec.title,
+            spec=spec.to_bytes(),
+            circuit_keys=keys.to_bytes(),
+            context_blob=self.store.put_blob(parts["context_chunk"]),
+            state="OPEN",
+        )
+        audit = audit_entry("study", study_id=study_id, spec_sha256=_sha256(record.spec),
+                            circuit_keys_sha256=_sha256(record.circuit_keys), context_sha256=record.context_blob,
+                            dev_keys=spec.dev_keys)
+        return self._message(self.store.add_study(record, audit))
+
+    @rpc
+    def GetStudy(self, request, context):
+        return self._message(self._record(request.study_id))
+
+    @rpc
+    def ListStudies(self, request, context):
+        return study_pb2.ListStudiesResponse(studies=[self._message(r) for r in self.store.list_studies()])
+
+    @rpc
+    def GetPublicContext(self, request, context):
+        data = self.store.read_blob(self._record(request.study_id).context_blob)
+        return iter([common_pb2.Chunk(data=piece) for piece in chunked(data, DEFAULT_CHUNK_SIZE)])
+
+    @rpc
+    def Submit(self, request_iterator, context):
+        header, parts = receive_upload(request_iterator, "header", {"submission_chunk": "submission_size"}, self.limits)
+        record = self._record(header.study_id)
+        submission = Submission.from_bytes(parts["submission_chunk"])
+        if submission.study_id != StudySpec.from_bytes(record.spec).study_id:
+            raise InvalidInputError("the submission is for another study than the header names")
+        aggregator, lock = self._aggregator(record)
+        with lock:
+            receipt = aggregator.submit(submission)
+            try:
+                blob = self.store.put_blob(submission.to_bytes())
+                audit = audit_entry(
+                    "submission", study_id=record.study_id, participant=submission.participant,
+                    submission_digest=submission.digest.hex(), envelope_digest=submission.envelope_digest.hex(),
+                    sequence=receipt.sequence,
+                )
+                stored = self.store.add_submission(
+                    SubmissionRecord(record.study_id, submission.participant, receipt.sequence, blob, receipt.to_bytes()),
+                    audit,
+                )
+            except BaseException:
+                self._forget(record.study_id)  # the in-memory state ran ahead of the store
+                raise
+        return study_pb2.SubmitResponse(receipt=stored.receipt, audit_leaf_index=stored.audit_leaf)
+
+    @rpc
+    def CloseStudy(self, request, context):
+        record = self._record(request.study_id)
+        if record.state != "OPEN":
+            return self._message(record)
+        aggregator, lock = self._aggregator(record)
+        with lock:
+            aggregate = aggregator.close()
+            blob = self.store.put_blob(aggregate.to_bytes())
+            audit = audit_entry("aggregate", study_id=record.study_id, aggregate_digest=aggregate.digest.hex(),
+                                envelope_digest=aggregate.envelope_digest.hex(),
+                                included=[[name, digest.hex()] for name, digest in aggregate.included])
+            self.store.set_study_state(record.study_id, "CLOSED", audit, aggregate_blob=blob)
+        return self._message(self._record(request.study_id))
+
+    @rpc
+    def GetAggregate(self, request, context):
+        record = self._record(request.study_id)
+        if not record.aggregate_blob:
+            raise PreconditionError("the study is still open: CloseStudy adds the contributions first")
+        data = self.store.read_blob(record.aggregate_blob)
+        return iter([common_pb2.Chunk(data=piece) for piece in chunked(data, DEFAULT_CHUNK_SIZE)])
+
+    def _public_record(self, record: StudyRecord) -> PublicRecord:
+        spec = StudySpec.from_bytes(record.spec)
+        keys = CircuitKeys.from_bytes(record.circuit_keys)
+        subs = tuple(Submission.from_bytes(self.store.read_blob(s.submission_blob)).public()
+                     for s in self.store.list_submissions(record.study_id))
+        aggregate = Aggregate.from_bytes(self.store.read_blob(record.aggregate_blob)).public() if record.aggregate_blob else None
+        release = Release.from_bytes(record.release) if record.release else None
+        return PublicRecord(spec, keys, subs, aggregate, release)
+
+    @rpc
+    def PublishRelease(self, request, context):
+        record = self._record(request.study_id)
+        if record.state == "OPEN":
+            raise PreconditionError("the study is still open: close it and release from its aggregate")
+        release = Release.from_bytes(request.release)
+        spec = StudySpec.from_bytes(record.spec)
+        release.verify_signature(spec.key_holder_key)
+        if record.state == "RELEASED":
+            if record.release == release.to_bytes():
+                return self._message(record)
+            raise AlreadyExistsError("the study already has a different release")
+        aggregate = Aggregate.from_bytes(self.store.read_blob(record.aggregate_blob))
+        if release.study_id != spec.study_id or release.aggregate_digest != aggregate.digest:
+            raise InvalidInputError("the release is not for this study's aggregate")
+        audit = audit_entry("release", study_id=record.study_id, release_sha256=_sha256(release.to_bytes()))
+        self.store.set_study_state(record.study_id, "RELEASED", audit, release=release.to_bytes())
+        return self._message(self._record(request.study_id))
+
+    @rpc
+    def GetRelease(self, request, context):
+        record = self._record(request.study_id)
+        if not record.release:
+            raise PreconditionError("the study has no release yet")
+        release = Release.from_bytes(record.release)
+        stats = derived_statistics(StudySpec.from_bytes(record.spec), release.values)
+        return study_pb2.ReleaseResponse(release=record.release, statistics_json=json.dumps(stats, default=str))
+
+    @rpc
+    def GetPublicRecord(self, request, context):
+        data = self._public_record(self._record(request.study_id)).to_bytes()
+        return iter([common_pb2.Chunk(data=piece) for piece in chunked(data, DEFAULT_CHUNK_SIZE)])
+
+    @rpc
+    def VerifyStudy(self, request, context):
+        report = verify_record(self._public_record(self._record(request.study_id)), dev_mode=self.dev_mode)
+        return study_pb2.VerificationReport(ok=report.ok, failures=report.failures,
+                                            checks_json=json.dumps(report.to_dict(), default=str))
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
