@@ -234,3 +234,56 @@ def choose_window(size_t n, int nthreads=0, bint batch=True, bint g2=False):
     if nthreads <= 0:
         nthreads = default_threads()
     return zk_msm_choose_window(n, nthreads, batch, g2)
+
+
+cdef extern from "field_ifma.h" nogil:
+    """
+    #ifdef ZK_HAVE_IFMA
+    /* test hook: row-wise op on 8-lane vectors; op 0 mul, 1 sub, 2 neg; field 0 Fr, 1 Fq */
+    ZK_VTF void zk_ifma_rows(uint64_t *o, const uint64_t *a, const uint64_t *b, size_t n, int field, int op) {
+        for (size_t i = 0; i < n; i += 8) {
+            uint64_t ta[32] = {0}, tb[32] = {0}, to[32];
+            size_t k = n - i < 8 ? n - i : 8;
+            memcpy(ta, a + 4 * i, 32 * k); memcpy(tb, b + 4 * i, 32 * k);
+            zkv A, B, C;
+            zkv_set_lanes(&A, ta); zkv_set_lanes(&B, tb);
+            const uint64_t *P52 = field ? ZKV_FQ_P52 : ZKV_FR_P52;
+            if (op == 0) zkv_mul_p(&C, &A, &B, P52, field ? FQ_INV : FR_INV);
+            else if (op == 1) zkv_sub_p(&C, &A, &B, P52);
+            else zkv_cneg_p(&C, &A, 0xff, P52);
+            uint64_t *po[8];
+            for (int l = 0; l < 8; l++) po[l] = to + 4 * l;
+            zkv_store8(&C, po, 0xff);
+            memcpy(o + 4 * i, to, 32 * k);
+        }
+    }
+    static int zk_ifma_active(void) { return zk_cpu_has_ifma; }
+    #else
+    static void zk_ifma_rows(uint64_t *o, const uint64_t *a, const uint64_t *b, size_t n, int field, int op) {}
+    static int zk_ifma_active(void) { return 0; }
+    #endif
+    """
+    void zk_ifma_rows(uint64_t *o, const uint64_t *a, const uint64_t *b, size_t n, int field, int op)
+    int zk_ifma_active()
+
+
+def has_ifma():
+    """True when the AVX-512 IFMA kernels are in use (CPU support, ZKGATE_NO_IFMA unset)."""
+    return bool(zk_ifma_active())
+
+
+def ifma_rows(a_arr, b_arr, int field, int op):
+    """Test hook: row-wise Montgomery op on the 8-lane IFMA code (op 0 mul, 1 sub, 2 neg;
+    field 0 Fr, 1 Fq).  Inputs reduced, Montgomery form.  Requires has_ifma()."""
+    if not zk_ifma_active():
+        raise RuntimeError("IFMA kernels not active")
+    cdef uint64_t[:, ::1] a = _rows(a_arr, 4)
+    cdef uint64_t[:, ::1] b = _rows(b_arr, 4)
+    if a.shape[0] != b.shape[0]:
+        raise ValueError("arrays differ in length")
+    out = np.zeros((a.shape[0], 4), dtype=np.uint64)
+    cdef uint64_t[:, ::1] o = out
+    if a.shape[0]:
+        with nogil:
+            zk_ifma_rows(&o[0, 0], &a[0, 0], &b[0, 0], a.shape[0], field, op)
+    return out

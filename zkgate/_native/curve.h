@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <string.h>
 #include "field.h"
+#include "field_ifma.h"
 #ifdef ZKGATE_OPENMP
 #include <omp.h>
 #endif
