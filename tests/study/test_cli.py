@@ -16,6 +16,7 @@ def _run(*args):
     return res.exit_code, json.loads(res.output.strip().splitlines()[-1])
 
 
+@pytest.mark.slow  # ~95 s on the pure-Python backend; the world fixture covers it there
 def test_simulate_verified():
     code, out = _run()
     assert code == 0 and out["verified"] is True

@@ -7,6 +7,9 @@ chunk's hash over hundreds of elements compiles in a fraction of a second.
 
 from __future__ import annotations
 
+from functools import partial
+
+from zkgate.circuits.field import R
 from zkgate.circuits.gadgets.poseidon import permute
 from zkgate.circuits.lc import LC, as_lc
 from zkgate.circuits.poseidon import MAX_INPUTS
@@ -28,14 +31,29 @@ def sponge(api, inputs) -> LC:
     return acc
 
 
+def _low_bits(d: int, *, n: int) -> list[int]:
+    return [(d >> i) & 1 for i in range(n)]
+
+
 def geq(api, x, c, n: int) -> LC:
-    """``[x >= c]`` for ``x < 2^n`` and ``c <= 2^n`` (both bounded by the caller): bit n of
-    ``x - c + 2^n`` (n + 2 constraints)."""
-    bits = api.to_bits(as_lc(x) - as_lc(c) + (1 << n), n + 1)
-    return bits[n]
-
-
-__all__ = ["geq", "sponge"]
+    """``[x >= c]`` for ``x < 2^n`` and ``c <= 2^n`` (both bounded by the caller), n + 1
+    constraints: ``d = x - c + 2^n`` lies in ``[0, 2^(n+1))``; its n low bits come from a
+    hint and are asserted boolean, and the top bit ``(d - low) / 2^n`` -- a linear
+    combination, so no constraint ties the bits to ``d`` -- is asserted boolean too, which
+    pins the decomposition (d < 2^(n+1) << r) and makes it the answer."""
+    d = as_lc(x) - as_lc(c) + (1 << n)
+    k = d.constant_value()
+    if k is not None:
+        return LC.const((k >> n) & 1)
+    low = api.hint(partial(_low_bits, n=n), d, n_out=n)
+    low = low if isinstance(low, list) else [low]
+    rest = d
+    for i, b in enumerate(low):
+        api.assert_boolean(b)
+        rest = rest.combine(as_lc(b), -(1 << i) % R)
+    top = rest.scaled(pow(1 << n, -1, R))
+    api.assert_boolean(top)
+    return top
 
 
 def source_digest() -> str:
