@@ -42,7 +42,23 @@ def prove_command(zkey_file: str, witness_file: str, proof_file: str, public_fil
     witness = FrArray(read_wtns(witness_file), check=False)  # range-checked by prove
     if len(witness) != key.n_vars:
         raise ZkgateError(f"{witness_file}: the witness has {len(witness)} values but {zkey_file} needs {key.n_vars}")
-    proof, public = prove(key, witness, check=not no_check)
+    if key.domain_size >= 1 << 14:  # long enough to show progress
+        from rich.console import Console
+
+        console = Console(stderr=True)
+        with console.status(f"proving ({key.domain_size} rows, {key.n_vars} wires) ...") as status:
+            started_step = [time.perf_counter(), ""]
+
+            def step(name: str) -> None:
+                if started_step[1]:
+                    console.log(f"{started_step[1]}: {time.perf_counter() - started_step[0]:.2f} s")
+                started_step[:] = [time.perf_counter(), name]
+                status.update(name)
+
+            proof, public = prove(key, witness, check=not no_check, step=step)
+            step("")
+    else:
+        proof, public = prove(key, witness, check=not no_check)
     write_json(proof_file, proof_to_json(proof))
     write_json(public_file, public_to_json(public))
     click.echo(f"proof written to {proof_file}, public signals to {public_file} ({time.perf_counter() - started:.2f} s)", err=True)

@@ -15,7 +15,7 @@ pure-Python backend the reference twins do the same work.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from zkgate import bn254
 from zkgate.bn254 import FrArray, G1Affine, G2Affine
@@ -60,24 +60,36 @@ def _sum_g2(*points: bn254.G2Point) -> bn254.G2Point:
     return total
 
 
-def _msms(pk: ProvingKey, w: FrArray):
+ProgressCallback = Callable[[str], None]
+"""Receives the name of each proving step as it starts (for progress displays)."""
+
+
+def _msms(pk: ProvingKey, w: FrArray, step: ProgressCallback):
     """The five MSMs of a proof; packed key sections go to the kernels as they are."""
+    step("QAP: evaluate A, B, C and transform to the odd coset")
     h = h_scalars(pk, w)
     private = FrArray(w.limbs[pk.n_public + 1 :], check=False)
-    return (
-        bn254.msm_g1(G1Affine(pk.a_points, check=False), w),
-        bn254.msm_g2(G2Affine(pk.b2_points, check=False), w),
-        bn254.msm_g1(G1Affine(pk.b1_points, check=False), w),
-        bn254.msm_g1(G1Affine(pk.c_points, check=False), private),
-        bn254.msm_g1(G1Affine(pk.h_points, check=False), h),
-    )
+    step("MSM A (G1)")
+    a = bn254.msm_g1(G1Affine(pk.a_points, check=False), w)
+    step("MSM B (G2)")
+    b2 = bn254.msm_g2(G2Affine(pk.b2_points, check=False), w)
+    step("MSM B (G1)")
+    b1 = bn254.msm_g1(G1Affine(pk.b1_points, check=False), w)
+    step("MSM C (G1)")
+    c = bn254.msm_g1(G1Affine(pk.c_points, check=False), private)
+    step("MSM H (G1)")
+    return a, b2, b1, c, bn254.msm_g1(G1Affine(pk.h_points, check=False), h)
 
 
-def prove_with(pk: ProvingKey, witness: Witness, r: int, s: int) -> Proof:
+def _no_progress(_: str) -> None:
+    pass
+
+
+def prove_with(pk: ProvingKey, witness: Witness, r: int, s: int, step: ProgressCallback = _no_progress) -> Proof:
     """A Groth16 proof with the given blinding scalars r and s (deterministic)."""
     values = check_witness_shape(pk, witness)
     r, s = r % bn254.R_MOD, s % bn254.R_MOD
-    a_sum, b2_sum, b1_sum, c_sum, h_sum = _msms(pk, values)
+    a_sum, b2_sum, b1_sum, c_sum, h_sum = _msms(pk, values, step)
     a = _sum_g1(pk.alpha1, a_sum, bn254.g1_mul(pk.delta1, r))
     b = _sum_g2(pk.beta2, b2_sum, bn254.g2_mul(pk.delta2, s))
     b1 = _sum_g1(pk.beta1, b1_sum, bn254.g1_mul(pk.delta1, s))
@@ -98,7 +110,9 @@ def public_signals(pk: ProvingKey, witness: Witness) -> list[int]:
     return [int(v) for v in witness[1 : pk.n_public + 1]]
 
 
-def prove(pk: ProvingKey, witness: Witness, check: bool = True) -> tuple[Proof, list[int]]:
+def prove(
+    pk: ProvingKey, witness: Witness, check: bool = True, step: ProgressCallback = _no_progress
+) -> tuple[Proof, list[int]]:
     """A Groth16 proof with r and s from the OS CSPRNG, and the public signals.
 
     With ``check`` (the default) the proof is verified before it is returned: a witness that
@@ -107,8 +121,11 @@ def prove(pk: ProvingKey, witness: Witness, check: bool = True) -> tuple[Proof, 
     """
     from zkgate.prover.verify import verify
 
-    proof = prove_with(pk, witness, secrets.randbelow(bn254.R_MOD - 1) + 1, secrets.randbelow(bn254.R_MOD - 1) + 1)
+    r, s = secrets.randbelow(bn254.R_MOD - 1) + 1, secrets.randbelow(bn254.R_MOD - 1) + 1
+    proof = prove_with(pk, witness, r, s, step)
     public = public_signals(pk, witness)
+    if check:
+        step("self-verification")
     if check and not verify(pk.verifying_key, public, proof):
         raise ConstraintError(
             "the witness does not satisfy the circuit: the proof failed self-verification "
