@@ -397,6 +397,44 @@ static int zk_g2_in_subgroup_fast(const uint64_t *q) {
     return g2_jac_eq(&lhs, &rhs);
 }
 
+/* r = [k] a for an affine G1 point a and a plain 4-limb scalar k: width-4 NAF with the odd
+ * multiples a, 3a, 5a, 7a (about bits/5 additions instead of bits/2). */
+static void pr_g1_mul_wnaf(g1_jac *r, const uint64_t *a, const uint64_t *k) {
+    int8_t naf[260];
+    uint64_t t[5] = {k[0], k[1], k[2], k[3], 0};
+    int len = 0;
+    while (t[0] | t[1] | t[2] | t[3] | t[4]) {
+        int d = 0;
+        if (t[0] & 1) {
+            d = (int)(t[0] & 15);
+            if (d >= 8) d -= 16;
+            /* t -= d */
+            if (d > 0) {
+                uint64_t br = 0, dd = (uint64_t)d;
+                for (int i = 0; i < 5; i++) { t[i] = zk_sbb(t[i], i ? 0 : dd, &br); }
+            } else {
+                uint64_t c = 0, dd = (uint64_t)(-d);
+                for (int i = 0; i < 5; i++) { t[i] = zk_adc(t[i], i ? 0 : dd, &c); }
+            }
+        }
+        naf[len++] = (int8_t)d;
+        for (int i = 0; i < 4; i++) t[i] = (t[i] >> 1) | (t[i + 1] << 63);
+        t[4] >>= 1;
+    }
+    g1_jac tab[4], two, acc;
+    g1_jac_from_aff(&tab[0], a);
+    g1_jac_dbl(&two, &tab[0]);
+    for (int i = 1; i < 4; i++) g1_jac_add(&tab[i], &tab[i - 1], &two);
+    g1_jac_set_inf(&acc);
+    for (int i = len - 1; i >= 0; i--) {
+        g1_jac_dbl(&acc, &acc);
+        int d = naf[i];
+        if (d > 0) g1_jac_add(&acc, &acc, &tab[d >> 1]);
+        else if (d < 0) { g1_jac n; g1_jac_neg(&n, &tab[(-d) >> 1]); g1_jac_add(&acc, &acc, &n); }
+    }
+    *r = acc;
+}
+
 /* ---- Groth16 batch equation ------------------------------------------------------------ */
 
 /* Checks prod_i e(-w_i A_i, B_i) * prod_j e(P_j, Q_j) == 1 where the (P_j, Q_j), j < ne, are
@@ -434,9 +472,7 @@ static int zk_batch_pairing_check(const uint64_t *a, const uint64_t *b, const ui
             size_t lo = (size_t)c * CH, n = k - lo < CH ? k - lo : CH;
             /* -w_i A_i in Jacobian, then to affine with one shared inversion */
             for (size_t i = 0; i < n; i++) {
-                g1_jac t;
-                g1_jac_from_aff(&t, a + 8 * (lo + i));
-                g1_jac_mul_scalar(&jp[i], &t, w + 4 * (lo + i), 4);
+                pr_g1_mul_wnaf(&jp[i], a + 8 * (lo + i), w + 4 * (lo + i));
                 g1_jac_neg(&jp[i], &jp[i]);
                 memcpy(zs + 4 * i, jp[i].z, 32);
             }

@@ -117,7 +117,7 @@ def _pack_native(proofs: list[Proof]):
     a = to_montgomery(ints_to_rows([c for p in proofs for c in p.a], 8), q)
     b = to_montgomery(ints_to_rows([c for p in proofs for pair in p.b for c in pair], 16), q)
     c = to_montgomery(ints_to_rows([c for p in proofs for c in p.c], 8), q)
-    ok = _curve.on_curve(a, 1) & _curve.on_curve(c, 1) & _pairing.g2_in_subgroup(b)
+    ok = _curve.on_curve(a, 1) & _curve.on_curve(c, 1) & _pairing.g2_in_subgroup(b, _threads(len(proofs)))
     if not ok.all():
         _raise_for(int(np.argmin(ok)), proofs)
     return a, b, c
@@ -150,17 +150,23 @@ def _holds_native(batch: _Batch, idx: list[int]) -> bool:
     a, b, c = batch.packed
     sel = np.asarray(idx, dtype=np.intp)
     w_rows = FrArray.from_ints(weights).limbs
-    l_w = _curve.msm(nk.ic, FrArray.from_ints([total, *sums]).limbs, 1)
-    c_w = _curve.msm(c[sel], w_rows, 1)
-    alpha_w = _curve.msm(nk.alpha, FrArray.from_ints([total]).limbs, 1)
+    threads = _threads(len(idx))
+    l_w = _curve.msm(nk.ic, FrArray.from_ints([total, *sums]).limbs, 1, 1)
+    c_w = _curve.msm(c[sel], w_rows, 1, threads)
+    alpha_w = _curve.msm(nk.alpha, FrArray.from_ints([total]).limbs, 1, 1)
     extra = np.stack([alpha_w, l_w, c_w])
-    return _pairing.batch_check(a[sel], b[sel], w_rows, extra, nk.prepared, _threads())
+    return _pairing.batch_check(a[sel], b[sel], w_rows, extra, nk.prepared, threads)
 
 
-def _threads() -> int:
+PARALLEL_MIN = 128
+"""Below this many proofs a batch runs on one thread: starting an OpenMP region costs more
+than it saves (milliseconds when the machine is busy)."""
+
+
+def _threads(count: int) -> int:
     from zkgate._native import _curve
 
-    return _curve.default_threads()
+    return _curve.default_threads() if count >= PARALLEL_MIN else 1
 
 
 def _holds_reference(batch: _Batch, idx: list[int]) -> bool:

@@ -162,7 +162,8 @@ def _verify_native(pvk: PreparedVerifyingKey, values: list[int], proof: Proof) -
 
     nk = pvk.native
     q = bn254.Q_MOD
-    commitment = _curve.msm(nk.ic, FrArray.from_ints([1, *values]).limbs, 1)
+    # one thread: an OpenMP region costs more than this small MSM (milliseconds on a busy machine)
+    commitment = _curve.msm(nk.ic, FrArray.from_ints([1, *values]).limbs, 1, 1)
     points = G1Affine.from_ints([(proof.a[0], (q - proof.a[1]) % q), proof.c]).limbs
     b_prep = _pairing.prepare_g2(G2Affine.from_ints([proof.b]).limbs)
     if not commitment.any():  # L at infinity: e(L, gamma) = 1
