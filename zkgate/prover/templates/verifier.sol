@@ -29,13 +29,14 @@ contract {{CONTRACT_NAME}} {
             }
             // canonical encodings only: public inputs below r, proof coordinates below q
 {{INPUT_CHECKS}}
-            for { let i := 0 } lt(i, 2) { i := add(i, 1) } {
-                if iszero(lt(calldataload(add(a, mul(i, 0x20))), Q)) { reject() }
-                if iszero(lt(calldataload(add(c, mul(i, 0x20))), Q)) { reject() }
-            }
-            for { let i := 0 } lt(i, 4) { i := add(i, 1) } {
-                if iszero(lt(calldataload(add(b, mul(i, 0x20))), Q)) { reject() }
-            }
+            if iszero(
+                and(
+                    and(and(lt(calldataload(a), Q), lt(calldataload(add(a, 0x20)), Q)),
+                        and(lt(calldataload(c), Q), lt(calldataload(add(c, 0x20)), Q))),
+                    and(and(lt(calldataload(b), Q), lt(calldataload(add(b, 0x20)), Q)),
+                        and(lt(calldataload(add(b, 0x40)), Q), lt(calldataload(add(b, 0x60)), Q)))
+                )
+            ) { reject() }
 
             let m := mload(0x40)
             // L = IC[0] + sum_i input[i] * IC[i + 1], accumulated at m (x, y); scratch at m + 0x40
