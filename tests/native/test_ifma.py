@@ -86,3 +86,31 @@ def test_msm_same_with_and_without_ifma(tmp_path):
     assert _run_without_ifma(code).split(";") == [r.tobytes().hex() for r in ours]
     expected = bn.g1_mul(bn.G1_GENERATOR, sum(k * e for k, e in zip(ks, logs)) % R_MOD)
     assert G1Affine(ours[0].reshape(1, -1)).to_ints()[0] == expected
+
+
+def test_ntt_same_with_and_without_ifma(tmp_path):
+    C = _curve()
+    if not C.has_ifma():
+        pytest.skip("CPU without AVX-512 IFMA (or ZKGATE_NO_IFMA set)")
+    from zkgate._native import _field, _ntt
+
+    rng = np.random.default_rng(17)
+    outs = {}
+    for logn in (3, 6, 7, 10, 12, 13, 15, 17):
+        v = rng.integers(0, 2**64, size=(1 << logn, 4), dtype=np.uint64)
+        v[:, 3] &= np.uint64((1 << 61) - 1)
+        v = _field.to_montgomery(v, True)
+        np.save(tmp_path / f"v{logn}.npy", v)
+        w = v.copy()
+        _ntt.ntt_inplace(w, nthreads=2)
+        x = w.copy()
+        _ntt.ntt_inplace(x, inverse=True, nthreads=2)
+        assert np.array_equal(x, v)
+        outs[logn] = w.tobytes().hex()[:4096] + w[-64:].tobytes().hex()
+    code = (
+        "import numpy as np;from zkgate._native import _ntt, _curve as C;assert not C.has_ifma();"
+        f"import sys\nfor k in (3, 6, 7, 10, 12, 13, 15, 17):\n"
+        f"    w=np.load(r'{tmp_path}/v%d.npy' % k);_ntt.ntt_inplace(w,nthreads=2);"
+        "print(w.tobytes().hex()[:4096] + w[-64:].tobytes().hex())"
+    )
+    assert _run_without_ifma(code).split() == [outs[k] for k in (3, 6, 7, 10, 12, 13, 15, 17)]

@@ -135,6 +135,19 @@ ZK_VT void zkv_sub_p(zkv *r, const zkv *a, const zkv *b, const uint64_t *P52) {
     }
 }
 
+/* r = a + b mod p (inputs reduced) */
+ZK_VT void zkv_add_p(zkv *r, const zkv *a, const zkv *b, const uint64_t *P52) {
+    const __m512i M = _mm512_set1_epi64(ZK_M52);
+    zkv s;
+    __m512i c = _mm512_setzero_si512();
+    for (int j = 0; j < 5; j++) {
+        __m512i t = _mm512_add_epi64(_mm512_add_epi64(a->l[j], b->l[j]), c);
+        c = _mm512_srli_epi64(t, 52);
+        s.l[j] = j < 4 ? _mm512_and_si512(t, M) : t;
+    }
+    zkv_csub(r, &s, P52);
+}
+
 /* r = (neg lanes) p - a, other lanes a; a reduced and nonzero in the negated lanes */
 ZK_VT void zkv_cneg_p(zkv *r, const zkv *a, __mmask8 neg, const uint64_t *P52) {
     const __m512i M = _mm512_set1_epi64(ZK_M52);
@@ -200,6 +213,20 @@ ZK_VT void fqv_sub(zkv *r, const zkv *a, const zkv *b) { zkv_sub_p(r, a, b, ZKV_
 ZK_VT void fqv_cneg(zkv *r, const zkv *a, __mmask8 m) { zkv_cneg_p(r, a, m, ZKV_FQ_P52); }
 ZK_VT void frv_mul(zkv *r, const zkv *a, const zkv *b) { zkv_mul_p(r, a, b, ZKV_FR_P52, FR_INV); }
 ZK_VT void frv_sub(zkv *r, const zkv *a, const zkv *b) { zkv_sub_p(r, a, b, ZKV_FR_P52); }
+ZK_VT void frv_add(zkv *r, const zkv *a, const zkv *b) { zkv_add_p(r, a, b, ZKV_FR_P52); }
+/* x, y = x + y*w, x - y*w */
+ZK_VT void frv_butterfly(zkv *x, zkv *y, const zkv *w) {
+    zkv t;
+    frv_mul(&t, y, w);
+    frv_sub(y, x, &t);
+    frv_add(x, x, &t);
+}
+/* x, y = x + y, x - y */
+ZK_VT void frv_butterfly1(zkv *x, zkv *y) {
+    zkv t = *y;
+    frv_sub(y, x, &t);
+    frv_add(x, x, &t);
+}
 
 /* lane i of a vector element to/from 4x64 limbs (slow path: fix-ups and tests) */
 ZK_VTF void zkv_get_lane(uint64_t *out, const zkv *a, int lane) {
@@ -207,6 +234,28 @@ ZK_VTF void zkv_get_lane(uint64_t *out, const zkv *a, int lane) {
     zkv_to64(a, &L[0], &L[1], &L[2], &L[3]);
     uint64_t tmp[8];
     for (int j = 0; j < 4; j++) { _mm512_storeu_si512(tmp, L[j]); out[j] = tmp[lane]; }
+}
+
+/* all eight lanes = one element */
+ZK_VTF void zkv_broadcast(zkv *r, const uint64_t *v) {
+    const uint64_t *p[8] = {v, v, v, v, v, v, v, v};
+    zkv_load8(r, p);
+}
+
+/* rows of 8 consecutive elements: r[k] = elements 8k .. 8k+7 of a */
+ZK_VTF void zkv_load_rows(zkv *r, const uint64_t *a, size_t rows) {
+    for (size_t k = 0; k < rows; k++) {
+        const uint64_t *p[8];
+        for (int l = 0; l < 8; l++) p[l] = a + 32 * k + 4 * l;
+        zkv_load8(&r[k], p);
+    }
+}
+ZK_VTF void zkv_store_rows(uint64_t *a, const zkv *r, size_t rows) {
+    for (size_t k = 0; k < rows; k++) {
+        uint64_t *p[8];
+        for (int l = 0; l < 8; l++) p[l] = a + 32 * k + 4 * l;
+        zkv_store8(&r[k], p, 0xff);
+    }
 }
 
 ZK_VTF void zkv_set_lanes(zkv *r, const uint64_t *v8) {  /* v8: 8 elements, 4 limbs each, contiguous */
