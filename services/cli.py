@@ -9,10 +9,29 @@ from __future__ import annotations
 import signal
 import sys
 import threading
+from dataclasses import dataclass
 
 import click
 
 DEFAULT_GATEWAY = "127.0.0.1:50051"
+
+
+@dataclass(frozen=True)
+class GatewayTarget:
+    """Where a client command connects, and as whom (mutual TLS or a bearer token)."""
+
+    address: str
+    tls_dir: str | None = None
+    org: str | None = None
+    token: str | None = None
+
+
+def _access_options(command):
+    command = click.option("--token", default=None, envvar="ZKGATE_TOKEN", help="Bearer token (non-TLS localhost gateways).")(command)
+    command = click.option("--org", default=None, envvar="ZKGATE_ORG", help="Organisation whose client certificate to use (with --tls-dir).")(command)
+    command = click.option("--tls-dir", default=None, envvar="ZKGATE_TLS_DIR", type=click.Path(file_okay=False),
+                           help="Folder from `zkgate certs init`: speak mutual TLS with clients/ORG.pem.")(command)
+    return command
 
 
 @click.command("serve")
@@ -23,15 +42,32 @@ DEFAULT_GATEWAY = "127.0.0.1:50051"
 @click.option("--max-concurrent-rpcs", default=64, show_default=True, type=int, help="RPCs in flight before new ones are refused.")
 @click.option("--max-upload-mib", default=1024, show_default=True, type=int, help="Largest key, witness or ciphertext upload.")
 @click.option("--dev", is_flag=True, help="Accept development circuit keys (demos and tests only, never in production).")
-def serve(data_dir: str, host: str, port: int, workers: int, max_concurrent_rpcs: int, max_upload_mib: int, dev: bool) -> None:
+@click.option("--tls-dir", default=None, type=click.Path(exists=True, file_okay=False),
+              help="Mutual TLS from a `zkgate certs init` folder (server.pem, server.key, ca.pem): client certificates required.")
+@click.option("--tokens", "tokens_file", default=None, type=click.Path(exists=True, dir_okay=False),
+              help="Without TLS, on localhost: identify callers by the bearer tokens in this JSON file (e.g. tokens.json from certs init).")
+@click.option("--insecure-allow-remote", is_flag=True, help="Allow listening beyond localhost without TLS (trusted networks only).")
+def serve(data_dir: str, host: str, port: int, workers: int, max_concurrent_rpcs: int, max_upload_mib: int, dev: bool,
+          tls_dir: str | None, tokens_file: str | None, insecure_allow_remote: bool) -> None:
     """Run the zkgate gRPC gateway (health checking and reflection included).
+
+    With --tls-dir every client needs a certificate from the folder's CA, and its roles come from
+    that certificate. Without it the gateway serves only on localhost (no TLS, no authentication,
+    or bearer tokens with --tokens) unless --insecure-allow-remote.
 
     Stops gracefully on Ctrl-C or SIGTERM: health turns NOT_SERVING first, RPCs in flight finish.
     """
     import logging
 
+    from zkgate.errors import ZkgateError
+    from zkgate.services.security import ServerTls, is_localhost
     from zkgate.services.server import Gateway, ServerConfig
     from zkgate.services.uploads import UploadLimits
+
+    if tls_dir and tokens_file:
+        raise click.UsageError("give either --tls-dir or --tokens (tokens are for non-TLS localhost development)")
+    if tokens_file and not is_localhost(host):
+        raise click.UsageError("--tokens sends secrets in the clear: only on localhost; use --tls-dir elsewhere")
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     config = ServerConfig(
@@ -42,10 +78,15 @@ def serve(data_dir: str, host: str, port: int, workers: int, max_concurrent_rpcs
         max_concurrent_rpcs=max_concurrent_rpcs,
         limits=UploadLimits(max_payload_bytes=max_upload_mib << 20),
         dev_mode=dev,
+        tls=ServerTls.from_dir(tls_dir) if tls_dir else None,
+        tokens_file=tokens_file,
+        allow_insecure_remote=insecure_allow_remote,
     )
-    gateway = Gateway(config).start()
-    if host not in ("127.0.0.1", "localhost", "::1"):
-        click.echo(f"WARNING: serving without TLS on {host}; use only on a trusted network", err=True)
+    try:
+        gateway = Gateway(config).start()
+    except ZkgateError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(("" if config.tls else "WARNING: ") + gateway.security_summary(), err=True)
     click.echo(f"zkgate gateway listening on {gateway.address} (data in {data_dir}); Ctrl-C stops it", err=True)
     stopped = threading.Event()
 
@@ -62,16 +103,25 @@ def serve(data_dir: str, host: str, port: int, workers: int, max_concurrent_rpcs
 
 @click.group("gateway")
 @click.option("--gateway", "address", default=DEFAULT_GATEWAY, show_default=True, envvar="ZKGATE_GATEWAY", help="Gateway address HOST:PORT.")
+@_access_options
 @click.pass_context
-def gateway_group(ctx: click.Context, address: str) -> None:
+def gateway_group(ctx: click.Context, address: str, tls_dir: str | None, org: str | None, token: str | None) -> None:
     """Talk to a running gateway (ProverService commands)."""
-    ctx.obj = address
+    ctx.obj = GatewayTarget(address, tls_dir, org, token)
 
 
-def _client(address: str):
+def _client(target):
     from zkgate.services.client import GatewayClient
+    from zkgate.services.security import ClientTls
 
-    return GatewayClient(address)
+    if isinstance(target, str):
+        return GatewayClient(target)
+    tls = None
+    if target.tls_dir:
+        if not target.org:
+            raise click.UsageError("--tls-dir needs --org: the organisation whose certificate to present")
+        tls = ClientTls.from_dir(target.tls_dir, target.org)
+    return GatewayClient(target.address, tls=tls, token=target.token)
 
 
 @gateway_group.command("register-circuit")
@@ -138,7 +188,8 @@ def audit_group() -> None:
 @audit_group.command("verify")
 @click.option("--gateway", "address", default=DEFAULT_GATEWAY, show_default=True, envvar="ZKGATE_GATEWAY", help="Gateway address HOST:PORT.")
 @click.option("--log-key", default=None, help="The gateway's Ed25519 log key (hex) to pin; default: trust the key it presents.")
-def audit_verify(address: str, log_key: str | None) -> None:
+@_access_options
+def audit_verify(address: str, log_key: str | None, tls_dir: str | None, org: str | None, token: str | None) -> None:
     """Rebuild the whole log from its entries and check it against the latest signed head.
 
     Prints the tree size and root; exits 1 if the log does not match its signed head.
@@ -146,7 +197,7 @@ def audit_verify(address: str, log_key: str | None) -> None:
     from zkgate.errors import ZkgateError
 
     pinned = bytes.fromhex(log_key) if log_key else None
-    with _client(address) as client:
+    with _client(GatewayTarget(address, tls_dir, org, token)) as client:
         try:
             head, entries = client.verify_whole_log(pinned)
         except ZkgateError as exc:
@@ -213,6 +264,38 @@ def demo(address: str | None, hospitals: int, records: int, chunk: int, seed: in
     sys.exit(0 if result.verified else 1)
 
 
-COMMANDS = [serve, gateway_group, audit_group, demo]
+@click.group("certs")
+def certs_group() -> None:
+    """Development certificates for mutual TLS (a CA, the gateway's and each organisation's)."""
+
+
+@certs_group.command("init")
+@click.option("--out", required=True, type=click.Path(file_okay=False), help="Folder to write the CA, server and client certificates to.")
+@click.option("--org", "orgs", multiple=True, required=True,
+              help="NAME or NAME:ROLE[,ROLE] (roles: participant (default), requester/key-holder, regulator, admin); repeat per organisation.")
+@click.option("--server-host", "server_hosts", multiple=True, help="Extra DNS name or IP for the server certificate (localhost, 127.0.0.1 and ::1 are always in).")
+@click.option("--days", default=825, show_default=True, type=click.IntRange(1, 3650), help="Validity of the leaf certificates.")
+def certs_init(out: str, orgs: tuple[str, ...], server_hosts: tuple[str, ...], days: int) -> None:
+    """Make a development CA, a server certificate and one client certificate per organisation.
+
+    Roles are written into each client certificate (SAN URI zkgate-role:ROLE); the organisation is
+    its subject O/CN, which must equal the participant name it submits as. Also writes tokens.json
+    (bearer tokens for the same identities, for `zkgate serve --tokens` on localhost).
+    """
+    from zkgate.errors import ZkgateError
+    from zkgate.services.certs import OrgSpec, init_certs
+
+    try:
+        paths = init_certs(out, [OrgSpec.parse(o) for o in orgs], server_hosts, days)
+    except ZkgateError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"CA:     {paths.ca_cert} (key {paths.ca_key}: keep it offline)")
+    click.echo(f"server: {paths.server_cert}, {paths.server_key}  ->  zkgate serve --tls-dir {out}")
+    for name, (cert, key) in paths.clients.items():
+        click.echo(f"client: {name}: {cert}, {key}")
+    click.echo(f"tokens: {paths.tokens}")
+
+
+COMMANDS = [serve, gateway_group, audit_group, demo, certs_group]
 
 __all__ = ["COMMANDS"]

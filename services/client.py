@@ -1,6 +1,8 @@
 """Typed Python client of the zkgate gateway (methods over the generated stubs).
 
 Errors come back as :class:`GatewayCallError` with the gRPC status code and the server's message.
+With ``tls=ClientTls.from_dir(folder, "hospital-a")`` the client speaks mutual TLS with the
+organisation's certificate; with ``token=...`` it sends a bearer token (non-TLS localhost gateways).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import grpc
 from zkgate.errors import ZkgateError
 from zkgate.prover.keys import Proof, VerifyingKey
 from zkgate.prover.snarkjs_json import proof_to_json, public_to_json, verifying_key_from_json
+from zkgate.services.security import BearerTokenInterceptor, ClientTls
 from zkgate.services.servicers.common import proof_from_message
 from zkgate.services.uploads import DEFAULT_CHUNK_SIZE, chunked
 from zkgate.audit import MerkleLog, SignedTreeHead, verify_consistency, verify_inclusion, verify_tree_head
@@ -48,23 +51,30 @@ def _call(method, *args, **kwargs):
 
 
 class GatewayClient:
-    def __init__(self, address: str, timeout: float = 120.0, max_message_bytes: int = 8 << 20) -> None:
+    def __init__(self, address: str, timeout: float = 120.0, max_message_bytes: int = 8 << 20,
+                 tls: ClientTls | None = None, token: str | None = None) -> None:
         self.address = address
         self.timeout = timeout
-        self.channel = grpc.insecure_channel(
-            address,
-            options=[
-                ("grpc.max_receive_message_length", max_message_bytes),
-                ("grpc.max_send_message_length", max_message_bytes),
-            ],
-        )
+        options = [
+            ("grpc.max_receive_message_length", max_message_bytes),
+            ("grpc.max_send_message_length", max_message_bytes),
+        ]
+        if tls is not None:
+            if tls.server_name:
+                options.append(("grpc.ssl_target_name_override", tls.server_name))
+            self.channel = grpc.secure_channel(address, tls.channel_credentials(), options=options)
+        else:
+            self.channel = grpc.insecure_channel(address, options=options)
+        self._raw_channel = self.channel
+        if token:
+            self.channel = grpc.intercept_channel(self.channel, BearerTokenInterceptor(token))
         self.prover = prover_pb2_grpc.ProverServiceStub(self.channel)
         self.audit = audit_pb2_grpc.AuditServiceStub(self.channel)
         self.catalog = catalog_pb2_grpc.CatalogServiceStub(self.channel)
         self.study = study_pb2_grpc.StudyServiceStub(self.channel)
 
     def close(self) -> None:
-        self.channel.close()
+        self._raw_channel.close()
 
     def __enter__(self) -> GatewayClient:
         return self

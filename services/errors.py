@@ -2,7 +2,7 @@
 
 Library errors keep their meaning: malformed input (``InvalidInputError``, ``FormatError``,
 ``ConstraintError``) is INVALID_ARGUMENT.  The gateway adds not-found, already-exists,
-failed-precondition and too-large.
+failed-precondition, too-large, permission-denied and unauthenticated.
 """
 
 from __future__ import annotations
@@ -30,6 +30,14 @@ class TooLargeError(GatewayError):
     """An upload larger than the gateway's configured limit."""
 
 
+class PermissionDeniedError(GatewayError):
+    """The caller's role or organisation does not allow this call."""
+
+
+class UnauthenticatedError(GatewayError):
+    """The call carries no (valid) identity: no client certificate, no or an unknown token."""
+
+
 def status_code_name(exc: BaseException) -> str:
     """The gRPC status code (by name) for an error; the caller resolves it with grpc.StatusCode."""
     from zkgate.study.errors import DevKeyError, DuplicateSubmissionError, LateSubmissionError, QuorumError
@@ -38,6 +46,10 @@ def status_code_name(exc: BaseException) -> str:
         return "ALREADY_EXISTS"
     if isinstance(exc, (LateSubmissionError, QuorumError, DevKeyError)):
         return "FAILED_PRECONDITION"
+    if isinstance(exc, PermissionDeniedError):
+        return "PERMISSION_DENIED"
+    if isinstance(exc, UnauthenticatedError):
+        return "UNAUTHENTICATED"
     if isinstance(exc, NotFoundError):
         return "NOT_FOUND"
     if isinstance(exc, AlreadyExistsError):

@@ -4,6 +4,11 @@ Handlers run on a worker thread pool, never on the thread that accepts connectio
 verification and HE work do not stall other clients.  ``maximum_concurrent_rpcs`` bounds the
 RPCs in flight (the rest are refused with RESOURCE_EXHAUSTED); large payloads travel in chunks
 below ``max_message_bytes``.  Stopping flips health to NOT_SERVING before the grace period.
+
+Access: with ``tls`` the gateway requires client certificates from its CA (mutual TLS) and takes
+each caller's organisation and roles from its certificate; with ``tokens_file`` (non-TLS,
+localhost only) from a bearer token; with neither it runs in the open development mode (localhost
+only, no authentication).  Every RPC is checked against ``zkgate.services.security.POLICY``.
 """
 
 from __future__ import annotations
@@ -17,6 +22,8 @@ import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
+from zkgate.services.errors import PreconditionError
+from zkgate.services.security import Authenticator, AuthInterceptor, ServerTls, is_localhost
 from zkgate.services.servicers.audit import AuditServicer, load_or_create_signer
 from zkgate.services.servicers.catalog import CatalogServicer
 from zkgate.services.servicers.prover import ProverServicer
@@ -54,6 +61,13 @@ class ServerConfig:
     max_message_bytes: int = 8 << 20
     limits: UploadLimits = UploadLimits()
     dev_mode: bool = False  # accept development circuit keys (demos and tests only)
+    tls: ServerTls | None = None  # mutual TLS: client certificates required, roles from them
+    tokens_file: str | None = None  # bearer tokens (non-TLS localhost development)
+    allow_insecure_remote: bool = False  # listen without TLS beyond localhost (trusted networks only)
+
+    @property
+    def auth_mode(self) -> str:
+        return "tls" if self.tls is not None else "token" if self.tokens_file else "open"
 
 
 class Gateway:
@@ -61,6 +75,16 @@ class Gateway:
 
     def __init__(self, config: ServerConfig, store: Store | None = None) -> None:
         self.config = config
+        if config.tls is None and not is_localhost(config.host) and not config.allow_insecure_remote:
+            raise PreconditionError(
+                f"refusing to serve without TLS on {config.host}: give a TLS folder (zkgate certs init, "
+                "--tls-dir) or listen on 127.0.0.1 (or pass allow_insecure_remote / --insecure-allow-remote "
+                "on a trusted network)"
+            )
+        if config.auth_mode == "token":
+            self.authenticator = Authenticator.from_tokens_file(config.tokens_file)
+        else:
+            self.authenticator = Authenticator(config.auth_mode)
         Path(config.data_dir).mkdir(parents=True, exist_ok=True)
         self.store = store or open_store(config.data_dir)
         options = [
@@ -71,6 +95,7 @@ class Gateway:
             futures.ThreadPoolExecutor(max_workers=config.workers, thread_name_prefix="zkgate-rpc"),
             options=options,
             maximum_concurrent_rpcs=config.max_concurrent_rpcs,
+            interceptors=[AuthInterceptor(self.authenticator)],
         )
         prover_pb2_grpc.add_ProverServiceServicer_to_server(ProverServicer(self.store, config.limits), self.server)
         self.signer = load_or_create_signer(config.data_dir)
@@ -86,20 +111,36 @@ class Gateway:
         reflection.enable_server_reflection(
             (*SERVICE_NAMES, health.SERVICE_NAME, reflection.SERVICE_NAME), self.server
         )
-        self.port = self.server.add_insecure_port(f"{config.host}:{config.port}")
+        bind = f"[{config.host}]:{config.port}" if ":" in config.host else f"{config.host}:{config.port}"
+        if config.tls is not None:
+            self.port = self.server.add_secure_port(bind, config.tls.server_credentials())
+        else:
+            self.port = self.server.add_insecure_port(bind)
         if self.port == 0:
             raise OSError(f"cannot listen on {config.host}:{config.port}")
 
     @property
     def address(self) -> str:
-        return f"{self.config.host}:{self.port}"
+        host = f"[{self.config.host}]" if ":" in self.config.host else self.config.host
+        return f"{host}:{self.port}"
 
     def start(self) -> Gateway:
         self.server.start()
         for name in ("", *SERVICE_NAMES):
             self.health.set(name, health_pb2.HealthCheckResponse.SERVING)
         log.info("zkgate gateway serving on %s (data in %s)", self.address, self.config.data_dir)
+        log.log(logging.INFO if self.config.tls else logging.WARNING, "%s", self.security_summary())
         return self
+
+    def security_summary(self) -> str:
+        mode = self.config.auth_mode
+        if mode == "tls":
+            return "mutual TLS: client certificates from the configured CA required; roles from the certificates"
+        where = "on localhost" if is_localhost(self.config.host) else f"on {self.config.host} (NOT localhost)"
+        if mode == "token":
+            return f"INSECURE transport {where}: no TLS; callers identified by bearer tokens sent in the clear"
+        return (f"INSECURE development mode {where}: no TLS and no authentication, every caller may do "
+                "everything; use --tls-dir for anything but local development")
 
     def stop(self, grace: float = 5.0) -> None:
         """Flip health to NOT_SERVING, let RPCs in flight finish, then close the store."""

@@ -6,6 +6,7 @@ import hashlib
 import json
 
 from zkgate.services.errors import NotFoundError
+from zkgate.services.security import require_acting_as
 from zkgate.services.servicers.audit import audit_entry
 from zkgate.services.servicers.common import rpc
 from zkgate.services.store import DatasetRecord, Store
@@ -33,6 +34,7 @@ class CatalogServicer(catalog_pb2_grpc.CatalogServiceServicer):
     def RegisterDataset(self, request, context):
         registration = Registration.from_bytes(request.registration)  # strict, canonical
         registration.verify()  # signed by the key it declares
+        require_acting_as(context, registration.participant, "register a data set")
         data = registration.to_bytes()
         dataset_id = hashlib.sha256(data).hexdigest()
         schema = registration.schema.to_obj()

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from zkgate.errors import InvalidInputError
 from zkgate.services.errors import AlreadyExistsError, NotFoundError, PreconditionError
+from zkgate.services.security import require_acting_as, require_study_requester, requester_name
 from zkgate.services.servicers.audit import audit_entry
 from zkgate.services.servicers.common import rpc
 from zkgate.services.store import Store, StudyRecord, SubmissionRecord
@@ -148,10 +149,11 @@ class StudyServicer(study_pb2_grpc.StudyServiceServicer):
             circuit_keys=keys.to_bytes(),
             context_blob=self.store.put_blob(parts["context_chunk"]),
             state="OPEN",
+            requester=requester_name(context),
         )
         audit = audit_entry("study", study_id=study_id, spec_sha256=_sha256(record.spec),
                             circuit_keys_sha256=_sha256(record.circuit_keys), context_sha256=record.context_blob,
-                            dev_keys=spec.dev_keys)
+                            dev_keys=spec.dev_keys, requester=record.requester)
         return self._message(self.store.add_study(record, audit))
 
     @rpc
@@ -172,6 +174,7 @@ class StudyServicer(study_pb2_grpc.StudyServiceServicer):
         header, parts = receive_upload(request_iterator, "header", {"submission_chunk": "submission_size"}, self.limits)
         record = self._record(header.study_id)
         submission = Submission.from_bytes(parts["submission_chunk"])
+        require_acting_as(context, submission.participant, "submit")
         if submission.study_id != StudySpec.from_bytes(record.spec).study_id:
             raise InvalidInputError("the submission is for another study than the header names")
         aggregator, lock = self._aggregator(record)
@@ -196,6 +199,7 @@ class StudyServicer(study_pb2_grpc.StudyServiceServicer):
     @rpc
     def CloseStudy(self, request, context):
         record = self._record(request.study_id)
+        require_study_requester(context, record.requester, "close this study", admin_too=True)
         if record.state != "OPEN":
             return self._message(record)
         aggregator, lock = self._aggregator(record)
@@ -211,6 +215,7 @@ class StudyServicer(study_pb2_grpc.StudyServiceServicer):
     @rpc
     def GetAggregate(self, request, context):
         record = self._record(request.study_id)
+        require_study_requester(context, record.requester, "fetch this study's encrypted aggregate")
         if not record.aggregate_blob:
             raise PreconditionError("the study is still open: CloseStudy adds the contributions first")
         data = self.store.read_blob(record.aggregate_blob)
@@ -228,6 +233,7 @@ class StudyServicer(study_pb2_grpc.StudyServiceServicer):
     @rpc
     def PublishRelease(self, request, context):
         record = self._record(request.study_id)
+        require_study_requester(context, record.requester, "publish this study's release")
         if record.state == "OPEN":
             raise PreconditionError("the study is still open: close it and release from its aggregate")
         release = Release.from_bytes(request.release)

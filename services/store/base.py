@@ -56,6 +56,7 @@ class StudyRecord:
     state: str  # OPEN, CLOSED, RELEASED
     aggregate_blob: str | None = None
     release: bytes | None = None
+    requester: str = ""  # organisation that opened the study ('' when opened without authentication)
 
 
 @dataclass(frozen=True)

@@ -92,6 +92,10 @@ MIGRATIONS: list[str] = [
         UNIQUE (study_id, sequence)
     );
     """,
+    # 3 -> 4: the organisation (from its certificate or token) that opened each study
+    """
+    ALTER TABLE studies ADD COLUMN requester TEXT NOT NULL DEFAULT ''
+    """,
 ]
 
 DATABASE_NAME = "zkgate.sqlite3"
@@ -123,7 +127,9 @@ class _SqliteNodes:
         self.db.execute("INSERT INTO audit_nodes (level, node_index, hash) VALUES (?, ?, ?)", (level, index, value))
 
     def size(self) -> int:
-        return self.db.execute("SELECT COUNT(*) FROM audit_nodes WHERE level = 0").fetchone()[0]
+        # leaves are written densely from 0, so the largest index + 1 is the size (an O(log n) lookup)
+        row = self.db.execute("SELECT MAX(node_index) FROM audit_nodes WHERE level = 0").fetchone()
+        return 0 if row[0] is None else row[0] + 1
 
 
 class SqliteStore(Store):

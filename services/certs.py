@@ -1,0 +1,233 @@
+"""Development certificates for mutual TLS: a CA, a server certificate, one client certificate per
+organisation (``zkgate certs init``).
+
+Roles travel in the certificate, so the gateway needs no user table: each client certificate
+names its organisation in the subject (O and CN) and carries one SAN URI per role,
+``zkgate-role:participant``, ``zkgate-role:requester``, ``zkgate-role:regulator`` or
+``zkgate-role:admin``.  Keys are ECDSA P-256.  This is a development CA: in production use your
+own PKI and issue certificates with the same subject and SAN layout.
+
+Layout of the output folder::
+
+    ca.pem  ca.key                     the CA (keep ca.key offline)
+    server.pem  server.key             the gateway's certificate (SANs: localhost, 127.0.0.1, ::1, extra hosts)
+    clients/<org>.pem  <org>.key       one per organisation
+    tokens.json                        bearer tokens for the same identities (non-TLS localhost development)
+
+This module only uses ``cryptography``; it never imports grpc.
+"""
+
+from __future__ import annotations
+
+import datetime
+import ipaddress
+import json
+import os
+import re
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+from zkgate.errors import InvalidInputError
+
+ROLES = ("participant", "requester", "regulator", "admin")
+ROLE_ALIASES = {"key-holder": "requester", "keyholder": "requester", "key_holder": "requester", "auditor": "regulator"}
+ROLE_URI_PREFIX = "zkgate-role:"
+DEFAULT_SERVER_HOSTS = ("localhost", "127.0.0.1", "::1")
+TOKENS_FILE = "tokens.json"
+
+
+@dataclass(frozen=True)
+class OrgSpec:
+    """An organisation and its roles, parsed from ``NAME`` or ``NAME:ROLE[,ROLE...]``."""
+
+    name: str
+    roles: tuple[str, ...] = ("participant",)
+
+    @classmethod
+    def parse(cls, text: str) -> OrgSpec:
+        name, _, roles_text = text.partition(":")
+        name = name.strip()
+        roles = tuple(normalise_role(r) for r in roles_text.split(",") if r.strip()) if roles_text else ("participant",)
+        check_org_name(name)
+        if not roles:
+            raise InvalidInputError(f"--org {text!r}: give at least one role after the colon")
+        return cls(name, tuple(dict.fromkeys(roles)))
+
+
+@dataclass
+class CertPaths:
+    out: Path
+    ca_cert: Path
+    ca_key: Path
+    server_cert: Path
+    server_key: Path
+    clients: dict[str, tuple[Path, Path]] = field(default_factory=dict)
+    tokens: Path | None = None
+
+
+def normalise_role(text: str) -> str:
+    role = ROLE_ALIASES.get(text.strip().lower(), text.strip().lower())
+    if role not in ROLES:
+        raise InvalidInputError(f"unknown role {text!r}: use one of {', '.join(ROLES)} (key-holder means requester)")
+    return role
+
+
+def check_org_name(name: str) -> str:
+    if not name or len(name.encode()) > 64 or not name.isprintable() or ":" in name or "," in name:
+        raise InvalidInputError(
+            f"organisation name {name!r} must be 1..64 bytes of printable text without ':' or ','"
+        )
+    return name
+
+
+def org_file_stem(name: str) -> str:
+    """A file name for an organisation (its certificate and key under clients/)."""
+    return re.sub(r"[^A-Za-z0-9._-]", "_", name)
+
+
+def _key() -> ec.EllipticCurvePrivateKey:
+    return ec.generate_private_key(ec.SECP256R1())
+
+
+def _key_pem(key) -> bytes:
+    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+
+
+def _cert_pem(cert: x509.Certificate) -> bytes:
+    return cert.public_bytes(serialization.Encoding.PEM)
+
+
+def _write(path: Path, data: bytes, mode: int = 0o644) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, path)
+
+
+def _builder(subject: x509.Name, issuer: x509.Name, public_key, days: int) -> x509.CertificateBuilder:
+    now = datetime.datetime.now(datetime.timezone.utc)
+    return (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(issuer)
+        .public_key(public_key)
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=days))
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key), critical=False)
+    )
+
+
+def make_ca(name: str = "zkgate development CA", days: int = 3650):
+    """A self-signed CA: (private key, certificate)."""
+    key = _key()
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name), x509.NameAttribute(NameOID.ORGANIZATION_NAME, "zkgate")])
+    cert = (
+        _builder(subject, subject, key.public_key(), days)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .add_extension(
+            x509.KeyUsage(digital_signature=False, content_commitment=False, key_encipherment=False,
+                          data_encipherment=False, key_agreement=False, key_cert_sign=True, crl_sign=True,
+                          encipher_only=False, decipher_only=False),
+            critical=True,
+        )
+        .sign(key, hashes.SHA256())
+    )
+    return key, cert
+
+
+def _leaf(ca_key, ca_cert: x509.Certificate, subject: x509.Name, san: list, usage, days: int):
+    key = _key()
+    cert = (
+        _builder(subject, ca_cert.subject, key.public_key(), days)
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(
+            x509.KeyUsage(digital_signature=True, content_commitment=False, key_encipherment=False,
+                          data_encipherment=False, key_agreement=False, key_cert_sign=False, crl_sign=False,
+                          encipher_only=False, decipher_only=False),
+            critical=True,
+        )
+        .add_extension(x509.ExtendedKeyUsage([usage]), critical=False)
+        .add_extension(x509.SubjectAlternativeName(san), critical=False)
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(
+                ca_cert.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value
+            ),
+            critical=False,
+        )
+        .sign(ca_key, hashes.SHA256())
+    )
+    return key, cert
+
+
+def make_server_cert(ca_key, ca_cert, hosts=DEFAULT_SERVER_HOSTS, days: int = 825):
+    san: list = []
+    for host in dict.fromkeys(hosts):
+        try:
+            san.append(x509.IPAddress(ipaddress.ip_address(host)))
+        except ValueError:
+            san.append(x509.DNSName(host))
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "zkgate gateway"),
+                         x509.NameAttribute(NameOID.ORGANIZATION_NAME, "zkgate")])
+    return _leaf(ca_key, ca_cert, subject, san, ExtendedKeyUsageOID.SERVER_AUTH, days)
+
+
+def make_client_cert(ca_key, ca_cert, org: OrgSpec, days: int = 825):
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, org.name),
+                         x509.NameAttribute(NameOID.ORGANIZATION_NAME, org.name)])
+    san = [x509.UniformResourceIdentifier(ROLE_URI_PREFIX + role) for role in org.roles]
+    return _leaf(ca_key, ca_cert, subject, san, ExtendedKeyUsageOID.CLIENT_AUTH, days)
+
+
+def identity_from_certificate(cert: x509.Certificate) -> tuple[str, frozenset[str]]:
+    """(organisation, roles) a client certificate carries: subject O (else CN), SAN role URIs."""
+    names = cert.subject.get_attributes_for_oid(NameOID.ORGANIZATION_NAME) or \
+        cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+    organisation = str(names[0].value) if names else ""
+    roles: set[str] = set()
+    try:
+        san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    except x509.ExtensionNotFound:
+        san = None
+    if san is not None:
+        for uri in san.get_values_for_type(x509.UniformResourceIdentifier):
+            if uri.startswith(ROLE_URI_PREFIX) and uri[len(ROLE_URI_PREFIX):] in ROLES:
+                roles.add(uri[len(ROLE_URI_PREFIX):])
+    return organisation, frozenset(roles)
+
+
+def init_certs(out: str | os.PathLike, orgs: list[OrgSpec], server_hosts=DEFAULT_SERVER_HOSTS,
+               days: int = 825) -> CertPaths:
+    """Write a development CA, a server certificate and one client certificate per organisation."""
+    out = Path(out)
+    (out / "clients").mkdir(parents=True, exist_ok=True)
+    stems = [org_file_stem(o.name) for o in orgs]
+    if len(set(stems)) != len(stems):
+        raise InvalidInputError("two organisations map to the same file name; give distinct names")
+    ca_key, ca_cert = make_ca()
+    paths = CertPaths(out, out / "ca.pem", out / "ca.key", out / "server.pem", out / "server.key")
+    _write(paths.ca_cert, _cert_pem(ca_cert))
+    _write(paths.ca_key, _key_pem(ca_key), 0o600)
+    server_key, server_cert = make_server_cert(ca_key, ca_cert, (*DEFAULT_SERVER_HOSTS, *server_hosts), days)
+    _write(paths.server_cert, _cert_pem(server_cert))
+    _write(paths.server_key, _key_pem(server_key), 0o600)
+    tokens = []
+    for org, stem in zip(orgs, stems):
+        key, cert = make_client_cert(ca_key, ca_cert, org, days)
+        cert_path, key_path = out / "clients" / f"{stem}.pem", out / "clients" / f"{stem}.key"
+        _write(cert_path, _cert_pem(cert))
+        _write(key_path, _key_pem(key), 0o600)
+        paths.clients[org.name] = (cert_path, key_path)
+        tokens.append({"token": secrets.token_urlsafe(32), "organisation": org.name, "roles": list(org.roles)})
+    paths.tokens = out / TOKENS_FILE
+    _write(paths.tokens, json.dumps({"tokens": tokens}, indent=2).encode(), 0o600)
+    return paths
