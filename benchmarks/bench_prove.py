@@ -60,7 +60,9 @@ def main() -> None:
     zkgate = [sys.executable, "-m", "zkgate"]
     if not (work / "chain.zkey").exists():
         print(f"building the circuit ({args.hashes} Poseidon hashes) and its key with snarkjs ...", flush=True)
-        subprocess.run([str(BIN / "circom2"), "chain.circom", "--r1cs", "--wasm", "-l", str(REPO / "node_modules"), "-o", "."], cwd=work, check=True, capture_output=True)
+        # circom2 (wasm) cannot read include paths outside its working folder: copy circomlib in
+        shutil.copytree(REPO / "node_modules" / "circomlib" / "circuits", work / "circomlib" / "circuits", dirs_exist_ok=True)
+        subprocess.run([str(BIN / "circom2"), "chain.circom", "--r1cs", "--wasm", "-l", ".", "-o", "."], cwd=work, check=True, capture_output=True)
         (work / "input.json").write_text(json.dumps({"a": 1, "b": 2}))
         subprocess.run([snarkjs, "wtns", "calculate", "chain_js/chain.wasm", "input.json", "chain.wtns"], cwd=work, check=True)
         subprocess.run([snarkjs, "groth16", "setup", "chain.r1cs", str(args.ptau.resolve()), "chain_0.zkey"], cwd=work, check=True, capture_output=True)

@@ -13,6 +13,7 @@ from zkgate.circuits.wtnsfile import read_wtns
 from zkgate.prover import verify as verification
 from zkgate.prover.keys import ProvingKey
 from zkgate.prover.prove import prove
+from zkgate.prover.setup import is_dev_key
 from zkgate.prover.snarkjs_json import verifying_key_to_json
 from zkgate.prover.zkey import read_zkey
 from zkgate.services.errors import NotFoundError, PreconditionError
@@ -76,8 +77,8 @@ class ProverServicer(prover_pb2_grpc.ProverServiceServicer):
             record = self._record(circuit_id)
             if record.dev_only:
                 raise PreconditionError(
-                    f"circuit {circuit_id} has a key without a phase-2 contribution (gamma2 == delta2); "
-                    "its proofs can be forged, so the gateway does not verify against it"
+                    f"circuit {circuit_id} has a development-only key (no phase-2 contribution, or zkgate's "
+                    "dev setup); its proofs can be forged, so the gateway does not verify against it"
                 )
             prepared = verification.prepare_verifying_key(self._proving_key(circuit_id).verifying_key)
             with self._lock:
@@ -110,7 +111,7 @@ class ProverServicer(prover_pb2_grpc.ProverServiceServicer):
             n_public=key.n_public,
             n_vars=key.n_vars,
             domain_size=key.domain_size,
-            dev_only=key.gamma2 == key.delta2,
+            dev_only=key.gamma2 == key.delta2 or is_dev_key(key),
             zkey_blob=self.store.put_blob(zkey_bytes),
             r1cs_blob=self.store.put_blob(payloads["r1cs_chunk"]) if payloads["r1cs_chunk"] else None,
             verification_key_json=json.dumps(verifying_key_to_json(key.verifying_key)),

@@ -37,8 +37,12 @@ def prove_command(zkey_file: str, witness_file: str, proof_file: str, public_fil
     from zkgate.prover.snarkjs_json import proof_to_json, public_to_json, write_json
     from zkgate.prover.zkey import read_zkey
 
+    from zkgate.prover.setup import is_dev_key
+
     started = time.perf_counter()
     key = read_zkey(zkey_file)
+    if is_dev_key(key):
+        click.echo(f"warning: {zkey_file} is a DEVELOPMENT-ONLY key (zkgate dev setup): its proofs prove nothing", err=True)
     witness = FrArray(read_wtns(witness_file), check=False)  # range-checked by prove
     if len(witness) != key.n_vars:
         raise ZkgateError(f"{witness_file}: the witness has {len(witness)} values but {zkey_file} needs {key.n_vars}")
@@ -110,6 +114,7 @@ def export_vk_command(zkey_file: str, vk_file: str) -> None:
 @click.argument("zkey_file", metavar="KEY.zkey", type=click.Path(dir_okay=False))
 def zkey_info_command(zkey_file: str) -> None:
     """Print the header of a Groth16 .zkey (sizes, public inputs, domain)."""
+    from zkgate.prover.setup import is_dev_key
     from zkgate.prover.zkey import read_zkey
 
     key = read_zkey(zkey_file)
@@ -121,6 +126,7 @@ def zkey_info_command(zkey_file: str) -> None:
         ("domain size", f"{key.domain_size} (2^{key.domain_log})"),
         ("coefficients (A and B)", len(key.coefficients)),
         ("phase-2 contributed", "no (gamma2 == delta2: insecure)" if key.gamma2 == key.delta2 else "yes"),
+        ("development-only key", "YES: made by zkgate's dev setup, never use in production" if is_dev_key(key) else "no"),
     ]
     for name, value in rows:
         click.echo(f"{name}: {value}")
