@@ -137,6 +137,8 @@ class SqliteStore(Store):
         self.data_dir = Path(data_dir)
         self.blob_dir = self.data_dir / "blobs"
         self.blob_dir.mkdir(parents=True, exist_ok=True)
+        for partial in self.blob_dir.glob(".*.tmp"):  # a blob write cut short by a crash: never referenced
+            partial.unlink(missing_ok=True)
         self._lock = threading.RLock()
         self._db = sqlite3.connect(self.data_dir / DATABASE_NAME, check_same_thread=False, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
