@@ -22,29 +22,44 @@ SECTION_HEADER = struct.Struct("<IQ")
 
 @dataclass(frozen=True)
 class Container:
-    """A parsed container: its magic, version and section payloads by id."""
+    """A parsed container: its magic, version and section payloads by id.
+
+    ``error`` is the FormatError subclass its checks raise (e.g. R1CSFormatError for circuits).
+    """
 
     path: str
     magic: bytes
     version: int
     sections: dict[int, list[memoryview]] = field(repr=False)
+    error: type[FormatError] = field(default=FormatError, repr=False)
+
+    @property
+    def name(self) -> str:
+        return self.path
 
     def section(self, section_id: int, name: str = "") -> memoryview:
         """The payload of a section that must appear exactly once."""
         label = f"section {section_id}" + (f" ({name})" if name else "")
         found = self.sections.get(section_id)
         if not found:
-            raise FormatError(f"{self.path}: {label} is missing")
+            raise self.error(f"{self.path}: {label} is missing")
         if len(found) > 1:
-            raise FormatError(f"{self.path}: {label} appears {len(found)} times")
+            raise self.error(f"{self.path}: {label} appears {len(found)} times")
         return found[0]
 
     def has(self, section_id: int) -> bool:
         return section_id in self.sections
 
 
-def parse_container(data: bytes | memoryview, path: str, magic: bytes, versions: tuple[int, ...]) -> Container:
-    """Parse container bytes; raise FormatError naming ``path`` on any inconsistency."""
+def parse_container(
+    data: bytes | memoryview,
+    path: str,
+    magic: bytes,
+    versions: tuple[int, ...],
+    error: type[FormatError] = FormatError,
+) -> Container:
+    """Parse container bytes; raise ``error`` (a FormatError) naming ``path`` on any inconsistency."""
+    FormatError = error  # noqa: N806 - every check below raises the caller's error class
     view = memoryview(data)
     if len(view) < HEADER.size:
         raise FormatError(f"{path}: file is truncated ({len(view)} bytes, header needs {HEADER.size})")
@@ -68,30 +83,38 @@ def parse_container(data: bytes | memoryview, path: str, magic: bytes, versions:
         offset += size
     if offset != len(view):
         raise FormatError(f"{path}: {len(view) - offset} unexpected trailing bytes after the last section")
-    return Container(path=path, magic=magic, version=version, sections=sections)
+    return Container(path=path, magic=magic, version=version, sections=sections, error=error)
 
 
-def read_container(path: str | Path, magic: bytes, versions: tuple[int, ...]) -> Container:
+def read_container(
+    path: str | Path, magic: bytes, versions: tuple[int, ...], error: type[FormatError] = FormatError
+) -> Container:
     """Memory-map ``path`` read-only and parse it as a container."""
     path = Path(path)
     try:
         with open(path, "rb") as handle:
             size = path.stat().st_size
             if size == 0:
-                raise FormatError(f"{path}: file is empty")
+                raise error(f"{path}: file is empty")
             mapped = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
     except OSError as exc:
-        raise FormatError(f"{path}: cannot read ({exc.strerror})") from exc
-    return parse_container(mapped, str(path), magic, versions)
+        raise error(f"{path}: cannot read ({exc.strerror})") from exc
+    return parse_container(mapped, str(path), magic, versions, error)
 
 
-def write_container(path: str | Path, magic: bytes, version: int, sections: list[tuple[int, bytes]]) -> None:
-    """Write a container with the given sections in order."""
+def write_container(path: str | Path, magic: bytes, version: int, sections: list[tuple[int, object]]) -> None:
+    """Write a container with the given sections in order.
+
+    A section's payload is bytes-like, or a list of bytes-like chunks written one after another
+    (so large arrays go to the file without being joined first).
+    """
     with open(path, "wb") as handle:
         handle.write(HEADER.pack(magic, version, len(sections)))
         for section_id, payload in sections:
-            handle.write(SECTION_HEADER.pack(section_id, len(payload)))
-            handle.write(payload)
+            chunks = payload if isinstance(payload, list) else [payload]
+            handle.write(SECTION_HEADER.pack(section_id, sum(memoryview(c).nbytes for c in chunks)))
+            for chunk in chunks:
+                handle.write(chunk)
 
 
 class Reader:

@@ -12,7 +12,7 @@ import struct
 
 import numpy as np
 
-from zkgate.circuits.binfile import read_container, write_container
+from zkgate.binfile import read_container, write_container
 from zkgate.circuits.errors import R1CSFormatError
 from zkgate.circuits.field import R
 from zkgate.circuits.r1cs import R1CS
@@ -82,7 +82,7 @@ def _decode_constraints_py(buf: memoryview, n_lc: int):
 def read_r1cs(path) -> R1CS:
     """Read an iden3 .r1cs file (zkgate's or circom's); malformed input raises
     :class:`~zkgate.circuits.errors.R1CSFormatError` naming the file and section."""
-    f = read_container(path, MAGIC, (1,))
+    f = read_container(path, MAGIC, (1,), R1CSFormatError)
     h = f.section(SEC_HEADER, "header")
     if len(h) < 4:
         raise R1CSFormatError(f"{f.name}: header section truncated")
@@ -120,8 +120,8 @@ def read_r1cs(path) -> R1CS:
         )
         if not ok:
             raise R1CSFormatError(f"{f.name}: constraints section holds a coefficient that is not below r")
-    if SEC_WIRE2LABEL in f.sections:
-        lab = f.sections[SEC_WIRE2LABEL]
+    if f.has(SEC_WIRE2LABEL):
+        lab = f.section(SEC_WIRE2LABEL, "wire-to-label")
         if len(lab) != 8 * n_wires:
             raise R1CSFormatError(f"{f.name}: wire-to-label section has {len(lab)} bytes, expected {8 * n_wires}")
         w2l = np.frombuffer(lab, dtype="<u8").astype(np.uint64)

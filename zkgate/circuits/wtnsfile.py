@@ -8,7 +8,7 @@ import struct
 
 import numpy as np
 
-from zkgate.circuits.binfile import read_container, write_container
+from zkgate.binfile import read_container, write_container
 from zkgate.circuits.errors import R1CSFormatError
 from zkgate.circuits.field import R
 from zkgate.circuits.r1cs import witness_to_limbs
@@ -25,7 +25,7 @@ def write_wtns(witness, path) -> None:
 
 def read_wtns(path) -> np.ndarray:
     """Read a .wtns file; returns ``(n, 4)`` uint64 limbs (normal form)."""
-    f = read_container(path, MAGIC, (1, 2))
+    f = read_container(path, MAGIC, (1, 2), R1CSFormatError)
     h = f.section(1, "header")
     if len(h) < 4:
         raise R1CSFormatError(f"{f.name}: header section truncated")
