@@ -55,37 +55,40 @@ def _run_without_ifma(code: str) -> str:
                           cwd=str(ROOT)).stdout.strip()
 
 
-def test_msm_same_with_and_without_ifma(tmp_path):
+@pytest.mark.parametrize("group", [1, 2])
+def test_msm_same_with_and_without_ifma(tmp_path, group):
     C = _curve()
     if not C.has_ifma():
         pytest.skip("CPU without AVX-512 IFMA (or ZKGATE_NO_IFMA set)")
     import zkgate.bn254 as bn
-    from zkgate.bn254 import FrArray, G1Affine
+    from zkgate.bn254 import FrArray, G1Affine, G2Affine
 
+    cls = G1Affine if group == 1 else G2Affine
+    gen = bn.G1_GENERATOR if group == 1 else bn.G2_GENERATOR
     rng = random.Random(5)
-    n = 2500
+    n = 2500 if group == 1 else 1100
     logs = [rng.randrange(1, R_MOD) for _ in range(n)]
     logs[1] = logs[0]
     logs[2] = R_MOD - logs[0]
     logs[9] = 0
-    bases = G1Affine(C.mul_scalar(G1Affine.from_ints([bn.G1_GENERATOR] * n).limbs,
-                                  FrArray.from_ints(logs).limbs, 1))
+    bases = cls(C.mul_scalar(cls.from_ints([gen] * n).limbs, FrArray.from_ints(logs).limbs, group))
     ks = [rng.randrange(R_MOD) for _ in range(n)]
     ks[3] = ks[4] = 77  # a doubling inside a batch
     np.save(tmp_path / "b.npy", bases.limbs)
     np.save(tmp_path / "s.npy", FrArray.from_ints(ks).limbs)
     ours = []
     for window in (0, 8, 12):
-        ours.append(C.msm(bases.limbs, FrArray.from_ints(ks).limbs, 1, mode=2, window=window, nthreads=2))
+        ours.append(C.msm(bases.limbs, FrArray.from_ints(ks).limbs, group, mode=2, window=window, nthreads=2))
     code = (
         "import numpy as np;from zkgate._native import _curve as C;"
         f"b=np.load(r'{tmp_path / 'b.npy'}');s=np.load(r'{tmp_path / 's.npy'}');"
         "assert not C.has_ifma();"
-        "print(';'.join(C.msm(b,s,1,mode=2,window=w,nthreads=2).tobytes().hex() for w in (0,8,12)))"
+        f"print(';'.join(C.msm(b,s,{group},mode=2,window=w,nthreads=2).tobytes().hex() for w in (0,8,12)))"
     )
     assert _run_without_ifma(code).split(";") == [r.tobytes().hex() for r in ours]
-    expected = bn.g1_mul(bn.G1_GENERATOR, sum(k * e for k, e in zip(ks, logs)) % R_MOD)
-    assert G1Affine(ours[0].reshape(1, -1)).to_ints()[0] == expected
+    mul = bn.g1_mul if group == 1 else bn.g2_mul
+    expected = mul(gen, sum(k * e for k, e in zip(ks, logs)) % R_MOD)
+    assert cls(ours[0].reshape(1, -1)).to_ints()[0] == expected
 
 
 def test_ntt_same_with_and_without_ifma(tmp_path):

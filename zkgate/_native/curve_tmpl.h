@@ -207,9 +207,9 @@ static int FN(msm_scratch_alloc)(FN(msm_scratch) *s, int nb, int cap) {
     s->q[1] = (uint32_t *)malloc((size_t)s->qcap * 8);
     s->den = (uint64_t *)malloc((size_t)cap * NB);
     s->pre = (uint64_t *)malloc((size_t)cap * NB);
-#if NL == 4 && defined(ZK_HAVE_IFMA)
+#if defined(ZK_HAVE_IFMA)
     if (zk_cpu_has_ifma) {
-        s->vbuf = aligned_alloc(64, (size_t)2 * (cap / 8 + 1) * sizeof(zkv));
+        s->vbuf = aligned_alloc(64, (size_t)2 * (cap / 8 + 1) * sizeof(zkv) * (NL / 4));
         if (!s->vbuf) return 0;
     }
 #endif
@@ -222,35 +222,57 @@ static void FN(msm_scratch_free)(FN(msm_scratch) *s) {
     free(s->sb); free(s->sp); free(s->q[0]); free(s->q[1]); free(s->den); free(s->pre); free(s->vbuf);
 }
 
-#if NL == 4 && defined(ZK_HAVE_IFMA)
+#if defined(ZK_HAVE_IFMA)
+#if NL == 4
+#define VE zkv
+#define VLOAD zkv_load8
+#define VSTORE zkv_store8
+#define VMUL fqv_mul
+#define VSUB fqv_sub
+#define VCNEG fqv_cneg
+#define VGET zkv_get_lane
+#define VSETL zkv_set_lanes
+#else
+#define VE zkv2
+#define VLOAD zkv2_load8
+#define VSTORE zkv2_store8
+#define VMUL fq2v_mul
+#define VSUB fq2v_sub
+#define VCNEG fq2v_cneg
+#define VGET zkv2_get_lane
+#define VSETL zkv2_set_lanes
+#endif
 /* The batch on eight lanes (AVX-512 IFMA): element k sits in lane k % 8 of row k / 8.
  * Per-lane prefix products, one scalar inversion for the eight lane totals, per-lane
  * backward pass, then the affine additions row by row (buckets and points gathered by
  * transposition).  Doublings (rare) are finished by the scalar code with their lane's
  * inverse.  Same results as the scalar flush, bit for bit. */
-static const uint64_t FN(ifma_dummy)[8] = {0};
+static const uint64_t FN(ifma_dummy)[2 * NL] = {0};
+
 ZK_VTF void FN(msm_flush_ifma)(FN(msm_scratch) *s, const uint64_t *bases, int m) {
     int R = (m + 7) / 8;
-    zkv *D = (zkv *)s->vbuf, *PR = D + R;
+    VE *D = (VE *)s->vbuf, *PR = D + R;
     const uint64_t *pp[8];
+    uint64_t one[NL];                   /* padding lanes: den = 1 */
+    F(set_one)(one);
     for (int r = 0; r < R; r++) {
-        for (int l = 0; l < 8; l++) { int k = 8 * r + l; pp[l] = k < m ? s->den + 4 * k : FQ_ONE; }
-        zkv_load8(&D[r], pp);
+        for (int l = 0; l < 8; l++) { int k = 8 * r + l; pp[l] = k < m ? s->den + NL * k : one; }
+        VLOAD(&D[r], pp);
     }
     PR[0] = D[0];
-    for (int r = 1; r < R; r++) fqv_mul(&PR[r], &PR[r - 1], &D[r]);
-    uint64_t tot[8][4], pf[8][4], li[8][4], inv[4];
-    for (int l = 0; l < 8; l++) zkv_get_lane(tot[l], &PR[R - 1], l);
-    memcpy(pf[0], tot[0], 32);
-    for (int l = 1; l < 8; l++) fq_mul(pf[l], pf[l - 1], tot[l]);
-    fq_inv(inv, pf[7]);
-    for (int l = 7; l > 0; l--) { fq_mul(li[l], inv, pf[l - 1]); fq_mul(inv, inv, tot[l]); }
-    memcpy(li[0], inv, 32);
-    zkv IV, T;
-    zkv_set_lanes(&IV, &li[0][0]);
+    for (int r = 1; r < R; r++) VMUL(&PR[r], &PR[r - 1], &D[r]);
+    uint64_t tot[8][NL], pf[8][NL], li[8][NL], inv[NL];
+    for (int l = 0; l < 8; l++) VGET(tot[l], &PR[R - 1], l);
+    memcpy(pf[0], tot[0], NB);
+    for (int l = 1; l < 8; l++) F(mul)(pf[l], pf[l - 1], tot[l]);
+    F(inv)(inv, pf[7]);
+    for (int l = 7; l > 0; l--) { F(mul)(li[l], inv, pf[l - 1]); F(mul)(inv, inv, tot[l]); }
+    memcpy(li[0], inv, NB);
+    VE IV, T;
+    VSETL(&IV, &li[0][0]);
     for (int r = R - 1; r >= 0; r--) {
-        fqv_mul(&T, &IV, &D[r]);
-        if (r > 0) fqv_mul(&D[r], &IV, &PR[r - 1]); else D[0] = IV;
+        VMUL(&T, &IV, &D[r]);
+        if (r > 0) VMUL(&D[r], &IV, &PR[r - 1]); else D[0] = IV;
         IV = T;
     }
     /* D[r] now holds 1/den per lane */
@@ -262,8 +284,8 @@ ZK_VTF void FN(msm_flush_ifma)(FN(msm_scratch) *s, const uint64_t *bases, int m)
             for (int l = 0; l < 8; l++) {
                 int k = 8 * (r + 2) + l;
                 if (k < m) {
-                    __builtin_prefetch(s->baff + 8 * (size_t)(s->sb[k] & 0x3fffffffu), 1);
-                    __builtin_prefetch(bases + 8 * (size_t)s->sp[k], 0);
+                    __builtin_prefetch(s->baff + 2 * NL * (size_t)(s->sb[k] & 0x3fffffffu), 1);
+                    __builtin_prefetch(bases + 2 * NL * (size_t)s->sp[k], 0);
                 }
             }
         }
@@ -271,10 +293,10 @@ ZK_VTF void FN(msm_flush_ifma)(FN(msm_scratch) *s, const uint64_t *bases, int m)
             int k = 8 * r + l;
             if (k < m) {
                 uint32_t tag = s->sb[k];
-                uint64_t *B = s->baff + 8 * (size_t)(tag & 0x3fffffffu);
-                const uint64_t *P = bases + 8 * (size_t)s->sp[k];
-                bx[l] = B; by[l] = B + 4; ox[l] = B; oy[l] = B + 4;
-                px[l] = P; py[l] = P + 4;
+                uint64_t *B = s->baff + 2 * NL * (size_t)(tag & 0x3fffffffu);
+                const uint64_t *P = bases + 2 * NL * (size_t)s->sp[k];
+                bx[l] = B; by[l] = B + NL; ox[l] = B; oy[l] = B + NL;
+                px[l] = P; py[l] = P + NL;
                 if (tag & 0x40000000u) dbl |= 1u << l; else valid |= 1u << l;
                 if (tag & 0x80000000u) neg |= 1u << l;
             } else {
@@ -283,39 +305,47 @@ ZK_VTF void FN(msm_flush_ifma)(FN(msm_scratch) *s, const uint64_t *bases, int m)
             }
         }
         if (valid) {
-            zkv X1, Y1, X2, Y2, LAM, X3;
-            zkv_load8(&X1, bx); zkv_load8(&Y1, by); zkv_load8(&X2, px); zkv_load8(&Y2, py);
-            fqv_cneg(&Y2, &Y2, (__mmask8)(neg & valid));
-            fqv_sub(&T, &Y2, &Y1);
-            fqv_mul(&LAM, &T, &D[r]);
-            fqv_mul(&X3, &LAM, &LAM);
-            fqv_sub(&X3, &X3, &X1);
-            fqv_sub(&X3, &X3, &X2);
-            fqv_sub(&T, &X1, &X3);
-            fqv_mul(&T, &LAM, &T);
-            fqv_sub(&Y1, &T, &Y1);
-            zkv_store8(&X3, ox, valid);
-            zkv_store8(&Y1, oy, valid);
+            VE X1, Y1, X2, Y2, LAM, X3;
+            VLOAD(&X1, bx); VLOAD(&Y1, by); VLOAD(&X2, px); VLOAD(&Y2, py);
+            VCNEG(&Y2, &Y2, (__mmask8)(neg & valid));
+            VSUB(&T, &Y2, &Y1);
+            VMUL(&LAM, &T, &D[r]);
+            VMUL(&X3, &LAM, &LAM);
+            VSUB(&X3, &X3, &X1);
+            VSUB(&X3, &X3, &X2);
+            VSUB(&T, &X1, &X3);
+            VMUL(&T, &LAM, &T);
+            VSUB(&Y1, &T, &Y1);
+            VSTORE(&X3, ox, valid);
+            VSTORE(&Y1, oy, valid);
         }
         for (int l = 0; dbl && l < 8; l++) {
             if (!((dbl >> l) & 1)) continue;
-            uint64_t ik[4], t[4], lam[4], x3[4];
+            uint64_t ik[NL], t[NL], lam[NL], x3[NL];
             uint64_t *B = ox[l];
-            zkv_get_lane(ik, &D[r], l);
-            fq_sqr(t, B); fq_dbl(lam, t); fq_add(t, lam, t);
-            fq_mul(lam, t, ik);
-            fq_sqr(x3, lam); fq_sub(x3, x3, B); fq_sub(x3, x3, B);
-            fq_sub(t, B, x3); fq_mul(t, lam, t); fq_sub(B + 4, t, B + 4);
-            memcpy(B, x3, 32);
+            VGET(ik, &D[r], l);
+            F(sqr)(t, B); F(dbl)(lam, t); F(add)(t, lam, t);
+            F(mul)(lam, t, ik);
+            F(sqr)(x3, lam); F(sub)(x3, x3, B); F(sub)(x3, x3, B);
+            F(sub)(t, B, x3); F(mul)(t, lam, t); F(sub)(B + NL, t, B + NL);
+            memcpy(B, x3, NB);
         }
     }
 }
+#undef VE
+#undef VLOAD
+#undef VSTORE
+#undef VMUL
+#undef VSUB
+#undef VCNEG
+#undef VGET
+#undef VSETL
 #endif
 
 /* Apply the m pending affine additions bucket += point with one shared inversion. */
 static void FN(msm_flush)(FN(msm_scratch) *s, const uint64_t *bases, int m) {
     if (m == 0) return;
-#if NL == 4 && defined(ZK_HAVE_IFMA)
+#if defined(ZK_HAVE_IFMA)
     if (s->vbuf && m >= 16) { FN(msm_flush_ifma)(s, bases, m); return; }
 #endif
     uint64_t inv[NL], ik[NL], lam[NL], x3[NL], t[NL], y2[NL];

@@ -264,5 +264,55 @@ ZK_VTF void zkv_set_lanes(zkv *r, const uint64_t *v8) {  /* v8: 8 elements, 4 li
     zkv_load8(r, p);
 }
 
+/* ---- Fq2 on eight lanes: c0 and c1 vectors; elements are 8 limbs (c0 then c1) ---- */
+typedef struct { zkv c0, c1; } zkv2;
+
+ZK_VT void fq2v_add(zkv2 *r, const zkv2 *a, const zkv2 *b) {
+    zkv_add_p(&r->c0, &a->c0, &b->c0, ZKV_FQ_P52); zkv_add_p(&r->c1, &a->c1, &b->c1, ZKV_FQ_P52);
+}
+ZK_VT void fq2v_sub(zkv2 *r, const zkv2 *a, const zkv2 *b) {
+    zkv_sub_p(&r->c0, &a->c0, &b->c0, ZKV_FQ_P52); zkv_sub_p(&r->c1, &a->c1, &b->c1, ZKV_FQ_P52);
+}
+/* negate the masked lanes (each component: zero stays zero) */
+ZK_VT void fq2v_cneg(zkv2 *r, const zkv2 *a, __mmask8 m) {
+    const __m512i Z = _mm512_setzero_si512();
+    __mmask8 nz0 = 0, nz1 = 0;
+    __m512i o0 = Z, o1 = Z;
+    for (int j = 0; j < 5; j++) { o0 = _mm512_or_si512(o0, a->c0.l[j]); o1 = _mm512_or_si512(o1, a->c1.l[j]); }
+    nz0 = _mm512_test_epi64_mask(o0, o0); nz1 = _mm512_test_epi64_mask(o1, o1);
+    zkv_cneg_p(&r->c0, &a->c0, m & nz0, ZKV_FQ_P52);
+    zkv_cneg_p(&r->c1, &a->c1, m & nz1, ZKV_FQ_P52);
+}
+/* Karatsuba, as fq2_mul: c0 = a0 b0 - a1 b1, c1 = (a0 + a1)(b0 + b1) - a0 b0 - a1 b1 */
+ZK_VT void fq2v_mul(zkv2 *r, const zkv2 *a, const zkv2 *b) {
+    zkv v0, v1, s, t;
+    fqv_mul(&v0, &a->c0, &b->c0);
+    fqv_mul(&v1, &a->c1, &b->c1);
+    zkv_add_p(&s, &a->c0, &a->c1, ZKV_FQ_P52);
+    zkv_add_p(&t, &b->c0, &b->c1, ZKV_FQ_P52);
+    fqv_mul(&s, &s, &t);
+    fqv_sub(&s, &s, &v0);
+    fqv_sub(&r->c1, &s, &v1);
+    fqv_sub(&r->c0, &v0, &v1);
+}
+ZK_VT void zkv2_load8(zkv2 *r, const uint64_t *const *p) {
+    const uint64_t *q[8];
+    for (int l = 0; l < 8; l++) q[l] = p[l] + 4;
+    zkv_load8(&r->c0, p); zkv_load8(&r->c1, q);
+}
+ZK_VT void zkv2_store8(const zkv2 *a, uint64_t *const *p, unsigned mask) {
+    uint64_t *q[8];
+    for (int l = 0; l < 8; l++) q[l] = p[l] ? p[l] + 4 : NULL;
+    zkv_store8(&a->c0, p, mask); zkv_store8(&a->c1, q, mask);
+}
+ZK_VTF void zkv2_get_lane(uint64_t *out, const zkv2 *a, int lane) {
+    zkv_get_lane(out, &a->c0, lane); zkv_get_lane(out + 4, &a->c1, lane);
+}
+ZK_VTF void zkv2_set_lanes(zkv2 *r, const uint64_t *v8) {  /* 8 elements of 8 limbs */
+    const uint64_t *p[8];
+    for (int i = 0; i < 8; i++) p[i] = v8 + 8 * i;
+    zkv2_load8(r, p);
+}
+
 #endif /* x86-64 */
 #endif
