@@ -47,8 +47,10 @@ def _access_options(command):
 @click.option("--tokens", "tokens_file", default=None, type=click.Path(exists=True, dir_okay=False),
               help="Without TLS, on localhost: identify callers by the bearer tokens in this JSON file (e.g. tokens.json from certs init).")
 @click.option("--insecure-allow-remote", is_flag=True, help="Allow listening beyond localhost without TLS (trusted networks only).")
+@click.option("--store", "store_url", default=None, envvar="ZKGATE_STORE_URL",
+              help="postgresql://USER@HOST:PORT/DB to share one PostgreSQL database between gateways (default: SQLite in --data-dir).")
 def serve(data_dir: str, host: str, port: int, workers: int, max_concurrent_rpcs: int, max_upload_mib: int, dev: bool,
-          tls_dir: str | None, tokens_file: str | None, insecure_allow_remote: bool) -> None:
+          tls_dir: str | None, tokens_file: str | None, insecure_allow_remote: bool, store_url: str | None) -> None:
     """Run the zkgate gRPC gateway (health checking and reflection included).
 
     With --tls-dir every client needs a certificate from the folder's CA, and its roles come from
@@ -81,6 +83,7 @@ def serve(data_dir: str, host: str, port: int, workers: int, max_concurrent_rpcs
         tls=ServerTls.from_dir(tls_dir) if tls_dir else None,
         tokens_file=tokens_file,
         allow_insecure_remote=insecure_allow_remote,
+        store_url=store_url,
     )
     try:
         gateway = Gateway(config).start()

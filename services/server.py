@@ -64,6 +64,7 @@ class ServerConfig:
     tls: ServerTls | None = None  # mutual TLS: client certificates required, roles from them
     tokens_file: str | None = None  # bearer tokens (non-TLS localhost development)
     allow_insecure_remote: bool = False  # listen without TLS beyond localhost (trusted networks only)
+    store_url: str | None = None  # postgresql://... (default: SQLite in data_dir)
 
     @property
     def auth_mode(self) -> str:
@@ -86,7 +87,7 @@ class Gateway:
         else:
             self.authenticator = Authenticator(config.auth_mode)
         Path(config.data_dir).mkdir(parents=True, exist_ok=True)
-        self.store = store or open_store(config.data_dir)
+        self.store = store or open_store(config.data_dir, config.store_url)
         options = [
             ("grpc.max_receive_message_length", config.max_message_bytes),
             ("grpc.max_send_message_length", config.max_message_bytes),

@@ -63,3 +63,45 @@ def snarkjs(*args, cwd=REPO_ROOT) -> subprocess.CompletedProcess:
     return subprocess.run(
         [str(NODE_MODULES / ".bin" / "snarkjs"), *map(str, args)], capture_output=True, text=True, cwd=cwd, timeout=300
     )
+
+
+# -- PostgreSQL (the gateway's second store) -------------------------------------------------------
+POSTGRES_URL_VARIABLE = "ZKGATE_TEST_POSTGRES_URL"
+
+
+def postgres_missing_reason() -> str | None:
+    """Why the PostgreSQL tests cannot run here (None when a server answers)."""
+    url = os.environ.get(POSTGRES_URL_VARIABLE)
+    if not url:
+        return (f"no PostgreSQL: set {POSTGRES_URL_VARIABLE} "
+                "(eval \"$(bash scripts/start_test_postgres.sh)\" starts one on localhost)")
+    try:
+        import psycopg
+    except ImportError:
+        return "psycopg 3 is not installed (pip install 'psycopg[binary]')"
+    try:
+        psycopg.connect(url, connect_timeout=3).close()
+    except Exception as exc:  # noqa: BLE001 - any failure means: skip, saying why
+        return f"PostgreSQL at {POSTGRES_URL_VARIABLE}={url} is not reachable: {exc}"
+    return None
+
+
+def fresh_postgres_database(prefix: str = "zkgate_t"):
+    """Create an empty database on the test server; returns (url, drop) — call drop() when done."""
+    import uuid
+
+    from urllib.parse import urlsplit, urlunsplit
+
+    import psycopg
+
+    base = os.environ[POSTGRES_URL_VARIABLE]
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(base, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    url = urlunsplit(urlsplit(base)._replace(path="/" + name))
+
+    def drop() -> None:
+        with psycopg.connect(base, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    return url, drop

@@ -374,6 +374,13 @@ class SqliteStore(Store):
             self._db.close()
 
 
-def open_store(data_dir: str | os.PathLike) -> Store:
-    """Open (creating and migrating as needed) the store under ``data_dir``."""
+def open_store(data_dir: str | os.PathLike, url: str | None = None) -> Store:
+    """Open (creating and migrating as needed) the store: SQLite under ``data_dir``, or the
+    PostgreSQL database at ``url`` (``postgresql://...``; ``data_dir`` then holds a blob cache)."""
+    if url:
+        from zkgate.services.store.postgres import PostgresStore, is_postgres_url
+
+        if not is_postgres_url(url):
+            raise ValueError(f"unsupported store URL {url!r}: give postgresql://USER@HOST:PORT/DB")
+        return PostgresStore(url, data_dir)
     return SqliteStore(data_dir)

@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from testsupport import fresh_postgres_database, postgres_missing_reason
 from zkgate.he import KeyHolder
 from zkgate.services.client import GatewayCallError, GatewayClient
 from zkgate.study.catalog import Registration
@@ -40,10 +41,10 @@ KILL_AFTER = 4  # acknowledged submissions before the kill (others are in flight
 class ServeProcess:
     """``zkgate serve`` in a subprocess; ``address`` once it listens."""
 
-    def __init__(self, data_dir: Path, cwd: Path) -> None:
+    def __init__(self, data_dir: Path, cwd: Path, store_url: str | None = None) -> None:
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "zkgate", "serve", "--data-dir", str(data_dir), "--port", "0", "--dev",
-             "--workers", "8"],
+             "--workers", "8", *(["--store", store_url] if store_url else [])],
             stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, cwd=cwd,
         )
         self.lines: list[str] = []
@@ -76,7 +77,22 @@ class ServeProcess:
                 self.proc.kill()
 
 
-def test_acknowledged_submissions_survive_sigkill(tmp_path):
+@pytest.fixture(params=["sqlite", "postgres"])
+def store_url(request):
+    if request.param == "sqlite":
+        yield None
+        return
+    reason = postgres_missing_reason()
+    if reason:
+        pytest.skip(reason)
+    url, drop = fresh_postgres_database()
+    try:
+        yield url
+    finally:
+        drop()
+
+
+def test_acknowledged_submissions_survive_sigkill(tmp_path, store_url):
     data_dir = tmp_path / "data"
     rng = np.random.default_rng(17)
     names = [f"clinic-{i:02d}" for i in range(PARTICIPANTS)]
@@ -84,7 +100,7 @@ def test_acknowledged_submissions_survive_sigkill(tmp_path):
     keys = [SigningKey.generate() for _ in names]
     registrations = [Registration.create(n, c, k) for n, c, k in zip(names, commitments, keys)]
 
-    server = ServeProcess(data_dir, tmp_path)
+    server = ServeProcess(data_dir, tmp_path, store_url)
     try:
         with GatewayClient(server.address, timeout=120) as client:
             for registration in registrations:
@@ -147,9 +163,10 @@ def test_acknowledged_submissions_survive_sigkill(tmp_path):
         assert len(acknowledged) >= KILL_AFTER and heads
 
         # a blob write the kill cut short (as if it had landed mid-write) is cleared at start
+        (data_dir / "blobs").mkdir(exist_ok=True)
         (data_dir / "blobs" / f".{'ab' * 32}.1234.tmp").write_bytes(b"half a ciphertext")
         # restart on the same data directory
-        server = ServeProcess(data_dir, tmp_path)
+        server = ServeProcess(data_dir, tmp_path, store_url)
         with GatewayClient(server.address, timeout=120) as client:
             new_head, key = client.tree_head()
             assert key == info.log_public_key
@@ -183,6 +200,9 @@ def test_acknowledged_submissions_survive_sigkill(tmp_path):
     finally:
         server.stop()
 
+    if store_url:
+        _check_postgres(store_url)
+        return
     # nothing half written: the database is intact, every referenced blob is whole, no temporary files
     db = sqlite3.connect(data_dir / "zkgate.sqlite3")
     assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
@@ -193,3 +213,17 @@ def test_acknowledged_submissions_survive_sigkill(tmp_path):
     leaves = db.execute("SELECT COUNT(*), MAX(leaf_index) FROM audit_leaves").fetchone()
     assert leaves[0] == leaves[1] + 1  # no gaps
     assert not [p for p in (data_dir / "blobs").iterdir() if p.name.endswith(".tmp")]
+
+
+def _check_postgres(url: str) -> None:
+    import psycopg
+
+    with psycopg.connect(url) as conn:
+        for blob_id, data in conn.execute(
+            "SELECT b.blob_id, b.data FROM blobs b JOIN submissions s ON s.submission_blob = b.blob_id"
+        ).fetchall():
+            assert hashlib.sha256(bytes(data)).hexdigest() == blob_id
+        count, last = conn.execute("SELECT COUNT(*), MAX(leaf_index) FROM audit_leaves").fetchone()
+        assert count == last + 1  # no gaps
+        leaves = conn.execute("SELECT COUNT(*) FROM audit_nodes WHERE level = 0").fetchone()[0]
+        assert leaves == count
