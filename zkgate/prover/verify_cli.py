@@ -19,6 +19,51 @@ PROOF_SUFFIX = ".proof.json"
 PUBLIC_SUFFIX = ".public.json"
 
 
+def read_proof_fast(path: Path):
+    """proof.json with the same checks and errors as ``snarkjs_json.read_proof``, but the G2
+    subgroup test of B is the fast psi-based one (``verify.check_proof``)."""
+    from zkgate.errors import FormatError, InvalidInputError
+    from zkgate.prover.keys import Proof
+    from zkgate.prover.snarkjs_json import _load, _require
+    from zkgate.prover.verify import check_proof
+    from zkgate.bn254 import Q_MOD
+
+    data = _load(path)
+    _require(data, ("pi_a", "pi_b", "pi_c"), str(path))
+
+    def num(value, where):
+        if not isinstance(value, str) or not value.isdigit():
+            raise FormatError(f"{where}: expected a decimal string, got {value!r}")
+        n = int(value)
+        if n >= Q_MOD:
+            raise FormatError(f"{where}: {n} is not below the field modulus {Q_MOD}")
+        return n
+
+    def g1(value, where):
+        if not isinstance(value, list) or len(value) != 3:
+            raise FormatError(f"{where}: expected [x, y, z] decimal strings")
+        x, y, z = (num(v, f"{where}[{i}]") for i, v in enumerate(value))
+        if z != 1:
+            raise FormatError(f"{where}: expected an affine point (z = 1), got z = {z}")
+        return (x, y)
+
+    def g2(value, where):
+        if not isinstance(value, list) or len(value) != 3 or not all(isinstance(c, list) and len(c) == 2 for c in value):
+            raise FormatError(f"{where}: expected [[x0, x1], [y0, y1], [z0, z1]] decimal strings")
+        (x0, x1), (y0, y1), z = (
+            tuple(num(v, f"{where}[{i}][{j}]") for j, v in enumerate(c)) for i, c in enumerate(value))
+        if z != (1, 0):
+            raise FormatError(f"{where}: expected an affine point (z = [1, 0])")
+        return ((x0, x1), (y0, y1))
+
+    proof = Proof(a=g1(data["pi_a"], f"{path}.pi_a"), b=g2(data["pi_b"], f"{path}.pi_b"),
+                  c=g1(data["pi_c"], f"{path}.pi_c"))
+    try:
+        return check_proof(proof)
+    except InvalidInputError as exc:
+        raise FormatError(f"{path}: {exc}") from exc
+
+
 @click.command("verify-batch")
 @click.argument("vk_file", metavar="VK.json", type=click.Path(dir_okay=False))
 @click.argument("directory", metavar="DIR", type=click.Path(file_okay=False, exists=True))
@@ -30,7 +75,7 @@ def verify_batch_command(vk_file: str, directory: str) -> None:
     2: malformed or missing files.
     """
     from zkgate.prover.batch import verify_batch
-    from zkgate.prover.snarkjs_json import read_proof, read_public, read_verifying_key
+    from zkgate.prover.snarkjs_json import read_public, read_verifying_key
     from zkgate.prover.verify import check_public_inputs, prepare_verifying_key
 
     started = time.perf_counter()
@@ -46,7 +91,7 @@ def verify_batch_command(vk_file: str, directory: str) -> None:
         try:
             if not public_path.exists():
                 raise ZkgateError(f"{public_path}: missing (every {PROOF_SUFFIX} needs its {PUBLIC_SUFFIX})")
-            proof = read_proof(proof_path)
+            proof = read_proof_fast(proof_path)
             public = read_public(public_path)
             try:
                 check_public_inputs(pvk.vk, public)
