@@ -119,13 +119,18 @@ def test_b_outside_g2_is_refused(sim, items):
 
 @pytest.mark.slow
 def test_larger_batch_with_two_bad_proofs(sim):
-    many = sim.items(64)
-    for i in (5, 50):
+    """Above PARALLEL_MIN proofs: the OpenMP paths (subgroup tests, chunked Miller loops)."""
+    from zkgate.prover.batch import PARALLEL_MIN
+
+    many = sim.items(PARALLEL_MIN + 9)
+    results, checks = verify_batch_detailed(sim.vk, many)
+    assert all(results) and checks == 1
+    for i in (5, 100):
         x, p = many[i]
         many[i] = (x, broken(p))
     results, checks = verify_batch_detailed(sim.vk, many)
-    assert [i for i, ok in enumerate(results) if not ok] == [5, 50]
-    assert checks < 30  # bisection, not 64 single checks
+    assert [i for i, ok in enumerate(results) if not ok] == [5, 100]
+    assert checks < 40  # bisection, not one check per proof
 
 
 # -- CLI and interop with snarkjs ---------------------------------------------------------------
@@ -157,6 +162,25 @@ def test_cli_verify_batch(sim, items, tmp_path):
     (proofs / "p3.proof.json").write_text("{}")
     out = run_cli("groth16", "verify-batch", "vk.json", "proofs", cwd=tmp_path)
     assert out.returncode == 2 and "p3.public.json" in out.stderr
+
+
+def test_cli_reports_malformed_proof_files(sim, items, tmp_path):
+    from zkgate.prover.snarkjs_json import proof_to_json, public_to_json, verifying_key_to_json, write_json
+
+    write_json(tmp_path / "vk.json", verifying_key_to_json(sim.vk))
+    proofs = tmp_path / "proofs"
+    proofs.mkdir()
+    x, p = items[0]
+    bad = proof_to_json(p)
+    bad["pi_b"][0][0] = str((int(bad["pi_b"][0][0]) + 1) % bn254.Q_MOD)  # B off the twist
+    write_json(proofs / "a.proof.json", bad)
+    write_json(proofs / "a.public.json", public_to_json(x))
+    write_json(proofs / "b.proof.json", proof_to_json(p))
+    write_json(proofs / "b.public.json", public_to_json(x))
+    out = run_cli("groth16", "verify-batch", "vk.json", "proofs", cwd=tmp_path)
+    assert out.returncode == 2
+    assert out.stdout.splitlines() == ["a: ERROR", "b: OK"]
+    assert "a.proof.json" in out.stderr and "twist" in out.stderr
 
 
 @pytest.mark.interop
