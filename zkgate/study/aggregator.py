@@ -47,9 +47,9 @@ def verify_proofs(keys: CircuitKeys, items: list[tuple[list[int], object]]) -> l
         verify_batch = None
     if verify_batch is not None and len(items) > 1:
         try:
-            return list(verify_batch(keys.vk, items))
-        except ZkgateError:
-            pass  # a malformed item: fall back to one-by-one to name it
+            return list(verify_batch(keys.prepared, items))
+        except Exception:  # noqa: BLE001 -- malformed item or unavailable kernel: one by one below
+            pass
     out = []
     for public, proof in items:
         try:
