@@ -1,7 +1,7 @@
 """Baby Jubjub, circomlib's embedded curve over BN254's scalar field (out of circuit).
 
 Twisted Edwards ``a x² + y² = 1 + d x² y²`` with a = 168700, d = 168696; group order
-8·l with l prime (≈ 2^251.6).  ``GENERATOR`` and ``BASE8`` (= 8·GENERATOR, the generator
+8·l with l prime (≈ 2^250.6).  ``GENERATOR`` and ``BASE8`` (= 8·GENERATOR, the generator
 of the prime-order subgroup) are circomlib's.  Points are ``(x, y)`` int tuples; the
 identity is ``(0, 1)``.  The addition law is complete (a is a square, d is not), so no
 case needs special handling.  Not constant-time.

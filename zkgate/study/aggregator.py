@@ -33,22 +33,18 @@ from zkgate.study.errors import (
 )
 from zkgate.study.identity import SigningKey
 from zkgate.study.keys import CircuitKeys
+from zkgate.prover.batch import verify_batch
 from zkgate.study.messages import Aggregate, Receipt, Submission
 from zkgate.study.spec import StudySpec
 
 
 def verify_proofs(keys: CircuitKeys, items: list[tuple[list[int], object]]) -> list[bool]:
-    """Groth16 verification of ``(public, proof)`` pairs under the study's key; uses batch
-    verification when :mod:`zkgate.prover.batch` is available.  Malformed proofs count as
-    invalid."""
-    try:
-        from zkgate.prover.batch import verify_batch
-    except ImportError:
-        verify_batch = None
-    if verify_batch is not None and len(items) > 1:
+    """Groth16 verification of ``(public, proof)`` pairs under the study's key (batch
+    verification for several).  Malformed proofs count as invalid."""
+    if len(items) > 1:
         try:
             return list(verify_batch(keys.prepared, items))
-        except Exception:  # noqa: BLE001 -- malformed item or unavailable kernel: one by one below
+        except ZkgateError:  # a malformed item: one by one below, so only that one fails
             pass
     out = []
     for public, proof in items:
