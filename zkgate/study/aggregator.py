@@ -113,9 +113,19 @@ class StudyAggregator:
         self._closed: Aggregate | None = None
 
     # -- submissions ---------------------------------------------------------------------------
-    def submit(self, sub: Submission | bytes, *, now: int | None = None) -> Receipt:
+    def check(self, sub: Submission) -> None:
+        """The stateless checks of a submission (signature, chunks, commitment, proofs,
+        ciphertext envelope).  Safe to run concurrently, outside any lock; :meth:`submit`
+        runs them itself unless told they passed."""
+        if sub.envelope is None:
+            raise SubmissionRefusedError(f"the submission of {sub.participant!r} carries no ciphertext")
+        check_submission_statement(self.spec, self.keys, sub)
+        self._check_envelope(sub)
+
+    def submit(self, sub: Submission | bytes, *, now: int | None = None, checked: bool = False) -> Receipt:
         """Check a submission; returns the signed receipt (the original one for an identical
-        retry) or raises a :class:`~zkgate.study.errors.SubmissionRefusedError`."""
+        retry) or raises a :class:`~zkgate.study.errors.SubmissionRefusedError`.
+        ``checked=True`` says :meth:`check` already passed for this very submission."""
         if not isinstance(sub, Submission):
             sub = Submission.from_bytes(sub)
         spec = self.spec
@@ -138,10 +148,8 @@ class StudyAggregator:
             raise LateSubmissionError(f"the study is closed; the submission of {sub.participant!r} came too late")
         if now > spec.deadline:
             raise LateSubmissionError(f"the submission of {sub.participant!r} arrived after the deadline ({spec.deadline})")
-        if sub.envelope is None:
-            raise SubmissionRefusedError(f"the submission of {sub.participant!r} carries no ciphertext")
-        check_submission_statement(spec, self.keys, sub)
-        self._check_envelope(sub)
+        if not checked:
+            self.check(sub)
         receipt = Receipt(spec.study_id, sub.participant, sub.submission_id, sub.digest,
                           len(self._accepted), now).sign(self._gateway_key)
         self._accepted[sub.participant] = (sub, receipt)
