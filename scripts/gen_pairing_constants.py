@@ -55,6 +55,22 @@ def naf(n: int) -> list[int]:
     return digits[::-1]  # most significant first
 
 
+def wnaf(n: int, width: int) -> list[int]:
+    """Width-w NAF: odd digits in (-2^(w-1), 2^(w-1)), at most one nonzero in any w digits."""
+    digits = []
+    while n:
+        if n & 1:
+            d = n % (1 << width)
+            if d >= 1 << (width - 1):
+                d -= 1 << width
+            n -= d
+        else:
+            d = 0
+        digits.append(d)
+        n //= 2
+    return digits[::-1]
+
+
 def main() -> None:
     xi = (9, 1)
     lines = [
@@ -91,6 +107,11 @@ def main() -> None:
     xd = naf(BN_X)
     lines.append(f"#define BN_X_NAF_LEN {len(xd)}")
     lines.append("static const int8_t BN_X_NAF[BN_X_NAF_LEN] = {" + ", ".join(map(str, xd)) + "};")
+    xw = wnaf(BN_X, 4)
+    assert sum(d * 2**i for i, d in enumerate(reversed(xw))) == BN_X
+    lines.append(f"/* width-4 NAF of x (digits +-1, +-3, +-5, +-7), {sum(1 for d in xw if d)} nonzero */")
+    lines.append(f"#define BN_X_WNAF_LEN {len(xw)}")
+    lines.append("static const int8_t BN_X_WNAF[BN_X_WNAF_LEN] = {" + ", ".join(map(str, xw)) + "};")
     lines.append(f"#define BN_X_U64 0x{BN_X:016x}ULL")
     lines += ["", "#endif", ""]
     out = Path(__file__).resolve().parent.parent / "zkgate" / "_native" / "pairing_constants.h"
