@@ -13,7 +13,7 @@ if [ ! -x .venv/bin/python ]; then
 fi
 .venv/bin/python -m pip install --quiet --upgrade pip
 echo "== installing zkgate (builds the Cython/OpenMP kernels)"
-.venv/bin/python -m pip install --quiet '.[test]'
+.venv/bin/python -m pip install --quiet '.[test,postgres]'
 
 echo "== installing the npm interop peers (snarkjs, circom2, circomlib, circomlibjs, ffjavascript)"
 npm ci --no-audit --no-fund --loglevel=error
@@ -25,6 +25,10 @@ if n.BACKEND != 'native':
     sys.exit(f'native backend did not build: {n.IMPORT_ERROR}')
 print('backend:', n.BACKEND)
 ")
+
+echo "== starting a throw-away PostgreSQL on localhost for the store tests (installs Debian's postgresql if missing)"
+eval "$(bash scripts/start_test_postgres.sh)"
+trap 'bash scripts/start_test_postgres.sh stop || true' EXIT
 
 # Run pytest through the venv's script (not 'python -m pytest', which would put the source
 # tree, without compiled kernels, ahead of the installed package on sys.path).
