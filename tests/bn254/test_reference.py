@@ -91,6 +91,11 @@ def test_g2_subgroup_check_rejects_twist_point_outside_subgroup():
     with pytest.raises(NotOnCurveError, match="subgroup"):
         bn254.check_g2(point)
     assert bn254.g2_in_subgroup(bn254.G2_GENERATOR)
+    # the fast endomorphism test agrees with the definition r * P == infinity
+    from zkgate.bn254.curve import g2_in_subgroup_by_order
+
+    for candidate in (point, bn254.G2_GENERATOR, bn254.g2_mul(bn254.G2_GENERATOR, 12345)):
+        assert bn254.g2_in_subgroup(candidate) == g2_in_subgroup_by_order(candidate)
 
 
 def test_check_g1_rejects_bad_points():

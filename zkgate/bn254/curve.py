@@ -193,11 +193,21 @@ def g2_is_on_curve(point: G2Point) -> bool:
     return G2.is_on_curve(point)
 
 
-def g2_in_subgroup(point: G2Point) -> bool:
-    """Whether a point of the twist lies in the order-r subgroup G2 (r * P == infinity)."""
+def g2_in_subgroup_by_order(point: G2Point) -> bool:
+    """The definition: a point of the twist lies in G2 when r * P is infinity (slow; a test oracle)."""
     if point is None:
         return True
     return G2.is_on_curve(point) and G2.multiply_unreduced(point, R_MOD) is None
+
+
+def g2_in_subgroup(point: G2Point) -> bool:
+    """Whether a point of the twist lies in the order-r subgroup G2.
+
+    Uses the endomorphism test of :mod:`zkgate.bn254.pairing` (native when built): a 63-bit
+    scalar multiplication instead of [r]P."""
+    from zkgate.bn254.pairing import g2_in_subgroup as fast_test  # lazy: pairing imports this module
+
+    return fast_test(point)
 
 
 def g1_add(p: G1Point, q: G1Point) -> G1Point:
