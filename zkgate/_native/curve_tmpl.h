@@ -428,15 +428,18 @@ static inline void FN(msm_overflow)(FN(msm_scratch) *s, const uint64_t *bases, u
 #endif
 #define ZK_MSM_PF 8 /* prefetch distance (points) for the bucket of an upcoming digit */
 
-static void FN(msm_window_batch)(FN(jac) *sum, const uint64_t *bases, const int16_t *dig, size_t n,
-                                FN(msm_scratch) *s, uint32_t *epoch) {
+/* Accumulate one window's points into the affine buckets (and overflow buckets) of s.
+ * spread > 1 (a power of two; the crowded top window): digit d goes to one of spread
+ * sub-buckets (|d| - 1) * spread + (i mod spread), see FN(msm_crowded_reduce). */
+static void FN(msm_window_acc)(const uint64_t *bases, const int16_t *dig, size_t n, FN(msm_scratch) *s,
+                               uint32_t spread) {
     int nb = s->nb, cap = s->cap, qcap = s->qcap, m = 0, qn = 0, cur = 0;
     memset(s->occ, 0, (size_t)nb);
     memset(s->jocc, 0, (size_t)nb);
     memset(s->mark, 0, (size_t)nb * 4);
     uint32_t ep = 1;
     for (size_t i = 0; i < n; i++) {
-        if (i + ZK_MSM_PF < n) {
+        if (i + ZK_MSM_PF < n && spread == 1) {
             int dp = dig[i + ZK_MSM_PF];
             if (dp) __builtin_prefetch(s->baff + 2 * NL * (size_t)((dp < 0 ? -dp : dp) - 1), 1);
         }
@@ -444,6 +447,7 @@ static void FN(msm_window_batch)(FN(jac) *sum, const uint64_t *bases, const int1
         if (d == 0) continue;
         if (ZK_UNLIKELY(FN(aff_is_inf)(bases + 2 * NL * i))) continue;
         uint32_t neg = d < 0, b = (uint32_t)(neg ? -d : d) - 1;
+        if (spread > 1) b = b * spread + ((uint32_t)i & (spread - 1));
         if (FN(msm_offer)(s, bases, (uint32_t)i, b, neg, ep, &m)) {
             if (qn < qcap) { s->q[cur][2 * qn] = (uint32_t)i; s->q[cur][2 * qn + 1] = b | (neg << 31); qn++; }
             else FN(msm_overflow)(s, bases, (uint32_t)i, b, neg);
@@ -485,16 +489,233 @@ static void FN(msm_window_batch)(FN(jac) *sum, const uint64_t *bases, const int1
             qn = 0;
         }
     }
-    (void)epoch;
+}
+
+/* sum = sum_b (b + 1) * bucket_b by running sums (scalar) */
+static void FN(msm_bucket_reduce)(FN(jac) *sum, const FN(msm_scratch) *s) {
     FN(jac) run, tot;
     FN(jac_set_inf)(&run); FN(jac_set_inf)(&tot);
-    for (int b = nb - 1; b >= 0; b--) {
+    for (int b = s->nb - 1; b >= 0; b--) {
         if (s->occ[b]) FN(jac_madd_xy)(&run, &run, s->baff + 2 * NL * (size_t)b, s->baff + 2 * NL * (size_t)b + NL);
         if (s->jocc[b]) FN(jac_add)(&run, &run, &s->bjac[b]);
         FN(jac_add)(&tot, &tot, &run);
     }
     *sum = tot;
 }
+
+/* sum = sum_a a * (sum of the spread sub-buckets of |digit| a), a = 1..D */
+static void FN(msm_crowded_reduce)(FN(jac) *sum, const FN(msm_scratch) *s, uint32_t D, uint32_t spread) {
+    FN(jac) run, tot, cb;
+    FN(jac_set_inf)(&run); FN(jac_set_inf)(&tot);
+    for (uint32_t a = D; a >= 1; a--) {
+        FN(jac_set_inf)(&cb);
+        for (uint32_t q = 0; q < spread; q++) {
+            size_t b = (size_t)(a - 1) * spread + q;
+            if (s->occ[b]) FN(jac_madd_xy)(&cb, &cb, s->baff + 2 * NL * b, s->baff + 2 * NL * b + NL);
+            if (s->jocc[b]) FN(jac_add)(&cb, &cb, &s->bjac[b]);
+        }
+        FN(jac_add)(&run, &run, &cb);
+        FN(jac_add)(&tot, &tot, &run);
+    }
+    *sum = tot;
+}
+
+/* The top window of scalars < 2^254 may hold only a few bits: then its points would crowd
+ * a handful of buckets (one batch slot each, the rest to the overflow).  Returns the
+ * spread factor for window j (1 = normal) and the largest |digit| in *D. */
+static uint32_t FN(msm_spread)(int j, int W, int c, int nb, uint32_t *D) {
+    int tb = 254 - c * (W - 1);
+    if (j != W - 1 || tb > c - 2) return 1;
+    uint32_t d = tb <= 0 ? 1u : 1u << tb, sp = 1;
+    while (sp * 2 * d <= (uint32_t)nb) sp *= 2;
+    *D = d;
+    return sp >= 16 ? sp : 1;
+}
+
+static void FN(msm_window_batch)(FN(jac) *sum, const uint64_t *bases, const int16_t *dig, size_t n,
+                                FN(msm_scratch) *s, uint32_t spread, uint32_t D) {
+    FN(msm_window_acc)(bases, dig, n, s, spread);
+    if (spread > 1) FN(msm_crowded_reduce)(sum, s, D, spread);
+    else FN(msm_bucket_reduce)(sum, s);
+}
+
+#if defined(ZK_HAVE_IFMA)
+#if NL == 4
+#define VE zkv
+#define VLOAD zkv_load8
+#define VMUL fqv_mul
+#define VSUB fqv_sub
+#define VADD(r, a, b) zkv_add_p(r, a, b, ZKV_FQ_P52)
+#define VGET zkv_get_lane
+#define VSETLANE(r, v, l) zkv_set_lane(r, v, l)
+#define VZERO(a) zkv_zero_mask(a)
+#define VBLEND(r, m, a) zkv_blend(r, m, a)
+#else
+#define VE zkv2
+#define VLOAD zkv2_load8
+#define VMUL fq2v_mul
+#define VSUB fq2v_sub
+#define VADD fq2v_add
+#define VGET zkv2_get_lane
+#define VSETLANE(r, v, l) (zkv_set_lane(&(r)->c0, v, l), zkv_set_lane(&(r)->c1, (v) + 4, l))
+#define VZERO(a) (zkv_zero_mask(&(a)->c0) & zkv_zero_mask(&(a)->c1))
+#define VBLEND(r, m, a) (zkv_blend(&(r)->c0, m, &(a)->c0), zkv_blend(&(r)->c1, m, &(a)->c1))
+#endif
+typedef struct { VE x, y, z; } FN(vjac);
+
+ZK_VTF void FN(vjac_get)(FN(jac) *p, const FN(vjac) *v, int l) {
+    VGET(p->x, &v->x, l); VGET(p->y, &v->y, l); VGET(p->z, &v->z, l);
+}
+ZK_VTF void FN(vjac_set)(FN(vjac) *v, const FN(jac) *p, int l) {
+    VSETLANE(&v->x, p->x, l); VSETLANE(&v->y, p->y, l); VSETLANE(&v->z, p->z, l);
+}
+
+/* r = p + (x2, y2) on the lanes of mask (madd-2007-bl, as FN(jac_madd_xy)); lanes where
+ * H = 0 (p = +-Q) are returned in *exc and left untouched. */
+ZK_VTF unsigned FN(vjac_madd)(FN(vjac) *p, const VE *x2, const VE *y2, unsigned mask) {
+    VE Z1Z1, U2, S2, H, HH, Iv, J, rr, V, t;
+    VMUL(&Z1Z1, &p->z, &p->z);
+    VMUL(&U2, x2, &Z1Z1);
+    VMUL(&S2, y2, &p->z); VMUL(&S2, &S2, &Z1Z1);
+    VSUB(&H, &U2, &p->x);
+    unsigned exc = VZERO(&H) & mask;
+    mask &= ~exc;
+    if (!mask) return exc;
+    VSUB(&rr, &S2, &p->y); VADD(&rr, &rr, &rr);
+    VMUL(&HH, &H, &H);
+    VADD(&Iv, &HH, &HH); VADD(&Iv, &Iv, &Iv);
+    VMUL(&J, &H, &Iv);
+    VMUL(&V, &p->x, &Iv);
+    VE X3, Y3, Z3;
+    VADD(&t, &p->z, &H); VMUL(&t, &t, &t); VSUB(&t, &t, &Z1Z1); VSUB(&Z3, &t, &HH);
+    VMUL(&S2, &p->y, &J); VADD(&S2, &S2, &S2);
+    VMUL(&t, &rr, &rr); VSUB(&t, &t, &J); VSUB(&t, &t, &V); VSUB(&X3, &t, &V);
+    VSUB(&t, &V, &X3); VMUL(&t, &rr, &t); VSUB(&Y3, &t, &S2);
+    VBLEND(&p->x, (__mmask8)mask, &X3); VBLEND(&p->y, (__mmask8)mask, &Y3); VBLEND(&p->z, (__mmask8)mask, &Z3);
+    return exc;
+}
+
+/* p += q on the lanes of mask (add-2007-bl, as FN(jac_add)); exceptional lanes returned */
+ZK_VTF unsigned FN(vjac_add)(FN(vjac) *p, const FN(vjac) *q, unsigned mask) {
+    VE Z1Z1, Z2Z2, U1, U2, S1, S2, H, Iv, J, rr, V, t;
+    VMUL(&Z1Z1, &p->z, &p->z);
+    VMUL(&Z2Z2, &q->z, &q->z);
+    VMUL(&U1, &p->x, &Z2Z2);
+    VMUL(&U2, &q->x, &Z1Z1);
+    VSUB(&H, &U2, &U1);
+    unsigned exc = VZERO(&H) & mask;
+    mask &= ~exc;
+    if (!mask) return exc;
+    VMUL(&S1, &p->y, &q->z); VMUL(&S1, &S1, &Z2Z2);
+    VMUL(&S2, &q->y, &p->z); VMUL(&S2, &S2, &Z1Z1);
+    VSUB(&rr, &S2, &S1); VADD(&rr, &rr, &rr);
+    VADD(&Iv, &H, &H); VMUL(&Iv, &Iv, &Iv);
+    VMUL(&J, &H, &Iv);
+    VMUL(&V, &U1, &Iv);
+    VE X3, Y3, Z3;
+    VADD(&t, &p->z, &q->z); VMUL(&t, &t, &t); VSUB(&t, &t, &Z1Z1); VSUB(&t, &t, &Z2Z2);
+    VMUL(&Z3, &t, &H);
+    VMUL(&t, &rr, &rr); VSUB(&t, &t, &J); VSUB(&t, &t, &V); VSUB(&X3, &t, &V);
+    VSUB(&t, &V, &X3); VMUL(&t, &rr, &t);
+    VMUL(&S1, &S1, &J); VADD(&S1, &S1, &S1);
+    VSUB(&Y3, &t, &S1);
+    VBLEND(&p->x, (__mmask8)mask, &X3); VBLEND(&p->y, (__mmask8)mask, &Y3); VBLEND(&p->z, (__mmask8)mask, &Z3);
+    return exc;
+}
+
+/* The running-sum reduction of k <= 8 windows at once, one window per lane.  Infinity is
+ * tracked in bit masks; rare cases (P = +-Q, overflow buckets) go through the scalar
+ * formulas lane by lane. */
+ZK_VTF void FN(msm_bucket_reduce_ifma)(FN(jac) *sums, FN(msm_scratch) *s, int k, unsigned skip) {
+    int nb = s[0].nb;
+    FN(vjac) run, tot;
+    memset(&run, 0, sizeof(run)); memset(&tot, 0, sizeof(tot));
+    FN(jac) one_inf; FN(jac_set_inf)(&one_inf);
+    for (int l = 0; l < 8; l++) { FN(vjac_set)(&run, &one_inf, l); FN(vjac_set)(&tot, &one_inf, l); }
+    unsigned rinf = 0xff, tinf = 0xff;
+    static const uint64_t dummy[2 * NL] = {0};
+    uint64_t one[NL];
+    F(set_one)(one);
+    VE ONE;
+    { const uint64_t *p1[8] = {one, one, one, one, one, one, one, one}; VLOAD(&ONE, p1); }
+    for (int b = nb - 1; b >= 0; b--) {
+        const uint64_t *px[8], *py[8];
+        unsigned has = 0, jh = 0;
+        for (int l = 0; l < 8; l++) {
+            if (l < k && !((skip >> l) & 1) && s[l].occ[b]) {
+                has |= 1u << l;
+                px[l] = s[l].baff + 2 * NL * (size_t)b; py[l] = px[l] + NL;
+            } else { px[l] = dummy; py[l] = dummy + NL; }
+            if (l < k && !((skip >> l) & 1) && s[l].jocc[b]) jh |= 1u << l;
+        }
+        if (b >= 2)
+            for (int l = 0; l < k; l++) __builtin_prefetch(s[l].baff + 2 * NL * (size_t)(b - 2), 0);
+        if (has) {
+            VE X2, Y2;
+            VLOAD(&X2, px); VLOAD(&Y2, py);
+            unsigned setm = has & rinf, addm = has & ~rinf;
+            if (addm) {
+                unsigned exc = FN(vjac_madd)(&run, &X2, &Y2, addm);
+                for (int l = 0; exc && l < 8; l++) {
+                    if (!((exc >> l) & 1)) continue;
+                    FN(jac) r;
+                    FN(vjac_get)(&r, &run, l);
+                    FN(jac_madd_xy)(&r, &r, px[l], py[l]);
+                    FN(vjac_set)(&run, &r, l);
+                    if (FN(jac_is_inf)(&r)) rinf |= 1u << l;
+                }
+            }
+            if (setm) {
+                VBLEND(&run.x, (__mmask8)setm, &X2); VBLEND(&run.y, (__mmask8)setm, &Y2);
+                VBLEND(&run.z, (__mmask8)setm, &ONE);
+                rinf &= ~setm;
+            }
+        }
+        for (int l = 0; jh && l < 8; l++) {
+            if (!((jh >> l) & 1)) continue;
+            FN(jac) r;
+            FN(vjac_get)(&r, &run, l);
+            if ((rinf >> l) & 1) FN(jac_set_inf)(&r);
+            FN(jac_add)(&r, &r, &s[l].bjac[b]);
+            FN(vjac_set)(&run, &r, l);
+            if (FN(jac_is_inf)(&r)) rinf |= 1u << l; else rinf &= ~(1u << l);
+        }
+        /* tot += run */
+        unsigned live = ~rinf & 0xffu;
+        unsigned tset = live & tinf, tadd = live & ~tinf;
+        if (tadd) {
+            unsigned exc = FN(vjac_add)(&tot, &run, tadd);
+            for (int l = 0; exc && l < 8; l++) {
+                if (!((exc >> l) & 1)) continue;
+                FN(jac) t, r;
+                FN(vjac_get)(&t, &tot, l); FN(vjac_get)(&r, &run, l);
+                FN(jac_add)(&t, &t, &r);
+                FN(vjac_set)(&tot, &t, l);
+                if (FN(jac_is_inf)(&t)) tinf |= 1u << l;
+            }
+        }
+        if (tset) {
+            VBLEND(&tot.x, (__mmask8)tset, &run.x); VBLEND(&tot.y, (__mmask8)tset, &run.y);
+            VBLEND(&tot.z, (__mmask8)tset, &run.z);
+            tinf &= ~tset;
+        }
+    }
+    for (int l = 0; l < k; l++) {
+        if ((skip >> l) & 1) continue;
+        if ((tinf >> l) & 1) FN(jac_set_inf)(&sums[l]);
+        else FN(vjac_get)(&sums[l], &tot, l);
+    }
+}
+#undef VE
+#undef VLOAD
+#undef VMUL
+#undef VSUB
+#undef VADD
+#undef VGET
+#undef VSETLANE
+#undef VZERO
+#undef VBLEND
+#endif
 
 /* out = sum_i scalars[i] * bases[i].  bases: n affine points in Montgomery form (2*NL limbs
  * each, zeros = infinity); scalars: n plain little-endian 4-limb values < 2^254.
@@ -514,6 +735,46 @@ static int FN(msm)(FN(jac) *out, const uint64_t *bases, const uint64_t *scalars,
     zk_msm_digits(digits, scalars, n, c, W, nthreads);
     int failed = 0;
     int cap = nb / ZK_MSM_CAPDIV; if (cap < 64) cap = 64; if (cap > 2048) cap = 2048;
+#if defined(ZK_HAVE_IFMA)
+    /* IFMA: each thread takes a contiguous range of windows, accumulates up to 8 of them
+     * into 8 bucket sets, then reduces the 8 on the lanes of one vector */
+    if (mode == 2 && zk_cpu_has_ifma && c <= 13 && W >= 2) {
+        int T = nthreads < W ? nthreads : W;
+#ifdef ZKGATE_OPENMP
+        #pragma omp parallel num_threads(T)
+#endif
+        {
+#ifdef ZKGATE_OPENMP
+            int t = omp_get_thread_num(), nt = omp_get_num_threads();
+#else
+            int t = 0, nt = 1;
+#endif
+            int lo = (int)((long)W * t / nt), hi = (int)((long)W * (t + 1) / nt);
+            int k8 = hi - lo < 8 ? hi - lo : 8, ok = 1;
+            FN(msm_scratch) sc[8];
+            memset(sc, 0, sizeof(sc));
+            for (int q = 0; q < k8; q++) if (!FN(msm_scratch_alloc)(&sc[q], nb, cap)) ok = 0;
+            if (!ok) {
+#ifdef ZKGATE_OPENMP
+                #pragma omp atomic write
+#endif
+                failed = 1;
+            }
+            for (int g = lo; ok && g < hi; g += 8) {
+                int k = hi - g < 8 ? hi - g : 8;
+                unsigned skip = 0;
+                for (int q = 0; q < k; q++) {
+                    uint32_t D = 0, sp = FN(msm_spread)(g + q, W, c, nb, &D);
+                    FN(msm_window_acc)(bases, digits + (size_t)(g + q) * n, n, &sc[q], sp);
+                    if (sp > 1) { FN(msm_crowded_reduce)(&sums[g + q], &sc[q], D, sp); skip |= 1u << q; }
+                }
+                if (skip != (1u << k) - 1) FN(msm_bucket_reduce_ifma)(&sums[g], sc, k, skip);
+            }
+            for (int q = 0; q < 8; q++) FN(msm_scratch_free)(&sc[q]);
+        }
+        goto combine;
+    }
+#endif
 #ifdef ZKGATE_OPENMP
     #pragma omp parallel num_threads(nthreads)
 #endif
@@ -528,18 +789,21 @@ static int FN(msm)(FN(jac) *out, const uint64_t *bases, const uint64_t *scalars,
 #endif
             failed = 1;
         }
-        uint32_t epoch = 0;
 #ifdef ZKGATE_OPENMP
         #pragma omp for schedule(dynamic, 1)
 #endif
         for (int j = 0; j < W; j++) {
             if (!ok) continue;
             const int16_t *dj = digits + (size_t)j * n;
-            if (mode == 2) FN(msm_window_batch)(&sums[j], bases, dj, n, &s, &epoch);
+            uint32_t D = 0, sp = FN(msm_spread)(j, W, c, nb, &D);
+            if (mode == 2) FN(msm_window_batch)(&sums[j], bases, dj, n, &s, sp, D);
             else FN(msm_window_jac)(&sums[j], bases, dj, n, nb, bk);
         }
         if (mode == 2) FN(msm_scratch_free)(&s); else free(bk);
     }
+#if defined(ZK_HAVE_IFMA)
+combine:
+#endif
     if (!failed) {
         FN(jac) acc = sums[W - 1];
         for (int j = W - 2; j >= 0; j--) {

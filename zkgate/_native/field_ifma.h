@@ -236,6 +236,24 @@ ZK_VTF void zkv_get_lane(uint64_t *out, const zkv *a, int lane) {
     for (int j = 0; j < 4; j++) { _mm512_storeu_si512(tmp, L[j]); out[j] = tmp[lane]; }
 }
 
+/* lanes (bits) whose value is zero */
+ZK_VT unsigned zkv_zero_mask(const zkv *a) {
+    __m512i o = _mm512_or_si512(_mm512_or_si512(a->l[0], a->l[1]),
+                                _mm512_or_si512(_mm512_or_si512(a->l[2], a->l[3]), a->l[4]));
+    return (unsigned)_mm512_testn_epi64_mask(o, o);
+}
+/* r = a on the lanes of m */
+ZK_VT void zkv_blend(zkv *r, __mmask8 m, const zkv *a) {
+    for (int j = 0; j < 5; j++) r->l[j] = _mm512_mask_mov_epi64(r->l[j], m, a->l[j]);
+}
+/* lane l of r = v (4 limbs) */
+ZK_VTF void zkv_set_lane(zkv *r, const uint64_t *v, int l) {
+    uint64_t w[5] = {v[0] & ZK_M52, ((v[0] >> 52) | (v[1] << 12)) & ZK_M52,
+                     ((v[1] >> 40) | (v[2] << 24)) & ZK_M52, ((v[2] >> 28) | (v[3] << 36)) & ZK_M52,
+                     v[3] >> 16};
+    for (int j = 0; j < 5; j++) r->l[j] = _mm512_mask_set1_epi64(r->l[j], (__mmask8)(1u << l), (long long)w[j]);
+}
+
 /* all eight lanes = one element */
 ZK_VTF void zkv_broadcast(zkv *r, const uint64_t *v) {
     const uint64_t *p[8] = {v, v, v, v, v, v, v, v};
