@@ -50,9 +50,13 @@ def test_ifma_field_ops_match_integers(field, p):
 
 
 def _run_without_ifma(code: str) -> str:
-    env = dict(os.environ, ZKGATE_NO_IFMA="1", PYTHONPATH=str(ROOT))
+    # the same zkgate this process imported (installed, or a source tree with built kernels)
+    import zkgate
+
+    package_root = os.path.dirname(os.path.dirname(os.path.abspath(zkgate.__file__)))
+    env = dict(os.environ, ZKGATE_NO_IFMA="1", PYTHONPATH=package_root)
     return subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True,
-                          cwd=str(ROOT)).stdout.strip()
+                          cwd=package_root).stdout.strip()
 
 
 @pytest.mark.parametrize("group", [1, 2])
