@@ -7,7 +7,6 @@ import os
 import random
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -16,7 +15,6 @@ from native_helpers import MONT, Q_MOD, R_MOD, native_only
 
 pytestmark = native_only
 
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def _curve():
