@@ -62,12 +62,14 @@ def main() -> None:
         print(f"building the circuit ({args.hashes} Poseidon hashes) and its key with snarkjs ...", flush=True)
         # circom2 (wasm) cannot read include paths outside its working folder: copy circomlib in
         shutil.copytree(REPO / "node_modules" / "circomlib" / "circuits", work / "circomlib" / "circuits", dirs_exist_ok=True)
-        subprocess.run([str(BIN / "circom2"), "chain.circom", "--r1cs", "--wasm", "-l", ".", "-o", "."], cwd=work, check=True, capture_output=True)
+        subprocess.run([str(BIN / "circom2"), "chain.circom", "--r1cs", "--wasm", "--O2", "-l", ".", "-o", "."], cwd=work, check=True, capture_output=True)
         (work / "input.json").write_text(json.dumps({"a": 1, "b": 2}))
         subprocess.run([snarkjs, "wtns", "calculate", "chain_js/chain.wasm", "input.json", "chain.wtns"], cwd=work, check=True)
         subprocess.run([snarkjs, "groth16", "setup", "chain.r1cs", str(args.ptau.resolve()), "chain_0.zkey"], cwd=work, check=True, capture_output=True)
         subprocess.run([snarkjs, "zkey", "contribute", "chain_0.zkey", "chain.zkey", "--name=bench", "-e=bench"], cwd=work, check=True, capture_output=True)
         subprocess.run([snarkjs, "zkey", "export", "verificationkey", "chain.zkey", "vk.json"], cwd=work, check=True, capture_output=True)
+        if not (work / "chain.zkey").stat().st_size:  # snarkjs exits 0 on some errors
+            raise SystemExit("snarkjs could not make the key (is the powers of tau large enough?)")
     info = subprocess.run([snarkjs, "r1cs", "info", "chain.r1cs"], cwd=work, capture_output=True, text=True).stdout
     constraints = next((line.split(":")[-1].strip() for line in info.splitlines() if "Constraints" in line), "?")
 

@@ -180,10 +180,11 @@ class StudyServicer(study_pb2_grpc.StudyServiceServicer):
         aggregator, lock = self._aggregator(record)
         # proofs and ciphertext checks run outside the study's lock, so submissions verify in parallel
         aggregator.check(submission)
+        # content-addressed and idempotent: durable before the row that names it, outside the lock
+        blob = self.store.put_blob(submission.to_bytes())
         with lock:
             receipt = aggregator.submit(submission, checked=True)
             try:
-                blob = self.store.put_blob(submission.to_bytes())
                 audit = audit_entry(
                     "submission", study_id=record.study_id, participant=submission.participant,
                     submission_digest=submission.digest.hex(), envelope_digest=submission.envelope_digest.hex(),
