@@ -183,6 +183,51 @@ def remote_verify(address: str, circuit_id: str, public_file: str, proof_file: s
     sys.exit(0 if ok else 1)
 
 
+@gateway_group.command("datasets")
+@click.option("--owner", default="", help="Only this organisation's data sets.")
+@click.pass_obj
+def list_datasets(address, owner: str) -> None:
+    """List registered data sets (owner, root, chunking)."""
+    with _client(address) as client:
+        for dataset in client.list_datasets(owner):
+            click.echo(f"{dataset.dataset_id[:16]}...  {dataset.name}  root={dataset.root}")
+
+
+@gateway_group.command("studies")
+@click.pass_obj
+def list_studies(address) -> None:
+    """List studies with their state and how many contributions were accepted."""
+    from zkgate.services.v1 import study_pb2
+
+    with _client(address) as client:
+        for study in client.list_studies():
+            state = study_pb2.StudyState.Name(study.state)
+            click.echo(f"{study.study_id}  {state:8}  {study.accepted}/{len(study.participants)} accepted "
+                       f"(quorum {study.quorum})  {study.title}")
+
+
+@gateway_group.command("verify-study")
+@click.argument("study_id")
+@click.option("--dev", is_flag=True, help="Accept a study made with development circuit keys.")
+@click.option("--json", "as_json", is_flag=True, help="Print the full report as JSON.")
+@click.pass_obj
+def verify_study(address, study_id: str, dev: bool, as_json: bool) -> None:
+    """Regulator check, run locally: fetch the study's public record and verify every proof, the
+    bounds and the commitment equation of the release.  Exit 0 when all hold, 1 otherwise."""
+    import json as json_module
+
+    from zkgate.study.verification import PublicRecord, verify_record
+
+    with _client(address) as client:
+        record = PublicRecord.from_bytes(client.public_record(study_id))
+    report = verify_record(record, dev_mode=dev)
+    if as_json:
+        click.echo(json_module.dumps(report.to_dict(), default=str))
+    else:
+        click.echo("VERIFIED" if report.ok else "FAILED: " + "; ".join(report.failures))
+    sys.exit(0 if report.ok else 1)
+
+
 @click.group("audit")
 def audit_group() -> None:
     """Check the gateway's tamper-evident audit log."""

@@ -182,3 +182,18 @@ def test_demo_command_json(tmp_path):
     assert result["verified"] is True
     assert result["released"] == result["truth"]
     assert result["audit_tree_size"] >= 3 + 1 + 3 + 2
+
+
+def test_regulator_cli_lists_and_verifies_the_released_study(gateway, world):
+    """Runs after the whole-study test released the study (tests in a module run in order)."""
+    def zkgate(*args):
+        return subprocess.run([sys.executable, "-m", "zkgate", "gateway", "--gateway", gateway.address, *args],
+                              capture_output=True, text=True, timeout=300)
+
+    listed = zkgate("studies")
+    assert listed.returncode == 0 and world["study_id"] in listed.stdout and "RELEASED" in listed.stdout
+    assert "hospital-a" in zkgate("datasets").stdout
+    verified = zkgate("verify-study", world["study_id"], "--dev")
+    assert verified.returncode == 0 and verified.stdout.strip() == "VERIFIED", verified.stderr
+    refused = zkgate("verify-study", world["study_id"])  # dev keys are refused outside --dev
+    assert refused.returncode == 1 and "FAILED" in refused.stdout
