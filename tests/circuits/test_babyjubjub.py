@@ -7,7 +7,7 @@ import random
 import pytest
 
 from testsupport import requires_node, run_node
-from zkgate.circuits import UnsatisfiedConstraintError, compile_circuit
+from zkgate.circuits import Builder, UnsatisfiedConstraintError, compile_circuit
 from zkgate.circuits import babyjubjub as bjj
 from zkgate.circuits import pedersen as ped
 from zkgate.circuits.field import R
@@ -131,3 +131,49 @@ def test_pedersen_gadget_equals_twin():
     assert tuple(c.outputs(c.solve({"v": vals, "rho": rho}))["c"]) == ped.commit(vals, rho)
     with pytest.raises(UnsatisfiedConstraintError):
         c.solve({"v": [1 << 32, 0, 0], "rho": rho})
+
+
+def _fixed(api, n):
+    k = api.private_input("k", n)
+    api.output("o", list(gj.scalar_mul_fixed(api, k, bjj.BASE8)))
+
+
+@pytest.mark.parametrize("n", [1, 4, 7, 64, 253])
+def test_fixed_base_edge_scalars_and_soundness(n):
+    """Montgomery segments: completeness at the extremes of every window (all digits 0 or
+    7, multiples of l, 2^n - 1) and a forged output fails."""
+    c = compile_circuit(_fixed, n=n, cache=False)
+    cost, _kind, _tail = gj.fixed_base_plan(n, bjj.BASE8)
+    api = Builder()
+    bits = api.to_bits(api.private_input("k"), n)
+    before = api.num_constraints
+    gj.scalar_mul_fixed(api, bits, bjj.BASE8)
+    assert api.num_constraints - before == cost
+    if n == 253:
+        assert cost == 509  # circomlib's EscalarMulFix part of BabyPbk: 522
+    l = bjj.SUBORDER
+    ks = [0, 1, (1 << n) - 1, sum(1 << i for i in range(n) if i % 3 == 2), rng.randrange(1 << n)]
+    ks += [k for k in (l - 1, l, l + 1, 2 * l, 3 * l + 5) if not k >> n]
+    out = c.program.outputs["o"][0]
+    for k in ks:
+        bits = [(k >> i) & 1 for i in range(n)]
+        w = c.solve({"k": bits})
+        assert tuple(c.outputs(w)["o"]) == bjj.mul(bjj.BASE8, k)
+    good = c.outputs(c.solve({"k": [1] * n}))["o"]
+    for i, wire in enumerate(out):
+        bad = c.solve({"k": [1] * n}, overrides={wire: good[i] + 1})
+        assert not c.r1cs.is_satisfied(bad)
+
+
+def test_fixed_base_segments_complete():
+    """The inequalities behind the Montgomery segments: inside a segment each window's
+    smallest multiple exceeds the largest partial sum, and sums stay below l."""
+    for n in (8, 64, 249, 253, 300):
+        for wins in gj._montgomery_plan(n):
+            start = wins[0][0]
+            hi_acc = 0
+            for pos, w, c in wins:
+                rel = pos - start
+                lo, hi = c << rel, ((1 << w) - 1 + c) << rel
+                assert lo > hi_acc and hi_acc + hi < bjj.SUBORDER
+                hi_acc += hi

@@ -44,21 +44,176 @@ def assert_equal_points(api, p, q) -> None:
     api.assert_equal(p[1], q[1])
 
 
-def scalar_mul_fixed(api, bits, base: bjj.Point):
-    """``(Σ bits_i 2^i) · base`` for a constant point: 3-bit windows, each a constant
-    lookup (4 constraints for the bit products) and one addition (6).  Bits are asserted
-    boolean."""
-    bits = list(bits)
+# ---------------------------------------------------------------- fixed-base multiplication
+#
+# Plan: the scalar's bits are cut into 3-bit windows.  Window i with digit d_i adds the
+# constant point (d_i + c_i)·2^{p_i}·base, looked up linearly in the selector bits (3
+# constraints per window: s0·s1, then the top bit times a linear form for each coordinate).
+# Within a *segment* the additions run on the birationally equivalent Montgomery curve
+# v² = u³ + A_M u² + u (B_M = 1 for Baby Jubjub), where adding two points costs 3
+# constraints instead of 6; Montgomery addition is incomplete (it fails, and leaves λ free,
+# when both points share u or one is the identity), so the offsets c_i are chosen to make
+# that impossible: as multiples of the base (of prime order l), every partial sum lies in
+# an integer range strictly below the next window's smallest multiple, and the sum stays
+# below l.  `_segment_windows` checks those inequalities exactly and cuts a new segment
+# where they would fail (about 249 bits per segment).  Each segment's sum is converted to
+# Edwards form (2 constraints) and the segments are joined with complete Edwards additions.
+# The accumulated offset Σ c_i 2^{p_i}·base is removed either by one constant Edwards
+# addition (3 constraints) or, cheaper, by folding it into a short Edwards-form lookup of
+# the scalar's top ≤ 4 bits (its table entries are j·2^p·base − offset).
+
+MONT_A = 2 * (bjj.A + bjj.D) * pow(bjj.A - bjj.D, -1, R) % R
+MONT_B = 4 * pow(bjj.A - bjj.D, -1, R) % R  # 1 for Baby Jubjub
+
+
+def to_montgomery(p: bjj.Point) -> tuple[int, int]:
+    """Edwards (x, y) -> Montgomery (u, v) = ((1+y)/(1-y), u/x); not for x = 0."""
+    x, y = p
+    u = (1 + y) * pow(1 - y, -1, R) % R
+    return u, u * pow(x, -1, R) % R
+
+
+def _lookup_cost(k: int) -> int:
+    return (0, 0, 1, 3, 6)[k]
+
+
+def _lookup_point(api, bits, table) -> tuple[LC, LC]:
+    """``table[Σ bits_i 2^i]`` for constant points (≤ 4 selector bits): the low bits' products
+    (selector_monomials), then the top bit times a linear form per coordinate
+    (k = 1, 2, 3, 4 bits: 0, 1, 3, 6 constraints).  Bits are asserted boolean."""
+    k = len(bits)
+    if k <= 2:
+        mons = selector_monomials(api, bits)
+        return (combine_monomials(mons, [t[0] for t in table]), combine_monomials(mons, [t[1] for t in table]))
+    top = bits[-1]
+    api.assert_boolean(top)
+    mons = selector_monomials(api, bits[:-1])
+    half = 1 << (k - 1)
+    out = []
+    for c in range(2):
+        lo = [t[c] for t in table[:half]]
+        diff = [(h[c] - t) % R for h, t in zip(table[half:], lo)]
+        out.append(combine_monomials(mons, lo) + api.mul(top, combine_monomials(mons, diff)))
+    return out[0], out[1]
+
+
+def _mont_add(api, p, q):
+    """Montgomery addition (3 constraints); the caller guarantees u_p != u_q and that
+    neither point is the identity, so λ is determined."""
+    u1, v1 = p
+    u2, v2 = q
+    lam = api.div(v2 - v1, u2 - u1)
+    u3 = api.mul_add(lam.scaled(MONT_B), lam, -MONT_A - u1 - u2)
+    v3 = api.mul_add(lam, u1 - u3, -v1)
+    return u3, v3
+
+
+def _mont_to_edwards(api, p):
+    """(x, y) = (u/v, (u-1)/(u+1)) (2 constraints)."""
+    u, v = p
+    return api.div(u, v), api.div(u - 1, u + 1)
+
+
+def _segment_windows(start: int, stop: int) -> tuple[list[tuple[int, int, int]], int]:
+    """Windows ``(position, width, offset c)`` of the Montgomery segment that starts at bit
+    ``start`` (at most ``stop``), as long as the completeness inequalities hold; returns
+    them and the segment's end.  Multiples are relative to 2^start·base."""
+    wins: list[tuple[int, int, int]] = []
+    lo_acc = hi_acc = 0
+    pos = start
+    while pos < stop:
+        w = min(WINDOW, stop - pos)
+        rel = pos - start
+        if not wins:
+            c = 1  # digits + 1 >= 1: never the identity
+            lo, hi = c << rel, ((1 << w) - 1 + c) << rel
+        else:
+            c = (hi_acc >> rel) + 1  # smallest offset putting the window above the sum
+            lo, hi = c << rel, ((1 << w) - 1 + c) << rel
+            if hi_acc + hi >= bjj.SUBORDER:
+                break
+        wins.append((pos, w, c))
+        lo_acc, hi_acc = lo_acc + lo, hi_acc + hi
+        pos += w
+    return wins, pos
+
+
+def _montgomery_plan(n: int) -> list[list[tuple[int, int, int]]]:
+    segs, pos = [], 0
+    while pos < n:
+        wins, pos = _segment_windows(pos, n)
+        segs.append(wins)
+    return segs
+
+
+def _montgomery_cost(segs) -> int:
+    return sum(sum(_lookup_cost(w) for _, w, _ in s) + 3 * (len(s) - 1) + 2 for s in segs) + 6 * max(len(segs) - 1, 0)
+
+
+def _edwards_cost(n: int) -> int:
+    if n == 4:
+        return _lookup_cost(4)
+    wins = [min(WINDOW, n - p) for p in range(0, n, WINDOW)]
+    return sum(_lookup_cost(w) for w in wins) + 6 * max(len(wins) - 1, 0)
+
+
+def fixed_base_plan(n: int, base: bjj.Point):
+    """Choose the cheapest layout for an ``n``-bit fixed-base multiplication: plain Edwards
+    windows, or Montgomery segments with the offset removed by a constant addition (tail 0)
+    or folded into an Edwards lookup of the top 1-4 bits.  Returns ``(cost, kind, tail)``."""
+    best = (_edwards_cost(n), "edwards", 0)
+    if n == 0 or base == bjj.IDENTITY or not bjj.in_subgroup(base):
+        return best  # the completeness argument needs a base of prime order l
+    for tail in range(0, min(4, n - 1) + 1):
+        segs = _montgomery_plan(n - tail)
+        cost = _montgomery_cost(segs) + (3 if tail == 0 else _lookup_cost(tail) + 6)
+        if cost < best[0]:
+            best = (cost, "montgomery", tail)
+    return best
+
+
+def _scalar_mul_fixed_edwards(api, bits, base):
+    if len(bits) == 4:  # one 16-entry lookup (6) beats 3 + 1 bits and an addition (9)
+        return _lookup_point(api, bits, [bjj.mul(base, j) for j in range(16)])
     acc = None
     step = base  # 2^(3w) * base
     for w in range(0, len(bits), WINDOW):
         wb = bits[w : w + WINDOW]
-        table = [bjj.mul(step, j) for j in range(1 << len(wb))]
-        mons = selector_monomials(api, wb)
-        pt = (combine_monomials(mons, [t[0] for t in table]), combine_monomials(mons, [t[1] for t in table]))
+        pt = _lookup_point(api, wb, [bjj.mul(step, j) for j in range(1 << len(wb))])
         acc = pt if acc is None else point_add(api, acc, pt)
         step = bjj.mul(step, 1 << len(wb))
     return acc if acc is not None else (LC.const(0), LC.const(1))
+
+
+def scalar_mul_fixed(api, bits, base: bjj.Point):
+    """``(Σ bits_i 2^i) · base`` for a constant point; bits are asserted boolean.
+
+    For a base in the prime-order subgroup: 3-bit windows accumulated on the Montgomery
+    form in segments whose partial sums provably never hit an exceptional case, about
+    2 constraints per bit (253 bits: 509); otherwise plain Edwards windows (about 3 per
+    bit).  See the comment above :func:`to_montgomery`."""
+    bits = list(bits)
+    n = len(bits)
+    _cost, kind, tail = fixed_base_plan(n, base)
+    if kind == "edwards":
+        return _scalar_mul_fixed_edwards(api, bits, base)
+    m = n - tail
+    offset = 0  # Σ c_i 2^{p_i}, the multiple of base added on top of the scalar
+    result = None
+    for wins in _montgomery_plan(m):
+        acc = None
+        for pos, w, c in wins:
+            table = [to_montgomery(bjj.mul(base, (j + c) << pos)) for j in range(1 << w)]
+            pt = _lookup_point(api, bits[pos : pos + w], table)
+            acc = pt if acc is None else _mont_add(api, acc, pt)
+            offset += c << pos
+        ed = _mont_to_edwards(api, acc)
+        result = ed if result is None else point_add(api, result, ed)
+    neg_off = bjj.neg(bjj.mul(base, offset % bjj.SUBORDER))
+    if tail == 0:
+        return point_add(api, result, (LC.const(neg_off[0]), LC.const(neg_off[1])))
+    table = [bjj.add(bjj.mul(base, j << m), neg_off) for j in range(1 << tail)]
+    return point_add(api, result, _lookup_point(api, bits[m:], table))
 
 
 def scalar_mul(api, bits, p):
