@@ -41,20 +41,36 @@ static void zk_msm_digits(int16_t *digits, const uint64_t *scalars, size_t n, in
     }
 }
 
-/* Window size from a cost model in field multiplications: per point and window one bucket
- * addition (batch-affine ~6.5M, mixed Jacobian ~11M), per bucket and window the running-sum
- * reduction (~27M); windows are shared among the threads. */
+/* Window size from a cost model in scalar field multiplications (measured on the AVX-512
+ * EPYC dev VM, 1 thread): per point and window one bucket addition (batch-affine: ~6.5
+ * scalar, ~5 with the IFMA flush; mixed Jacobian ~11) plus its share of the batch inversion
+ * (~380 over a batch of nb/4, at most 2048); per bucket and window the running-sum
+ * reduction (~27 scalar, ~5 on IFMA lanes); windows are shared among the threads.  G2 costs
+ * about 3x per field operation, which cancels out except in the inversion share. */
+#define ZK_MSM_CAPDIV_DEFAULT 4
+#define ZK_MSM_VRED_MAXC 16 /* IFMA reduction: 8 bucket sets per thread up to this window
+                               * (G1; G2 buckets are twice as large: 2 less) */
 static int zk_msm_choose_window(size_t n, int nthreads, int batch, int g2) {
-    /* buckets beyond about 256 KiB (2^11 G1 / 2^10 G2 affine buckets) fall out of L2 and
-     * every random bucket access gets slower: measured ~25% per extra window bit */
-    int cache_c = g2 ? 11 : 12;
+    /* buckets beyond about 256 KiB (2^12 G1 / 2^11 G2 affine buckets) fall out of L2 and
+     * every random bucket access gets slower: measured ~25% per extra window bit (~6% with
+     * the IFMA flush, which prefetches the buckets of the rows ahead) */
+    int ifma = 0;
+#if defined(ZK_HAVE_IFMA)
+    ifma = zk_cpu_has_ifma;
+#endif
+    int cache_c = (g2 ? 11 : 12) + (ifma ? 1 : 0);
     double best = 1e300; int bestc = 2;
     for (int c = 2; c <= 16; c++) {
         int W = (256 + c - 1) / c;
         int rounds = (W + nthreads - 1) / nthreads;
-        double per_point = batch ? 6.5 : 11.0;
-        if (c > cache_c) per_point *= 1.0 + 0.25 * (c - cache_c);
-        double cost = (double)rounds * ((double)n * per_point + (double)(1 << (c - 1)) * 27.0);
+        int nb = 1 << (c - 1), cap = nb / ZK_MSM_CAPDIV_DEFAULT;
+        if (cap < 64) cap = 64;
+        if (cap > 2048) cap = 2048;
+        int vred = ifma && batch && c <= ZK_MSM_VRED_MAXC - (g2 ? 2 : 0);
+        double per_point = batch ? (ifma ? 5.0 : 6.5) + 380.0 / cap / (g2 ? 3.0 : 1.0) : 11.0;
+        if (c > cache_c) per_point *= 1.0 + (ifma ? 0.06 : 0.25) * (c - cache_c);
+        double per_bucket = vred ? 5.0 : 27.0;
+        double cost = (double)rounds * ((double)n * per_point + (double)nb * per_bucket);
         if (cost < best) { best = cost; bestc = c; }
     }
     return bestc;

@@ -424,7 +424,7 @@ static inline void FN(msm_overflow)(FN(msm_scratch) *s, const uint64_t *bases, u
 }
 
 #ifndef ZK_MSM_CAPDIV
-#define ZK_MSM_CAPDIV 4 /* batch size: nb / this */
+#define ZK_MSM_CAPDIV ZK_MSM_CAPDIV_DEFAULT /* batch size: nb / this */
 #endif
 #define ZK_MSM_PF 8 /* prefetch distance (points) for the bucket of an upcoming digit */
 
@@ -738,7 +738,7 @@ static int FN(msm)(FN(jac) *out, const uint64_t *bases, const uint64_t *scalars,
 #if defined(ZK_HAVE_IFMA)
     /* IFMA: each thread takes a contiguous range of windows, accumulates up to 8 of them
      * into 8 bucket sets, then reduces the 8 on the lanes of one vector */
-    if (mode == 2 && zk_cpu_has_ifma && c <= 13 && W >= 2) {
+    if (mode == 2 && zk_cpu_has_ifma && c <= ZK_MSM_VRED_MAXC - (NL == 8 ? 2 : 0) && W >= 2) {
         int T = nthreads < W ? nthreads : W;
 #ifdef ZKGATE_OPENMP
         #pragma omp parallel num_threads(T)
