@@ -40,6 +40,30 @@ class StudyKeyHolder:
         self._key = signing_key
 
     def release(self, aggregate: Aggregate, submissions: list[Submission]) -> Release:
+        """The exact (verifiable) release: S and P, after every check passed."""
+        values, randomness = self._checked_sum(aggregate, submissions)
+        return Release(self.spec.study_id, aggregate.digest, tuple(values), randomness, "exact").sign(self._key)
+
+    def release_dp(self, aggregate: Aggregate, submissions: list[Submission], epsilon: float) -> Release:
+        """An epsilon-differentially-private release (OpenDP's discrete Laplace mechanism).
+
+        The same checks run first, so nothing is published unless the exact sum opens the
+        logged commitments.  Then each coordinate of S gets noise of scale Δ/ε, Δ the L1
+        sensitivity of S to adding or removing one record (count 1, a sum the column's largest
+        stored value m, a sum of squares m², a whole histogram 1), and the result is clamped to
+        the declared bounds (post-processing).  P is never published beside a noisy S (it would
+        let anyone test guesses of the exact sum), so the release is marked ``"dp"`` and is
+        unverified by design.
+        """
+        if not epsilon > 0:
+            raise ReleaseCheckError(f"epsilon must be positive, got {epsilon!r}")
+        values, _ = self._checked_sum(aggregate, submissions)
+        noisy = laplace_noise(values, dp_sensitivity(self.spec), epsilon)
+        clamped = tuple(min(max(v, 0), b) for v, b in zip(noisy, self.spec.value_bounds()))
+        return Release(self.spec.study_id, aggregate.digest, clamped, None, "dp").sign(self._key)
+
+    def _checked_sum(self, aggregate: Aggregate, submissions: list[Submission]) -> tuple[list[int], int]:
+        """Every check of the key holder; returns the decrypted S and P (never published yet)."""
         spec = self.spec
         try:
             aggregate.verify_signature(spec.gateway_key)
@@ -80,7 +104,29 @@ class StudyKeyHolder:
         for name, v, b in zip(spec.value_names(), values, spec.value_bounds()):
             if not 0 <= v <= b:
                 raise ReleaseCheckError(f"{name} = {v} lies outside [0, {b}]")
-        return Release(spec.study_id, aggregate.digest, tuple(values), randomness, "exact").sign(self._key)
+        return values, randomness
+
+
+def dp_sensitivity(spec: StudySpec) -> int:
+    """L1 sensitivity of S to adding or removing one record (a record lands in one histogram bin)."""
+    total = 1  # count
+    for st in spec.statistics:
+        m = spec.schema.column(st.column).max_stored
+        total += {"sum": m, "sum_sq": m * m, "histogram": 1}[st.kind]
+    return total
+
+
+def laplace_noise(values: list[int], sensitivity: int, epsilon: float) -> list[int]:
+    """values + discrete Laplace noise of scale sensitivity/epsilon (OpenDP), as ints."""
+    try:
+        import opendp.prelude as dp
+    except ImportError as exc:  # an optional extra: pip install 'zkgate[dp]'
+        raise ReleaseCheckError("differentially private releases need OpenDP: pip install 'zkgate[dp]'") from exc
+    dp.enable_features("contrib")
+    measurement = dp.m.make_laplace(
+        dp.vector_domain(dp.atom_domain(T=int)), dp.l1_distance(T=int), scale=float(sensitivity) / float(epsilon)
+    )
+    return [int(v) for v in measurement([int(v) for v in values])]
 
 
 def derived_statistics(spec: StudySpec, values) -> dict:
