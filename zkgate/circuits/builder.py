@@ -31,6 +31,7 @@ from zkgate.circuits.program import (
     WitnessProgram,
 )
 from zkgate.circuits.r1cs import R1CS, coeffs_to_limbs
+from zkgate.circuits.simplify import eliminate_linear
 
 # wire categories (their order is the iden3 wire order)
 _ONE, _OUT, _PUB, _PRV, _INTERNAL_SOLVED, _INTERNAL = 0, 1, 2, 3, 4, 5
@@ -459,10 +460,32 @@ class Builder:
         return tpl.stamp(self, wires)
 
     # ------------------------------------------------------------------ finishing
-    def finalize(self) -> tuple[R1CS, WitnessProgram]:
-        """Order wires (one, outputs, public inputs, private inputs, internal) and freeze."""
+    def finalize(self, simplify: bool = True) -> tuple[R1CS, WitnessProgram]:
+        """Order wires (one, outputs, public inputs, private inputs, internal) and freeze.
+
+        With ``simplify`` (the default) linear constraints are eliminated by substituting
+        an internal wire they define (:mod:`zkgate.circuits.simplify`, like circom's
+        ``--O2``); the witness program still computes the eliminated wires (in its own
+        numbering) and the solver returns the R1CS's wires only."""
         kind = np.frombuffer(bytes(self._kind), dtype=np.uint8)
         cat = np.where(kind == _INTERNAL_SOLVED, _INTERNAL, kind)
+
+        # every hint output must be pinned by some constraint
+        if self._hints:
+            used = np.zeros(len(kind), dtype=bool)
+            used[np.frombuffer(self._lc_wires, dtype=np.uint32)] = True
+            for h in self._hints:
+                if not used[h.out_start : h.out_start + h.n_out].all():
+                    name = getattr(h.fn, "__qualname__", repr(h.fn))
+                    raise CircuitError(f"hint {name} has an output that no constraint pins down")
+
+        as_np = lambda a, dt: np.frombuffer(a, dtype=dt) if len(a) else np.zeros(0, dt)  # noqa: E731
+        lc_off = as_np(self._lc_offsets, np.int64)
+        lc_w = as_np(self._lc_wires, np.uint32)
+        lc_c = as_np(self._lc_coeffs, np.uint32)
+        simplified = None
+        if simplify:
+            simplified = eliminate_linear(lc_off, lc_w, lc_c, self._coeff_list, self._coeff, cat == _INTERNAL)
         out_wires = np.array([w for ws, _ in self._outputs.values() for w in ws], dtype=np.int64)
         order = np.concatenate([
             np.zeros(1, dtype=np.int64),
@@ -478,32 +501,39 @@ class Builder:
         n_pub = int(np.count_nonzero(cat == _PUB))
         n_prv = int(np.count_nonzero(cat == _PRV))
 
-        lc_wires = perm[np.frombuffer(self._lc_wires, dtype=np.uint32)] if len(self._lc_wires) else np.zeros(0, np.uint32)
+        lc_wires = perm[lc_w] if len(lc_w) else np.zeros(0, np.uint32)
         plc_wires = perm[np.frombuffer(self._plc_wires, dtype=np.uint32)] if len(self._plc_wires) else np.zeros(0, np.uint32)
         op_out = perm[np.frombuffer(self._op_out, dtype=np.uint32)] if len(self._op_out) else np.zeros(0, np.uint32)
-
-        # every hint output must be pinned by some constraint
-        if self._hints:
-            used = np.zeros(len(kind), dtype=bool)
-            used[np.frombuffer(self._lc_wires, dtype=np.uint32)] = True
-            for h in self._hints:
-                if not used[h.out_start : h.out_start + h.n_out].all():
-                    name = getattr(h.fn, "__qualname__", repr(h.fn))
-                    raise CircuitError(f"hint {name} has an output that no constraint pins down")
         hints = [Hint(h.fn, h.srcs, int(perm[h.out_start]), h.n_out) for h in self._hints]
+        witness_wires = None
+        if simplified is None:
+            n_r1cs_wires = len(kind)
+            r_off, r_wires, r_coeffs = lc_off.copy(), lc_wires, lc_c.copy()
+            p_off = p_wires = p_coeffs = None  # the program solves from the R1CS itself
+        else:
+            # The program keeps its numbering (groups of bits / hint outputs stay
+            # contiguous); the R1CS numbers the surviving wires densely, in the same order.
+            # Eliminated wires are internal, so inputs and outputs have the same index in both.
+            gone = np.zeros(len(kind), dtype=bool)
+            gone[perm[simplified[3]]] = True
+            witness_wires = np.nonzero(~gone)[0].astype(np.int64)
+            dense = np.cumsum(~gone, dtype=np.int64) - 1  # program wire -> R1CS wire
+            n_r1cs_wires = len(witness_wires)
+            r_off, r_wires, r_coeffs = simplified[0], dense[perm[simplified[1]]].astype(np.uint32), simplified[2]
+            p_off, p_wires, p_coeffs = lc_off.copy(), lc_wires, lc_c.copy()
 
         coeff_table = coeffs_to_limbs(self._coeff_list)
         r1cs = R1CS(
-            n_wires=len(kind),
+            n_wires=n_r1cs_wires,
             n_pub_out=n_out,
             n_pub_in=n_pub,
             n_prv_in=n_prv,
             n_labels=len(kind),
-            lc_offsets=np.frombuffer(self._lc_offsets, dtype=np.int64).copy(),
-            lc_wires=lc_wires,
-            lc_coeffs=np.frombuffer(self._lc_coeffs, dtype=np.uint32).copy(),
+            lc_offsets=r_off,
+            lc_wires=r_wires,
+            lc_coeffs=r_coeffs,
             coeff_table=coeff_table,
-            wire_to_label=np.arange(len(kind), dtype=np.uint64),
+            wire_to_label=np.arange(n_r1cs_wires, dtype=np.uint64),
         )
         inputs = {name: (pub, [int(perm[w]) for w in ws], is_list) for name, (pub, ws, is_list) in self._inputs.items()}
         outputs = {name: ([int(perm[w]) for w in ws], is_list) for name, (ws, is_list) in self._outputs.items()}
@@ -519,6 +549,10 @@ class Builder:
             hints=hints,
             inputs=inputs,
             outputs=outputs,
+            lc_offsets=p_off,
+            lc_wires=p_wires,
+            lc_coeffs=p_coeffs,
+            witness_wires=witness_wires,
         )
         return r1cs, program
 

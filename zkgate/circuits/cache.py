@@ -24,7 +24,7 @@ import numpy as np
 from zkgate.circuits.program import Hint, WitnessProgram
 from zkgate.circuits.r1cs import R1CS
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 _package_hash: str | None = None
 
 
@@ -84,7 +84,8 @@ def save(directory: Path, key: str, r1cs: R1CS, program: WitnessProgram, meta: d
         lc_coeffs=r1cs.lc_coeffs,
         coeff_table=r1cs.coeff_table,
         wire_to_label=r1cs.wire_to_label,
-        counts=np.array([r1cs.n_wires, r1cs.n_pub_out, r1cs.n_pub_in, r1cs.n_prv_in, r1cs.n_labels], dtype=np.int64),
+        counts=np.array([r1cs.n_wires, r1cs.n_pub_out, r1cs.n_pub_in, r1cs.n_prv_in, r1cs.n_labels,
+                         program.n_wires], dtype=np.int64),
         meta=np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8),
         hints=np.frombuffer(hints_blob, dtype=np.uint8),
     )
@@ -109,13 +110,15 @@ def load(directory: Path, key: str):
         hints = [Hint(fn, list(srcs), out, n) for fn, srcs, out, n in pickle.load(io.BytesIO(a["hints"].tobytes()))]
     except Exception:  # a corrupt or foreign entry is simply recompiled
         return None
-    n_wires, n_out, n_pub, n_prv, n_labels = (int(x) for x in a["counts"])
+    n_wires, n_out, n_pub, n_prv, n_labels, n_prog_wires = (int(x) for x in a["counts"])
     r1cs = R1CS(n_wires, n_out, n_pub, n_prv, n_labels, a["lc_offsets"], a["lc_wires"], a["lc_coeffs"],
                 a["coeff_table"], a["wire_to_label"])
     inputs = {k: (v[0], list(v[1]), v[2]) for k, v in meta.pop("inputs").items()}
     outputs = {k: (list(v[0]), v[1]) for k, v in meta.pop("outputs").items()}
-    program = WitnessProgram(n_wires, a["op_kind"], a["op_out"], a["op_arg"], a["op_aux"], a["plc_offsets"],
-                             a["plc_wires"], a["plc_coeffs"], hints, inputs, outputs)
+    program = WitnessProgram(n_prog_wires, a["op_kind"], a["op_out"], a["op_arg"], a["op_aux"], a["plc_offsets"],
+                             a["plc_wires"], a["plc_coeffs"], hints, inputs, outputs,
+                             a.get("prog_lc_offsets"), a.get("prog_lc_wires"), a.get("prog_lc_coeffs"),
+                             a.get("prog_witness_wires"))
     return r1cs, program, meta
 
 

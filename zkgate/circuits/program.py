@@ -49,6 +49,27 @@ class WitnessProgram:
     hints: list[Hint]
     inputs: dict  # name -> (public, [wires], is_list)
     outputs: dict  # name -> ([wires], is_list)
+    # When linear constraints were eliminated: the constraints SOLVE steps refer to (the
+    # builder's own, over the program's ``n_wires`` wires) and, for each R1CS wire, its
+    # program wire (increasing; inputs and outputs map to themselves).  Program wire
+    # indices (``op_out``, ``ops_of_kind``, solver ``overrides``) are program numbering.
+    lc_offsets: np.ndarray | None = None  # int64
+    lc_wires: np.ndarray | None = None  # uint32
+    lc_coeffs: np.ndarray | None = None  # uint32
+    witness_wires: np.ndarray | None = None  # int64
+
+    def r1cs_wire(self, wire: int) -> int | None:
+        """The R1CS index of a program wire (None when it was eliminated)."""
+        if self.witness_wires is None:
+            return wire
+        i = int(np.searchsorted(self.witness_wires, wire))
+        return i if i < len(self.witness_wires) and self.witness_wires[i] == wire else None
+
+    def constraints(self, r1cs) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(offsets, wires, coeffs)`` of the constraints the SOLVE steps read."""
+        if self.lc_offsets is None:
+            return r1cs.lc_offsets, r1cs.lc_wires, r1cs.lc_coeffs
+        return self.lc_offsets, self.lc_wires, self.lc_coeffs
 
     @property
     def n_ops(self) -> int:
@@ -66,7 +87,12 @@ class WitnessProgram:
 
     # ------------------------------------------------------------------ persistence
     def arrays(self) -> dict[str, np.ndarray]:
+        extra = {}
+        if self.lc_offsets is not None:
+            extra = {"prog_lc_offsets": self.lc_offsets, "prog_lc_wires": self.lc_wires, "prog_lc_coeffs": self.lc_coeffs,
+                     "prog_witness_wires": self.witness_wires}
         return {
+            **extra,
             "op_kind": self.op_kind,
             "op_out": self.op_out,
             "op_arg": self.op_arg,

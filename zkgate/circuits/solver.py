@@ -68,7 +68,10 @@ def solve(r1cs: R1CS, program: WitnessProgram, inputs: dict, *, overrides: dict 
     nat = None if overrides else _native_module()
     if nat is not None:
         return _solve_native(nat, r1cs, program, pairs)
-    return coeffs_to_limbs(_solve_py(r1cs, program, pairs, overrides or {}))
+    w = _solve_py(r1cs, program, pairs, overrides or {})
+    if program.witness_wires is not None:
+        w = [w[i] for i in program.witness_wires.tolist()]
+    return coeffs_to_limbs(w)
 
 
 def _hint_values(hint, args: list[int]) -> list[int]:
@@ -89,7 +92,7 @@ def _solve_py(r1cs: R1CS, program: WitnessProgram, pairs, overrides: dict) -> li
     w[0] = 1
     for wire, v in pairs:
         w[wire] = v
-    off, wires, cidx = r1cs.lc_offsets.tolist(), r1cs.lc_wires.tolist(), r1cs.lc_coeffs.tolist()
+    off, wires, cidx = (a.tolist() for a in program.constraints(r1cs))
     poff, pwires, pcidx = program.plc_offsets.tolist(), program.plc_wires.tolist(), program.plc_coeffs.tolist()
 
     def ev(k, skip=-1):
@@ -141,12 +144,13 @@ def _solve_native(nat, r1cs: R1CS, program: WitnessProgram, pairs) -> np.ndarray
     vals = [1] + [p[1] for p in pairs]
     wm[idx] = nfield.to_montgomery(coeffs_to_limbs(vals), True)
     cm = r1cs.coeff_mont()
+    c_off, c_wires, c_coeffs = program.constraints(r1cs)
     pos = 0
     n_ops = program.n_ops
     while True:
         pos = int(nat.run_program(
             program.op_kind, program.op_out, program.op_arg, program.op_aux,
-            r1cs.lc_offsets, r1cs.lc_wires, r1cs.lc_coeffs,
+            c_off, c_wires, c_coeffs,
             program.plc_offsets, program.plc_wires, program.plc_coeffs,
             cm, wm, pos,
         ))
@@ -164,6 +168,8 @@ def _solve_native(nat, r1cs: R1CS, program: WitnessProgram, pairs) -> np.ndarray
         o = int(program.op_out[pos])
         wm[o : o + hint.n_out] = nfield.to_montgomery(coeffs_to_limbs(out_vals), True)
         pos += 1
+    if program.witness_wires is not None:
+        wm = np.ascontiguousarray(wm[program.witness_wires])
     return nfield.from_montgomery(wm, True)
 
 

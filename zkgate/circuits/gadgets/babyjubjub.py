@@ -239,8 +239,9 @@ def _div8_hint(x: int, y: int):
 
 def assert_in_subgroup(api, p) -> None:
     """P lies in the prime-order subgroup: P = 8·Q for a curve point Q (a hint pinned by
-    an on-curve check and three doublings; 24 constraints).  Since the group's 2-part
-    is killed by 8 and 8 is invertible mod l, ``8·E`` is exactly the order-l subgroup."""
+    an on-curve check and three doublings; 21 constraints once the linear ones are
+    eliminated).  Since the group's 2-part is killed by 8 and 8 is invertible mod l,
+    ``8·E`` is exactly the order-l subgroup."""
     qx, qy = api.hint(_div8_hint, p[0], p[1], n_out=2)
     assert_on_curve(api, (qx, qy))
     q = (qx, qy)
