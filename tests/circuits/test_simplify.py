@@ -132,3 +132,16 @@ def test_cache_and_files_round_trip(tmp_path):
     r = read_r1cs(path)
     assert r.n_wires == c.r1cs.n_wires and r.n_constraints == c.r1cs.n_constraints
     assert r.is_satisfied(w)
+
+
+def test_unchecked_mux_is_circomlib_mux3():
+    def circ(api, checked):
+        s = api.private_input("s", 3)
+        api.output("o", mux.mux(api, s, api.private_input("c", 8), checked=checked))
+
+    assert compile_circuit(circ, checked=False, cache=False).r1cs.n_constraints == 7  # circomlib Mux3: 8
+    assert compile_circuit(circ, checked=True, cache=False).r1cs.n_constraints == 10  # + 3 boolean checks
+    c = compile_circuit(circ, checked=False, cache=False)
+    vals = [rng.randrange(R) for _ in range(8)]
+    for i in range(8):
+        assert c.outputs(c.solve({"s": [(i >> j) & 1 for j in range(3)], "c": vals}))["o"] == vals[i]
