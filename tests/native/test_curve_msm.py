@@ -226,3 +226,17 @@ def test_msm_crowded_buckets_deferred_queue(group):
     for window in (0, 4, 9, 12):
         row = C.msm(bases.limbs, limbs, group, mode=2, window=window, nthreads=2)
         assert type(bases)(row.reshape(1, -1)).to_ints()[0] == expected, window
+
+
+def test_msm_unreduced_wide_scalars_are_safe():
+    """_curve.msm does not check scalars < r: 256-bit values must not overrun the spread
+    top-window buckets (and with a 264-bit window span the result is still the sum)."""
+    rng = random.Random(31)
+    C = curve()
+    n = 2000
+    bases, logs = _bases_with_logs(1, n, rng)
+    ks = [rng.randrange(1 << 254, 1 << 256) if i % 3 == 0 else rng.randrange(R_MOD) for i in range(n)]
+    limbs = np.array([[(k >> (64 * j)) & (2**64 - 1) for j in range(4)] for k in ks], dtype=np.uint64)
+    expected = bn.g1_mul(bn.G1_GENERATOR, sum(k * e for k, e in zip(ks, logs)) % R_MOD)
+    row = C.msm(bases.limbs, limbs, 1, mode=2, window=12, nthreads=2)
+    assert G1Affine(row.reshape(1, -1)).to_ints()[0] == expected

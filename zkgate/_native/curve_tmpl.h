@@ -523,9 +523,9 @@ static void FN(msm_crowded_reduce)(FN(jac) *sum, const FN(msm_scratch) *s, uint3
 /* The top window of scalars < 2^254 may hold only a few bits: then its points would crowd
  * a handful of buckets (one batch slot each, the rest to the overflow).  Returns the
  * spread factor for window j (1 = normal) and the largest |digit| in *D. */
-static uint32_t FN(msm_spread)(int j, int W, int c, int nb, uint32_t *D) {
+static uint32_t FN(msm_spread)(int j, int W, int c, int nb, uint32_t *D, int wide) {
     int tb = 254 - c * (W - 1);
-    if (j != W - 1 || tb > c - 2) return 1;
+    if (wide || j != W - 1 || tb > c - 2) return 1;   /* wide: some scalar >= 2^254 */
     uint32_t d = tb <= 0 ? 1u : 1u << tb, sp = 1;
     while (sp * 2 * d <= (uint32_t)nb) sp *= 2;
     *D = d;
@@ -733,6 +733,10 @@ static int FN(msm)(FN(jac) *out, const uint64_t *bases, const uint64_t *scalars,
     FN(jac) *sums = (FN(jac) *)malloc(sizeof(FN(jac)) * (size_t)W);
     if (!digits || !sums) { free(digits); free(sums); return -1; }
     zk_msm_digits(digits, scalars, n, c, W, nthreads);
+    /* scalars are documented < r < 2^254; if one is not, the top window is not spread
+     * (its digits could exceed the sub-bucket range) */
+    int wide = 0;
+    for (size_t i = 0; i < n; i++) if (scalars[4 * i + 3] >> 62) { wide = 1; break; }
     int failed = 0;
     int cap = nb / ZK_MSM_CAPDIV; if (cap < 64) cap = 64; if (cap > 2048) cap = 2048;
 #if defined(ZK_HAVE_IFMA)
@@ -764,7 +768,7 @@ static int FN(msm)(FN(jac) *out, const uint64_t *bases, const uint64_t *scalars,
                 int k = hi - g < 8 ? hi - g : 8;
                 unsigned skip = 0;
                 for (int q = 0; q < k; q++) {
-                    uint32_t D = 0, sp = FN(msm_spread)(g + q, W, c, nb, &D);
+                    uint32_t D = 0, sp = FN(msm_spread)(g + q, W, c, nb, &D, wide);
                     FN(msm_window_acc)(bases, digits + (size_t)(g + q) * n, n, &sc[q], sp);
                     if (sp > 1) { FN(msm_crowded_reduce)(&sums[g + q], &sc[q], D, sp); skip |= 1u << q; }
                 }
@@ -795,7 +799,7 @@ static int FN(msm)(FN(jac) *out, const uint64_t *bases, const uint64_t *scalars,
         for (int j = 0; j < W; j++) {
             if (!ok) continue;
             const int16_t *dj = digits + (size_t)j * n;
-            uint32_t D = 0, sp = FN(msm_spread)(j, W, c, nb, &D);
+            uint32_t D = 0, sp = FN(msm_spread)(j, W, c, nb, &D, wide);
             if (mode == 2) FN(msm_window_batch)(&sums[j], bases, dj, n, &s, sp, D);
             else FN(msm_window_jac)(&sums[j], bases, dj, n, nb, bk);
         }
