@@ -53,6 +53,8 @@ def native_extensions() -> list[Extension]:
         link_args.append("-fopenmp")
         macros.append(("ZKGATE_OPENMP", "1"))
     extensions = []
+    # every extension depends on every header, so editing a header rebuilds what includes it
+    headers = [str(NATIVE_DIR / h.name) for h in sorted((HERE / NATIVE_DIR).glob("*.h"))]
     for pyx in sorted((HERE / NATIVE_DIR).glob("*.pyx")):
         module = "zkgate._native." + pyx.stem
         extensions.append(
@@ -63,6 +65,7 @@ def native_extensions() -> list[Extension]:
                 extra_compile_args=compile_args,
                 extra_link_args=link_args,
                 define_macros=macros,
+                depends=headers,
             )
         )
     return cythonize(
