@@ -85,13 +85,13 @@ def gadget_counts(opt: str, with_circom: bool) -> list[tuple[str, int, int | Non
     def count(fn):
         api = Builder()
         fn(api)
-        return api.num_constraints
+        return api.finalize()[0].n_constraints  # after linear-constraint elimination
 
     rows = []
 
     def add(name, fn, circom_body):
         mine = count(fn)
-        theirs = circom_count(circom_body, name.replace("(", "_").replace(")", "").replace(" ", ""), opt) if with_circom else None
+        theirs = circom_count(circom_body, re.sub(r"\W+", "_", name).strip("_"), opt) if with_circom else None
         rows.append((name, mine, theirs))
 
     for n in (1, 2, 5, 16):
@@ -118,10 +118,16 @@ def gadget_counts(opt: str, with_circom: bool) -> list[tuple[str, int, int | Non
         lambda api: api.output("o", list(gj.scalar_mul_fixed(api, api.to_bits(api.private_input("k"), 253), bjj.BASE8))),
         "template M() { signal input k; signal output o[2]; component c = BabyPbk(); c.in <== k;"
         " o[0] <== c.Ax; o[1] <== c.Ay; }\ncomponent main = M();\n")
-    add("Mux3", lambda api: api.output("o", mux.mux(api, api.private_input("s", 3), api.private_input("c", 8))),
+    add("Mux3 (selectors assumed boolean, as circomlib)",
+        lambda api: api.output("o", mux.mux(api, api.private_input("s", 3), api.private_input("c", 8), checked=False)),
         "template M() { signal input s[3]; signal input c[8]; signal output o; component m = Mux3();"
         " for (var i=0;i<8;i++) { m.c[i] <== c[i]; } for (var i=0;i<3;i++) { m.s[i] <== s[i]; } o <== m.out; }\n"
         "component main = M();\n")
+    add("Mux3 + boolean selector checks",
+        lambda api: api.output("o", mux.mux(api, api.private_input("s", 3), api.private_input("c", 8))),
+        "template M() { signal input s[3]; signal input c[8]; signal output o; component m = Mux3();"
+        " for (var i=0;i<8;i++) { m.c[i] <== c[i]; } for (var i=0;i<3;i++) { s[i] * (s[i] - 1) === 0; m.s[i] <== s[i]; }"
+        " o <== m.out; }\ncomponent main = M();\n")
     return rows
 
 
