@@ -48,3 +48,21 @@ def test_cli_bench_msm_checks_result(tmp_path):
     assert "result checked" in out.stdout
     bad = subprocess.run([sys.executable, "-m", "zkgate", "bench", "msm", "-n", "0"], capture_output=True, text=True, cwd=tmp_path)
     assert bad.returncode != 0 and "--size" in bad.stderr
+
+
+def test_every_cli_module_command_is_reachable():
+    """The lazy command table and the modules' COMMANDS lists agree (no command silently lost)."""
+    import importlib
+
+    from zkgate import cli
+
+    for module_name in set(cli.LAZY_COMMANDS.values()):
+        names = {command.name for command in importlib.import_module(module_name).COMMANDS}
+        expected = {name for name, module in cli.LAZY_COMMANDS.items() if module == module_name}
+        assert names == expected, module_name
+
+
+def test_cli_startup_does_not_load_heavy_layers():
+    code = "import sys, zkgate.cli; print(sorted(m for m in ('grpc', 'tenseal', 'zkgate.study') if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

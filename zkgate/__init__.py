@@ -8,8 +8,6 @@ can verify the released result.  ``import zkgate`` never imports grpc.
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version
-
 from zkgate.errors import (
     BackendError,
     ConstraintError,
@@ -20,10 +18,7 @@ from zkgate.errors import (
     ZkgateError,
 )
 
-try:
-    __version__ = version("zkgate")
-except PackageNotFoundError:  # running from a source tree without installation
-    __version__ = "0.0.0+source"
+__version__ = "0.1.0"  # the single source: pyproject.toml reads it (tool.setuptools.dynamic)
 
 __all__ = [
     "BackendError",

@@ -15,13 +15,37 @@ import click
 import zkgate
 from zkgate import _native
 
-COMMAND_MODULES = (
-    "zkgate.circuits.cli",
-    "zkgate.prover.cli",
-    "zkgate.he.cli",
-    "zkgate.study.cli",
-    "zkgate.services.cli",
-)
+# Where each subcommand lives.  Modules are imported only when their command runs (or for
+# --help), so `zkgate groth16 prove` does not pay for loading TenSEAL or gRPC.  Each module
+# exposes its click commands in a COMMANDS list; tests check the two agree.
+LAZY_COMMANDS = {
+    "r1cs": "zkgate.circuits.cli",
+    "wtns": "zkgate.circuits.cli",
+    "groth16": "zkgate.prover.cli",
+    "zkey": "zkgate.prover.cli",
+    "powersoftau": "zkgate.prover.cli",
+    "study": "zkgate.study.cli",
+    "serve": "zkgate.services.cli",
+    "gateway": "zkgate.services.cli",
+    "audit": "zkgate.services.cli",
+    "demo": "zkgate.services.cli",
+    "certs": "zkgate.services.cli",
+}
+
+
+class LazyGroup(click.Group):
+    """A click group that imports a subcommand's module on first use."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *LAZY_COMMANDS})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        module_name = LAZY_COMMANDS.get(cmd_name)
+        if module_name is not None and cmd_name not in self.commands:
+            module = importlib.import_module(module_name)
+            for command in getattr(module, "COMMANDS", ()):
+                self.add_command(command)
+        return super().get_command(ctx, cmd_name)
 
 
 def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
@@ -32,7 +56,7 @@ def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> 
     ctx.exit()
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--version",
     is_flag=True,
@@ -70,19 +94,6 @@ def bench_msm(size: int) -> None:
         sys.exit(1)
 
 
-def _register_subcommands() -> None:
-    for module_name in COMMAND_MODULES:
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name == module_name or module_name.startswith(str(exc.name)):
-                continue  # that part of zkgate does not ship a CLI (yet)
-            raise
-        for command in getattr(module, "COMMANDS", ()):
-            cli.add_command(command)
-
-
-_register_subcommands()
 
 
 def main() -> None:
