@@ -175,9 +175,9 @@ class StudyServicer(study_pb2_grpc.StudyServiceServicer):
         record = self._record(header.study_id)
         submission = Submission.from_bytes(parts["submission_chunk"])
         require_acting_as(context, submission.participant, "submit")
-        if submission.study_id != StudySpec.from_bytes(record.spec).study_id:
-            raise InvalidInputError("the submission is for another study than the header names")
         aggregator, lock = self._aggregator(record)
+        if submission.study_id != aggregator.spec.study_id:  # the cached spec: its id is a Poseidon hash
+            raise InvalidInputError("the submission is for another study than the header names")
         # proofs and ciphertext checks run outside the study's lock, so submissions verify in parallel
         aggregator.check(submission)
         # content-addressed and idempotent: durable before the row that names it, outside the lock
