@@ -65,6 +65,7 @@ class StudyServicer(study_pb2_grpc.StudyServiceServicer):
         self.log_public_key = log_public_key
         self.dev_mode = dev_mode
         self._aggregators: dict[str, tuple[StudyAggregator, threading.Lock]] = {}
+        self._loading: dict[str, threading.Lock] = {}
         self._lock = threading.Lock()
 
     # -- helpers -----------------------------------------------------------------------------
@@ -94,6 +95,15 @@ class StudyServicer(study_pb2_grpc.StudyServiceServicer):
             cached = self._aggregators.get(record.study_id)
             if cached is not None:
                 return cached
+            loading = self._loading.setdefault(record.study_id, threading.Lock())
+        with loading:  # one thread rebuilds a study's aggregator; the others wait for it
+            with self._lock:
+                cached = self._aggregators.get(record.study_id)
+                if cached is not None:
+                    return cached
+            return self._load_aggregator(record)
+
+    def _load_aggregator(self, record: StudyRecord) -> tuple[StudyAggregator, threading.Lock]:
         spec = StudySpec.from_bytes(record.spec)
         keys = CircuitKeys.from_bytes(record.circuit_keys)
         context = self.store.read_blob(record.context_blob)
