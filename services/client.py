@@ -95,6 +95,23 @@ class GatewayClient:
 
         return _call(self.prover.RegisterCircuit, messages(), timeout=self.timeout)
 
+    def register_builtin_circuit(self, builtin: str, name: str = "") -> prover_pb2.CircuitInfo:
+        """Register one of zkgate's built-in circuits (dev-mode gateways: development keys)."""
+        header = prover_pb2.CircuitHeader(name=name, builtin=builtin)
+        return _call(self.prover.RegisterCircuit, iter([prover_pb2.CircuitUpload(header=header)]), timeout=self.timeout)
+
+    def prove_inputs(self, circuit_id: str, inputs: dict) -> tuple[Proof, list[int]]:
+        """Prove with a built-in circuit from its inputs (the gateway computes the witness)."""
+        def as_json(value):
+            return [str(v) for v in value] if isinstance(value, (list, tuple)) else str(value)
+
+        header = prover_pb2.ProveHeader(
+            circuit_id=circuit_id, inputs_json=json.dumps({k: as_json(v) for k, v in inputs.items()})
+        )
+        reply = _call(self.prover.Prove, iter([prover_pb2.ProveUpload(header=header)]), timeout=self.timeout)
+        public, proof = proof_from_message(reply)
+        return proof, public
+
     def register_circuit_files(self, zkey_path: str | Path, r1cs_path: str | Path | None = None, name: str = ""):
         r1cs = Path(r1cs_path).read_bytes() if r1cs_path else b""
         return self.register_circuit(Path(zkey_path).read_bytes(), r1cs, name or Path(zkey_path).stem)

@@ -98,7 +98,7 @@ class Gateway:
             maximum_concurrent_rpcs=config.max_concurrent_rpcs,
             interceptors=[AuthInterceptor(self.authenticator)],
         )
-        prover_pb2_grpc.add_ProverServiceServicer_to_server(ProverServicer(self.store, config.limits), self.server)
+        prover_pb2_grpc.add_ProverServiceServicer_to_server(ProverServicer(self.store, config.limits, config.dev_mode), self.server)
         self.signer = load_or_create_signer(config.data_dir)
         audit_pb2_grpc.add_AuditServiceServicer_to_server(AuditServicer(self.store, self.signer), self.server)
         catalog_pb2_grpc.add_CatalogServiceServicer_to_server(CatalogServicer(self.store), self.server)

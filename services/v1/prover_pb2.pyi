@@ -19,14 +19,16 @@ class CircuitUpload(_message.Message):
     def __init__(self, header: _Optional[_Union[CircuitHeader, _Mapping]] = ..., zkey_chunk: _Optional[bytes] = ..., r1cs_chunk: _Optional[bytes] = ...) -> None: ...
 
 class CircuitHeader(_message.Message):
-    __slots__ = ("name", "zkey_size", "r1cs_size")
+    __slots__ = ("name", "zkey_size", "r1cs_size", "builtin")
     NAME_FIELD_NUMBER: _ClassVar[int]
     ZKEY_SIZE_FIELD_NUMBER: _ClassVar[int]
     R1CS_SIZE_FIELD_NUMBER: _ClassVar[int]
+    BUILTIN_FIELD_NUMBER: _ClassVar[int]
     name: str
     zkey_size: int
     r1cs_size: int
-    def __init__(self, name: _Optional[str] = ..., zkey_size: _Optional[int] = ..., r1cs_size: _Optional[int] = ...) -> None: ...
+    builtin: str
+    def __init__(self, name: _Optional[str] = ..., zkey_size: _Optional[int] = ..., r1cs_size: _Optional[int] = ..., builtin: _Optional[str] = ...) -> None: ...
 
 class CircuitRef(_message.Message):
     __slots__ = ("circuit_id",)
@@ -35,7 +37,7 @@ class CircuitRef(_message.Message):
     def __init__(self, circuit_id: _Optional[str] = ...) -> None: ...
 
 class CircuitInfo(_message.Message):
-    __slots__ = ("circuit_id", "name", "n_public", "n_vars", "domain_size", "has_r1cs", "dev_only")
+    __slots__ = ("circuit_id", "name", "n_public", "n_vars", "domain_size", "has_r1cs", "dev_only", "builtin")
     CIRCUIT_ID_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
     N_PUBLIC_FIELD_NUMBER: _ClassVar[int]
@@ -43,6 +45,7 @@ class CircuitInfo(_message.Message):
     DOMAIN_SIZE_FIELD_NUMBER: _ClassVar[int]
     HAS_R1CS_FIELD_NUMBER: _ClassVar[int]
     DEV_ONLY_FIELD_NUMBER: _ClassVar[int]
+    BUILTIN_FIELD_NUMBER: _ClassVar[int]
     circuit_id: str
     name: str
     n_public: int
@@ -50,7 +53,8 @@ class CircuitInfo(_message.Message):
     domain_size: int
     has_r1cs: bool
     dev_only: bool
-    def __init__(self, circuit_id: _Optional[str] = ..., name: _Optional[str] = ..., n_public: _Optional[int] = ..., n_vars: _Optional[int] = ..., domain_size: _Optional[int] = ..., has_r1cs: _Optional[bool] = ..., dev_only: _Optional[bool] = ...) -> None: ...
+    builtin: str
+    def __init__(self, circuit_id: _Optional[str] = ..., name: _Optional[str] = ..., n_public: _Optional[int] = ..., n_vars: _Optional[int] = ..., domain_size: _Optional[int] = ..., has_r1cs: _Optional[bool] = ..., dev_only: _Optional[bool] = ..., builtin: _Optional[str] = ...) -> None: ...
 
 class ListCircuitsRequest(_message.Message):
     __slots__ = ()
@@ -79,12 +83,14 @@ class ProveUpload(_message.Message):
     def __init__(self, header: _Optional[_Union[ProveHeader, _Mapping]] = ..., wtns_chunk: _Optional[bytes] = ...) -> None: ...
 
 class ProveHeader(_message.Message):
-    __slots__ = ("circuit_id", "wtns_size")
+    __slots__ = ("circuit_id", "wtns_size", "inputs_json")
     CIRCUIT_ID_FIELD_NUMBER: _ClassVar[int]
     WTNS_SIZE_FIELD_NUMBER: _ClassVar[int]
+    INPUTS_JSON_FIELD_NUMBER: _ClassVar[int]
     circuit_id: str
     wtns_size: int
-    def __init__(self, circuit_id: _Optional[str] = ..., wtns_size: _Optional[int] = ...) -> None: ...
+    inputs_json: str
+    def __init__(self, circuit_id: _Optional[str] = ..., wtns_size: _Optional[int] = ..., inputs_json: _Optional[str] = ...) -> None: ...
 
 class VerifyRequest(_message.Message):
     __slots__ = ("circuit_id", "verification_key_json", "proof")

@@ -181,3 +181,38 @@ def test_audit_log_records_registrations_and_verifies(gateway, circuit, circuit_
         capture_output=True, text=True, timeout=120,
     )
     assert wrong_key.returncode == 1 and "FAILED" in wrong_key.stdout
+
+
+def test_builtin_circuits_prove_from_inputs(tmp_path):
+    from zkgate.circuits.poseidon import poseidon_hash
+
+    dev = Gateway(ServerConfig(data_dir=str(tmp_path / "dev"), port=0, dev_mode=True)).start()
+    prod = Gateway(ServerConfig(data_dir=str(tmp_path / "prod"), port=0)).start()
+    try:
+        with GatewayClient(dev.address) as c:
+            info = c.register_builtin_circuit("poseidon-preimage")
+            assert info.builtin == "poseidon-preimage" and info.dev_only and info.n_public == 1
+            assert c.register_builtin_circuit("poseidon-preimage").circuit_id == info.circuit_id  # idempotent
+            proof, public = c.prove_inputs(info.circuit_id, {"x": [1, 2]})
+            assert public == [poseidon_hash([1, 2])]
+            assert c.verify(info.circuit_id, public, proof) is True
+            assert c.verify(info.circuit_id, [public[0] + 1], proof) is False
+            less = c.register_builtin_circuit("less-than")
+            proof, public = c.prove_inputs(less.circuit_id, {"bound": 10, "value": 3})
+            assert public == [10] and c.verify(less.circuit_id, public, proof)
+            with pytest.raises(GatewayCallError) as err:  # 30 is not below 10: no witness exists
+                c.prove_inputs(less.circuit_id, {"bound": 10, "value": 30})
+            assert err.value.code == grpc.StatusCode.INVALID_ARGUMENT
+            with pytest.raises(GatewayCallError) as err:
+                c.register_builtin_circuit("no-such-circuit")
+            assert err.value.code == grpc.StatusCode.INVALID_ARGUMENT and "poseidon-preimage" in err.value.details
+            with pytest.raises(GatewayCallError) as err:
+                c.prove_inputs(info.circuit_id, {"x": ["one", 2]})
+            assert err.value.code == grpc.StatusCode.INVALID_ARGUMENT and "inputs_json.x[0]" in err.value.details
+        with GatewayClient(prod.address) as c:
+            with pytest.raises(GatewayCallError) as err:
+                c.register_builtin_circuit("poseidon-preimage")
+            assert err.value.code == grpc.StatusCode.FAILED_PRECONDITION and "dev mode" in err.value.details
+    finally:
+        dev.stop(grace=0.5)
+        prod.stop(grace=0.5)
