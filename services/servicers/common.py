@@ -44,6 +44,13 @@ def rpc(handler):
     return wrapper
 
 
+def check_deadline(context, step: str) -> None:
+    """Stop before an expensive step when the caller's deadline has passed or it went away."""
+    remaining = context.time_remaining()
+    if not context.is_active() or (remaining is not None and remaining <= 0):
+        context.abort(grpc.StatusCode.DEADLINE_EXCEEDED, f"the call's deadline passed before {step}; retry with a longer deadline")
+
+
 def json_field(text: str, what: str):
     try:
         return json.loads(text)

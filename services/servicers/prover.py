@@ -21,6 +21,7 @@ from zkgate.prover.zkey import read_zkey
 from zkgate.services.errors import NotFoundError, PreconditionError
 from zkgate.services.servicers.audit import audit_entry
 from zkgate.services.servicers.common import (
+    check_deadline,
     proof_from_message,
     proof_to_message,
     rpc,
@@ -232,6 +233,7 @@ class ProverServicer(prover_pb2_grpc.ProverServiceServicer):
             raise verification.InvalidInputError(
                 f"the witness has {len(witness)} values but circuit {header.circuit_id} needs {key.n_vars}"
             )
+        check_deadline(context, "proving")
         proof, public = prove(key, witness)
         return proof_to_message(proof, public)
 

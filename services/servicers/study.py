@@ -17,7 +17,7 @@ from zkgate.errors import InvalidInputError
 from zkgate.services.errors import AlreadyExistsError, NotFoundError, PreconditionError
 from zkgate.services.security import require_acting_as, require_study_requester, requester_name
 from zkgate.services.servicers.audit import audit_entry
-from zkgate.services.servicers.common import rpc
+from zkgate.services.servicers.common import check_deadline, rpc
 from zkgate.services.store import Store, StudyRecord, SubmissionRecord
 from zkgate.services.uploads import DEFAULT_CHUNK_SIZE, UploadLimits, chunked, receive_upload
 from zkgate.services.v1 import common_pb2, study_pb2, study_pb2_grpc
@@ -189,6 +189,7 @@ class StudyServicer(study_pb2_grpc.StudyServiceServicer):
         if submission.study_id != aggregator.spec.study_id:  # the cached spec: its id is a Poseidon hash
             raise InvalidInputError("the submission is for another study than the header names")
         # proofs and ciphertext checks run outside the study's lock, so submissions verify in parallel
+        check_deadline(context, "verifying the submission")
         aggregator.check(submission)
         # content-addressed and idempotent: durable before the row that names it, outside the lock
         blob = self.store.put_blob(submission.to_bytes())
