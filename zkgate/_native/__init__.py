@@ -27,7 +27,8 @@ if PUREPYTHON_REQUESTED:
 else:
     try:
         from zkgate._native import _field as field  # noqa: F811
-        from zkgate._native import _curve, _ntt, _pairing  # noqa: F401  (MSM, NTT, pairing: all must load)
+        # every compiled module must load, or none is used (a half-built backend fails loudly in CI)
+        from zkgate._native import _ceremony, _curve, _ntt, _pairing, _qap, _witness  # noqa: F401
     except ImportError as exc:  # the extension did not build or cannot load
         BACKEND = "python"
         IMPORT_ERROR = f"{type(exc).__name__}: {exc}"
@@ -41,4 +42,13 @@ def require_native() -> None:
         raise BackendError(f"native kernels unavailable ({IMPORT_ERROR})")
 
 
-__all__ = ["BACKEND", "IMPORT_ERROR", "PUREPYTHON_REQUESTED", "field", "require_native"]
+def compiled(name: str):
+    """The compiled module ``zkgate._native.<name>`` on the native backend, else None."""
+    if BACKEND != "native":
+        return None
+    import importlib
+
+    return importlib.import_module(f"zkgate._native.{name}")
+
+
+__all__ = ["BACKEND", "IMPORT_ERROR", "PUREPYTHON_REQUESTED", "compiled", "field", "require_native"]

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from zkgate import _native
 from zkgate.circuits.errors import UnsatisfiedConstraintError
 from zkgate.circuits.field import R
 
@@ -36,17 +37,6 @@ def witness_to_limbs(witness) -> np.ndarray:
         return np.ascontiguousarray(witness, dtype=np.uint64).reshape(-1, 4)
     return coeffs_to_limbs(witness)
 
-
-def _native():
-    from zkgate import _native
-
-    if _native.BACKEND != "native":
-        return None
-    try:
-        from zkgate._native import _witness
-    except ImportError:
-        return None
-    return _witness
 
 
 @dataclass
@@ -108,7 +98,7 @@ class R1CS:
             raise UnsatisfiedConstraintError(
                 f"witness has {w.shape[0]} values but the constraint system has {self.n_wires} wires"
             )
-        nat = _native()
+        nat = _native.compiled("_witness")
         if nat is not None:
             from zkgate._native import field as nfield
 

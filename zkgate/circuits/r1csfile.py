@@ -12,6 +12,7 @@ import struct
 
 import numpy as np
 
+from zkgate import _native
 from zkgate.binfile import read_container, write_container
 from zkgate.circuits.errors import R1CSFormatError
 from zkgate.circuits.field import R
@@ -21,20 +22,9 @@ MAGIC = b"r1cs"
 SEC_HEADER, SEC_CONSTRAINTS, SEC_WIRE2LABEL = 1, 2, 3
 
 
-def _native():
-    from zkgate import _native
-
-    if _native.BACKEND != "native":
-        return None
-    try:
-        from zkgate._native import _witness
-    except ImportError:
-        return None
-    return _witness
-
 
 def _encode_constraints(r1cs: R1CS):
-    nat = _native()
+    nat = _native.compiled("_witness")
     if nat is not None:
         return nat.r1cs_encode(r1cs.lc_offsets, r1cs.lc_wires, r1cs.lc_coeffs, np.ascontiguousarray(r1cs.coeff_table))
     coeff_bytes = [bytes(row) for row in np.ascontiguousarray(r1cs.coeff_table, dtype="<u8").reshape(-1, 32 // 8)]
@@ -96,7 +86,7 @@ def read_r1cs(path) -> R1CS:
     if 1 + n_out + n_pub + n_prv > n_wires:
         raise R1CSFormatError(f"{f.name}: header section: more inputs/outputs than wires")
     body = f.section(SEC_CONSTRAINTS, "constraints")
-    nat = _native()
+    nat = _native.compiled("_witness")
     arr = np.frombuffer(body, dtype=np.uint8)
     dec = nat.r1cs_decode(arr, 3 * m) if nat is not None else _decode_constraints_py(body, 3 * m)
     if dec is None:

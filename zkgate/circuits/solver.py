@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from zkgate import _native
 from zkgate.circuits.errors import CircuitInputError, UnsatisfiedConstraintError, WitnessError
 from zkgate.circuits.field import R, inv, to_field
 from zkgate.circuits.program import OP_BITS, OP_DIV, OP_HINT, OP_INV, OP_SOLVE, WitnessProgram
@@ -50,22 +51,11 @@ def _flatten(v) -> list:
     return out
 
 
-def _native_module():
-    from zkgate import _native
-
-    if _native.BACKEND != "native":
-        return None
-    try:
-        from zkgate._native import _witness
-    except ImportError:
-        return None
-    return _witness
-
 
 def solve(r1cs: R1CS, program: WitnessProgram, inputs: dict, *, overrides: dict | None = None) -> np.ndarray:
     """Compute the full witness; returns ``(n_wires, 4)`` uint64 limbs (normal form)."""
     pairs = _input_values(program, inputs)
-    nat = None if overrides else _native_module()
+    nat = None if overrides else _native.compiled("_witness")
     if nat is not None:
         return _solve_native(nat, r1cs, program, pairs)
     w = _solve_py(r1cs, program, pairs, overrides or {})
