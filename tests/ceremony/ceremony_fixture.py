@@ -60,3 +60,27 @@ def ceremony(tmp_path_factory) -> Ceremony:
     snarkjs("groth16", "setup", "mul.r1cs", "pot.ptau", "snark_0000.zkey", cwd=d)
     return Ceremony(d, d / "mul.r1cs", d / "mul_js" / "mul.wasm", d / "input.json", d / "p1.ptau", d / "pot.ptau",
                     d / "snark_0000.zkey")
+
+
+PHASE1_POWER = 4  # phase-1 tests: small, snarkjs needs seconds per step even here
+
+
+@dataclass(frozen=True)
+class Phase1Chain:
+    directory: Path
+    new: Path  # `snarkjs powersoftau new` (no contribution)
+    one: Path  # one snarkjs contribution
+    two: Path  # two snarkjs contributions
+    prepared: Path  # `two` prepared for phase 2 by snarkjs
+
+
+@pytest.fixture(scope="session")
+def phase1_chain(tmp_path_factory) -> Phase1Chain:
+    """A snarkjs powers-of-tau chain at 2^PHASE1_POWER."""
+    require_node_peer("snarkjs")
+    d = tmp_path_factory.mktemp("phase1")
+    snarkjs("powersoftau", "new", "bn128", str(PHASE1_POWER), "s0.ptau", cwd=d)
+    snarkjs("powersoftau", "contribute", "s0.ptau", "s1.ptau", "--name=snarkjs one", "-e=one", cwd=d)
+    snarkjs("powersoftau", "contribute", "s1.ptau", "s2.ptau", "--name=snarkjs two", "-e=two", cwd=d)
+    snarkjs("powersoftau", "prepare", "phase2", "s2.ptau", "s2p.ptau", cwd=d)
+    return Phase1Chain(d, d / "s0.ptau", d / "s1.ptau", d / "s2.ptau", d / "s2p.ptau")
