@@ -8,11 +8,15 @@ import pytest
 
 from zkgate.circuits.babyjubjub import SUBORDER as L
 from zkgate.circuits.field import R
-from zkgate.study import DevKeyError, EqualsCondition, Filter, RangeCondition, Statistic, StudySpec
+from zkgate.study import DevKeyError, EqualsCondition, Filter, RangeCondition, Schema, Statistic, StudySpec
 from zkgate.study.errors import MessageFormatError, SpecError
 from zkgate.study.spec import Participant
 
-from conftest import FILTER, SCHEMA, STATS
+# As in this folder's conftest.py: `from conftest import` picks whichever folder's conftest.py
+# loaded first when several folders are collected together (e.g. tests/study tests/he).
+SCHEMA = Schema.of(("age", 0, 15), ("sex", 0, 1), ("temp", -8, 7))
+FILTER = Filter((RangeCondition("age", 3, 12),), (EqualsCondition("sex", 1),))
+STATS = (Statistic("sum", "temp"), Statistic("sum_sq", "temp"), Statistic("histogram", "age", (0, 5, 10, 16)))
 
 Z = b"\x00" * 32
 

@@ -8,7 +8,8 @@ Parties and their messages (see docs/protocol.md):
   :class:`CircuitKeys`;
 * gateway: :class:`StudyAggregator` (``submit`` -> receipt, ``close`` -> :class:`Aggregate`);
 * key holder: :class:`StudyKeyHolder` (``release`` -> :class:`Release`, only after the
-  commitment check);
+  commitment check; ``release_ckks`` for a study on a CKKS preset: approximate, unverified,
+  no P; ``release_dp``: differentially private, unverified, no P);
 * anyone: :func:`verify_record` on a :class:`PublicRecord`.
 
 Every message is a frozen dataclass with ``to_bytes``/``from_bytes`` (canonical).

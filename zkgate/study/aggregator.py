@@ -4,6 +4,9 @@ The aggregator is untrusted for privacy (it sees ciphertexts only) and checked f
 integrity (the key holder's release check and public verification catch a dropped,
 substituted or altered contribution).  Its state is the list of accepted submissions and
 receipts (:meth:`StudyAggregator.state`), so a store can persist and restore it.
+
+A CKKS study is aggregated the same way: the same proofs, chunk sets and commitments are
+checked, and its CKKS ciphertexts (statistics only, no ``ρ``) are added.
 """
 
 from __future__ import annotations

@@ -94,6 +94,10 @@ class Contributor:
                    workers: int = 1, encrypt_values=None) -> Contribution:
         """Prove every chunk, sum the commitments, encrypt ``s_i`` and ``ρ_i``, sign.
 
+        In a CKKS study the proofs and commitments are the same; only ``s_i`` is encrypted
+        (as reals) and ``ρ_i`` stays with the holder, since an approximate release never
+        publishes ``P``.
+
         ``encrypt_values`` (testing only) overrides what gets encrypted, to simulate a
         participant that encrypts something other than what it proved."""
         self.check_study(spec, keys)
@@ -133,7 +137,8 @@ class Contributor:
             c_i = bjj.add(c_i, pt)
         t0 = time.perf_counter()
         values = dict(spec.split_values(total if encrypt_values is None else encrypt_values))
-        values["rho"] = rho_total
+        if spec.release_mode == "exact":
+            values["rho"] = rho_total  # CKKS: rho_i stays here (P is never published)
         envelope = HEContributor(ctx, sender=self.name, study_id=spec.study_id_bytes).encrypt(spec.layout(), values)
         t.encrypt = time.perf_counter() - t0
         sub = Submission(

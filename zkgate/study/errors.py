@@ -89,9 +89,14 @@ class ReleaseCheckError(StudyError, CryptoError):
     Nothing is published."""
 
 
+class ReleaseModeError(StudyError, InvalidInputError):
+    """A release path that does not fit the study's HE preset (an exact release of a CKKS study,
+    a CKKS release of a BFV study).  Nothing is decrypted."""
+
+
 __all__ = [
     "BadSignatureError", "ChunkSetError", "CommitmentMismatchError", "DevKeyError", "DuplicateSubmissionError",
     "KeyMismatchError", "LateSubmissionError", "MessageFormatError", "ProofRejectedError", "QuorumError",
-    "RecordOutOfRangeError", "ReleaseCheckError", "SchemaError", "SpecError", "StudyError",
+    "RecordOutOfRangeError", "ReleaseCheckError", "ReleaseModeError", "SchemaError", "SpecError", "StudyError",
     "SubmissionRefusedError", "UnknownParticipantError", "WrongStudyError",
 ]

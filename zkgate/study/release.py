@@ -5,6 +5,18 @@ the logged submissions, that its commitment is their sum, and that the decrypted
 ``S`` and ``P`` (recombined as integers, never reduced mod r) open it:
 ``Σ_j S_j·G_j + (P mod l)·H == Σ C_i``.  Otherwise it raises
 :class:`~zkgate.study.errors.ReleaseCheckError` and publishes nothing.
+
+A study on a CKKS preset is released by :meth:`StudyKeyHolder.release_ckks` instead
+(mode ``"ckks"``, approximate, unverified, never publishing ``P``).  It runs every check
+that does not need ``P`` (signatures, the aggregate lists exactly the logged submissions,
+its commitment is their sum, the ciphertext sums exactly those senders, each decrypted
+coordinate is within its declared bound and within a small tolerance of an integer), but
+it cannot check the commitment equation: the ciphertexts carry no ``ρ`` and the decrypted
+sums are approximate, so the released numbers are not bound to the commitments.  Each
+contribution's proofs and commitment are still checked by the aggregator (and by anyone,
+from the public record); what no one can check is that the ciphertexts encrypt what was
+proven.  The exact BFV release (:meth:`StudyKeyHolder.release`) refuses a CKKS study and
+vice versa, with :class:`~zkgate.study.errors.ReleaseModeError`.
 """
 
 from __future__ import annotations
@@ -17,7 +29,7 @@ from zkgate.errors import ZkgateError
 from zkgate.he import KeyHolder
 from zkgate.he.envelope import AggregateEnvelope, envelope_digest
 from zkgate.study.aggregator import sum_points
-from zkgate.study.errors import ReleaseCheckError, WrongStudyError
+from zkgate.study.errors import ReleaseCheckError, ReleaseModeError, WrongStudyError
 from zkgate.study.identity import SigningKey
 from zkgate.study.messages import Aggregate, Release, Submission
 from zkgate.study.spec import StudySpec
@@ -40,7 +52,8 @@ class StudyKeyHolder:
         self._key = signing_key
 
     def release(self, aggregate: Aggregate, submissions: list[Submission]) -> Release:
-        """The exact (verifiable) release: S and P, after every check passed."""
+        """The exact (verifiable) release: S and P, after every check passed (BFV studies)."""
+        self._require_mode("exact", "release")
         values, randomness = self._checked_sum(aggregate, submissions)
         return Release(self.spec.study_id, aggregate.digest, tuple(values), randomness, "exact").sign(self._key)
 
@@ -55,6 +68,7 @@ class StudyKeyHolder:
         let anyone test guesses of the exact sum), so the release is marked ``"dp"`` and is
         unverified by design.
         """
+        self._require_mode("exact", "release_dp")
         if not epsilon > 0:
             raise ReleaseCheckError(f"epsilon must be positive, got {epsilon!r}")
         values, _ = self._checked_sum(aggregate, submissions)
@@ -62,8 +76,77 @@ class StudyKeyHolder:
         clamped = tuple(min(max(v, 0), b) for v, b in zip(noisy, self.spec.value_bounds()))
         return Release(self.spec.study_id, aggregate.digest, clamped, None, "dp").sign(self._key)
 
+    def release_ckks(self, aggregate: Aggregate, submissions: list[Submission]) -> Release:
+        """The approximate release of a CKKS study: S rounded to integers, mode ``"ckks"``,
+        unverified, no P.
+
+        Checked first (nothing is published otherwise): the aggregate's signature, that it lists
+        exactly the logged submissions, that its commitment is their sum, that its ciphertext sums
+        exactly those senders, and that every decrypted coordinate (noise-flooded and rounded to
+        the preset's quantum by :meth:`zkgate.he.KeyHolder.decrypt`) lies within
+        :data:`CKKS_INTEGRAL_TOLERANCE` of an integer in ``[0, declared bound]`` (every ``S_j`` is
+        a sum of integers, so anything else means a malformed contribution or aggregate).  The
+        coordinates are then rounded to the nearest integer: equal to the exact sum whenever the
+        CKKS error and the flooding stay below 1/2 (they stay below about one quantum, ``10**-4``
+        for ``ckks-8192``, ``10**-6`` for ``ckks-16384``).
+
+        Not checked, and not checkable: the commitment equation.  No ``ρ`` is encrypted in CKKS
+        mode and the sums are approximate, so a participant that encrypted other values than it
+        proved, or an aggregator that substituted a ciphertext under a participant's name, is
+        not detected.  Hence ``P`` is never published and the release is marked unverified.
+        """
+        self._require_mode("ckks", "release_ckks")
+        decoded, _ = self._checked_aggregate(aggregate, submissions)
+        spec = self.spec
+        raw = []
+        for v in (decoded[name] for name in ["count", *(st.name for st in spec.statistics)]):
+            raw += [float(x) for x in v] if isinstance(v, list) else [float(v)]
+        values = []
+        for name, x, b in zip(spec.value_names(), raw, spec.value_bounds()):
+            v = round(x)
+            if abs(x - v) > CKKS_INTEGRAL_TOLERANCE:
+                raise ReleaseCheckError(
+                    f"{name} decrypts to {x}, not within {CKKS_INTEGRAL_TOLERANCE} of an integer: a contribution "
+                    "encrypted non-integer values or the aggregate is corrupt; nothing is published"
+                )
+            if not 0 <= v <= b:
+                raise ReleaseCheckError(f"{name} = {v} lies outside [0, {b}]; nothing is published")
+            values.append(int(v))
+        return Release(spec.study_id, aggregate.digest, tuple(values), None, "ckks").sign(self._key)
+
+    def _require_mode(self, mode: str, method: str) -> None:
+        if self.spec.release_mode == mode:
+            return
+        if mode == "exact":
+            raise ReleaseModeError(
+                f"{method}() needs a BFV study (exact, verifiable release); this study uses the CKKS preset "
+                f"{self.spec.he_preset!r}: release it with release_ckks() (approximate, unverified, no P)"
+            )
+        raise ReleaseModeError(
+            f"{method}() releases CKKS studies; this study uses the BFV preset {self.spec.he_preset!r}: "
+            "release it exactly with release() (verifiable, publishes S and P)"
+        )
+
     def _checked_sum(self, aggregate: Aggregate, submissions: list[Submission]) -> tuple[list[int], int]:
         """Every check of the key holder; returns the decrypted S and P (never published yet)."""
+        spec = self.spec
+        decoded, total = self._checked_aggregate(aggregate, submissions)
+        values = spec.join_values(decoded)
+        randomness = int(decoded["rho"])
+        if not commitment_opens(spec, values, randomness, total):
+            raise ReleaseCheckError(
+                "the decrypted aggregate does not open the sum of the logged commitments "
+                "(Σ S_j·G_j + (P mod l)·H ≠ Σ C_i): a participant encrypted other values than it proved, "
+                "or the aggregator dropped, substituted or altered a contribution; nothing is published"
+            )
+        for name, v, b in zip(spec.value_names(), values, spec.value_bounds()):
+            if not 0 <= v <= b:
+                raise ReleaseCheckError(f"{name} = {v} lies outside [0, {b}]")
+        return values, randomness
+
+    def _checked_aggregate(self, aggregate: Aggregate, submissions: list[Submission]) -> tuple[dict, tuple]:
+        """The checks that need no P; returns the decrypted fields and the sum of the logged
+        commitments (nothing is published yet)."""
         spec = self.spec
         try:
             aggregate.verify_signature(spec.gateway_key)
@@ -93,18 +176,12 @@ class StudyKeyHolder:
             raise
         except ZkgateError as exc:
             raise ReleaseCheckError(f"the aggregate ciphertext is refused: {exc}") from exc
-        values = spec.join_values(decoded)
-        randomness = int(decoded["rho"])
-        if not commitment_opens(spec, values, randomness, total):
-            raise ReleaseCheckError(
-                "the decrypted aggregate does not open the sum of the logged commitments "
-                "(Σ S_j·G_j + (P mod l)·H ≠ Σ C_i): a participant encrypted other values than it proved, "
-                "or the aggregator dropped, substituted or altered a contribution; nothing is published"
-            )
-        for name, v, b in zip(spec.value_names(), values, spec.value_bounds()):
-            if not 0 <= v <= b:
-                raise ReleaseCheckError(f"{name} = {v} lies outside [0, {b}]")
-        return values, randomness
+        return decoded, total
+
+
+#: How far a decrypted CKKS coordinate may lie from an integer (every S_j is a sum of integers;
+#: an honest aggregate lies within about one release quantum, at most 10**-4 for the presets).
+CKKS_INTEGRAL_TOLERANCE = 0.01
 
 
 def dp_sensitivity(spec: StudySpec) -> int:
@@ -163,4 +240,4 @@ def _round(x: Fraction) -> float:
     return round(float(x), 6)
 
 
-__all__ = ["StudyKeyHolder", "commitment_opens", "derived_statistics"]
+__all__ = ["CKKS_INTEGRAL_TOLERANCE", "StudyKeyHolder", "commitment_opens", "derived_statistics"]

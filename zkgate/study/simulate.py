@@ -10,6 +10,12 @@ injects one party's misbehaviour:
 * ``aggregator``: the gateway substitutes one hospital's ciphertext with another encryption;
 * ``keyholder``: the key holder publishes a misreported sum.
 
+With a CKKS preset (``preset="ckks-8192"``) the study runs in CKKS mode: the same proofs and
+commitments, CKKS ciphertexts of the statistics (no ``ρ``), and the key holder's approximate
+release (:meth:`StudyKeyHolder.release_ckks`), which public verification reports as
+unverified (proofs checked, released numbers not bound to them).  Tampering needs the exact
+BFV check to be detected, so it is refused in CKKS mode.
+
 Runs in dev mode (development circuit keys): a simulation, not a deployment.
 """
 
@@ -23,6 +29,7 @@ import numpy as np
 from zkgate.errors import ZkgateError
 from zkgate.he import Contributor as HEContributor
 from zkgate.he import KeyHolder
+from zkgate.he.presets import get_preset
 from zkgate.study.aggregator import StudyAggregator, build_aggregate
 from zkgate.study.catalog import Registration
 from zkgate.study.commitment import DatasetCommitment
@@ -92,6 +99,29 @@ def ground_truth(spec: StudySpec, tables: list[np.ndarray]) -> dict:
     return out
 
 
+def max_relative_error(released: dict | None, truth: dict) -> float | None:
+    """Largest ``|released − truth| / |truth|`` over every number of ``truth`` (histogram bins one
+    by one; the absolute error where the truth is 0); None when nothing was released."""
+    if released is None:
+        return None
+    worst = 0.0
+
+    def one(r, t) -> float:
+        if r is None or t is None:
+            return 0.0 if r is None and t is None else float("inf")
+        return abs(float(r) - float(t)) / (abs(float(t)) or 1.0)
+
+    for k, t in truth.items():
+        r = released.get(k)
+        if isinstance(t, list):
+            if not isinstance(r, list) or len(r) != len(t):
+                return float("inf")
+            worst = max([worst, *(one(a, b) for a, b in zip(r, t))])
+        else:
+            worst = max(worst, one(r, t))
+    return worst
+
+
 @dataclass
 class SimulationResult:
     verified: bool
@@ -106,11 +136,23 @@ class SimulationResult:
     seed: int
     chunk: int
     chunks_per_holder: int
+    mode: str = "exact"          # the study's release mode: "exact" (BFV) or "ckks"
+    preset: str = "bfv-4096"
+    status: str = "failed"       # "verified", "failed" or "unverified" (see VerificationReport.status)
+    unverified: list[str] = field(default_factory=list)
     record: PublicRecord | None = field(default=None, repr=False)
 
+    @property
+    def max_relative_error(self) -> float | None:
+        return max_relative_error(self.released, self.truth)
+
     def to_json(self) -> dict:
-        return {"verified": self.verified, "released": self.released, "truth": self.truth, "reason": self.reason,
-                "failures": self.failures, "tamper": self.tamper, "holders": self.holders, "records": self.records,
+        err = self.max_relative_error
+        return {"verified": self.verified, "status": self.status, "mode": self.mode, "preset": self.preset,
+                "released": self.released, "truth": self.truth, "reason": self.reason,
+                "max_relative_error": err if err is None or err != float("inf") else "inf",
+                "failures": self.failures, "unverified": self.unverified, "tamper": self.tamper,
+                "holders": self.holders, "records": self.records,
                 "seed": self.seed, "chunk": self.chunk, "chunks_per_holder": self.chunks_per_holder,
                 "timings": {k: round(v, 4) for k, v in self.timings.items()}}
 
@@ -119,6 +161,9 @@ def simulate(holders: int = 3, records: int = 100, seed: int = 1, chunk: int = 6
              preset: str = "bfv-4096", workers: int = 1, log=None) -> SimulationResult:
     if tamper is not None and tamper not in TAMPER_MODES:
         raise ValueError(f"tamper must be one of {TAMPER_MODES}")
+    if tamper is not None and get_preset(preset).scheme != "bfv":
+        raise ValueError(f"tampering is detected by the exact BFV release check; a CKKS study ({preset}) "
+                         "is released unverified and cannot detect it: use a BFV preset with --tamper")
     say = log or (lambda msg: None)
     timings: dict[str, float] = {}
     rng = np.random.default_rng(seed)
@@ -190,8 +235,9 @@ def simulate(holders: int = 3, records: int = 100, seed: int = 1, chunk: int = 6
     release, reason = None, ""
     with phase("release"):
         kh = StudyKeyHolder(spec, he_kh, kh_key)
+        publish = kh.release if spec.release_mode == "exact" else kh.release_ckks
         try:
-            release = kh.release(aggregate, [s.public() for s in agg.accepted])
+            release = publish(aggregate, [s.public() for s in agg.accepted])
         except ZkgateError as exc:
             reason = f"the key holder refused to publish: {exc}"
         if release is not None and tamper == "keyholder":
@@ -204,15 +250,19 @@ def simulate(holders: int = 3, records: int = 100, seed: int = 1, chunk: int = 6
     with phase("verify"):
         report = verify_record(PublicRecord.from_bytes(record.to_bytes()), dev_mode=True)
     failures = report.failures
-    if not reason and failures:
-        reason = "public verification failed: " + "; ".join(failures)
+    unverified = [f"{name}: {why}" for name, why in report.unverified]
+    if not reason and report.failed:
+        reason = "public verification failed: " + "; ".join(report.failed)
+    elif not reason and unverified:
+        reason = "; ".join(why for _, why in report.unverified)
     released = derived_statistics(spec, release.values) if release is not None else None
     return SimulationResult(
         verified=report.ok, released=released, truth=ground_truth(spec, tables), reason=reason,
         failures=failures, timings=timings, tamper=tamper, holders=holders, records=records, seed=seed, chunk=chunk,
-        chunks_per_holder=commitments[0].n_chunks, record=record,
+        chunks_per_holder=commitments[0].n_chunks, mode=spec.release_mode, preset=spec.he_preset,
+        status=report.status, unverified=unverified, record=record,
     )
 
 
 __all__ = ["PATIENT_SCHEMA", "STUDY_FILTER", "STUDY_STATISTICS", "SimulationResult", "TAMPER_MODES",
-           "ground_truth", "patient_table", "simulate"]
+           "ground_truth", "max_relative_error", "patient_table", "simulate"]

@@ -13,6 +13,16 @@ filter and histogram constants in stored units and ``rest =
 poseidon_sponge(bytes_to_field_elements(spec.to_bytes()))`` (the whole canonical encoding),
 so the id is a field element (< r), the contribution circuit can bind the filter constants
 to it, and it commits to everything else.
+
+The HE preset is part of the canonical encoding (``he_preset``), so the study id covers the
+choice between the two release modes (:attr:`StudySpec.release_mode`):
+
+* a **BFV** preset gives the exact, verifiable release: ``s_i`` and the commitment
+  randomness ``ρ_i`` (in limbs) are encrypted, and the key holder publishes ``S`` and ``P``;
+* a **CKKS** preset gives an approximate, *unverified* release: contributors still prove
+  every chunk and commit to it exactly as with BFV, but encrypt ``s_i`` only (as reals; no
+  ``ρ`` field, since ``P`` is never published), and the key holder publishes ``S`` rounded
+  to integers without being able to check it against the commitments.
 """
 
 from __future__ import annotations
@@ -213,6 +223,12 @@ class StudySpec:
         return PRESETS[self.he_preset]
 
     @property
+    def release_mode(self) -> str:
+        """``"exact"`` (BFV: verifiable, publishes S and P) or ``"ckks"`` (approximate, unverified,
+        never publishes P)."""
+        return "exact" if self.params.scheme == "bfv" else "ckks"
+
+    @property
     def total_chunks(self) -> int:
         return sum(p.n_chunks for p in self.participants)
 
@@ -278,14 +294,21 @@ class StudySpec:
         return enc.fe_bytes(self.study_id)
 
     def layout(self) -> SlotLayout:
-        """The HE slot layout: one field per statistic (count first) and the randomness ``rho``,
-        split into limbs where a sum over all participants could overflow (checked)."""
+        """The HE slot layout: one field per statistic (count first) and, for BFV, the randomness
+        ``rho``, split into limbs where a sum over all participants could overflow (checked).
+
+        CKKS: the same statistics fields (real slots, no limbs; the overflow guard keeps every
+        sum inside the data modulus and float64 headroom of the release quantum) and no ``rho``:
+        the approximate release never publishes ``P``, so ``ρ_i`` never leaves the holder."""
         if "layout" in self._cache:
             return self._cache["layout"]
         params = self.params
-        if params.scheme != "bfv":
-            raise SpecError("verifiable releases need a BFV preset")
         n = len(self.participants)
+        if params.scheme == "ckks":
+            layout = self._ckks_layout()
+            layout.check(params)
+            self._cache["layout"] = layout
+            return layout
         limb = max_safe_limb_bits(params, n)
         per_part = max(p.n_chunks for p in self.participants)
 
@@ -304,6 +327,16 @@ class StudySpec:
         layout.check(params)
         self._cache["layout"] = layout
         return layout
+
+    def _ckks_layout(self) -> SlotLayout:
+        per_part = max(p.n_chunks for p in self.participants)
+        bounds = self.chunk_bounds()
+        fields = [Field("count", bounds[0] * per_part)]
+        pos = 1
+        for st in self.statistics:
+            fields.append(Field(st.name, bounds[pos] * per_part, st.width))
+            pos += st.width
+        return SlotLayout(tuple(fields), len(self.participants))
 
     def split_values(self, values: list[int]) -> dict:
         """Coordinate list -> ``{field: value}`` for the HE layout (without rho)."""

@@ -5,6 +5,14 @@ ciphertexts (their digests are signed), the aggregate without its ciphertext, an
 release.  :func:`verify_record` checks every proof, signature and chunk set, that every
 released ``S_j`` lies in ``[0, declared bound]`` (bounds below l), and that
 ``Σ_j S_j·G_j + (P mod l)·H == Σ C_i``; the report names every check that failed.
+
+A release that publishes no ``P`` (``"ckks"``: approximate CKKS decryption of a CKKS study;
+``"dp"``: differentially private noise) cannot be checked against the commitments.  Every
+other check still runs (proofs, signatures, chunk sets, the aggregate, the release's mode
+against the study's preset, the released values against their bounds), and the commitment
+equation is reported as *unverified* with the reason, never as passed: such a report has
+``ok`` (``verified``) false and ``status`` ``"unverified"`` when nothing failed, so it says
+both that every proof checked out and that the released numbers are not verified.
 """
 
 from __future__ import annotations
@@ -50,25 +58,67 @@ class PublicRecord:
         )
 
 
+#: Why a CKKS release is not verified (the report's ``unverified`` entry for the commitment equation).
+CKKS_UNVERIFIED = (
+    "unverified by design (CKKS, approximate): the released S is a rounded CKKS decryption and P is never "
+    "published, so Σ S_j·G_j + (P mod l)·H = Σ C_i cannot be checked; every contribution's proofs and "
+    "commitment are verified, but the released numbers are not bound to them"
+)
+#: Why a differentially private release is not verified.
+DP_UNVERIFIED = (
+    "unverified by design (differential privacy): the released S carries noise and P is never published, "
+    "so the commitment equation cannot be checked"
+)
+
+
 @dataclass
 class VerificationReport:
+    """Named checks, each passed or failed, and the checks that could not be run (``unverified``,
+    with the reason).  ``ok`` (``verified``) needs every check passed and none unverified."""
+
     checks: list[tuple[str, bool, str]] = field(default_factory=list)
+    unverified: list[tuple[str, str]] = field(default_factory=list)
 
     def add(self, name: str, ok: bool, detail: str = "") -> bool:
         self.checks.append((name, bool(ok), detail))
         return ok
 
+    def skip(self, name: str, reason: str) -> None:
+        """Record a check that cannot be run on this record (never counts as passed)."""
+        self.unverified.append((name, reason))
+
     @property
     def ok(self) -> bool:
+        return self.checks_passed and not self.unverified
+
+    @property
+    def checks_passed(self) -> bool:
+        """Every check that could run passed (the release may still be unverified)."""
         return bool(self.checks) and all(ok for _, ok, _ in self.checks)
 
     @property
-    def failures(self) -> list[str]:
+    def status(self) -> str:
+        """``"verified"``, ``"failed"`` (a check failed) or ``"unverified"`` (nothing failed, but a
+        check could not be run: a CKKS or differentially private release)."""
+        if not self.checks_passed:
+            return "failed"
+        return "unverified" if self.unverified else "verified"
+
+    @property
+    def failed(self) -> list[str]:
+        """The checks that failed."""
         return [f"{name}: {detail}" if detail else name for name, ok, detail in self.checks if not ok]
 
+    @property
+    def failures(self) -> list[str]:
+        """Everything that keeps the record from being verified: failed checks, then the
+        unverified ones (their reasons say so)."""
+        return self.failed + [f"{name}: {reason}" for name, reason in self.unverified]
+
     def to_dict(self) -> dict:
-        return {"verified": self.ok, "failures": self.failures,
-                "checks": [{"check": n, "ok": ok, "detail": d} for n, ok, d in self.checks]}
+        return {"verified": self.ok, "status": self.status, "failures": self.failures,
+                "checks": [{"check": n, "ok": ok, "detail": d} for n, ok, d in self.checks],
+                "unverified": [{"check": n, "reason": r} for n, r in self.unverified]}
 
 
 def verify_record(record: PublicRecord, *, dev_mode: bool = False) -> VerificationReport:
@@ -117,19 +167,32 @@ def verify_record(record: PublicRecord, *, dev_mode: bool = False) -> Verificati
     if agg is not None:
         ok = rel.aggregate_digest == agg.digest
         rep.add("release names the aggregate", ok, "" if ok else "the release names another aggregate")
-    if rel.mode != "exact" or rel.randomness is None:
-        rep.add("exact release", False, f"a {rel.mode} release is unverified by design (no P published)")
-        return rep
+    expected = spec.release_mode  # "exact" (BFV) or "ckks"
+    allowed = {"exact": ("exact", "dp"), "ckks": ("ckks",)}[expected]
+    ok = rel.mode in allowed
+    rep.add("release mode fits the study's HE preset", ok,
+            "" if ok else f"a {rel.mode!r} release of a study on the {spec.he_preset} preset "
+                          f"(expected {' or '.join(map(repr, allowed))})")
+    if rel.mode == "exact":
+        ok = rel.randomness is not None
+        rep.add("exact release publishes P", ok, "" if ok else "an exact release without P")
+    elif rel.randomness is not None:
+        rep.add("no P beside an unverified release", False,
+                f"a {rel.mode} release publishes P (it would let anyone test guesses of the exact sum)")
     bounds, names_j = spec.value_bounds(), spec.value_names()
     if len(rel.values) != len(bounds):
         rep.add("released values", False, f"expected {len(bounds)} values, got {len(rel.values)}")
         return rep
     out = [f"{n} = {v} outside [0, {b}]" for n, v, b in zip(names_j, rel.values, bounds) if not 0 <= v <= b]
     rep.add("released values within their declared bounds", not out, "; ".join(out))
+    if rel.mode != "exact" or rel.randomness is None:
+        rep.skip("commitment equation", CKKS_UNVERIFIED if rel.mode == "ckks" else
+                 DP_UNVERIFIED if rel.mode == "dp" else "no P was published")
+        return rep
     ok = commitment_opens(spec, rel.values, rel.randomness, total)
     rep.add("commitment equation", ok,
             "" if ok else "Σ S_j·G_j + (P mod l)·H ≠ Σ C_i: the released sum is not what the participants proved")
     return rep
 
 
-__all__ = ["PublicRecord", "VerificationReport", "verify_record"]
+__all__ = ["CKKS_UNVERIFIED", "DP_UNVERIFIED", "PublicRecord", "VerificationReport", "verify_record"]
