@@ -2,10 +2,12 @@
 shared machine).
 
 * ``powersoftau prepare phase2`` at 2^12 and 2^14 (snarkjs ``new`` + one contribution first);
+* ``powersoftau contribute`` (and ``verify`` of the result) at 2^12 (``--contribute 12``): both
+  tools contribute to the same snarkjs file; each output is verified by the other tool;
 * ``groth16 setup`` and ``zkey contribute`` for a Poseidon-chain circuit of about 2^16
   constraints (needs a prepared 2^16 .ptau, e.g. ``--ptau /work/ptau/pot16.ptau``).
 
-Usage: python benchmarks/bench_ceremony.py [--prepare 12,14] [--ptau POT16.ptau --hashes 260]
+Usage: python benchmarks/bench_ceremony.py [--prepare 12,14] [--contribute 12] [--ptau POT16.ptau --hashes 260]
 Prints a Markdown table (times in seconds, ratio = zkgate / snarkjs).
 """
 
@@ -44,6 +46,7 @@ def snarkjs(*args: str) -> list[str]:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--prepare", default="12,14", help="powers for prepare phase2 ('' to skip)")
+    parser.add_argument("--contribute", default="", help="powers for powersoftau contribute/verify (e.g. 12)")
     parser.add_argument("--ptau", type=Path, help="prepared powers of tau for setup/contribute (2^16)")
     parser.add_argument("--hashes", type=int, default=260, help="Poseidon hashes in the chain (~240 constraints each)")
     args = parser.parse_args()
@@ -57,6 +60,18 @@ def main() -> None:
             t_s = timed(snarkjs("powersoftau", "prepare", "phase2", f"p{power}.ptau", f"s{power}.ptau"), work)
             same = (work / f"z{power}.ptau").read_bytes() == (work / f"s{power}.ptau").read_bytes()
             rows.append((f"prepare phase2 2^{power}", t_s, t_z, "identical" if same else "DIFFERENT"))
+            print(rows[-1], flush=True)
+        for power in [int(p) for p in args.contribute.split(",") if p]:
+            timed(snarkjs("powersoftau", "new", "bn128", str(power), f"c{power}_0.ptau"), work)
+            timed(snarkjs("powersoftau", "contribute", f"c{power}_0.ptau", f"c{power}.ptau", "--name=a", "-e=bench"), work)
+            t_z = timed(zkgate("powersoftau", "contribute", f"c{power}.ptau", f"cz{power}.ptau", "--name=z", "-e=bench"), work)
+            t_s = timed(snarkjs("powersoftau", "contribute", f"c{power}.ptau", f"cs{power}.ptau", "--name=s", "-e=bench"), work)
+            rows.append((f"powersoftau contribute 2^{power}", t_s, t_z, "-"))
+            print(rows[-1], flush=True)
+            # each tool verifies the other's output (a failure stops the benchmark)
+            t_zv = timed(zkgate("powersoftau", "verify", f"cs{power}.ptau"), work)
+            t_sv = timed(snarkjs("powersoftau", "verify", f"cz{power}.ptau"), work)
+            rows.append((f"powersoftau verify 2^{power} (2 contributions)", t_sv, t_zv, "both OK"))
             print(rows[-1], flush=True)
         if args.ptau:
             source = (REPO / "benchmarks" / "circom" / "poseidon_chain.circom").read_text()

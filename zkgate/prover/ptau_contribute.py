@@ -11,15 +11,17 @@ snarkjs's output byte for byte), signs the previous challenge hash, and multipli
 
 streaming each section in snarkjs's chunks (2^14 G1 / 2^13 G2 points) through the native
 batch kernels (:mod:`zkgate.prover.groupops`).  The response hash absorbs the compressed new
-points (pure-Python BLAKE2b, whose state the record stores: about 1-2 MB/s, i.e. some 100 s
-at 2^20 -- the price of an exportable state), the next challenge hash the uncompressed ones
-(hashlib).  A prepared file loses sections 12-15 (prepare phase 2 again), as with snarkjs.
+points (pure-Python BLAKE2b, whose state the record stores: about 2 MB/s, i.e. some 100 s at
+2^20 -- the price of an exportable state; it runs in a worker thread beside the scaling of the
+next chunk, which releases the GIL), the next challenge hash the uncompressed ones (hashlib).  A prepared file loses sections 12-15 (prepare phase 2 again), as with snarkjs.
 """
 
 from __future__ import annotations
 
 import os
 import secrets as _secrets
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -68,7 +70,9 @@ def _contribute_with(src: PtauFile, out: str | Path, rng: ChaCha, ctype: int, na
     total = sum(section_count(sid, src.power) for sid, _, _ in SECTIONS)
     tmp = Path(str(out) + ".tmp")
     offsets: dict[int, tuple[int, int]] = {}
-    with open(tmp, "wb+") as f, bar("applying the contribution", total, progress) as pb:
+    pending: deque = deque()
+    with open(tmp, "wb+") as f, bar("applying the contribution", total, progress) as pb, \
+            ThreadPoolExecutor(max_workers=1, thread_name_prefix="response-hash") as hashing:
         from zkgate.binfile import HEADER, SECTION_HEADER
 
         f.write(HEADER.pack(MAGIC, VERSION, 7))
@@ -86,10 +90,16 @@ def _contribute_with(src: PtauFile, out: str | Path, rng: ChaCha, ctype: int, na
                 rows = groupops.scale_geometric(src.points(sid, start, n, group), first * pow(inc, start, R_MOD) % R_MOD,
                                                 inc, group)
                 f.write(rows.tobytes())
-                response.update(rows_compressed(rows, group))
+                # the pure-Python hash runs beside the next chunk's scaling (the kernels release
+                # the GIL); one worker keeps the updates in order, at most 4 chunks wait
+                pending.append(hashing.submit(response.update, rows_compressed(rows, group)))
+                while len(pending) > 4:
+                    pending.popleft().result()
                 if start == 0:
                     firsts[sid] = rows[:2].copy()
                 pb.advance(n)
+        while pending:
+            pending.popleft().result()
         partial = response.export_state()
         response_hash = response.update(key.uncompressed()).digest()
         next_hasher = blake2b512(response_hash)
