@@ -30,6 +30,9 @@ LAZY_COMMANDS = {
     "audit": "zkgate.services.cli",
     "demo": "zkgate.services.cli",
     "certs": "zkgate.services.cli",
+    "holder": "zkgate.services.roles_cli",
+    "requester": "zkgate.services.roles_cli",
+    "keyholder": "zkgate.services.roles_cli",
 }
 
 

@@ -1,0 +1,364 @@
+"""Each role's part of a study, over the gateway (what the ``zkgate holder|requester|keyholder``
+commands run; ``services/demo.py`` plays all of them in one process).
+
+Order of a study, and why:
+
+1. the gateway runs (``zkgate serve``); its study-signing key goes into every spec;
+2. the key holder makes its keys (``keyholder init``): the spec names its HE public context
+   (key id, digest) and its release-signing key, so they must exist before the study;
+3. each data holder makes its signing key and registers its data sets (``holder init``,
+   ``holder register-dataset``): the spec names every participant's root and key;
+4. the requester opens the study (``requester create-study``) from the key holder's card and
+   the catalog; it fixes the contribution circuit's key (a ceremony's ``.zkey``, or a
+   development key written for the holders);
+5. the holders submit (``holder submit``), proving with that circuit key;
+6. the requester closes the study (``requester close``): the gateway adds the contributions;
+7. the key holder decrypts, checks and publishes (``keyholder release``);
+8. anyone verifies (``zkgate gateway verify-study``).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from zkgate.errors import ZkgateError
+from zkgate.services.client import GatewayCallError, GatewayClient
+from zkgate.services.holder_home import HolderHome, LocalDataset, check_study_id
+from zkgate.services.keyholder_home import KeyHolderCard, KeyHolderHome
+from zkgate.services.study_request import StudyRequest
+from zkgate.study.catalog import Registration
+from zkgate.study.commitment import DatasetCommitment
+from zkgate.study.contributor import Contribution, Contributor
+from zkgate.study.dataset import Dataset, Schema
+from zkgate.study.errors import DevKeyError, KeyMismatchError, UnknownParticipantError
+from zkgate.study.keys import CircuitKeys
+from zkgate.study.messages import Aggregate, Receipt, Release
+from zkgate.study.spec import StudySpec
+
+
+# gateway answers that say a submission was not accepted (others leave the outcome unknown)
+DEFINITE_REFUSALS = frozenset({"INVALID_ARGUMENT", "ALREADY_EXISTS", "FAILED_PRECONDITION", "NOT_FOUND",
+                               "PERMISSION_DENIED", "UNAUTHENTICATED"})
+
+
+class RoleError(ZkgateError):
+    """A role's step cannot proceed; the message says what to fix."""
+
+
+# -- shared ---------------------------------------------------------------------------------------
+def fetch_spec(client: GatewayClient, study_id: str):
+    """The study (message) and its spec, checked to be the study asked for."""
+    check_study_id(study_id)
+    study = client.get_study(study_id)
+    spec = StudySpec.from_bytes(study.spec)
+    if spec.study_id_bytes.hex() != study_id:
+        raise RoleError(f"the gateway served another study than {study_id}")
+    return study, spec
+
+
+def load_circuit_key(path: str, spec: StudySpec, *, dev: bool) -> CircuitKeys:
+    """A ``.zkey`` checked against the study's vk and transcript hashes (and dev policy)."""
+    from zkgate.study.circuit import compile_contribution
+
+    try:
+        keys = CircuitKeys.from_zkey(path)
+    except ZkgateError as exc:
+        raise RoleError(f"{path}: not a readable .zkey ({exc})") from exc
+    check_key_fits(keys, spec, path, compile_contribution)
+    try:
+        keys.check(spec, dev_mode=dev)
+    except KeyMismatchError as exc:
+        raise RoleError(f"{path} is not the circuit key of this study ({exc}); use the .zkey the requester named") from exc
+    except DevKeyError as exc:
+        raise RoleError("this study uses a DEVELOPMENT circuit key (no ceremony): pass --dev to accept it "
+                        "(tests and demos only)") from exc
+    return keys
+
+
+def check_key_fits(keys: CircuitKeys, spec: StudySpec, path: str, compile_contribution) -> None:
+    r1cs = compile_contribution(spec.shape()).r1cs
+    pk = keys.pk
+    if pk is not None and (pk.n_vars, pk.n_public) != (r1cs.n_wires, r1cs.n_public):
+        raise RoleError(
+            f"{path} was made for another circuit ({pk.n_vars} wires, {pk.n_public} public inputs; this study's "
+            f"contribution circuit has {r1cs.n_wires} and {r1cs.n_public}): run the ceremony on the study's circuit"
+        )
+
+
+# -- data holder ------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Registered:
+    dataset: LocalDataset
+    dataset_id: str
+    resent: bool  # the data set existed locally and its registration was sent again
+
+    def to_json(self) -> dict:
+        return {**self.dataset.summary(), "dataset_id": self.dataset_id, "resent": self.resent}
+
+
+def load_csv(schema: Schema, csv_path: str) -> Dataset:
+    try:
+        return Dataset.from_csv(schema, csv_path)
+    except OSError as exc:
+        raise RoleError(f"{csv_path}: cannot read ({exc.strerror})") from exc
+    except ZkgateError as exc:
+        raise RoleError(f"{csv_path}: {exc}") from exc
+
+
+def register_dataset(client: GatewayClient, home: HolderHome, csv_path: str, schema: Schema, capacity: int,
+                     label: str) -> Registered:
+    """Commit a CSV (fresh secret salt), keep everything locally, register it in the catalog.
+
+    Running it again with the same name, records, schema and capacity sends the kept registration
+    again (the catalog accepts an identical one), so a failed call can simply be repeated."""
+    dataset = load_csv(schema, csv_path)
+    resent = home.has_dataset(label)
+    if resent:
+        local = home.load_dataset(label)
+        c = local.commitment
+        same = (c.schema == schema and c.capacity == capacity and c.dataset.stored.shape == dataset.stored.shape
+                and bool((c.dataset.stored == dataset.stored).all()))
+        if not same:
+            raise RoleError(f"{home.path} already holds a data set named {label!r} with other records, schema or "
+                            "chunk capacity; choose another --name")
+    else:
+        commitment = DatasetCommitment(dataset, capacity)
+        registration = Registration.create(home.org, commitment, home.signing_key)
+        home.save_dataset(label, commitment, registration, str(Path(csv_path).resolve()))
+        local = home.load_dataset(label)
+    reply = client.register_dataset(local.registration.to_bytes())
+    home.mark_registered(label, reply.dataset_id)
+    return Registered(local, reply.dataset_id, resent)
+
+
+@dataclass(frozen=True)
+class Submitted:
+    receipt: Receipt
+    audit_leaf: int
+    resent: bool  # an identical, kept submission was sent again
+    repeated: bool  # a receipt was already kept: the gateway confirmed the original one
+    chunks: int
+    receipt_path: str
+
+    def to_json(self) -> dict:
+        from zkgate.services.holder_home import receipt_summary
+
+        return {**receipt_summary(self.receipt, self.audit_leaf), "resent": self.resent, "repeated": self.repeated, "chunks": self.chunks,
+                "receipt_file": self.receipt_path, "in_audit_log": True}
+
+
+def submit(client: GatewayClient, home: HolderHome, study_id: str, circuit_key: str | None, *, dev: bool,
+           workers: int = 1, progress=lambda message: None) -> Submitted:
+    """Prove, encrypt, sign and submit this holder's contribution; keep and check the receipt.
+
+    The signed submission is kept before it is sent: a retry sends the very same bytes, and the
+    gateway answers with the original receipt.  A submission the gateway refuses as invalid is
+    discarded (it was never accepted), so the next run computes a fresh one."""
+    study, spec = fetch_spec(client, study_id)
+    info = client.gateway_info()
+    if spec.gateway_key != info.study_signing_key:
+        raise RoleError("the study names another gateway's signing key than this gateway's: its receipts could not be checked")
+    try:
+        me = spec.participant(home.org)
+    except UnknownParticipantError:
+        names = ", ".join(p.name for p in spec.participants)
+        raise RoleError(f"{home.org!r} (the organisation of {home.path}) is not a participant of study {study_id}; "
+                        f"it expects {names}") from None
+    submission = home.pending_submission(study_id)
+    resent = submission is not None
+    kept = home.receipt(study_id)
+    chunks = me.n_chunks
+    if submission is None and kept is not None:
+        raise RoleError(f"{home.org!r} already submitted to this study (receipt #{kept.sequence} in {home.path}), but "
+                        "the kept submission is gone, so it cannot be sent again; a new one would be refused")
+    if submission is None:
+        from zkgate.services.v1 import study_pb2
+
+        if study.state != study_pb2.OPEN:
+            raise RoleError(f"study {study_id[:16]}... is {study_pb2.StudyState.Name(study.state)}: it accepts no more submissions")
+        local = home.dataset_with_root(me.root)
+        if local is None:
+            raise RoleError(f"no data set in {home.path} has the root study {study_id[:16]}... names for {home.org!r} "
+                            f"({me.root}); `zkgate holder show --home {home.path}` lists the kept data sets")
+        if circuit_key is None:
+            raise RoleError("proving needs the study's circuit key: --circuit-key FILE.zkey (the ceremony's key, or "
+                            "the development key `zkgate requester create-study --dev-circuit-key` wrote)")
+        keys = load_circuit_key(circuit_key, spec, dev=dev)
+        context = client.public_context(study_id)
+        progress(f"proving {local.commitment.n_chunks} chunk(s) of {local.label!r} and encrypting ...")
+        contribution = Contributor(home.org, local.commitment, home.signing_key, dev_mode=dev).contribute(
+            spec, context, keys, workers=workers
+        )
+        submission = contribution.submission
+        home.save_submission(study_id, submission)
+    try:
+        receipt_bytes, leaf = client.submit(study_id, submission.to_bytes())
+    except GatewayCallError as exc:
+        if exc.code.name in DEFINITE_REFUSALS:  # never accepted: a later run may compute a fresh one
+            home.discard_submission(study_id)
+            raise RoleError(f"the gateway refused the submission ({exc.code.name}): {exc.details} (the kept "
+                            "submission was discarded; fix the cause and run `holder submit` again)") from exc
+        raise  # the outcome is unknown (unreachable, timed out): keep it, a retry sends the same bytes
+    receipt = Receipt.from_bytes(receipt_bytes)
+    Contributor.accept_receipt(Contribution(submission, [], 0), receipt, spec)  # signature, study, digest
+    if kept is not None and kept != receipt:
+        raise RoleError(f"the gateway returned another receipt than the one kept in {home.path} for this study")
+    path = home.save_receipt(study_id, receipt, leaf)
+    check_in_log(client, info.log_public_key, leaf, submission.digest.hex(), home.org)
+    return Submitted(receipt, leaf, resent, kept is not None, chunks, str(path))
+
+
+def check_in_log(client: GatewayClient, log_key: bytes, leaf: int, digest_hex: str, who: str) -> None:
+    """The audit log's leaf names this submission and is included under the signed head."""
+    head, _ = client.tree_head(log_key)
+    entry = client.audit_entries(leaf, leaf + 1)[0]
+    if json.loads(entry.data).get("submission_digest") != digest_hex:
+        raise RoleError(f"the audit log entry {leaf} does not name {who}'s submission")
+    client.check_inclusion(entry, leaf, head)
+
+
+# -- requester -------------------------------------------------------------------------------------
+def choose_registrations(client: GatewayClient, request: StudyRequest) -> list[Registration]:
+    """Each participant's registration from the catalog (by data set id when it has several)."""
+    out = []
+    for choice in request.participants:
+        datasets = client.list_datasets(choice.name)
+        if choice.dataset:
+            datasets = [d for d in datasets if d.dataset_id.startswith(choice.dataset)]
+        if not datasets:
+            which = f" with id {choice.dataset}..." if choice.dataset else ""
+            raise RoleError(f"{choice.name!r} has no registered data set{which} on this gateway "
+                            "(`zkgate holder register-dataset` registers one; `zkgate gateway datasets` lists them)")
+        if len(datasets) > 1:
+            ids = ", ".join(d.dataset_id[:16] for d in datasets)
+            raise RoleError(f"{choice.name!r} registered {len(datasets)} data sets ({ids}); pick one with "
+                            f"--participant {choice.name}=DATASET_ID (or {{\"name\", \"dataset\"}} in the file)")
+        out.append(Registration.from_bytes(datasets[0].registration))
+    return out
+
+
+def contribution_circuit(client: GatewayClient, request: StudyRequest):
+    """The compiled contribution circuit a study of this request would use (for a ceremony:
+    its keys depend only on the shape: schema widths, chunk capacity, filtered columns, statistics)."""
+    from zkgate.study.circuit import compile_contribution
+    from zkgate.study.spec import Participant, check_registrations
+
+    registrations = choose_registrations(client, request)
+    zero, first = b"\x00" * 32, registrations[0]
+    draft = StudySpec(
+        title=request.title, schema=first.schema, capacity=first.capacity, filter=request.filter,
+        statistics=request.statistics, participants=tuple(Participant.from_registration(r) for r in registrations),
+        quorum=request.quorum or len(registrations), deadline=request.deadline, he_preset="bfv-4096",
+        he_key_id=zero, he_context_digest=zero, vk_hash=zero, transcript_hash=zero, gateway_key=zero,
+        key_holder_key=zero, nonce=b"\x00" * 16,
+    )
+    check_registrations(draft, registrations)
+    return compile_contribution(draft.shape())
+
+
+@dataclass(frozen=True)
+class Opened:
+    spec: StudySpec
+    study_id: str
+    circuit_key: str
+    dev_keys: bool
+
+    def to_json(self) -> dict:
+        s = self.spec
+        return {"study_id": self.study_id, "title": s.title, "participants": [p.name for p in s.participants],
+                "quorum": s.quorum, "deadline": s.deadline, "statistics": s.value_names(), "dev_keys": self.dev_keys,
+                "circuit_key": self.circuit_key, "he_key_id": s.he_key_id.hex()}
+
+
+def create_study(client: GatewayClient, request: StudyRequest, card: KeyHolderCard, *, circuit_key: str | None,
+                 dev_circuit_key: str | None, progress=lambda message: None) -> Opened:
+    """Open a study naming the key holder of ``card`` and the participants' registered data sets."""
+    from zkgate.study.requester import open_study
+
+    if (circuit_key is None) == (dev_circuit_key is None):
+        raise RoleError("give the contribution circuit's key: --circuit-key FILE.zkey (from a ceremony) or "
+                        "--dev-circuit-key OUT.zkey (make a development key; dev-mode gateways only)")
+    info = client.gateway_info()
+    registrations = choose_registrations(client, request)
+    common = dict(title=request.title, registrations=registrations, filter=request.filter,
+                  statistics=request.statistics, quorum=request.quorum or len(registrations), deadline=request.deadline,
+                  public_context=card.public_context, gateway_key=info.study_signing_key,
+                  key_holder_key=card.signing_key)
+    if dev_circuit_key is not None:
+        if not info.dev_mode:
+            raise RoleError(f"the gateway at {client.address} is not in dev mode and refuses development circuit keys: "
+                            "give --circuit-key from a ceremony (or start the gateway with `zkgate serve --dev`)")
+        out = Path(dev_circuit_key)
+        if out.exists():
+            raise RoleError(f"{out} exists; --dev-circuit-key writes a new key there (choose another path, or "
+                            "reuse it for a study of the same shape with --circuit-key)")
+        from zkgate.prover.zkey import write_zkey
+
+        progress("opening the study with a new DEVELOPMENT circuit key (no ceremony: tests and demos only) ...")
+        spec, keys = open_study(**common, keys="dev", dev_mode=True)
+        write_zkey(out, keys.pk)
+        key_path = str(out)
+    else:
+        from zkgate.study.circuit import compile_contribution
+
+        try:
+            keys = CircuitKeys.from_zkey(circuit_key)
+        except ZkgateError as exc:
+            raise RoleError(f"{circuit_key}: not a readable .zkey ({exc})") from exc
+        if keys.is_dev and not info.dev_mode:
+            raise RoleError(f"{circuit_key} is a development key; the gateway at {client.address} is not in dev mode")
+        spec, keys = open_study(**common, keys=keys, dev_mode=keys.is_dev)
+        check_key_fits(keys, spec, circuit_key, compile_contribution)
+        key_path = circuit_key
+    study = client.create_study(spec.to_bytes(), keys.public().to_bytes(), card.public_context.to_bytes())
+    return Opened(spec, study.study_id, key_path, spec.dev_keys)
+
+
+# -- key holder ------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Released:
+    release: Release
+    statistics: dict
+
+    def to_json(self) -> dict:
+        return {"study_id": f"{self.release.study_id:064x}", "mode": self.release.mode,
+                "values": [int(v) for v in self.release.values], "statistics": self.statistics,
+                "verifiable": self.release.mode == "exact"}
+
+
+def release(client: GatewayClient, home: KeyHolderHome, study_id: str, *, dp_epsilon: float | None = None) -> Released:
+    """Decrypt only the aggregate, check the commitment equation, and only then publish."""
+    import grpc
+
+    from zkgate.study.release import StudyKeyHolder, derived_statistics
+    from zkgate.study.verification import PublicRecord
+
+    _, spec = fetch_spec(client, study_id)
+    he = home.he_key_holder()
+    if he.key_id != spec.he_key_id:
+        raise RoleError(f"study {study_id[:16]}... is encrypted under HE key {spec.he_key_id.hex()[:16]}..., not this "
+                        f"key holder's ({he.key_id.hex()[:16]}... in {home.path})")
+    signing = home.signing_key
+    if signing.public != spec.key_holder_key:
+        raise RoleError(f"study {study_id[:16]}... names another release-signing key than the one in {home.path}")
+    try:
+        aggregate = Aggregate.from_bytes(client.aggregate(study_id))
+    except GatewayCallError as exc:
+        if exc.code == grpc.StatusCode.FAILED_PRECONDITION:
+            raise RoleError(f"{exc.details} (`zkgate requester close {study_id}`)") from exc
+        raise
+    record = PublicRecord.from_bytes(client.public_record(study_id))
+    holder = StudyKeyHolder(spec, he, signing)
+    if dp_epsilon is None:
+        out = holder.release(aggregate, list(record.submissions))
+    else:
+        out = holder.release_dp(aggregate, list(record.submissions), dp_epsilon)
+    home.save_release(study_id, out)
+    client.publish_release(study_id, out.to_bytes())
+    return Released(out, derived_statistics(spec, out.values))
+
+
+__all__ = ["Opened", "Registered", "Released", "RoleError", "Submitted", "contribution_circuit", "create_study", "fetch_spec",
+           "register_dataset", "release", "submit"]

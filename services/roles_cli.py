@@ -1,0 +1,436 @@
+"""``zkgate holder|requester|keyholder ...``: each party of a study from its own shell.
+
+Order (each step needs what the earlier ones made; see ``docs/gateway.md``)::
+
+    zkgate serve --data-dir GW --dev                                      # the gateway
+    zkgate keyholder init --home KH                                       # HE keys + KH/keyholder.card
+    zkgate holder init --home H1 --org hospital-a                         # per hospital
+    zkgate holder register-dataset --home H1 a.csv --schema schema.json
+    zkgate requester create-study --spec study.json --key-holder KH/keyholder.card --dev-circuit-key study.zkey
+    zkgate holder submit --home H1 STUDY_ID --circuit-key study.zkey --dev # per hospital
+    zkgate requester close STUDY_ID
+    zkgate keyholder release --home KH STUDY_ID
+    zkgate gateway verify-study STUDY_ID --dev                            # anyone
+
+grpc and the protocol modules are imported inside the commands, so ``zkgate --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from contextlib import contextmanager
+
+import click
+
+from zkgate.services.cli import DEFAULT_GATEWAY, GatewayTarget, _access_options, _client
+
+_HINTS = {
+    "UNAVAILABLE": "is `zkgate serve` running there? (--gateway HOST:PORT, or ZKGATE_GATEWAY)",
+    "PERMISSION_DENIED": "check --org, --tls-dir or --token: who the gateway takes you for",
+    "UNAUTHENTICATED": "give --tls-dir and --org, or --token, as the gateway expects",
+    "DEADLINE_EXCEEDED": "the gateway took too long; retry (a repeated submit sends the same submission)",
+}
+
+
+def describe_call_error(exc, address: str | None) -> str:
+    """A gateway refusal as one line: what the gateway said, and what to do about it."""
+    code = exc.code.name
+    where = f" at {address}" if address else ""
+    if code == "UNAVAILABLE":
+        return f"cannot reach the gateway{where} ({exc.details or 'unavailable'}): {_HINTS[code]}"
+    hint = f" -- {_HINTS[code]}" if code in _HINTS else ""
+    return f"the gateway{where} refused ({code}): {exc.details}{hint}"
+
+
+@contextmanager
+def reported(address: str | None = None):
+    """zkgate errors, gateway refusals and file errors become one-line messages (exit 1)."""
+    from zkgate.errors import ZkgateError
+    from zkgate.services.client import GatewayCallError
+
+    try:
+        yield
+    except GatewayCallError as exc:
+        raise click.ClickException(describe_call_error(exc, address)) from exc
+    except ZkgateError as exc:
+        raise click.ClickException(str(exc)) from exc
+    except OSError as exc:
+        name = f"{exc.filename}: " if exc.filename else ""
+        raise click.ClickException(f"{name}{exc.strerror or exc}") from exc
+
+
+def _gateway_options(command):
+    command = _access_options(command)
+    return click.option("--gateway", "address", default=DEFAULT_GATEWAY, show_default=True, envvar="ZKGATE_GATEWAY",
+                        help="Gateway address HOST:PORT.")(command)
+
+
+def _json_option(command):
+    return click.option("--json", "as_json", is_flag=True, help="Print the result as one JSON object.")(command)
+
+
+def _home_option(envvar: str, what: str):
+    return click.option("--home", required=True, envvar=envvar, type=click.Path(file_okay=False),
+                        help=f"{what} (env {envvar}).")
+
+
+def _emit(as_json: bool, obj: dict, lines: list[str]) -> None:
+    if as_json:
+        click.echo(json.dumps(obj, sort_keys=True))
+    else:
+        for line in lines:
+            click.echo(line)
+
+
+def _note(message: str) -> None:
+    click.echo(message, err=True)
+
+
+# =====================================================================================================
+@click.group("holder")
+def holder_group() -> None:
+    """Data holder (hospital): keys, committed data sets, contributions.
+
+    \b
+    1. zkgate holder init --home DIR --org NAME
+    2. zkgate holder register-dataset --home DIR DATA.csv --schema SCHEMA.json
+    3. (the requester opens a study naming NAME)
+    4. zkgate holder submit --home DIR STUDY_ID --circuit-key STUDY.zkey
+
+    With --tls-dir, commands present the certificate of the home's organisation
+    unless --org names another.
+    """
+
+
+_holder_home = _home_option("ZKGATE_HOLDER_HOME", "The holder's local state folder: signing key, salts, records, receipts")
+
+
+@holder_group.command("init")
+@_holder_home
+@click.option("--org", required=True, help="Organisation name: the participant name studies and certificates use.")
+@_json_option
+def holder_init(home: str, org: str, as_json: bool) -> None:
+    """Create a holder's home folder with a new signing key (0600; only its public half leaves)."""
+    from zkgate.services.holder_home import HolderHome
+
+    with reported():
+        holder = HolderHome.init(home, org)
+        public = holder.signing_key.public.hex()
+    _emit(as_json, {"home": str(holder.path), "org": org, "signing_public_key": public},
+          [f"holder {org!r} initialised in {holder.path} (signing key {public[:16]}...)",
+           f"next: zkgate holder register-dataset --home {home} DATA.csv --schema SCHEMA.json"])
+
+
+@holder_group.command("register-dataset")
+@_holder_home
+@click.argument("csv_file", metavar="DATA.csv", type=click.Path(dir_okay=False))
+@click.option("--schema", "schema_file", type=click.Path(dir_okay=False),
+              help='JSON: {"columns": [{"name": "age", "min": 18, "max": 90}, ...]} (declared integer ranges).')
+@click.option("--column", "columns", multiple=True, metavar="NAME:MIN:MAX",
+              help="A column and its declared range, in order (repeat; instead of --schema).")
+@click.option("--chunk", "capacity", default=64, show_default=True, type=click.IntRange(1, 1 << 16),
+              help="Records per committed chunk (one proof each); every participant of a study must use the same.")
+@click.option("--name", "label", default=None, help="Local name of the data set (default: the CSV's file name).")
+@_gateway_options
+@_json_option
+def holder_register_dataset(home, csv_file, schema_file, columns, capacity, label, address, tls_dir, org, token,
+                            as_json) -> None:
+    """Commit a CSV under a secret salt, keep it locally, and register it in the gateway's catalog.
+
+    The CSV's header names the columns (other columns are ignored); every value must lie in its
+    declared range.  Records, salt seed and commitment stay in the home folder; the gateway
+    receives only the signed registration (schema, chunking, root, public key).  Running the
+    command again with the same file and name re-sends the same registration.
+    """
+    from zkgate.services import roles
+    from zkgate.services.holder_home import HolderHome, check_label, load_schema, parse_column
+    from zkgate.study.dataset import Schema
+
+    with reported(address):
+        holder = HolderHome.open(home)
+        if bool(schema_file) == bool(columns):
+            raise click.UsageError("declare the columns with --schema SCHEMA.json or with --column NAME:MIN:MAX (one of them)")
+        if schema_file:
+            try:
+                with open(schema_file) as handle:
+                    obj = json.load(handle)
+            except json.JSONDecodeError as exc:
+                raise click.ClickException(f"{schema_file}: not valid JSON ({exc.msg} at line {exc.lineno})") from exc
+            schema = load_schema(obj, schema_file)
+        else:
+            schema = Schema.of(*(parse_column(c) for c in columns))
+        label = check_label(label or _label_of(csv_file))
+        with _client(_holder_target(holder, address, tls_dir, org, token)) as client:
+            done = roles.register_dataset(client, holder, csv_file, schema, capacity, label)
+    summary = done.to_json()
+    _emit(as_json, summary, [
+        f"registered {label!r}: {summary['records']} records in {summary['chunks']} chunk(s) of {capacity}"
+        + (" (registration re-sent)" if done.resent else ""),
+        f"dataset id {done.dataset_id}",
+        f"root {summary['root']}",
+    ])
+
+
+def _holder_target(holder, address, tls_dir, org, token) -> GatewayTarget:
+    """With TLS, the home's organisation's certificate (a participant acts only as itself)."""
+    if tls_dir and org and org != holder.org:
+        raise click.UsageError(f"--org {org!r} differs from the organisation of {holder.path} ({holder.org!r}): "
+                               "the gateway lets a participant act only as itself")
+    return GatewayTarget(address, tls_dir, holder.org if tls_dir else org, token)
+
+
+def _label_of(path: str) -> str:
+    import re
+
+    stem = os.path.splitext(os.path.basename(path))[0]
+    return re.sub(r"[^A-Za-z0-9_.-]", "_", stem).lstrip("._-")[:64] or "dataset"
+
+
+@holder_group.command("submit")
+@_holder_home
+@click.argument("study_id")
+@click.option("--circuit-key", type=click.Path(dir_okay=False),
+              help="The study's contribution circuit key (.zkey): a ceremony's, or the dev key create-study wrote.")
+@click.option("--dev", is_flag=True, help="Accept a study made with a development circuit key (tests and demos only).")
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64), help="Prover processes.")
+@_gateway_options
+@_json_option
+def holder_submit(home, study_id, circuit_key, dev, workers, address, tls_dir, org, token, as_json) -> None:
+    """Answer a study: prove every chunk, encrypt, sign, submit; keep the gateway's receipt.
+
+    Fetches the study, finds the kept data set whose root it names, proves each chunk with the
+    circuit key, encrypts the statistics under the study's HE key, signs and submits.  The signed
+    submission is kept first, so a retry sends the same bytes and gets the original receipt;
+    the receipt is checked (gateway signature) and found in the audit log before it is kept.
+    """
+    from zkgate.services import roles
+    from zkgate.services.holder_home import HolderHome
+
+    with reported(address):
+        holder = HolderHome.open(home)
+        with _client(_holder_target(holder, address, tls_dir, org, token)) as client:
+            done = roles.submit(client, holder, study_id, circuit_key, dev=dev, workers=workers, progress=_note)
+    _emit(as_json, done.to_json(), [
+        ("already accepted earlier: the gateway returned the original receipt" if done.repeated
+         else "submitted" + (" (the kept submission, sent again)" if done.resent else "")) + f" ({done.chunks} chunk proof(s))",
+        f"receipt #{done.receipt.sequence} signed by the gateway, kept in {done.receipt_path}",
+        f"in the audit log at leaf {done.audit_leaf} (inclusion proof checked)",
+    ])
+
+
+@holder_group.command("show")
+@_holder_home
+@_json_option
+def holder_show(home, as_json) -> None:
+    """List the kept data sets and receipts (local; nothing is sent)."""
+    from zkgate.services.holder_home import HolderHome, receipt_summary
+
+    with reported():
+        holder = HolderHome.open(home)
+        datasets = [holder.load_dataset(label).summary() for label in holder.dataset_labels()]
+        receipts = []
+        folder = holder.home.file("studies")
+        for study in sorted(p.name for p in folder.iterdir()) if folder.is_dir() else []:
+            receipt = holder.receipt(study)
+            receipts.append({"study_id": study, "receipt": receipt_summary(receipt) if receipt else None})
+    obj = {"org": holder.org, "home": str(holder.path), "signing_public_key": holder.signing_key.public.hex(),
+           "datasets": datasets, "studies": receipts}
+    lines = [f"holder {holder.org!r} ({holder.path})"]
+    lines += [f"  data set {d['name']}: {d['records']} records, {d['chunks']} chunk(s) of {d['chunk_capacity']}, "
+              f"id {d['dataset_id'][:16] or '(not registered)'}" for d in datasets]
+    lines += [f"  study {s['study_id'][:16]}...: " + (f"receipt #{s['receipt']['sequence']}" if s["receipt"] else "submission kept, no receipt yet")
+              for s in receipts]
+    _emit(as_json, obj, lines)
+
+
+# =====================================================================================================
+@click.group("requester")
+def requester_group() -> None:
+    """Requester: open a study over registered data sets, close it when contributions are in.
+
+    Before create-study, the key holder ran `zkgate keyholder init` (its card names the HE key
+    and the release-signing key) and every participant registered a data set.  With mutual TLS,
+    the key holder releases as the requester's organisation.
+    """
+
+
+def _request_options(command):
+    """The question a study asks (a JSON file and/or options; see services/study_request.py)."""
+    options = [
+        click.option("--spec", "spec_file", type=click.Path(dir_okay=False),
+                     help="Study request as JSON (title, participants, filter, statistics, quorum, deadline); options override its fields."),
+        click.option("--title", default=None, help="What the study asks, for people."),
+        click.option("--participant", "participants", multiple=True, metavar="NAME[=DATASET_ID]",
+                     help="An expected participant (repeat); =DATASET_ID picks one of several registered data sets."),
+        click.option("--range", "ranges", multiple=True, metavar="COLUMN:MIN:MAX",
+                     help="Filter: keep records with MIN <= COLUMN <= MAX (repeat)."),
+        click.option("--equals", multiple=True, metavar="COLUMN:VALUE", help="Filter: keep records with COLUMN == VALUE (repeat)."),
+        click.option("--stat", "stats", multiple=True, metavar="KIND:COLUMN[:EDGES]",
+                     help="sum, mean, sum_sq or variance of a column, or histogram:COLUMN:E0,E1,... (repeat). The count always comes first."),
+        click.option("--quorum", type=click.IntRange(1), default=None, help="Submissions needed to close (default: every participant)."),
+        click.option("--deadline", type=int, default=None, help="Last moment to submit, unix seconds."),
+        click.option("--deadline-in", default=None, help="Deadline from now: 90s, 30m, 2h, 7d (default 24h)."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def _build_request(spec_file, title, participants, ranges, equals, stats, quorum, deadline, deadline_in):
+    from zkgate.services.study_request import build_request
+
+    return build_request(spec_file, title=title, participants=participants, ranges=ranges, equals=equals,
+                         stats=stats, quorum=quorum, deadline=deadline, deadline_in=deadline_in)
+
+
+@requester_group.command("create-study")
+@_request_options
+@click.option("--key-holder", "card_file", required=True, type=click.Path(dir_okay=False),
+              help="The key holder's card (KH_HOME/keyholder.card from `zkgate keyholder init`).")
+@click.option("--circuit-key", type=click.Path(dir_okay=False),
+              help="Contribution circuit key (.zkey) for this study's shape: a ceremony's on `requester circuit`'s .r1cs.")
+@click.option("--dev-circuit-key", type=click.Path(dir_okay=False),
+              help="Instead: make a DEVELOPMENT circuit key and write it here for the holders (dev-mode gateways only).")
+@_gateway_options
+@_json_option
+def requester_create_study(spec_file, title, participants, ranges, equals, stats, quorum, deadline, deadline_in,
+                           card_file, circuit_key, dev_circuit_key, address, tls_dir, org, token, as_json) -> None:
+    """Open a study; prints its id.
+
+    The study names every participant's registered data set root and signing key (from the
+    gateway's catalog), the key holder's HE public context and release key (from its card), the
+    gateway's signing key and the contribution circuit's key.  Give the holders the study id and
+    the circuit key file.
+    """
+    import datetime
+
+    from zkgate.services import roles
+    from zkgate.services.keyholder_home import read_card
+
+    with reported(address):
+        request = _build_request(spec_file, title, participants, ranges, equals, stats, quorum, deadline, deadline_in)
+        card = read_card(card_file)
+        with _client(GatewayTarget(address, tls_dir, org, token)) as client:
+            opened = roles.create_study(client, request, card, circuit_key=circuit_key, dev_circuit_key=dev_circuit_key,
+                                        progress=_note)
+    if not as_json:
+        names = ", ".join(p.name for p in opened.spec.participants)
+        when = datetime.datetime.fromtimestamp(opened.spec.deadline, datetime.timezone.utc).isoformat(timespec="seconds")
+        _note(f"study opened: {len(opened.spec.participants)} participant(s) ({names}), quorum {opened.spec.quorum}, "
+              f"deadline {when}; circuit key {opened.circuit_key}")
+        if opened.dev_keys:
+            _note("warning: DEVELOPMENT circuit key (one party saw the toxic waste): holders need --dev")
+    _emit(as_json, opened.to_json(), [opened.study_id])
+
+
+@requester_group.command("circuit")
+@_request_options
+@click.option("--out", "out_file", required=True, type=click.Path(dir_okay=False), help="Where to write the .r1cs.")
+@_gateway_options
+@_json_option
+def requester_circuit(spec_file, title, participants, ranges, equals, stats, quorum, deadline, deadline_in, out_file,
+                      address, tls_dir, org, token, as_json) -> None:
+    """Write the contribution circuit (.r1cs) of a study request, for a key ceremony.
+
+    Its keys depend only on the study's shape (column widths, chunk capacity, filtered columns,
+    statistics), so one ceremony serves every study of that shape:
+    `zkgate groth16 setup OUT.r1cs POT.ptau key_0.zkey`, then `zkgate zkey contribute ...` by
+    each party, then `zkgate requester create-study ... --circuit-key final.zkey`.
+    """
+    from zkgate.circuits.r1csfile import write_r1cs
+    from zkgate.services import roles
+
+    with reported(address):
+        request = _build_request(spec_file, title, participants, ranges, equals, stats, quorum, deadline, deadline_in)
+        with _client(GatewayTarget(address, tls_dir, org, token)) as client:
+            circuit = roles.contribution_circuit(client, request)
+        write_r1cs(circuit.r1cs, out_file)
+    r1cs = circuit.r1cs
+    _emit(as_json, {"r1cs": out_file, "constraints": r1cs.n_constraints, "wires": r1cs.n_wires, "public": r1cs.n_public},
+          [f"wrote {out_file}: {r1cs.n_constraints} constraints, {r1cs.n_wires} wires, {r1cs.n_public} public inputs"])
+
+
+@requester_group.command("close")
+@click.argument("study_id")
+@_gateway_options
+@_json_option
+def requester_close(study_id, address, tls_dir, org, token, as_json) -> None:
+    """Close a study: the gateway adds the accepted contributions (quorum needed). Idempotent."""
+    from zkgate.services.holder_home import check_study_id
+    from zkgate.services.v1 import study_pb2
+
+    with reported(address):
+        check_study_id(study_id)
+        with _client(GatewayTarget(address, tls_dir, org, token)) as client:
+            study = client.close_study(study_id)
+    state = study_pb2.StudyState.Name(study.state)
+    _emit(as_json, {"study_id": study.study_id, "state": state, "accepted": study.accepted, "quorum": study.quorum},
+          [f"study {study.study_id[:16]}... {state}: {study.accepted} contribution(s) added (quorum {study.quorum})",
+           f"next: zkgate keyholder release --home KH {study.study_id}"])
+
+
+# =====================================================================================================
+@click.group("keyholder")
+def keyholder_group() -> None:
+    """Key holder: the study's HE keys; decrypts only the aggregate, checks it, publishes.
+
+    \b
+    1. zkgate keyholder init --home DIR          (before the study: its card goes to the requester)
+    2. zkgate keyholder release --home DIR STUDY_ID   (after the requester closed the study)
+    """
+
+
+_keyholder_home = _home_option("ZKGATE_KEYHOLDER_HOME", "The key holder's local state folder: HE secret key, release key, card")
+
+
+@keyholder_group.command("init")
+@_keyholder_home
+@click.option("--preset", default="bfv-4096", show_default=True, help="BFV parameter preset (bfv-4096, bfv-8192, bfv-16384).")
+@_json_option
+def keyholder_init(home, preset, as_json) -> None:
+    """Make the HE key pair and a release-signing key; write the public card for the requester.
+
+    The HE secret key and the signing key stay in the home folder (0600); HOME/keyholder.card holds
+    only public parts (HE public context, release-signing public key).
+    """
+    from zkgate.services.keyholder_home import KeyHolderHome
+
+    with reported():
+        kh = KeyHolderHome.init(home, preset)
+        card = kh.card()
+    _emit(as_json, {**card.summary(), "home": str(kh.path), "card": str(kh.card_path)},
+          [f"key holder initialised in {kh.path} ({preset}, HE key {card.public_context.key_id.hex()[:16]}...)",
+           f"give the requester {kh.card_path}: zkgate requester create-study --key-holder {kh.card_path} ..."])
+
+
+@keyholder_group.command("release")
+@_keyholder_home
+@click.argument("study_id")
+@click.option("--dp-epsilon", type=float, default=None,
+              help="Publish an epsilon-differentially-private release instead (noisy, unverifiable, never P; needs OpenDP).")
+@_gateway_options
+@_json_option
+def keyholder_release(home, study_id, dp_epsilon, address, tls_dir, org, token, as_json) -> None:
+    """Decrypt the closed study's aggregate, check it opens the logged commitments, publish.
+
+    Nothing is published unless the decrypted sums open the sum of the participants' logged
+    commitments.  With mutual TLS, use the requester's organisation (--org): only the study's
+    requester may fetch its aggregate and publish.
+    """
+    from zkgate.services import roles
+    from zkgate.services.keyholder_home import KeyHolderHome
+
+    with reported(address):
+        kh = KeyHolderHome.open(home)
+        with _client(GatewayTarget(address, tls_dir, org, token)) as client:
+            done = roles.release(client, kh, study_id, dp_epsilon=dp_epsilon)
+    lines = [f"released study {study_id[:16]}... ({done.release.mode}"
+             + (", verifiable)" if done.release.mode == "exact" else ", not verifiable)")]
+    lines += [f"  {k}: {v}" for k, v in done.statistics.items()]
+    _emit(as_json, done.to_json(), lines)
+
+
+COMMANDS = [holder_group, requester_group, keyholder_group]
+
+__all__ = ["COMMANDS", "describe_call_error", "reported"]
