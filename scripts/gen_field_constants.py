@@ -76,14 +76,48 @@ def curve_block() -> str:
     b2 = (3 * 9 * inv % Q_MOD, (-3 * inv) % Q_MOD)  # 3/(9+u) = 3(9-u)/82
     lines.append(f"static const uint64_t G2_B[8] = {c_array(mont(b2[0], Q_MOD))[:-1]}, {c_array(mont(b2[1], Q_MOD))[1:]};")
     lines.append(f"static const uint64_t FQ_SQRT_EXP[4] = {c_array((Q_MOD + 1) // 4)}; /* (q+1)/4, plain */")
-    # GLV: phi(x, y) = (beta*x, y) equals [lambda](x, y) on G1
+    # GLV on G1: phi(x, y) = (beta*x, y) equals [lambda](x, y), lambda the cube root of unity
+    # of Fr below (the other root, 2^191.5, belongs to beta^2).  Checked in tests/native.
     beta = 0x30644E72E131A0295E6DD9E7E0ACCCB0C28F069FBB966E3DE4BD44E5607CFD48
-    lam = 4407920970296243842393367215006156084916469457145843978461
+    lam = R_MOD - 1 - 4407920970296243842393367215006156084916469457145843978461
     assert pow(beta, 3, Q_MOD) == 1 and (lam * lam + lam + 1) % R_MOD == 0
     lines.append(f"static const uint64_t GLV_BETA[4] = {c_array(mont(beta, Q_MOD))}; /* Montgomery */")
     lines.append(f"static const uint64_t GLV_LAMBDA[4] = {c_array(lam)}; /* plain */")
+    # GLS on G2: psi (untwist-Frobenius-twist) equals [q mod r] = [6x^2] on G2.
+    lines.append("/* Scalar decomposition k = k0 + k1*lambda with |k0|, |k1| < 2^129 (see glv_basis()):")
+    lines.append(" * rows a1, b1, a2, b2 (two's complement mod 2^256), g1 = round(2^256 b2 / r),")
+    lines.append(" * g2 = round(-2^256 b1 / r); c_i = (k g_i) >> 256, k0 = k - c1 a1 - c2 a2, k1 = -c1 b1 - c2 b2. */")
+    for name, eigen in (("G1", lam), ("G2", Q_MOD % R_MOD)):
+        rows = glv_basis(eigen)
+        lines.append(f"static const uint64_t {name}_GLV_BASIS[6][4] = {{")
+        lines += [f"    {c_array(v % MONT_R)}," for v in rows]
+        lines.append("};")
     lines.append("")
     return "\n".join(lines)
+
+
+def glv_basis(eigen: int) -> tuple[int, int, int, int, int, int]:
+    """A short basis (a1, b1), (a2, b2) of {(a, b): a + b*eigen = 0 mod r} (extended Euclid,
+    stopped at sqrt(r)) and the rounding constants g1, g2; checked on sample scalars."""
+    rem = [(R_MOD, 0), (eigen, 1)]
+    while rem[-1][0] * rem[-1][0] >= R_MOD:
+        (ra, ta), (rb, tb) = rem[-2], rem[-1]
+        rem.append((ra - (ra // rb) * rb, ta - (ra // rb) * tb))
+    (rm, tm), (rm1, tm1) = rem[-2], rem[-1]
+    (ra, ta), (rb, tb) = rem[-2], rem[-1]
+    rm2, tm2 = ra - (ra // rb) * rb, ta - (ra // rb) * tb
+    a1, b1 = rm1, -tm1
+    a2, b2 = (rm, -tm) if rm * rm + tm * tm <= rm2 * rm2 + tm2 * tm2 else (rm2, -tm2)
+    assert (a1 + b1 * eigen) % R_MOD == 0 and (a2 + b2 * eigen) % R_MOD == 0
+    assert a1 * b2 - a2 * b1 == R_MOD
+    g1 = (b2 * MONT_R + R_MOD // 2) // R_MOD
+    g2 = (-b1 * MONT_R + R_MOD // 2) // R_MOD
+    assert g1 >= 0 and g2 >= 0
+    for k in (0, 1, R_MOD - 1, R_MOD // 2, R_MOD // 3, eigen, *(pow(7, i, R_MOD) for i in range(200))):
+        c1, c2 = (k * g1) >> 256, (k * g2) >> 256
+        k0, k1 = k - c1 * a1 - c2 * a2, -c1 * b1 - c2 * b2
+        assert (k0 + k1 * eigen - k) % R_MOD == 0 and abs(k0) < 1 << 129 and abs(k1) < 1 << 129
+    return a1, b1, a2, b2, g1, g2
 
 
 def main() -> None:
