@@ -10,6 +10,12 @@ snarkjs.
 
 Usage: python benchmarks/bench_prove.py --ptau POT.ptau [--hashes 270] [--repeat 3]
 (270 hashes ≈ 2^16 constraints and needs a 2^16 powers of tau).
+
+With ``--builder zkgate`` the same chain is compiled by zkgate's circuit builder (which
+writes the .r1cs and the .wtns) and the key is made by zkgate's ceremony tools
+(``groth16 setup`` from the powers of tau, then one ``zkey contribute``): circom2, the wasm
+build of circom on npm, runs out of memory on this machine for a chain near 2^20
+constraints (4360 hashes).  snarkjs still proves with those very files.
 """
 
 from __future__ import annotations
@@ -44,12 +50,47 @@ def run(cmd: list[str], cwd: Path) -> tuple[float, int]:
     return float(seconds), int(rss)
 
 
+BUILD_CHAIN = """
+import sys
+sys.path.insert(0, sys.argv[1])
+from zkgate.circuits import compile_circuit
+from zkgate.circuits.gadgets.poseidon import poseidon
+from zkgate.circuits.wtnsfile import write_wtns
+
+def chain(api, n):
+    a = api.private_input("a"); b = api.private_input("b"); h = a
+    for _ in range(n):
+        h = poseidon(api, [h, b])
+    api.output("h", h)
+
+circuit = compile_circuit(chain, n=int(sys.argv[2]), cache=False)
+circuit.write_r1cs("chain.r1cs")
+write_wtns(circuit.solve({"a": 1, "b": 2}), "chain.wtns")
+print(circuit.r1cs.n_constraints, "constraints")
+"""
+
+
+def build_with_zkgate(work: Path, hashes: int, ptau: Path, zkgate: list[str]) -> None:
+    """chain.r1cs / chain.wtns from zkgate's builder; chain.zkey from zkgate's ceremony tools."""
+    for cmd in (
+        [sys.executable, "-c", BUILD_CHAIN, str(REPO), str(hashes)],
+        [*zkgate, "groth16", "setup", "chain.r1cs", str(ptau), "chain_0.zkey"],
+        [*zkgate, "zkey", "contribute", "chain_0.zkey", "chain.zkey", "--name=bench", "-e=bench"],
+        [*zkgate, "zkey", "export", "verificationkey", "chain.zkey", "vk.json"],
+    ):
+        started = time.perf_counter()
+        subprocess.run(cmd, cwd=work, check=True)
+        print(f"  {' '.join(cmd[:4]) if cmd[1] != '-c' else 'compile + witness'}: {time.perf_counter() - started:.1f} s", flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--ptau", required=True, type=Path, help="prepared powers of tau (phase 2)")
     parser.add_argument("--hashes", type=int, default=270, help="Poseidon(2) hashes in the chain")
     parser.add_argument("--repeat", type=int, default=3, help="timed runs of each prover (best is reported)")
     parser.add_argument("--workdir", type=Path, help="keep the build here (default: a temporary folder)")
+    parser.add_argument("--builder", choices=("circom", "zkgate"), default="circom",
+                        help="who compiles the circuit and makes the key (see above)")
     args = parser.parse_args()
 
     work = args.workdir or Path(tempfile.mkdtemp(prefix="zkgate-bench-prove-"))
@@ -58,6 +99,9 @@ def main() -> None:
     (work / "chain.circom").write_text(source.replace("N_HASHES", str(args.hashes)))
     snarkjs = str(BIN / "snarkjs")
     zkgate = [sys.executable, "-m", "zkgate"]
+    if args.builder == "zkgate" and not (work / "chain.zkey").exists():
+        print(f"building the circuit ({args.hashes} Poseidon hashes) and its key with zkgate ...", flush=True)
+        build_with_zkgate(work, args.hashes, args.ptau.resolve(), zkgate)
     if not (work / "chain.zkey").exists():
         print(f"building the circuit ({args.hashes} Poseidon hashes) and its key with snarkjs ...", flush=True)
         # circom2 (wasm) cannot read include paths outside its working folder: copy circomlib in
@@ -84,7 +128,7 @@ def main() -> None:
         subprocess.run([snarkjs, "groth16", "verify", "vk.json", f"pub_{name}.json", f"p_{name}.json"], cwd=work, check=True, capture_output=True)
 
     (s_time, s_rss), (z_time, z_rss) = results["snarkjs"], results["zkgate"]
-    print(f"circuit: Poseidon chain, {args.hashes} hashes, {constraints} constraints; threads: {os.environ.get('ZKGATE_THREADS', 'all')}")
+    print(f"circuit: Poseidon chain, {args.hashes} hashes, {constraints} constraints (built by {args.builder}); threads: {os.environ.get('ZKGATE_THREADS', 'all')}")
     print(f"{'prover':10} {'time (s)':>10} {'peak RSS (MiB)':>16}")
     print(f"{'snarkjs':10} {s_time:10.3f} {s_rss / 1024:16.1f}")
     print(f"{'zkgate':10} {z_time:10.3f} {z_rss / 1024:16.1f}")

@@ -213,7 +213,9 @@ def list_studies(address) -> None:
 @click.pass_obj
 def verify_study(address, study_id: str, dev: bool, as_json: bool) -> None:
     """Regulator check, run locally: fetch the study's public record and verify every proof, the
-    bounds and the commitment equation of the release.  Exit 0 when all hold, 1 otherwise."""
+    bounds and the commitment equation of the release.  Exit 0 when all hold, 1 otherwise
+    (also for CKKS and differentially private releases, printed UNVERIFIED: their numbers are
+    not bound to the proven commitments)."""
     import json as json_module
 
     from zkgate.study.verification import PublicRecord, verify_record
@@ -224,8 +226,19 @@ def verify_study(address, study_id: str, dev: bool, as_json: bool) -> None:
     if as_json:
         click.echo(json_module.dumps(report.to_dict(), default=str))
     else:
-        click.echo("VERIFIED" if report.ok else "FAILED: " + "; ".join(report.failures))
+        click.echo(_verdict_line(report))
     sys.exit(0 if report.ok else 1)
+
+
+def _verdict_line(report) -> str:
+    """VERIFIED; UNVERIFIED (nothing failed, but the release is approximate or noisy, so its
+    numbers are not bound to the proven commitments); or FAILED with what failed."""
+    if report.status == "verified":
+        return "VERIFIED"
+    if report.status == "unverified":
+        reasons = "; ".join(f"{name}: {reason}" for name, reason in report.unverified)
+        return f"UNVERIFIED (every proof and check that can run passed; not checked: {reasons})"
+    return "FAILED: " + "; ".join(report.failures)
 
 
 @click.group("audit")
