@@ -6,6 +6,11 @@ u32 ceremonyPower); 2 tauG1 (2^(power+1) - 1 G1); 3 tauG2, 4 alphaTauG1, 5 betaT
 the Lagrange bases of tauG1 (domain sizes 1, 2, ..., 2^(power+1)), tauG2, alphaTauG1 and
 betaTauG1 (sizes 1 ... 2^power), concatenated -- the basis of size 2^k starts at point
 2^k - 1.  Points are affine Montgomery, as in a ``.zkey``.
+
+This module reads files and implements ``new`` and ``prepare phase2``; ``contribute`` and
+``beacon`` live in :mod:`zkgate.prover.ptau_contribute`, ``verify`` in
+:mod:`zkgate.prover.ptau_verify`, the section-7 records in :mod:`zkgate.prover.ptau_records`
+and the challenge / response hashing and key derivation in :mod:`zkgate.prover.ptau_hashing`.
 """
 
 from __future__ import annotations
