@@ -188,9 +188,12 @@ class StudyServicer(study_pb2_grpc.StudyServiceServicer):
         aggregator, lock = self._aggregator(record)
         if submission.study_id != aggregator.spec.study_id:  # the cached spec: its id is a Poseidon hash
             raise InvalidInputError("the submission is for another study than the header names")
-        # proofs and ciphertext checks run outside the study's lock, so submissions verify in parallel
-        check_deadline(context, "verifying the submission")
-        aggregator.check(submission)
+        # proofs and ciphertext checks run outside the study's lock, so submissions verify in parallel;
+        # once a participant's submission is accepted, a retry (same digest: the original receipt)
+        # or a conflicting one (refused as a duplicate) is decided by submit() without them
+        if aggregator.accepted_digest(submission.participant) is None:
+            check_deadline(context, "verifying the submission")
+            aggregator.check(submission)
         # content-addressed and idempotent: durable before the row that names it, outside the lock
         blob = self.store.put_blob(submission.to_bytes())
         with lock:

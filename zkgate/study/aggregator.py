@@ -125,6 +125,12 @@ class StudyAggregator:
         check_submission_statement(self.spec, self.keys, sub)
         self._check_envelope(sub)
 
+    def accepted_digest(self, participant: str) -> bytes | None:
+        """The digest of the submission already accepted from ``participant`` (None if none):
+        a retry or a conflicting resubmission is then decided without re-verifying proofs."""
+        prior = self._accepted.get(participant)
+        return None if prior is None else prior[0].digest
+
     def submit(self, sub: Submission | bytes, *, now: int | None = None, checked: bool = False) -> Receipt:
         """Check a submission; returns the signed receipt (the original one for an identical
         retry) or raises a :class:`~zkgate.study.errors.SubmissionRefusedError`.
