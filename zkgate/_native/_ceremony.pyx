@@ -138,3 +138,37 @@ def lagrange(points, inv_roots, ninv, int group, int nthreads=0):
     if rc:
         raise MemoryError("lagrange: allocation failed")
     return out
+
+
+cdef extern from "blake2b.h" nogil:
+    void zk_blake2b_compress(uint64_t *h, const unsigned char *block, uint64_t counter_lo, uint64_t counter_hi, int last)
+    void zk_blake2b_blocks(uint64_t *h, const unsigned char *data, size_t nblocks, uint64_t *length)
+
+
+def blake2b_compress(h, block, counter, bint last):
+    """BLAKE2b's F on one 128-byte block: returns the new h (8 ints)."""
+    cdef uint64_t hv[8]
+    cdef const unsigned char[::1] b = memoryview(block).cast("B")
+    if b.shape[0] != 128:
+        raise ValueError("a BLAKE2b block is 128 bytes")
+    for i in range(8):
+        hv[i] = h[i]
+    cdef uint64_t lo = counter & 0xFFFFFFFFFFFFFFFF
+    cdef uint64_t hi = counter >> 64
+    zk_blake2b_compress(hv, &b[0], lo, hi, last)
+    return [hv[i] for i in range(8)]
+
+
+def blake2b_blocks(h, data, uint64_t length):
+    """Compress every whole 128-byte block of ``data`` (none is the last one), the counter
+    advancing from ``length``; returns (h, length)."""
+    cdef uint64_t hv[8]
+    cdef const unsigned char[::1] b = memoryview(data).cast("B")
+    cdef size_t n = b.shape[0] // 128
+    cdef uint64_t cur = length
+    for i in range(8):
+        hv[i] = h[i]
+    if n:
+        with nogil:
+            zk_blake2b_blocks(hv, &b[0], n, &cur)
+    return [hv[i] for i in range(8)], cur

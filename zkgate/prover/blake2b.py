@@ -17,10 +17,10 @@ buffer, compresses whole 4-byte-aligned blocks straight from the input without c
 to the buffer, and therefore leaves specific stale bytes behind: reproduced here so that the
 record is byte-identical to snarkjs's).
 
-Pure Python: about 1-2 MB/s.  :func:`finish_partial` (verification: the partial state plus a
-768-byte key) is cheap; :class:`NobleBlake2b` over a whole response (the compressed points,
-about 200 bytes per power of tau) is the slow part of ``powersoftau contribute`` at large
-powers (2^20: about 200 MB).  When an imported state has compressed nothing yet (only a
+The whole-block loop runs in C (``zkgate/_native/blake2b.h``, about 1 GB/s) on the native
+backend; this pure-Python twin manages 1-2 MB/s, so on the pure-Python backend hashing a
+whole response (about 200 bytes per power of tau: 200 MB at 2^20) is slow.  :func:`finish_partial`
+(verification: the partial state plus a 768-byte key) is cheap either way.  When an imported state has compressed nothing yet (only a
 buffered prefix), :func:`finish_partial` hands the work to hashlib.
 """
 
@@ -104,6 +104,13 @@ def compress(h: list[int], block: bytes, counter: int, last: bool) -> list[int]:
             h[4] ^ v4 ^ v12, h[5] ^ v5 ^ v13, h[6] ^ v6 ^ v14, h[7] ^ v7 ^ v15]
 
 
+def _kernels():
+    """The compiled BLAKE2b loop (zkgate._native._ceremony) when the native backend is on."""
+    from zkgate import _native
+
+    return _native.compiled("_ceremony")
+
+
 class NobleBlake2b:
     """Unkeyed BLAKE2b-512 following ``@noble/hashes`` 1.x step for step (state included).
 
@@ -131,8 +138,14 @@ class NobleBlake2b:
                 self.pos = 0
             take = min(BLOCK - self.pos, n - p)
             if take == BLOCK and p + take < n:
+                count = (n - p - 1) // BLOCK  # whole blocks with more data after them
+                kernels = _kernels()
+                if kernels is not None:
+                    self.h, self.length = kernels.blake2b_blocks(self.h, data[p : p + count * BLOCK], self.length)
+                    p += count * BLOCK
+                    continue
                 h, length = self.h, self.length
-                while p + BLOCK < n:
+                for _ in range(count):
                     length += BLOCK
                     h = compress(h, data[p : p + BLOCK], length, False)
                     p += BLOCK
