@@ -86,3 +86,27 @@ def test_sparse_sums_matches_reference():
             acc = bn.g1_add(acc, bn.g1_mul(bases[idx[e]], scal[e]))
         expect.append(acc)
     assert got == expect
+
+
+@pytest.mark.parametrize("group", [1, 2])
+def test_sparse_sums_batched_lanes(group):
+    """Enough full-size terms to fill the eight-lane batches, spread over many outputs."""
+    gen, mul, add, arr = ((bn.G1_GENERATOR, bn.g1_mul, bn.g1_add, G1Affine) if group == 1
+                          else (bn.G2_GENERATOR, bn.g2_mul, bn.g2_add, G2Affine))
+    bases = [mul(gen, RNG.randrange(1, R_MOD)) for _ in range(12)]
+    n_out = 90
+    counts = [RNG.randrange(0, 5) for _ in range(n_out)]
+    off = [0]
+    for c in counts:
+        off.append(off[-1] + c)
+    idx = [RNG.randrange(len(bases)) for _ in range(off[-1])]
+    scal = [RNG.choice([1, R_MOD - 1, 3, RNG.randrange(R_MOD), RNG.randrange(R_MOD)]) for _ in idx]
+    got = arr(kernels().sparse_sums(arr.from_ints(bases).limbs, np.array(off), np.array(idx),
+                                    ints_to_rows(scal).reshape(-1, 4), group), check=False).to_ints()
+    expect = []
+    for j in range(n_out):
+        acc = None
+        for e in range(off[j], off[j + 1]):
+            acc = add(acc, mul(bases[idx[e]], scal[e]))
+        expect.append(acc)
+    assert got == expect

@@ -317,30 +317,53 @@ static int CFN(cz_sparse_sums)(uint64_t *out, const uint64_t *bases, const int64
     CFN(jac) *acc = (CFN(jac) *)malloc((nout ? nout : 1) * sizeof(CFN(jac)));
     if (!acc) return -1;
     static const uint64_t HALF[4] = {0xa1f0fac9f8000001ULL, 0x9419f4243cdcb848ULL, 0xdc2822db40c0ac2eULL, 0x183227397098d014ULL};
+    enum { OUTS = 64, BATCH = 64 };
+    long nblocks = (long)((nout + OUTS - 1) / OUTS);
     (void)nthreads;
 #ifdef ZKGATE_OPENMP
-    #pragma omp parallel for schedule(dynamic, 64) num_threads(nthreads)
+    #pragma omp parallel for schedule(dynamic, 1) num_threads(nthreads)
 #endif
-    for (long j = 0; j < (long)nout; j++) {
-        CFN(jac) s, t;
-        CFN(jac_set_inf)(&s);
-        for (int64_t e = off[j]; e < off[j + 1]; e++) {
-            const uint64_t *k = scal + 4 * e;
-            const uint64_t *b = bases + (size_t)idx[e] * CW;
-            uint64_t kk[4];
-            int neg = 0;
-            if (zk_geq4(k, HALF)) { /* small negative scalars (r - 1, ...) are common */
-                uint64_t br = 0;
-                for (int l = 0; l < 4; l++) kk[l] = zk_sbb(FR_P[l], k[l], &br);
-                neg = 1;
-            } else memcpy(kk, k, 32);
-            if (kk[0] == 1 && !kk[1] && !kk[2] && !kk[3]) { CFN(jac_madd)(&s, &s, b, neg); continue; }
-            if (!kk[1] && !kk[2] && !kk[3]) { CFN(cz_mul_aff)(&t, b, kk, neg); CFN(jac_add)(&s, &s, &t); continue; }
-            CFN(jac_from_aff)(&t, b);
-            CFN(cz_mul_glv)(&t, &t, k);
-            CFN(jac_add)(&s, &s, &t);
+    for (long blk = 0; blk < nblocks; blk++) {
+        /* terms with small scalars go straight into their sum; full-size ones are scaled in
+         * batches (eight lanes at a time) and then added to the sum they belong to */
+        size_t j0 = (size_t)blk * OUTS, j1 = j0 + OUTS < nout ? j0 + OUTS : nout;
+        CFN(jac) prod[BATCH], *ptr[BATCH];
+        const uint64_t *kp[BATCH];
+        size_t owner[BATCH], pending = 0;
+        for (size_t j = j0; j < j1; j++) CFN(jac_set_inf)(&acc[j]);
+        for (size_t j = j0; j < j1; j++) {
+            for (int64_t e = off[j]; e < off[j + 1]; e++) {
+                const uint64_t *k = scal + 4 * e;
+                const uint64_t *b = bases + (size_t)idx[e] * CW;
+                uint64_t kk[4];
+                int neg = 0;
+                if (zk_geq4(k, HALF)) { /* small negative scalars (r - 1, ...) are common */
+                    uint64_t br = 0;
+                    for (int l = 0; l < 4; l++) kk[l] = zk_sbb(FR_P[l], k[l], &br);
+                    neg = 1;
+                } else memcpy(kk, k, 32);
+                if (kk[0] == 1 && !kk[1] && !kk[2] && !kk[3]) { CFN(jac_madd)(&acc[j], &acc[j], b, neg); continue; }
+                if (!kk[1] && !kk[2] && !kk[3]) {
+                    CFN(jac) t;
+                    CFN(cz_mul_aff)(&t, b, kk, neg);
+                    CFN(jac_add)(&acc[j], &acc[j], &t);
+                    continue;
+                }
+                CFN(jac_from_aff)(&prod[pending], b);
+                ptr[pending] = &prod[pending];
+                kp[pending] = k;
+                owner[pending++] = j;
+                if (pending == BATCH || (e + 1 == off[j + 1] && j + 1 == j1)) {
+                    CFN(cz_mul_many)(ptr, kp, pending);
+                    for (size_t q = 0; q < pending; q++) CFN(jac_add)(&acc[owner[q]], &acc[owner[q]], &prod[q]);
+                    pending = 0;
+                }
+            }
         }
-        acc[j] = s;
+        if (pending) {
+            CFN(cz_mul_many)(ptr, kp, pending);
+            for (size_t q = 0; q < pending; q++) CFN(jac_add)(&acc[owner[q]], &acc[owner[q]], &prod[q]);
+        }
     }
     int rc = CFN(cz_to_aff)(out, acc, nout, nthreads);
     free(acc);
