@@ -72,8 +72,9 @@ print(circuit.r1cs.n_constraints, "constraints")
 
 def build_with_zkgate(work: Path, hashes: int, ptau: Path, zkgate: list[str]) -> None:
     """chain.r1cs / chain.wtns from zkgate's builder; chain.zkey from zkgate's ceremony tools."""
+    compiled = (work / "chain.r1cs").exists() and (work / "chain.wtns").exists()
     for cmd in (
-        [sys.executable, "-c", BUILD_CHAIN, str(REPO), str(hashes)],
+        *([] if compiled else [[sys.executable, "-c", BUILD_CHAIN, str(REPO), str(hashes)]]),
         [*zkgate, "groth16", "setup", "chain.r1cs", str(ptau), "chain_0.zkey"],
         [*zkgate, "zkey", "contribute", "chain_0.zkey", "chain.zkey", "--name=bench", "-e=bench"],
         [*zkgate, "zkey", "export", "verificationkey", "chain.zkey", "vk.json"],
