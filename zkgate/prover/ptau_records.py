@@ -21,12 +21,10 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass
 
-import numpy as np
-
 from zkgate.bn254 import G1Point, G2Point
-from zkgate.errors import FormatError
 from zkgate.prover.blake2b import PARTIAL_BYTES, finish_partial
-from zkgate.prover.points import g1_from_words, g1_to_bytes, g2_from_words, g2_to_bytes
+from zkgate.prover.points import g1_to_bytes, g2_to_bytes
+from zkgate.prover.recordcodec import ContributionParams, RecordReader
 from zkgate.prover.zkeyrecords import g1_uncompressed, g2_uncompressed
 
 KEY_NAMES = ("tau", "alpha", "beta")
@@ -83,47 +81,23 @@ class PtauContribution:
         return finish_partial(self.partial_hash, self.key.uncompressed(), f"{where} partial hash")
 
 
-def _params_block(c: PtauContribution) -> bytes:
-    params = bytearray()
-    if c.name:
-        data = c.name[:64].encode("utf-8")
-        params += bytes([1, len(data)]) + data
-    if c.type == 1:
-        params += bytes([2, c.num_iterations_exp, 3, len(c.beacon_hash)]) + c.beacon_hash
-    return struct.pack("<I", len(params)) + bytes(params)
-
-
 def encode_contributions(contributions) -> bytes:
     """The payload of section 7."""
     out = bytearray(struct.pack("<I", len(contributions)))
     for c in contributions:
         out += g1_to_bytes(c.tau_g1) + g2_to_bytes(c.tau_g2) + g1_to_bytes(c.alpha_g1) + g1_to_bytes(c.beta_g1)
         out += g2_to_bytes(c.beta_g2) + c.key.montgomery() + c.partial_hash + c.next_challenge
-        out += struct.pack("<I", c.type) + _params_block(c)
+        out += struct.pack("<I", c.type)
+        out += ContributionParams.block(c.name, c.type, c.num_iterations_exp, c.beacon_hash)
     return bytes(out)
 
 
 def decode_contributions(data, where: str = "section 7 (contributions)") -> tuple[PtauContribution, ...]:
     """Parse section 7; raise FormatError naming ``where`` and the field when malformed
     (points off the curve included)."""
-    view = memoryview(bytes(data))
-    pos = 0
-
-    def take(n: int, what: str) -> memoryview:
-        nonlocal pos
-        if pos + n > len(view):
-            raise FormatError(f"{where}: truncated while reading {what}")
-        chunk = view[pos : pos + n]
-        pos += n
-        return chunk
-
-    def g1(what: str) -> G1Point:
-        return g1_from_words(np.frombuffer(take(64, what), dtype="<u8"), f"{where}: {what}")
-
-    def g2(what: str) -> G2Point:
-        return g2_from_words(np.frombuffer(take(128, what), dtype="<u8"), f"{where}: {what}")
-
-    (count,) = struct.unpack("<I", take(4, "contribution count"))
+    reader = RecordReader(data, where)
+    g1, g2 = reader.g1, reader.g2
+    count = reader.u32("contribution count")
     out = []
     for i in range(count):
         w = f"contribution #{i + 1}"
@@ -132,36 +106,11 @@ def decode_contributions(data, where: str = "section 7 (contributions)") -> tupl
         g1s = [g1(f"{w} {k}.{f}") for k in KEY_NAMES for f in ("g1_s", "g1_sx")]
         g2s = [g2(f"{w} {k}.g2_spx") for k in KEY_NAMES]
         key = PtauKey(*(PublicKey(g1s[2 * j], g1s[2 * j + 1], g2s[j]) for j in range(3)))
-        partial = bytes(take(PARTIAL_BYTES, w + " partial hash"))
-        next_challenge = bytes(take(64, w + " next challenge"))
-        (ctype,) = struct.unpack("<I", take(4, w + " type"))
-        (plen,) = struct.unpack("<I", take(4, w + " parameter length"))
-        block = bytes(take(plen, w + " parameters"))
-        name, n_exp, beacon = "", 0, b""
-        p, last = 0, 0
-        while p < len(block):
-            tag = block[p]
-            if tag <= last:
-                raise FormatError(f"{where}: {w}: parameters are not sorted")
-            last = tag
-            if tag in (1, 3):
-                if p + 2 > len(block) or p + 2 + block[p + 1] > len(block):
-                    raise FormatError(f"{where}: {w}: truncated parameter {tag}")
-                value = block[p + 2 : p + 2 + block[p + 1]]
-                p += 2 + block[p + 1]
-                if tag == 1:
-                    name = value.decode("utf-8", errors="replace")
-                else:
-                    beacon = value
-            elif tag == 2:
-                if p + 2 > len(block):
-                    raise FormatError(f"{where}: {w}: truncated parameter 2")
-                n_exp = block[p + 1]
-                p += 2
-            else:
-                raise FormatError(f"{where}: {w}: unknown parameter {tag}")
+        partial = bytes(reader.take(PARTIAL_BYTES, w + " partial hash"))
+        next_challenge = bytes(reader.take(64, w + " next challenge"))
+        ctype = reader.u32(w + " type")
+        params = reader.params(w)
         out.append(PtauContribution(tau_g1, tau_g2, alpha_g1, beta_g1, beta_g2, key, partial, next_challenge,
-                                    ctype, name, n_exp, beacon))
-    if pos != len(view):
-        raise FormatError(f"{where}: {len(view) - pos} unexpected trailing bytes")
+                                    ctype, params.name, params.num_iterations_exp, params.beacon_hash))
+    reader.finish()
     return tuple(out)

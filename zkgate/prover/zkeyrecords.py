@@ -16,8 +16,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from zkgate.bn254 import G1Point, G2Point
-from zkgate.errors import FormatError
-from zkgate.prover.points import FIELD_BYTES, g1_from_words, g1_to_bytes, g2_from_words, g2_to_bytes
+from zkgate.prover.points import FIELD_BYTES, g1_to_bytes, g2_to_bytes
+from zkgate.prover.recordcodec import ContributionParams, RecordReader
 
 DEV_NAME = "zkgate DEV-ONLY setup: NOT a ceremony, toxic waste was not destroyed by any party"
 """Name of the contribution record a dev setup writes; keys carrying it are refused outside dev mode."""
@@ -96,78 +96,29 @@ class MpcParams:
         return any(c.is_dev for c in self.contributions)
 
 
-def _params_block(c: Contribution) -> bytes:
-    params = bytearray()
-    if c.name:
-        # snarkjs: name.substring(0, 64) (UTF-16 units; the same for BMP text), UTF-8 encoded
-        data = c.name[:64].encode("utf-8")
-        params += bytes([1, len(data)]) + data
-    if c.type == 1:
-        params += bytes([2, c.num_iterations_exp, 3, len(c.beacon_hash)]) + c.beacon_hash
-    return struct.pack("<I", len(params)) + bytes(params)
-
-
 def encode_mpc_params(params: MpcParams) -> bytes:
     out = bytearray(params.cs_hash) + struct.pack("<I", len(params.contributions))
     for c in params.contributions:
         out += g1_to_bytes(c.delta_after) + g1_to_bytes(c.g1_s) + g1_to_bytes(c.g1_sx) + g2_to_bytes(c.g2_spx)
-        out += c.transcript + struct.pack("<I", c.type) + _params_block(c)
+        out += c.transcript + struct.pack("<I", c.type)
+        out += ContributionParams.block(c.name, c.type, c.num_iterations_exp, c.beacon_hash)
     return bytes(out)
 
 
 def decode_mpc_params(data: bytes, where: str = "section 10") -> MpcParams:
-    """Parse section 10; raise FormatError naming ``where`` when malformed."""
-    view = memoryview(bytes(data))
-    pos = 0
-
-    def take(n: int, what: str) -> memoryview:
-        nonlocal pos
-        if pos + n > len(view):
-            raise FormatError(f"{where}: truncated while reading {what}")
-        chunk = view[pos : pos + n]
-        pos += n
-        return chunk
-
-    def g1(what: str) -> G1Point:
-        return g1_from_words(np.frombuffer(take(64, what), dtype="<u8"), f"{where} {what}")
-
-    def g2(what: str) -> G2Point:
-        return g2_from_words(np.frombuffer(take(128, what), dtype="<u8"), f"{where} {what}")
-
-    cs_hash = bytes(take(64, "circuit hash"))
-    (count,) = struct.unpack("<I", take(4, "contribution count"))
+    """Parse section 10; raise FormatError naming ``where`` and the field when malformed."""
+    reader = RecordReader(data, where)
+    cs_hash = bytes(reader.take(64, "circuit hash"))
+    count = reader.u32("contribution count")
     contributions = []
     for i in range(count):
         what = f"contribution #{i + 1}"
-        delta_after, g1_s, g1_sx, g2_spx = g1(what + " deltaAfter"), g1(what + " g1_s"), g1(what + " g1_sx"), g2(what + " g2_spx")
-        transcript = bytes(take(64, what + " transcript"))
-        (ctype,) = struct.unpack("<I", take(4, what + " type"))
-        (plen,) = struct.unpack("<I", take(4, what + " parameter length"))
-        block = bytes(take(plen, what + " parameters"))
-        name, n_exp, beacon = "", 0, b""
-        p, last = 0, 0
-        while p < len(block):
-            tag = block[p]
-            if tag <= last:
-                raise FormatError(f"{where}: {what}: parameters are not sorted")
-            last = tag
-            if tag in (1, 3):
-                if p + 2 > len(block) or p + 2 + block[p + 1] > len(block):
-                    raise FormatError(f"{where}: {what}: truncated parameter {tag}")
-                value = block[p + 2 : p + 2 + block[p + 1]]
-                p += 2 + block[p + 1]
-                if tag == 1:
-                    name = value.decode("utf-8", errors="replace")
-                else:
-                    beacon = value
-            elif tag == 2:
-                if p + 2 > len(block):
-                    raise FormatError(f"{where}: {what}: truncated parameter 2")
-                n_exp = block[p + 1]
-                p += 2
-            else:
-                raise FormatError(f"{where}: {what}: unknown parameter {tag}")
-        contributions.append(Contribution(delta_after, g1_s, g1_sx, g2_spx, transcript, ctype, name, n_exp, beacon))
-    if pos != len(view):
-        raise FormatError(f"{where}: {len(view) - pos} unexpected trailing bytes")
+        delta_after, g1_s = reader.g1(what + " deltaAfter"), reader.g1(what + " g1_s")
+        g1_sx, g2_spx = reader.g1(what + " g1_sx"), reader.g2(what + " g2_spx")
+        transcript = bytes(reader.take(64, what + " transcript"))
+        ctype = reader.u32(what + " type")
+        params = reader.params(what)
+        contributions.append(Contribution(delta_after, g1_s, g1_sx, g2_spx, transcript, ctype, params.name,
+                                          params.num_iterations_exp, params.beacon_hash))
+    reader.finish()
     return MpcParams(cs_hash, tuple(contributions))
