@@ -86,3 +86,29 @@ def test_dev_key_works_with_snarkjs(ceremony, tmp_path):
     assert "OK" in result.stdout
     # and zkgate verifies snarkjs's proof under the dev key
     assert zkgate("groth16", "verify", "vk.json", "public.json", "proof.json", cwd=tmp_path).stdout.strip() == "OK"
+
+
+def test_setup_at_the_ptau_power_warns_and_still_proves(tmp_path, monkeypatch):
+    """Domain as large as the powers of tau with more than one H-hash chunk: snarkjs would
+    read past tauG1 (see setup._hash_h); zkgate warns, and the key is sound."""
+    import zkgate.prover.setup as setup_module
+    from zkgate.circuits.r1csfile import write_r1cs
+    from zkgate.prover.ptau import new_ptau, prepare_phase2
+    from zkgate.prover.ceremony import contribute as zkey_contribute
+    from zkgate.prover.ptau_contribute import contribute
+
+    compiled = compile_circuit(_small_circuit, cache=False)  # 2 constraints + 2 public: domain 2^3
+    assert circuit_power(compiled.r1cs.n_constraints, compiled.r1cs.n_public) == 3
+    new_ptau(3, tmp_path / "p0.ptau")
+    contribute(tmp_path / "p0.ptau", tmp_path / "p1.ptau", name="t", entropy="test entropy")
+    prepare_phase2(tmp_path / "p1.ptau", tmp_path / "pot.ptau")
+    write_r1cs(compiled.r1cs, tmp_path / "c.r1cs")
+    monkeypatch.setattr(setup_module, "H_HASH_CHUNK", 2)  # several chunks at this tiny size
+    with pytest.warns(setup_module.CircuitHashWarning, match="one size larger"):
+        setup_from_ptau(tmp_path / "c.r1cs", tmp_path / "pot.ptau", tmp_path / "k0.zkey")
+    zkey_contribute(tmp_path / "k0.zkey", tmp_path / "k.zkey", name="t", entropy="phase 2")
+    key = read_zkey(tmp_path / "k.zkey")
+    witness = FrArray(np.ascontiguousarray(compiled.solve({"a": 3, "b": 5, "c": 7}), dtype=np.uint64).reshape(-1, 4))
+    proof, public = prove(key, witness)  # prove() verifies before returning
+    assert verify(key.verifying_key, public, proof)
+    assert not verify(key.verifying_key, [(public[0] + 1)] + list(public[1:]), proof)

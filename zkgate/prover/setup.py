@@ -265,14 +265,33 @@ def setup_from_ptau(r1cs_path: str | Path, ptau_path: str | Path, zkey_path: str
     return cs_hash
 
 
+class CircuitHashWarning(UserWarning):
+    """The key is sound, but its circuit hash will not match the one snarkjs computes."""
+
+
 def _hash_h(hasher: _CircuitHasher, ptau, d: int) -> None:
     """snarkjs's ``hashHPoints``: count d-1, then tau^i (tau^d - 1) G1 in chunks of 2^14; each
-    chunk has min(d-1, 2^14) points (snarkjs's loop does not shorten the last one)."""
+    chunk has min(d-1, 2^14) points (snarkjs's loop does not shorten the last one).
+
+    When the circuit's domain is as large as the powers of tau (d = 2^power > 2^14), that
+    unshortened last chunk needs tauG1 point 2d - 1, which the file does not hold: snarkjs
+    then reads 64 bytes past the section (the next section's header and data) and hashes
+    whatever its arithmetic makes of them.  zkgate hashes the points that exist and warns:
+    the key proves and verifies normally, but `snarkjs zkey verify` will report another
+    circuit hash; a powers of tau one size larger avoids the case."""
     hasher.u32(d - 1)
     n = min(d - 1, H_HASH_CHUNK)
+    available = len(ptau.raw(2)) // 64
     for start in range(0, d - 1, H_HASH_CHUNK):
-        hi = ptau.points(2, start + d, n, 1)
-        lo = ptau.points(2, start, n, 1)
+        count = min(n, available - (start + d))
+        if count < n:
+            warnings.warn(
+                f"{ptau.path}: the circuit's domain (2^{d.bit_length() - 1}) is as large as the powers of tau; snarkjs "
+                "hashes a point past the tauG1 section here, so `snarkjs zkey verify` will not accept this key's "
+                "circuit hash (proving and verifying are unaffected). Use a powers of tau one size larger for a "
+                "key snarkjs verifies.", CircuitHashWarning, stacklevel=3)
+        hi = ptau.points(2, start + d, count, 1)
+        lo = ptau.points(2, start, count, 1)
         hasher.rows(groupops.subtract(hi, lo, 1), 1)
 
 
