@@ -115,7 +115,9 @@ def main() -> None:
         subprocess.run([snarkjs, "zkey", "export", "verificationkey", "chain.zkey", "vk.json"], cwd=work, check=True, capture_output=True)
         if not (work / "chain.zkey").stat().st_size:  # snarkjs exits 0 on some errors
             raise SystemExit("snarkjs could not make the key (is the powers of tau large enough?)")
-    info = subprocess.run([snarkjs, "r1cs", "info", "chain.r1cs"], cwd=work, capture_output=True, text=True).stdout
+    # snarkjs's `r1cs info` runs out of node's default heap on a 2^20-constraint .r1cs
+    info_cmd = [*zkgate, "r1cs", "info", "chain.r1cs"] if args.builder == "zkgate" else [snarkjs, "r1cs", "info", "chain.r1cs"]
+    info = subprocess.run(info_cmd, cwd=work, capture_output=True, text=True).stdout
     constraints = next((line.split(":")[-1].strip() for line in info.splitlines() if "Constraints" in line), "?")
 
     results = {}
