@@ -124,3 +124,14 @@ def test_params_wire_strict():
         HEParams.from_obj({k: obj[k] for k in reversed(obj)})
     with pytest.raises(InsecureParametersError):
         HEParams.from_obj(dict(obj, coeff=[60, 60, 60]))
+
+
+def test_decoded_parameters_get_their_preset_name_back():
+    from zkgate.he.presets import PRESETS, HEParams
+
+    for name, params in PRESETS.items():
+        decoded = HEParams.from_obj(params.to_obj())
+        assert decoded == params and decoded.name == name
+    custom = HEParams("bfv", 8192, (50, 50, 50, 50), plain_modulus=PRESETS["bfv-8192"].plain_modulus)
+    assert custom != PRESETS["bfv-8192"]
+    assert HEParams.from_obj(custom.to_obj()).name == "custom"

@@ -207,7 +207,7 @@ class HEParams:
         if type(obj["insecure"]) is not bool or type(obj["scheme"]) is not str:
             raise EnvelopeFormatError("HE parameters: scheme must be a str and insecure a bool")
         try:
-            return cls(
+            params = cls(
                 scheme=obj["scheme"],  # type: ignore[arg-type]
                 poly_modulus_degree=obj["n"],
                 coeff_mod_bit_sizes=tuple(coeff),
@@ -220,6 +220,8 @@ class HEParams:
             raise
         except InvalidInputError as exc:
             raise EnvelopeFormatError(f"HE parameters: {exc}") from exc
+        # the encoding carries no name: a decoded preset gets its name back (equality ignores it)
+        return next((preset for preset in PRESETS.values() if preset == params), params)
 
     def fingerprint(self) -> bytes:
         """SHA-256 over the canonical encoding: what envelopes declare as their parameters."""
