@@ -20,6 +20,7 @@ Order of a study, and why:
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,6 +37,13 @@ from zkgate.study.errors import DevKeyError, KeyMismatchError, UnknownParticipan
 from zkgate.study.keys import CircuitKeys
 from zkgate.study.messages import Aggregate, Receipt, Release
 from zkgate.study.spec import StudySpec
+
+
+DEADLINE_CLOCK_SLACK = 300  # seconds a holder's clock may run ahead of the gateway's before it stops early
+
+
+def _now() -> float:
+    return time.time()
 
 
 # gateway answers that say a submission was not accepted (others leave the outcome unknown)
@@ -178,6 +186,11 @@ def submit(client: GatewayClient, home: HolderHome, study_id: str, circuit_key: 
 
         if study.state != study_pb2.OPEN:
             raise RoleError(f"study {study_id[:16]}... is {study_pb2.StudyState.Name(study.state)}: it accepts no more submissions")
+        late = _now() - spec.deadline
+        if late > DEADLINE_CLOCK_SLACK:  # the gateway's clock decides; ours may run somewhat ahead
+            raise RoleError(f"study {study_id[:16]}...'s deadline passed {int(late)} s ago "
+                            f"({time.strftime('%Y-%m-%d %H:%M:%S UTC', time.gmtime(spec.deadline))}): the gateway "
+                            "would refuse the submission, so nothing was proved")
         local = home.dataset_with_root(me.root)
         if local is None:
             raise RoleError(f"no data set in {home.path} has the root study {study_id[:16]}... names for {home.org!r} "

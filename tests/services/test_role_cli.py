@@ -9,6 +9,7 @@ import json
 import shutil
 import socket
 import stat
+import time
 
 import numpy as np
 import pytest
@@ -99,7 +100,7 @@ def study(gateway, tmp_path_factory):
     return dict(root=root, gw=gw, kh=kh, homes=homes, tables=tables, study_id=study_id, zkey=zkey, schema=schema)
 
 
-def test_a_whole_study_from_separate_role_folders(gateway, study):
+def test_a_whole_study_from_separate_role_folders(gateway, study, monkeypatch):
     """Submit (and an identical retry, and a conflicting one), close, release, verify."""
     gw, study_id, zkey = study["gw"], study["study_id"], study["zkey"]
     # the key holder cannot release before the requester closes the study
@@ -117,6 +118,13 @@ def test_a_whole_study_from_separate_role_folders(gateway, study):
     # without its studies (a restored backup) proves and submits afresh
     copy = study["root"] / "restored"
     shutil.copytree(study["homes"][0], copy, ignore=shutil.ignore_patterns("studies"))
+    # past the deadline (by this holder's clock, beyond the slack) nothing is proved or sent
+    import zkgate.services.roles as roles
+
+    with monkeypatch.context() as patch:
+        patch.setattr(roles, "_now", lambda: time.time() + 2 * 3600)  # the study's deadline is 1 h away
+        late = fails("holder", "submit", "--home", copy, study_id, "--circuit-key", zkey, "--dev", *gw)
+    assert "deadline passed" in late and not (copy / "studies" / study_id / "submission.bin").exists()
     message = fails("holder", "submit", "--home", copy, study_id, "--circuit-key", zkey, "--dev", *gw)
     assert "ALREADY_EXISTS" in message and "already submitted" in message
     assert not (copy / "studies" / study_id / "submission.bin").exists()  # discarded: it was never accepted
