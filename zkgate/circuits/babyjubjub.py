@@ -58,17 +58,35 @@ def double(p: Point) -> Point:
     return add(p, p)
 
 
+def _add_projective(p: tuple[int, int, int], q: tuple[int, int, int]) -> tuple[int, int, int]:
+    """(X : Y : Z) addition without inversions (add-2008-bbjlp; complete like :func:`add`)."""
+    x1, y1, z1 = p
+    x2, y2, z2 = q
+    a = z1 * z2 % R
+    b = a * a % R
+    c = x1 * x2 % R
+    d = y1 * y2 % R
+    e = D * c % R * d % R
+    f = (b - e) % R
+    g = (b + e) % R
+    x3 = a * f % R * (((x1 + y1) * (x2 + y2) - c - d) % R) % R
+    y3 = a * g % R * ((d - A * c) % R) % R
+    return x3, y3, f * g % R
+
+
 def mul(p: Point, k: int) -> Point:
-    """``k · p`` for an integer ``k >= 0`` (double-and-add)."""
+    """``k · p`` for an integer ``k >= 0`` (double-and-add in projective coordinates, one
+    inversion at the end)."""
     if k < 0:
         raise CircuitInputError("scalar must be non-negative")
-    acc, base = IDENTITY, p
+    acc, base = (0, 1, 1), (p[0], p[1], 1)
     while k:
         if k & 1:
-            acc = add(acc, base)
-        base = add(base, base)
+            acc = _add_projective(acc, base)
+        base = _add_projective(base, base)
         k >>= 1
-    return acc
+    z_inv = inv(acc[2])
+    return acc[0] * z_inv % R, acc[1] * z_inv % R
 
 
 def in_subgroup(p: Point) -> bool:
