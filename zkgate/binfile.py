@@ -102,6 +102,32 @@ def read_container(
     return parse_container(mapped, str(path), magic, versions, error)
 
 
+def release_pages(array) -> bool:
+    """Drop the resident pages of a numpy array that views a memory-mapped container (they are
+    read back from the page cache on the next access).  A pass over several large sections
+    can then keep only one section resident at a time, so its peak RSS is the largest section
+    rather than their sum.  Returns whether anything was released (False for arrays that are
+    not a view of an mmap, or where madvise is unavailable)."""
+    import numpy as np
+
+    owner = array.base
+    while isinstance(owner, np.ndarray):
+        owner = owner.base
+    mapped = getattr(owner, "obj", None)
+    if not isinstance(mapped, mmap.mmap) or not hasattr(mmap, "MADV_DONTNEED") or array.nbytes == 0:
+        return False
+    try:
+        start = array.ctypes.data - np.frombuffer(mapped, dtype=np.uint8).ctypes.data
+        first = -(-start // mmap.PAGESIZE) * mmap.PAGESIZE  # whole pages inside the array only
+        last = (start + array.nbytes) // mmap.PAGESIZE * mmap.PAGESIZE
+        if last <= first:
+            return False
+        mapped.madvise(mmap.MADV_DONTNEED, first, last - first)
+    except (ValueError, OSError):  # a closed map, or the platform refused: nothing to gain
+        return False
+    return True
+
+
 def write_container(path: str | Path, magic: bytes, version: int, sections: list[tuple[int, object]]) -> None:
     """Write a container with the given sections in order.
 

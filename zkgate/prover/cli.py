@@ -59,10 +59,10 @@ def prove_command(zkey_file: str, witness_file: str, proof_file: str, public_fil
                 started_step[:] = [time.perf_counter(), name]
                 status.update(name)
 
-            proof, public = prove(key, witness, check=not no_check, step=step)
+            proof, public = prove(key, witness, check=not no_check, step=step, low_memory=True)
             step("")
     else:
-        proof, public = prove(key, witness, check=not no_check)
+        proof, public = prove(key, witness, check=not no_check, low_memory=True)
     write_json(proof_file, proof_to_json(proof))
     write_json(public_file, public_to_json(public))
     click.echo(f"proof written to {proof_file}, public signals to {public_file} ({time.perf_counter() - started:.2f} s)", err=True)

@@ -18,6 +18,7 @@ import secrets
 from collections.abc import Callable, Sequence
 
 from zkgate import bn254
+from zkgate.binfile import release_pages
 from zkgate.bn254 import FrArray, G1Affine, G2Affine
 from zkgate.errors import ConstraintError, InvalidInputError
 from zkgate.prover.keys import Proof, ProvingKey
@@ -64,32 +65,44 @@ ProgressCallback = Callable[[str], None]
 """Receives the name of each proving step as it starts (for progress displays)."""
 
 
-def _msms(pk: ProvingKey, w: FrArray, step: ProgressCallback):
-    """The five MSMs of a proof; packed key sections go to the kernels as they are."""
+def _msms(pk: ProvingKey, w: FrArray, step: ProgressCallback, low_memory: bool = False):
+    """The five MSMs of a proof; packed key sections go to the kernels as they are.
+
+    ``low_memory``: once a memory-mapped section has been used, drop its pages, so that the
+    process holds one key section at a time (a one-shot prover's peak RSS; a prover that
+    reuses the key reads the pages back from the page cache on its next proof)."""
+    def done(section) -> None:
+        if low_memory:
+            release_pages(section)
+
     step("QAP: evaluate A, B, C and transform to the odd coset")
     h = h_scalars(pk, w)
+    done(pk.coefficients)
     private = FrArray(w.limbs[pk.n_public + 1 :], check=False)
-    step("MSM A (G1)")
-    a = bn254.msm_g1(G1Affine(pk.a_points, check=False), w)
-    step("MSM B (G2)")
-    b2 = bn254.msm_g2(G2Affine(pk.b2_points, check=False), w)
-    step("MSM B (G1)")
-    b1 = bn254.msm_g1(G1Affine(pk.b1_points, check=False), w)
-    step("MSM C (G1)")
-    c = bn254.msm_g1(G1Affine(pk.c_points, check=False), private)
-    step("MSM H (G1)")
-    return a, b2, b1, c, bn254.msm_g1(G1Affine(pk.h_points, check=False), h)
+    results = []
+    for name, points, scalars, msm, array in (
+        ("MSM A (G1)", pk.a_points, w, bn254.msm_g1, G1Affine),
+        ("MSM B (G2)", pk.b2_points, w, bn254.msm_g2, G2Affine),
+        ("MSM B (G1)", pk.b1_points, w, bn254.msm_g1, G1Affine),
+        ("MSM C (G1)", pk.c_points, private, bn254.msm_g1, G1Affine),
+        ("MSM H (G1)", pk.h_points, h, bn254.msm_g1, G1Affine),
+    ):
+        step(name)
+        results.append(msm(array(points, check=False), scalars))
+        done(points)
+    return tuple(results)
 
 
 def _no_progress(_: str) -> None:
     pass
 
 
-def prove_with(pk: ProvingKey, witness: Witness, r: int, s: int, step: ProgressCallback = _no_progress) -> Proof:
+def prove_with(pk: ProvingKey, witness: Witness, r: int, s: int, step: ProgressCallback = _no_progress,
+               low_memory: bool = False) -> Proof:
     """A Groth16 proof with the given blinding scalars r and s (deterministic)."""
     values = check_witness_shape(pk, witness)
     r, s = r % bn254.R_MOD, s % bn254.R_MOD
-    a_sum, b2_sum, b1_sum, c_sum, h_sum = _msms(pk, values, step)
+    a_sum, b2_sum, b1_sum, c_sum, h_sum = _msms(pk, values, step, low_memory)
     a = _sum_g1(pk.alpha1, a_sum, bn254.g1_mul(pk.delta1, r))
     b = _sum_g2(pk.beta2, b2_sum, bn254.g2_mul(pk.delta2, s))
     b1 = _sum_g1(pk.beta1, b1_sum, bn254.g1_mul(pk.delta1, s))
@@ -111,18 +124,20 @@ def public_signals(pk: ProvingKey, witness: Witness) -> list[int]:
 
 
 def prove(
-    pk: ProvingKey, witness: Witness, check: bool = True, step: ProgressCallback = _no_progress
+    pk: ProvingKey, witness: Witness, check: bool = True, step: ProgressCallback = _no_progress,
+    low_memory: bool = False,
 ) -> tuple[Proof, list[int]]:
     """A Groth16 proof with r and s from the OS CSPRNG, and the public signals.
 
     With ``check`` (the default) the proof is verified before it is returned: a witness that
     does not satisfy the circuit raises ConstraintError instead of yielding an invalid proof.
     (Naming the failing constraint needs the circuit's R1CS: see ``zkgate wtns check``.)
+    ``low_memory``: see :func:`_msms` (the CLI's one-shot prover sets it).
     """
     from zkgate.prover.verify import verify
 
     r, s = secrets.randbelow(bn254.R_MOD - 1) + 1, secrets.randbelow(bn254.R_MOD - 1) + 1
-    proof = prove_with(pk, witness, r, s, step)
+    proof = prove_with(pk, witness, r, s, step, low_memory)
     public = public_signals(pk, witness)
     if check:
         step("self-verification")
