@@ -16,9 +16,10 @@ import pytest
 from click.testing import CliRunner
 
 from zkgate.cli import cli
-from zkgate.services.server import Gateway, ServerConfig
 from zkgate.study.simulate import PATIENT_SCHEMA, STUDY_FILTER, STUDY_STATISTICS, ground_truth, patient_table
 from zkgate.study.spec import StudySpec
+
+from testsupport import dev_gateway
 
 pytestmark = pytest.mark.slow  # proves several chunks: native backend only
 
@@ -48,9 +49,7 @@ def fails(*args) -> str:
 
 @pytest.fixture(scope="module")
 def gateway(tmp_path_factory):
-    server = Gateway(ServerConfig(data_dir=str(tmp_path_factory.mktemp("gw")), port=0, dev_mode=True)).start()
-    yield server
-    server.stop(grace=1)
+    yield from dev_gateway(tmp_path_factory)
 
 
 @pytest.fixture(scope="module")

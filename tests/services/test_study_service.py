@@ -25,14 +25,14 @@ from zkgate.study.requester import open_study
 from zkgate.study.simulate import PATIENT_SCHEMA, STUDY_FILTER, STUDY_STATISTICS, ground_truth, patient_table
 from zkgate.study.verification import PublicRecord, verify_record
 
+from testsupport import dev_gateway
+
 pytestmark = pytest.mark.slow  # proves several chunks: native backend only
 
 
 @pytest.fixture(scope="module")
 def gateway(tmp_path_factory):
-    server = Gateway(ServerConfig(data_dir=str(tmp_path_factory.mktemp("gw")), port=0, dev_mode=True)).start()
-    yield server
-    server.stop(grace=1)
+    yield from dev_gateway(tmp_path_factory)
 
 
 @pytest.fixture(scope="module")
