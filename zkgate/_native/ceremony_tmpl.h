@@ -312,6 +312,30 @@ static inline void CFN(cz_mul_many)(CFN(jac) *const *p, const uint64_t *const *k
 }
 
 /* out[j] = sum_{e in [off[j], off[j+1])} scal[e] * bases[idx[e]]  (affine rows out). */
+/* acc[owner[q]] += [k[q]] p[q] for the q < n pending products; returns 0 (none left pending) */
+static inline size_t CFN(cz_add_products)(CFN(jac) *acc, CFN(jac) *const *p, const uint64_t *const *k,
+                                          const size_t *owner, size_t n) {
+    CFN(cz_mul_many)(p, k, n);
+    for (size_t q = 0; q < n; q++) CFN(jac_add)(&acc[owner[q]], &acc[owner[q]], p[q]);
+    return 0;
+}
+
+/* a[i] = [scal + kstride*i] a[i] for n Jacobian points, in blocks of 64 (kstride 0: one scalar) */
+static void CFN(cz_mul_in_place)(CFN(jac) *a, const uint64_t *scal, size_t kstride, size_t n, int nthreads) {
+    long nblocks = (long)((n + 63) / 64);
+    (void)nthreads;
+#ifdef ZKGATE_OPENMP
+    #pragma omp parallel for schedule(dynamic, 4) num_threads(nthreads)
+#endif
+    for (long b = 0; b < nblocks; b++) {
+        size_t a0 = (size_t)b * 64, m = n - a0 < 64 ? n - a0 : 64;
+        CFN(jac) *ptr[64];
+        const uint64_t *kp[64];
+        for (size_t q = 0; q < m; q++) { ptr[q] = &a[a0 + q]; kp[q] = scal + kstride * (a0 + q); }
+        CFN(cz_mul_many)(ptr, kp, m);
+    }
+}
+
 static int CFN(cz_sparse_sums)(uint64_t *out, const uint64_t *bases, const int64_t *off,
                                const int64_t *idx, const uint64_t *scal, size_t nout, int nthreads) {
     CFN(jac) *acc = (CFN(jac) *)malloc((nout ? nout : 1) * sizeof(CFN(jac)));
@@ -353,17 +377,10 @@ static int CFN(cz_sparse_sums)(uint64_t *out, const uint64_t *bases, const int64
                 ptr[pending] = &prod[pending];
                 kp[pending] = k;
                 owner[pending++] = j;
-                if (pending == BATCH || (e + 1 == off[j + 1] && j + 1 == j1)) {
-                    CFN(cz_mul_many)(ptr, kp, pending);
-                    for (size_t q = 0; q < pending; q++) CFN(jac_add)(&acc[owner[q]], &acc[owner[q]], &prod[q]);
-                    pending = 0;
-                }
+                if (pending == BATCH) pending = CFN(cz_add_products)(acc, ptr, kp, owner, pending);
             }
         }
-        if (pending) {
-            CFN(cz_mul_many)(ptr, kp, pending);
-            for (size_t q = 0; q < pending; q++) CFN(jac_add)(&acc[owner[q]], &acc[owner[q]], &prod[q]);
-        }
+        CFN(cz_add_products)(acc, ptr, kp, owner, pending);
     }
     int rc = CFN(cz_to_aff)(out, acc, nout, nthreads);
     free(acc);
@@ -374,22 +391,8 @@ static int CFN(cz_sparse_sums)(uint64_t *out, const uint64_t *bases, const int64
 static int CFN(cz_scale)(uint64_t *out, const uint64_t *pts, const uint64_t *scal, size_t n, int nthreads) {
     CFN(jac) *acc = (CFN(jac) *)malloc((n ? n : 1) * sizeof(CFN(jac)));
     if (!acc) return -1;
-    (void)nthreads;
-    long nblocks = (long)((n + 63) / 64);
-#ifdef ZKGATE_OPENMP
-    #pragma omp parallel for schedule(dynamic, 4) num_threads(nthreads)
-#endif
-    for (long b = 0; b < nblocks; b++) {
-        size_t a = (size_t)b * 64, m = n - a < 64 ? n - a : 64;
-        CFN(jac) *ptr[64];
-        const uint64_t *kp[64];
-        for (size_t i = 0; i < m; i++) {
-            CFN(jac_from_aff)(&acc[a + i], pts + (a + i) * CW);
-            ptr[i] = &acc[a + i];
-            kp[i] = scal + 4 * (a + i);
-        }
-        CFN(cz_mul_many)(ptr, kp, m);
-    }
+    for (size_t i = 0; i < n; i++) CFN(jac_from_aff)(&acc[i], pts + i * CW);
+    CFN(cz_mul_in_place)(acc, scal, 4, n, nthreads);
     int rc = CFN(cz_to_aff)(out, acc, n, nthreads);
     free(acc);
     return rc;
@@ -442,17 +445,7 @@ static int CFN(cz_lagrange)(uint64_t *out, const uint64_t *pts, size_t n, const 
     if (!a) return -1;
     for (size_t i = 0; i < n; i++) CFN(jac_from_aff)(&a[i], pts + i * CW);
     CFN(cz_fft)(a, n, inv_roots, nthreads);
-    long nblocks = (long)((n + 63) / 64);
-#ifdef ZKGATE_OPENMP
-    #pragma omp parallel for schedule(dynamic, 4) num_threads(nthreads)
-#endif
-    for (long b = 0; b < nblocks; b++) {
-        size_t a0 = (size_t)b * 64, m = n - a0 < 64 ? n - a0 : 64;
-        CFN(jac) *ptr[64];
-        const uint64_t *kp[64];
-        for (size_t q = 0; q < m; q++) { ptr[q] = &a[a0 + q]; kp[q] = ninv; }
-        CFN(cz_mul_many)(ptr, kp, m);
-    }
+    CFN(cz_mul_in_place)(a, ninv, 0, n, nthreads);
     int rc = CFN(cz_to_aff)(out, a, n, nthreads);
     free(a);
     return rc;

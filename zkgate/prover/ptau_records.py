@@ -112,5 +112,5 @@ def decode_contributions(data, where: str = "section 7 (contributions)") -> tupl
         params = reader.params(w)
         out.append(PtauContribution(tau_g1, tau_g2, alpha_g1, beta_g1, beta_g2, key, partial, next_challenge,
                                     ctype, params.name, params.num_iterations_exp, params.beacon_hash))
-    reader.finish()
+    reader.expect_end()
     return tuple(out)

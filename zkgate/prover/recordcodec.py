@@ -10,28 +10,17 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from zkgate.binfile import Reader
 from zkgate.bn254 import G1Point, G2Point
 from zkgate.errors import FormatError
 from zkgate.prover.points import g1_from_words, g2_from_words
 
 
-class RecordReader:
-    """Reads a record payload front to back; every failure names ``where`` and the field."""
+class RecordReader(Reader):
+    """:class:`zkgate.binfile.Reader` over a record payload, reading points and parameter blocks."""
 
     def __init__(self, data, where: str) -> None:
-        self.view = memoryview(bytes(data))
-        self.pos = 0
-        self.where = where
-
-    def take(self, n: int, what: str) -> memoryview:
-        if self.pos + n > len(self.view):
-            raise FormatError(f"{self.where}: truncated while reading {what}")
-        chunk = self.view[self.pos : self.pos + n]
-        self.pos += n
-        return chunk
-
-    def u32(self, what: str) -> int:
-        return struct.unpack("<I", self.take(4, what))[0]
+        super().__init__(memoryview(bytes(data)), where)
 
     def g1(self, what: str) -> G1Point:
         return g1_from_words(np.frombuffer(self.take(64, what), dtype="<u8"), f"{self.where}: {what}")
@@ -42,10 +31,6 @@ class RecordReader:
     def params(self, what: str) -> ContributionParams:
         block = bytes(self.take(self.u32(what + " parameter length"), what + " parameters"))
         return ContributionParams.decode(block, f"{self.where}: {what}")
-
-    def finish(self) -> None:
-        if self.pos != len(self.view):
-            raise FormatError(f"{self.where}: {len(self.view) - self.pos} unexpected trailing bytes")
 
 
 @dataclass(frozen=True)

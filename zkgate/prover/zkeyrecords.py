@@ -120,5 +120,5 @@ def decode_mpc_params(data: bytes, where: str = "section 10") -> MpcParams:
         params = reader.params(what)
         contributions.append(Contribution(delta_after, g1_s, g1_sx, g2_spx, transcript, ctype, params.name,
                                           params.num_iterations_exp, params.beacon_hash))
-    reader.finish()
+    reader.expect_end()
     return MpcParams(cs_hash, tuple(contributions))
