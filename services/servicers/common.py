@@ -8,7 +8,7 @@ import logging
 
 import grpc
 
-from zkgate.errors import FormatError
+from zkgate import safejson
 from zkgate.prover.keys import Proof, VerifyingKey
 from zkgate.prover.snarkjs_json import (
     proof_from_json,
@@ -52,10 +52,8 @@ def check_deadline(context, step: str) -> None:
 
 
 def json_field(text: str, what: str):
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise FormatError(f"{what}: not valid JSON ({exc.msg} at line {exc.lineno})") from exc
+    """A JSON request field, parsed with bounded depth and number sizes (FormatError naming the field)."""
+    return safejson.loads(text, what)
 
 
 def verifying_key_from_message(text: str) -> VerifyingKey:

@@ -17,6 +17,7 @@ from zkgate.bn254.pairing import pairing
 from zkgate.bn254.tower import Fq12, fq12_pow
 from zkgate.errors import FormatError, InvalidInputError
 from zkgate.prover.keys import Proof, VerifyingKey
+from zkgate.safejson import load_file, parse_decimal
 
 FFJAVASCRIPT_PAIRING_POWER = 2 * BN_X * (6 * BN_X * BN_X + 3 * BN_X + 1)
 """ffjavascript's final exponentiation (hard part after Fuentes-Castañeda et al.) returns
@@ -33,12 +34,7 @@ def snarkjs_alphabeta(alpha1: G1Point, beta2: G2Point) -> Fq12:
 
 
 def _decimal(value: Any, where: str, modulus: int) -> int:
-    if not isinstance(value, str) or not value.isdigit():
-        raise FormatError(f"{where}: expected a decimal string, got {value!r}")
-    number = int(value)
-    if number >= modulus:
-        raise FormatError(f"{where}: {number} is not below the field modulus {modulus}")
-    return number
+    return parse_decimal(value, where, modulus=modulus)
 
 
 def _g1(value: Any, where: str) -> G1Point:
@@ -74,13 +70,7 @@ def _g2(value: Any, where: str) -> G2Point:
 
 
 def _load(path: str | Path) -> Any:
-    try:
-        with open(path, encoding="utf-8") as handle:
-            return json.load(handle)
-    except OSError as exc:
-        raise FormatError(f"{path}: cannot read ({exc.strerror})") from exc
-    except json.JSONDecodeError as exc:
-        raise FormatError(f"{path}: not valid JSON ({exc.msg} at line {exc.lineno})") from exc
+    return load_file(path)
 
 
 def _require(data: Any, keys: tuple[str, ...], where: str) -> None:
