@@ -4,7 +4,9 @@ A :class:`Column` declares an inclusive range ``[lo, hi]``.  Values are stored
 non-negative: a column whose range reaches below zero is stored offset by its declared
 minimum (``stored = value - lo``), every other column as is, so each stored value fits
 ``Column.bits`` bits.  Loading refuses a value outside its declared range, naming the
-row and the column.
+row and the column; a CSV or array with several bad values is refused once, listing every
+bad row and column (the first :data:`MAX_REPORTED_PROBLEMS`, then how many more), so one run
+shows everything to fix.
 """
 
 from __future__ import annotations
@@ -17,12 +19,15 @@ from pathlib import Path
 
 import numpy as np
 
+from zkgate.safejson import is_decimal
 from zkgate.study import encoding as enc
 from zkgate.study.errors import MessageFormatError, RecordOutOfRangeError, SchemaError
 
 MAX_COLUMNS = 32
 MAX_COLUMN_BITS = 62
 MAX_RECORD_BITS = 253  # flag + columns must fit one field element (< 2^253 < r)
+MAX_REPORTED_PROBLEMS = 20  # bad values listed one by one in an error; the rest are counted
+MAX_VALUE_CHARACTERS = 40  # a CSV field longer than this cannot be an in-range value (|v| < 2^62)
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")
 
 
@@ -145,6 +150,51 @@ def _exact(items: list, n: int, kind: str) -> list:
     return items
 
 
+class DatasetValuesError(RecordOutOfRangeError, SchemaError):
+    """Every bad value (and malformed row) of a table, found in one pass.
+
+    ``problems`` holds ``(row, column, message)`` for the first :data:`MAX_REPORTED_PROBLEMS`
+    (``column`` is ``""`` for a row with the wrong number of fields), ``total`` counts them all;
+    ``row`` and ``column`` are the first problem's."""
+
+    def __init__(self, problems: list[tuple[int, str, str]], total: int, by_column: dict[str, int]) -> None:
+        self.problems = tuple(problems)
+        self.total = total
+        self.by_column = dict(by_column)
+        if total == 1:
+            message = problems[0][2]
+        else:
+            listed = "".join(f"\n  {text}" for _, _, text in problems)
+            rest = total - len(problems)
+            counts = ", ".join(f"{n} in {name!r}" if name else f"{n} with the wrong number of fields"
+                               for name, n in by_column.items())
+            more = f"\n  ... and {rest} more" if rest else ""
+            message = f"{total} bad values or rows ({counts}); fix them all, then run again:{listed}{more}"
+        super().__init__(message, row=problems[0][0], column=problems[0][1])
+
+
+class _Problems:
+    """Collects bad values while a table is read; :meth:`raise_if_any` raises them together."""
+
+    def __init__(self) -> None:
+        self.listed: list[tuple[int, str, str]] = []
+        self.total = 0
+        self.by_column: dict[str, int] = {}
+
+    def add(self, row: int, column: str, message: str) -> None:
+        self.count(column)
+        if len(self.listed) < MAX_REPORTED_PROBLEMS:
+            self.listed.append((row, column, message))
+
+    def count(self, column: str, n: int = 1) -> None:
+        self.total += n
+        self.by_column[column] = self.by_column.get(column, 0) + n
+
+    def raise_if_any(self) -> None:
+        if self.total:
+            raise DatasetValuesError(self.listed, self.total, self.by_column)
+
+
 class Dataset:
     """A table: ``stored`` is an ``(n_records, n_columns)`` int64 array of stored values."""
 
@@ -152,15 +202,11 @@ class Dataset:
         stored = np.asarray(stored, dtype=np.int64)
         if stored.ndim != 2 or stored.shape[1] != len(schema.columns):
             raise SchemaError(f"expected an (n, {len(schema.columns)}) table")
-        for j, c in enumerate(schema.columns):
-            col = stored[:, j]
-            bad = np.nonzero((col < 0) | (col > c.max_stored))[0]
-            if bad.size:
-                r = int(bad[0])
-                raise RecordOutOfRangeError(
-                    f"row {r + 1}, column {c.name!r}: stored value {int(col[r])} is outside [0, {c.max_stored}]",
-                    row=r + 1, column=c.name,
-                )
+        problems, columns = _Problems(), schema.columns
+        _bad_cells(stored, [0] * len(columns), [c.max_stored for c in columns], problems, lambda r, j: (
+            r + 1, columns[j].name,
+            f"row {r + 1}, column {columns[j].name!r}: stored value {int(stored[r, j])} is outside [0, {columns[j].max_stored}]"))
+        problems.raise_if_any()
         self.schema = schema
         self.stored = stored
         self.stored.setflags(write=False)
@@ -173,11 +219,14 @@ class Dataset:
         """From raw values (declared units), checking every value against its range."""
         rows = list(rows)
         out = np.zeros((len(rows), len(schema.columns)), dtype=np.int64)
+        problems = _Problems()
         for r, row in enumerate(rows, start=1):
             if len(row) != len(schema.columns):
-                raise SchemaError(f"row {r} has {len(row)} values, the schema has {len(schema.columns)} columns")
+                problems.add(r, "", f"row {r} has {len(row)} values, the schema has {len(schema.columns)} columns")
+                continue
             for j, (c, v) in enumerate(zip(schema.columns, row)):
-                out[r - 1, j] = _check_value(c, v, r)
+                out[r - 1, j] = _read_value(c, v, r, problems)
+        problems.raise_if_any()
         return cls(schema, out)
 
     @classmethod
@@ -187,14 +236,10 @@ class Dataset:
         if raw.ndim != 2 or raw.shape[1] != len(schema.columns) or raw.dtype.kind not in "iu":
             raise SchemaError(f"expected an (n, {len(schema.columns)}) integer array")
         raw = raw.astype(np.int64)
-        for j, c in enumerate(schema.columns):
-            bad = np.nonzero((raw[:, j] < c.lo) | (raw[:, j] > c.hi))[0]
-            if bad.size:
-                r = int(bad[0])
-                raise RecordOutOfRangeError(
-                    f"row {r + 1}, column {c.name!r}: {int(raw[r, j])} is outside the declared range [{c.lo}, {c.hi}]",
-                    row=r + 1, column=c.name,
-                )
+        problems, columns = _Problems(), schema.columns
+        _bad_cells(raw, [c.lo for c in columns], [c.hi for c in columns], problems,
+                   lambda r, j: (r + 1, columns[j].name, _out_of_range(columns[j], int(raw[r, j]), r + 1)))
+        problems.raise_if_any()
         offsets = np.array([c.offset for c in schema.columns], dtype=np.int64)
         return cls(schema, raw - offsets)
 
@@ -214,18 +259,22 @@ class Dataset:
         except StopIteration:
             raise SchemaError("the CSV is empty: expected a header row") from None
         head = [h.strip() for h in head]
-        idx = []
-        for c in schema.columns:
-            if head.count(c.name) != 1:
-                raise SchemaError(f"the CSV header must name column {c.name!r} exactly once; it has {head}")
-            idx.append(head.index(c.name))
+        wrong = [c.name for c in schema.columns if head.count(c.name) != 1]
+        if wrong:
+            which = ", ".join(map(repr, wrong))
+            raise SchemaError(f"the CSV header must name column{'s' if len(wrong) > 1 else ''} {which} exactly once; "
+                              f"it has {head}")
+        idx = [head.index(c.name) for c in schema.columns]
         out = []
+        problems = _Problems()
         for r, row in enumerate(reader, start=1):
             if not row or all(not x.strip() for x in row):
                 continue
             if len(row) != len(head):
-                raise SchemaError(f"row {r} has {len(row)} fields, the header has {len(head)}")
-            out.append([_check_value(c, row[i], r) for c, i in zip(schema.columns, idx)])
+                problems.add(r, "", f"row {r} has {len(row)} fields, the header has {len(head)}")
+                continue
+            out.append([_read_value(c, row[i], r, problems) for c, i in zip(schema.columns, idx)])
+        problems.raise_if_any()
         return cls(schema, np.array(out, dtype=np.int64).reshape(len(out), len(schema.columns)))
 
     @classmethod
@@ -254,22 +303,50 @@ class Dataset:
         return self.stored + np.array([c.offset for c in self.schema.columns], dtype=np.int64)
 
 
-def _check_value(c: Column, v, row: int) -> int:
+def _bad_cells(table: np.ndarray, lows: list[int], highs: list[int], problems: _Problems, message) -> None:
+    """Record every value outside its column's [low, high], row by row (the first ones by
+    ``message(row index, column index)``, the rest only counted)."""
+    if table.size == 0:
+        return
+    bad = (table < np.array(lows, dtype=np.int64)) | (table > np.array(highs, dtype=np.int64))
+    rows, cols = np.nonzero(bad)
+    for r, j in zip(rows[:MAX_REPORTED_PROBLEMS].tolist(), cols[:MAX_REPORTED_PROBLEMS].tolist()):
+        problems.add(*message(r, j))
+    for j, n in enumerate(np.bincount(cols[MAX_REPORTED_PROBLEMS:], minlength=table.shape[1]).tolist()):
+        if n:
+            problems.count(message(0, j)[1], n)
+
+
+def _out_of_range(c: Column, x: int, row: int) -> str:
+    return f"row {row}, column {c.name!r}: {x} is outside the declared range [{c.lo}, {c.hi}]"
+
+
+def _parse_value(c: Column, v, row: int) -> int | str:
+    """The stored value of a raw value (int or CSV text), or the message saying what is wrong."""
     if isinstance(v, str):
-        s = v.strip()
-        try:
-            x = int(s, 10)
-        except ValueError:
-            raise RecordOutOfRangeError(f"row {row}, column {c.name!r}: {v!r} is not an integer", row=row, column=c.name) from None
+        text = v.strip()
+        digits = text[1:] if text[:1] in "+-" else text
+        if len(text) > MAX_VALUE_CHARACTERS or not is_decimal(digits):  # ASCII digits only: no '1_000', no '١٢'
+            shown = v if len(v) <= MAX_VALUE_CHARACTERS else v[:MAX_VALUE_CHARACTERS] + "..."
+            what = "the value is empty" if not text else f"{shown!r} is not an integer (ASCII digits, optional sign)"
+            return f"row {row}, column {c.name!r}: {what}"
+        x = int(text, 10)
     elif type(v) is int or isinstance(v, np.integer):
         x = int(v)
     else:
-        raise RecordOutOfRangeError(f"row {row}, column {c.name!r}: {v!r} is not an integer", row=row, column=c.name)
+        return f"row {row}, column {c.name!r}: {v!r} is not an integer"
     if not c.lo <= x <= c.hi:
-        raise RecordOutOfRangeError(
-            f"row {row}, column {c.name!r}: {x} is outside the declared range [{c.lo}, {c.hi}]", row=row, column=c.name
-        )
+        return _out_of_range(c, x, row)
     return x - c.offset
 
 
-__all__ = ["Column", "Dataset", "Schema"]
+def _read_value(c: Column, v, row: int, problems: _Problems) -> int:
+    """The stored value, or 0 after recording what is wrong with it in ``problems``."""
+    out = _parse_value(c, v, row)
+    if isinstance(out, str):
+        problems.add(row, c.name, out)
+        return 0
+    return out
+
+
+__all__ = ["Column", "Dataset", "DatasetValuesError", "MAX_REPORTED_PROBLEMS", "Schema"]
