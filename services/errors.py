@@ -2,7 +2,9 @@
 
 Library errors keep their meaning: malformed input (``InvalidInputError``, ``FormatError``,
 ``ConstraintError``) is INVALID_ARGUMENT.  The gateway adds not-found, already-exists,
-failed-precondition, too-large, permission-denied and unauthenticated.
+failed-precondition, too-large, permission-denied and unauthenticated.  Data the gateway itself
+stored and finds damaged or missing (``StoredDataError``) is DATA_LOSS: never INVALID_ARGUMENT,
+which would blame the caller.
 """
 
 from __future__ import annotations
@@ -38,10 +40,18 @@ class UnauthenticatedError(GatewayError):
     """The call carries no (valid) identity: no client certificate, no or an unknown token."""
 
 
+class StoredDataError(GatewayError):
+    """Data the gateway stored earlier is damaged or missing (a blob whose bytes no longer hash to
+    its id, a deleted blob, a stored record that no longer decodes, a database page or audit node
+    that does not check).  The caller is not to blame; ``zkgate store check`` names every problem."""
+
+
 def status_code_name(exc: BaseException) -> str:
     """The gRPC status code (by name) for an error; the caller resolves it with grpc.StatusCode."""
     from zkgate.study.errors import DevKeyError, DuplicateSubmissionError, LateSubmissionError, QuorumError
 
+    if isinstance(exc, StoredDataError):
+        return "DATA_LOSS"
     if isinstance(exc, DuplicateSubmissionError):
         return "ALREADY_EXISTS"
     if isinstance(exc, (LateSubmissionError, QuorumError, DevKeyError)):

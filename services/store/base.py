@@ -149,5 +149,25 @@ class Store(abc.ABC):
     @abc.abstractmethod
     def tree_heads(self) -> list: ...
 
+    def latest_tree_head(self):
+        """The signed head of the largest tree (the latest of those), or None."""
+        heads = self.tree_heads()
+        return heads[-1] if heads else None
+
+    def quick_check(self) -> None:
+        """The start-up check, bounded (O(log n) reads): the latest signed tree head against the
+        stored log.  Raises StoredDataError (DATA_LOSS) on damage; SQLite adds ``PRAGMA quick_check``."""
+        from zkgate.services.store.integrity import data_loss, log_head_problem
+
+        problem = log_head_problem(self)
+        if problem:
+            raise data_loss(f"{self.location}: {problem}; the gateway does not start on a damaged store: "
+                            "run `zkgate store check` on it")
+
+    @property
+    def location(self) -> str:
+        """Where the store lives, for messages (a file or a database URL without its password)."""
+        return type(self).__name__
+
     @abc.abstractmethod
     def close(self) -> None: ...

@@ -27,8 +27,9 @@ from pathlib import Path
 
 from zkgate.audit import MerkleLog
 from zkgate.audit.tree_head import SignedTreeHead
-from zkgate.services.errors import AlreadyExistsError, NotFoundError
+from zkgate.services.errors import AlreadyExistsError, StoredDataError
 from zkgate.services.store.base import AuditEntry, CircuitRecord, DatasetRecord, Store, StudyRecord, SubmissionRecord
+from zkgate.services.store.integrity import VerifiedFiles, check_blob_bytes, log, missing_blob_error
 
 AUDIT_LOCK = 0x7A6B_6761_7465_0001  # advisory lock keys ("zkgate" ...)
 MIGRATION_LOCK = 0x7A6B_6761_7465_0002
@@ -111,6 +112,17 @@ def is_postgres_url(text: str | None) -> bool:
     return bool(text) and text.split(":", 1)[0] in ("postgres", "postgresql")
 
 
+def redacted_url(url: str) -> str:
+    """The URL without its password (for messages and logs)."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
 class _PgNodes:
     """The audit tree's node store, inside the caller's transaction (cursor)."""
 
@@ -148,7 +160,12 @@ class PostgresStore(Store):
         self._created = 0
         self._pool_lock = threading.Lock()
         self._closed = False
+        self._verified = VerifiedFiles()
         self._migrate()
+
+    @property
+    def location(self) -> str:
+        return redacted_url(self.url)
 
     # -- connections ---------------------------------------------------------------------------
     def _connect(self):
@@ -222,23 +239,30 @@ class PostgresStore(Store):
         return blob_id
 
     def read_blob(self, blob_id: str) -> bytes:
+        """The blob's bytes, re-hashed: a damaged or missing blob raises StoredDataError (DATA_LOSS)."""
         self._check_blob_id(blob_id)
         with self._transaction() as cur:
             row = cur.execute("SELECT data FROM blobs WHERE blob_id = %s", (blob_id,)).fetchone()
         if row is None:
-            raise NotFoundError(f"blob {blob_id} is not in the store")
-        return bytes(row[0])
+            raise missing_blob_error(blob_id, f"the blobs table of {self.location}")
+        return check_blob_bytes(blob_id, bytes(row[0]), f"blobs table of {self.location}")
 
     def blob_path(self, blob_id: str) -> str:
+        """A cached file of the blob; a cache file damaged on disk is rewritten from the database
+        (whose copy is re-hashed too)."""
         self._check_blob_id(blob_id)
         path = self.cache_dir / blob_id
         if path.exists():
-            return str(path)
+            try:
+                return self._verified.check(blob_id, str(path))
+            except StoredDataError:
+                log.error("blob cache file %s was damaged; rewriting it from the database", path)
+                self._verified.forget(blob_id)
         data = self.read_blob(blob_id)
         tmp = self.cache_dir / f".{blob_id}.{os.getpid()}.{threading.get_ident()}.tmp"
         tmp.write_bytes(data)
         os.replace(tmp, path)
-        return str(path)
+        return self._verified.check(blob_id, str(path))
 
     @staticmethod
     def _check_blob_id(blob_id: str) -> None:
@@ -387,6 +411,14 @@ class PostgresStore(Store):
                 "ON CONFLICT DO NOTHING",
                 (head.tree_size, head.root, head.timestamp_ms, head.signature),
             )
+
+    def latest_tree_head(self) -> SignedTreeHead | None:
+        with self._transaction() as cur:
+            r = cur.execute(
+                "SELECT tree_size, root, timestamp_ms, signature FROM tree_heads "
+                "ORDER BY tree_size DESC, timestamp_ms DESC LIMIT 1"
+            ).fetchone()
+        return None if r is None else SignedTreeHead(tree_size=r[0], root=bytes(r[1]), timestamp_ms=r[2], signature=bytes(r[3]))
 
     def tree_heads(self) -> list[SignedTreeHead]:
         with self._transaction() as cur:

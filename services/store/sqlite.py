@@ -19,6 +19,14 @@ from zkgate.audit import MerkleLog
 from zkgate.audit.tree_head import SignedTreeHead
 from zkgate.services.errors import AlreadyExistsError
 from zkgate.services.store.base import AuditEntry, CircuitRecord, DatasetRecord, Store, StudyRecord, SubmissionRecord
+from zkgate.services.store.integrity import (
+    VerifiedFiles,
+    check_blob_bytes,
+    data_loss,
+    file_sha256,
+    log_head_problem,
+    missing_blob_error,
+)
 
 MIGRATIONS: list[str] = [
     # 0 -> 1: circuits and data sets
@@ -140,12 +148,49 @@ class SqliteStore(Store):
         for partial in self.blob_dir.glob(".*.tmp"):  # a blob write cut short by a crash: never referenced
             partial.unlink(missing_ok=True)
         self._lock = threading.RLock()
-        self._db = sqlite3.connect(self.data_dir / DATABASE_NAME, check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=FULL")
-        self._db.execute("PRAGMA foreign_keys=ON")
-        self._migrate()
+        self._verified = VerifiedFiles()
+        self.database_path = self.data_dir / DATABASE_NAME
+        try:
+            self._db = sqlite3.connect(self.database_path, check_same_thread=False, isolation_level=None)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=FULL")
+            self._db.execute("PRAGMA foreign_keys=ON")
+            self._migrate()
+        except sqlite3.DatabaseError as exc:  # e.g. a damaged header: "file is not a database"
+            raise data_loss(
+                f"{self.database_path}: the gateway's SQLite database cannot be read ({exc}); the gateway "
+                f"does not start on a damaged store: run `zkgate store check --data-dir {self.data_dir}`"
+            ) from exc
         self._log = MerkleLog(_SqliteNodes(self._db))
+
+    @property
+    def location(self) -> str:
+        return str(self.database_path)
+
+    def quick_check(self) -> None:
+        """The start-up check (bounded: one pass over the database file, O(log n) log reads):
+        SQLite's ``PRAGMA quick_check`` and the latest signed tree head against the stored log.
+        Raises StoredDataError naming the database file and what is wrong."""
+        where = str(self.database_path)
+        try:
+            with self._lock:
+                rows = [row[0] for row in self._db.execute("PRAGMA quick_check(20)").fetchall()]
+        except sqlite3.DatabaseError as exc:
+            rows = [str(exc)]
+        if rows != ["ok"]:
+            raise data_loss(
+                f"{where}: SQLite quick_check found damage ({'; '.join(rows)}); the gateway does not start "
+                f"on a damaged store: run `zkgate store check --data-dir {self.data_dir}`"
+            )
+        try:
+            problem = log_head_problem(self)
+        except sqlite3.DatabaseError as exc:
+            problem = str(exc)
+        if problem:
+            raise data_loss(
+                f"{where}: {problem}; the gateway does not start on a damaged store: "
+                f"run `zkgate store check --data-dir {self.data_dir}`"
+            )
 
     # -- schema ----------------------------------------------------------------------------
     @property
@@ -175,9 +220,10 @@ class SqliteStore(Store):
     # -- blobs -----------------------------------------------------------------------------
     def put_blob(self, data: bytes) -> str:
         blob_id = hashlib.sha256(data).hexdigest()
-        path = self.blob_dir / blob_id
-        if path.exists() and path.stat().st_size == len(data):
+        path = Path(self._blob_file(blob_id))
+        if path.exists() and path.stat().st_size == len(data) and file_sha256(path) == blob_id:
             return blob_id
+        # absent, or damaged at rest: (re)write it, so that storing the same bytes again repairs it
         tmp = self.blob_dir / f".{blob_id}.{threading.get_ident()}.tmp"
         with open(tmp, "wb") as handle:
             handle.write(data)
@@ -185,13 +231,24 @@ class SqliteStore(Store):
             os.fsync(handle.fileno())
         os.replace(tmp, path)
         _fsync_directory(self.blob_dir)
+        self._verified.forget(blob_id)
         return blob_id
 
     def read_blob(self, blob_id: str) -> bytes:
-        with open(self.blob_path(blob_id), "rb") as handle:
-            return handle.read()
+        """The blob's bytes, re-hashed: a damaged or deleted blob raises StoredDataError (DATA_LOSS)."""
+        path = self._blob_file(blob_id)
+        try:
+            with open(path, "rb") as handle:
+                data = handle.read()
+        except FileNotFoundError:
+            raise missing_blob_error(blob_id, str(self.blob_dir)) from None
+        return check_blob_bytes(blob_id, data, path)
 
     def blob_path(self, blob_id: str) -> str:
+        """The blob's file, its content hashed once per change on disk (StoredDataError if damaged)."""
+        return self._verified.check(blob_id, self._blob_file(blob_id))
+
+    def _blob_file(self, blob_id: str) -> str:
         if len(blob_id) != 64 or not all(c in "0123456789abcdef" for c in blob_id):
             raise ValueError(f"not a blob id: {blob_id!r}")
         return str(self.blob_dir / blob_id)
@@ -362,6 +419,14 @@ class SqliteStore(Store):
                 (head.tree_size, head.root, head.timestamp_ms, head.signature),
             )
 
+    def latest_tree_head(self) -> SignedTreeHead | None:
+        with self._lock:
+            r = self._db.execute(
+                "SELECT tree_size, root, timestamp_ms, signature FROM tree_heads "
+                "ORDER BY tree_size DESC, timestamp_ms DESC LIMIT 1"
+            ).fetchone()
+        return None if r is None else SignedTreeHead(tree_size=r[0], root=bytes(r[1]), timestamp_ms=r[2], signature=bytes(r[3]))
+
     def tree_heads(self) -> list[SignedTreeHead]:
         with self._lock:
             rows = self._db.execute(
@@ -374,13 +439,24 @@ class SqliteStore(Store):
             self._db.close()
 
 
-def open_store(data_dir: str | os.PathLike, url: str | None = None) -> Store:
+def open_store(data_dir: str | os.PathLike, url: str | None = None, *, check: bool = True) -> Store:
     """Open (creating and migrating as needed) the store: SQLite under ``data_dir``, or the
-    PostgreSQL database at ``url`` (``postgresql://...``; ``data_dir`` then holds a blob cache)."""
+    PostgreSQL database at ``url`` (``postgresql://...``; ``data_dir`` then holds a blob cache).
+
+    With ``check`` (the default, and what the gateway does at start-up) the store's quick check
+    runs first: StoredDataError, naming the database, when it finds damage."""
     if url:
         from zkgate.services.store.postgres import PostgresStore, is_postgres_url
 
         if not is_postgres_url(url):
             raise ValueError(f"unsupported store URL {url!r}: give postgresql://USER@HOST:PORT/DB")
-        return PostgresStore(url, data_dir)
-    return SqliteStore(data_dir)
+        store: Store = PostgresStore(url, data_dir)
+    else:
+        store = SqliteStore(data_dir)
+    if check:
+        try:
+            store.quick_check()
+        except BaseException:
+            store.close()
+            raise
+    return store
