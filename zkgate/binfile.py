@@ -143,6 +143,41 @@ def write_container(path: str | Path, magic: bytes, version: int, sections: list
                 handle.write(chunk)
 
 
+def check_count(count: int, min_item_bytes: int, available: int, where: str, what: str,
+                error: type[FormatError] = FormatError) -> None:
+    """Refuse a count read from a header when its items cannot fit in the ``available`` bytes
+    that remain (each item takes at least ``min_item_bytes``) -- before anything is allocated
+    for them, so a forged count of 2^32 costs nothing."""
+    if count < 0 or count * min_item_bytes > available:
+        raise error(
+            f"{where}: {what} = {count} needs at least {count * min_item_bytes} bytes, but only {available} "
+            "remain: the file is truncated or its header is corrupt"
+        )
+
+
+def first_row_not_below(rows, modulus: int) -> int:
+    """Index of the first ``(n, 4)`` little-endian uint64 row whose value is >= ``modulus``, or -1.
+
+    Vectorised (a limb-wise comparison from the top limb down), so the same cost on both backends."""
+    import numpy as np
+
+    rows = np.asarray(rows, dtype=np.uint64).reshape(-1, 4)
+    if rows.shape[0] == 0:
+        return -1
+    limbs = [np.uint64((modulus >> (64 * i)) & 0xFFFFFFFFFFFFFFFF) for i in range(4)]
+    at_least = np.ones(rows.shape[0], dtype=bool)  # equal so far counts as >= (equal to the modulus is refused)
+    decided = np.zeros(rows.shape[0], dtype=bool)
+    result = np.zeros(rows.shape[0], dtype=bool)
+    for i in (3, 2, 1, 0):
+        gt = rows[:, i] > limbs[i]
+        lt = rows[:, i] < limbs[i]
+        result |= ~decided & gt
+        decided |= gt | lt
+    result |= ~decided & at_least
+    bad = np.flatnonzero(result)
+    return int(bad[0]) if bad.size else -1
+
+
 class Reader:
     """A cursor over one section payload, with errors naming the file and section."""
 
@@ -151,8 +186,18 @@ class Reader:
         self.where = where
         self.offset = 0
 
+    @property
+    def remaining(self) -> int:
+        return len(self.payload) - self.offset
+
+    def count(self, what: str, min_item_bytes: int) -> int:
+        """A u32 count of items that each take at least ``min_item_bytes`` of what remains."""
+        value = self.u32(what)
+        check_count(value, min_item_bytes, self.remaining, self.where, what)
+        return value
+
     def take(self, size: int, what: str) -> memoryview:
-        if self.offset + size > len(self.payload):
+        if size < 0 or self.offset + size > len(self.payload):
             raise FormatError(f"{self.where}: truncated while reading {what}")
         chunk = self.payload[self.offset : self.offset + size]
         self.offset += size

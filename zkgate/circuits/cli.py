@@ -11,7 +11,7 @@ import sys
 
 import click
 
-from zkgate.circuits.errors import R1CSFormatError
+from zkgate.errors import FormatError
 
 
 def _fail(msg: str, code: int):
@@ -24,7 +24,7 @@ def _load_r1cs(path):
 
     try:
         return read_r1cs(path)
-    except R1CSFormatError as exc:
+    except FormatError as exc:
         _fail(str(exc), 2)
 
 
@@ -76,16 +76,16 @@ def wtns_check(r1cs_file, wtns_file):
     r = _load_r1cs(r1cs_file)
     try:
         w = read_wtns(wtns_file)
-    except R1CSFormatError as exc:
+    except FormatError as exc:
         _fail(str(exc), 2)
-    if w.shape[0] != r.n_wires:
-        _fail(f"{wtns_file}: {w.shape[0]} witness values, but {r1cs_file} has {r.n_wires} wires", 1)
+    if w.shape[0] != r.n_wires:  # not a witness of this circuit at all: malformed input, exit 2
+        _fail(f"{wtns_file}: {w.shape[0]} witness values, but {r1cs_file} has {r.n_wires} wires", 2)
     if int(w[0, 0]) != 1 or w[0, 1:].any():
         _fail(f"{wtns_file}: witness value 0 must be 1 (the constant wire)", 1)
     try:
         i = r.first_unsatisfied(w)
-    except UnsatisfiedConstraintError as exc:
-        _fail(f"{wtns_file}: {exc}", 1)
+    except UnsatisfiedConstraintError as exc:  # a value >= r or a count mismatch: read_wtns refuses them first
+        _fail(f"{wtns_file}: {exc}", 2)
     if i >= 0:
         _fail(f"constraint {i} is not satisfied: {r.format_constraint(i)}", 1)
     click.echo(f"witness is correct: {r.n_constraints} constraints satisfied")

@@ -13,7 +13,7 @@ import struct
 import numpy as np
 
 from zkgate import _native
-from zkgate.binfile import read_container, write_container
+from zkgate.binfile import check_count, first_row_not_below, read_container, write_container
 from zkgate.circuits.errors import R1CSFormatError
 from zkgate.circuits.field import R
 from zkgate.circuits.r1cs import R1CS
@@ -85,7 +85,16 @@ def read_r1cs(path) -> R1CS:
     n_wires, n_out, n_pub, n_prv, n_labels, m = struct.unpack_from("<IIIIQI", h, 4 + n8)
     if 1 + n_out + n_pub + n_prv > n_wires:
         raise R1CSFormatError(f"{f.name}: header section: more inputs/outputs than wires")
+    # every count is checked against the bytes that hold its items before anything is allocated
+    if not f.has(SEC_WIRE2LABEL):
+        raise R1CSFormatError(f"{f.name}: missing wire-to-label section (type 3)")
+    lab = f.section(SEC_WIRE2LABEL, "wire-to-label")
+    if len(lab) != 8 * n_wires:
+        raise R1CSFormatError(f"{f.name}: wire-to-label section has {len(lab)} bytes, expected {8 * n_wires} "
+                              f"for nWires = {n_wires} in the header")
     body = f.section(SEC_CONSTRAINTS, "constraints")
+    # each constraint holds three linear combinations of at least a u32 term count each
+    check_count(m, 12, len(body), f"{f.name}: constraints section", "nConstraints (header)", R1CSFormatError)
     nat = _native.compiled("_witness")
     arr = np.frombuffer(body, dtype=np.uint8)
     dec = nat.r1cs_decode(arr, 3 * m) if nat is not None else _decode_constraints_py(body, 3 * m)
@@ -102,21 +111,9 @@ def read_r1cs(path) -> R1CS:
         cidx = cidx.reshape(-1).astype(np.uint32)
     else:
         table, cidx = np.zeros((0, 4), np.uint64), np.zeros(0, np.uint32)
-    from zkgate import _native as nmod
-
-    if len(table):
-        ok = nmod.field.all_below_modulus(table, True) if nmod.BACKEND == "native" else all(
-            int.from_bytes(bytes(r), "little") < R for r in table.view(np.uint8).reshape(-1, 32)
-        )
-        if not ok:
-            raise R1CSFormatError(f"{f.name}: constraints section holds a coefficient that is not below r")
-    if f.has(SEC_WIRE2LABEL):
-        lab = f.section(SEC_WIRE2LABEL, "wire-to-label")
-        if len(lab) != 8 * n_wires:
-            raise R1CSFormatError(f"{f.name}: wire-to-label section has {len(lab)} bytes, expected {8 * n_wires}")
-        w2l = np.frombuffer(lab, dtype="<u8").astype(np.uint64)
-    else:
-        raise R1CSFormatError(f"{f.name}: missing wire-to-label section (type 3)")
+    if first_row_not_below(table, R) >= 0:
+        raise R1CSFormatError(f"{f.name}: constraints section holds a coefficient that is not below r")
+    w2l = np.frombuffer(lab, dtype="<u8").astype(np.uint64)
     return R1CS(
         n_wires=n_wires,
         n_pub_out=n_out,

@@ -8,7 +8,7 @@ import struct
 
 import numpy as np
 
-from zkgate.binfile import read_container, write_container
+from zkgate.binfile import first_row_not_below, read_container, write_container
 from zkgate.circuits.errors import R1CSFormatError
 from zkgate.circuits.field import R
 from zkgate.circuits.r1cs import witness_to_limbs
@@ -37,8 +37,14 @@ def read_wtns(path) -> np.ndarray:
     (n,) = struct.unpack_from("<I", h, 36)
     body = f.section(2, "witness values")
     if len(body) != 32 * n:
-        raise R1CSFormatError(f"{f.name}: witness section has {len(body)} bytes, expected {32 * n} for {n} values")
-    return np.frombuffer(body, dtype="<u8").reshape(n, 4).astype(np.uint64)
+        raise R1CSFormatError(f"{f.name}: witness section has {len(body)} bytes, expected {32 * n} for the {n} "
+                              "values the header announces")
+    values = np.frombuffer(body, dtype="<u8").reshape(n, 4)
+    bad = first_row_not_below(values, R)
+    if bad >= 0:
+        raise R1CSFormatError(f"{f.name}: witness section: value {bad} is not below the field modulus r "
+                              "(witness values are field elements in normal form); regenerate the witness")
+    return values.astype(np.uint64)
 
 
 __all__ = ["read_wtns", "write_wtns"]

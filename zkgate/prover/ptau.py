@@ -28,6 +28,9 @@ from zkgate.errors import FormatError, InvalidInputError
 MAGIC = b"ptau"
 VERSION = 1
 G1_BYTES, G2_BYTES = 64, 128
+MAX_POWER = 28
+"""Largest power (and ceremonyPower) of a BN254 powers of tau: its scalar field has 2^28-th roots of unity."""
+PREPARED_SECTIONS = (12, 13, 14, 15)
 
 
 @dataclass(frozen=True)
@@ -47,12 +50,47 @@ class PtauFile:
             )
         return np.frombuffer(payload[start * size : (start + count) * size], dtype="<u8").reshape(count, size // 8)
 
+    def checked_points(self, section: int, start: int, count: int, group: int) -> np.ndarray:
+        """As :meth:`points`, after checking that every one of them is a curve point (coordinates
+        below q, curve equation; G1 of BN254 has cofactor 1, so that is its subgroup too);
+        FormatError names the file, the section and the point."""
+        rows = self.points(section, start, count, group)
+        check_rows(rows, group, f"{self.path}: section {section} ({SECTION_NAMES.get(section, '?')})", start)
+        return rows
+
     def raw(self, section: int) -> memoryview:
         return self.container.section(section)
 
     @property
     def prepared(self) -> bool:
-        return all(self.container.has(s) for s in (12, 13, 14, 15))
+        return all(self.container.has(s) for s in PREPARED_SECTIONS)
+
+
+SECTION_NAMES = {2: "tauG1", 3: "tauG2", 4: "alphaTauG1", 5: "betaTauG1", 6: "betaG2",
+                 12: "Lagrange tauG1", 13: "Lagrange tauG2", 14: "Lagrange alphaTauG1", 15: "Lagrange betaTauG1"}
+CHECK_CHUNK = 1 << 16
+
+
+def check_rows(rows: np.ndarray, group: int, where: str, start: int = 0) -> None:
+    """Raise FormatError naming the first of ``rows`` (packed Montgomery points, indices from
+    ``start``) that has a coordinate >= q or is off the curve.  Chunked, vectorised on the native
+    backend; the all-zero row (infinity) passes."""
+    from zkgate.bn254.arrays import G1Affine, G2Affine
+
+    cls = G1Affine if group == 1 else G2Affine
+    for offset in range(0, len(rows), CHECK_CHUNK):
+        chunk = np.array(rows[offset : offset + CHECK_CHUNK], dtype=np.uint64, order="C")
+        try:
+            cls(chunk, check=True)
+            continue
+        except InvalidInputError:
+            pass
+        for i in range(len(chunk)):
+            try:
+                cls(chunk[i : i + 1], check=True)
+            except InvalidInputError as exc:
+                reason = "is not on the curve" if "curve" in str(exc) else "has a coordinate >= q"
+                raise FormatError(f"{where}: point {start + offset + i} {reason}") from exc
 
 
 def read_ptau(path: str | Path) -> PtauFile:
@@ -65,8 +103,12 @@ def read_ptau(path: str | Path) -> PtauFile:
     if n8 != 32 or q != Q_MOD:
         raise FormatError(f"{path}: section 1 (header): not a BN254 (bn128) powers of tau")
     power, ceremony_power = struct.unpack_from("<II", header, 36)
-    if not 1 <= power <= 28:
-        raise FormatError(f"{path}: section 1 (header): power {power} out of range [1, 28]")
+    if not 1 <= power <= MAX_POWER:
+        raise FormatError(f"{path}: section 1 (header): power {power} out of range [1, {MAX_POWER}]")
+    if not power <= ceremony_power <= MAX_POWER:
+        # the first challenge hash runs over 2^ceremonyPower points: bound it before anyone computes it
+        raise FormatError(f"{path}: section 1 (header): ceremonyPower {ceremony_power} out of range "
+                          f"[power = {power}, {MAX_POWER}] (BN254 powers of tau go up to 2^{MAX_POWER})")
     ptau = PtauFile(str(path), power, ceremony_power, container)
     n = 1 << power
     for sec, count, size, name in ((2, 2 * n - 1, G1_BYTES, "tauG1"), (3, n, G2_BYTES, "tauG2"),
@@ -74,7 +116,21 @@ def read_ptau(path: str | Path) -> PtauFile:
                                    (6, 1, G2_BYTES, "betaG2")):
         got = len(container.section(sec, name))
         if got != count * size:
-            raise FormatError(f"{path}: section {sec} ({name}) holds {got} bytes, expected {count * size}")
+            raise FormatError(f"{path}: section {sec} ({name}) holds {got} bytes, expected {count * size} "
+                              f"for power {power} in the header")
+    lagrange = [sid for sid in PREPARED_SECTIONS if container.has(sid)]
+    if lagrange and len(lagrange) != len(PREPARED_SECTIONS):
+        missing = sorted(set(PREPARED_SECTIONS) - set(lagrange))
+        raise FormatError(f"{path}: a phase-2 prepared file needs sections 12-15; section(s) "
+                          f"{', '.join(map(str, missing))} missing (run `zkgate powersoftau prepare phase2` again)")
+    for sid in lagrange:
+        top, size, name = (power + 1, G1_BYTES, "tauG1") if sid == 12 else (
+            power, G2_BYTES if sid == 13 else G1_BYTES, {13: "tauG2", 14: "alphaTauG1", 15: "betaTauG1"}[sid])
+        expected = ((1 << (top + 1)) - 1) * size
+        got = len(container.section(sid, f"Lagrange {name}"))
+        if got != expected:
+            raise FormatError(f"{path}: section {sid} (Lagrange {name}) holds {got} bytes, expected {expected} "
+                              f"for power {power} in the header")
     return ptau
 
 
@@ -107,8 +163,8 @@ def new_ptau(power: int, path: str | Path) -> None:
     from zkgate.bn254 import G1_GENERATOR, G2_GENERATOR
     from zkgate.prover.points import g1_to_bytes, g2_to_bytes
 
-    if not 1 <= power <= 28:
-        raise InvalidInputError(f"power {power} is outside [1, 28]")
+    if not 1 <= power <= MAX_POWER:
+        raise InvalidInputError(f"power {power} is outside [1, {MAX_POWER}]")
     n = 1 << power
     g1, g2 = g1_to_bytes(G1_GENERATOR), g2_to_bytes(G2_GENERATOR)
     w = _PtauWriter(path, 7)

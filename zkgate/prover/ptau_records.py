@@ -28,6 +28,9 @@ from zkgate.prover.recordcodec import ContributionParams, RecordReader
 from zkgate.prover.zkeyrecords import g1_uncompressed, g2_uncompressed
 
 KEY_NAMES = ("tau", "alpha", "beta")
+MIN_RECORD_BYTES = 10 * 64 + 5 * 128 + PARTIAL_BYTES + 64 + 4 + 4
+"""The smallest record: ten G1 and five G2 points, the partial and next-challenge hashes, the
+type and an empty parameter block."""
 
 
 @dataclass(frozen=True)
@@ -97,7 +100,7 @@ def decode_contributions(data, where: str = "section 7 (contributions)") -> tupl
     (points off the curve included)."""
     reader = RecordReader(data, where)
     g1, g2 = reader.g1, reader.g2
-    count = reader.u32("contribution count")
+    count = reader.count("contribution count", MIN_RECORD_BYTES)
     out = []
     for i in range(count):
         w = f"contribution #{i + 1}"

@@ -183,9 +183,11 @@ def setup_from_ptau(r1cs_path: str | Path, ptau_path: str | Path, zkey_path: str
     plan = _Plan(r1cs, d)
     hasher = _CircuitHasher()
 
-    alpha1 = bytes(ptau.raw(4)[:64])
-    beta1 = bytes(ptau.raw(5)[:64])
-    beta2 = bytes(ptau.raw(6)[:128])
+    # every point the key is built from is checked on the curve first (setup_point_checks)
+    alpha1 = bytes(ptau.checked_points(4, 0, 1, 1))
+    beta1 = bytes(ptau.checked_points(5, 0, 1, 1))
+    beta2 = bytes(ptau.checked_points(6, 0, 1, 2))
+    setup_point_checks(ptau, d)
     g1b, g2b = g1_to_bytes(G1_GENERATOR), g2_to_bytes(G2_GENERATOR)
     for raw, group in ((alpha1, 1), (beta1, 1), (beta2, 2)):
         hasher.rows(np.frombuffer(raw, dtype="<u8").reshape(1, -1), group)
@@ -197,9 +199,9 @@ def setup_from_ptau(r1cs_path: str | Path, ptau_path: str | Path, zkey_path: str
         writer.section(2, _header_bytes(r1cs.n_wires, n_pub, d, alpha1, beta1, beta2, g2b, g1b, g2b))
         writer.section(4, plan.coefficients_section())
 
-        tau_g1 = ptau.points(12, d - 1, d, 1)
-        alpha_g1 = ptau.points(14, d - 1, d, 1)
-        beta_g1 = ptau.points(15, d - 1, d, 1)
+        tau_g1 = ptau.checked_points(12, d - 1, d, 1)
+        alpha_g1 = ptau.checked_points(14, d - 1, d, 1)
+        beta_g1 = ptau.checked_points(15, d - 1, d, 1)
         g1_bases = np.concatenate([tau_g1, alpha_g1, beta_g1])  # offsets 0, d, 2d
         n_priv = r1cs.n_wires - n_pub - 1
 
@@ -221,7 +223,7 @@ def setup_from_ptau(r1cs_path: str | Path, ptau_path: str | Path, zkey_path: str
 
             # H: odd points of the doubled domain's Lagrange basis (snarkjs writes them raw)
             if cir_power < MAX_POWER:
-                h_rows = ptau.points(12, 2 * d - 1, 2 * d, 1)[1::2]
+                h_rows = ptau.checked_points(12, 2 * d - 1, 2 * d, 1)[1::2]
             writer.section(9, np.ascontiguousarray(h_rows).tobytes())
             _hash_h(hasher, ptau, d)
             pb.advance()
@@ -250,7 +252,7 @@ def setup_from_ptau(r1cs_path: str | Path, ptau_path: str | Path, zkey_path: str
             del b1_rows
             pb.advance()
 
-            tau_g2 = ptau.points(13, d - 1, d, 2)
+            tau_g2 = ptau.checked_points(13, d - 1, d, 2)
             b2_rows = groupops.sparse_sums(tau_g2, *b_group, 2)
             hasher.u32(r1cs.n_wires)
             hasher.rows(b2_rows, 2)
@@ -263,6 +265,18 @@ def setup_from_ptau(r1cs_path: str | Path, ptau_path: str | Path, zkey_path: str
     finally:
         writer.close()
     return cs_hash
+
+
+def setup_point_checks(ptau, d: int) -> None:
+    """Refuse a powers of tau whose points the key (or its circuit hash) would use but that are
+    not curve points: the tauG1 powers the circuit hash reads, and betaG2 outside the order-r
+    subgroup (it goes into the verifying key).  The Lagrange sections are checked as they are read."""
+    from zkgate.bn254.arrays import G2Affine
+    from zkgate.errors import FormatError
+
+    ptau.checked_points(2, 0, min(2 * d, len(ptau.raw(2)) // 64), 1)
+    if not G2Affine(np.array(ptau.points(6, 0, 1, 2), order="C"), check=False).in_subgroup().all():
+        raise FormatError(f"{ptau.path}: section 6 (betaG2): point 0 is not in the order-r subgroup of G2")
 
 
 class CircuitHashWarning(UserWarning):

@@ -22,6 +22,10 @@ from zkgate.prover.recordcodec import ContributionParams, RecordReader
 DEV_NAME = "zkgate DEV-ONLY setup: NOT a ceremony, toxic waste was not destroyed by any party"
 """Name of the contribution record a dev setup writes; keys carrying it are refused outside dev mode."""
 
+MIN_RECORD_BYTES = 3 * 64 + 128 + 64 + 4 + 4
+"""The smallest record: three G1 points and one G2 point, the transcript, the type and an
+empty parameter block."""
+
 
 def g1_uncompressed(point: G1Point) -> bytes:
     """ffjavascript's ``toRprUncompressed``: x, y big endian (zeros for infinity)."""
@@ -109,7 +113,7 @@ def decode_mpc_params(data: bytes, where: str = "section 10") -> MpcParams:
     """Parse section 10; raise FormatError naming ``where`` and the field when malformed."""
     reader = RecordReader(data, where)
     cs_hash = bytes(reader.take(64, "circuit hash"))
-    count = reader.u32("contribution count")
+    count = reader.count("contribution count", MIN_RECORD_BYTES)
     contributions = []
     for i in range(count):
         what = f"contribution #{i + 1}"
