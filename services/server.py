@@ -9,6 +9,13 @@ Access: with ``tls`` the gateway requires client certificates from its CA (mutua
 each caller's organisation and roles from its certificate; with ``tokens_file`` (non-TLS,
 localhost only) from a bearer token; with neither it runs in the open development mode (localhost
 only, no authentication).  Every RPC is checked against ``zkgate.services.security.POLICY``.
+
+Transport guards (``zkgate.services.transport``): request bytes that do not decode are
+INVALID_ARGUMENT; a client stream silent for ``stream_idle_seconds`` is DEADLINE_EXCEEDED; at most
+``max_upload_streams`` client streams run at once (default: two fewer than the workers), so health
+checks always find a worker.  The port is bound exclusively (no SO_REUSEPORT: a second gateway on
+a port in use is refused), and a SQLite data folder is locked (``gateway.lock`` with the pid) for
+as long as the gateway runs.
 """
 
 from __future__ import annotations
@@ -22,13 +29,16 @@ import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
+from zkgate.errors import FormatError, ZkgateError
+from zkgate.services.datadir_lock import DataDirLock
 from zkgate.services.errors import PreconditionError
 from zkgate.services.security import Authenticator, AuthInterceptor, ServerTls, is_localhost
-from zkgate.services.servicers.audit import AuditServicer, load_or_create_signer
+from zkgate.services.servicers.audit import LOG_KEY_FILE, AuditServicer, load_or_create_signer
 from zkgate.services.servicers.catalog import CatalogServicer
 from zkgate.services.servicers.prover import ProverServicer
-from zkgate.services.servicers.study import StudyServicer, load_or_create_gateway_key
+from zkgate.services.servicers.study import GATEWAY_KEY_FILE, StudyServicer, load_or_create_gateway_key
 from zkgate.services.store import Store, open_store
+from zkgate.services.transport import DEFAULT_STREAM_IDLE_SECONDS, TransportInterceptor, TransportLimits
 from zkgate.services.uploads import UploadLimits
 from zkgate.services.v1 import (
     audit_pb2,
@@ -65,6 +75,14 @@ class ServerConfig:
     tokens_file: str | None = None  # bearer tokens (non-TLS localhost development)
     allow_insecure_remote: bool = False  # listen without TLS beyond localhost (trusted networks only)
     store_url: str | None = None  # postgresql://... (default: SQLite in data_dir)
+    stream_idle_seconds: float = DEFAULT_STREAM_IDLE_SECONDS  # longest silence inside a client stream
+    max_upload_streams: int | None = None  # client streams at once (default: workers - 2, at least 1)
+
+    @property
+    def transport_limits(self) -> TransportLimits:
+        if self.max_upload_streams is None:
+            return TransportLimits.for_workers(self.workers, self.stream_idle_seconds)
+        return TransportLimits(self.stream_idle_seconds, self.max_upload_streams)
 
     @property
     def auth_mode(self) -> str:
@@ -86,25 +104,39 @@ class Gateway:
             self.authenticator = Authenticator.from_tokens_file(config.tokens_file)
         else:
             self.authenticator = Authenticator(config.auth_mode)
+        transport_limits = config.transport_limits
         Path(config.data_dir).mkdir(parents=True, exist_ok=True)
+        # one gateway per SQLite folder (several may share one PostgreSQL store)
+        self._dir_lock = DataDirLock(config.data_dir).acquire() if config.store_url is None and store is None else None
+        try:
+            self._build(config, store, transport_limits)
+        except BaseException:
+            self._release_dir_lock()
+            raise
+
+    def _build(self, config: ServerConfig, store: Store | None, transport_limits: TransportLimits) -> None:
+        self.signer = _load_key_file(config.data_dir, LOG_KEY_FILE, "the audit log's signing key", load_or_create_signer)
+        self.gateway_key = _load_key_file(config.data_dir, GATEWAY_KEY_FILE, "the gateway's study signing key",
+                                          load_or_create_gateway_key)
         self.store = store or open_store(config.data_dir, config.store_url)
         options = [
             ("grpc.max_receive_message_length", config.max_message_bytes),
             ("grpc.max_send_message_length", config.max_message_bytes),
+            ("grpc.so_reuseport", 0),  # a port in use is refused, never shared with another gateway
         ]
         self.server = grpc.server(
             futures.ThreadPoolExecutor(max_workers=config.workers, thread_name_prefix="zkgate-rpc"),
             options=options,
             maximum_concurrent_rpcs=config.max_concurrent_rpcs,
-            interceptors=[AuthInterceptor(self.authenticator)],
+            # the role check first, then the transport guards (decoding, read deadline, upload slots)
+            interceptors=[AuthInterceptor(self.authenticator), TransportInterceptor(transport_limits)],
         )
         prover_pb2_grpc.add_ProverServiceServicer_to_server(ProverServicer(self.store, config.limits, config.dev_mode), self.server)
-        self.signer = load_or_create_signer(config.data_dir)
         audit_pb2_grpc.add_AuditServiceServicer_to_server(AuditServicer(self.store, self.signer), self.server)
         catalog_pb2_grpc.add_CatalogServiceServicer_to_server(CatalogServicer(self.store), self.server)
-        self.gateway_key = load_or_create_gateway_key(config.data_dir)
         study_pb2_grpc.add_StudyServiceServicer_to_server(
-            StudyServicer(self.store, config.limits, self.gateway_key, self.signer.public_key_bytes, config.dev_mode),
+            StudyServicer(self.store, config.limits, self.gateway_key, self.signer.public_key_bytes, config.dev_mode,
+                          max_message_bytes=config.max_message_bytes, transport=transport_limits),
             self.server,
         )
         self.health = health.HealthServicer()
@@ -113,12 +145,19 @@ class Gateway:
             (*SERVICE_NAMES, health.SERVICE_NAME, reflection.SERVICE_NAME), self.server
         )
         bind = f"[{config.host}]:{config.port}" if ":" in config.host else f"{config.host}:{config.port}"
-        if config.tls is not None:
-            self.port = self.server.add_secure_port(bind, config.tls.server_credentials())
-        else:
-            self.port = self.server.add_insecure_port(bind)
+        try:
+            if config.tls is not None:
+                self.port = self.server.add_secure_port(bind, config.tls.server_credentials())
+            else:
+                self.port = self.server.add_insecure_port(bind)
+        except RuntimeError:  # grpc: "Failed to bind to address ..."
+            self.port = 0
         if self.port == 0:
-            raise OSError(f"cannot listen on {config.host}:{config.port}")
+            self.store.close()
+            raise PreconditionError(
+                f"cannot listen on {config.host}:{config.port}: the port is in use (another zkgate gateway or "
+                "another program) or not available on this host; stop that program or choose another --port"
+            )
 
     @property
     def address(self) -> str:
@@ -144,10 +183,32 @@ class Gateway:
                 "everything; use --tls-dir for anything but local development")
 
     def stop(self, grace: float = 5.0) -> None:
-        """Flip health to NOT_SERVING, let RPCs in flight finish, then close the store."""
+        """Flip health to NOT_SERVING, let RPCs in flight finish, then close the store and free the folder."""
         self.health.enter_graceful_shutdown()
         self.server.stop(grace).wait()
         self.store.close()
+        self._release_dir_lock()
+
+    def _release_dir_lock(self) -> None:
+        lock, self._dir_lock = self._dir_lock, None
+        if lock is not None:
+            lock.release()
 
     def wait(self) -> None:
         self.server.wait_for_termination()
+
+
+def _load_key_file(data_dir: str, file_name: str, what: str, load):
+    """Load (or create) a key kept in the data folder; a damaged one is a FormatError naming the file."""
+    path = Path(data_dir) / file_name
+    try:
+        return load(data_dir)
+    except OSError as exc:
+        raise FormatError(f"{path}: cannot read or write {what} ({exc.strerror or exc}); check the file's "
+                          "permissions and the folder's free space") from exc
+    except Exception as exc:  # noqa: BLE001 - whatever the key parser raises, the file is damaged
+        detail = str(exc) if isinstance(exc, ZkgateError) else type(exc).__name__
+        raise FormatError(
+            f"{path}: {what} is damaged ({detail}); restore the file from a backup, or move it away to let "
+            "the gateway create a new key (clients and studies that pinned the old key will then refuse this gateway)"
+        ) from exc

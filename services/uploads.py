@@ -23,6 +23,14 @@ class UploadLimits:
     chunk_limit: int = 4 << 20
 
 
+MESSAGE_OVERHEAD_BYTES = 1024  # room for a chunk message's framing within the message-size limit
+
+
+def advertised_chunk_size(limits: UploadLimits, max_message_bytes: int) -> int:
+    """The largest chunk a client may send: within the chunk limit and, with its framing, the message limit."""
+    return max(1, min(limits.chunk_limit, max_message_bytes - MESSAGE_OVERHEAD_BYTES))
+
+
 def receive_upload(messages: Iterable, header_field: str, sizes: dict[str, str], limits: UploadLimits):
     """Read a header-then-chunks stream.
 

@@ -18,20 +18,24 @@ from zkgate.prover.snarkjs_json import (
     verifying_key_from_json,
 )
 from zkgate.services.errors import status_code_name
+from zkgate.services.transport import abort, was_aborted
 from zkgate.services.v1 import common_pb2
 
 log = logging.getLogger("zkgate.services")
 
 
 def rpc(handler):
-    """Run a handler, turning zkgate errors into gRPC statuses with readable messages."""
+    """Run a handler, turning zkgate errors into gRPC statuses with readable messages.
+
+    A status the handler (or a guard it called) already set with ``context.abort`` passes
+    through unchanged: it is neither re-caught nor logged as an internal error."""
 
     @functools.wraps(handler)
     def wrapper(self, request, context):
         try:
             return handler(self, request, context)
         except Exception as exc:  # noqa: BLE001 - every error becomes a status, never a crash
-            if isinstance(exc, grpc.RpcError) or getattr(context, "_zkgate_aborted", False):
+            if isinstance(exc, grpc.RpcError) or was_aborted(exc, context):
                 raise
             code = getattr(grpc.StatusCode, status_code_name(exc))
             if code == grpc.StatusCode.INTERNAL:
@@ -39,7 +43,7 @@ def rpc(handler):
                 message = f"internal error in {handler.__name__}; the gateway logged the details"
             else:
                 message = str(exc)
-            context.abort(code, message)
+            abort(context, code, message)
 
     return wrapper
 
@@ -48,7 +52,7 @@ def check_deadline(context, step: str) -> None:
     """Stop before an expensive step when the caller's deadline has passed or it went away."""
     remaining = context.time_remaining()
     if not context.is_active() or (remaining is not None and remaining <= 0):
-        context.abort(grpc.StatusCode.DEADLINE_EXCEEDED, f"the call's deadline passed before {step}; retry with a longer deadline")
+        abort(context, grpc.StatusCode.DEADLINE_EXCEEDED, f"the call's deadline passed before {step}; retry with a longer deadline")
 
 
 def json_field(text: str, what: str):

@@ -19,7 +19,8 @@ from zkgate.services.security import require_acting_as, require_study_requester,
 from zkgate.services.servicers.audit import audit_entry
 from zkgate.services.servicers.common import check_deadline, rpc
 from zkgate.services.store import Store, StudyRecord, SubmissionRecord
-from zkgate.services.uploads import DEFAULT_CHUNK_SIZE, UploadLimits, chunked, receive_upload
+from zkgate.services.transport import TransportLimits
+from zkgate.services.uploads import DEFAULT_CHUNK_SIZE, UploadLimits, advertised_chunk_size, chunked, receive_upload
 from zkgate.services.v1 import common_pb2, study_pb2, study_pb2_grpc
 from zkgate.study import encoding as enc
 from zkgate.study.aggregator import StudyAggregator
@@ -58,9 +59,12 @@ def _study_id(text: str) -> str:
 
 class StudyServicer(study_pb2_grpc.StudyServiceServicer):
     def __init__(self, store: Store, limits: UploadLimits, gateway_key: SigningKey, log_public_key: bytes,
-                 dev_mode: bool = False) -> None:
+                 dev_mode: bool = False, *, max_message_bytes: int = 8 << 20,
+                 transport: TransportLimits = TransportLimits()) -> None:
         self.store = store
         self.limits = limits
+        self.max_message_bytes = max_message_bytes  # advertised by GetGatewayInfo
+        self.transport = transport
         self.gateway_key = gateway_key
         self.log_public_key = log_public_key
         self.dev_mode = dev_mode
@@ -122,7 +126,11 @@ class StudyServicer(study_pb2_grpc.StudyServiceServicer):
     @rpc
     def GetGatewayInfo(self, request, context):
         return study_pb2.GatewayInfo(
-            study_signing_key=self.gateway_key.public, log_public_key=self.log_public_key, dev_mode=self.dev_mode
+            study_signing_key=self.gateway_key.public, log_public_key=self.log_public_key, dev_mode=self.dev_mode,
+            chunk_size=advertised_chunk_size(self.limits, self.max_message_bytes),
+            max_message_bytes=self.max_message_bytes, max_upload_bytes=self.limits.max_payload_bytes,
+            stream_idle_seconds=self.transport.stream_idle_seconds,
+            max_upload_streams=self.transport.max_upload_streams,
         )
 
     @rpc

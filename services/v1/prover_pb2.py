@@ -26,7 +26,7 @@ _sym_db = _symbol_database.Default()
 from zkgate.services.v1 import common_pb2 as zkgate_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x16zkgate/v1/prover.proto\x12\tzkgate.v1\x1a\x16zkgate/v1/common.proto\"o\n\rCircuitUpload\x12*\n\x06header\x18\x01 \x01(\x0b\x32\x18.zkgate.v1.CircuitHeaderH\x00\x12\x14\n\nzkey_chunk\x18\x02 \x01(\x0cH\x00\x12\x14\n\nr1cs_chunk\x18\x03 \x01(\x0cH\x00\x42\x06\n\x04part\"T\n\rCircuitHeader\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x11\n\tzkey_size\x18\x02 \x01(\x04\x12\x11\n\tr1cs_size\x18\x03 \x01(\x04\x12\x0f\n\x07\x62uiltin\x18\x04 \x01(\t\" \n\nCircuitRef\x12\x12\n\ncircuit_id\x18\x01 \x01(\t\"\x9b\x01\n\x0b\x43ircuitInfo\x12\x12\n\ncircuit_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x10\n\x08n_public\x18\x03 \x01(\r\x12\x0e\n\x06n_vars\x18\x04 \x01(\r\x12\x13\n\x0b\x64omain_size\x18\x05 \x01(\r\x12\x10\n\x08has_r1cs\x18\x06 \x01(\x08\x12\x10\n\x08\x64\x65v_only\x18\x07 \x01(\x08\x12\x0f\n\x07\x62uiltin\x18\x08 \x01(\t\"\x15\n\x13ListCircuitsRequest\"@\n\x14ListCircuitsResponse\x12(\n\x08\x63ircuits\x18\x01 \x03(\x0b\x32\x16.zkgate.v1.CircuitInfo\"D\n\x0fVerificationKey\x12\x12\n\ncircuit_id\x18\x01 \x01(\t\x12\x1d\n\x15verification_key_json\x18\x02 \x01(\t\"U\n\x0bProveUpload\x12(\n\x06header\x18\x01 \x01(\x0b\x32\x16.zkgate.v1.ProveHeaderH\x00\x12\x14\n\nwtns_chunk\x18\x02 \x01(\x0cH\x00\x42\x06\n\x04part\"I\n\x0bProveHeader\x12\x12\n\ncircuit_id\x18\x01 \x01(\t\x12\x11\n\twtns_size\x18\x02 \x01(\x04\x12\x13\n\x0binputs_json\x18\x03 \x01(\t\"u\n\rVerifyRequest\x12\x14\n\ncircuit_id\x18\x01 \x01(\tH\x00\x12\x1f\n\x15verification_key_json\x18\x02 \x01(\tH\x00\x12&\n\x05proof\x18\x03 \x01(\x0b\x32\x17.zkgate.v1.Groth16ProofB\x05\n\x03key\"\x1f\n\x0eVerifyResponse\x12\r\n\x05valid\x18\x01 \x01(\x08\"{\n\x12VerifyBatchRequest\x12\x14\n\ncircuit_id\x18\x01 \x01(\tH\x00\x12\x1f\n\x15verification_key_json\x18\x02 \x01(\tH\x00\x12\'\n\x06proofs\x18\x03 \x03(\x0b\x32\x17.zkgate.v1.Groth16ProofB\x05\n\x03key\"$\n\x13VerifyBatchResponse\x12\r\n\x05valid\x18\x01 \x03(\x08\x32\xf6\x03\n\rProverService\x12\x45\n\x0fRegisterCircuit\x12\x18.zkgate.v1.CircuitUpload\x1a\x16.zkgate.v1.CircuitInfo(\x01\x12;\n\nGetCircuit\x12\x15.zkgate.v1.CircuitRef\x1a\x16.zkgate.v1.CircuitInfo\x12O\n\x0cListCircuits\x12\x1e.zkgate.v1.ListCircuitsRequest\x1a\x1f.zkgate.v1.ListCircuitsResponse\x12G\n\x12GetVerificationKey\x12\x15.zkgate.v1.CircuitRef\x1a\x1a.zkgate.v1.VerificationKey\x12:\n\x05Prove\x12\x16.zkgate.v1.ProveUpload\x1a\x17.zkgate.v1.Groth16Proof(\x01\x12=\n\x06Verify\x12\x18.zkgate.v1.VerifyRequest\x1a\x19.zkgate.v1.VerifyResponse\x12L\n\x0bVerifyBatch\x12\x1d.zkgate.v1.VerifyBatchRequest\x1a\x1e.zkgate.v1.VerifyBatchResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x16zkgate/v1/prover.proto\x12\tzkgate.v1\x1a\x16zkgate/v1/common.proto\"o\n\rCircuitUpload\x12*\n\x06header\x18\x01 \x01(\x0b\x32\x18.zkgate.v1.CircuitHeaderH\x00\x12\x14\n\nzkey_chunk\x18\x02 \x01(\x0cH\x00\x12\x14\n\nr1cs_chunk\x18\x03 \x01(\x0cH\x00\x42\x06\n\x04part\"T\n\rCircuitHeader\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x11\n\tzkey_size\x18\x02 \x01(\x04\x12\x11\n\tr1cs_size\x18\x03 \x01(\x04\x12\x0f\n\x07\x62uiltin\x18\x04 \x01(\t\" \n\nCircuitRef\x12\x12\n\ncircuit_id\x18\x01 \x01(\t\"\xb7\x01\n\x0b\x43ircuitInfo\x12\x12\n\ncircuit_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x10\n\x08n_public\x18\x03 \x01(\r\x12\x0e\n\x06n_vars\x18\x04 \x01(\r\x12\x13\n\x0b\x64omain_size\x18\x05 \x01(\r\x12\x10\n\x08has_r1cs\x18\x06 \x01(\x08\x12\x10\n\x08\x64\x65v_only\x18\x07 \x01(\x08\x12\x0f\n\x07\x62uiltin\x18\x08 \x01(\t\x12\x1a\n\x12\x61lready_registered\x18\t \x01(\x08\"\x15\n\x13ListCircuitsRequest\"@\n\x14ListCircuitsResponse\x12(\n\x08\x63ircuits\x18\x01 \x03(\x0b\x32\x16.zkgate.v1.CircuitInfo\"D\n\x0fVerificationKey\x12\x12\n\ncircuit_id\x18\x01 \x01(\t\x12\x1d\n\x15verification_key_json\x18\x02 \x01(\t\"U\n\x0bProveUpload\x12(\n\x06header\x18\x01 \x01(\x0b\x32\x16.zkgate.v1.ProveHeaderH\x00\x12\x14\n\nwtns_chunk\x18\x02 \x01(\x0cH\x00\x42\x06\n\x04part\"I\n\x0bProveHeader\x12\x12\n\ncircuit_id\x18\x01 \x01(\t\x12\x11\n\twtns_size\x18\x02 \x01(\x04\x12\x13\n\x0binputs_json\x18\x03 \x01(\t\"u\n\rVerifyRequest\x12\x14\n\ncircuit_id\x18\x01 \x01(\tH\x00\x12\x1f\n\x15verification_key_json\x18\x02 \x01(\tH\x00\x12&\n\x05proof\x18\x03 \x01(\x0b\x32\x17.zkgate.v1.Groth16ProofB\x05\n\x03key\"\x1f\n\x0eVerifyResponse\x12\r\n\x05valid\x18\x01 \x01(\x08\"{\n\x12VerifyBatchRequest\x12\x14\n\ncircuit_id\x18\x01 \x01(\tH\x00\x12\x1f\n\x15verification_key_json\x18\x02 \x01(\tH\x00\x12\'\n\x06proofs\x18\x03 \x03(\x0b\x32\x17.zkgate.v1.Groth16ProofB\x05\n\x03key\"$\n\x13VerifyBatchResponse\x12\r\n\x05valid\x18\x01 \x03(\x08\x32\xf6\x03\n\rProverService\x12\x45\n\x0fRegisterCircuit\x12\x18.zkgate.v1.CircuitUpload\x1a\x16.zkgate.v1.CircuitInfo(\x01\x12;\n\nGetCircuit\x12\x15.zkgate.v1.CircuitRef\x1a\x16.zkgate.v1.CircuitInfo\x12O\n\x0cListCircuits\x12\x1e.zkgate.v1.ListCircuitsRequest\x1a\x1f.zkgate.v1.ListCircuitsResponse\x12G\n\x12GetVerificationKey\x12\x15.zkgate.v1.CircuitRef\x1a\x1a.zkgate.v1.VerificationKey\x12:\n\x05Prove\x12\x16.zkgate.v1.ProveUpload\x1a\x17.zkgate.v1.Groth16Proof(\x01\x12=\n\x06Verify\x12\x18.zkgate.v1.VerifyRequest\x1a\x19.zkgate.v1.VerifyResponse\x12L\n\x0bVerifyBatch\x12\x1d.zkgate.v1.VerifyBatchRequest\x1a\x1e.zkgate.v1.VerifyBatchResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -40,25 +40,25 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_CIRCUITREF']._serialized_start=260
   _globals['_CIRCUITREF']._serialized_end=292
   _globals['_CIRCUITINFO']._serialized_start=295
-  _globals['_CIRCUITINFO']._serialized_end=450
-  _globals['_LISTCIRCUITSREQUEST']._serialized_start=452
-  _globals['_LISTCIRCUITSREQUEST']._serialized_end=473
-  _globals['_LISTCIRCUITSRESPONSE']._serialized_start=475
-  _globals['_LISTCIRCUITSRESPONSE']._serialized_end=539
-  _globals['_VERIFICATIONKEY']._serialized_start=541
-  _globals['_VERIFICATIONKEY']._serialized_end=609
-  _globals['_PROVEUPLOAD']._serialized_start=611
-  _globals['_PROVEUPLOAD']._serialized_end=696
-  _globals['_PROVEHEADER']._serialized_start=698
-  _globals['_PROVEHEADER']._serialized_end=771
-  _globals['_VERIFYREQUEST']._serialized_start=773
-  _globals['_VERIFYREQUEST']._serialized_end=890
-  _globals['_VERIFYRESPONSE']._serialized_start=892
-  _globals['_VERIFYRESPONSE']._serialized_end=923
-  _globals['_VERIFYBATCHREQUEST']._serialized_start=925
-  _globals['_VERIFYBATCHREQUEST']._serialized_end=1048
-  _globals['_VERIFYBATCHRESPONSE']._serialized_start=1050
-  _globals['_VERIFYBATCHRESPONSE']._serialized_end=1086
-  _globals['_PROVERSERVICE']._serialized_start=1089
-  _globals['_PROVERSERVICE']._serialized_end=1591
+  _globals['_CIRCUITINFO']._serialized_end=478
+  _globals['_LISTCIRCUITSREQUEST']._serialized_start=480
+  _globals['_LISTCIRCUITSREQUEST']._serialized_end=501
+  _globals['_LISTCIRCUITSRESPONSE']._serialized_start=503
+  _globals['_LISTCIRCUITSRESPONSE']._serialized_end=567
+  _globals['_VERIFICATIONKEY']._serialized_start=569
+  _globals['_VERIFICATIONKEY']._serialized_end=637
+  _globals['_PROVEUPLOAD']._serialized_start=639
+  _globals['_PROVEUPLOAD']._serialized_end=724
+  _globals['_PROVEHEADER']._serialized_start=726
+  _globals['_PROVEHEADER']._serialized_end=799
+  _globals['_VERIFYREQUEST']._serialized_start=801
+  _globals['_VERIFYREQUEST']._serialized_end=918
+  _globals['_VERIFYRESPONSE']._serialized_start=920
+  _globals['_VERIFYRESPONSE']._serialized_end=951
+  _globals['_VERIFYBATCHREQUEST']._serialized_start=953
+  _globals['_VERIFYBATCHREQUEST']._serialized_end=1076
+  _globals['_VERIFYBATCHRESPONSE']._serialized_start=1078
+  _globals['_VERIFYBATCHRESPONSE']._serialized_end=1114
+  _globals['_PROVERSERVICE']._serialized_start=1117
+  _globals['_PROVERSERVICE']._serialized_end=1619
 # @@protoc_insertion_point(module_scope)

@@ -37,7 +37,7 @@ class CircuitRef(_message.Message):
     def __init__(self, circuit_id: _Optional[str] = ...) -> None: ...
 
 class CircuitInfo(_message.Message):
-    __slots__ = ("circuit_id", "name", "n_public", "n_vars", "domain_size", "has_r1cs", "dev_only", "builtin")
+    __slots__ = ("circuit_id", "name", "n_public", "n_vars", "domain_size", "has_r1cs", "dev_only", "builtin", "already_registered")
     CIRCUIT_ID_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
     N_PUBLIC_FIELD_NUMBER: _ClassVar[int]
@@ -46,6 +46,7 @@ class CircuitInfo(_message.Message):
     HAS_R1CS_FIELD_NUMBER: _ClassVar[int]
     DEV_ONLY_FIELD_NUMBER: _ClassVar[int]
     BUILTIN_FIELD_NUMBER: _ClassVar[int]
+    ALREADY_REGISTERED_FIELD_NUMBER: _ClassVar[int]
     circuit_id: str
     name: str
     n_public: int
@@ -54,7 +55,8 @@ class CircuitInfo(_message.Message):
     has_r1cs: bool
     dev_only: bool
     builtin: str
-    def __init__(self, circuit_id: _Optional[str] = ..., name: _Optional[str] = ..., n_public: _Optional[int] = ..., n_vars: _Optional[int] = ..., domain_size: _Optional[int] = ..., has_r1cs: _Optional[bool] = ..., dev_only: _Optional[bool] = ..., builtin: _Optional[str] = ...) -> None: ...
+    already_registered: bool
+    def __init__(self, circuit_id: _Optional[str] = ..., name: _Optional[str] = ..., n_public: _Optional[int] = ..., n_vars: _Optional[int] = ..., domain_size: _Optional[int] = ..., has_r1cs: _Optional[bool] = ..., dev_only: _Optional[bool] = ..., builtin: _Optional[str] = ..., already_registered: _Optional[bool] = ...) -> None: ...
 
 class ListCircuitsRequest(_message.Message):
     __slots__ = ()

@@ -77,7 +77,10 @@ class ProverServiceServicer:
     """Missing associated documentation comment in .proto file."""
 
     def RegisterCircuit(self, request_iterator, context):
-        """Upload a circuit's .r1cs (optional) and .zkey: a CircuitUpload header, then chunks.
+        """Upload a circuit's .r1cs (optional) and .zkey: a CircuitUpload header, then chunks.  A .r1cs
+        must be the circuit the .zkey was made for (counts and the A/B coefficient layout are compared:
+        INVALID_ARGUMENT otherwise).  The same .zkey again (any name, with or without its .r1cs) or the
+        same built-in circuit returns the first registration with already_registered set.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -25,14 +25,24 @@ class GetGatewayInfoRequest(_message.Message):
     def __init__(self) -> None: ...
 
 class GatewayInfo(_message.Message):
-    __slots__ = ("study_signing_key", "log_public_key", "dev_mode")
+    __slots__ = ("study_signing_key", "log_public_key", "dev_mode", "chunk_size", "max_message_bytes", "max_upload_bytes", "stream_idle_seconds", "max_upload_streams")
     STUDY_SIGNING_KEY_FIELD_NUMBER: _ClassVar[int]
     LOG_PUBLIC_KEY_FIELD_NUMBER: _ClassVar[int]
     DEV_MODE_FIELD_NUMBER: _ClassVar[int]
+    CHUNK_SIZE_FIELD_NUMBER: _ClassVar[int]
+    MAX_MESSAGE_BYTES_FIELD_NUMBER: _ClassVar[int]
+    MAX_UPLOAD_BYTES_FIELD_NUMBER: _ClassVar[int]
+    STREAM_IDLE_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    MAX_UPLOAD_STREAMS_FIELD_NUMBER: _ClassVar[int]
     study_signing_key: bytes
     log_public_key: bytes
     dev_mode: bool
-    def __init__(self, study_signing_key: _Optional[bytes] = ..., log_public_key: _Optional[bytes] = ..., dev_mode: _Optional[bool] = ...) -> None: ...
+    chunk_size: int
+    max_message_bytes: int
+    max_upload_bytes: int
+    stream_idle_seconds: float
+    max_upload_streams: int
+    def __init__(self, study_signing_key: _Optional[bytes] = ..., log_public_key: _Optional[bytes] = ..., dev_mode: _Optional[bool] = ..., chunk_size: _Optional[int] = ..., max_message_bytes: _Optional[int] = ..., max_upload_bytes: _Optional[int] = ..., stream_idle_seconds: _Optional[float] = ..., max_upload_streams: _Optional[int] = ...) -> None: ...
 
 class StudyUpload(_message.Message):
     __slots__ = ("header", "spec_chunk", "keys_chunk", "context_chunk")
