@@ -19,6 +19,7 @@ from zkgate.services.security import require_acting_as, require_study_requester,
 from zkgate.services.servicers.audit import audit_entry
 from zkgate.services.servicers.common import check_deadline, rpc
 from zkgate.services.store import Store, StudyRecord, SubmissionRecord
+from zkgate.services.store.integrity import stored_record
 from zkgate.services.transport import TransportLimits
 from zkgate.services.uploads import DEFAULT_CHUNK_SIZE, UploadLimits, advertised_chunk_size, chunked, receive_upload
 from zkgate.services.v1 import common_pb2, study_pb2, study_pb2_grpc
@@ -80,7 +81,8 @@ class StudyServicer(study_pb2_grpc.StudyServiceServicer):
         return record
 
     def _message(self, record: StudyRecord) -> study_pb2.Study:
-        spec = StudySpec.from_bytes(record.spec)
+        with stored_record(f"the spec of study {record.study_id}"):
+            spec = StudySpec.from_bytes(record.spec)
         return study_pb2.Study(
             study_id=record.study_id,
             title=record.title,
@@ -95,6 +97,9 @@ class StudyServicer(study_pb2_grpc.StudyServiceServicer):
         )
 
     def _aggregator(self, record: StudyRecord) -> tuple[StudyAggregator, threading.Lock]:
+        """The study's aggregator: cached while the study is open (running sums and receipts
+        only), rebuilt from the store after a restart; a closed study's is rebuilt on demand
+        from its receipts and aggregate (a retry still gets its receipt) and not kept."""
         with self._lock:
             cached = self._aggregators.get(record.study_id)
             if cached is not None:
@@ -105,22 +110,33 @@ class StudyServicer(study_pb2_grpc.StudyServiceServicer):
                 cached = self._aggregators.get(record.study_id)
                 if cached is not None:
                     return cached
-            return self._load_aggregator(record)
+            return self._load_aggregator(record.study_id)
 
-    def _load_aggregator(self, record: StudyRecord) -> tuple[StudyAggregator, threading.Lock]:
-        spec = StudySpec.from_bytes(record.spec)
-        keys = CircuitKeys.from_bytes(record.circuit_keys)
-        context = self.store.read_blob(record.context_blob)
-        items = [[self.store.read_blob(s.submission_blob), s.receipt] for s in self.store.list_submissions(record.study_id)]
-        closed = self.store.read_blob(record.aggregate_blob) if record.aggregate_blob else None
-        state = enc.pack(enc.header("aggregator-state") + [enc.fe_bytes(spec.study_id), items, closed])
-        aggregator = StudyAggregator.restore(state, spec, keys, context, self.gateway_key, dev_mode=self.dev_mode)
+    def _load_aggregator(self, study_id: str) -> tuple[StudyAggregator, threading.Lock]:
+        record = self._record(study_id)  # fresh: a study closed since the caller read it stays closed
+        with stored_record(f"the stored state of study {study_id} (spec, keys, receipts, submissions, aggregate)"):
+            spec = StudySpec.from_bytes(record.spec)
+            keys = CircuitKeys.from_bytes(record.circuit_keys)
+            context = self.store.read_blob(record.context_blob)
+            entries = ((s.receipt, lambda blob=s.submission_blob: self.store.read_blob(blob))
+                       for s in self.store.list_submissions(record.study_id))  # one submission in memory at a time
+            closed = self.store.read_blob(record.aggregate_blob) if record.aggregate_blob else None
+            aggregator = StudyAggregator.rebuild(spec, keys, context, self.gateway_key, entries, closed,
+                                                 dev_mode=self.dev_mode)
+        if aggregator.closed:
+            return aggregator, threading.Lock()
         with self._lock:
             return self._aggregators.setdefault(record.study_id, (aggregator, threading.Lock()))
 
     def _forget(self, study_id: str) -> None:
         with self._lock:
             self._aggregators.pop(study_id, None)
+
+    def _release(self, study_id: str) -> None:
+        """Drop a closed study's aggregator (its aggregate is in the store)."""
+        with self._lock:
+            self._aggregators.pop(study_id, None)
+            self._loading.pop(study_id, None)
 
     # -- RPCs --------------------------------------------------------------------------------
     @rpc
@@ -148,7 +164,8 @@ class StudyServicer(study_pb2_grpc.StudyServiceServicer):
         StudyAggregator(spec, keys, parts["context_chunk"], self.gateway_key, dev_mode=self.dev_mode)  # validates
         registered = {}
         for record in self.store.list_datasets():
-            registration = Registration.from_bytes(record.registration)
+            with stored_record(f"the registration of data set {record.dataset_id}"):
+                registration = Registration.from_bytes(record.registration)
             registered.setdefault(registration.participant, []).append(registration)
         for participant in spec.participants:
             matches = [
@@ -235,6 +252,7 @@ class StudyServicer(study_pb2_grpc.StudyServiceServicer):
                                 envelope_digest=aggregate.envelope_digest.hex(),
                                 included=[[name, digest.hex()] for name, digest in aggregate.included])
             self.store.set_study_state(record.study_id, "CLOSED", audit, aggregate_blob=blob)
+            self._release(record.study_id)
         return self._message(self._record(request.study_id))
 
     @rpc
@@ -247,12 +265,13 @@ class StudyServicer(study_pb2_grpc.StudyServiceServicer):
         return iter([common_pb2.Chunk(data=piece) for piece in chunked(data, DEFAULT_CHUNK_SIZE)])
 
     def _public_record(self, record: StudyRecord) -> PublicRecord:
-        spec = StudySpec.from_bytes(record.spec)
-        keys = CircuitKeys.from_bytes(record.circuit_keys)
-        subs = tuple(Submission.from_bytes(self.store.read_blob(s.submission_blob)).public()
-                     for s in self.store.list_submissions(record.study_id))
-        aggregate = Aggregate.from_bytes(self.store.read_blob(record.aggregate_blob)).public() if record.aggregate_blob else None
-        release = Release.from_bytes(record.release) if record.release else None
+        with stored_record(f"the stored record of study {record.study_id} (spec, keys, submissions, aggregate, release)"):
+            spec = StudySpec.from_bytes(record.spec)
+            keys = CircuitKeys.from_bytes(record.circuit_keys)
+            subs = tuple(Submission.from_bytes(self.store.read_blob(s.submission_blob)).public()
+                         for s in self.store.list_submissions(record.study_id))
+            aggregate = Aggregate.from_bytes(self.store.read_blob(record.aggregate_blob)).public() if record.aggregate_blob else None
+            release = Release.from_bytes(record.release) if record.release else None
         return PublicRecord(spec, keys, subs, aggregate, release)
 
     @rpc
@@ -262,13 +281,15 @@ class StudyServicer(study_pb2_grpc.StudyServiceServicer):
         if record.state == "OPEN":
             raise PreconditionError("the study is still open: close it and release from its aggregate")
         release = Release.from_bytes(request.release)
-        spec = StudySpec.from_bytes(record.spec)
+        with stored_record(f"the spec of study {record.study_id}"):
+            spec = StudySpec.from_bytes(record.spec)
         release.verify_signature(spec.key_holder_key)
         if record.state == "RELEASED":
             if record.release == release.to_bytes():
                 return self._message(record)
             raise AlreadyExistsError("the study already has a different release")
-        aggregate = Aggregate.from_bytes(self.store.read_blob(record.aggregate_blob))
+        with stored_record(f"the aggregate of study {record.study_id}"):
+            aggregate = Aggregate.from_bytes(self.store.read_blob(record.aggregate_blob))
         if release.study_id != spec.study_id or release.aggregate_digest != aggregate.digest:
             raise InvalidInputError("the release is not for this study's aggregate")
         audit = audit_entry("release", study_id=record.study_id, release_sha256=_sha256(release.to_bytes()))
@@ -280,8 +301,9 @@ class StudyServicer(study_pb2_grpc.StudyServiceServicer):
         record = self._record(request.study_id)
         if not record.release:
             raise PreconditionError("the study has no release yet")
-        release = Release.from_bytes(record.release)
-        stats = derived_statistics(StudySpec.from_bytes(record.spec), release.values)
+        with stored_record(f"the release of study {record.study_id}"):
+            release = Release.from_bytes(record.release)
+            stats = derived_statistics(StudySpec.from_bytes(record.spec), release.values)
         return study_pb2.ReleaseResponse(release=record.release, statistics_json=json.dumps(stats, default=str))
 
     @rpc

@@ -50,6 +50,7 @@ class World:
 
     def aggregator(self, spec=None, **kw) -> StudyAggregator:
         kw.setdefault("dev_mode", True)
+        kw.setdefault("retain_submissions", True)  # the tests build public records from agg.accepted
         return StudyAggregator(spec or self.spec, self.ckeys.public(), self.public_context, self.gateway, **kw)
 
     def open(self, **kw):

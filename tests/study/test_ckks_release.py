@@ -81,7 +81,8 @@ class CkksWorld:
         return Contributor(NAMES[i], self.commitments[i], self.keys[i], dev_mode=True)
 
     def aggregator(self) -> StudyAggregator:
-        return StudyAggregator(self.spec, self.ckeys.public(), self.he.public_context(), self.gateway, dev_mode=True)
+        return StudyAggregator(self.spec, self.ckeys.public(), self.he.public_context(), self.gateway, dev_mode=True,
+                               retain_submissions=True)
 
     def key_holder(self) -> StudyKeyHolder:
         return StudyKeyHolder(self.spec, self.he, self.keyholder_key)

@@ -2,8 +2,18 @@
 
 The aggregator is untrusted for privacy (it sees ciphertexts only) and checked for
 integrity (the key holder's release check and public verification catch a dropped,
-substituted or altered contribution).  Its state is the list of accepted submissions and
-receipts (:meth:`StudyAggregator.state`), so a store can persist and restore it.
+substituted or altered contribution).
+
+Memory is bounded by the number of participants, not by the size of what they send: an
+accepted submission's ciphertext is added to a running homomorphic sum and its commitment
+to a running point sum at once, and only its receipt (participant, submission id and
+digest, sequence: a few hundred bytes) is kept, which is all that deciding a retry (the
+original receipt) or a conflicting resubmission (refused) needs.  A closed study keeps only
+its aggregate.  Durable state lives in the caller's store: :meth:`StudyAggregator.rebuild`
+replays the stored receipts and submissions one at a time (a closed study's submissions are
+not read at all) and reaches the same sums, hence the same aggregate.  In-process callers
+that want the accepted submissions back (a simulation building a public record) ask for
+them with ``retain_submissions=True``.
 
 A CKKS study is aggregated the same way: the same proofs, chunk sets and commitments are
 checked, and its CKKS ciphertexts (statistics only, no ``ρ``) are added.
@@ -12,10 +22,10 @@ checked, and its CKKS ciphertexts (statistics only, no ``ρ``) are added.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from zkgate.circuits import babyjubjub as bjj
-from zkgate.errors import ZkgateError
+from zkgate.errors import InvalidInputError, ZkgateError
 from zkgate.he import Aggregator as HEAggregator
 from zkgate.he import PublicContext
 from zkgate.he.envelope import ContributionEnvelope, envelope_digest
@@ -28,6 +38,7 @@ from zkgate.study.errors import (
     CommitmentMismatchError,
     DuplicateSubmissionError,
     LateSubmissionError,
+    MessageFormatError,
     ProofRejectedError,
     QuorumError,
     SubmissionRefusedError,
@@ -98,11 +109,14 @@ def check_submission_statement(spec: StudySpec, keys: CircuitKeys, sub: Submissi
 
 
 class StudyAggregator:
-    """Accepts submissions for one study and closes it into an :class:`Aggregate`."""
+    """Accepts submissions for one study and closes it into an :class:`Aggregate`.
+
+    Holds the running sums and one receipt per accepted participant; the submissions
+    themselves only with ``retain_submissions=True`` (see the module documentation)."""
 
     def __init__(self, spec: StudySpec, keys: CircuitKeys, public_context: PublicContext | bytes,
                  gateway_key: SigningKey, *, dev_mode: bool = False,
-                 clock: Callable[[], float] = time.time) -> None:
+                 clock: Callable[[], float] = time.time, retain_submissions: bool = False) -> None:
         keys.check(spec, dev_mode=dev_mode)
         if gateway_key.public != spec.gateway_key:
             raise WrongStudyError("this gateway's key is not the one the study names")
@@ -112,7 +126,12 @@ class StudyAggregator:
         self.layout = spec.layout()
         self._gateway_key = gateway_key
         self._clock = clock
-        self._accepted: dict[str, tuple[Submission, Receipt]] = {}
+        self._retain = retain_submissions
+        self._receipts: dict[str, Receipt] = {}
+        self._submissions: dict[str, Submission] = {}  # only with retain_submissions
+        self._he: HEAggregator | None = HEAggregator(self.public_context, self.layout,
+                                                      study_id=spec.study_id_bytes)
+        self._commitment: tuple[int, int] = bjj.IDENTITY
         self._closed: Aggregate | None = None
 
     # -- submissions ---------------------------------------------------------------------------
@@ -128,13 +147,14 @@ class StudyAggregator:
     def accepted_digest(self, participant: str) -> bytes | None:
         """The digest of the submission already accepted from ``participant`` (None if none):
         a retry or a conflicting resubmission is then decided without re-verifying proofs."""
-        prior = self._accepted.get(participant)
-        return None if prior is None else prior[0].digest
+        prior = self._receipts.get(participant)
+        return None if prior is None else prior.submission_digest
 
     def submit(self, sub: Submission | bytes, *, now: int | None = None, checked: bool = False) -> Receipt:
         """Check a submission; returns the signed receipt (the original one for an identical
         retry) or raises a :class:`~zkgate.study.errors.SubmissionRefusedError`.
-        ``checked=True`` says :meth:`check` already passed for this very submission."""
+        ``checked=True`` says :meth:`check` already passed for this very submission.
+        An accepted submission's ciphertext and commitment are added to the running sums here."""
         if not isinstance(sub, Submission):
             sub = Submission.from_bytes(sub)
         spec = self.spec
@@ -145,12 +165,12 @@ class StudyAggregator:
             spec.participant(sub.participant)
         except UnknownParticipantError:
             raise UnknownParticipantError(f"{sub.participant!r} is not an expected participant of this study") from None
-        prior = self._accepted.get(sub.participant)
+        prior = self._receipts.get(sub.participant)
         if prior is not None:
-            if prior[0].digest == sub.digest:
-                return prior[1]  # idempotent retry
+            if prior.submission_digest == sub.digest:
+                return prior  # idempotent retry
             raise DuplicateSubmissionError(
-                f"{sub.participant!r} already submitted (submission {prior[0].submission_id.hex()}); "
+                f"{sub.participant!r} already submitted (submission {prior.submission_id.hex()}); "
                 "one submission per participant per study"
             )
         if self._closed is not None:
@@ -159,10 +179,24 @@ class StudyAggregator:
             raise LateSubmissionError(f"the submission of {sub.participant!r} arrived after the deadline ({spec.deadline})")
         if not checked:
             self.check(sub)
+        self._add_to_sums(sub)
         receipt = Receipt(spec.study_id, sub.participant, sub.submission_id, sub.digest,
-                          len(self._accepted), now).sign(self._gateway_key)
-        self._accepted[sub.participant] = (sub, receipt)
+                          len(self._receipts), now).sign(self._gateway_key)
+        self._record(sub, receipt)
         return receipt
+
+    def _add_to_sums(self, sub: Submission) -> None:
+        """Add the ciphertext (refused, changing nothing, if it does not decode) and the commitment."""
+        try:
+            self._he.add(sub.envelope)
+        except ZkgateError as exc:
+            raise SubmissionRefusedError(f"the ciphertext of {sub.participant!r} is refused: {exc}") from exc
+        self._commitment = bjj.add(self._commitment, tuple(sub.commitment))
+
+    def _record(self, sub: Submission, receipt: Receipt) -> None:
+        self._receipts[sub.participant] = receipt
+        if self._retain:
+            self._submissions[sub.participant] = sub
 
     def _check_envelope(self, sub: Submission) -> None:
         if envelope_digest(sub.envelope) != sub.envelope_digest:
@@ -181,30 +215,50 @@ class StudyAggregator:
 
     @property
     def accepted(self) -> list[Submission]:
-        return [s for s, _ in sorted(self._accepted.values(), key=lambda x: x[1].sequence)]
+        """The accepted submissions in receipt order (only with ``retain_submissions=True``:
+        otherwise they live in the caller's store)."""
+        if not self._retain:
+            raise InvalidInputError(
+                "this aggregator keeps running sums, not submissions: read the accepted submissions "
+                "from the store, or build it with retain_submissions=True"
+            )
+        return [self._submissions[r.participant] for r in self.receipts]
 
     @property
     def receipts(self) -> list[Receipt]:
-        return [r for _, r in sorted(self._accepted.values(), key=lambda x: x[1].sequence)]
+        return sorted(self._receipts.values(), key=lambda r: r.sequence)
+
+    @property
+    def accepted_count(self) -> int:
+        return len(self._receipts)
 
     @property
     def quorum_reached(self) -> bool:
-        return len(self._accepted) >= self.spec.quorum
+        return len(self._receipts) >= self.spec.quorum
+
+    @property
+    def closed(self) -> bool:
+        return self._closed is not None
 
     # -- closing -------------------------------------------------------------------------------
     def close(self) -> Aggregate:
-        """Add the accepted ciphertexts and commitments (quorum required); idempotent."""
+        """The aggregate of the running sums (quorum required); idempotent.  The running
+        ciphertext sums are released: a closed study holds its aggregate and receipts only."""
         if self._closed is not None:
             return self._closed
         if not self.quorum_reached:
-            raise QuorumError(f"{len(self._accepted)} of the required {self.spec.quorum} submissions were accepted")
-        subs = self.accepted
-        self._closed = build_aggregate(self.spec, self.public_context, subs, self._gateway_key)
+            raise QuorumError(f"{len(self._receipts)} of the required {self.spec.quorum} submissions were accepted")
+        result = self._he.result()
+        included = tuple((r.participant, r.submission_digest) for r in self.receipts)
+        self._closed = Aggregate(self.spec.study_id, included, self._commitment, envelope_digest(result),
+                                 envelope=result).sign(self._gateway_key)
+        self._he = None
         return self._closed
 
     # -- persistence ---------------------------------------------------------------------------
     def state(self) -> bytes:
-        """Accepted submissions with their receipts, and the aggregate once closed."""
+        """Accepted submissions with their receipts, and the aggregate once closed (only with
+        ``retain_submissions=True``; a gateway rebuilds from its store with :meth:`rebuild`)."""
         items = [[s.to_bytes(), r.to_bytes()] for s, r in zip(self.accepted, self.receipts)]
         closed = None if self._closed is None else self._closed.to_bytes()
         return enc.pack(enc.header("aggregator-state") + [enc.fe_bytes(self.spec.study_id), items, closed])
@@ -212,17 +266,48 @@ class StudyAggregator:
     @classmethod
     def restore(cls, state: bytes, spec: StudySpec, keys: CircuitKeys, public_context, gateway_key: SigningKey,
                 **kwargs) -> StudyAggregator:
-        agg = cls(spec, keys, public_context, gateway_key, **kwargs)
+        """The aggregator of a :meth:`state` (which holds the submissions: it keeps them too)."""
+        kwargs.setdefault("retain_submissions", True)
         it = enc.unpack(state, "aggregator-state")
         if len(it) != 3 or enc.read_fe(it[0], "study_id") != spec.study_id:
             raise WrongStudyError("the stored state belongs to another study")
+        entries = []
         for pair in enc.read_list(it[1], "accepted"):
             s_b, r_b = enc.read_list(pair, "accepted entry", 2)
-            sub, rec = Submission.from_bytes(s_b), Receipt.from_bytes(r_b)
-            rec.verify_signature(spec.gateway_key)
-            agg._accepted[sub.participant] = (sub, rec)
-        if it[2] is not None:
-            agg._closed = Aggregate.from_bytes(it[2])
+            entries.append((r_b, lambda data=s_b: data))
+        return cls.rebuild(spec, keys, public_context, gateway_key, entries, it[2], **kwargs)
+
+    @classmethod
+    def rebuild(cls, spec: StudySpec, keys: CircuitKeys, public_context, gateway_key: SigningKey,
+                entries: Iterable[tuple[bytes, Callable[[], bytes]]], aggregate: bytes | None = None,
+                **kwargs) -> StudyAggregator:
+        """Rebuild from stored state: ``entries`` are ``(receipt bytes, read the submission's
+        bytes)`` in receipt order, ``aggregate`` the stored aggregate once closed.  Each
+        submission is read, checked against its receipt and added to the sums one at a time,
+        so at most one is in memory; a closed study's submissions are not read at all."""
+        agg = cls(spec, keys, public_context, gateway_key, **kwargs)
+        closed = Aggregate.from_bytes(aggregate) if aggregate is not None else None
+        for receipt_bytes, read_submission in entries:
+            receipt = Receipt.from_bytes(receipt_bytes)
+            receipt.verify_signature(spec.gateway_key)
+            if receipt.study_id != spec.study_id or receipt.participant in agg._receipts:
+                raise MessageFormatError(
+                    f"the stored receipt of {receipt.participant!r} belongs to another study or repeats a participant"
+                )
+            if closed is not None and not agg._retain:
+                agg._receipts[receipt.participant] = receipt
+                continue
+            sub = Submission.from_bytes(read_submission())
+            if sub.participant != receipt.participant or sub.digest != receipt.submission_digest:
+                raise MessageFormatError(
+                    f"the stored submission of {receipt.participant!r} is not the one its receipt acknowledges"
+                )
+            if closed is None:
+                agg._add_to_sums(sub)
+            agg._record(sub, receipt)
+        if closed is not None:
+            agg._closed = closed
+            agg._he = None
         return agg
 
 

@@ -215,7 +215,8 @@ def simulate(holders: int = 3, records: int = 100, seed: int = 1, chunk: int = 6
     say(f"{holders} contributions proved and encrypted")
 
     with phase("aggregate"):
-        agg = StudyAggregator(spec, ckeys.public(), public_context, gateway_key, dev_mode=True)
+        agg = StudyAggregator(spec, ckeys.public(), public_context, gateway_key, dev_mode=True,
+                              retain_submissions=True)  # the public record below lists them
         for contrib in contributions:
             receipt = agg.submit(contrib.submission)
             Contributor.accept_receipt(contrib, receipt, spec)
