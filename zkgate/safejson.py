@@ -56,6 +56,25 @@ def parse_decimal(value: object, where: str, *, modulus: int | None = None,
     return number
 
 
+_INTEGER = re.compile(r"-?[0-9]+", re.ASCII)
+
+
+def parse_integer(value: object, where: str, *, max_digits: int = MAX_DECIMAL_DIGITS) -> int:
+    """A signed ASCII decimal integer (``-?[0-9]+``, surrounding blanks ignored) from text typed by
+    a person or read from a file (command-line bounds, CSV cells); FormatError naming ``where``.
+
+    Unlike ``int()``, Unicode digits ("١٠"), underscores ("1_000"), signs other than a leading
+    minus and more than ``max_digits`` digits are refused."""
+    if not isinstance(value, str):
+        raise FormatError(f"{where}: expected an integer written in decimal, got {type(value).__name__} {_short(value)}")
+    text = value.strip(" \t")
+    if len(text) > max_digits + 1:
+        raise FormatError(f"{where}: integer of {len(text)} characters (at most {max_digits} digits accepted)")
+    if _INTEGER.fullmatch(text) is None:
+        raise FormatError(f"{where}: expected an integer of ASCII digits 0-9 (optionally after '-'), got {_short(value)}")
+    return int(text)
+
+
 def nesting_depth(data: bytes) -> int:
     """The deepest bracket nesting of JSON text, ignoring brackets inside strings (linear, vectorised)."""
     stripped = _STRING.sub(b'""', data)

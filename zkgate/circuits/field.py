@@ -6,6 +6,8 @@ are plain Python ints in [0, r).
 
 from __future__ import annotations
 
+import re
+
 from zkgate.circuits.errors import CircuitInputError
 
 R = 21888242871839275222246405745257275088548364400416034343698204186575808495617
@@ -17,6 +19,23 @@ R_BITS = R.bit_length()  # 254
 def inv(a: int) -> int:
     """Multiplicative inverse mod r; the inverse of zero is zero (circom's convention)."""
     return pow(a % R, R - 2, R)
+
+
+_HEX = re.compile(r"0[xX][0-9a-fA-F]{1,64}", re.ASCII)
+
+
+def _parse_text(text: str, what: str) -> int:
+    """An input written as text: ASCII decimal (``-?[0-9]+``) or ``0x`` hex as snarkjs's
+    ``BigInt`` reads it -- never Unicode digits, underscores or other bases (``int(s, 0)`` takes them)."""
+    from zkgate.errors import FormatError
+    from zkgate.safejson import parse_integer
+
+    if _HEX.fullmatch(text):
+        return int(text, 16)
+    try:
+        return parse_integer(text, what)
+    except FormatError as exc:
+        raise CircuitInputError(str(exc)) from None
 
 
 def to_field(value, what: str = "value") -> int:
@@ -32,7 +51,7 @@ def to_field(value, what: str = "value") -> int:
             if isinstance(value, np.integer):
                 value = int(value)
             elif isinstance(value, str):
-                value = int(value, 0)
+                value = _parse_text(value, what)
             else:
                 raise TypeError
         except (TypeError, ValueError):

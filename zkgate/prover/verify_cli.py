@@ -27,17 +27,13 @@ def read_proof_fast(path: Path):
     from zkgate.prover.snarkjs_json import _load, _require
     from zkgate.prover.verify import check_proof
     from zkgate.bn254 import Q_MOD
+    from zkgate.safejson import parse_decimal
 
     data = _load(path)
     _require(data, ("pi_a", "pi_b", "pi_c"), str(path))
 
-    def num(value, where):
-        if not isinstance(value, str) or not value.isdigit():
-            raise FormatError(f"{where}: expected a decimal string, got {value!r}")
-        n = int(value)
-        if n >= Q_MOD:
-            raise FormatError(f"{where}: {n} is not below the field modulus {Q_MOD}")
-        return n
+    def num(value, where):  # ASCII [0-9]+ only (str.isdigit() takes any Unicode digit)
+        return parse_decimal(value, where, modulus=Q_MOD)
 
     def g1(value, where):
         if not isinstance(value, list) or len(value) != 3:
