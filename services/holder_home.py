@@ -26,6 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
+from zkgate.safejson import parse_decimal, parse_integer
 from zkgate.services.role_home import CorruptStateError, RoleHome, RoleHomeError, field_of
 from zkgate.study.catalog import Registration, check_name
 from zkgate.study.commitment import DatasetCommitment
@@ -132,7 +133,7 @@ class HolderHome:
         meta_path = self.home.file(self._dataset_dir(label), "dataset.json")
         meta = self.home.read_json(f"{self._dataset_dir(label)}/dataset.json", "data set description")
         try:
-            return int(field_of(meta, "root", str, meta_path))
+            return parse_decimal(field_of(meta, "root", str, meta_path), f"{meta_path}: field 'root'")
         except ValueError:
             raise CorruptStateError(f"{meta_path}: field 'root' is not a decimal number") from None
 
@@ -249,7 +250,7 @@ def parse_column(text: str) -> tuple[str, int, int]:
     parts = text.rsplit(":", 2)
     try:
         name, lo, hi = parts
-        return name, int(lo), int(hi)
+        return name, parse_integer(lo, "--column MIN"), parse_integer(hi, "--column MAX")
     except ValueError:
         raise RoleHomeError(f"--column {text!r}: expected NAME:MIN:MAX with integer bounds, e.g. age:18:90") from None
 

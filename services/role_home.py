@@ -18,6 +18,7 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path
 
+from zkgate import safejson
 from zkgate.errors import FormatError, ZkgateError
 
 HOME_VERSION = 1
@@ -90,8 +91,8 @@ class RoleHome:
             what = "does not exist" if not folder.exists() else f"holds no {MARKER}"
             raise RoleHomeError(f"{folder} {what}: it is not a {role} home; create one with `{init_hint}`")
         try:
-            marker = json.loads(marker_path.read_text())
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            marker = safejson.loads(marker_path.read_bytes(), str(marker_path))
+        except (OSError, FormatError) as exc:
             raise CorruptStateError(f"{marker_path}: cannot read the home's marker ({exc})") from exc
         if not isinstance(marker, dict) or marker.get("role") != role:
             found = marker.get("role") if isinstance(marker, dict) else None
@@ -140,8 +141,8 @@ class RoleHome:
         path = self.file(relative)
         data = self.read(relative, what, missing_hint=missing_hint)
         try:
-            obj = json.loads(data)
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            obj = safejson.loads(data, f"{path} ({what})")  # bounded depth and number sizes
+        except FormatError as exc:
             raise CorruptStateError(f"{path} ({what}): not valid JSON ({exc})") from exc
         if not isinstance(obj, dict):
             raise CorruptStateError(f"{path} ({what}): expected a JSON object")

@@ -26,16 +26,17 @@ Statistic kinds: ``sum``, ``sum_sq``, ``histogram`` (the protocol's) and the sho
 
 from __future__ import annotations
 
-import json
 import re
 import time
 from dataclasses import dataclass
 
-from zkgate.errors import InvalidInputError
+from zkgate import safejson
+from zkgate.errors import FormatError, InvalidInputError
+from zkgate.safejson import parse_integer
 from zkgate.study.spec import EqualsCondition, Filter, RangeCondition, Statistic
 
 DEFAULT_DEADLINE = "24h"
-_DURATION = re.compile(r"^(\d+)\s*([smhd]?)$")
+_DURATION = re.compile(r"^([0-9]{1,12})\s*([smhd]?)$", re.ASCII)  # ASCII digits only (\d takes any Unicode digit)
 _UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
@@ -126,7 +127,7 @@ def parse_stat_option(text: str) -> tuple[str, str, tuple[int, ...]]:
         return parts[0], parts[1], ()
     if len(parts) == 3:
         try:
-            edges = tuple(int(e) for e in parts[2].split(","))
+            edges = tuple(parse_integer(e, f"{where} edge") for e in parts[2].split(","))
         except ValueError:
             raise StudyRequestError(f"{where}: edges must be integers separated by commas") from None
         return parts[0], parts[1], edges
@@ -137,7 +138,7 @@ def parse_range_option(text: str) -> RangeCondition:
     parts = text.rsplit(":", 2)
     try:
         column, lo, hi = parts
-        return RangeCondition(column, int(lo), int(hi))
+        return RangeCondition(column, parse_integer(lo, "--range MIN"), parse_integer(hi, "--range MAX"))
     except ValueError:
         raise StudyRequestError(f"--range {text!r}: expected COLUMN:MIN:MAX with integers, e.g. age:40:65") from None
 
@@ -146,7 +147,7 @@ def parse_equals_option(text: str) -> EqualsCondition:
     parts = text.rsplit(":", 1)
     try:
         column, value = parts
-        return EqualsCondition(column, int(value))
+        return EqualsCondition(column, parse_integer(value, "--equals VALUE"))
     except ValueError:
         raise StudyRequestError(f"--equals {text!r}: expected COLUMN:VALUE with an integer, e.g. sex:1") from None
 
@@ -160,12 +161,9 @@ def parse_participant_option(text: str) -> ParticipantChoice:
 
 def _from_file(path: str) -> dict:
     try:
-        with open(path) as handle:
-            obj = json.load(handle)
-    except OSError as exc:
-        raise StudyRequestError(f"{path}: cannot read the study request ({exc.strerror})") from exc
-    except json.JSONDecodeError as exc:
-        raise StudyRequestError(f"{path}: not valid JSON ({exc.msg} at line {exc.lineno})") from exc
+        obj = safejson.load_file(path)  # bounded depth and number sizes; errors name the file
+    except FormatError as exc:
+        raise StudyRequestError(f"the study request {exc}") from exc
     return _fields(obj, path, {"title", "participants", "filter", "statistics", "quorum", "deadline", "deadline_in"})
 
 
