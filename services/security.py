@@ -25,7 +25,6 @@ every caller is treated as admin and participant at once, and the server says so
 from __future__ import annotations
 
 import hashlib
-import json
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -33,6 +32,7 @@ from pathlib import Path
 
 import grpc
 
+from zkgate import safejson
 from zkgate.errors import InvalidInputError
 from zkgate.services.certs import ROLES, normalise_role, org_file_stem
 from zkgate.services.errors import PermissionDeniedError, UnauthenticatedError
@@ -156,7 +156,7 @@ class Authenticator:
 def load_tokens(path: str | Path) -> dict[str, Identity]:
     """Bearer tokens from JSON: ``{"tokens": [{"token", "organisation", "roles": [...]}, ...]}``."""
     try:
-        data = json.loads(Path(path).read_text())
+        data = safejson.load_file(path)  # bounded depth/numbers; a FormatError is a ValueError
         tokens = {}
         for item in data["tokens"]:
             roles = frozenset(normalise_role(r) for r in item["roles"])
