@@ -6,6 +6,7 @@ grpc is imported inside the commands, so ``zkgate --help`` never loads it.
 from __future__ import annotations
 
 
+import functools
 import signal
 import sys
 import threading
@@ -109,11 +110,44 @@ def serve(data_dir: str, host: str, port: int, workers: int, max_concurrent_rpcs
 @_access_options
 @click.pass_context
 def gateway_group(ctx: click.Context, address: str, tls_dir: str | None, org: str | None, token: str | None) -> None:
-    """Talk to a running gateway (ProverService commands)."""
+    """Talk to a running gateway: its info, catalog, studies, circuits and proofs.
+
+    The connection options (--gateway, --tls-dir, --org, --token) may come before the
+    subcommand or after it: `zkgate gateway --gateway H:P verify-study ID` and
+    `zkgate gateway verify-study ID --gateway H:P` are the same; after it, they win.
+    """
     ctx.obj = GatewayTarget(address, tls_dir, org, token)
 
 
+def _target_options(command):
+    """The gateway group's connection options, accepted after the subcommand too; the command
+    receives the resulting GatewayTarget as its first argument (given here, else the group's)."""
+
+    @functools.wraps(command)
+    def run(*args, sub_address=None, sub_tls_dir=None, sub_org=None, sub_token=None, **kwargs):
+        group = click.get_current_context().find_object(GatewayTarget) or GatewayTarget(DEFAULT_GATEWAY)
+        target = GatewayTarget(sub_address or group.address, sub_tls_dir or group.tls_dir, sub_org or group.org,
+                               sub_token or group.token)
+        return command(target, *args, **kwargs)
+
+    run = click.option("--token", "sub_token", default=None, help="Bearer token (also before the subcommand).")(run)
+    run = click.option("--org", "sub_org", default=None,
+                       help="Organisation whose client certificate to use (also before the subcommand).")(run)
+    run = click.option("--tls-dir", "sub_tls_dir", default=None, type=click.Path(file_okay=False),
+                       help="A `zkgate certs init` folder or organisation bundle (also before the subcommand).")(run)
+    return click.option("--gateway", "sub_address", default=None,
+                        help="Gateway address HOST:PORT (also before the subcommand).")(run)
+
+
+def _reported(target):
+    from zkgate.services.call_errors import reported
+
+    return reported(target)
+
+
 def _client(target):
+    from pathlib import Path
+
     from zkgate.services.client import GatewayClient
     from zkgate.services.security import ClientTls
 
@@ -123,18 +157,50 @@ def _client(target):
     if target.tls_dir:
         if not target.org:
             raise click.UsageError("--tls-dir needs --org: the organisation whose certificate to present")
+        from zkgate.services.certs import org_file_stem
+
+        clients = Path(target.tls_dir) / "clients"
+        if not (clients / f"{org_file_stem(target.org)}.pem").is_file():
+            have = sorted(p.stem for p in clients.glob("*.pem")) if clients.is_dir() else []
+            raise click.UsageError(
+                f"no client certificate for organisation {target.org!r} in {clients} "
+                + (f"(it has {', '.join(have)}): --org names the organisation whose certificate to present"
+                   if have else "(not a `zkgate certs init` folder or organisation bundle?)"))
         tls = ClientTls.from_dir(target.tls_dir, target.org)
     return GatewayClient(target.address, tls=tls, token=target.token)
+
+
+@gateway_group.command("info")
+@_target_options
+@click.option("--json", "as_json", is_flag=True, help="Print the information as one JSON object.")
+def gateway_info(target, as_json: bool) -> None:
+    """The gateway's keys and mode: its study-signing key (every study names it), its audit log key
+    (the value for `zkgate audit verify --log-key`) and whether it runs in dev mode."""
+    import json as json_module
+
+    with _reported(target):
+        with _client(target) as client:
+            info = client.gateway_info()
+            head, _ = client.tree_head()
+    obj = {"gateway": target.address, "study_signing_key": info.study_signing_key.hex(),
+           "log_key": info.log_public_key.hex(), "dev_mode": info.dev_mode, "audit_tree_size": head.tree_size}
+    if as_json:
+        click.echo(json_module.dumps(obj, sort_keys=True))
+        return
+    click.echo(f"gateway {target.address}" + (" (DEV MODE: accepts development circuit keys)" if info.dev_mode else ""))
+    click.echo(f"  log key:           {obj['log_key']}  (zkgate audit verify --log-key ...)")
+    click.echo(f"  study signing key: {obj['study_signing_key']}")
+    click.echo(f"  audit log:         {head.tree_size} entries")
 
 
 @gateway_group.command("register-circuit")
 @click.argument("zkey_file", metavar="KEY.zkey", type=click.Path(exists=True, dir_okay=False))
 @click.option("--r1cs", "r1cs_file", type=click.Path(exists=True, dir_okay=False), help="The circuit's .r1cs, stored beside the key.")
 @click.option("--name", default="", help="A label for people (default: the file name).")
-@click.pass_obj
-def register_circuit(address: str, zkey_file: str, r1cs_file: str | None, name: str) -> None:
+@_target_options
+def register_circuit(address, zkey_file: str, r1cs_file: str | None, name: str) -> None:
     """Upload a .zkey (and optionally its .r1cs); prints the circuit id."""
-    with _client(address) as client:
+    with _reported(address), _client(address) as client:
         info = client.register_circuit_files(zkey_file, r1cs_file, name)
     click.echo(info.circuit_id)
     if info.dev_only:
@@ -142,10 +208,10 @@ def register_circuit(address: str, zkey_file: str, r1cs_file: str | None, name: 
 
 
 @gateway_group.command("circuits")
-@click.pass_obj
-def list_circuits(address: str) -> None:
+@_target_options
+def list_circuits(address) -> None:
     """List registered circuits."""
-    with _client(address) as client:
+    with _reported(address), _client(address) as client:
         for info in client.list_circuits():
             click.echo(f"{info.circuit_id}  {info.name}  public={info.n_public} wires={info.n_vars} domain={info.domain_size}")
 
@@ -155,14 +221,14 @@ def list_circuits(address: str) -> None:
 @click.argument("witness_file", metavar="WITNESS.wtns", type=click.Path(exists=True, dir_okay=False))
 @click.argument("proof_file", metavar="PROOF.json", type=click.Path(dir_okay=False))
 @click.argument("public_file", metavar="PUBLIC.json", type=click.Path(dir_okay=False))
-@click.pass_obj
-def remote_prove(address: str, circuit_id: str, witness_file: str, proof_file: str, public_file: str) -> None:
+@_target_options
+def remote_prove(address, circuit_id: str, witness_file: str, proof_file: str, public_file: str) -> None:
     """Prove on the gateway with a registered circuit; writes snarkjs proof.json / public.json."""
     from pathlib import Path
 
     from zkgate.prover.snarkjs_json import proof_to_json, public_to_json, write_json
 
-    with _client(address) as client:
+    with _reported(address), _client(address) as client:
         proof, public = client.prove(circuit_id, Path(witness_file).read_bytes())
     write_json(proof_file, proof_to_json(proof))
     write_json(public_file, public_to_json(public))
@@ -172,12 +238,12 @@ def remote_prove(address: str, circuit_id: str, witness_file: str, proof_file: s
 @click.argument("circuit_id")
 @click.argument("public_file", metavar="PUBLIC.json", type=click.Path(exists=True, dir_okay=False))
 @click.argument("proof_file", metavar="PROOF.json", type=click.Path(exists=True, dir_okay=False))
-@click.pass_obj
-def remote_verify(address: str, circuit_id: str, public_file: str, proof_file: str) -> None:
+@_target_options
+def remote_verify(address, circuit_id: str, public_file: str, proof_file: str) -> None:
     """Verify on the gateway: OK (exit 0) or INVALID (exit 1)."""
     from zkgate.prover.snarkjs_json import read_proof, read_public
 
-    with _client(address) as client:
+    with _reported(address), _client(address) as client:
         ok = client.verify(circuit_id, read_public(public_file), read_proof(proof_file))
     click.echo("OK" if ok else "INVALID")
     sys.exit(0 if ok else 1)
@@ -185,21 +251,21 @@ def remote_verify(address: str, circuit_id: str, public_file: str, proof_file: s
 
 @gateway_group.command("datasets")
 @click.option("--owner", default="", help="Only this organisation's data sets.")
-@click.pass_obj
+@_target_options
 def list_datasets(address, owner: str) -> None:
     """List registered data sets (owner, root, chunking)."""
-    with _client(address) as client:
+    with _reported(address), _client(address) as client:
         for dataset in client.list_datasets(owner):
             click.echo(f"{dataset.dataset_id[:16]}...  {dataset.name}  root={dataset.root}")
 
 
 @gateway_group.command("studies")
-@click.pass_obj
+@_target_options
 def list_studies(address) -> None:
     """List studies with their state and how many contributions were accepted."""
     from zkgate.services.v1 import study_pb2
 
-    with _client(address) as client:
+    with _reported(address), _client(address) as client:
         for study in client.list_studies():
             state = study_pb2.StudyState.Name(study.state)
             click.echo(f"{study.study_id}  {state:8}  {study.accepted}/{len(study.participants)} accepted "
@@ -209,25 +275,49 @@ def list_studies(address) -> None:
 @gateway_group.command("verify-study")
 @click.argument("study_id")
 @click.option("--dev", is_flag=True, help="Accept a study made with development circuit keys.")
-@click.option("--json", "as_json", is_flag=True, help="Print the full report as JSON.")
-@click.pass_obj
+@click.option("--json", "as_json", is_flag=True, help="Print the full report as JSON (with the released numbers).")
+@_target_options
 def verify_study(address, study_id: str, dev: bool, as_json: bool) -> None:
     """Regulator check, run locally: fetch the study's public record and verify every proof, the
-    bounds and the commitment equation of the release.  Exit 0 when all hold, 1 otherwise
-    (also for CKKS and differentially private releases, printed UNVERIFIED: their numbers are
-    not bound to the proven commitments)."""
+    bounds and the commitment equation of the release; print the verdict and the released
+    numbers (histogram bins are [a, b): a <= value < b).  Exit 0 when all hold, 1 otherwise:
+    a failed check (FAILED), a study not released yet (OPEN: never closed; CLOSED: waiting
+    for the key holder), or a CKKS or differentially private release (UNVERIFIED: its numbers
+    are not bound to the proven commitments)."""
     import json as json_module
 
+    from zkgate.services.holder_home import check_study_id
     from zkgate.study.verification import PublicRecord, verify_record
 
-    with _client(address) as client:
-        record = PublicRecord.from_bytes(client.public_record(study_id))
-    report = verify_record(record, dev_mode=dev)
+    with _reported(address):
+        check_study_id(study_id)
+        with _client(address) as client:
+            record = PublicRecord.from_bytes(client.public_record(study_id))
+        report = verify_record(record, dev_mode=dev)
     if as_json:
-        click.echo(json_module.dumps(report.to_dict(), default=str))
+        click.echo(json_module.dumps({"study_id": study_id, "title": record.spec.title, **report.to_dict()}, default=str))
     else:
         click.echo(_verdict_line(report))
+        for line in _released_lines(report.released):
+            click.echo(line)
     sys.exit(0 if report.ok else 1)
+
+
+def _released_lines(released: dict | None) -> list[str]:
+    """The released numbers for people: statistics in declared units, histograms bin by bin."""
+    if not released:
+        return []
+    out = [f"released ({released.get('mode')}" + (", verifiable):" if released.get("verifiable") else ", not verifiable):")]
+    statistics = released.get("statistics") or released.get("values") or {}
+    bins = released.get("histogram_bins") or {}
+    for name, value in statistics.items():
+        column = name[len("hist_"):] if name.startswith("hist_") else None
+        if column in bins and isinstance(value, list):
+            out.append(f"  {name} (bins [a, b): a <= value < b):")
+            out += [f"    {edge}: {count}" for edge, count in zip(bins[column], value)]
+        else:
+            out.append(f"  {name}: {value}")
+    return out
 
 
 def _verdict_line(report) -> str:
@@ -238,6 +328,8 @@ def _verdict_line(report) -> str:
     if report.status == "unverified":
         reasons = "; ".join(f"{name}: {reason}" for name, reason in report.unverified)
         return f"UNVERIFIED (every proof and check that can run passed; not checked: {reasons})"
+    if report.status in ("open", "closed"):  # not finished: nothing failed so far
+        return f"{report.status.upper()}, NOT RELEASED YET (every check so far passed): {report.pending}"
     return "FAILED: " + "; ".join(report.failures)
 
 
@@ -249,27 +341,93 @@ def audit_group() -> None:
 @audit_group.command("verify")
 @click.option("--gateway", "address", default=DEFAULT_GATEWAY, show_default=True, envvar="ZKGATE_GATEWAY", help="Gateway address HOST:PORT.")
 @click.option("--log-key", default=None, help="The gateway's Ed25519 log key (hex) to pin; default: trust the key it presents.")
+@click.option("--skip-inclusion", is_flag=True, help="Do not fetch and check each leaf's inclusion proof (one call per leaf).")
 @_access_options
-def audit_verify(address: str, log_key: str | None, tls_dir: str | None, org: str | None, token: str | None) -> None:
+def audit_verify(address: str, log_key: str | None, skip_inclusion: bool, tls_dir: str | None, org: str | None,
+                 token: str | None) -> None:
     """Rebuild the whole log from its entries and check it against the latest signed head.
 
-    Prints the tree size and root; exits 1 if the log does not match its signed head.
+    Every leaf hash is recomputed here from the entry fetched (never taken from the gateway), the
+    tree rebuilt and its root compared with the signed head; then the gateway's inclusion proof of
+    every leaf is checked against that head, which catches damage in the gateway's stored nodes.
+    Prints the tree size and root; exits 1 if anything does not check.
     """
     from zkgate.errors import ZkgateError
 
+    from zkgate.services.client import GatewayCallError
+
     pinned = bytes.fromhex(log_key) if log_key else None
-    with _client(GatewayTarget(address, tls_dir, org, token)) as client:
+    target = GatewayTarget(address, tls_dir, org, token)
+    with _client(target) as client:
         try:
             head, entries = client.verify_whole_log(pinned)
+        except GatewayCallError as exc:  # never reached the log: nothing was checked (exit 2, not FAILED)
+            _could_not_check(exc, target)
         except ZkgateError as exc:
             click.echo(f"FAILED: {exc}")
             sys.exit(1)
+        failed = []
+        if not skip_inclusion:
+            for index, entry in enumerate(entries):
+                try:
+                    client.check_inclusion(entry, index, head)  # leaf hash recomputed from the entry
+                except GatewayCallError as exc:
+                    _could_not_check(exc, target)
+                except ZkgateError as exc:
+                    failed.append(f"leaf {index} ({entry.kind}): {exc}")
+    if failed:
+        click.echo(f"FAILED: the entries rebuild the signed root (tree size {head.tree_size}), but the gateway's "
+                   f"inclusion proofs of {len(failed)} leaf(s) do not verify: its stored audit nodes are damaged "
+                   "(the operator should run `zkgate store check`)")
+        for line in failed[:20]:
+            click.echo(f"  {line}")
+        sys.exit(1)
     kinds: dict[str, int] = {}
     for entry in entries:
         kinds[entry.kind] = kinds.get(entry.kind, 0) + 1
-    click.echo(f"OK: tree size {head.tree_size}, root {head.root.hex()}")
+    checked = "" if skip_inclusion else f", {len(entries)} inclusion proofs checked"
+    click.echo(f"OK: tree size {head.tree_size}, root {head.root.hex()}{checked}")
     for kind, count in sorted(kinds.items()):
         click.echo(f"  {kind}: {count}")
+
+
+@click.group("store")
+def store_group() -> None:
+    """Examine the gateway's own store (run on the gateway's machine)."""
+
+
+@store_group.command("check")
+@click.option("--data-dir", required=True, type=click.Path(), help="The gateway's --data-dir (SQLite database, blobs, log key).")
+@click.option("--store", "store_url", default=None, envvar="ZKGATE_STORE_URL",
+              help="postgresql://USER@HOST:PORT/DB when the gateway keeps its records in PostgreSQL.")
+def store_check(data_dir: str, store_url: str | None) -> None:
+    """Check every byte the gateway stored: SQLite integrity_check, every blob re-hashed, every
+    stored record decoded, every audit leaf re-hashed from its entry, every stored node recomputed
+    and every signed tree head's root and signature checked.  Read-only.
+
+    Prints a report naming each problem; exits 0 when clean, 1 when damage was found, 2 when the
+    store cannot be checked (no such folder, an unreadable database file).
+    """
+    from zkgate.services.store.check import CANNOT_CHECK, CannotCheckError, check_store
+
+    try:
+        report = check_store(data_dir, store_url)
+    except CannotCheckError as exc:
+        click.echo(f"CANNOT CHECK: {exc}", err=True)
+        sys.exit(CANNOT_CHECK)
+    for line in report.lines():
+        click.echo(line)
+    sys.exit(report.exit_code)
+
+
+def _could_not_check(exc, target) -> None:
+    """A call that failed before anything could be checked: say so, exit 2 (FAILED, exit 1, means
+    the log was checked and does not match its signed head)."""
+    from zkgate.services.call_errors import describe_call_error
+
+    click.echo(f"COULD NOT CHECK (the log was not verified, nothing was found wrong with it): "
+               f"{describe_call_error(exc, target)}")
+    sys.exit(2)
 
 
 @click.command("demo")
@@ -357,6 +515,6 @@ def certs_init(out: str, orgs: tuple[str, ...], server_hosts: tuple[str, ...], d
     click.echo(f"tokens: {paths.tokens}")
 
 
-COMMANDS = [serve, gateway_group, audit_group, demo, certs_group]
+COMMANDS = [serve, gateway_group, audit_group, store_group, demo, certs_group]
 
 __all__ = ["COMMANDS"]

@@ -28,6 +28,7 @@ LAZY_COMMANDS = {
     "serve": "zkgate.services.cli",
     "gateway": "zkgate.services.cli",
     "audit": "zkgate.services.cli",
+    "store": "zkgate.services.cli",
     "demo": "zkgate.services.cli",
     "certs": "zkgate.services.cli",
     "holder": "zkgate.services.roles_cli",

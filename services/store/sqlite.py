@@ -109,6 +109,13 @@ MIGRATIONS: list[str] = [
 DATABASE_NAME = "zkgate.sqlite3"
 
 
+def _first(rows: list[str], count: int = 3) -> str:
+    """The first few lines of a check's report, and how many more there are."""
+    lines = [line for row in rows for line in row.splitlines() if line.strip()]
+    more = f"; {len(lines) - count} more" if len(lines) > count else ""
+    return "; ".join(lines[:count]) + more
+
+
 def _fsync_directory(path: Path) -> None:
     fd = os.open(path, os.O_RDONLY)
     try:
@@ -179,7 +186,7 @@ class SqliteStore(Store):
             rows = [str(exc)]
         if rows != ["ok"]:
             raise data_loss(
-                f"{where}: SQLite quick_check found damage ({'; '.join(rows)}); the gateway does not start "
+                f"{where}: SQLite quick_check found damage ({_first(rows)}); the gateway does not start "
                 f"on a damaged store: run `zkgate store check --data-dir {self.data_dir}`"
             )
         try:
