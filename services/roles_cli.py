@@ -19,46 +19,12 @@ from __future__ import annotations
 
 import json
 import os
-from contextlib import contextmanager
 
 import click
 
 from zkgate import safejson
+from zkgate.services.call_errors import CallTarget, describe_call_error, reported
 from zkgate.services.cli import DEFAULT_GATEWAY, GatewayTarget, _access_options, _client
-
-_HINTS = {
-    "UNAVAILABLE": "is `zkgate serve` running there? (--gateway HOST:PORT, or ZKGATE_GATEWAY)",
-    "PERMISSION_DENIED": "check --org, --tls-dir or --token: who the gateway takes you for",
-    "UNAUTHENTICATED": "give --tls-dir and --org, or --token, as the gateway expects",
-    "DEADLINE_EXCEEDED": "the gateway took too long; retry (a repeated submit sends the same submission)",
-}
-
-
-def describe_call_error(exc, address: str | None) -> str:
-    """A gateway refusal as one line: what the gateway said, and what to do about it."""
-    code = exc.code.name
-    where = f" at {address}" if address else ""
-    if code == "UNAVAILABLE":
-        return f"cannot reach the gateway{where} ({exc.details or 'unavailable'}): {_HINTS[code]}"
-    hint = f" -- {_HINTS[code]}" if code in _HINTS else ""
-    return f"the gateway{where} refused ({code}): {exc.details}{hint}"
-
-
-@contextmanager
-def reported(address: str | None = None):
-    """zkgate errors, gateway refusals and file errors become one-line messages (exit 1)."""
-    from zkgate.errors import ZkgateError
-    from zkgate.services.client import GatewayCallError
-
-    try:
-        yield
-    except GatewayCallError as exc:
-        raise click.ClickException(describe_call_error(exc, address)) from exc
-    except ZkgateError as exc:
-        raise click.ClickException(str(exc)) from exc
-    except OSError as exc:
-        name = f"{exc.filename}: " if exc.filename else ""
-        raise click.ClickException(f"{name}{exc.strerror or exc}") from exc
 
 
 def _gateway_options(command):
@@ -148,12 +114,13 @@ def holder_register_dataset(home, csv_file, schema_file, columns, capacity, labe
     from zkgate.services.holder_home import HolderHome, check_label, load_schema, parse_column
     from zkgate.study.dataset import Schema
 
-    with reported(address):
+    with reported(CallTarget(address, tls_dir, org)) as where:
         holder = HolderHome.open(home)
+        where.org = where.org or holder.org
         if bool(schema_file) == bool(columns):
             raise click.UsageError("declare the columns with --schema SCHEMA.json or with --column NAME:MIN:MAX (one of them)")
         if schema_file:
-            obj = safejson.load_file(schema_file)  # a FormatError names the file
+            obj = safejson.load_file(schema_file)  # FormatError (exit 2) names the file
             schema = load_schema(obj, schema_file)
         else:
             schema = Schema.of(*(parse_column(c) for c in columns))
@@ -204,8 +171,9 @@ def holder_submit(home, study_id, circuit_key, dev, workers, address, tls_dir, o
     from zkgate.services import roles
     from zkgate.services.holder_home import HolderHome
 
-    with reported(address):
+    with reported(CallTarget(address, tls_dir, org)) as where:
         holder = HolderHome.open(home)
+        where.org = where.org or holder.org
         with _client(_holder_target(holder, address, tls_dir, org, token)) as client:
             done = roles.submit(client, holder, study_id, circuit_key, dev=dev, workers=workers, progress=_note)
     _emit(as_json, done.to_json(), [
@@ -305,7 +273,7 @@ def requester_create_study(spec_file, title, participants, ranges, equals, stats
     from zkgate.services import roles
     from zkgate.services.keyholder_home import read_card
 
-    with reported(address):
+    with reported(CallTarget(address, tls_dir, org)):
         request = _build_request(spec_file, title, participants, ranges, equals, stats, quorum, deadline, deadline_in)
         card = read_card(card_file)
         with _client(GatewayTarget(address, tls_dir, org, token)) as client:
@@ -338,7 +306,7 @@ def requester_circuit(spec_file, title, participants, ranges, equals, stats, quo
     from zkgate.circuits.r1csfile import write_r1cs
     from zkgate.services import roles
 
-    with reported(address):
+    with reported(CallTarget(address, tls_dir, org)):
         request = _build_request(spec_file, title, participants, ranges, equals, stats, quorum, deadline, deadline_in)
         with _client(GatewayTarget(address, tls_dir, org, token)) as client:
             circuit = roles.contribution_circuit(client, request)
@@ -357,7 +325,7 @@ def requester_close(study_id, address, tls_dir, org, token, as_json) -> None:
     from zkgate.services.holder_home import check_study_id
     from zkgate.services.v1 import study_pb2
 
-    with reported(address):
+    with reported(CallTarget(address, tls_dir, org)):
         check_study_id(study_id)
         with _client(GatewayTarget(address, tls_dir, org, token)) as client:
             study = client.close_study(study_id)
@@ -418,7 +386,7 @@ def keyholder_release(home, study_id, dp_epsilon, address, tls_dir, org, token, 
     from zkgate.services import roles
     from zkgate.services.keyholder_home import KeyHolderHome
 
-    with reported(address):
+    with reported(CallTarget(address, tls_dir, org)):
         kh = KeyHolderHome.open(home)
         with _client(GatewayTarget(address, tls_dir, org, token)) as client:
             done = roles.release(client, kh, study_id, dp_epsilon=dp_epsilon)
