@@ -50,8 +50,13 @@ def _access_options(command):
 @click.option("--insecure-allow-remote", is_flag=True, help="Allow listening beyond localhost without TLS (trusted networks only).")
 @click.option("--store", "store_url", default=None, envvar="ZKGATE_STORE_URL",
               help="postgresql://USER@HOST:PORT/DB to share one PostgreSQL database between gateways (default: SQLite in --data-dir).")
+@click.option("--stream-idle-timeout", default=30.0, show_default=True, type=click.FloatRange(min=0.1),
+              help="Seconds an upload stream may stay silent between messages before it is closed (DEADLINE_EXCEEDED).")
+@click.option("--max-upload-streams", default=None, type=click.IntRange(min=1),
+              help="Uploads in progress at once, more are RESOURCE_EXHAUSTED (default: workers - 2, so health checks always answer).")
 def serve(data_dir: str, host: str, port: int, workers: int, max_concurrent_rpcs: int, max_upload_mib: int, dev: bool,
-          tls_dir: str | None, tokens_file: str | None, insecure_allow_remote: bool, store_url: str | None) -> None:
+          tls_dir: str | None, tokens_file: str | None, insecure_allow_remote: bool, store_url: str | None,
+          stream_idle_timeout: float, max_upload_streams: int | None) -> None:
     """Run the zkgate gRPC gateway (health checking and reflection included).
 
     With --tls-dir every client needs a certificate from the folder's CA, and its roles come from
@@ -59,6 +64,9 @@ def serve(data_dir: str, host: str, port: int, workers: int, max_concurrent_rpcs
     or bearer tokens with --tokens) unless --insecure-allow-remote.
 
     Stops gracefully on Ctrl-C or SIGTERM: health turns NOT_SERVING first, RPCs in flight finish.
+
+    Refuses to start (exit 2, naming the file, folder or port) when the port is in use, another
+    gateway holds the SQLite data folder (DATA_DIR/gateway.lock), or a key file in it is damaged.
     """
     import logging
 
@@ -73,23 +81,26 @@ def serve(data_dir: str, host: str, port: int, workers: int, max_concurrent_rpcs
         raise click.UsageError("--tokens sends secrets in the clear: only on localhost; use --tls-dir elsewhere")
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    config = ServerConfig(
-        data_dir=data_dir,
-        host=host,
-        port=port,
-        workers=workers,
-        max_concurrent_rpcs=max_concurrent_rpcs,
-        limits=UploadLimits(max_payload_bytes=max_upload_mib << 20),
-        dev_mode=dev,
-        tls=ServerTls.from_dir(tls_dir) if tls_dir else None,
-        tokens_file=tokens_file,
-        allow_insecure_remote=insecure_allow_remote,
-        store_url=store_url,
-    )
     try:
+        config = ServerConfig(
+            data_dir=data_dir,
+            host=host,
+            port=port,
+            workers=workers,
+            max_concurrent_rpcs=max_concurrent_rpcs,
+            limits=UploadLimits(max_payload_bytes=max_upload_mib << 20),
+            dev_mode=dev,
+            tls=ServerTls.from_dir(tls_dir) if tls_dir else None,
+            tokens_file=tokens_file,
+            allow_insecure_remote=insecure_allow_remote,
+            store_url=store_url,
+            stream_idle_seconds=stream_idle_timeout,
+            max_upload_streams=max_upload_streams,
+        )
         gateway = Gateway(config).start()
     except ZkgateError as exc:
-        raise click.ClickException(str(exc)) from exc
+        click.echo(f"zkgate serve: {exc}", err=True)
+        sys.exit(2)
     click.echo(("" if config.tls else "WARNING: ") + gateway.security_summary(), err=True)
     click.echo(f"zkgate gateway listening on {gateway.address} (data in {data_dir}); Ctrl-C stops it", err=True)
     stopped = threading.Event()

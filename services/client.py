@@ -3,11 +3,17 @@
 Errors come back as :class:`GatewayCallError` with the gRPC status code and the server's message.
 With ``tls=ClientTls.from_dir(folder, "hospital-a")`` the client speaks mutual TLS with the
 organisation's certificate; with ``token=...`` it sends a bearer token (non-TLS localhost gateways).
+
+Uploads are sent in chunks of the size the gateway advertises (GetGatewayInfo: chunk_size, asked
+once per client), and an upload the gateway refuses because all its upload slots are busy
+(RESOURCE_EXHAUSTED with the ``zkgate-retry-after-ms`` trailer) is retried a few times.
 """
 
 from __future__ import annotations
 
 import json
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import grpc
@@ -17,6 +23,7 @@ from zkgate.prover.keys import Proof, VerifyingKey
 from zkgate.prover.snarkjs_json import proof_to_json, public_to_json, verifying_key_from_json
 from zkgate.services.security import BearerTokenInterceptor, ClientTls
 from zkgate.services.servicers.common import proof_from_message
+from zkgate.services.transport import RETRY_AFTER_KEY
 from zkgate.services.uploads import DEFAULT_CHUNK_SIZE, chunked
 from zkgate.audit import MerkleLog, SignedTreeHead, verify_consistency, verify_inclusion, verify_tree_head
 from zkgate.audit.merkle import leaf_hash
@@ -50,6 +57,32 @@ def _call(method, *args, **kwargs):
         raise GatewayCallError(exc.code(), exc.details() or "") from exc
 
 
+UPLOAD_ATTEMPTS = 8
+
+
+def _retry_after_seconds(exc: grpc.RpcError) -> float | None:
+    """The pause a busy gateway asks for (its upload slots were all taken), or None."""
+    if exc.code() != grpc.StatusCode.RESOURCE_EXHAUSTED:
+        return None
+    for key, value in getattr(exc, "trailing_metadata", lambda: None)() or ():
+        if key == RETRY_AFTER_KEY and str(value).isascii() and str(value).isdigit():
+            return min(int(value), 5000) / 1000
+    return None
+
+
+def _upload(method, make_messages: Callable[[], Iterator], timeout: float):
+    """A client-streaming call, retried (fresh messages each time) while the gateway says it is busy."""
+    for attempt in range(UPLOAD_ATTEMPTS):
+        try:
+            return method(make_messages(), timeout=timeout)
+        except grpc.RpcError as exc:
+            pause = _retry_after_seconds(exc)
+            if pause is None or attempt == UPLOAD_ATTEMPTS - 1:
+                raise GatewayCallError(exc.code(), exc.details() or "") from exc
+            time.sleep(pause * (attempt + 1))
+    raise AssertionError("unreachable")
+
+
 class GatewayClient:
     def __init__(self, address: str, timeout: float = 120.0, max_message_bytes: int = 8 << 20,
                  tls: ClientTls | None = None, token: str | None = None) -> None:
@@ -72,6 +105,15 @@ class GatewayClient:
         self.audit = audit_pb2_grpc.AuditServiceStub(self.channel)
         self.catalog = catalog_pb2_grpc.CatalogServiceStub(self.channel)
         self.study = study_pb2_grpc.StudyServiceStub(self.channel)
+        self._chunk_size: int | None = None
+
+    @property
+    def chunk_size(self) -> int:
+        """Upload chunk size: the one the gateway advertises (asked once; DEFAULT_CHUNK_SIZE from a
+        gateway that advertises none)."""
+        if self._chunk_size is None:
+            self._chunk_size = self.gateway_info().chunk_size or DEFAULT_CHUNK_SIZE
+        return self._chunk_size
 
     def close(self) -> None:
         self._raw_channel.close()
@@ -84,21 +126,25 @@ class GatewayClient:
 
     # -- prover ------------------------------------------------------------------------------
     def register_circuit(self, zkey: bytes, r1cs: bytes = b"", name: str = "") -> prover_pb2.CircuitInfo:
+        """Upload a .zkey (and optionally its .r1cs); ``already_registered`` in the reply says the same
+        .zkey was registered before (the reply then carries that registration's name)."""
+        size = self.chunk_size
+
         def messages():
             yield prover_pb2.CircuitUpload(
                 header=prover_pb2.CircuitHeader(name=name, zkey_size=len(zkey), r1cs_size=len(r1cs))
             )
-            for piece in chunked(zkey, DEFAULT_CHUNK_SIZE):
+            for piece in chunked(zkey, size):
                 yield prover_pb2.CircuitUpload(zkey_chunk=piece)
-            for piece in chunked(r1cs, DEFAULT_CHUNK_SIZE):
+            for piece in chunked(r1cs, size):
                 yield prover_pb2.CircuitUpload(r1cs_chunk=piece)
 
-        return _call(self.prover.RegisterCircuit, messages(), timeout=self.timeout)
+        return _upload(self.prover.RegisterCircuit, messages, self.timeout)
 
     def register_builtin_circuit(self, builtin: str, name: str = "") -> prover_pb2.CircuitInfo:
         """Register one of zkgate's built-in circuits (dev-mode gateways: development keys)."""
         header = prover_pb2.CircuitHeader(name=name, builtin=builtin)
-        return _call(self.prover.RegisterCircuit, iter([prover_pb2.CircuitUpload(header=header)]), timeout=self.timeout)
+        return _upload(self.prover.RegisterCircuit, lambda: iter([prover_pb2.CircuitUpload(header=header)]), self.timeout)
 
     def prove_inputs(self, circuit_id: str, inputs: dict) -> tuple[Proof, list[int]]:
         """Prove with a built-in circuit from its inputs (the gateway computes the witness)."""
@@ -108,7 +154,7 @@ class GatewayClient:
         header = prover_pb2.ProveHeader(
             circuit_id=circuit_id, inputs_json=json.dumps({k: as_json(v) for k, v in inputs.items()})
         )
-        reply = _call(self.prover.Prove, iter([prover_pb2.ProveUpload(header=header)]), timeout=self.timeout)
+        reply = _upload(self.prover.Prove, lambda: iter([prover_pb2.ProveUpload(header=header)]), self.timeout)
         public, proof = proof_from_message(reply)
         return proof, public
 
@@ -127,12 +173,14 @@ class GatewayClient:
         return verifying_key_from_json(json.loads(reply.verification_key_json), "verification key from the gateway")
 
     def prove(self, circuit_id: str, wtns: bytes) -> tuple[Proof, list[int]]:
+        size = self.chunk_size
+
         def messages():
             yield prover_pb2.ProveUpload(header=prover_pb2.ProveHeader(circuit_id=circuit_id, wtns_size=len(wtns)))
-            for piece in chunked(wtns, DEFAULT_CHUNK_SIZE):
+            for piece in chunked(wtns, size):
                 yield prover_pb2.ProveUpload(wtns_chunk=piece)
 
-        public, proof = proof_from_message(_call(self.prover.Prove, messages(), timeout=self.timeout))
+        public, proof = proof_from_message(_upload(self.prover.Prove, messages, self.timeout))
         return proof, public
 
     @staticmethod
@@ -166,6 +214,8 @@ class GatewayClient:
         return _call(self.study.GetGatewayInfo, study_pb2.GetGatewayInfoRequest(), timeout=self.timeout)
 
     def create_study(self, spec: bytes, circuit_keys: bytes, public_context: bytes) -> study_pb2.Study:
+        size = self.chunk_size
+
         def messages():
             yield study_pb2.StudyUpload(
                 header=study_pb2.StudyHeader(
@@ -173,10 +223,10 @@ class GatewayClient:
                 )
             )
             for field, data in (("spec_chunk", spec), ("keys_chunk", circuit_keys), ("context_chunk", public_context)):
-                for piece in chunked(data, DEFAULT_CHUNK_SIZE):
+                for piece in chunked(data, size):
                     yield study_pb2.StudyUpload(**{field: piece})
 
-        return _call(self.study.CreateStudy, messages(), timeout=self.timeout)
+        return _upload(self.study.CreateStudy, messages, self.timeout)
 
     def get_study(self, study_id: str) -> study_pb2.Study:
         return _call(self.study.GetStudy, study_pb2.StudyRef(study_id=study_id), timeout=self.timeout)
@@ -195,15 +245,16 @@ class GatewayClient:
 
     def submit(self, study_id: str, submission: bytes) -> tuple[bytes, int]:
         """Returns the gateway's signed receipt (canonical bytes) and the audit leaf index."""
+        size = self.chunk_size
 
         def messages():
             yield study_pb2.SubmissionUpload(
                 header=study_pb2.SubmissionHeader(study_id=study_id, submission_size=len(submission))
             )
-            for piece in chunked(submission, DEFAULT_CHUNK_SIZE):
+            for piece in chunked(submission, size):
                 yield study_pb2.SubmissionUpload(submission_chunk=piece)
 
-        reply = _call(self.study.Submit, messages(), timeout=self.timeout)
+        reply = _upload(self.study.Submit, messages, self.timeout)
         return reply.receipt, reply.audit_leaf_index
 
     def close_study(self, study_id: str) -> study_pb2.Study:

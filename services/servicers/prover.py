@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import tempfile
 import threading
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 
-from zkgate.circuits.builtin import BUILTIN_CIRCUITS, compile_builtin
-from zkgate.circuits.r1cs import limbs_to_ints
+import numpy as np
+
+from zkgate import safejson
+from zkgate.circuits.builtin import BUILTIN_CIRCUITS, compile_builtin, parse_builtin_inputs
+from zkgate.circuits.errors import UnsatisfiedConstraintError
+from zkgate.circuits.r1cs import R1CS, limbs_to_ints
 from zkgate.circuits.wtnsfile import read_wtns
 from zkgate.prover import verify as verification
 from zkgate.prover.keys import ProvingKey
@@ -18,7 +24,8 @@ from zkgate.prover.prove import prove
 from zkgate.prover.setup import is_dev_key
 from zkgate.prover.snarkjs_json import verifying_key_to_json
 from zkgate.prover.zkey import read_zkey
-from zkgate.services.errors import NotFoundError, PreconditionError
+from zkgate.errors import FormatError, ZkgateError
+from zkgate.services.errors import AlreadyExistsError, NotFoundError, PreconditionError
 from zkgate.services.servicers.audit import audit_entry
 from zkgate.services.servicers.common import (
     check_deadline,
@@ -31,9 +38,12 @@ from zkgate.services.store import CircuitRecord, Store
 from zkgate.services.uploads import UploadLimits, receive_upload
 from zkgate.services.v1 import prover_pb2, prover_pb2_grpc
 
+log = logging.getLogger("zkgate.services")
 
-def _circuit_info(record: CircuitRecord) -> prover_pb2.CircuitInfo:
+
+def _circuit_info(record: CircuitRecord, already_registered: bool = False) -> prover_pb2.CircuitInfo:
     return prover_pb2.CircuitInfo(
+        already_registered=already_registered,
         circuit_id=record.circuit_id,
         name=record.name,
         n_public=record.n_public,
@@ -68,24 +78,59 @@ def _builtin_by_r1cs() -> dict[str, str]:
     return {digest: name for name, (digest, _) in _BUILTIN_R1CS.items()}
 
 
-def _parse_inputs(text: str) -> dict:
-    """Circuit inputs from JSON: name -> decimal string/int, or a list of them."""
-    try:
-        raw = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise verification.InvalidInputError(f"inputs_json: not valid JSON ({exc.msg})") from exc
-    if not isinstance(raw, dict):
-        raise verification.InvalidInputError("inputs_json: expected a JSON object of input names")
+def read_upload(reader: Callable, data: bytes, field: str, suffix: str):
+    """Parse an uploaded file with a path-based reader; errors name the upload field, never the
+    server's temporary path."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / f"upload{suffix}"
+        path.write_bytes(data)
+        try:
+            return reader(path)
+        except ZkgateError as exc:
+            message = str(exc).replace(str(path), f"the uploaded {suffix} ({field})").replace(tmp, "<upload>")
+            raise FormatError(message) from exc
 
-    def number(value, where):
-        if isinstance(value, bool) or not isinstance(value, (int, str)) or (isinstance(value, str) and not value.isdigit()):
-            raise verification.InvalidInputError(f"inputs_json.{where}: expected a non-negative decimal integer")
-        return int(value)
 
-    return {
-        name: [number(v, f"{name}[{i}]") for i, v in enumerate(value)] if isinstance(value, list) else number(value, name)
-        for name, value in raw.items()
-    }
+def check_r1cs_matches_zkey(r1cs: R1CS, key: ProvingKey) -> None:
+    """Refuse a .r1cs that is not the circuit the .zkey was made for: wire, public-signal and
+    constraint counts, then the (matrix, constraint, wire) layout of A and B, which a .zkey
+    carries in its coefficient section (snarkjs and zkgate write it alike)."""
+    where = "r1cs_chunk"
+    if r1cs.n_wires != key.n_vars:
+        raise verification.InvalidInputError(
+            f"{where}: the .r1cs has {r1cs.n_wires} wires but the .zkey {key.n_vars}: they are different circuits; "
+            "upload the .r1cs the key was set up from (or none)")
+    if r1cs.n_public != key.n_public:
+        raise verification.InvalidInputError(
+            f"{where}: the .r1cs has {r1cs.n_public} public signals but the .zkey {key.n_public}: they are different "
+            "circuits; upload the .r1cs the key was set up from (or none)")
+    rows = r1cs.n_constraints + r1cs.n_public + 1
+    if rows > key.domain_size:
+        raise verification.InvalidInputError(
+            f"{where}: the .r1cs has {r1cs.n_constraints} constraints, more than the .zkey's domain of "
+            f"{key.domain_size} holds: they are different circuits")
+    offsets = np.asarray(r1cs.lc_offsets, dtype=np.int64)
+    lc_index = np.repeat(np.arange(3 * r1cs.n_constraints, dtype=np.int64), np.diff(offsets))
+    kind = lc_index % 3
+    keep = kind < 2
+    public = np.arange(r1cs.n_public + 1, dtype=np.int64)
+    expected = np.stack([
+        np.concatenate([kind[keep], np.zeros_like(public)]),
+        np.concatenate([lc_index[keep] // 3, r1cs.n_constraints + public]),
+        np.concatenate([np.asarray(r1cs.lc_wires, dtype=np.int64)[keep], public]),
+    ], axis=1)
+    coefficients = key.coefficients
+    actual = np.stack([coefficients["matrix"].astype(np.int64), coefficients["constraint"].astype(np.int64),
+                       coefficients["signal"].astype(np.int64)], axis=1)
+    if len(actual) != len(expected) or not np.array_equal(_sorted_rows(actual), _sorted_rows(expected)):
+        raise verification.InvalidInputError(
+            f"{where}: the .r1cs's constraints do not match the .zkey's coefficient section ({len(expected)} vs "
+            f"{len(actual)} entries): they are different circuits with the same counts; upload the .r1cs the key "
+            "was set up from (or none)")
+
+
+def _sorted_rows(rows: np.ndarray) -> np.ndarray:
+    return rows[np.lexsort(rows.T[::-1])] if len(rows) else rows
 
 
 class ProverServicer(prover_pb2_grpc.ProverServiceServicer):
@@ -142,23 +187,23 @@ class ProverServicer(prover_pb2_grpc.ProverServiceServicer):
         if header.builtin:
             existing = self._register_builtin(header.builtin, payloads)
             if existing is not None:
-                return _circuit_info(existing)
+                log.info("built-in circuit %s is already registered as %r (%s): returning that registration",
+                         header.builtin, existing.name, existing.circuit_id)
+                return _circuit_info(existing, already_registered=True)
         zkey_bytes = payloads["zkey_chunk"]
         if not zkey_bytes:
-            raise verification.InvalidInputError("the upload holds no .zkey")
-        with tempfile.TemporaryDirectory() as tmp:
-            path = Path(tmp) / f"{header.name or 'circuit'}.zkey"
-            path.write_bytes(zkey_bytes)
-            key = read_zkey(path)  # validates every section before anything is stored
+            raise verification.InvalidInputError("zkey_chunk: the upload holds no .zkey")
+        circuit_id = hashlib.sha256(zkey_bytes).hexdigest()
+        existing = self.store.get_circuit(circuit_id)
+        if existing is not None:
+            return _circuit_info(self._same_circuit(existing, payloads["r1cs_chunk"]), already_registered=True)
+        key = read_upload(read_zkey, zkey_bytes, "zkey_chunk", ".zkey")  # every section checked before storing
         if payloads["r1cs_chunk"]:
             from zkgate.circuits.r1csfile import read_r1cs
 
-            with tempfile.TemporaryDirectory() as tmp:
-                path = Path(tmp) / "circuit.r1cs"
-                path.write_bytes(payloads["r1cs_chunk"])
-                read_r1cs(path)
+            check_r1cs_matches_zkey(read_upload(read_r1cs, payloads["r1cs_chunk"], "r1cs_chunk", ".r1cs"), key)
         record = CircuitRecord(
-            circuit_id=hashlib.sha256(zkey_bytes).hexdigest(),
+            circuit_id=circuit_id,
             name=header.name or (f"builtin:{header.builtin}" if header.builtin else ""),
             n_public=key.n_public,
             n_vars=key.n_vars,
@@ -171,6 +216,24 @@ class ProverServicer(prover_pb2_grpc.ProverServiceServicer):
         audit = audit_entry("circuit", circuit_id=record.circuit_id, name=record.name, zkey_sha256=record.zkey_blob,
                             r1cs_sha256=record.r1cs_blob, n_public=record.n_public, dev_only=record.dev_only)
         return _circuit_info(self.store.add_circuit(record, audit))
+
+    @staticmethod
+    def _same_circuit(existing: CircuitRecord, r1cs: bytes) -> CircuitRecord:
+        """An identical .zkey again (any name): the first registration, unless the .r1cs sent with it
+        contradicts the stored one (a registration never changes)."""
+        if r1cs:
+            digest = hashlib.sha256(r1cs).hexdigest()
+            if existing.r1cs_blob is None:
+                raise AlreadyExistsError(
+                    f"this .zkey is already registered as circuit {existing.circuit_id} ({existing.name!r}) without a "
+                    ".r1cs, and a registration never changes; use that circuit as it is, or send the .zkey alone")
+            if digest != existing.r1cs_blob:
+                raise AlreadyExistsError(
+                    f"this .zkey is already registered as circuit {existing.circuit_id} ({existing.name!r}) with "
+                    f"another .r1cs (sha256 {existing.r1cs_blob}, yours {digest}); send the .zkey alone, or the "
+                    "registered .r1cs")
+        log.info("circuit %s is already registered as %r: returning that registration", existing.circuit_id, existing.name)
+        return existing
 
     def _register_builtin(self, name: str, payloads: dict) -> CircuitRecord | None:
         """Fill ``payloads`` with a built-in circuit's .r1cs and a fresh development key, or
@@ -223,12 +286,17 @@ class ProverServicer(prover_pb2_grpc.ProverServiceServicer):
                     f"circuit {header.circuit_id} is not a built-in circuit, so the gateway cannot compute its "
                     "witness: upload a .wtns instead"
                 )
-            witness = limbs_to_ints(compile_builtin(builtin).solve(_parse_inputs(header.inputs_json)))
+            inputs = parse_builtin_inputs(builtin, safejson.loads(header.inputs_json, "inputs_json"))
+            try:
+                witness = limbs_to_ints(compile_builtin(builtin).solve(inputs))
+            except UnsatisfiedConstraintError as exc:  # the checks above should have caught it first
+                raise verification.InvalidInputError(
+                    f"inputs_json: these inputs admit no proof of the built-in circuit {builtin} (constraint "
+                    f"{exc.index} fails); docs/gateway.md lists each built-in circuit's inputs and conditions") from exc
         else:
-            with tempfile.TemporaryDirectory() as tmp:
-                path = Path(tmp) / "witness.wtns"
-                path.write_bytes(payloads["wtns_chunk"])
-                witness = limbs_to_ints(read_wtns(path))
+            if not payloads["wtns_chunk"]:
+                raise verification.InvalidInputError("give the circuit's inputs (inputs_json, built-in circuits) or a .wtns upload")
+            witness = limbs_to_ints(read_upload(read_wtns, payloads["wtns_chunk"], "wtns_chunk", ".wtns"))
         if len(witness) != key.n_vars:
             raise verification.InvalidInputError(
                 f"the witness has {len(witness)} values but circuit {header.circuit_id} needs {key.n_vars}"
