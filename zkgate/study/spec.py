@@ -441,12 +441,36 @@ def check_registrations(spec: StudySpec, registrations) -> None:
             raise SpecError(f"participant {p.name!r} has no registration")
         r.verify()
         if r.schema != spec.schema or r.capacity != spec.capacity:
-            raise SpecError(f"participant {p.name!r} registered another schema or chunk capacity")
+            first = spec.participants[0].name
+            raise SpecError(
+                f"participant {p.name!r} registered its data set with another schema or chunk capacity than the "
+                f"study's (taken from {first!r}'s registration): {schema_difference(spec.schema, spec.capacity, r.schema, r.capacity)}; "
+                "every participant must register the same columns, ranges and --chunk (re-register under another name)"
+            )
         if (r.root, r.n_chunks, r.verify_key) != (p.root, p.n_chunks, p.verify_key):
             raise SpecError(f"participant {p.name!r}: root, size or key differ from its registration")
 
 
+def schema_difference(schema, capacity: int, other, other_capacity: int) -> str:
+    """What differs between two registrations' schemas and chunk capacities, column by column
+    (``schema`` is the study's, ``other`` the participant's)."""
+    out = []
+    mine, theirs = {c.name: c for c in schema.columns}, {c.name: c for c in other.columns}
+    for c in schema.columns:
+        o = theirs.get(c.name)
+        if o is None:
+            out.append(f"column {c.name!r} is missing")
+        elif (o.lo, o.hi) != (c.lo, c.hi):
+            out.append(f"column {c.name!r} has range [{o.lo}, {o.hi}] instead of [{c.lo}, {c.hi}]")
+    out += [f"column {o.name!r} is extra" for o in other.columns if o.name not in mine]
+    if not out and schema.names != other.names:
+        out.append(f"the columns are in another order ({', '.join(other.names)} instead of {', '.join(schema.names)})")
+    if other_capacity != capacity:
+        out.append(f"chunk capacity {other_capacity} instead of {capacity}")
+    return "; ".join(out) or "the schemas differ"
+
+
 __all__ = [
     "CircuitShape", "EqualsCondition", "Filter", "Participant", "RangeCondition", "Statistic", "StudySpec",
-    "TAG_STUDY", "check_registrations",
+    "TAG_STUDY", "check_registrations", "schema_difference",
 ]

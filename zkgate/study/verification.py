@@ -13,6 +13,12 @@ against the study's preset, the released values against their bounds), and the c
 equation is reported as *unverified* with the reason, never as passed: such a report has
 ``ok`` (``verified``) false and ``status`` ``"unverified"`` when nothing failed, so it says
 both that every proof checked out and that the released numbers are not verified.
+
+A study that is not finished yet is not a failure: with no aggregate the study is still
+*open* (never closed), with an aggregate but no release it is *closed* and waits for the key
+holder.  The report says which (``stage``, and ``pending`` with what to do next), checks what
+exists so far, and has ``status`` ``"open"`` or ``"closed"`` unless a check failed.  A released
+study's report carries the released numbers (``released``) beside the verdict.
 """
 
 from __future__ import annotations
@@ -78,6 +84,9 @@ class VerificationReport:
 
     checks: list[tuple[str, bool, str]] = field(default_factory=list)
     unverified: list[tuple[str, str]] = field(default_factory=list)
+    stage: str = "released"  # "open" (never closed), "closed" (aggregate, no release yet) or "released"
+    pending: str = ""  # for an open or closed study: what has not happened yet, and who does it next
+    released: dict | None = None  # mode, values and derived statistics of the release (when it has one)
 
     def add(self, name: str, ok: bool, detail: str = "") -> bool:
         self.checks.append((name, bool(ok), detail))
@@ -87,9 +96,13 @@ class VerificationReport:
         """Record a check that cannot be run on this record (never counts as passed)."""
         self.unverified.append((name, reason))
 
+    def wait(self, stage: str, reason: str) -> None:
+        """Record that the study has not reached its release yet (never counts as passed)."""
+        self.stage, self.pending = stage, reason
+
     @property
     def ok(self) -> bool:
-        return self.checks_passed and not self.unverified
+        return self.checks_passed and not self.unverified and not self.pending
 
     @property
     def checks_passed(self) -> bool:
@@ -98,10 +111,13 @@ class VerificationReport:
 
     @property
     def status(self) -> str:
-        """``"verified"``, ``"failed"`` (a check failed) or ``"unverified"`` (nothing failed, but a
-        check could not be run: a CKKS or differentially private release)."""
+        """``"verified"``, ``"failed"`` (a check failed), ``"open"`` / ``"closed"`` (nothing failed so
+        far, but the study was never closed / nothing was released yet) or ``"unverified"``
+        (nothing failed, but a check could not be run: a CKKS or differentially private release)."""
         if not self.checks_passed:
             return "failed"
+        if self.pending:
+            return self.stage
         return "unverified" if self.unverified else "verified"
 
     @property
@@ -111,14 +127,30 @@ class VerificationReport:
 
     @property
     def failures(self) -> list[str]:
-        """Everything that keeps the record from being verified: failed checks, then the
-        unverified ones (their reasons say so)."""
-        return self.failed + [f"{name}: {reason}" for name, reason in self.unverified]
+        """Everything that keeps the record from being verified: failed checks, what has not
+        happened yet (an open or closed study), then the unverified checks (their reasons say so)."""
+        return (self.failed + ([self.pending] if self.pending else [])
+                + [f"{name}: {reason}" for name, reason in self.unverified])
 
     def to_dict(self) -> dict:
-        return {"verified": self.ok, "status": self.status, "failures": self.failures,
-                "checks": [{"check": n, "ok": ok, "detail": d} for n, ok, d in self.checks],
-                "unverified": [{"check": n, "reason": r} for n, r in self.unverified]}
+        """JSON-ready; a check's ``detail`` is given only where it says something about its outcome."""
+        return {"verified": self.ok, "status": self.status, "stage": self.stage, "pending": self.pending,
+                "failures": self.failures,
+                "checks": [{"check": n, "ok": ok, **({"detail": d} if d else {})} for n, ok, d in self.checks],
+                "unverified": [{"check": n, "reason": r} for n, r in self.unverified],
+                "released": self.released}
+
+
+def released_numbers(spec: StudySpec, release: Release) -> dict:
+    """What a release publishes, for people: its mode, the raw sums S and the statistics derived
+    from them (count, sums, means, variances, histogram counts with their bins ``[a, b)``)."""
+    from zkgate.study.release import derived_statistics
+
+    bins = {st.column: [f"[{a}, {b})" for a, b in zip(st.edges, st.edges[1:])]
+            for st in spec.statistics if st.kind == "histogram"}
+    return {"mode": release.mode, "verifiable": release.mode == "exact",
+            "values": dict(zip(spec.value_names(), (int(v) for v in release.values))),
+            "statistics": derived_statistics(spec, release.values), "histogram_bins": bins}
 
 
 def verify_record(record: PublicRecord, *, dev_mode: bool = False) -> VerificationReport:
@@ -138,30 +170,45 @@ def verify_record(record: PublicRecord, *, dev_mode: bool = False) -> Verificati
         except ZkgateError as exc:
             rep.add(f"submission of {sub.participant}", False, str(exc))
     names = [s.participant for s in record.submissions]
-    rep.add("distinct participants", len(set(names)) == len(names), "a participant appears twice")
-    rep.add("quorum", len(names) >= spec.quorum, f"{len(names)} submissions, quorum {spec.quorum}")
+    twice = sorted({n for n in names if names.count(n) > 1})
+    rep.add("distinct participants", not twice, f"{', '.join(map(repr, twice))} submitted more than once" if twice else "")
     total = sum_points(s.commitment for s in record.submissions)
     agg = record.aggregate
-    if agg is None:
-        rep.add("aggregate", False, "no aggregate was published")
-    else:
-        try:
-            agg.verify_signature(spec.gateway_key)
-            ok = agg.study_id == spec.study_id
-            rep.add("aggregate signature", ok, "" if ok else "the aggregate is for another study")
-        except ZkgateError as exc:
-            rep.add("aggregate signature", False, str(exc))
-        ok = agg.included == tuple((s.participant, s.digest) for s in record.submissions)
-        rep.add("aggregate lists the accepted submissions", ok, "" if ok else "the aggregate's list differs")
-        ok = tuple(agg.commitment) == total
-        rep.add("aggregate commitment", ok, "" if ok else "not the sum of the submissions' commitments")
+    if agg is None and record.release is not None:
+        rep.add("aggregate", False, "a release was published but the record holds no aggregate it could be checked against")
+        return rep
+    if agg is None:  # never closed: nothing to check beyond the submissions so far
+        short = max(0, spec.quorum - len(names))
+        rep.wait("open", (
+            f"not released: the study is still open (never closed): {len(names)} of {len(spec.participants)} "
+            f"participant(s) submitted, quorum {spec.quorum}"
+            + (f", {short} more needed before `zkgate requester close STUDY_ID`" if short
+               else "; the requester closes it with `zkgate requester close STUDY_ID`")
+            + ", then the key holder releases (`zkgate keyholder release`)"))
+        return rep
+    ok = len(names) >= spec.quorum
+    rep.add("quorum", ok, "" if ok else f"{len(names)} submissions, quorum {spec.quorum}")
+    try:
+        agg.verify_signature(spec.gateway_key)
+        ok = agg.study_id == spec.study_id
+        rep.add("aggregate signature", ok, "" if ok else "the aggregate is for another study")
+    except ZkgateError as exc:
+        rep.add("aggregate signature", False, str(exc))
+    ok = agg.included == tuple((s.participant, s.digest) for s in record.submissions)
+    rep.add("aggregate lists the accepted submissions", ok, "" if ok else "the aggregate's list differs")
+    ok = tuple(agg.commitment) == total
+    rep.add("aggregate commitment", ok, "" if ok else "not the sum of the submissions' commitments")
     rel = record.release
     if rel is None:
-        rep.add("release", False, "nothing was released (the key holder's check refused the aggregate?)")
+        rep.wait("closed", (
+            "not released: the study is closed and its aggregate is published, but nothing was released yet: "
+            "the key holder runs `zkgate keyholder release --home KH STUDY_ID` (if it did, its check found that "
+            "the aggregate does not open the logged commitments and it published nothing: ask the key holder)"))
         return rep
     try:
         rel.verify_signature(spec.key_holder_key)
-        rep.add("release signature", rel.study_id == spec.study_id, "")
+        ok = rel.study_id == spec.study_id
+        rep.add("release signature", ok, "" if ok else "the release is for another study")
     except ZkgateError as exc:
         rep.add("release signature", False, str(exc))
     if agg is not None:
@@ -183,6 +230,10 @@ def verify_record(record: PublicRecord, *, dev_mode: bool = False) -> Verificati
     if len(rel.values) != len(bounds):
         rep.add("released values", False, f"expected {len(bounds)} values, got {len(rel.values)}")
         return rep
+    try:
+        rep.released = released_numbers(spec, rel)
+    except (ArithmeticError, ValueError, TypeError, KeyError):  # e.g. a negative count in a forged release: the checks say why
+        rep.released = {"mode": rel.mode, "values": dict(zip(names_j, (int(v) for v in rel.values)))}
     out = [f"{n} = {v} outside [0, {b}]" for n, v, b in zip(names_j, rel.values, bounds) if not 0 <= v <= b]
     rep.add("released values within their declared bounds", not out, "; ".join(out))
     if rel.mode != "exact" or rel.randomness is None:
@@ -195,4 +246,4 @@ def verify_record(record: PublicRecord, *, dev_mode: bool = False) -> Verificati
     return rep
 
 
-__all__ = ["CKKS_UNVERIFIED", "DP_UNVERIFIED", "PublicRecord", "VerificationReport", "verify_record"]
+__all__ = ["CKKS_UNVERIFIED", "DP_UNVERIFIED", "PublicRecord", "VerificationReport", "released_numbers", "verify_record"]
