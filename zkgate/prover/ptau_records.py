@@ -28,8 +28,8 @@ from zkgate.prover.recordcodec import ContributionParams, RecordReader
 from zkgate.prover.zkeyrecords import g1_uncompressed, g2_uncompressed
 
 KEY_NAMES = ("tau", "alpha", "beta")
-MIN_RECORD_BYTES = 10 * 64 + 5 * 128 + PARTIAL_BYTES + 64 + 4 + 4
-"""The smallest record: ten G1 and five G2 points, the partial and next-challenge hashes, the
+MIN_RECORD_BYTES = 9 * 64 + 5 * 128 + PARTIAL_BYTES + 64 + 4 + 4
+"""The smallest record: nine G1 and five G2 points, the partial and next-challenge hashes, the
 type and an empty parameter block."""
 
 
