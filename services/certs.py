@@ -13,6 +13,12 @@ Layout of the output folder::
     server.pem  server.key             the gateway's certificate (SANs: localhost, 127.0.0.1, ::1, extra hosts)
     clients/<org>.pem  <org>.key       one per organisation
     tokens.json                        bearer tokens for the same identities (non-TLS localhost development)
+    gateway-bundle/                    what the gateway's operator receives: ca.pem, server.pem, server.key
+    bundles/<org>/                     what each organisation receives: ca.pem, clients/<org>.pem, .key
+
+A bundle is a ``--tls-dir`` of its own: ``zkgate serve --tls-dir gateway-bundle`` and
+``zkgate holder ... --tls-dir bundles/hospital-a`` work as they are, so each party gets exactly
+its own key and the CA certificate, never another party's key (nor the CA's).
 
 This module only uses ``cryptography``; it never imports grpc.
 """
@@ -69,6 +75,8 @@ class CertPaths:
     server_key: Path
     clients: dict[str, tuple[Path, Path]] = field(default_factory=dict)
     tokens: Path | None = None
+    gateway_bundle: Path | None = None  # send to the gateway's operator
+    bundles: dict[str, Path] = field(default_factory=dict)  # organisation -> the folder to send it
 
 
 def normalise_role(text: str) -> str:
@@ -230,4 +238,56 @@ def init_certs(out: str | os.PathLike, orgs: list[OrgSpec], server_hosts=DEFAULT
         tokens.append({"token": secrets.token_urlsafe(32), "organisation": org.name, "roles": list(org.roles)})
     paths.tokens = out / TOKENS_FILE
     _write(paths.tokens, json.dumps({"tokens": tokens}, indent=2).encode(), 0o600)
+    write_bundles(paths, {o.name: o for o in orgs})
     return paths
+
+
+def _bundle_folder(path: Path) -> Path:
+    path.mkdir(parents=True, exist_ok=True)
+    path.chmod(0o700)
+    return path
+
+
+def write_bundles(paths: CertPaths, orgs: dict[str, OrgSpec]) -> None:
+    """One folder per party to send it: the gateway's (server certificate and key, the CA
+    certificate) and each organisation's (its certificate and key, the CA certificate), each
+    usable as ``--tls-dir``, with a README.txt saying what it is and how to use it."""
+    ca = paths.ca_cert.read_bytes()
+    gateway = _bundle_folder(paths.out / "gateway-bundle")
+    _write(gateway / "ca.pem", ca)
+    _write(gateway / "server.pem", paths.server_cert.read_bytes())
+    _write(gateway / "server.key", paths.server_key.read_bytes(), 0o600)
+    _write(gateway / "README.txt", (
+        "For the gateway's operator: the gateway's TLS certificate and key, and the CA whose client\n"
+        "certificates it accepts.\n\n"
+        f"    zkgate serve --data-dir DATA --host 0.0.0.0 --tls-dir {gateway.name}\n\n"
+        "Keep server.key private (0600).  zkgate serve prints its audit log key at start: give it to\n"
+        "auditors (zkgate audit verify --log-key ...).\n").encode())
+    paths.gateway_bundle = gateway
+    for name, (cert, key) in paths.clients.items():
+        stem = org_file_stem(name)
+        folder = _bundle_folder(paths.out / "bundles" / stem)
+        _bundle_folder(folder / "clients")
+        _write(folder / "ca.pem", ca)
+        _write(folder / "clients" / f"{stem}.pem", cert.read_bytes())
+        _write(folder / "clients" / f"{stem}.key", key.read_bytes(), 0o600)
+        roles = ", ".join(orgs[name].roles) if name in orgs else "participant"
+        _write(folder / "README.txt", (
+            f"For {name} (roles: {roles}): its client certificate and key, and the CA certificate that\n"
+            "signed the gateway's certificate.  Keep the .key private (0600).  Use this folder as --tls-dir:\n\n"
+            f"    zkgate holder ... --tls-dir {stem} --gateway GATEWAY_HOST:PORT\n"
+            f"    zkgate gateway --tls-dir {stem} --org {name} --gateway GATEWAY_HOST:PORT studies\n").encode())
+        paths.bundles[name] = folder
+
+
+def describe_bundles(paths: CertPaths) -> list[str]:
+    """Which folder to send to whom (what `zkgate certs init` prints)."""
+    lines = [f"CA: {paths.ca_cert} (its key {paths.ca_key} stays here, offline; never send it)"]
+    if paths.gateway_bundle is not None:
+        lines.append(f"send {paths.gateway_bundle}/ to the gateway's operator  ->  zkgate serve --tls-dir "
+                     f"{paths.gateway_bundle.name} ...")
+    for name, folder in paths.bundles.items():
+        lines.append(f"send {folder}/ to {name}  ->  --tls-dir {folder.name} --org {name}")
+    if paths.tokens is not None:
+        lines.append(f"tokens: {paths.tokens} (bearer tokens for `zkgate serve --tokens` on localhost only; keep it here)")
+    return lines

@@ -103,6 +103,7 @@ def serve(data_dir: str, host: str, port: int, workers: int, max_concurrent_rpcs
         sys.exit(2)
     click.echo(("" if config.tls else "WARNING: ") + gateway.security_summary(), err=True)
     click.echo(f"zkgate gateway listening on {gateway.address} (data in {data_dir}); Ctrl-C stops it", err=True)
+    click.echo(f"log key {gateway.signer.public_key_bytes.hex()} (give it to auditors: zkgate audit verify --log-key ...)", err=True)
     stopped = threading.Event()
 
     def stop(*_):
@@ -506,24 +507,24 @@ def certs_group() -> None:
 @click.option("--server-host", "server_hosts", multiple=True, help="Extra DNS name or IP for the server certificate (localhost, 127.0.0.1 and ::1 are always in).")
 @click.option("--days", default=825, show_default=True, type=click.IntRange(1, 3650), help="Validity of the leaf certificates.")
 def certs_init(out: str, orgs: tuple[str, ...], server_hosts: tuple[str, ...], days: int) -> None:
-    """Make a development CA, a server certificate and one client certificate per organisation.
+    """Make a development CA, a server certificate and one client certificate per organisation,
+    and one folder to send each party: OUT/gateway-bundle/ (the gateway's certificate, key and
+    the CA certificate) and OUT/bundles/ORG/ (the organisation's certificate, key and the CA
+    certificate); each works as --tls-dir as it is.
 
     Roles are written into each client certificate (SAN URI zkgate-role:ROLE); the organisation is
     its subject O/CN, which must equal the participant name it submits as. Also writes tokens.json
     (bearer tokens for the same identities, for `zkgate serve --tokens` on localhost).
     """
     from zkgate.errors import ZkgateError
-    from zkgate.services.certs import OrgSpec, init_certs
+    from zkgate.services.certs import OrgSpec, describe_bundles, init_certs
 
     try:
         paths = init_certs(out, [OrgSpec.parse(o) for o in orgs], server_hosts, days)
     except ZkgateError as exc:
         raise click.ClickException(str(exc)) from exc
-    click.echo(f"CA:     {paths.ca_cert} (key {paths.ca_key}: keep it offline)")
-    click.echo(f"server: {paths.server_cert}, {paths.server_key}  ->  zkgate serve --tls-dir {out}")
-    for name, (cert, key) in paths.clients.items():
-        click.echo(f"client: {name}: {cert}, {key}")
-    click.echo(f"tokens: {paths.tokens}")
+    for line in describe_bundles(paths):
+        click.echo(line)
 
 
 COMMANDS = [serve, gateway_group, audit_group, store_group, demo, certs_group]

@@ -74,24 +74,33 @@ def load_circuit_key(path: str, spec: StudySpec, *, dev: bool) -> CircuitKeys:
         keys = CircuitKeys.from_zkey(path)
     except ZkgateError as exc:
         raise RoleError(f"{path}: not a readable .zkey ({exc})") from exc
-    check_key_fits(keys, spec, path, compile_contribution)
+    check_key_fits(keys, spec, path, compile_contribution, advice=HOLDER_KEY_ADVICE)
     try:
         keys.check(spec, dev_mode=dev)
     except KeyMismatchError as exc:
-        raise RoleError(f"{path} is not the circuit key of this study ({exc}); use the .zkey the requester named") from exc
+        raise RoleError(f"{path} is not the circuit key of this study ({exc}); {HOLDER_KEY_ADVICE}") from exc
     except DevKeyError as exc:
         raise RoleError("this study uses a DEVELOPMENT circuit key (no ceremony): pass --dev to accept it "
                         "(tests and demos only)") from exc
     return keys
 
 
-def check_key_fits(keys: CircuitKeys, spec: StudySpec, path: str, compile_contribution) -> None:
+#: What a data holder does about a wrong circuit key: it never runs a ceremony itself.
+HOLDER_KEY_ADVICE = ("get this study's circuit key (.zkey) from its requester -- the very file it passed to "
+                     "`zkgate requester create-study --circuit-key` -- and pass it with --circuit-key")
+#: What a requester does about a key made for another circuit.
+REQUESTER_KEY_ADVICE = ("run the ceremony on this study's circuit: `zkgate requester circuit` with the same request "
+                        "writes its .r1cs")
+
+
+def check_key_fits(keys: CircuitKeys, spec: StudySpec, path: str, compile_contribution, *,
+                   advice: str = REQUESTER_KEY_ADVICE) -> None:
     r1cs = compile_contribution(spec.shape()).r1cs
     pk = keys.pk
     if pk is not None and (pk.n_vars, pk.n_public) != (r1cs.n_wires, r1cs.n_public):
         raise RoleError(
             f"{path} was made for another circuit ({pk.n_vars} wires, {pk.n_public} public inputs; this study's "
-            f"contribution circuit has {r1cs.n_wires} and {r1cs.n_public}): run the ceremony on the study's circuit"
+            f"contribution circuit has {r1cs.n_wires} and {r1cs.n_public}): {advice}"
         )
 
 
@@ -211,8 +220,9 @@ def submit(client: GatewayClient, home: HolderHome, study_id: str, circuit_key: 
     except GatewayCallError as exc:
         if exc.code.name in DEFINITE_REFUSALS:  # never accepted: a later run may compute a fresh one
             home.discard_submission(study_id)
-            raise RoleError(f"the gateway refused the submission ({exc.code.name}): {exc.details} (the kept "
-                            "submission was discarded; fix the cause and run `holder submit` again)") from exc
+            # still a GatewayCallError, so the command's message adds the hint and the certificate presented
+            raise GatewayCallError(exc.code, f"{exc.details} (the submission was not accepted and the kept copy was "
+                                             "discarded; fix the cause and run `holder submit` again)") from exc
         raise  # the outcome is unknown (unreachable, timed out): keep it, a retry sends the same bytes
     receipt = Receipt.from_bytes(receipt_bytes)
     Contributor.accept_receipt(Contribution(submission, [], 0), receipt, spec)  # signature, study, digest
@@ -316,10 +326,13 @@ def create_study(client: GatewayClient, request: StudyRequest, card: KeyHolderCa
     else:
         from zkgate.study.circuit import compile_contribution
 
+        from zkgate.study.key_policy import refuse_uncontributed
+
         try:
             keys = CircuitKeys.from_zkey(circuit_key)
         except ZkgateError as exc:
             raise RoleError(f"{circuit_key}: not a readable .zkey ({exc})") from exc
+        refuse_uncontributed(keys, circuit_key)
         if keys.is_dev and not info.dev_mode:
             raise RoleError(f"{circuit_key} is a development key; the gateway at {client.address} is not in dev mode")
         spec, keys = open_study(**common, keys=keys, dev_mode=keys.is_dev)

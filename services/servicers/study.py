@@ -28,6 +28,7 @@ from zkgate.study.aggregator import StudyAggregator
 from zkgate.study.catalog import Registration
 from zkgate.study.identity import SigningKey
 from zkgate.study.keys import CircuitKeys
+from zkgate.study.key_policy import refuse_uncontributed
 from zkgate.study.messages import Aggregate, Release, Submission
 from zkgate.study.release import derived_statistics
 from zkgate.study.spec import StudySpec
@@ -159,6 +160,7 @@ class StudyServicer(study_pb2_grpc.StudyServiceServicer):
         )
         spec = StudySpec.from_bytes(parts["spec_chunk"])
         keys = CircuitKeys.from_bytes(parts["keys_chunk"]).public()
+        refuse_uncontributed(keys, "the study's circuit key")  # FAILED_PRECONDITION: nobody could ever submit
         if spec.gateway_key != self.gateway_key.public:
             raise PreconditionError("the study names another gateway key (GetGatewayInfo gives this gateway's)")
         StudyAggregator(spec, keys, parts["context_chunk"], self.gateway_key, dev_mode=self.dev_mode)  # validates
