@@ -6,6 +6,7 @@ Order (each step needs what the earlier ones made; see ``docs/gateway.md``)::
     zkgate keyholder init --home KH                                       # HE keys + KH/keyholder.card
     zkgate holder init --home H1 --org hospital-a                         # per hospital
     zkgate holder register-dataset --home H1 a.csv --schema schema.json
+    zkgate requester circuit --spec study.json --out study.r1cs           # production: then a phase-2 ceremony
     zkgate requester create-study --spec study.json --key-holder KH/keyholder.card --dev-circuit-key study.zkey
     zkgate holder submit --home H1 STUDY_ID --circuit-key study.zkey --dev # per hospital
     zkgate requester close STUDY_ID
@@ -66,7 +67,7 @@ def holder_group() -> None:
     4. zkgate holder submit --home DIR STUDY_ID --circuit-key STUDY.zkey
 
     With --tls-dir, commands present the certificate of the home's organisation
-    unless --org names another.
+    (TLS_DIR/clients/ORG.pem); an --org naming another organisation is refused.
     """
 
 
@@ -232,7 +233,8 @@ def _request_options(command):
                      help="Filter: keep records with MIN <= COLUMN <= MAX (repeat)."),
         click.option("--equals", multiple=True, metavar="COLUMN:VALUE", help="Filter: keep records with COLUMN == VALUE (repeat)."),
         click.option("--stat", "stats", multiple=True, metavar="KIND:COLUMN[:EDGES]",
-                     help="sum, mean, sum_sq or variance of a column, or histogram:COLUMN:E0,E1,... (repeat). The count always comes first."),
+                     help="sum, mean, sum_sq or variance of a column, or histogram:COLUMN:E0,E1,... with bins [E0, E1), [E1, E2), ... "
+                          "(E0 <= value < E1; repeat). The count always comes first."),
         click.option("--quorum", type=click.IntRange(1), default=None, help="Submissions needed to close (default: every participant)."),
         click.option("--deadline", type=int, default=None, help="Last moment to submit, unix seconds."),
         click.option("--deadline-in", default=None, help="Deadline from now: 90s, 30m, 2h, 7d (default 24h)."),
