@@ -1,0 +1,399 @@
+#!/usr/bin/env node
+// An independent auditor of a zkgate study, written from docs/messages.md and the shipped protos
+// only (no zkgate code): fetches the study's public record and the audit log from a gateway and
+// checks what a regulator must check.
+//
+//   node audit.js --gateway HOST:PORT --study STUDY_ID [--dev] [--json]
+//
+// Exit status: 0 every check passed; 1 a check failed (or the release is unverified by design:
+// CKKS or differential privacy); 2 bad usage or the gateway cannot be reached.
+
+import { dirname, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+
+import { ConnectError, Gateway } from "./lib/gateway.js";
+import { ed25519Verify, leafHash, rootOf, treeHeadBytes, verifyConsistency, verifyInclusion } from "./lib/merkle.js";
+import {
+  bytesEqual, decodeAggregate, decodeCircuitKeys, decodePublicRecord, decodeRelease, decodeSpec, decodeSubmission,
+  domainDigest, hex, isDevTranscript, sha256,
+} from "./lib/messages.js";
+import { allowedModes, filterConstants, SUBORDER, valueBounds, valueNames } from "./lib/study.js";
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+const USAGE = `usage: node audit.js --gateway HOST:PORT --study STUDY_ID [options]
+
+  --gateway HOST:PORT   the gateway to audit (required)
+  --study ID            the study id, 64 hex digits (required)
+  --dev                 accept a study made with development circuit keys (tests and demos only)
+  --json                print the report as JSON instead of one line per check
+  --gateway-key HEX     pin the gateway's Ed25519 study signing key (default: the key it presents)
+  --log-key HEX         pin the gateway's Ed25519 audit log key (default: the key it presents)
+  --proto-dir DIR       the zkgate protos (default: services/proto of this repository)
+  --token TOKEN         bearer token (gateways with tokens; also ZKGATE_TOKEN)
+  --ca FILE             CA certificate (PEM) for a TLS gateway; with --cert/--key for mutual TLS
+  --cert FILE, --key FILE, --server-name NAME
+  --timeout SECONDS     per call (default 120)
+
+exit status: 0 all checks passed, 1 a check failed, 2 bad usage or no connection`;
+
+class UsageError extends Error {}
+
+function parseOptions(argv) {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      options: {
+        gateway: { type: "string" },
+        study: { type: "string" },
+        dev: { type: "boolean", default: false },
+        json: { type: "boolean", default: false },
+        "gateway-key": { type: "string" },
+        "log-key": { type: "string" },
+        "proto-dir": { type: "string", default: resolve(HERE, "../../services/proto") },
+        token: { type: "string", default: process.env.ZKGATE_TOKEN || "" },
+        ca: { type: "string" },
+        cert: { type: "string" },
+        key: { type: "string" },
+        "server-name": { type: "string" },
+        timeout: { type: "string", default: "120" },
+        help: { type: "boolean", short: "h", default: false },
+      },
+      strict: true,
+      allowPositionals: false,
+    });
+  } catch (err) {
+    throw new UsageError(err.message);
+  }
+  const o = parsed.values;
+  if (o.help) return { help: true };
+  if (!o.gateway || !/^[^\s:]+:\d{1,5}$|^\[[0-9a-fA-F:]+\]:\d{1,5}$/.test(o.gateway)) {
+    throw new UsageError("--gateway HOST:PORT is required (e.g. --gateway localhost:50051)");
+  }
+  if (!o.study || !/^[0-9a-f]{64}$/.test(o.study)) throw new UsageError("--study needs the study id: 64 lowercase hex digits");
+  for (const name of ["gateway-key", "log-key"]) {
+    if (o[name] !== undefined && !/^[0-9a-f]{64}$/.test(o[name])) throw new UsageError(`--${name} needs a raw Ed25519 public key: 64 hex digits`);
+  }
+  const timeout = Number(o.timeout);
+  if (!(timeout > 0)) throw new UsageError("--timeout needs a positive number of seconds");
+  if ((o.cert || o.key) && !o.ca) throw new UsageError("--cert and --key need --ca (mutual TLS)");
+  return { ...o, timeoutMs: timeout * 1000 };
+}
+
+/** Named checks, each passed or failed, and those that cannot run on this record (unverified). */
+class Report {
+  constructor() {
+    this.checks = [];
+    this.unverified = [];
+  }
+
+  add(name, ok, detail = "") {
+    this.checks.push({ check: name, ok: Boolean(ok), detail: ok ? "" : detail });
+    return Boolean(ok);
+  }
+
+  /** Run `fn` (returns true/false, or throws with the reason) as one named check. */
+  async run(name, fn, detail = "") {
+    try {
+      const ok = await fn();
+      return this.add(name, ok, detail);
+    } catch (err) {
+      return this.add(name, false, err.message);
+    }
+  }
+
+  skip(name, reason) {
+    this.unverified.push({ check: name, reason });
+  }
+
+  get failures() {
+    return [
+      ...this.checks.filter((c) => !c.ok).map((c) => (c.detail ? `${c.check}: ${c.detail}` : c.check)),
+      ...this.unverified.map((u) => `${u.check}: ${u.reason}`),
+    ];
+  }
+
+  get status() {
+    if (this.checks.length === 0 || this.checks.some((c) => !c.ok)) return "failed";
+    return this.unverified.length ? "unverified" : "verified";
+  }
+
+  toJSON() {
+    return { verified: this.status === "verified", status: this.status, failures: this.failures, checks: this.checks, unverified: this.unverified };
+  }
+
+  print() {
+    for (const c of this.checks) console.log(`${c.ok ? "PASS" : "FAIL"}  ${c.check}${c.detail ? `: ${c.detail}` : ""}`);
+    for (const u of this.unverified) console.log(`SKIP  ${u.check}: ${u.reason}`);
+    const status = this.status;
+    if (status === "verified") console.log("VERIFIED");
+    else if (status === "unverified") console.log("UNVERIFIED (every check that can run passed; the released numbers are not bound to the proofs)");
+    else console.log(`FAILED: ${this.checks.filter((c) => !c.ok).length} of ${this.checks.length} checks`);
+  }
+}
+
+// -- snarkjs JSON layouts ---------------------------------------------------------------------------
+const g1Json = (p) => (p === null ? ["0", "1", "0"] : [p[0].toString(), p[1].toString(), "1"]);
+const g2Json = (p) => [[p[0][0].toString(), p[0][1].toString()], [p[1][0].toString(), p[1][1].toString()], ["1", "0"]];
+
+function verificationKeyJson(vk) {
+  return {
+    protocol: "groth16", curve: "bn128", nPublic: vk.nPublic,
+    vk_alpha_1: g1Json(vk.alpha1), vk_beta_2: g2Json(vk.beta2), vk_gamma_2: g2Json(vk.gamma2), vk_delta_2: g2Json(vk.delta2),
+    IC: vk.ic.map(g1Json),
+  };
+}
+
+function proofJson(c) {
+  return {
+    pi_a: [c[0].toString(), c[1].toString(), "1"],
+    pi_b: [[c[2].toString(), c[3].toString()], [c[4].toString(), c[5].toString()], ["1", "0"]],
+    pi_c: [c[6].toString(), c[7].toString(), "1"],
+    protocol: "groth16", curve: "bn128",
+  };
+}
+
+const samePoint = (a, b) => a[0] === b[0] && a[1] === b[1];
+
+// -- the audit ------------------------------------------------------------------------------------------
+async function audit(gateway, options, report) {
+  const studyIdHex = options.study;
+  const info = await gateway.gatewayInfo();
+  const gatewayKey = options["gateway-key"] ? Buffer.from(options["gateway-key"], "hex") : Buffer.from(info.study_signing_key);
+  const logKey = options["log-key"] ? Buffer.from(options["log-key"], "hex") : Buffer.from(info.log_public_key);
+  if (options["gateway-key"]) report.add("gateway presents the pinned study key", bytesEqual(info.study_signing_key, gatewayKey), `it presents ${hex(info.study_signing_key)}`);
+  if (options["log-key"]) report.add("gateway presents the pinned log key", bytesEqual(info.log_public_key, logKey), `it presents ${hex(info.log_public_key)}`);
+
+  // 1. the public record and the study spec
+  let record;
+  let spec;
+  let keys;
+  const decoded = await report.run("public record decodes (canonical msgpack)", async () => {
+    record = decodePublicRecord(await gateway.publicRecord(studyIdHex));
+    spec = decodeSpec(record.spec);
+    keys = decodeCircuitKeys(record.circuitKeys);
+    return true;
+  });
+  if (!decoded) return;
+  const { Curves } = await import("./lib/curve.js"); // circomlibjs and snarkjs load only when needed
+  const curves = await Curves.build();
+  const { groth16 } = await import("snarkjs");
+  const studyId = BigInt("0x" + studyIdHex);
+  await report.run("study id is the Poseidon hash of the spec", () => curves.studyId(spec, filterConstants(spec)) === studyId,
+    "the spec served does not hash to the requested study id");
+  await report.run("GetStudy serves the same spec and circuit keys", async () => {
+    const study = await gateway.getStudy(studyIdHex);
+    return bytesEqual(study.spec, spec.bytes) && bytesEqual(study.circuit_keys, keys.bytes);
+  }, "GetStudy and GetPublicRecord disagree");
+  report.add("study names this gateway's signing key", bytesEqual(spec.gatewayKey, gatewayKey),
+    `the spec names ${hex(spec.gatewayKey)}, the gateway's key is ${hex(gatewayKey)}`);
+  const bounds = valueBounds(spec);
+  const names = valueNames(spec);
+  report.add("declared bounds lie below the subgroup order l", bounds.every((b) => b < SUBORDER), "a statistic could reach l");
+
+  // 2. circuit keys
+  const keyIsDev = isDevTranscript(keys.transcript);
+  let keysOk = report.add("verifying key matches the study's vk_hash", bytesEqual(keys.vkHash, spec.vkHash), "another verifying key");
+  keysOk = report.add("ceremony transcript matches the study's transcript_hash",
+    bytesEqual(domainDigest(keys.transcript, "ceremony-transcript"), spec.transcriptHash), "another transcript") && keysOk;
+  keysOk = report.add("development keys are declared", !keyIsDev || spec.devKeys,
+    "the circuit key comes from a development setup but the study does not declare it") && keysOk;
+  if (spec.devKeys) {
+    keysOk = report.add("development keys accepted (--dev)", options.dev,
+      "this study uses a DEVELOPMENT-ONLY circuit key (single-party setup: its proofs prove nothing); pass --dev for tests and demos") && keysOk;
+  }
+  const vkJson = verificationKeyJson(keys.vk);
+
+  // 3. submissions
+  const submissions = [];
+  for (const [i, bytes] of record.submissions.entries()) {
+    let sub;
+    const label = () => (sub ? `submission of ${sub.participant}` : `submission ${i}`);
+    if (!(await report.run(`submission ${i} decodes`, () => { sub = decodeSubmission(bytes); return true; }))) continue;
+    submissions.push(sub);
+    const who = spec.participants.find((p) => p.name === sub.participant);
+    if (!report.add(`${label()}: an expected participant`, who !== undefined, `'${sub.participant}' is not in the spec`)) continue;
+    report.add(`${label()}: for this study, without ciphertext`, sub.studyId === studyId && !sub.hasEnvelope,
+      sub.studyId !== studyId ? "submitted for another study" : "the public record carries a ciphertext");
+    report.add(`${label()}: signature`, ed25519Verify(who.verifyKey, sub.signedBytes, sub.signature),
+      "the Ed25519 signature does not verify under the participant's key in the spec");
+    const n = sub.chunkRoots.length;
+    const distinct = new Set(sub.chunkRoots.map(String)).size === n;
+    report.add(`${label()}: chunk roots rebuild the registered data set root`,
+      distinct && n === who.nChunks && curves.datasetRoot(spec, sub.chunkRoots, sub.rootSalt) === who.root,
+      !distinct ? "a chunk root appears twice" : n !== who.nChunks ? `${n} chunks, the data set has ${who.nChunks}`
+        : "a missing, repeated, reordered or foreign chunk");
+    const shapeOk = sub.chunkCommitments.length === n && sub.proofs.length === n;
+    report.add(`${label()}: commitment is the sum of its chunk commitments`,
+      shapeOk && sub.chunkCommitments.every((p) => curves.onCurve(p)) && samePoint(curves.sum(sub.chunkCommitments), sub.commitment),
+      !shapeOk ? "expected one commitment and one proof per chunk" : "a chunk commitment is off the curve or they do not add up to C_i");
+    if (!shapeOk) continue;
+    const bad = [];
+    for (let c = 0; c < n; c++) {
+      const publicSignals = [sub.chunkRoots[c], studyId, sub.chunkCommitments[c][0], sub.chunkCommitments[c][1]].map(String);
+      let ok = false;
+      try {
+        ok = keysOk && (await groth16.verify(vkJson, publicSignals, proofJson(sub.proofs[c])));
+      } catch {
+        ok = false;
+      }
+      if (!ok) bad.push(c);
+    }
+    report.add(`${label()}: ${n} chunk proofs verify (snarkjs) on chunk root, study id, commitment`, bad.length === 0,
+      keysOk ? `chunk ${bad[0]} does not verify (${bad.length} of ${n} rejected)` : "not checked: the circuit keys were refused");
+  }
+  const participantNames = submissions.map((s) => s.participant);
+  report.add("distinct participants", new Set(participantNames).size === participantNames.length, "a participant appears twice");
+  report.add("quorum", participantNames.length >= spec.quorum, `${participantNames.length} submissions, quorum ${spec.quorum}`);
+  const total = curves.sum(submissions.map((s) => s.commitment));
+
+  // 4. aggregate
+  let aggregate = null;
+  if (record.aggregate === null) {
+    report.add("aggregate", false, "no aggregate was published");
+  } else if (await report.run("aggregate decodes", () => { aggregate = decodeAggregate(record.aggregate); return true; })) {
+    report.add("aggregate signature", ed25519Verify(spec.gatewayKey, aggregate.signedBytes, aggregate.signature) && aggregate.studyId === studyId,
+      "not signed by the study's gateway key, or for another study");
+    const listed = aggregate.included.length === submissions.length &&
+      aggregate.included.every(([name, digest], k) => name === submissions[k].participant && bytesEqual(digest, submissions[k].digest));
+    report.add("aggregate lists the accepted submissions", listed, "the aggregate's list differs");
+    report.add("aggregate commitment", samePoint(aggregate.commitment, total), "not the sum of the submissions' commitments");
+  }
+
+  // 5. release
+  let release = null;
+  if (record.release === null) {
+    report.add("release", false, "nothing was released");
+  } else if (await report.run("release decodes", () => { release = decodeRelease(record.release); return true; })) {
+    report.add("release signature", ed25519Verify(spec.keyHolderKey, release.signedBytes, release.signature) && release.studyId === studyId,
+      "not signed by the study's key holder key, or for another study");
+    if (aggregate) report.add("release names the aggregate", bytesEqual(release.aggregateDigest, aggregate.digest), "the release names another aggregate");
+    const allowed = allowedModes(spec);
+    report.add("release mode fits the study's HE preset", allowed.includes(release.mode),
+      `a '${release.mode}' release of a study on the ${spec.hePreset} preset`);
+    if (release.mode === "exact") report.add("exact release publishes P", release.randomness !== null, "an exact release without P");
+    else if (release.randomness !== null) report.add("no P beside an unverified release", false, `a ${release.mode} release publishes P`);
+    await report.run("GetRelease serves the same release", async () => bytesEqual((await gateway.release(studyIdHex)).release, release.bytes),
+      "GetRelease and GetPublicRecord disagree");
+    if (release.values.length !== bounds.length) {
+      report.add("released values", false, `expected ${bounds.length} values, got ${release.values.length}`);
+    } else {
+      const out = release.values.map((v, j) => (v <= bounds[j] ? null : `${names[j]} = ${v} outside [0, ${bounds[j]}]`)).filter(Boolean);
+      report.add("released values within their declared bounds", out.length === 0, out.join("; "));
+      if (release.mode !== "exact" || release.randomness === null) {
+        report.skip("commitment equation", `a '${release.mode}' release publishes no P: its numbers cannot be checked against the commitments`);
+      } else {
+        report.add("commitment equation Σ S_j·G_j + (P mod l)·H = Σ C_i (Baby Jubjub)",
+          samePoint(curves.commit(release.values, release.randomness), total),
+          "the released sum is not what the participants proved");
+      }
+    }
+  }
+
+  // 6. the audit log
+  await auditLog(gateway, report, logKey, { studyIdHex, spec, keys, submissions, aggregate, release });
+}
+
+async function auditLog(gateway, report, logKey, study) {
+  const head = await gateway.treeHead();
+  const size = Number(head.tree_size);
+  report.add("tree head comes with the gateway's log key", bytesEqual(head.log_public_key, logKey),
+    `the head names ${hex(head.log_public_key)}, the gateway's log key is ${hex(logKey)}`);
+  const headOk = report.add("tree head signature (Ed25519, zkgate-sth-v1)",
+    head.root.length === 32 && ed25519Verify(logKey, treeHeadBytes(head.tree_size, head.root, head.timestamp_ms), head.signature),
+    "the signed tree head does not verify under the gateway's log key");
+  const entries = await gateway.entries(0, size);
+  const leaves = entries.map((e) => leafHash(e.kind, e.data));
+  report.add(`all ${size} entries rebuild the signed root`, entries.length === size && bytesEqual(rootOf(leaves), head.root),
+    "the log's entries do not hash to the signed root");
+
+  const parsed = entries.map((e) => {
+    try {
+      return { index: Number(e.index), kind: e.kind, data: JSON.parse(Buffer.from(e.data).toString("utf8")) };
+    } catch {
+      return { index: Number(e.index), kind: e.kind, data: {} };
+    }
+  });
+  const mine = parsed.filter((e) => e.data.study_id === study.studyIdHex);
+  const expected = [];
+  expected.push(["study", "study logged (spec, circuit keys)", (d) => d.spec_sha256 === hex(sha256(study.spec.bytes)) &&
+    d.circuit_keys_sha256 === hex(sha256(study.keys.bytes)) && d.dev_keys === study.spec.devKeys]);
+  for (const sub of study.submissions) {
+    expected.push(["submission", `submission of ${sub.participant} logged`, (d) => d.participant === sub.participant &&
+      d.submission_digest === hex(sub.digest) && d.envelope_digest === hex(sub.envelopeDigest)]);
+  }
+  if (study.aggregate) {
+    const agg = study.aggregate;
+    expected.push(["aggregate", "aggregate logged", (d) => d.aggregate_digest === hex(agg.digest) && d.envelope_digest === hex(agg.envelopeDigest) &&
+      JSON.stringify(d.included) === JSON.stringify(agg.included.map(([n, dg]) => [n, hex(dg)]))]);
+  }
+  if (study.release) expected.push(["release", "release logged", (d) => d.release_sha256 === hex(sha256(study.release.bytes))]);
+  let studyLeaf = -1;
+  for (const [kind, name, matches] of expected) {
+    const entry = mine.find((e) => e.kind === kind && matches(e.data));
+    if (!entry) {
+      const other = mine.filter((e) => e.kind === kind).length;
+      report.add(name, false, other ? `the log's ${kind} entries of this study name other contents` : `no ${kind} entry of this study in the log`);
+      continue;
+    }
+    if (kind === "study") studyLeaf = entry.index;
+    await report.run(`${name}: inclusion proof at leaf ${entry.index} of ${size}`, async () => {
+      const proof = await gateway.inclusionProof(entry.index, size);
+      return headOk && verifyInclusion(leaves[entry.index], entry.index, size, proof.path, head.root);
+    }, "the inclusion proof does not lead to the signed root");
+  }
+  if (studyLeaf >= 0 && studyLeaf + 1 < size) {
+    const first = studyLeaf + 1;
+    await report.run(`log is append-only since the study was opened (consistency ${first} -> ${size})`, async () => {
+      const proof = await gateway.consistencyProof(first, size);
+      return verifyConsistency(first, size, rootOf(leaves.slice(0, first)), head.root, proof.path);
+    }, "the consistency proof does not verify");
+  }
+}
+
+async function main(argv) {
+  let options;
+  try {
+    options = parseOptions(argv);
+  } catch (err) {
+    console.error(`error: ${err.message}\n\n${USAGE}`);
+    return 2;
+  }
+  if (options.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  let gateway;
+  try {
+    gateway = new Gateway(options.gateway, {
+      protoDir: options["proto-dir"], timeoutMs: options.timeoutMs, token: options.token,
+      ca: options.ca, cert: options.cert, key: options.key, serverName: options["server-name"],
+    });
+    await gateway.connect(Math.min(options.timeoutMs, 15000));
+  } catch (err) {
+    const what = err instanceof ConnectError ? `cannot connect to the gateway at ${options.gateway}` : "cannot set up the gRPC client";
+    console.error(`error: ${what}: ${err.message}`);
+    return 2;
+  }
+  const report = new Report();
+  try {
+    await audit(gateway, options, report);
+  } catch (err) {
+    // an RPC that failed midway (e.g. NOT_FOUND for an unknown study): a failed audit, said plainly
+    report.add("the gateway answers every request of the audit", false, err.message);
+  } finally {
+    gateway.close();
+  }
+  if (options.json) console.log(JSON.stringify({ study_id: options.study, gateway: options.gateway, ...report.toJSON() }, null, 2));
+  else report.print();
+  return report.status === "verified" ? 0 : 1;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err) => {
+    console.error(`error: ${err.stack || err}`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,307 @@
+// zkgate's protocol messages, decoded from their canonical msgpack bytes (docs/messages.md).
+//
+// Every message is a msgpack array [kind, version, ...items]; field elements and Baby Jubjub
+// coordinates are 32-byte big-endian byte strings, other integers msgpack ints, text UTF-8.
+// A message has exactly one byte form: we decode, re-encode and compare, so that signatures
+// and digests computed over re-encoded parts cover exactly the bytes the gateway served.
+
+import { createHash } from "node:crypto";
+import { decode, encode, ExtensionCodec } from "@msgpack/msgpack";
+
+export const R = 21888242871839275222246405745257275088548364400416034343698204186575808495617n;
+export const VERSION = 1;
+const MAX_MESSAGE = 64 << 20;
+const NO_EXTENSIONS = new ExtensionCodec(); // unknown extension types decode to ExtData: refused below
+
+/** A malformed message: names the message and the field. */
+export class MessageFormatError extends Error {}
+
+export function sha256(...parts) {
+  const h = createHash("sha256");
+  for (const p of parts) h.update(p);
+  return new Uint8Array(h.digest());
+}
+
+/** Domain-separated SHA-256: SHA-256("zkgate.study." ‖ domain ‖ 0x00 ‖ data). */
+export function domainDigest(data, domain) {
+  return sha256(Buffer.from(`zkgate.study.${domain}\0`, "utf8"), data);
+}
+
+export function pack(obj) {
+  return encode(obj);
+}
+
+export function hex(bytes) {
+  return Buffer.from(bytes).toString("hex");
+}
+
+export function bytesEqual(a, b) {
+  return a.length === b.length && Buffer.from(a).equals(Buffer.from(b));
+}
+
+export function bigFromBytes(bytes) {
+  return bytes.length === 0 ? 0n : BigInt("0x" + hex(bytes));
+}
+
+function checkPlain(v, where) {
+  if (v === null || typeof v === "boolean" || typeof v === "string" || v instanceof Uint8Array) return;
+  if (typeof v === "number") {
+    if (!Number.isSafeInteger(v)) throw new MessageFormatError(`${where}: ${v} is not an exact integer`);
+    return;
+  }
+  if (Array.isArray(v)) {
+    v.forEach((x, i) => checkPlain(x, `${where}[${i}]`));
+    return;
+  }
+  throw new MessageFormatError(`${where}: maps, floats and extension types are not allowed`);
+}
+
+/** Decode `data` as a `kind` message; returns the whole array (kind and version included). */
+export function unpack(data, kind) {
+  if (!(data instanceof Uint8Array)) throw new MessageFormatError(`${kind}: expected bytes`);
+  if (data.length > MAX_MESSAGE) throw new MessageFormatError(`${kind}: ${data.length} bytes is more than ${MAX_MESSAGE}`);
+  let obj;
+  try {
+    obj = decode(data, { extensionCodec: NO_EXTENSIONS, maxStrLength: 1 << 16 });
+  } catch (err) {
+    throw new MessageFormatError(`${kind}: not a valid msgpack message (${err.message})`);
+  }
+  if (!Array.isArray(obj) || obj.length < 2 || obj[0] !== kind) throw new MessageFormatError(`expected a '${kind}' message`);
+  if (obj[1] !== VERSION) throw new MessageFormatError(`${kind}: unsupported version ${obj[1]} (this auditor reads ${VERSION})`);
+  checkPlain(obj, kind);
+  if (!bytesEqual(pack(obj), data)) throw new MessageFormatError(`${kind}: not the canonical encoding of the message`);
+  return obj;
+}
+
+// -- typed field readers ------------------------------------------------------------------------
+function list(v, what, length) {
+  if (!Array.isArray(v) || (length !== undefined && v.length !== length)) {
+    throw new MessageFormatError(`${what}: expected a list${length !== undefined ? ` of ${length} items` : ""}`);
+  }
+  return v;
+}
+
+function bin(v, what, length) {
+  if (!(v instanceof Uint8Array) || (length !== undefined && v.length !== length)) {
+    throw new MessageFormatError(`${what}: expected a byte string${length !== undefined ? ` of ${length} bytes` : ""}`);
+  }
+  return v;
+}
+
+function fe(v, what) {
+  const x = bigFromBytes(bin(v, what, 32));
+  if (x >= R) throw new MessageFormatError(`${what}: field element is not below r`);
+  return x;
+}
+
+function int(v, what) {
+  if (typeof v !== "number") throw new MessageFormatError(`${what}: expected an integer`);
+  return v;
+}
+
+function str(v, what) {
+  if (typeof v !== "string") throw new MessageFormatError(`${what}: expected a string`);
+  return v;
+}
+
+function point(v, what) {
+  const p = list(v, what, 2);
+  return [fe(p[0], what + ".x"), fe(p[1], what + ".y")];
+}
+
+function items(obj, n, kind) {
+  if (obj.length !== n + 2) throw new MessageFormatError(`${kind}: expected ${n} items after kind and version, got ${obj.length - 2}`);
+  return obj.slice(2);
+}
+
+/** Minimal big-endian unsigned integer (b'' for 0), as releases store S_j and P. */
+function bigint(v, what) {
+  bin(v, what);
+  if (v.length > 128 || (v.length > 0 && v[0] === 0)) throw new MessageFormatError(`${what}: expected a minimal big-endian integer`);
+  return bigFromBytes(v);
+}
+
+// -- messages ----------------------------------------------------------------------------------
+export function decodeSpec(bytes) {
+  const obj = unpack(bytes, "study-spec");
+  const it = items(obj, 18, "study-spec");
+  const schema = list(it[1], "schema").map((c, i) => {
+    c = list(c, `schema column ${i}`, 3);
+    return { name: str(c[0], "column name"), lo: int(c[1], "column lo"), hi: int(c[2], "column hi") };
+  });
+  return {
+    bytes,
+    title: str(it[0], "title"),
+    schema,
+    schemaObj: it[1],
+    capacity: int(it[2], "capacity"),
+    ranges: list(it[3], "ranges").map((r) => {
+      r = list(r, "range", 3);
+      return { column: str(r[0], "column"), lo: int(r[1], "lo"), hi: int(r[2], "hi") };
+    }),
+    equals: list(it[4], "equals").map((e) => {
+      e = list(e, "equality", 2);
+      return { column: str(e[0], "column"), value: int(e[1], "value") };
+    }),
+    statistics: list(it[5], "statistics").map((s) => {
+      s = list(s, "statistic", 3);
+      return { kind: str(s[0], "kind"), column: str(s[1], "column"), edges: list(s[2], "edges").map((x) => int(x, "edge")) };
+    }),
+    participants: list(it[6], "participants").map((p) => {
+      p = list(p, "participant", 4);
+      return { name: str(p[0], "participant"), root: fe(p[1], "root"), nChunks: int(p[2], "n_chunks"), verifyKey: bin(p[3], "verify key", 32) };
+    }),
+    quorum: int(it[7], "quorum"),
+    deadline: int(it[8], "deadline"),
+    hePreset: str(it[9], "he_preset"),
+    heKeyId: bin(it[10], "he_key_id", 32),
+    heContextDigest: bin(it[11], "he_context_digest", 32),
+    vkHash: bin(it[12], "vk_hash", 32),
+    transcriptHash: bin(it[13], "transcript_hash", 32),
+    gatewayKey: bin(it[14], "gateway_key", 32),
+    keyHolderKey: bin(it[15], "key_holder_key", 32),
+    nonce: bin(it[16], "nonce", 16),
+    devKeys: (() => {
+      if (typeof it[17] !== "boolean") throw new MessageFormatError("dev_keys: expected a boolean");
+      return it[17];
+    })(),
+  };
+}
+
+function g1(v, what) {
+  const p = list(v, what, 2);
+  bin(p[0], what);
+  bin(p[1], what);
+  if (p[0].length === 0 && p[1].length === 0) return null; // the point at infinity
+  return [bigFromBytes(bin(p[0], what, 32)), bigFromBytes(bin(p[1], what, 32))];
+}
+
+function g2(v, what) {
+  const c = list(v, what, 4).map((x) => bigFromBytes(bin(x, what, 32)));
+  return [[c[0], c[1]], [c[2], c[3]]];
+}
+
+export function decodeCircuitKeys(bytes) {
+  const obj = unpack(bytes, "circuit-keys");
+  const it = items(obj, 2, "circuit-keys");
+  const o = list(it[0], "verifying key", 8);
+  if (o[0] !== "groth16-vk" || o[1] !== "bn128") throw new MessageFormatError("verifying key: expected a groth16 bn128 key");
+  const nPublic = int(o[2], "nPublic");
+  const ic = list(o[7], "IC", nPublic + 1).map((p, i) => g1(p, `IC[${i}]`));
+  return {
+    bytes,
+    vkHash: domainDigest(pack(it[0]), "vk"),
+    transcript: bin(it[1], "transcript"),
+    vk: { nPublic, alpha1: g1(o[3], "alpha1"), beta2: g2(o[4], "beta2"), gamma2: g2(o[5], "gamma2"), delta2: g2(o[6], "delta2"), ic },
+  };
+}
+
+export function decodeSubmission(bytes) {
+  const obj = unpack(bytes, "submission");
+  const it = items(obj, 11, "submission");
+  return {
+    bytes,
+    studyId: fe(it[0], "study_id"),
+    participant: str(it[1], "participant"),
+    submissionId: bin(it[2], "submission_id", 16),
+    chunkRoots: list(it[3], "chunk_roots").map((r) => fe(r, "chunk root")),
+    rootSalt: fe(it[4], "root_salt"),
+    chunkCommitments: list(it[5], "chunk_commitments").map((p, i) => point(p, `chunk commitment ${i}`)),
+    commitment: point(it[6], "commitment"),
+    proofs: list(it[7], "proofs").map((p, i) => list(p, `proof ${i}`, 8).map((c) => bigFromBytes(bin(c, `proof ${i}`, 32)))),
+    envelopeDigest: bin(it[8], "envelope_digest", 32),
+    signature: bin(it[9], "signature", 64),
+    hasEnvelope: it[10] !== null,
+    signedBytes: pack(obj.slice(0, 11)),
+    digest: domainDigest(pack(obj.slice(0, 12)), "submission"),
+  };
+}
+
+export function decodeAggregate(bytes) {
+  const obj = unpack(bytes, "aggregate");
+  const it = items(obj, 6, "aggregate");
+  return {
+    bytes,
+    studyId: fe(it[0], "study_id"),
+    included: list(it[1], "included").map((x) => {
+      x = list(x, "included entry", 2);
+      return [str(x[0], "participant"), bin(x[1], "digest", 32)];
+    }),
+    commitment: point(it[2], "commitment"),
+    envelopeDigest: bin(it[3], "envelope_digest", 32),
+    signature: bin(it[4], "signature", 64),
+    hasEnvelope: it[5] !== null,
+    signedBytes: pack(obj.slice(0, 6)),
+    digest: domainDigest(pack(obj.slice(0, 7)), "aggregate"),
+  };
+}
+
+export function decodeRelease(bytes) {
+  const obj = unpack(bytes, "release");
+  const it = items(obj, 6, "release");
+  return {
+    bytes,
+    studyId: fe(it[0], "study_id"),
+    aggregateDigest: bin(it[1], "aggregate_digest", 32),
+    values: list(it[2], "values").map((v) => bigint(v, "value")),
+    randomness: it[3] === null ? null : bigint(it[3], "randomness"),
+    mode: str(it[4], "mode"),
+    signature: bin(it[5], "signature", 64),
+    signedBytes: pack(obj.slice(0, 7)),
+  };
+}
+
+/** The public record: the raw bytes of each part (decode each with the functions above). */
+export function decodePublicRecord(bytes) {
+  const obj = unpack(bytes, "public-record");
+  const it = items(obj, 5, "public-record");
+  return {
+    spec: bin(it[0], "spec"),
+    circuitKeys: bin(it[1], "keys"),
+    submissions: list(it[2], "submissions").map((b) => bin(b, "submission")),
+    aggregate: it[3] === null ? null : bin(it[3], "aggregate"),
+    release: it[4] === null ? null : bin(it[4], "release"),
+  };
+}
+
+/** 31-byte big-endian chunks of `data ‖ 0x01`, zero-padded (injective), as the study id hashes the spec. */
+export function bytesToFieldElements(data) {
+  const padded = new Uint8Array(Math.ceil((data.length + 1) / 31) * 31);
+  padded.set(data);
+  padded[data.length] = 1;
+  const out = [];
+  for (let i = 0; i < padded.length; i += 31) out.push(bigFromBytes(padded.subarray(i, i + 31)));
+  return out;
+}
+
+/** Whether a ceremony transcript (.zkey section 10) holds zkgate's development-setup record. */
+export function isDevTranscript(transcript) {
+  try {
+    const view = Buffer.from(transcript);
+    let pos = 64; // circuit hash
+    const count = view.readUInt32LE(pos);
+    pos += 4;
+    for (let i = 0; i < count; i++) {
+      pos += 3 * 64 + 128 + 64 + 4; // deltaAfter, g1_s, g1_sx (G1), g2_spx (G2), transcript, type
+      const paramsLength = view.readUInt32LE(pos);
+      pos += 4;
+      const end = pos + paramsLength;
+      let p = pos;
+      while (p < end) {
+        const tag = view[p++];
+        if (tag === 1) {
+          const n = view[p++];
+          const name = view.subarray(p, p + n).toString("utf8");
+          if (name.startsWith("zkgate DEV-ONLY")) return true;
+          p += n;
+        } else if (tag === 2) p += 1;
+        else if (tag === 3) p += 1 + view[p];
+        else break;
+      }
+      pos = end;
+    }
+  } catch {
+    return false; // a malformed record is no dev marker
+  }
+  return false;
+}
