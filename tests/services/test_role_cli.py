@@ -144,7 +144,9 @@ def test_a_whole_study_from_separate_role_folders(gateway, study, monkeypatch):
     assert "accepts no more submissions" in fails("holder", "submit", "--home", copy, study_id, *gw)
 
     verified = run("gateway", *gw, "verify-study", study_id, "--dev")
-    assert verified.stdout.strip() == "VERIFIED"
+    lines = verified.stdout.strip().splitlines()
+    assert lines[0] == "VERIFIED" and lines[1] == "released (exact, verifiable):"  # the numbers beside the verdict
+    assert f"  count: {truth['count']}" in lines
 
     shown = run_json("holder", "show", "--home", study["homes"][1])
     assert shown["studies"][0]["receipt"]["sequence"] == receipts[1]["sequence"]
