@@ -118,13 +118,14 @@ def build(out_dir: Path) -> None:
     )
     from zkgate.study.dataset import Dataset, Schema
     from zkgate.study.identity import SigningKey
-    from zkgate.study.keys import CircuitKeys, vk_hash
+    from zkgate.study.keys import CircuitKeys, _vk_obj, vk_hash
     from zkgate.study.messages import Aggregate, Receipt, Release, Submission
     from zkgate.study.spec import (
         TAG_STUDY, EqualsCondition, Filter, Participant, RangeCondition, Statistic, StudySpec,
     )
     from zkgate.study.verification import PublicRecord, verify_record
 
+    import msgpack
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
     L = bjj.SUBORDER
@@ -275,7 +276,7 @@ def build(out_dir: Path) -> None:
     write(out_dir, "circuit_keys.json", "docs/messages.md section 6: the contribution circuit's public keys "
           "(a DEVELOPMENT key made with seeded, public toxic waste: for vectors only)", {
         "hex": hx(ck_bytes),
-        "vk_object_hex": hx(enc.pack(__import__("zkgate.study.keys", fromlist=["_vk_obj"])._vk_obj(vk))),
+        "vk_object_hex": hx(enc.pack(_vk_obj(vk))),
         "decoded": {"kind": "circuit-keys", "version": 1,
                     "vk": {"protocol": "groth16-vk", "curve": "bn128", "nPublic": vk.n_public,
                            "alpha1": pt(vk.alpha1),
@@ -395,7 +396,7 @@ def build(out_dir: Path) -> None:
           "slot layout, a contribution envelope with an 8-byte PLACEHOLDER payload (not a TenSEAL ciphertext), "
           "envelope digests, and limb recombination", {
         "preset": spec.he_preset,
-        "params_map_hex": hx(__import__("msgpack").packb(params.to_obj(), use_bin_type=True)),
+        "params_map_hex": hx(msgpack.packb(params.to_obj(), use_bin_type=True)),
         "params": {k: (list(v) if isinstance(v, tuple) else v) for k, v in params.to_obj().items()},
         "params_fingerprint_hex": hx(params.fingerprint()),
         "layout_map_hex": hx(layout.wire_bytes),
