@@ -18,7 +18,7 @@ import pytest
 from click.testing import CliRunner
 
 from testsupport import fresh_postgres_database, postgres_missing_reason
-from zkgate.services.cli import audit_verify, store_check
+from zkgate.services.cli import audit_verify, serve, store_check
 from zkgate.services.client import GatewayCallError, GatewayClient
 from zkgate.services.errors import StoredDataError, status_code_name
 from zkgate.services.server import Gateway, ServerConfig
@@ -231,6 +231,9 @@ def test_flipped_sqlite_header_byte_cannot_be_checked_and_refuses_startup(tmp_pa
         open_store(tmp_path)
     assert str(tmp_path / DATABASE_NAME) in str(err.value) and "zkgate store check" in str(err.value)
     assert "Traceback" not in str(err.value)
+    served = CliRunner().invoke(serve, ["--data-dir", str(tmp_path), "--port", "0"])
+    assert served.exit_code == 2, served.output
+    assert str(tmp_path / DATABASE_NAME) in served.output and "Traceback" not in served.output
 
 
 def test_store_check_without_a_store_exits_2(tmp_path):
