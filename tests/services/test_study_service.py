@@ -194,6 +194,7 @@ def test_regulator_cli_lists_and_verifies_the_released_study(gateway, world):
     assert listed.returncode == 0 and world["study_id"] in listed.stdout and "RELEASED" in listed.stdout
     assert "hospital-a" in zkgate("datasets").stdout
     verified = zkgate("verify-study", world["study_id"], "--dev")
-    assert verified.returncode == 0 and verified.stdout.strip() == "VERIFIED", verified.stderr
+    assert verified.returncode == 0 and verified.stdout.splitlines()[0] == "VERIFIED", verified.stderr
+    assert "released (exact, verifiable):" in verified.stdout  # the released numbers beside the verdict
     refused = zkgate("verify-study", world["study_id"])  # dev keys are refused outside --dev
     assert refused.returncode == 1 and "FAILED" in refused.stdout
