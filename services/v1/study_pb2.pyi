@@ -15,10 +15,12 @@ class StudyState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     OPEN: _ClassVar[StudyState]
     CLOSED: _ClassVar[StudyState]
     RELEASED: _ClassVar[StudyState]
+    CANCELLED: _ClassVar[StudyState]
 STUDY_STATE_UNSPECIFIED: StudyState
 OPEN: StudyState
 CLOSED: StudyState
 RELEASED: StudyState
+CANCELLED: StudyState
 
 class GetGatewayInfoRequest(_message.Message):
     __slots__ = ()
@@ -73,7 +75,7 @@ class StudyRef(_message.Message):
     def __init__(self, study_id: _Optional[str] = ...) -> None: ...
 
 class Study(_message.Message):
-    __slots__ = ("study_id", "title", "state", "participants", "quorum", "accepted", "deadline", "dev_keys", "spec", "circuit_keys")
+    __slots__ = ("study_id", "title", "state", "participants", "quorum", "accepted", "deadline", "dev_keys", "spec", "circuit_keys", "cancellation")
     STUDY_ID_FIELD_NUMBER: _ClassVar[int]
     TITLE_FIELD_NUMBER: _ClassVar[int]
     STATE_FIELD_NUMBER: _ClassVar[int]
@@ -84,6 +86,7 @@ class Study(_message.Message):
     DEV_KEYS_FIELD_NUMBER: _ClassVar[int]
     SPEC_FIELD_NUMBER: _ClassVar[int]
     CIRCUIT_KEYS_FIELD_NUMBER: _ClassVar[int]
+    CANCELLATION_FIELD_NUMBER: _ClassVar[int]
     study_id: str
     title: str
     state: StudyState
@@ -94,7 +97,38 @@ class Study(_message.Message):
     dev_keys: bool
     spec: bytes
     circuit_keys: bytes
-    def __init__(self, study_id: _Optional[str] = ..., title: _Optional[str] = ..., state: _Optional[_Union[StudyState, str]] = ..., participants: _Optional[_Iterable[str]] = ..., quorum: _Optional[int] = ..., accepted: _Optional[int] = ..., deadline: _Optional[int] = ..., dev_keys: _Optional[bool] = ..., spec: _Optional[bytes] = ..., circuit_keys: _Optional[bytes] = ...) -> None: ...
+    cancellation: StudyCancellation
+    def __init__(self, study_id: _Optional[str] = ..., title: _Optional[str] = ..., state: _Optional[_Union[StudyState, str]] = ..., participants: _Optional[_Iterable[str]] = ..., quorum: _Optional[int] = ..., accepted: _Optional[int] = ..., deadline: _Optional[int] = ..., dev_keys: _Optional[bool] = ..., spec: _Optional[bytes] = ..., circuit_keys: _Optional[bytes] = ..., cancellation: _Optional[_Union[StudyCancellation, _Mapping]] = ...) -> None: ...
+
+class StudyCancellation(_message.Message):
+    __slots__ = ("reason", "cancelled_by", "cancelled_at", "audit_leaf_index", "state_before")
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    CANCELLED_BY_FIELD_NUMBER: _ClassVar[int]
+    CANCELLED_AT_FIELD_NUMBER: _ClassVar[int]
+    AUDIT_LEAF_INDEX_FIELD_NUMBER: _ClassVar[int]
+    STATE_BEFORE_FIELD_NUMBER: _ClassVar[int]
+    reason: str
+    cancelled_by: str
+    cancelled_at: int
+    audit_leaf_index: int
+    state_before: str
+    def __init__(self, reason: _Optional[str] = ..., cancelled_by: _Optional[str] = ..., cancelled_at: _Optional[int] = ..., audit_leaf_index: _Optional[int] = ..., state_before: _Optional[str] = ...) -> None: ...
+
+class CancelStudyRequest(_message.Message):
+    __slots__ = ("study_id", "reason")
+    STUDY_ID_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    study_id: str
+    reason: str
+    def __init__(self, study_id: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
+
+class GetMyReceiptRequest(_message.Message):
+    __slots__ = ("study_id", "participant")
+    STUDY_ID_FIELD_NUMBER: _ClassVar[int]
+    PARTICIPANT_FIELD_NUMBER: _ClassVar[int]
+    study_id: str
+    participant: str
+    def __init__(self, study_id: _Optional[str] = ..., participant: _Optional[str] = ...) -> None: ...
 
 class ListStudiesRequest(_message.Message):
     __slots__ = ()

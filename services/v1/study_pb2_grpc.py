@@ -96,6 +96,16 @@ class StudyServiceStub:
                 request_serializer=zkgate_dot_v1_dot_study__pb2.StudyRef.SerializeToString,
                 response_deserializer=zkgate_dot_v1_dot_study__pb2.VerificationReport.FromString,
                 _registered_method=True)
+        self.CancelStudy = channel.unary_unary(
+                '/zkgate.v1.StudyService/CancelStudy',
+                request_serializer=zkgate_dot_v1_dot_study__pb2.CancelStudyRequest.SerializeToString,
+                response_deserializer=zkgate_dot_v1_dot_study__pb2.Study.FromString,
+                _registered_method=True)
+        self.GetMyReceipt = channel.unary_unary(
+                '/zkgate.v1.StudyService/GetMyReceipt',
+                request_serializer=zkgate_dot_v1_dot_study__pb2.GetMyReceiptRequest.SerializeToString,
+                response_deserializer=zkgate_dot_v1_dot_study__pb2.SubmitResponse.FromString,
+                _registered_method=True)
 
 
 class StudyServiceServicer:
@@ -181,6 +191,25 @@ class StudyServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def CancelStudy(self, request, context):
+        """Ends a study that cannot finish (too few submissions, a wrong key, ...): the study's requester
+        or an admin, with a reason.  Logged in the audit log (leaf kind "study_cancelled"); the study
+        then shows state CANCELLED and its cancellation to everyone, and accepts nothing more
+        (Submit, CloseStudy, GetAggregate, PublishRelease: FAILED_PRECONDITION naming the reason).
+        A released study cannot be cancelled; the same reason again returns the study unchanged.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetMyReceipt(self, request, context):
+        """The gateway-signed receipt of a participant's own accepted submission, with its audit leaf
+        (a holder that lost its copy recovers it).  Only that participant may fetch it.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_StudyServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -243,6 +272,16 @@ def add_StudyServiceServicer_to_server(servicer, server):
                     servicer.VerifyStudy,
                     request_deserializer=zkgate_dot_v1_dot_study__pb2.StudyRef.FromString,
                     response_serializer=zkgate_dot_v1_dot_study__pb2.VerificationReport.SerializeToString,
+            ),
+            'CancelStudy': grpc.unary_unary_rpc_method_handler(
+                    servicer.CancelStudy,
+                    request_deserializer=zkgate_dot_v1_dot_study__pb2.CancelStudyRequest.FromString,
+                    response_serializer=zkgate_dot_v1_dot_study__pb2.Study.SerializeToString,
+            ),
+            'GetMyReceipt': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetMyReceipt,
+                    request_deserializer=zkgate_dot_v1_dot_study__pb2.GetMyReceiptRequest.FromString,
+                    response_serializer=zkgate_dot_v1_dot_study__pb2.SubmitResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -569,6 +608,60 @@ class StudyService:
             '/zkgate.v1.StudyService/VerifyStudy',
             zkgate_dot_v1_dot_study__pb2.StudyRef.SerializeToString,
             zkgate_dot_v1_dot_study__pb2.VerificationReport.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CancelStudy(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/zkgate.v1.StudyService/CancelStudy',
+            zkgate_dot_v1_dot_study__pb2.CancelStudyRequest.SerializeToString,
+            zkgate_dot_v1_dot_study__pb2.Study.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetMyReceipt(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/zkgate.v1.StudyService/GetMyReceipt',
+            zkgate_dot_v1_dot_study__pb2.GetMyReceiptRequest.SerializeToString,
+            zkgate_dot_v1_dot_study__pb2.SubmitResponse.FromString,
             options,
             channel_credentials,
             insecure,
