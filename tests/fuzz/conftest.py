@@ -28,3 +28,12 @@ FUZZ = settings.get_profile(os.environ.get("ZKGATE_FUZZ_PROFILE", "fuzz-ci"))
 @pytest.fixture(scope="session")
 def samples(tmp_path_factory) -> Samples:
     return samples_in(tmp_path_factory.mktemp("fuzz-samples"))
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """With ZKGATE_FUZZ_COUNT_FILE set, write how many inputs the targets ran (for scripts/fuzz.sh)."""
+    target = os.environ.get("ZKGATE_FUZZ_COUNT_FILE")
+    if target:
+        from mutations import CALLS
+
+        Path(target).write_text(" ".join(f"{k}={v}" for k, v in CALLS.items()) + "\n")

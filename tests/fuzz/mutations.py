@@ -99,9 +99,15 @@ def edits_for(fields: list[Field]):
     return st.lists(st.one_of(field_edit, field_edit, flip, flip, truncate, insert, delete), min_size=1, max_size=4)
 
 
+CALLS = {"inputs": 0, "accepted": 0, "refused": 0}
+"""How many inputs the fuzz targets ran (scripts/fuzz.sh reports it)."""
+
+
 def ends_cleanly(call, *args) -> None:
     """The fuzz property: ``call`` returns or raises a ZkgateError -- never another exception."""
+    CALLS["inputs"] += 1
     try:
         call(*args)
+        CALLS["accepted"] += 1
     except ZkgateError:
-        pass
+        CALLS["refused"] += 1
