@@ -17,6 +17,7 @@ echo "== installing zkgate (builds the Cython/OpenMP kernels)"
 
 echo "== installing the npm interop peers (snarkjs, circom2, circomlib, circomlibjs, ffjavascript)"
 npm ci --no-audit --no-fund --loglevel=error
+(cd examples/node-auditor && npm ci --no-audit --no-fund --loglevel=error)  # the Node.js auditor example
 
 echo "== checking that the native backend built"
 (cd /tmp && "$OLDPWD/.venv/bin/python" -c "

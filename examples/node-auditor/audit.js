@@ -18,6 +18,7 @@ import {
   bytesEqual, decodeAggregate, decodeCircuitKeys, decodePublicRecord, decodeRelease, decodeSpec, decodeSubmission,
   domainDigest, hex, isDevTranscript, sha256,
 } from "./lib/messages.js";
+import { proofJson, verificationKeyJson } from "./lib/snarkjs-json.js";
 import { allowedModes, filterConstants, SUBORDER, valueBounds, valueNames } from "./lib/study.js";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -131,27 +132,6 @@ class Report {
     else if (status === "unverified") console.log("UNVERIFIED (every check that can run passed; the released numbers are not bound to the proofs)");
     else console.log(`FAILED: ${this.checks.filter((c) => !c.ok).length} of ${this.checks.length} checks`);
   }
-}
-
-// -- snarkjs JSON layouts ---------------------------------------------------------------------------
-const g1Json = (p) => (p === null ? ["0", "1", "0"] : [p[0].toString(), p[1].toString(), "1"]);
-const g2Json = (p) => [[p[0][0].toString(), p[0][1].toString()], [p[1][0].toString(), p[1][1].toString()], ["1", "0"]];
-
-function verificationKeyJson(vk) {
-  return {
-    protocol: "groth16", curve: "bn128", nPublic: vk.nPublic,
-    vk_alpha_1: g1Json(vk.alpha1), vk_beta_2: g2Json(vk.beta2), vk_gamma_2: g2Json(vk.gamma2), vk_delta_2: g2Json(vk.delta2),
-    IC: vk.ic.map(g1Json),
-  };
-}
-
-function proofJson(c) {
-  return {
-    pi_a: [c[0].toString(), c[1].toString(), "1"],
-    pi_b: [[c[2].toString(), c[3].toString()], [c[4].toString(), c[5].toString()], ["1", "0"]],
-    pi_c: [c[6].toString(), c[7].toString(), "1"],
-    protocol: "groth16", curve: "bn128",
-  };
 }
 
 const samePoint = (a, b) => a[0] === b[0] && a[1] === b[1];

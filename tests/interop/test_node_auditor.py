@@ -1,6 +1,7 @@
-"""The Node.js auditor (examples/node-auditor) against a real dev gateway.
+"""The Node.js auditor (examples/node-auditor) against the test vectors and a real dev gateway.
 
-One small study runs to release over gRPC (two simulated hospitals, a few chunks each); the
+Its decoders, digests, signatures, Poseidon and Baby Jubjub arithmetic must reproduce every test
+vector in tests/vectors (and notice a changed one).  Then one small study runs to release over gRPC (two simulated hospitals, a few chunks each); the
 auditor, which uses no zkgate code, must accept it (exit 0), reject the same study once the
 stored release is replaced by a misreported one that the key holder signed (exit 1, naming the
 commitment equation and the audit log), and refuse bad usage or an unreachable gateway (exit 2).
@@ -26,7 +27,6 @@ from testsupport import REPO_ROOT, dev_gateway
 AUDITOR = REPO_ROOT / "examples" / "node-auditor"
 DATABASE_NAME = "zkgate.sqlite3"  # the SQLite store's file in the gateway's data folder
 
-pytestmark = pytest.mark.slow
 
 
 def _auditor_ready() -> None:
@@ -38,6 +38,31 @@ def _auditor_ready() -> None:
                               capture_output=True, text=True, timeout=300)
         if proc.returncode != 0:
             pytest.fail(f"npm ci in {AUDITOR} failed:\n{proc.stderr[-3000:]}")
+
+
+def test_auditor_reproduces_the_test_vectors():
+    _auditor_ready()
+    proc = subprocess.run(["node", str(AUDITOR / "check-vectors.js")], capture_output=True, text=True, timeout=180)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "snarkjs" in proc.stdout and "FAIL" not in proc.stdout
+
+
+def test_auditor_notices_a_changed_vector(tmp_path):
+    _auditor_ready()
+    vectors = REPO_ROOT / "tests" / "vectors"
+    for path in vectors.glob("*.json"):
+        shutil.copy(path, tmp_path / path.name)
+    head = json.loads((vectors / "tree_head.json").read_text())
+    head["signature_hex"] = ("0" if head["signature_hex"][0] != "0" else "1") + head["signature_hex"][1:]
+    (tmp_path / "tree_head.json").write_text(json.dumps(head))
+    pedersen = json.loads((vectors / "pedersen.json").read_text())
+    pedersen["generators"][-1]["point"][0] = str(int(pedersen["generators"][-1]["point"][0]) + 1)
+    (tmp_path / "pedersen.json").write_text(json.dumps(pedersen))
+    proc = subprocess.run(["node", str(AUDITOR / "check-vectors.js"), str(tmp_path)], capture_output=True, text=True,
+                          timeout=180)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    failed = [line for line in proc.stdout.splitlines() if line.startswith("FAIL  ")]
+    assert failed == ["FAIL  pedersen generator H", "FAIL  signed tree head signature"], proc.stdout
 
 
 def run_auditor(*args: str, timeout: float = 180) -> subprocess.CompletedProcess:
@@ -98,6 +123,7 @@ def released_study(gateway):
                            participant_keys=dict(zip(names, signing)))
 
 
+@pytest.mark.slow
 def test_auditor_accepts_an_honest_study(gateway, released_study):
     study_id = released_study.study_id
     proc = run_auditor("--gateway", gateway.address, "--study", study_id, "--dev")
@@ -123,6 +149,7 @@ def test_auditor_accepts_an_honest_study(gateway, released_study):
     assert "FAIL  development keys accepted (--dev)" in strict.stdout
 
 
+@pytest.mark.slow
 def test_auditor_rejects_a_misreported_release(gateway, released_study):
     """The key holder signs a release whose count is one more than the decrypted sum, and the
     gateway's stored release is replaced by it: every signature still verifies, but the commitment
@@ -145,6 +172,7 @@ def test_auditor_rejects_a_misreported_release(gateway, released_study):
             db.execute("UPDATE studies SET release = ? WHERE study_id = ?", (release.to_bytes(), study_id))
 
 
+@pytest.mark.slow
 def test_auditor_rejects_a_substituted_proof(gateway, released_study):
     """hospital-a's stored submission is replaced by one whose first two chunk proofs are swapped and
     that hospital-a signed: snarkjs must reject the proofs, and the aggregate and the log name
@@ -180,6 +208,7 @@ def test_auditor_rejects_a_substituted_proof(gateway, released_study):
                        (blob, study_id, "hospital-a"))
 
 
+@pytest.mark.slow
 def test_auditor_exit_2_on_bad_usage_and_no_gateway(released_study):
     study_id = released_study.study_id
     assert run_auditor("--study", study_id).returncode == 2
