@@ -60,6 +60,24 @@ class StudyRecord:
 
 
 @dataclass(frozen=True)
+class SchemaRecord:
+    """A data set schema published once to the catalog under a name (holders register against it)."""
+
+    name: str
+    schema_json: str  # canonical JSON: {"columns": [{"name", "min", "max"}, ...]}
+    schema_sha256: str  # hex SHA-256 of schema_json
+    publisher: str = ""  # organisation that published it ('' without authentication)
+
+
+@dataclass(frozen=True)
+class StudyProvingKeyRecord:
+    """The study's public proving key (.zkey) as the requester uploaded it with the study."""
+
+    study_id: str
+    zkey_blob: str  # blob id (hex SHA-256 of the .zkey)
+
+
+@dataclass(frozen=True)
 class SubmissionRecord:
     study_id: str
     participant: str
@@ -108,7 +126,26 @@ class Store(abc.ABC):
     @abc.abstractmethod
     def list_datasets(self, owner: str = "") -> list[DatasetRecord]: ...
 
+    # -- published schemas -------------------------------------------------------------------
+    @abc.abstractmethod
+    def add_schema(self, record: SchemaRecord, audit: AuditEntry | None = None) -> SchemaRecord:
+        """Insert and log; the same record again returns the stored one; another one under the
+        same name raises AlreadyExistsError."""
+
+    @abc.abstractmethod
+    def get_schema(self, name: str) -> SchemaRecord | None: ...
+
+    @abc.abstractmethod
+    def list_schemas(self) -> list[SchemaRecord]: ...
+
     # -- studies -----------------------------------------------------------------------------
+    @abc.abstractmethod
+    def add_study_proving_key(self, record: StudyProvingKeyRecord) -> StudyProvingKeyRecord:
+        """Name the blob holding a study's .zkey (idempotent; written before the study row)."""
+
+    @abc.abstractmethod
+    def get_study_proving_key(self, study_id: str) -> StudyProvingKeyRecord | None: ...
+
     @abc.abstractmethod
     def add_study(self, record: StudyRecord, audit: AuditEntry | None = None) -> StudyRecord: ...
 

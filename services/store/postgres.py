@@ -28,7 +28,16 @@ from pathlib import Path
 from zkgate.audit import MerkleLog
 from zkgate.audit.tree_head import SignedTreeHead
 from zkgate.services.errors import AlreadyExistsError, StoredDataError
-from zkgate.services.store.base import AuditEntry, CircuitRecord, DatasetRecord, Store, StudyRecord, SubmissionRecord
+from zkgate.services.store.base import (
+    AuditEntry,
+    CircuitRecord,
+    DatasetRecord,
+    SchemaRecord,
+    Store,
+    StudyProvingKeyRecord,
+    StudyRecord,
+    SubmissionRecord,
+)
 from zkgate.services.store.integrity import VerifiedFiles, check_blob_bytes, log, missing_blob_error
 
 AUDIT_LOCK = 0x7A6B_6761_7465_0001  # advisory lock keys ("zkgate" ...)
@@ -103,6 +112,20 @@ MIGRATIONS: list[str] = [
         audit_leaf BIGINT NOT NULL,
         PRIMARY KEY (study_id, participant),
         UNIQUE (study_id, sequence)
+    )
+    """,
+    # published schemas (by name) and each study's public proving key (.zkey blob)
+    """
+    CREATE TABLE schemas (
+        name TEXT PRIMARY KEY,
+        schema_json TEXT NOT NULL,
+        schema_sha256 TEXT NOT NULL,
+        publisher TEXT NOT NULL,
+        created_at TIMESTAMPTZ NOT NULL DEFAULT clock_timestamp()
+    );
+    CREATE TABLE study_proving_keys (
+        study_id TEXT PRIMARY KEY,
+        zkey_blob TEXT NOT NULL
     )
     """,
 ]
@@ -328,6 +351,23 @@ class PostgresStore(Store):
         if owner:
             return self._select(DatasetRecord, "datasets", "WHERE owner = %s ORDER BY created_at, dataset_id", (owner,))
         return self._select(DatasetRecord, "datasets", "ORDER BY created_at, dataset_id")
+
+    def add_schema(self, record: SchemaRecord, audit: AuditEntry | None = None) -> SchemaRecord:
+        return self._insert_idempotent("schemas", "name", record, SchemaRecord, audit)
+
+    def get_schema(self, name: str) -> SchemaRecord | None:
+        found = self._select(SchemaRecord, "schemas", "WHERE name = %s", (name,))
+        return found[0] if found else None
+
+    def list_schemas(self) -> list[SchemaRecord]:
+        return self._select(SchemaRecord, "schemas", "ORDER BY name")
+
+    def add_study_proving_key(self, record: StudyProvingKeyRecord) -> StudyProvingKeyRecord:
+        return self._insert_idempotent("study_proving_keys", "study_id", record, StudyProvingKeyRecord)
+
+    def get_study_proving_key(self, study_id: str) -> StudyProvingKeyRecord | None:
+        found = self._select(StudyProvingKeyRecord, "study_proving_keys", "WHERE study_id = %s", (study_id,))
+        return found[0] if found else None
 
     def add_study(self, record: StudyRecord, audit: AuditEntry | None = None) -> StudyRecord:
         return self._insert_idempotent("studies", "study_id", record, StudyRecord, audit)

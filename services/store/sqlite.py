@@ -18,7 +18,16 @@ from pathlib import Path
 from zkgate.audit import MerkleLog
 from zkgate.audit.tree_head import SignedTreeHead
 from zkgate.services.errors import AlreadyExistsError
-from zkgate.services.store.base import AuditEntry, CircuitRecord, DatasetRecord, Store, StudyRecord, SubmissionRecord
+from zkgate.services.store.base import (
+    AuditEntry,
+    CircuitRecord,
+    DatasetRecord,
+    SchemaRecord,
+    Store,
+    StudyProvingKeyRecord,
+    StudyRecord,
+    SubmissionRecord,
+)
 from zkgate.services.store.integrity import (
     VerifiedFiles,
     check_blob_bytes,
@@ -103,6 +112,20 @@ MIGRATIONS: list[str] = [
     # 3 -> 4: the organisation (from its certificate or token) that opened each study
     """
     ALTER TABLE studies ADD COLUMN requester TEXT NOT NULL DEFAULT ''
+    """,
+    # published schemas (by name) and each study's public proving key (.zkey blob)
+    """
+    CREATE TABLE schemas (
+        name TEXT PRIMARY KEY,
+        schema_json TEXT NOT NULL,
+        schema_sha256 TEXT NOT NULL,
+        publisher TEXT NOT NULL,
+        created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+    );
+    CREATE TABLE study_proving_keys (
+        study_id TEXT PRIMARY KEY,
+        zkey_blob TEXT NOT NULL
+    )
     """,
 ]
 
@@ -343,6 +366,23 @@ class SqliteStore(Store):
             except BaseException:
                 self._db.execute("ROLLBACK")
                 raise
+
+    def add_schema(self, record: SchemaRecord, audit: AuditEntry | None = None) -> SchemaRecord:
+        return self._insert_idempotent("schemas", "name", record, SchemaRecord, audit)
+
+    def get_schema(self, name: str) -> SchemaRecord | None:
+        found = self._select(SchemaRecord, "schemas", "WHERE name = ?", (name,))
+        return found[0] if found else None
+
+    def list_schemas(self) -> list[SchemaRecord]:
+        return self._select(SchemaRecord, "schemas", "ORDER BY name")
+
+    def add_study_proving_key(self, record: StudyProvingKeyRecord) -> StudyProvingKeyRecord:
+        return self._insert_idempotent("study_proving_keys", "study_id", record, StudyProvingKeyRecord)
+
+    def get_study_proving_key(self, study_id: str) -> StudyProvingKeyRecord | None:
+        found = self._select(StudyProvingKeyRecord, "study_proving_keys", "WHERE study_id = ?", (study_id,))
+        return found[0] if found else None
 
     def add_study(self, record: StudyRecord, audit: AuditEntry | None = None) -> StudyRecord:
         return self._insert_idempotent("studies", "study_id", record, StudyRecord, audit)
