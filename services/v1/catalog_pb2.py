@@ -25,23 +25,33 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17zkgate/v1/catalog.proto\x12\tzkgate.v1\".\n\x16RegisterDatasetRequest\x12\x14\n\x0cregistration\x18\x01 \x01(\x0c\" \n\nDatasetRef\x12\x12\n\ndataset_id\x18\x01 \x01(\t\"\x8f\x01\n\x07\x44\x61taset\x12\x12\n\ndataset_id\x18\x01 \x01(\t\x12\r\n\x05owner\x18\x02 \x01(\t\x12\x0c\n\x04name\x18\x03 \x01(\t\x12\x0c\n\x04root\x18\x04 \x01(\t\x12\x1a\n\x12signing_public_key\x18\x05 \x01(\x0c\x12\x13\n\x0bschema_json\x18\x06 \x01(\t\x12\x14\n\x0cregistration\x18\x07 \x01(\x0c\"$\n\x13ListDatasetsRequest\x12\r\n\x05owner\x18\x01 \x01(\t\"<\n\x14ListDatasetsResponse\x12$\n\x08\x64\x61tasets\x18\x01 \x03(\x0b\x32\x12.zkgate.v1.Dataset2\xe4\x01\n\x0e\x43\x61talogService\x12H\n\x0fRegisterDataset\x12!.zkgate.v1.RegisterDatasetRequest\x1a\x12.zkgate.v1.Dataset\x12\x37\n\nGetDataset\x12\x15.zkgate.v1.DatasetRef\x1a\x12.zkgate.v1.Dataset\x12O\n\x0cListDatasets\x12\x1e.zkgate.v1.ListDatasetsRequest\x1a\x1f.zkgate.v1.ListDatasetsResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17zkgate/v1/catalog.proto\x12\tzkgate.v1\"9\n\x14PublishSchemaRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x13\n\x0bschema_json\x18\x02 \x01(\t\"\x19\n\tSchemaRef\x12\x0c\n\x04name\x18\x01 \x01(\t\"^\n\x0fPublishedSchema\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x13\n\x0bschema_json\x18\x02 \x01(\t\x12\x15\n\rschema_sha256\x18\x03 \x01(\t\x12\x11\n\tpublisher\x18\x04 \x01(\t\"\x14\n\x12ListSchemasRequest\"B\n\x13ListSchemasResponse\x12+\n\x07schemas\x18\x01 \x03(\x0b\x32\x1a.zkgate.v1.PublishedSchema\".\n\x16RegisterDatasetRequest\x12\x14\n\x0cregistration\x18\x01 \x01(\x0c\" \n\nDatasetRef\x12\x12\n\ndataset_id\x18\x01 \x01(\t\"\x8f\x01\n\x07\x44\x61taset\x12\x12\n\ndataset_id\x18\x01 \x01(\t\x12\r\n\x05owner\x18\x02 \x01(\t\x12\x0c\n\x04name\x18\x03 \x01(\t\x12\x0c\n\x04root\x18\x04 \x01(\t\x12\x1a\n\x12signing_public_key\x18\x05 \x01(\x0c\x12\x13\n\x0bschema_json\x18\x06 \x01(\t\x12\x14\n\x0cregistration\x18\x07 \x01(\x0c\"$\n\x13ListDatasetsRequest\x12\r\n\x05owner\x18\x01 \x01(\t\"<\n\x14ListDatasetsResponse\x12$\n\x08\x64\x61tasets\x18\x01 \x03(\x0b\x32\x12.zkgate.v1.Dataset2\xbf\x03\n\x0e\x43\x61talogService\x12H\n\x0fRegisterDataset\x12!.zkgate.v1.RegisterDatasetRequest\x1a\x12.zkgate.v1.Dataset\x12\x37\n\nGetDataset\x12\x15.zkgate.v1.DatasetRef\x1a\x12.zkgate.v1.Dataset\x12O\n\x0cListDatasets\x12\x1e.zkgate.v1.ListDatasetsRequest\x1a\x1f.zkgate.v1.ListDatasetsResponse\x12L\n\rPublishSchema\x12\x1f.zkgate.v1.PublishSchemaRequest\x1a\x1a.zkgate.v1.PublishedSchema\x12=\n\tGetSchema\x12\x14.zkgate.v1.SchemaRef\x1a\x1a.zkgate.v1.PublishedSchema\x12L\n\x0bListSchemas\x12\x1d.zkgate.v1.ListSchemasRequest\x1a\x1e.zkgate.v1.ListSchemasResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'zkgate.v1.catalog_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_REGISTERDATASETREQUEST']._serialized_start=38
-  _globals['_REGISTERDATASETREQUEST']._serialized_end=84
-  _globals['_DATASETREF']._serialized_start=86
-  _globals['_DATASETREF']._serialized_end=118
-  _globals['_DATASET']._serialized_start=121
-  _globals['_DATASET']._serialized_end=264
-  _globals['_LISTDATASETSREQUEST']._serialized_start=266
-  _globals['_LISTDATASETSREQUEST']._serialized_end=302
-  _globals['_LISTDATASETSRESPONSE']._serialized_start=304
-  _globals['_LISTDATASETSRESPONSE']._serialized_end=364
-  _globals['_CATALOGSERVICE']._serialized_start=367
-  _globals['_CATALOGSERVICE']._serialized_end=595
+  _globals['_PUBLISHSCHEMAREQUEST']._serialized_start=38
+  _globals['_PUBLISHSCHEMAREQUEST']._serialized_end=95
+  _globals['_SCHEMAREF']._serialized_start=97
+  _globals['_SCHEMAREF']._serialized_end=122
+  _globals['_PUBLISHEDSCHEMA']._serialized_start=124
+  _globals['_PUBLISHEDSCHEMA']._serialized_end=218
+  _globals['_LISTSCHEMASREQUEST']._serialized_start=220
+  _globals['_LISTSCHEMASREQUEST']._serialized_end=240
+  _globals['_LISTSCHEMASRESPONSE']._serialized_start=242
+  _globals['_LISTSCHEMASRESPONSE']._serialized_end=308
+  _globals['_REGISTERDATASETREQUEST']._serialized_start=310
+  _globals['_REGISTERDATASETREQUEST']._serialized_end=356
+  _globals['_DATASETREF']._serialized_start=358
+  _globals['_DATASETREF']._serialized_end=390
+  _globals['_DATASET']._serialized_start=393
+  _globals['_DATASET']._serialized_end=536
+  _globals['_LISTDATASETSREQUEST']._serialized_start=538
+  _globals['_LISTDATASETSREQUEST']._serialized_end=574
+  _globals['_LISTDATASETSRESPONSE']._serialized_start=576
+  _globals['_LISTDATASETSRESPONSE']._serialized_end=636
+  _globals['_CATALOGSERVICE']._serialized_start=639
+  _globals['_CATALOGSERVICE']._serialized_end=1086
 # @@protoc_insertion_point(module_scope)

@@ -7,6 +7,42 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
 
+class PublishSchemaRequest(_message.Message):
+    __slots__ = ("name", "schema_json")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    SCHEMA_JSON_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    schema_json: str
+    def __init__(self, name: _Optional[str] = ..., schema_json: _Optional[str] = ...) -> None: ...
+
+class SchemaRef(_message.Message):
+    __slots__ = ("name",)
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    def __init__(self, name: _Optional[str] = ...) -> None: ...
+
+class PublishedSchema(_message.Message):
+    __slots__ = ("name", "schema_json", "schema_sha256", "publisher")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    SCHEMA_JSON_FIELD_NUMBER: _ClassVar[int]
+    SCHEMA_SHA256_FIELD_NUMBER: _ClassVar[int]
+    PUBLISHER_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    schema_json: str
+    schema_sha256: str
+    publisher: str
+    def __init__(self, name: _Optional[str] = ..., schema_json: _Optional[str] = ..., schema_sha256: _Optional[str] = ..., publisher: _Optional[str] = ...) -> None: ...
+
+class ListSchemasRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class ListSchemasResponse(_message.Message):
+    __slots__ = ("schemas",)
+    SCHEMAS_FIELD_NUMBER: _ClassVar[int]
+    schemas: _containers.RepeatedCompositeFieldContainer[PublishedSchema]
+    def __init__(self, schemas: _Optional[_Iterable[_Union[PublishedSchema, _Mapping]]] = ...) -> None: ...
+
 class RegisterDatasetRequest(_message.Message):
     __slots__ = ("registration",)
     REGISTRATION_FIELD_NUMBER: _ClassVar[int]

@@ -50,6 +50,21 @@ class CatalogServiceStub:
                 request_serializer=zkgate_dot_v1_dot_catalog__pb2.ListDatasetsRequest.SerializeToString,
                 response_deserializer=zkgate_dot_v1_dot_catalog__pb2.ListDatasetsResponse.FromString,
                 _registered_method=True)
+        self.PublishSchema = channel.unary_unary(
+                '/zkgate.v1.CatalogService/PublishSchema',
+                request_serializer=zkgate_dot_v1_dot_catalog__pb2.PublishSchemaRequest.SerializeToString,
+                response_deserializer=zkgate_dot_v1_dot_catalog__pb2.PublishedSchema.FromString,
+                _registered_method=True)
+        self.GetSchema = channel.unary_unary(
+                '/zkgate.v1.CatalogService/GetSchema',
+                request_serializer=zkgate_dot_v1_dot_catalog__pb2.SchemaRef.SerializeToString,
+                response_deserializer=zkgate_dot_v1_dot_catalog__pb2.PublishedSchema.FromString,
+                _registered_method=True)
+        self.ListSchemas = channel.unary_unary(
+                '/zkgate.v1.CatalogService/ListSchemas',
+                request_serializer=zkgate_dot_v1_dot_catalog__pb2.ListSchemasRequest.SerializeToString,
+                response_deserializer=zkgate_dot_v1_dot_catalog__pb2.ListSchemasResponse.FromString,
+                _registered_method=True)
 
 
 class CatalogServiceServicer:
@@ -73,6 +88,27 @@ class CatalogServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def PublishSchema(self, request, context):
+        """Published schemas: a requester (or consortium) publishes a schema once under a name; holders
+        register data sets against it by name. The same name with identical content returns the
+        stored schema (nothing logged twice); other content under a taken name is ALREADY_EXISTS.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetSchema(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListSchemas(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_CatalogServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -90,6 +126,21 @@ def add_CatalogServiceServicer_to_server(servicer, server):
                     servicer.ListDatasets,
                     request_deserializer=zkgate_dot_v1_dot_catalog__pb2.ListDatasetsRequest.FromString,
                     response_serializer=zkgate_dot_v1_dot_catalog__pb2.ListDatasetsResponse.SerializeToString,
+            ),
+            'PublishSchema': grpc.unary_unary_rpc_method_handler(
+                    servicer.PublishSchema,
+                    request_deserializer=zkgate_dot_v1_dot_catalog__pb2.PublishSchemaRequest.FromString,
+                    response_serializer=zkgate_dot_v1_dot_catalog__pb2.PublishedSchema.SerializeToString,
+            ),
+            'GetSchema': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetSchema,
+                    request_deserializer=zkgate_dot_v1_dot_catalog__pb2.SchemaRef.FromString,
+                    response_serializer=zkgate_dot_v1_dot_catalog__pb2.PublishedSchema.SerializeToString,
+            ),
+            'ListSchemas': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListSchemas,
+                    request_deserializer=zkgate_dot_v1_dot_catalog__pb2.ListSchemasRequest.FromString,
+                    response_serializer=zkgate_dot_v1_dot_catalog__pb2.ListSchemasResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -173,6 +224,87 @@ class CatalogService:
             '/zkgate.v1.CatalogService/ListDatasets',
             zkgate_dot_v1_dot_catalog__pb2.ListDatasetsRequest.SerializeToString,
             zkgate_dot_v1_dot_catalog__pb2.ListDatasetsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PublishSchema(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/zkgate.v1.CatalogService/PublishSchema',
+            zkgate_dot_v1_dot_catalog__pb2.PublishSchemaRequest.SerializeToString,
+            zkgate_dot_v1_dot_catalog__pb2.PublishedSchema.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetSchema(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/zkgate.v1.CatalogService/GetSchema',
+            zkgate_dot_v1_dot_catalog__pb2.SchemaRef.SerializeToString,
+            zkgate_dot_v1_dot_catalog__pb2.PublishedSchema.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListSchemas(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/zkgate.v1.CatalogService/ListSchemas',
+            zkgate_dot_v1_dot_catalog__pb2.ListSchemasRequest.SerializeToString,
+            zkgate_dot_v1_dot_catalog__pb2.ListSchemasResponse.FromString,
             options,
             channel_credentials,
             insecure,

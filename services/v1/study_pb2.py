@@ -26,49 +26,53 @@ _sym_db = _symbol_database.Default()
 from zkgate.services.v1 import common_pb2 as zkgate_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x15zkgate/v1/study.proto\x12\tzkgate.v1\x1a\x16zkgate/v1/common.proto\"\x17\n\x15GetGatewayInfoRequest\"\xd4\x01\n\x0bGatewayInfo\x12\x19\n\x11study_signing_key\x18\x01 \x01(\x0c\x12\x16\n\x0elog_public_key\x18\x02 \x01(\x0c\x12\x10\n\x08\x64\x65v_mode\x18\x03 \x01(\x08\x12\x12\n\nchunk_size\x18\x04 \x01(\x04\x12\x19\n\x11max_message_bytes\x18\x05 \x01(\x04\x12\x18\n\x10max_upload_bytes\x18\x06 \x01(\x04\x12\x1b\n\x13stream_idle_seconds\x18\x07 \x01(\x01\x12\x1a\n\x12max_upload_streams\x18\x08 \x01(\r\"\x84\x01\n\x0bStudyUpload\x12(\n\x06header\x18\x01 \x01(\x0b\x32\x16.zkgate.v1.StudyHeaderH\x00\x12\x14\n\nspec_chunk\x18\x02 \x01(\x0cH\x00\x12\x14\n\nkeys_chunk\x18\x03 \x01(\x0cH\x00\x12\x17\n\rcontext_chunk\x18\x04 \x01(\x0cH\x00\x42\x06\n\x04part\"I\n\x0bStudyHeader\x12\x11\n\tspec_size\x18\x01 \x01(\x04\x12\x11\n\tkeys_size\x18\x02 \x01(\x04\x12\x14\n\x0c\x63ontext_size\x18\x03 \x01(\x04\"\x1c\n\x08StudyRef\x12\x10\n\x08study_id\x18\x01 \x01(\t\"\x82\x02\n\x05Study\x12\x10\n\x08study_id\x18\x01 \x01(\t\x12\r\n\x05title\x18\x02 \x01(\t\x12$\n\x05state\x18\x03 \x01(\x0e\x32\x15.zkgate.v1.StudyState\x12\x14\n\x0cparticipants\x18\x04 \x03(\t\x12\x0e\n\x06quorum\x18\x05 \x01(\r\x12\x10\n\x08\x61\x63\x63\x65pted\x18\x06 \x01(\r\x12\x10\n\x08\x64\x65\x61\x64line\x18\x07 \x01(\x04\x12\x10\n\x08\x64\x65v_keys\x18\x08 \x01(\x08\x12\x0c\n\x04spec\x18\t \x01(\x0c\x12\x14\n\x0c\x63ircuit_keys\x18\n \x01(\x0c\x12\x32\n\x0c\x63\x61ncellation\x18\x0b \x01(\x0b\x32\x1c.zkgate.v1.StudyCancellation\"\x7f\n\x11StudyCancellation\x12\x0e\n\x06reason\x18\x01 \x01(\t\x12\x14\n\x0c\x63\x61ncelled_by\x18\x02 \x01(\t\x12\x14\n\x0c\x63\x61ncelled_at\x18\x03 \x01(\x04\x12\x18\n\x10\x61udit_leaf_index\x18\x04 \x01(\x04\x12\x14\n\x0cstate_before\x18\x05 \x01(\t\"6\n\x12\x43\x61ncelStudyRequest\x12\x10\n\x08study_id\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\"<\n\x13GetMyReceiptRequest\x12\x10\n\x08study_id\x18\x01 \x01(\t\x12\x13\n\x0bparticipant\x18\x02 \x01(\t\"\x14\n\x12ListStudiesRequest\"8\n\x13ListStudiesResponse\x12!\n\x07studies\x18\x01 \x03(\x0b\x32\x10.zkgate.v1.Study\"e\n\x10SubmissionUpload\x12-\n\x06header\x18\x01 \x01(\x0b\x32\x1b.zkgate.v1.SubmissionHeaderH\x00\x12\x1a\n\x10submission_chunk\x18\x02 \x01(\x0cH\x00\x42\x06\n\x04part\"=\n\x10SubmissionHeader\x12\x10\n\x08study_id\x18\x01 \x01(\t\x12\x17\n\x0fsubmission_size\x18\x02 \x01(\x04\";\n\x0eSubmitResponse\x12\x0f\n\x07receipt\x18\x01 \x01(\x0c\x12\x18\n\x10\x61udit_leaf_index\x18\x02 \x01(\x04\":\n\x15PublishReleaseRequest\x12\x10\n\x08study_id\x18\x01 \x01(\t\x12\x0f\n\x07release\x18\x02 \x01(\x0c\";\n\x0fReleaseResponse\x12\x0f\n\x07release\x18\x01 \x01(\x0c\x12\x17\n\x0fstatistics_json\x18\x02 \x01(\t\"G\n\x12VerificationReport\x12\n\n\x02ok\x18\x01 \x01(\x08\x12\x10\n\x08\x66\x61ilures\x18\x02 \x03(\t\x12\x13\n\x0b\x63hecks_json\x18\x03 \x01(\t*\\\n\nStudyState\x12\x1b\n\x17STUDY_STATE_UNSPECIFIED\x10\x00\x12\x08\n\x04OPEN\x10\x01\x12\n\n\x06\x43LOSED\x10\x02\x12\x0c\n\x08RELEASED\x10\x03\x12\r\n\tCANCELLED\x10\x04\x32\x94\x07\n\x0cStudyService\x12J\n\x0eGetGatewayInfo\x12 .zkgate.v1.GetGatewayInfoRequest\x1a\x16.zkgate.v1.GatewayInfo\x12\x39\n\x0b\x43reateStudy\x12\x16.zkgate.v1.StudyUpload\x1a\x10.zkgate.v1.Study(\x01\x12\x31\n\x08GetStudy\x12\x13.zkgate.v1.StudyRef\x1a\x10.zkgate.v1.Study\x12L\n\x0bListStudies\x12\x1d.zkgate.v1.ListStudiesRequest\x1a\x1e.zkgate.v1.ListStudiesResponse\x12;\n\x10GetPublicContext\x12\x13.zkgate.v1.StudyRef\x1a\x10.zkgate.v1.Chunk0\x01\x12\x42\n\x06Submit\x12\x1b.zkgate.v1.SubmissionUpload\x1a\x19.zkgate.v1.SubmitResponse(\x01\x12\x33\n\nCloseStudy\x12\x13.zkgate.v1.StudyRef\x1a\x10.zkgate.v1.Study\x12\x37\n\x0cGetAggregate\x12\x13.zkgate.v1.StudyRef\x1a\x10.zkgate.v1.Chunk0\x01\x12\x44\n\x0ePublishRelease\x12 .zkgate.v1.PublishReleaseRequest\x1a\x10.zkgate.v1.Study\x12=\n\nGetRelease\x12\x13.zkgate.v1.StudyRef\x1a\x1a.zkgate.v1.ReleaseResponse\x12:\n\x0fGetPublicRecord\x12\x13.zkgate.v1.StudyRef\x1a\x10.zkgate.v1.Chunk0\x01\x12\x41\n\x0bVerifyStudy\x12\x13.zkgate.v1.StudyRef\x1a\x1d.zkgate.v1.VerificationReport\x12>\n\x0b\x43\x61ncelStudy\x12\x1d.zkgate.v1.CancelStudyRequest\x1a\x10.zkgate.v1.Study\x12I\n\x0cGetMyReceipt\x12\x1e.zkgate.v1.GetMyReceiptRequest\x1a\x19.zkgate.v1.SubmitResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x15zkgate/v1/study.proto\x12\tzkgate.v1\x1a\x16zkgate/v1/common.proto\"\x17\n\x15GetGatewayInfoRequest\"\xd4\x01\n\x0bGatewayInfo\x12\x19\n\x11study_signing_key\x18\x01 \x01(\x0c\x12\x16\n\x0elog_public_key\x18\x02 \x01(\x0c\x12\x10\n\x08\x64\x65v_mode\x18\x03 \x01(\x08\x12\x12\n\nchunk_size\x18\x04 \x01(\x04\x12\x19\n\x11max_message_bytes\x18\x05 \x01(\x04\x12\x18\n\x10max_upload_bytes\x18\x06 \x01(\x04\x12\x1b\n\x13stream_idle_seconds\x18\x07 \x01(\x01\x12\x1a\n\x12max_upload_streams\x18\x08 \x01(\r\"\xa1\x01\n\x0bStudyUpload\x12(\n\x06header\x18\x01 \x01(\x0b\x32\x16.zkgate.v1.StudyHeaderH\x00\x12\x14\n\nspec_chunk\x18\x02 \x01(\x0cH\x00\x12\x14\n\nkeys_chunk\x18\x03 \x01(\x0cH\x00\x12\x17\n\rcontext_chunk\x18\x04 \x01(\x0cH\x00\x12\x1b\n\x11proving_key_chunk\x18\x05 \x01(\x0cH\x00\x42\x06\n\x04part\"c\n\x0bStudyHeader\x12\x11\n\tspec_size\x18\x01 \x01(\x04\x12\x11\n\tkeys_size\x18\x02 \x01(\x04\x12\x14\n\x0c\x63ontext_size\x18\x03 \x01(\x04\x12\x18\n\x10proving_key_size\x18\x04 \x01(\x04\"X\n\x0eProvingKeyPart\x12-\n\x06header\x18\x01 \x01(\x0b\x32\x1b.zkgate.v1.ProvingKeyHeaderH\x00\x12\x0f\n\x05\x63hunk\x18\x02 \x01(\x0cH\x00\x42\x06\n\x04part\"0\n\x10ProvingKeyHeader\x12\x0c\n\x04size\x18\x01 \x01(\x04\x12\x0e\n\x06sha256\x18\x02 \x01(\t\"\x1c\n\x08StudyRef\x12\x10\n\x08study_id\x18\x01 \x01(\t\"\x82\x02\n\x05Study\x12\x10\n\x08study_id\x18\x01 \x01(\t\x12\r\n\x05title\x18\x02 \x01(\t\x12$\n\x05state\x18\x03 \x01(\x0e\x32\x15.zkgate.v1.StudyState\x12\x14\n\x0cparticipants\x18\x04 \x03(\t\x12\x0e\n\x06quorum\x18\x05 \x01(\r\x12\x10\n\x08\x61\x63\x63\x65pted\x18\x06 \x01(\r\x12\x10\n\x08\x64\x65\x61\x64line\x18\x07 \x01(\x04\x12\x10\n\x08\x64\x65v_keys\x18\x08 \x01(\x08\x12\x0c\n\x04spec\x18\t \x01(\x0c\x12\x14\n\x0c\x63ircuit_keys\x18\n \x01(\x0c\x12\x32\n\x0c\x63\x61ncellation\x18\x0b \x01(\x0b\x32\x1c.zkgate.v1.StudyCancellation\"\x7f\n\x11StudyCancellation\x12\x0e\n\x06reason\x18\x01 \x01(\t\x12\x14\n\x0c\x63\x61ncelled_by\x18\x02 \x01(\t\x12\x14\n\x0c\x63\x61ncelled_at\x18\x03 \x01(\x04\x12\x18\n\x10\x61udit_leaf_index\x18\x04 \x01(\x04\x12\x14\n\x0cstate_before\x18\x05 \x01(\t\"6\n\x12\x43\x61ncelStudyRequest\x12\x10\n\x08study_id\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\"<\n\x13GetMyReceiptRequest\x12\x10\n\x08study_id\x18\x01 \x01(\t\x12\x13\n\x0bparticipant\x18\x02 \x01(\t\"\x14\n\x12ListStudiesRequest\"8\n\x13ListStudiesResponse\x12!\n\x07studies\x18\x01 \x03(\x0b\x32\x10.zkgate.v1.Study\"e\n\x10SubmissionUpload\x12-\n\x06header\x18\x01 \x01(\x0b\x32\x1b.zkgate.v1.SubmissionHeaderH\x00\x12\x1a\n\x10submission_chunk\x18\x02 \x01(\x0cH\x00\x42\x06\n\x04part\"=\n\x10SubmissionHeader\x12\x10\n\x08study_id\x18\x01 \x01(\t\x12\x17\n\x0fsubmission_size\x18\x02 \x01(\x04\";\n\x0eSubmitResponse\x12\x0f\n\x07receipt\x18\x01 \x01(\x0c\x12\x18\n\x10\x61udit_leaf_index\x18\x02 \x01(\x04\":\n\x15PublishReleaseRequest\x12\x10\n\x08study_id\x18\x01 \x01(\t\x12\x0f\n\x07release\x18\x02 \x01(\x0c\";\n\x0fReleaseResponse\x12\x0f\n\x07release\x18\x01 \x01(\x0c\x12\x17\n\x0fstatistics_json\x18\x02 \x01(\t\"G\n\x12VerificationReport\x12\n\n\x02ok\x18\x01 \x01(\x08\x12\x10\n\x08\x66\x61ilures\x18\x02 \x03(\t\x12\x13\n\x0b\x63hecks_json\x18\x03 \x01(\t*\\\n\nStudyState\x12\x1b\n\x17STUDY_STATE_UNSPECIFIED\x10\x00\x12\x08\n\x04OPEN\x10\x01\x12\n\n\x06\x43LOSED\x10\x02\x12\x0c\n\x08RELEASED\x10\x03\x12\r\n\tCANCELLED\x10\x04\x32\xd7\x07\n\x0cStudyService\x12J\n\x0eGetGatewayInfo\x12 .zkgate.v1.GetGatewayInfoRequest\x1a\x16.zkgate.v1.GatewayInfo\x12\x39\n\x0b\x43reateStudy\x12\x16.zkgate.v1.StudyUpload\x1a\x10.zkgate.v1.Study(\x01\x12\x31\n\x08GetStudy\x12\x13.zkgate.v1.StudyRef\x1a\x10.zkgate.v1.Study\x12L\n\x0bListStudies\x12\x1d.zkgate.v1.ListStudiesRequest\x1a\x1e.zkgate.v1.ListStudiesResponse\x12;\n\x10GetPublicContext\x12\x13.zkgate.v1.StudyRef\x1a\x10.zkgate.v1.Chunk0\x01\x12\x41\n\rGetProvingKey\x12\x13.zkgate.v1.StudyRef\x1a\x19.zkgate.v1.ProvingKeyPart0\x01\x12\x42\n\x06Submit\x12\x1b.zkgate.v1.SubmissionUpload\x1a\x19.zkgate.v1.SubmitResponse(\x01\x12\x33\n\nCloseStudy\x12\x13.zkgate.v1.StudyRef\x1a\x10.zkgate.v1.Study\x12\x37\n\x0cGetAggregate\x12\x13.zkgate.v1.StudyRef\x1a\x10.zkgate.v1.Chunk0\x01\x12\x44\n\x0ePublishRelease\x12 .zkgate.v1.PublishReleaseRequest\x1a\x10.zkgate.v1.Study\x12=\n\nGetRelease\x12\x13.zkgate.v1.StudyRef\x1a\x1a.zkgate.v1.ReleaseResponse\x12:\n\x0fGetPublicRecord\x12\x13.zkgate.v1.StudyRef\x1a\x10.zkgate.v1.Chunk0\x01\x12\x41\n\x0bVerifyStudy\x12\x13.zkgate.v1.StudyRef\x1a\x1d.zkgate.v1.VerificationReport\x12>\n\x0b\x43\x61ncelStudy\x12\x1d.zkgate.v1.CancelStudyRequest\x1a\x10.zkgate.v1.Study\x12I\n\x0cGetMyReceipt\x12\x1e.zkgate.v1.GetMyReceiptRequest\x1a\x19.zkgate.v1.SubmitResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'zkgate.v1.study_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_STUDYSTATE']._serialized_start=1549
-  _globals['_STUDYSTATE']._serialized_end=1641
+  _globals['_STUDYSTATE']._serialized_start=1744
+  _globals['_STUDYSTATE']._serialized_end=1836
   _globals['_GETGATEWAYINFOREQUEST']._serialized_start=60
   _globals['_GETGATEWAYINFOREQUEST']._serialized_end=83
   _globals['_GATEWAYINFO']._serialized_start=86
   _globals['_GATEWAYINFO']._serialized_end=298
   _globals['_STUDYUPLOAD']._serialized_start=301
-  _globals['_STUDYUPLOAD']._serialized_end=433
-  _globals['_STUDYHEADER']._serialized_start=435
-  _globals['_STUDYHEADER']._serialized_end=508
-  _globals['_STUDYREF']._serialized_start=510
-  _globals['_STUDYREF']._serialized_end=538
-  _globals['_STUDY']._serialized_start=541
-  _globals['_STUDY']._serialized_end=799
-  _globals['_STUDYCANCELLATION']._serialized_start=801
-  _globals['_STUDYCANCELLATION']._serialized_end=928
-  _globals['_CANCELSTUDYREQUEST']._serialized_start=930
-  _globals['_CANCELSTUDYREQUEST']._serialized_end=984
-  _globals['_GETMYRECEIPTREQUEST']._serialized_start=986
-  _globals['_GETMYRECEIPTREQUEST']._serialized_end=1046
-  _globals['_LISTSTUDIESREQUEST']._serialized_start=1048
-  _globals['_LISTSTUDIESREQUEST']._serialized_end=1068
-  _globals['_LISTSTUDIESRESPONSE']._serialized_start=1070
-  _globals['_LISTSTUDIESRESPONSE']._serialized_end=1126
-  _globals['_SUBMISSIONUPLOAD']._serialized_start=1128
-  _globals['_SUBMISSIONUPLOAD']._serialized_end=1229
-  _globals['_SUBMISSIONHEADER']._serialized_start=1231
-  _globals['_SUBMISSIONHEADER']._serialized_end=1292
-  _globals['_SUBMITRESPONSE']._serialized_start=1294
-  _globals['_SUBMITRESPONSE']._serialized_end=1353
-  _globals['_PUBLISHRELEASEREQUEST']._serialized_start=1355
-  _globals['_PUBLISHRELEASEREQUEST']._serialized_end=1413
-  _globals['_RELEASERESPONSE']._serialized_start=1415
-  _globals['_RELEASERESPONSE']._serialized_end=1474
-  _globals['_VERIFICATIONREPORT']._serialized_start=1476
-  _globals['_VERIFICATIONREPORT']._serialized_end=1547
-  _globals['_STUDYSERVICE']._serialized_start=1644
-  _globals['_STUDYSERVICE']._serialized_end=2560
+  _globals['_STUDYUPLOAD']._serialized_end=462
+  _globals['_STUDYHEADER']._serialized_start=464
+  _globals['_STUDYHEADER']._serialized_end=563
+  _globals['_PROVINGKEYPART']._serialized_start=565
+  _globals['_PROVINGKEYPART']._serialized_end=653
+  _globals['_PROVINGKEYHEADER']._serialized_start=655
+  _globals['_PROVINGKEYHEADER']._serialized_end=703
+  _globals['_STUDYREF']._serialized_start=705
+  _globals['_STUDYREF']._serialized_end=733
+  _globals['_STUDY']._serialized_start=736
+  _globals['_STUDY']._serialized_end=994
+  _globals['_STUDYCANCELLATION']._serialized_start=996
+  _globals['_STUDYCANCELLATION']._serialized_end=1123
+  _globals['_CANCELSTUDYREQUEST']._serialized_start=1125
+  _globals['_CANCELSTUDYREQUEST']._serialized_end=1179
+  _globals['_GETMYRECEIPTREQUEST']._serialized_start=1181
+  _globals['_GETMYRECEIPTREQUEST']._serialized_end=1241
+  _globals['_LISTSTUDIESREQUEST']._serialized_start=1243
+  _globals['_LISTSTUDIESREQUEST']._serialized_end=1263
+  _globals['_LISTSTUDIESRESPONSE']._serialized_start=1265
+  _globals['_LISTSTUDIESRESPONSE']._serialized_end=1321
+  _globals['_SUBMISSIONUPLOAD']._serialized_start=1323
+  _globals['_SUBMISSIONUPLOAD']._serialized_end=1424
+  _globals['_SUBMISSIONHEADER']._serialized_start=1426
+  _globals['_SUBMISSIONHEADER']._serialized_end=1487
+  _globals['_SUBMITRESPONSE']._serialized_start=1489
+  _globals['_SUBMITRESPONSE']._serialized_end=1548
+  _globals['_PUBLISHRELEASEREQUEST']._serialized_start=1550
+  _globals['_PUBLISHRELEASEREQUEST']._serialized_end=1608
+  _globals['_RELEASERESPONSE']._serialized_start=1610
+  _globals['_RELEASERESPONSE']._serialized_end=1669
+  _globals['_VERIFICATIONREPORT']._serialized_start=1671
+  _globals['_VERIFICATIONREPORT']._serialized_end=1742
+  _globals['_STUDYSERVICE']._serialized_start=1839
+  _globals['_STUDYSERVICE']._serialized_end=2822
 # @@protoc_insertion_point(module_scope)

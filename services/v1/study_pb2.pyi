@@ -47,26 +47,46 @@ class GatewayInfo(_message.Message):
     def __init__(self, study_signing_key: _Optional[bytes] = ..., log_public_key: _Optional[bytes] = ..., dev_mode: _Optional[bool] = ..., chunk_size: _Optional[int] = ..., max_message_bytes: _Optional[int] = ..., max_upload_bytes: _Optional[int] = ..., stream_idle_seconds: _Optional[float] = ..., max_upload_streams: _Optional[int] = ...) -> None: ...
 
 class StudyUpload(_message.Message):
-    __slots__ = ("header", "spec_chunk", "keys_chunk", "context_chunk")
+    __slots__ = ("header", "spec_chunk", "keys_chunk", "context_chunk", "proving_key_chunk")
     HEADER_FIELD_NUMBER: _ClassVar[int]
     SPEC_CHUNK_FIELD_NUMBER: _ClassVar[int]
     KEYS_CHUNK_FIELD_NUMBER: _ClassVar[int]
     CONTEXT_CHUNK_FIELD_NUMBER: _ClassVar[int]
+    PROVING_KEY_CHUNK_FIELD_NUMBER: _ClassVar[int]
     header: StudyHeader
     spec_chunk: bytes
     keys_chunk: bytes
     context_chunk: bytes
-    def __init__(self, header: _Optional[_Union[StudyHeader, _Mapping]] = ..., spec_chunk: _Optional[bytes] = ..., keys_chunk: _Optional[bytes] = ..., context_chunk: _Optional[bytes] = ...) -> None: ...
+    proving_key_chunk: bytes
+    def __init__(self, header: _Optional[_Union[StudyHeader, _Mapping]] = ..., spec_chunk: _Optional[bytes] = ..., keys_chunk: _Optional[bytes] = ..., context_chunk: _Optional[bytes] = ..., proving_key_chunk: _Optional[bytes] = ...) -> None: ...
 
 class StudyHeader(_message.Message):
-    __slots__ = ("spec_size", "keys_size", "context_size")
+    __slots__ = ("spec_size", "keys_size", "context_size", "proving_key_size")
     SPEC_SIZE_FIELD_NUMBER: _ClassVar[int]
     KEYS_SIZE_FIELD_NUMBER: _ClassVar[int]
     CONTEXT_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PROVING_KEY_SIZE_FIELD_NUMBER: _ClassVar[int]
     spec_size: int
     keys_size: int
     context_size: int
-    def __init__(self, spec_size: _Optional[int] = ..., keys_size: _Optional[int] = ..., context_size: _Optional[int] = ...) -> None: ...
+    proving_key_size: int
+    def __init__(self, spec_size: _Optional[int] = ..., keys_size: _Optional[int] = ..., context_size: _Optional[int] = ..., proving_key_size: _Optional[int] = ...) -> None: ...
+
+class ProvingKeyPart(_message.Message):
+    __slots__ = ("header", "chunk")
+    HEADER_FIELD_NUMBER: _ClassVar[int]
+    CHUNK_FIELD_NUMBER: _ClassVar[int]
+    header: ProvingKeyHeader
+    chunk: bytes
+    def __init__(self, header: _Optional[_Union[ProvingKeyHeader, _Mapping]] = ..., chunk: _Optional[bytes] = ...) -> None: ...
+
+class ProvingKeyHeader(_message.Message):
+    __slots__ = ("size", "sha256")
+    SIZE_FIELD_NUMBER: _ClassVar[int]
+    SHA256_FIELD_NUMBER: _ClassVar[int]
+    size: int
+    sha256: str
+    def __init__(self, size: _Optional[int] = ..., sha256: _Optional[str] = ...) -> None: ...
 
 class StudyRef(_message.Message):
     __slots__ = ("study_id",)

@@ -61,6 +61,11 @@ class StudyServiceStub:
                 request_serializer=zkgate_dot_v1_dot_study__pb2.StudyRef.SerializeToString,
                 response_deserializer=zkgate_dot_v1_dot_common__pb2.Chunk.FromString,
                 _registered_method=True)
+        self.GetProvingKey = channel.unary_stream(
+                '/zkgate.v1.StudyService/GetProvingKey',
+                request_serializer=zkgate_dot_v1_dot_study__pb2.StudyRef.SerializeToString,
+                response_deserializer=zkgate_dot_v1_dot_study__pb2.ProvingKeyPart.FromString,
+                _registered_method=True)
         self.Submit = channel.stream_unary(
                 '/zkgate.v1.StudyService/Submit',
                 request_serializer=zkgate_dot_v1_dot_study__pb2.SubmissionUpload.SerializeToString,
@@ -139,6 +144,15 @@ class StudyServiceServicer:
 
     def GetPublicContext(self, request, context):
         """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetProvingKey(self, request, context):
+        """The study's proving key (.zkey, public) as the requester uploaded it: a ProvingKeyHeader
+        (size, SHA-256), then chunks of at most the advertised chunk_size. NOT_FOUND when the
+        requester did not upload one. Holders check it against the spec's vk_hash before proving.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
@@ -237,6 +251,11 @@ def add_StudyServiceServicer_to_server(servicer, server):
                     servicer.GetPublicContext,
                     request_deserializer=zkgate_dot_v1_dot_study__pb2.StudyRef.FromString,
                     response_serializer=zkgate_dot_v1_dot_common__pb2.Chunk.SerializeToString,
+            ),
+            'GetProvingKey': grpc.unary_stream_rpc_method_handler(
+                    servicer.GetProvingKey,
+                    request_deserializer=zkgate_dot_v1_dot_study__pb2.StudyRef.FromString,
+                    response_serializer=zkgate_dot_v1_dot_study__pb2.ProvingKeyPart.SerializeToString,
             ),
             'Submit': grpc.stream_unary_rpc_method_handler(
                     servicer.Submit,
@@ -419,6 +438,33 @@ class StudyService:
             '/zkgate.v1.StudyService/GetPublicContext',
             zkgate_dot_v1_dot_study__pb2.StudyRef.SerializeToString,
             zkgate_dot_v1_dot_common__pb2.Chunk.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetProvingKey(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/zkgate.v1.StudyService/GetProvingKey',
+            zkgate_dot_v1_dot_study__pb2.StudyRef.SerializeToString,
+            zkgate_dot_v1_dot_study__pb2.ProvingKeyPart.FromString,
             options,
             channel_credentials,
             insecure,
