@@ -50,12 +50,12 @@ class PtauFile:
             )
         return np.frombuffer(payload[start * size : (start + count) * size], dtype="<u8").reshape(count, size // 8)
 
-    def checked_points(self, section: int, start: int, count: int, group: int) -> np.ndarray:
-        """As :meth:`points`, after checking that every one of them is a curve point (coordinates
-        below q, curve equation; G1 of BN254 has cofactor 1, so that is its subgroup too);
-        FormatError names the file, the section and the point."""
-        rows = self.points(section, start, count, group)
-        check_rows(rows, group, f"{self.path}: section {section} ({SECTION_NAMES.get(section, '?')})", start)
+    def checked_points(self, section: int, start: int, count: int, group: int, step: int = 1) -> np.ndarray:
+        """As :meth:`points` (every ``step``-th of them), after checking that each is a curve point
+        (coordinates below q, curve equation; G1 of BN254 has cofactor 1, so that is its subgroup
+        too); FormatError names the file, the section and the point."""
+        rows = self.points(section, start, count, group)[::step]
+        check_rows(rows, group, f"{self.path}: section {section} ({SECTION_NAMES.get(section, '?')})", start, step)
         return rows
 
     def raw(self, section: int) -> memoryview:
@@ -71,9 +71,9 @@ SECTION_NAMES = {2: "tauG1", 3: "tauG2", 4: "alphaTauG1", 5: "betaTauG1", 6: "be
 CHECK_CHUNK = 1 << 16
 
 
-def check_rows(rows: np.ndarray, group: int, where: str, start: int = 0) -> None:
-    """Raise FormatError naming the first of ``rows`` (packed Montgomery points, indices from
-    ``start``) that has a coordinate >= q or is off the curve.  Chunked, vectorised on the native
+def check_rows(rows: np.ndarray, group: int, where: str, start: int = 0, step: int = 1) -> None:
+    """Raise FormatError naming the first of ``rows`` (packed Montgomery points; row i is point
+    ``start + step * i`` of its section) that has a coordinate >= q or is off the curve.  Chunked, vectorised on the native
     backend; the all-zero row (infinity) passes."""
     from zkgate.bn254.arrays import G1Affine, G2Affine
 
@@ -90,7 +90,7 @@ def check_rows(rows: np.ndarray, group: int, where: str, start: int = 0) -> None
                 cls(chunk[i : i + 1], check=True)
             except InvalidInputError as exc:
                 reason = "is not on the curve" if "curve" in str(exc) else "has a coordinate >= q"
-                raise FormatError(f"{where}: point {start + offset + i} {reason}") from exc
+                raise FormatError(f"{where}: point {start + step * (offset + i)} {reason}") from exc
 
 
 def read_ptau(path: str | Path) -> PtauFile:

@@ -223,7 +223,7 @@ def setup_from_ptau(r1cs_path: str | Path, ptau_path: str | Path, zkey_path: str
 
             # H: odd points of the doubled domain's Lagrange basis (snarkjs writes them raw)
             if cir_power < MAX_POWER:
-                h_rows = ptau.checked_points(12, 2 * d - 1, 2 * d, 1)[1::2]
+                h_rows = ptau.checked_points(12, 2 * d, 2 * d - 1, 1, step=2)  # the odd points of size 2d
             writer.section(9, np.ascontiguousarray(h_rows).tobytes())
             _hash_h(hasher, ptau, d)
             pb.advance()
