@@ -58,12 +58,16 @@ POLICY: dict[str, frozenset[str]] = {
     "/zkgate.v1.CatalogService/RegisterDataset": frozenset({P}),  # as itself (checked in the servicer)
     "/zkgate.v1.CatalogService/GetDataset": READERS,
     "/zkgate.v1.CatalogService/ListDatasets": READERS,
+    "/zkgate.v1.CatalogService/PublishSchema": frozenset({R, A}),  # the requester (or consortium admin)
+    "/zkgate.v1.CatalogService/GetSchema": READERS,
+    "/zkgate.v1.CatalogService/ListSchemas": READERS,
     # StudyService
     "/zkgate.v1.StudyService/GetGatewayInfo": READERS,
     "/zkgate.v1.StudyService/CreateStudy": frozenset({R, A}),
     "/zkgate.v1.StudyService/GetStudy": READERS,
     "/zkgate.v1.StudyService/ListStudies": READERS,
     "/zkgate.v1.StudyService/GetPublicContext": READERS,
+    "/zkgate.v1.StudyService/GetProvingKey": READERS,  # public: holders fetch it instead of receiving a file
     "/zkgate.v1.StudyService/Submit": frozenset({P}),  # as itself (checked in the servicer)
     "/zkgate.v1.StudyService/CloseStudy": frozenset({R, A}),  # the study's requester, or an admin
     "/zkgate.v1.StudyService/GetAggregate": frozenset({R}),  # the study's requester only
