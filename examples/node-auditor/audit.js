@@ -309,12 +309,17 @@ async function auditLog(gateway, report, logKey, study) {
       JSON.stringify(d.included) === JSON.stringify(agg.included.map(([n, dg]) => [n, hex(dg)]))]);
   }
   if (study.release) expected.push(["release", "release logged", (d) => d.release_sha256 === hex(sha256(study.release.bytes))]);
+  // the participants' data set registrations (no study id in them): owner, root and key as the spec names them
+  const registrations = study.spec.participants.map((p) => ["dataset", `registration of ${p.name} logged (root, key)`,
+    (d) => d.owner === p.name && d.root === p.root.toString() && d.verify_key === hex(p.verifyKey)]);
   let studyLeaf = -1;
-  for (const [kind, name, matches] of expected) {
-    const entry = mine.find((e) => e.kind === kind && matches(e.data));
+  for (const [kind, name, matches] of [...registrations, ...expected]) {
+    const pool = kind === "dataset" ? parsed : mine;
+    const entry = pool.find((e) => e.kind === kind && matches(e.data));
     if (!entry) {
-      const other = mine.filter((e) => e.kind === kind).length;
-      report.add(name, false, other ? `the log's ${kind} entries of this study name other contents` : `no ${kind} entry of this study in the log`);
+      const other = pool.filter((e) => e.kind === kind).length;
+      report.add(name, false, other ? `the log's ${kind} entries${kind === "dataset" ? "" : " of this study"} name other contents`
+        : `no ${kind} entry${kind === "dataset" ? "" : " of this study"} in the log`);
       continue;
     }
     if (kind === "study") studyLeaf = entry.index;
