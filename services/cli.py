@@ -271,6 +271,24 @@ def list_datasets(address, owner: str) -> None:
             click.echo(f"{dataset.dataset_id[:16]}...  {dataset.name}  root={dataset.root}")
 
 
+@gateway_group.command("schemas")
+@click.option("--json", "as_json", is_flag=True, help="Print the schemas as one JSON object.")
+@_target_options
+def list_schemas(address, as_json: bool) -> None:
+    """List published schemas (`holder register-dataset --schema-name NAME` registers against one)."""
+    import json
+
+    with _reported(address), _client(address) as client:
+        schemas = client.list_schemas()
+    if as_json:
+        click.echo(json.dumps({"schemas": [{"name": s.name, "schema_sha256": s.schema_sha256, "publisher": s.publisher,
+                                            "schema": json.loads(s.schema_json)} for s in schemas]}, sort_keys=True))
+        return
+    for s in schemas:
+        columns = ", ".join(f"{c['name']}[{c['min']},{c['max']}]" for c in json.loads(s.schema_json)["columns"])
+        click.echo(f"{s.name}  sha256={s.schema_sha256[:16]}...  by {s.publisher or '-'}  {columns}")
+
+
 @gateway_group.command("studies")
 @_target_options
 def list_studies(address) -> None:
@@ -294,7 +312,8 @@ def verify_study(address, study_id: str, dev: bool, as_json: bool) -> None:
     bounds and the commitment equation of the release; print the verdict and the released
     numbers (histogram bins are [a, b): a <= value < b).  Exit 0 when all hold, 1 otherwise:
     a failed check (FAILED), a study not released yet (OPEN: never closed; CLOSED: waiting
-    for the key holder), or a CKKS or differentially private release (UNVERIFIED: its numbers
+    for the key holder; CANCELLED: ended by its requester or an admin, with the reason from its
+    audit leaf -- not a failure of cryptography), or a CKKS or differentially private release (UNVERIFIED: its numbers
     are not bound to the proven commitments)."""
     import json as json_module
 
@@ -305,7 +324,10 @@ def verify_study(address, study_id: str, dev: bool, as_json: bool) -> None:
         check_study_id(study_id)
         with _client(address) as client:
             record = PublicRecord.from_bytes(client.public_record(study_id))
-        report = verify_record(record, dev_mode=dev)
+            from zkgate.services.roles import logged_cancellation  # the audit leaf, inclusion checked
+
+            cancellation = logged_cancellation(client, client.get_study(study_id))
+        report = verify_record(record, dev_mode=dev, cancellation=cancellation)
     if as_json:
         click.echo(json_module.dumps({"study_id": study_id, "title": record.spec.title, **report.to_dict()}, default=str))
     else:
@@ -340,6 +362,8 @@ def _verdict_line(report) -> str:
     if report.status == "unverified":
         reasons = "; ".join(f"{name}: {reason}" for name, reason in report.unverified)
         return f"UNVERIFIED (every proof and check that can run passed; not checked: {reasons})"
+    if report.status == "cancelled":  # ended by its requester or an admin: nothing failed, nothing released
+        return f"CANCELLED, NEVER RELEASED (every check so far passed): {report.pending}"
     if report.status in ("open", "closed"):  # not finished: nothing failed so far
         return f"{report.status.upper()}, NOT RELEASED YET (every check so far passed): {report.pending}"
     return "FAILED: " + "; ".join(report.failures)

@@ -41,6 +41,10 @@ from zkgate.services.v1 import (
 )
 
 
+class KeyDownloadError(ZkgateError):
+    """A downloaded proving key is incomplete or differs from what the gateway announced."""
+
+
 class GatewayCallError(ZkgateError):
     """An RPC the gateway refused; ``code`` is the grpc.StatusCode."""
 
@@ -209,20 +213,34 @@ class GatewayClient:
         reply = _call(self.catalog.ListDatasets, catalog_pb2.ListDatasetsRequest(owner=owner), timeout=self.timeout)
         return list(reply.datasets)
 
+    def publish_schema(self, name: str, schema_json: str) -> catalog_pb2.PublishedSchema:
+        request = catalog_pb2.PublishSchemaRequest(name=name, schema_json=schema_json)
+        return _call(self.catalog.PublishSchema, request, timeout=self.timeout)
+
+    def get_schema(self, name: str) -> catalog_pb2.PublishedSchema:
+        return _call(self.catalog.GetSchema, catalog_pb2.SchemaRef(name=name), timeout=self.timeout)
+
+    def list_schemas(self) -> list[catalog_pb2.PublishedSchema]:
+        return list(_call(self.catalog.ListSchemas, catalog_pb2.ListSchemasRequest(), timeout=self.timeout).schemas)
+
     # -- studies ------------------------------------------------------------------------------
     def gateway_info(self) -> study_pb2.GatewayInfo:
         return _call(self.study.GetGatewayInfo, study_pb2.GetGatewayInfoRequest(), timeout=self.timeout)
 
-    def create_study(self, spec: bytes, circuit_keys: bytes, public_context: bytes) -> study_pb2.Study:
+    def create_study(self, spec: bytes, circuit_keys: bytes, public_context: bytes,
+                     proving_key: bytes = b"") -> study_pb2.Study:
+        """Open a study; ``proving_key`` (the .zkey, public) lets holders fetch it with GetProvingKey."""
         size = self.chunk_size
 
         def messages():
             yield study_pb2.StudyUpload(
                 header=study_pb2.StudyHeader(
-                    spec_size=len(spec), keys_size=len(circuit_keys), context_size=len(public_context)
+                    spec_size=len(spec), keys_size=len(circuit_keys), context_size=len(public_context),
+                    proving_key_size=len(proving_key),
                 )
             )
-            for field, data in (("spec_chunk", spec), ("keys_chunk", circuit_keys), ("context_chunk", public_context)):
+            for field, data in (("spec_chunk", spec), ("keys_chunk", circuit_keys), ("context_chunk", public_context),
+                                ("proving_key_chunk", proving_key)):
                 for piece in chunked(data, size):
                     yield study_pb2.StudyUpload(**{field: piece})
 
@@ -242,6 +260,51 @@ class GatewayClient:
 
     def public_context(self, study_id: str) -> bytes:
         return self._download(self.study.GetPublicContext, study_id)
+
+    def download_proving_key(self, study_id: str, destination: str | Path, on_header=lambda size: None,
+                             on_chunk=lambda n: None) -> str:
+        """Stream the study's .zkey into ``destination`` (written beside it, renamed when complete);
+        the size and SHA-256 the gateway announced are checked.  Returns the SHA-256 (hex).
+        ``on_header(size)`` and ``on_chunk(bytes)`` report progress."""
+        import hashlib
+        import os
+
+        destination = Path(destination)
+        partial = destination.with_name(destination.name + ".part")
+        digest, received, header = hashlib.sha256(), 0, None
+        try:
+            stream = self.study.GetProvingKey(study_pb2.StudyRef(study_id=study_id), timeout=max(self.timeout, 3600.0))
+            with open(partial, "wb") as handle:
+                for part in stream:
+                    kind = part.WhichOneof("part")
+                    if kind == "header" and header is None:
+                        header = part.header
+                        on_header(header.size)
+                    elif kind == "chunk" and header is not None:
+                        received += len(part.chunk)
+                        if received > header.size:
+                            raise KeyDownloadError(f"the gateway sent more than the {header.size} bytes it announced "
+                                                   f"for study {study_id}'s proving key")
+                        digest.update(part.chunk)
+                        handle.write(part.chunk)
+                        on_chunk(len(part.chunk))
+                    else:
+                        raise KeyDownloadError(f"the gateway's proving-key stream for study {study_id} is malformed "
+                                               f"(unexpected {kind!r} message)")
+                handle.flush()
+                os.fsync(handle.fileno())
+            if header is None or received != header.size or digest.hexdigest() != header.sha256:
+                raise KeyDownloadError(
+                    f"the proving key of study {study_id} arrived incomplete or altered ({received} bytes, sha256 "
+                    f"{digest.hexdigest()}; announced {header.size if header else '?'} bytes, sha256 "
+                    f"{header.sha256 if header else '?'}): run the command again"
+                )
+            os.replace(partial, destination)
+        except grpc.RpcError as exc:
+            raise GatewayCallError(exc.code(), exc.details() or "") from exc
+        finally:
+            partial.unlink(missing_ok=True)
+        return digest.hexdigest()
 
     def submit(self, study_id: str, submission: bytes) -> tuple[bytes, int]:
         """Returns the gateway's signed receipt (canonical bytes) and the audit leaf index."""
@@ -276,6 +339,18 @@ class GatewayClient:
 
     def verify_study(self, study_id: str) -> study_pb2.VerificationReport:
         return _call(self.study.VerifyStudy, study_pb2.StudyRef(study_id=study_id), timeout=self.timeout)
+
+    def cancel_study(self, study_id: str, reason: str) -> study_pb2.Study:
+        """End a study that cannot finish (its requester or an admin); the same reason again is a no-op."""
+        request = study_pb2.CancelStudyRequest(study_id=study_id, reason=reason)
+        return _call(self.study.CancelStudy, request, timeout=self.timeout)
+
+    def my_receipt(self, study_id: str, participant: str = "") -> tuple[bytes, int]:
+        """The gateway-signed receipt of this participant's accepted submission and its audit leaf
+        (``participant`` defaults to the caller's organisation; an open dev gateway needs it)."""
+        request = study_pb2.GetMyReceiptRequest(study_id=study_id, participant=participant)
+        reply = _call(self.study.GetMyReceipt, request, timeout=self.timeout)
+        return reply.receipt, reply.audit_leaf_index
 
     # -- audit log ----------------------------------------------------------------------------
     def tree_head(self, pinned_log_key: bytes | None = None) -> tuple[SignedTreeHead, bytes]:

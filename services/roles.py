@@ -158,16 +158,127 @@ class Submitted:
     repeated: bool  # a receipt was already kept: the gateway confirmed the original one
     chunks: int
     receipt_path: str
+    recovered: bool = False  # nothing was sent: the receipt of the earlier, accepted submission was fetched
 
     def to_json(self) -> dict:
         from zkgate.services.holder_home import receipt_summary
 
         return {**receipt_summary(self.receipt, self.audit_leaf), "resent": self.resent, "repeated": self.repeated, "chunks": self.chunks,
-                "receipt_file": self.receipt_path, "in_audit_log": True}
+                "receipt_file": self.receipt_path, "in_audit_log": True, "recovered": self.recovered}
+
+
+def study_state_refusal(study, study_id: str) -> str:
+    """Why a study that is not OPEN takes no submission (a cancelled one: its reason)."""
+    from zkgate.services.v1 import study_pb2
+
+    if study.state == study_pb2.CANCELLED:
+        c = study.cancellation
+        who = f" by {c.cancelled_by!r}" if c.cancelled_by else ""
+        return f"study {study_id[:16]}... was cancelled{who}: {c.reason}; it accepts nothing more"
+    return f"study {study_id[:16]}... is {study_pb2.StudyState.Name(study.state)}: it accepts no more submissions"
+
+
+def recover_receipt(client: GatewayClient, home: HolderHome, study_id: str, *, missing_ok: bool = False,
+                    spec: StudySpec | None = None, log_key: bytes | None = None) -> Submitted | None:
+    """Fetch the gateway-signed receipt of this holder's own accepted submission (after a lost
+    ``studies/`` folder), check its signature against the study's gateway key, that it names this
+    study and organisation, and that the audit log's leaf names the same submission; keep it.
+
+    With ``missing_ok``, None when the gateway holds no accepted submission of this holder."""
+    import grpc
+
+    if spec is None:
+        _, spec = fetch_spec(client, study_id)
+    if log_key is None:
+        info = client.gateway_info()
+        if spec.gateway_key != info.study_signing_key:
+            raise RoleError("the study names another gateway's signing key than this gateway's: its receipts could not be checked")
+        log_key = info.log_public_key
+    try:
+        receipt_bytes, leaf = client.my_receipt(study_id, home.org)
+    except GatewayCallError as exc:
+        if exc.code == grpc.StatusCode.NOT_FOUND and missing_ok:
+            return None
+        raise
+    receipt = Receipt.from_bytes(receipt_bytes)
+    try:
+        receipt.verify_signature(spec.gateway_key)
+    except ZkgateError as exc:
+        raise RoleError(f"the receipt the gateway returned for {home.org!r} does not carry the study's gateway "
+                        f"signature ({exc}); nothing was kept") from exc
+    if receipt.study_id != spec.study_id or receipt.participant != home.org:
+        raise RoleError(f"the gateway returned a receipt of another study or participant than {home.org!r} in "
+                        f"study {study_id[:16]}...; nothing was kept")
+    kept = home.receipt(study_id)
+    if kept is not None and kept != receipt:
+        raise RoleError(f"the gateway returned another receipt than the one kept in {home.path} for this study")
+    check_in_log(client, log_key, leaf, receipt.submission_digest.hex(), home.org)
+    pending = home.pending_submission(study_id)
+    if pending is not None and pending.digest != receipt.submission_digest:
+        home.discard_submission(study_id)  # never accepted: the gateway holds the earlier one
+    path = home.save_receipt(study_id, receipt, leaf)
+    me = spec.participant(home.org)
+    return Submitted(receipt, leaf, False, kept is not None, me.n_chunks, str(path), recovered=True)
+
+
+def fetch_circuit_key(client: GatewayClient, home: HolderHome, study_id: str, spec: StudySpec, *, dev: bool,
+                      progress=lambda message: None, download_bar=None) -> CircuitKeys:
+    """The study's proving key from the gateway (cached in the holder's home by verifying-key hash),
+    refused unless its verifying key and transcript are the ones the spec names.
+
+    ``download_bar(total)``, when given, returns a context manager with ``update(n)`` (a progress bar)."""
+    import contextlib
+
+    from zkgate.study.circuit import compile_contribution
+
+    path = home.circuit_key_path(spec.vk_hash.hex())
+    if path.exists():
+        progress(f"using the study's circuit key cached in {path}")
+    else:
+        progress(f"fetching study {study_id[:16]}...'s circuit key from the gateway ...")
+        bar = [contextlib.nullcontext(None)]
+
+        def on_header(size: int) -> None:
+            if download_bar is not None:
+                bar[0] = download_bar(size)
+                bar[0].__enter__()
+
+        def on_chunk(n: int) -> None:
+            if bar[0] is not None and hasattr(bar[0], "update"):
+                bar[0].update(n)
+
+        try:
+            client.download_proving_key(study_id, path, on_header, on_chunk)
+        except GatewayCallError as exc:
+            if exc.code.name == "NOT_FOUND":
+                raise RoleError(f"{exc.details} (the gateway serves no circuit key for this study)") from exc
+            raise
+        finally:
+            bar[0].__exit__(None, None, None)
+    try:
+        keys = CircuitKeys.from_zkey(path)
+    except ZkgateError as exc:
+        path.unlink(missing_ok=True)
+        raise RoleError(f"the circuit key the gateway served for study {study_id[:16]}... is not a readable .zkey "
+                        f"({exc}); it was deleted") from exc
+    if keys.vk_hash != spec.vk_hash or keys.transcript_hash != spec.transcript_hash:
+        path.unlink(missing_ok=True)
+        which = ("verifying-key hash", keys.vk_hash, spec.vk_hash) if keys.vk_hash != spec.vk_hash else (
+            "ceremony-transcript hash", keys.transcript_hash, spec.transcript_hash)
+        raise RoleError(f"refused the circuit key the gateway served for study {study_id[:16]}...: its {which[0]} is "
+                        f"{which[1].hex()} but the study's spec names {which[2].hex()} (nothing was proved; the "
+                        "file was deleted); get the study's .zkey from its requester and pass it with --circuit-key")
+    check_key_fits(keys, spec, str(path), compile_contribution, advice=HOLDER_KEY_ADVICE)
+    try:
+        keys.check(spec, dev_mode=dev)
+    except DevKeyError as exc:
+        raise RoleError("this study uses a DEVELOPMENT circuit key (no ceremony): pass --dev to accept it "
+                        "(tests and demos only)") from exc
+    return keys
 
 
 def submit(client: GatewayClient, home: HolderHome, study_id: str, circuit_key: str | None, *, dev: bool,
-           workers: int = 1, progress=lambda message: None) -> Submitted:
+           workers: int = 1, progress=lambda message: None, download_bar=None) -> Submitted:
     """Prove, encrypt, sign and submit this holder's contribution; keep and check the receipt.
 
     The signed submission is kept before it is sent: a retry sends the very same bytes, and the
@@ -193,8 +304,13 @@ def submit(client: GatewayClient, home: HolderHome, study_id: str, circuit_key: 
     if submission is None:
         from zkgate.services.v1 import study_pb2
 
+        # nothing kept locally (a first submission, or a lost studies/ folder): an accepted earlier
+        # submission's receipt is recovered from the gateway instead of proving a doomed new one
+        recovered = recover_receipt(client, home, study_id, missing_ok=True, spec=spec, log_key=info.log_public_key)
+        if recovered is not None:
+            return recovered
         if study.state != study_pb2.OPEN:
-            raise RoleError(f"study {study_id[:16]}... is {study_pb2.StudyState.Name(study.state)}: it accepts no more submissions")
+            raise RoleError(study_state_refusal(study, study_id))
         late = _now() - spec.deadline
         if late > DEADLINE_CLOCK_SLACK:  # the gateway's clock decides; ours may run somewhat ahead
             raise RoleError(f"study {study_id[:16]}...'s deadline passed {int(late)} s ago "
@@ -204,10 +320,10 @@ def submit(client: GatewayClient, home: HolderHome, study_id: str, circuit_key: 
         if local is None:
             raise RoleError(f"no data set in {home.path} has the root study {study_id[:16]}... names for {home.org!r} "
                             f"({me.root}); `zkgate holder show --home {home.path}` lists the kept data sets")
-        if circuit_key is None:
-            raise RoleError("proving needs the study's circuit key: --circuit-key FILE.zkey (the ceremony's key, or "
-                            "the development key `zkgate requester create-study --dev-circuit-key` wrote)")
-        keys = load_circuit_key(circuit_key, spec, dev=dev)
+        if circuit_key is None:  # fetched from the gateway and checked against the spec's hashes
+            keys = fetch_circuit_key(client, home, study_id, spec, dev=dev, progress=progress, download_bar=download_bar)
+        else:
+            keys = load_circuit_key(circuit_key, spec, dev=dev)
         context = client.public_context(study_id)
         progress(f"proving {local.commitment.n_chunks} chunk(s) of {local.label!r} and encrypting ...")
         contribution = Contributor(home.org, local.commitment, home.signing_key, dev_mode=dev).contribute(
@@ -218,11 +334,22 @@ def submit(client: GatewayClient, home: HolderHome, study_id: str, circuit_key: 
     try:
         receipt_bytes, leaf = client.submit(study_id, submission.to_bytes())
     except GatewayCallError as exc:
+        if exc.code.name == "ALREADY_EXISTS":  # the gateway holds an earlier submission of ours: recover its receipt
+            recovered = recover_receipt(client, home, study_id, missing_ok=True, spec=spec, log_key=info.log_public_key)
+            if recovered is not None:
+                return recovered
         if exc.code.name in DEFINITE_REFUSALS:  # never accepted: a later run may compute a fresh one
             home.discard_submission(study_id)
             # still a GatewayCallError, so the command's message adds the hint and the certificate presented
+            if exc.code.name == "ALREADY_EXISTS":
+                advice = (f"the gateway keeps one submission per participant; `zkgate holder receipt --home {home.path} "
+                          f"{study_id}` fetches the receipt of the accepted one")
+            elif "was cancelled" in exc.details:
+                advice = "the study was cancelled: nothing more can be submitted to it"
+            else:
+                advice = "fix the cause and run `holder submit` again"
             raise GatewayCallError(exc.code, f"{exc.details} (the submission was not accepted and the kept copy was "
-                                             "discarded; fix the cause and run `holder submit` again)") from exc
+                                             f"discarded; {advice})") from exc
         raise  # the outcome is unknown (unreachable, timed out): keep it, a retry sends the same bytes
     receipt = Receipt.from_bytes(receipt_bytes)
     Contributor.accept_receipt(Contribution(submission, [], 0), receipt, spec)  # signature, study, digest
@@ -323,6 +450,7 @@ def create_study(client: GatewayClient, request: StudyRequest, card: KeyHolderCa
         spec, keys = open_study(**common, keys="dev", dev_mode=True)
         write_zkey(out, keys.pk)
         key_path = str(out)
+        circuit_key = key_path
     else:
         from zkgate.study.circuit import compile_contribution
 
@@ -338,8 +466,42 @@ def create_study(client: GatewayClient, request: StudyRequest, card: KeyHolderCa
         spec, keys = open_study(**common, keys=keys, dev_mode=keys.is_dev)
         check_key_fits(keys, spec, circuit_key, compile_contribution)
         key_path = circuit_key
-    study = client.create_study(spec.to_bytes(), keys.public().to_bytes(), card.public_context.to_bytes())
+    # the .zkey is public: the gateway serves it to the holders (GetProvingKey), who check it against the spec
+    proving_key = Path(circuit_key).read_bytes()
+    study = client.create_study(spec.to_bytes(), keys.public().to_bytes(), card.public_context.to_bytes(), proving_key)
     return Opened(spec, study.study_id, key_path, spec.dev_keys)
+
+
+def logged_cancellation(client: GatewayClient, study, log_key: bytes | None = None):
+    """A cancelled study's cancellation as its audit leaf states it (the leaf fetched, decoded and
+    its inclusion under the signed tree head checked), or None for a study that is not cancelled."""
+    from zkgate.services.v1 import study_pb2
+    from zkgate.study.cancellation import CANCEL_LEAF_KIND, StudyCancellation
+
+    if study.state != study_pb2.CANCELLED:
+        return None
+    index = study.cancellation.audit_leaf_index
+    head, _ = client.tree_head(log_key)
+    if index >= head.tree_size:
+        raise RoleError(f"the gateway says study {study.study_id[:16]}... was cancelled at audit leaf {index}, "
+                        f"beyond its signed log (size {head.tree_size})")
+    entry = client.audit_entries(index, index + 1)[0]
+    client.check_inclusion(entry, index, head)
+    if entry.kind != CANCEL_LEAF_KIND:
+        raise RoleError(f"audit leaf {index} is a {entry.kind!r} entry, not the cancellation the gateway names")
+    cancellation = StudyCancellation.from_leaf(entry.data, index)
+    if cancellation.study_id != study.study_id:
+        raise RoleError(f"audit leaf {index} cancels another study than {study.study_id[:16]}...")
+    return cancellation
+
+
+def cancel_study(client: GatewayClient, study_id: str, reason: str):
+    """End a study that cannot finish, with a reason everyone sees (the study's requester or an admin)."""
+    from zkgate.services.holder_home import check_study_id
+    from zkgate.study.cancellation import check_reason
+
+    check_study_id(study_id)
+    return client.cancel_study(study_id, check_reason(reason, "--reason"))
 
 
 # -- key holder ------------------------------------------------------------------------------------
@@ -372,6 +534,8 @@ def release(client: GatewayClient, home: KeyHolderHome, study_id: str, *, dp_eps
     try:
         aggregate = Aggregate.from_bytes(client.aggregate(study_id))
     except GatewayCallError as exc:
+        if exc.code == grpc.StatusCode.FAILED_PRECONDITION and "was cancelled" in exc.details:
+            raise RoleError(f"{exc.details}: nothing is released for a cancelled study") from exc
         if exc.code == grpc.StatusCode.FAILED_PRECONDITION:
             raise RoleError(f"{exc.details} (`zkgate requester close {study_id}`)") from exc
         raise
@@ -386,5 +550,5 @@ def release(client: GatewayClient, home: KeyHolderHome, study_id: str, *, dp_eps
     return Released(out, derived_statistics(spec, out.values))
 
 
-__all__ = ["Opened", "Registered", "Released", "RoleError", "Submitted", "contribution_circuit", "create_study", "fetch_spec",
-           "register_dataset", "release", "submit"]
+__all__ = ["Opened", "Registered", "Released", "RoleError", "Submitted", "cancel_study", "contribution_circuit", "create_study",
+           "fetch_spec", "logged_cancellation", "recover_receipt", "register_dataset", "release", "submit"]

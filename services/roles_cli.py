@@ -62,9 +62,9 @@ def holder_group() -> None:
 
     \b
     1. zkgate holder init --home DIR --org NAME
-    2. zkgate holder register-dataset --home DIR DATA.csv --schema SCHEMA.json
+    2. zkgate holder register-dataset --home DIR DATA.csv --schema-name SCHEMA_NAME
     3. (the requester opens a study naming NAME)
-    4. zkgate holder submit --home DIR STUDY_ID --circuit-key STUDY.zkey
+    4. zkgate holder submit --home DIR STUDY_ID   (fetches and checks the study's circuit key)
 
     With --tls-dir, commands present the certificate of the home's organisation
     (TLS_DIR/clients/ORG.pem); an --org naming another organisation is refused.
@@ -95,6 +95,8 @@ def holder_init(home: str, org: str, as_json: bool) -> None:
 @click.argument("csv_file", metavar="DATA.csv", type=click.Path(dir_okay=False))
 @click.option("--schema", "schema_file", type=click.Path(dir_okay=False),
               help='JSON: {"columns": [{"name": "age", "min": 18, "max": 90}, ...]} (declared integer ranges).')
+@click.option("--schema-name", default=None,
+              help="Instead: a schema the requester published on the gateway (`zkgate gateway schemas` lists them).")
 @click.option("--column", "columns", multiple=True, metavar="NAME:MIN:MAX",
               help="A column and its declared range, in order (repeat; instead of --schema).")
 @click.option("--chunk", "capacity", default=64, show_default=True, type=click.IntRange(1, 1 << 16),
@@ -102,8 +104,8 @@ def holder_init(home: str, org: str, as_json: bool) -> None:
 @click.option("--name", "label", default=None, help="Local name of the data set (default: the CSV's file name).")
 @_gateway_options
 @_json_option
-def holder_register_dataset(home, csv_file, schema_file, columns, capacity, label, address, tls_dir, org, token,
-                            as_json) -> None:
+def holder_register_dataset(home, csv_file, schema_file, schema_name, columns, capacity, label, address, tls_dir, org,
+                            token, as_json) -> None:
     """Commit a CSV under a secret salt, keep it locally, and register it in the gateway's catalog.
 
     The CSV's header names the columns (other columns are ignored); every value must lie in its
@@ -118,15 +120,20 @@ def holder_register_dataset(home, csv_file, schema_file, columns, capacity, labe
     with reported(CallTarget(address, tls_dir, org)) as where:
         holder = HolderHome.open(home)
         where.org = where.org or holder.org
-        if bool(schema_file) == bool(columns):
-            raise click.UsageError("declare the columns with --schema SCHEMA.json or with --column NAME:MIN:MAX (one of them)")
+        if sum(map(bool, (schema_file, schema_name, columns))) != 1:
+            raise click.UsageError("declare the columns with --schema-name NAME (published on the gateway), "
+                                   "--schema SCHEMA.json or --column NAME:MIN:MAX (one of them)")
         if schema_file:
             obj = safejson.load_file(schema_file)  # FormatError (exit 2) names the file
             schema = load_schema(obj, schema_file)
-        else:
+        elif columns:
             schema = Schema.of(*(parse_column(c) for c in columns))
         label = check_label(label or _label_of(csv_file))
         with _client(_holder_target(holder, address, tls_dir, org, token)) as client:
+            if schema_name:
+                published = client.get_schema(schema_name)
+                where_from = f"the gateway's published schema {schema_name!r}"
+                schema = load_schema(safejson.loads(published.schema_json, where_from), where_from)
             done = roles.register_dataset(client, holder, csv_file, schema, capacity, label)
     summary = done.to_json()
     _emit(as_json, summary, [
@@ -156,7 +163,8 @@ def _label_of(path: str) -> str:
 @_holder_home
 @click.argument("study_id")
 @click.option("--circuit-key", type=click.Path(dir_okay=False),
-              help="The study's contribution circuit key (.zkey): a ceremony's, or the dev key create-study wrote.")
+              help="The study's contribution circuit key (.zkey). Default: fetched from the gateway (cached in the "
+                   "home) and checked against the study's verifying-key hash.")
 @click.option("--dev", is_flag=True, help="Accept a study made with a development circuit key (tests and demos only).")
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64), help="Prover processes.")
 @_gateway_options
@@ -176,13 +184,60 @@ def holder_submit(home, study_id, circuit_key, dev, workers, address, tls_dir, o
         holder = HolderHome.open(home)
         where.org = where.org or holder.org
         with _client(_holder_target(holder, address, tls_dir, org, token)) as client:
-            done = roles.submit(client, holder, study_id, circuit_key, dev=dev, workers=workers, progress=_note)
+            done = roles.submit(client, holder, study_id, circuit_key, dev=dev, workers=workers, progress=_note,
+                                download_bar=_download_bar)
+    _emit(as_json, done.to_json(), _submitted_lines(done))
+
+
+def _submitted_lines(done) -> list[str]:
+    if done.recovered:
+        first = ("already accepted earlier: nothing was sent; the gateway's receipt of the accepted submission was "
+                 "recovered (its gateway signature checked)")
+    elif done.repeated:
+        first = f"already accepted earlier: the gateway returned the original receipt ({done.chunks} chunk proof(s))"
+    else:
+        first = "submitted" + (" (the kept submission, sent again)" if done.resent else "") + f" ({done.chunks} chunk proof(s))"
+    return [first, f"receipt #{done.receipt.sequence} signed by the gateway, kept in {done.receipt_path}",
+            f"in the audit log at leaf {done.audit_leaf} (inclusion proof checked)"]
+
+
+@holder_group.command("receipt")
+@_holder_home
+@click.argument("study_id")
+@_gateway_options
+@_json_option
+def holder_receipt(home, study_id, address, tls_dir, org, token, as_json) -> None:
+    """Fetch this holder's receipt of an accepted submission from the gateway (e.g. after losing
+    the home's studies/ folder): its gateway signature is checked against the study's gateway key,
+    and the audit log's leaf must name the same submission, before it is kept in the home.
+    Only the participant itself may fetch its receipt."""
+    from zkgate.services import roles
+    from zkgate.services.holder_home import HolderHome, check_study_id
+
+    with reported(CallTarget(address, tls_dir, org)) as where:
+        holder = HolderHome.open(home)
+        where.org = where.org or holder.org
+        check_study_id(study_id)
+        with _client(_holder_target(holder, address, tls_dir, org, token)) as client:
+            done = roles.recover_receipt(client, holder, study_id)
     _emit(as_json, done.to_json(), [
-        ("already accepted earlier: the gateway returned the original receipt" if done.repeated
-         else "submitted" + (" (the kept submission, sent again)" if done.resent else "")) + f" ({done.chunks} chunk proof(s))",
-        f"receipt #{done.receipt.sequence} signed by the gateway, kept in {done.receipt_path}",
+        f"receipt #{done.receipt.sequence} of {holder.org!r} recovered from the gateway (gateway signature checked), "
+        f"kept in {done.receipt_path}",
         f"in the audit log at leaf {done.audit_leaf} (inclusion proof checked)",
     ])
+
+
+PROGRESS_BAR_BYTES = 4 << 20  # a key download shows a progress bar (stderr) from this size on
+
+
+def _download_bar(total: int):
+    """A progress bar on stderr for a large download (a silent one for a small key)."""
+    import contextlib
+    import sys
+
+    if total < PROGRESS_BAR_BYTES:
+        return contextlib.nullcontext()
+    return click.progressbar(length=total, label=f"circuit key ({total >> 20} MiB)", file=sys.stderr)
 
 
 @holder_group.command("show")
@@ -318,6 +373,32 @@ def requester_circuit(spec_file, title, participants, ranges, equals, stats, quo
           [f"wrote {out_file}: {r1cs.n_constraints} constraints, {r1cs.n_wires} wires, {r1cs.n_public} public inputs"])
 
 
+@requester_group.command("publish-schema")
+@click.argument("schema_file", metavar="SCHEMA.json", type=click.Path(dir_okay=False))
+@click.option("--name", required=True, help="The name holders register against (`holder register-dataset --schema-name`).")
+@_gateway_options
+@_json_option
+def requester_publish_schema(schema_file, name, address, tls_dir, org, token, as_json) -> None:
+    """Publish a data set schema once, by name, in the gateway's catalog (logged in the audit log).
+
+    Holders then register their data sets with `--schema-name NAME` instead of copying the file.
+    Publishing the same columns under the same name again is a no-op; other columns under a taken
+    name are refused.
+    """
+    from zkgate.services.holder_home import load_schema
+
+    with reported(CallTarget(address, tls_dir, org)):
+        load_schema(safejson.load_file(schema_file), schema_file)  # a bad file is named here, before any call
+        with open(schema_file, encoding="utf-8") as handle:
+            text = handle.read()
+        with _client(GatewayTarget(address, tls_dir, org, token)) as client:
+            published = client.publish_schema(name, text)
+    _emit(as_json, {"name": published.name, "schema_sha256": published.schema_sha256, "publisher": published.publisher,
+                    "schema": json.loads(published.schema_json)},
+          [f"schema {published.name!r} published (sha256 {published.schema_sha256[:16]}...)",
+           f"holders: zkgate holder register-dataset --home DIR DATA.csv --schema-name {published.name}"])
+
+
 @requester_group.command("close")
 @click.argument("study_id")
 @_gateway_options
@@ -335,6 +416,29 @@ def requester_close(study_id, address, tls_dir, org, token, as_json) -> None:
     _emit(as_json, {"study_id": study.study_id, "state": state, "accepted": study.accepted, "quorum": study.quorum},
           [f"study {study.study_id[:16]}... {state}: {study.accepted} contribution(s) added (quorum {study.quorum})",
            f"next: zkgate keyholder release --home KH {study.study_id}"])
+
+
+@requester_group.command("cancel")
+@click.argument("study_id")
+@click.option("--reason", required=True, help="Why the study ends (shown to every party and kept in the audit log).")
+@_gateway_options
+@_json_option
+def requester_cancel(study_id, reason, address, tls_dir, org, token, as_json) -> None:
+    """Cancel a study that cannot finish (the study's requester or an admin). It then accepts
+    nothing (submissions, close, release); the cancellation is logged in the audit log and shown
+    to everyone. A released study cannot be cancelled; the same reason again changes nothing."""
+    from zkgate.services import roles
+    from zkgate.services.v1 import study_pb2
+
+    with reported(CallTarget(address, tls_dir, org)):
+        with _client(GatewayTarget(address, tls_dir, org, token)) as client:
+            study = roles.cancel_study(client, study_id, reason)
+    c = study.cancellation
+    _emit(as_json, {"study_id": study.study_id, "state": study_pb2.StudyState.Name(study.state), "reason": c.reason,
+                    "cancelled_by": c.cancelled_by, "cancelled_at": c.cancelled_at, "state_before": c.state_before,
+                    "audit_leaf_index": c.audit_leaf_index},
+          [f"study {study.study_id[:16]}... CANCELLED (was {c.state_before}): {c.reason}",
+           f"logged in the audit log at leaf {c.audit_leaf_index}; it accepts no submission, close or release"])
 
 
 # =====================================================================================================

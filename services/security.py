@@ -75,6 +75,8 @@ POLICY: dict[str, frozenset[str]] = {
     "/zkgate.v1.StudyService/GetRelease": READERS,
     "/zkgate.v1.StudyService/GetPublicRecord": READERS,  # ciphertexts stripped: hashes only
     "/zkgate.v1.StudyService/VerifyStudy": READERS,
+    "/zkgate.v1.StudyService/CancelStudy": frozenset({R, A}),  # the study's requester, or an admin
+    "/zkgate.v1.StudyService/GetMyReceipt": frozenset({P}),  # its own receipt only (checked in the servicer)
     # AuditService: the record is for everyone to check
     "/zkgate.v1.AuditService/GetTreeHead": READERS,
     "/zkgate.v1.AuditService/GetInclusionProof": READERS,

@@ -11,20 +11,22 @@ import hashlib
 import json
 import os
 import threading
+import time
 from pathlib import Path
 
 from zkgate.errors import InvalidInputError
 from zkgate.services.errors import AlreadyExistsError, NotFoundError, PreconditionError
-from zkgate.services.security import require_acting_as, require_study_requester, requester_name
+from zkgate.services.security import caller, require_acting_as, require_study_requester, requester_name
 from zkgate.services.servicers.audit import audit_entry
 from zkgate.services.servicers.common import check_deadline, rpc
-from zkgate.services.store import Store, StudyRecord, SubmissionRecord
+from zkgate.services.store import Store, StudyProvingKeyRecord, StudyRecord, SubmissionRecord
 from zkgate.services.store.integrity import stored_record
 from zkgate.services.transport import TransportLimits
 from zkgate.services.uploads import DEFAULT_CHUNK_SIZE, UploadLimits, advertised_chunk_size, chunked, receive_upload
 from zkgate.services.v1 import common_pb2, study_pb2, study_pb2_grpc
 from zkgate.study import encoding as enc
 from zkgate.study.aggregator import StudyAggregator
+from zkgate.study.cancellation import CANCEL_LEAF_KIND, StudyCancellation, check_reason
 from zkgate.study.catalog import Registration
 from zkgate.study.identity import SigningKey
 from zkgate.study.keys import CircuitKeys
@@ -35,7 +37,9 @@ from zkgate.study.spec import StudySpec
 from zkgate.study.verification import PublicRecord, verify_record
 
 GATEWAY_KEY_FILE = "gateway_signing_key"
-STATES = {"OPEN": study_pb2.OPEN, "CLOSED": study_pb2.CLOSED, "RELEASED": study_pb2.RELEASED}
+STATES = {"OPEN": study_pb2.OPEN, "CLOSED": study_pb2.CLOSED, "RELEASED": study_pb2.RELEASED,
+          "CANCELLED": study_pb2.CANCELLED}
+AUDIT_SCAN_PAGE = 512  # leaves read at a time when looking up a cancellation in the log
 
 
 def load_or_create_gateway_key(data_dir: str | os.PathLike) -> SigningKey:
@@ -72,6 +76,7 @@ class StudyServicer(study_pb2_grpc.StudyServiceServicer):
         self.dev_mode = dev_mode
         self._aggregators: dict[str, tuple[StudyAggregator, threading.Lock]] = {}
         self._loading: dict[str, threading.Lock] = {}
+        self._cancellations: dict[str, StudyCancellation] = {}  # final once logged: never invalidated
         self._lock = threading.Lock()
 
     # -- helpers -----------------------------------------------------------------------------
@@ -81,9 +86,43 @@ class StudyServicer(study_pb2_grpc.StudyServiceServicer):
             raise NotFoundError(f"no study {study_id} on this gateway (ListStudies shows the known ones)")
         return record
 
+    def cancellation(self, record: StudyRecord) -> StudyCancellation | None:
+        """A cancelled study's cancellation, read from its ``study_cancelled`` audit leaf (the
+        store keeps the state; the leaf, written in the same transaction, keeps why, who and when)."""
+        if record.state != "CANCELLED":
+            return None
+        with self._lock:
+            known = self._cancellations.get(record.study_id)
+        if known is not None:
+            return known
+        end = self.store.audit_read(lambda log: log.size)
+        found = None
+        while end > 0 and found is None:  # newest first: a cancellation is usually recent
+            start = max(0, end - AUDIT_SCAN_PAGE)
+            for index, entry in reversed(self.store.audit_entries(start, end)):
+                if entry.kind == CANCEL_LEAF_KIND and f'"study_id":"{record.study_id}"'.encode() in entry.data:
+                    with stored_record(f"audit leaf {index} (the cancellation of study {record.study_id})"):
+                        found = StudyCancellation.from_leaf(entry.data, index)
+                    break
+            end = start
+        if found is None:
+            from zkgate.services.store.integrity import data_loss
+
+            raise data_loss(f"study {record.study_id} is stored as CANCELLED but the audit log holds no "
+                            f"{CANCEL_LEAF_KIND} leaf for it: run `zkgate store check`")
+        with self._lock:
+            self._cancellations[record.study_id] = found
+        return found
+
+    def _refuse_if_cancelled(self, record: StudyRecord) -> None:
+        cancelled = self.cancellation(record)
+        if cancelled is not None:
+            raise PreconditionError(f"{cancelled.describe()}; a cancelled study accepts nothing more")
+
     def _message(self, record: StudyRecord) -> study_pb2.Study:
         with stored_record(f"the spec of study {record.study_id}"):
             spec = StudySpec.from_bytes(record.spec)
+        cancelled = self.cancellation(record)
         return study_pb2.Study(
             study_id=record.study_id,
             title=record.title,
@@ -95,6 +134,9 @@ class StudyServicer(study_pb2_grpc.StudyServiceServicer):
             dev_keys=spec.dev_keys,
             spec=record.spec,
             circuit_keys=record.circuit_keys,
+            cancellation=None if cancelled is None else study_pb2.StudyCancellation(
+                reason=cancelled.reason, cancelled_by=cancelled.cancelled_by, cancelled_at=cancelled.cancelled_at,
+                audit_leaf_index=cancelled.audit_leaf_index, state_before=cancelled.state_before),
         )
 
     def _aggregator(self, record: StudyRecord) -> tuple[StudyAggregator, threading.Lock]:
@@ -155,7 +197,8 @@ class StudyServicer(study_pb2_grpc.StudyServiceServicer):
         _, parts = receive_upload(
             request_iterator,
             "header",
-            {"spec_chunk": "spec_size", "keys_chunk": "keys_size", "context_chunk": "context_size"},
+            {"spec_chunk": "spec_size", "keys_chunk": "keys_size", "context_chunk": "context_size",
+             "proving_key_chunk": "proving_key_size"},
             self.limits,
         )
         spec = StudySpec.from_bytes(parts["spec_chunk"])
@@ -179,6 +222,9 @@ class StudyServicer(study_pb2_grpc.StudyServiceServicer):
                     f"participant {participant.name!r} has no registered data set with the root and key the study names"
                 )
         study_id = spec.study_id_bytes.hex()
+        if parts["proving_key_chunk"]:  # kept before the study row names it: holders fetch it (GetProvingKey)
+            zkey_blob = self._check_proving_key(parts["proving_key_chunk"], keys)
+            self.store.add_study_proving_key(StudyProvingKeyRecord(study_id, zkey_blob))
         record = StudyRecord(
             study_id=study_id,
             title=spec.title,
@@ -192,6 +238,46 @@ class StudyServicer(study_pb2_grpc.StudyServiceServicer):
                             circuit_keys_sha256=_sha256(record.circuit_keys), context_sha256=record.context_blob,
                             dev_keys=spec.dev_keys, requester=record.requester)
         return self._message(self.store.add_study(record, audit))
+
+    def _check_proving_key(self, zkey: bytes, keys: CircuitKeys) -> str:
+        """Store an uploaded .zkey (a blob) after checking it holds the study's verifying key and
+        ceremony transcript; returns its blob id."""
+        from zkgate.prover.zkey import read_zkey
+
+        blob = self.store.put_blob(zkey)
+        path = self.store.blob_path(blob)
+        try:
+            served = CircuitKeys.from_proving_key(read_zkey(path))
+        except InvalidInputError as exc:  # the message names the upload, not the gateway's blob file
+            raise InvalidInputError(f"proving_key: not a readable .zkey ({str(exc).replace(path, 'proving_key')})") from exc
+        if served.vk_hash != keys.vk_hash or served.transcript_hash != keys.transcript_hash:
+            raise InvalidInputError(
+                f"proving_key: its verifying key (hash {served.vk_hash.hex()}) or ceremony transcript is not the "
+                f"study's (verifying-key hash {keys.vk_hash.hex()}): upload the .zkey the circuit keys came from"
+            )
+        return blob
+
+    @rpc
+    def GetProvingKey(self, request, context):
+        record = self._record(request.study_id)
+        found = self.store.get_study_proving_key(record.study_id)
+        if found is None:
+            raise NotFoundError(f"study {record.study_id} was opened without uploading its proving key: get the "
+                                "study's .zkey from its requester and pass it with --circuit-key")
+        path = self.store.blob_path(found.zkey_blob)  # re-hashed when changed on disk (DATA_LOSS if damaged)
+        size = os.path.getsize(path)
+        piece = advertised_chunk_size(self.limits, self.max_message_bytes)
+
+        def parts():
+            yield study_pb2.ProvingKeyPart(header=study_pb2.ProvingKeyHeader(size=size, sha256=found.zkey_blob))
+            with open(path, "rb") as handle:  # one chunk in memory at a time
+                while True:
+                    data = handle.read(piece)
+                    if not data:
+                        return
+                    yield study_pb2.ProvingKeyPart(chunk=data)
+
+        return parts()
 
     @rpc
     def GetStudy(self, request, context):
@@ -210,6 +296,7 @@ class StudyServicer(study_pb2_grpc.StudyServiceServicer):
     def Submit(self, request_iterator, context):
         header, parts = receive_upload(request_iterator, "header", {"submission_chunk": "submission_size"}, self.limits)
         record = self._record(header.study_id)
+        self._refuse_if_cancelled(record)  # before any work: a cancelled study's state is public anyway
         submission = Submission.from_bytes(parts["submission_chunk"])
         require_acting_as(context, submission.participant, "submit")
         aggregator, lock = self._aggregator(record)
@@ -224,6 +311,7 @@ class StudyServicer(study_pb2_grpc.StudyServiceServicer):
         # content-addressed and idempotent: durable before the row that names it, outside the lock
         blob = self.store.put_blob(submission.to_bytes())
         with lock:
+            self._refuse_if_cancelled(self._record(record.study_id))  # CancelStudy may have run meanwhile
             receipt = aggregator.submit(submission, checked=True)
             try:
                 audit = audit_entry(
@@ -244,10 +332,12 @@ class StudyServicer(study_pb2_grpc.StudyServiceServicer):
     def CloseStudy(self, request, context):
         record = self._record(request.study_id)
         require_study_requester(context, record.requester, "close this study", admin_too=True)
+        self._refuse_if_cancelled(record)
         if record.state != "OPEN":
             return self._message(record)
         aggregator, lock = self._aggregator(record)
         with lock:
+            self._refuse_if_cancelled(self._record(record.study_id))  # CancelStudy may have run meanwhile
             aggregate = aggregator.close()
             blob = self.store.put_blob(aggregate.to_bytes())
             audit = audit_entry("aggregate", study_id=record.study_id, aggregate_digest=aggregate.digest.hex(),
@@ -261,6 +351,7 @@ class StudyServicer(study_pb2_grpc.StudyServiceServicer):
     def GetAggregate(self, request, context):
         record = self._record(request.study_id)
         require_study_requester(context, record.requester, "fetch this study's encrypted aggregate")
+        self._refuse_if_cancelled(record)  # nobody decrypts a cancelled study's aggregate
         if not record.aggregate_blob:
             raise PreconditionError("the study is still open: CloseStudy adds the contributions first")
         data = self.store.read_blob(record.aggregate_blob)
@@ -280,6 +371,7 @@ class StudyServicer(study_pb2_grpc.StudyServiceServicer):
     def PublishRelease(self, request, context):
         record = self._record(request.study_id)
         require_study_requester(context, record.requester, "publish this study's release")
+        self._refuse_if_cancelled(record)
         if record.state == "OPEN":
             raise PreconditionError("the study is still open: close it and release from its aggregate")
         release = Release.from_bytes(request.release)
@@ -315,9 +407,55 @@ class StudyServicer(study_pb2_grpc.StudyServiceServicer):
 
     @rpc
     def VerifyStudy(self, request, context):
-        report = verify_record(self._public_record(self._record(request.study_id)), dev_mode=self.dev_mode)
+        record = self._record(request.study_id)
+        report = verify_record(self._public_record(record), dev_mode=self.dev_mode,
+                               cancellation=self.cancellation(record))
         return study_pb2.VerificationReport(ok=report.ok, failures=report.failures,
                                             checks_json=json.dumps(report.to_dict(), default=str))
+
+    @rpc
+    def CancelStudy(self, request, context):
+        record = self._record(request.study_id)
+        require_study_requester(context, record.requester, "cancel this study", admin_too=True)
+        reason = check_reason(request.reason, "CancelStudyRequest.reason")
+        with self._lock:
+            loading = self._loading.setdefault(record.study_id, threading.Lock())
+        with loading:  # no aggregator is rebuilt meanwhile; an open study's own lock is taken below
+            record = self._record(request.study_id)
+            cached = self._aggregators.get(record.study_id)
+            study_lock = cached[1] if cached is not None else threading.Lock()
+            with study_lock:  # no submission or close of this gateway process runs meanwhile
+                record = self._record(request.study_id)
+                earlier = self.cancellation(record)
+                if earlier is not None:
+                    if earlier.reason == reason:
+                        return self._message(record)  # idempotent retry
+                    raise AlreadyExistsError(f"{earlier.describe()}; it cannot be cancelled again with another reason")
+                if record.state == "RELEASED":
+                    raise PreconditionError(f"study {record.study_id} was released: a released study cannot be "
+                                            "cancelled (its release stays in the audit log for everyone to verify)")
+                identity = caller(context)
+                cancelled = StudyCancellation(record.study_id, reason, "" if identity.is_open else identity.organisation,
+                                              int(time.time()), record.state)
+                self.store.set_study_state(record.study_id, "CANCELLED",
+                                           audit_entry(CANCEL_LEAF_KIND, **cancelled.leaf_fields()))
+                self._release(record.study_id)
+        return self._message(self._record(request.study_id))
+
+    @rpc
+    def GetMyReceipt(self, request, context):
+        record = self._record(request.study_id)
+        identity = caller(context)
+        participant = request.participant or ("" if identity.is_open else identity.organisation)
+        if not participant:
+            raise InvalidInputError("GetMyReceiptRequest.participant: name the participant (an open development "
+                                    "gateway does not know who is calling)")
+        require_acting_as(context, participant, "fetch the receipt of a submission")
+        for stored in self.store.list_submissions(record.study_id):
+            if stored.participant == participant:
+                return study_pb2.SubmitResponse(receipt=stored.receipt, audit_leaf_index=stored.audit_leaf)
+        raise NotFoundError(f"{participant!r} has no accepted submission to study {record.study_id} on this gateway "
+                            "(nothing to recover: `zkgate holder submit` submits)")
 
 
 def _sha256(data: bytes) -> str:

@@ -19,6 +19,12 @@ A study that is not finished yet is not a failure: with no aggregate the study i
 holder.  The report says which (``stage``, and ``pending`` with what to do next), checks what
 exists so far, and has ``status`` ``"open"`` or ``"closed"`` unless a check failed.  A released
 study's report carries the released numbers (``released``) beside the verdict.
+
+A *cancelled* study (the gateway's ``study_cancelled`` audit leaf, :mod:`zkgate.study.cancellation`,
+given as ``cancellation``) was ended by its requester or an admin and will never be released. That
+is not a failure of cryptography: every check of what exists still runs, and when none failed the
+report has ``status`` ``"cancelled"``, ``stage`` ``"cancelled"`` and the reason in ``pending``
+(``ok`` stays false: nothing was released, so nothing is verified).
 """
 
 from __future__ import annotations
@@ -28,6 +34,7 @@ from dataclasses import dataclass, field
 from zkgate.errors import ZkgateError
 from zkgate.study import encoding as enc
 from zkgate.study.aggregator import check_submission_statement, sum_points
+from zkgate.study.cancellation import StudyCancellation
 from zkgate.study.keys import CircuitKeys
 from zkgate.study.messages import Aggregate, Release, Submission
 from zkgate.study.release import commitment_opens
@@ -84,7 +91,7 @@ class VerificationReport:
 
     checks: list[tuple[str, bool, str]] = field(default_factory=list)
     unverified: list[tuple[str, str]] = field(default_factory=list)
-    stage: str = "released"  # "open" (never closed), "closed" (aggregate, no release yet) or "released"
+    stage: str = "released"  # "open" (never closed), "closed" (aggregate, no release yet), "cancelled" or "released"
     pending: str = ""  # for an open or closed study: what has not happened yet, and who does it next
     released: dict | None = None  # mode, values and derived statistics of the release (when it has one)
 
@@ -112,7 +119,8 @@ class VerificationReport:
     @property
     def status(self) -> str:
         """``"verified"``, ``"failed"`` (a check failed), ``"open"`` / ``"closed"`` (nothing failed so
-        far, but the study was never closed / nothing was released yet) or ``"unverified"``
+        far, but the study was never closed / nothing was released yet), ``"cancelled"`` (nothing
+        failed; the study was cancelled and will never be released) or ``"unverified"``
         (nothing failed, but a check could not be run: a CKKS or differentially private release)."""
         if not self.checks_passed:
             return "failed"
@@ -153,7 +161,29 @@ def released_numbers(spec: StudySpec, release: Release) -> dict:
             "statistics": derived_statistics(spec, release.values), "histogram_bins": bins}
 
 
-def verify_record(record: PublicRecord, *, dev_mode: bool = False) -> VerificationReport:
+def verify_record(record: PublicRecord, *, dev_mode: bool = False,
+                  cancellation: StudyCancellation | None = None) -> VerificationReport:
+    """Every check of the record; with ``cancellation`` (the study's ``study_cancelled`` audit
+    leaf), a study without a release is reported as cancelled instead of open or closed."""
+    rep = _verify(record, dev_mode)
+    if cancellation is None:
+        return rep
+    if cancellation.study_id != record.spec.study_id_bytes.hex():
+        rep.add("cancellation names this study", False, f"the cancellation given is for study {cancellation.study_id}")
+        return rep
+    if record.release is not None:
+        rep.add("no release after a cancellation", False,
+                "the study was cancelled, yet the record holds a release (the gateway refuses one after a cancellation)")
+        return rep
+    rep.wait("cancelled", (
+        f"not released: the study was cancelled by {cancellation.cancelled_by or 'the gateway operator'!s} "
+        f"while {cancellation.state_before}: {cancellation.reason!r} (audit leaf {cancellation.audit_leaf_index}); "
+        "it will never be released. This is not a failure of cryptography: every check of what was submitted "
+        "passed unless listed as failed"))
+    return rep
+
+
+def _verify(record: PublicRecord, dev_mode: bool) -> VerificationReport:
     spec, rep = record.spec, VerificationReport()
     try:
         record.keys.check(spec, dev_mode=dev_mode)
