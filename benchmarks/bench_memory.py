@@ -1,0 +1,152 @@
+#!/usr/bin/env python3
+"""Gateway memory under load: RSS of a real `zkgate serve` process as accepted submissions pile up.
+
+Issue 15's scenario: five studies of 2,000 participants (BFV-4096), RSS after 1,000 and after
+10,000 accepted submissions; target: within +50 MiB.  Every submission is honest (a Groth16
+chunk proof under the study's development key, a Pedersen commitment, a full-size BFV-4096
+ciphertext, signed) and goes through the real Submit RPC of a real gateway child process over
+gRPC, and must be accepted.  Proofs are made before each study's submissions, in parallel,
+on a tiny schema (one column, one statistic, one record per participant): the gateway does the
+same work per submission whatever the schema, and keeps (or leaks) a ciphertext of the same size.
+
+Proving costs ~0.4 CPU-s per submission, so the full scenario needs ~70 CPU-minutes of
+preparation; --participants scales it down (the first figure is then taken after a tenth of the
+submissions, as 1,000 is a tenth of 10,000) and the per-submission growth is printed beside the
+target's 50 MiB / 9,000 = 5.7 KiB.  After the last figure the studies are closed and RSS is
+measured again (a closed study's state is released).
+
+Usage: python benchmarks/bench_memory.py [--studies 5] [--participants 2000] [--workers N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import tempfile
+import time
+
+from zkgate.he import KeyHolder
+from zkgate.services.client import GatewayClient
+from zkgate.services.load import GatewayProcess, make_holders, open_tiny_study, prepare_submissions
+
+MIB = 1 << 20
+TARGET_MIB = 50
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--studies", type=int, default=5)
+    parser.add_argument("--participants", type=int, default=2000, help="per study")
+    parser.add_argument("--preset", default="bfv-4096")
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="processes preparing proofs")
+    parser.add_argument("--clients", type=int, default=4, help="client threads submitting")
+    args = parser.parse_args()
+    total = args.studies * args.participants
+    first_mark = max(1, total // 10)
+
+    with tempfile.TemporaryDirectory(prefix="zkgate-bench-memory-") as tmp:
+        gateway = GatewayProcess(os.path.join(tmp, "data"), log_path=os.path.join(tmp, "serve.log"), workers=8)
+        os.makedirs(gateway.data_dir)
+        with gateway:
+            run(gateway, args, total, first_mark)
+
+
+def run(gateway: GatewayProcess, args, total: int, first_mark: int) -> None:
+    import threading
+
+    client = GatewayClient(gateway.address, timeout=600)
+    info = client.gateway_info()
+    t0 = time.perf_counter()
+    holders = make_holders(args.participants, seed=11)
+    for holder in holders:
+        client.register_dataset(holder.registration.to_bytes())
+    he = KeyHolder.create(args.preset)
+    context = he.public_context()
+    rss_start = gateway.rss()
+    print(f"gateway pid {gateway.pid}: RSS {rss_start / MIB:.1f} MiB after start and {len(holders)} registrations "
+          f"({time.perf_counter() - t0:.1f} s)", flush=True)
+
+    circuit_keys = "dev"
+    submitted = 0
+    marks: dict[int, int] = {}
+    study_ids = []
+    prepare_s = submit_s = 0.0
+    for s in range(args.studies):
+        t0 = time.perf_counter()
+        spec, circuit_keys = open_tiny_study(holders, title=f"memory benchmark study {s}", gateway_key=info.study_signing_key,
+                                             context=context, circuit_keys=circuit_keys, quorum=len(holders))
+        study_id = client.create_study(spec.to_bytes(), circuit_keys.public().to_bytes(), context.to_bytes()).study_id
+        study_ids.append(study_id)
+        submissions = prepare_submissions(spec, context, circuit_keys, holders, workers=args.workers)
+        prepare_s += time.perf_counter() - t0
+        print(f"study {s}: {len(submissions)} submissions proved and encrypted in {time.perf_counter() - t0:.1f} s "
+              f"({len(submissions[0])} bytes each)", flush=True)
+
+        # submit in order so the RSS marks fall exactly; a few client threads keep the gateway's workers busy
+        t0 = time.perf_counter()
+        lock = threading.Lock()
+        queue = list(submissions)
+        queue.reverse()
+        errors: list[BaseException] = []
+
+        def worker() -> None:
+            nonlocal submitted
+            with GatewayClient(gateway.address, timeout=600) as c:
+                while True:
+                    with lock:
+                        if not queue or errors:
+                            return
+                        data = queue.pop()
+                    try:
+                        c.submit(study_id, data)
+                    except BaseException as exc:  # noqa: BLE001
+                        with lock:
+                            errors.append(exc)
+                        return
+                    with lock:
+                        submitted += 1
+                        if submitted in (first_mark, total):
+                            marks[submitted] = gateway.rss()
+
+        threads = [threading.Thread(target=worker) for _ in range(args.clients)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        submit_s += time.perf_counter() - t0
+        if errors:
+            raise SystemExit(f"a submission was refused: {errors[0]}")
+        del submissions, queue
+        accepted = client.get_study(study_id).accepted
+        print(f"study {s}: {accepted} accepted in {time.perf_counter() - t0:.1f} s; gateway RSS {gateway.rss() / MIB:.1f} MiB",
+              flush=True)
+        if accepted != len(holders):
+            raise SystemExit(f"study {s}: {accepted} of {len(holders)} submissions accepted")
+
+    t0 = time.perf_counter()
+    for study_id in study_ids:
+        client.close_study(study_id)
+    close_s = time.perf_counter() - t0
+    time.sleep(1)
+    rss_closed = gateway.rss()
+    client.close()
+
+    before, after = marks[first_mark], marks[total]
+    growth = after - before
+    per_sub = growth / max(1, total - first_mark)
+    print()
+    print(f"{args.studies} studies x {args.participants} participants, {args.preset}; proofs prepared in {prepare_s:.0f} s, "
+          f"submitted in {submit_s:.0f} s ({total / submit_s:.0f}/s), closed in {close_s:.1f} s")
+    print(f"{'':28}{'RSS (MiB)':>12}")
+    print(f"{'after start':28}{rss_start / MIB:12.1f}")
+    print(f"{f'after {first_mark} submissions':28}{before / MIB:12.1f}")
+    print(f"{f'after {total} submissions':28}{after / MIB:12.1f}")
+    print(f"{'after closing the studies':28}{rss_closed / MIB:12.1f}")
+    print(f"growth {growth / MIB:+.1f} MiB over {total - first_mark} submissions = {per_sub / 1024:.2f} KiB per submission "
+          f"(ratio after/before {after / before:.3f}); target +{TARGET_MIB} MiB over 9,000 = "
+          f"{TARGET_MIB * MIB / 9000 / 1024:.2f} KiB per submission: "
+          f"{'met' if per_sub * 9000 <= TARGET_MIB * MIB else 'NOT met'}; extrapolated to 9,000: {per_sub * 9000 / MIB:+.1f} MiB")
+
+
+if __name__ == "__main__":
+    main()
