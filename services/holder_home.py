@@ -10,6 +10,7 @@ Layout (secrets 0600 in a 0700 folder)::
     datasets/LABEL/registration.bin  the signed registration sent to the catalog
     studies/STUDY_ID/submission.bin  the signed submission, kept until it has a receipt
     studies/STUDY_ID/receipt.bin     the gateway's signed receipt (and receipt.json)
+    circuit-keys/VK_HASH.zkey        a study's circuit key fetched from the gateway (public, checked)
 
 The records are kept as committed (not re-read from the CSV), so a later edit of the CSV cannot
 make a contribution disagree with the registered root; loading recomputes the root and refuses
@@ -163,6 +164,15 @@ class HolderHome:
             if self.dataset_root(label) == root:
                 return self.load_dataset(label)
         return None
+
+    # -- circuit keys fetched from the gateway -------------------------------------------------
+    def circuit_key_path(self, vk_hash_hex: str) -> Path:
+        """Where a study's fetched circuit key is cached (public; shared by studies with the same key)."""
+        if not re.fullmatch(r"[0-9a-f]{64}", vk_hash_hex):
+            raise RoleHomeError(f"not a verifying-key hash: {vk_hash_hex!r}")
+        folder = self.home.file("circuit-keys")
+        folder.mkdir(mode=0o700, exist_ok=True)
+        return folder / f"{vk_hash_hex}.zkey"
 
     # -- submissions and receipts -------------------------------------------------------------
     def _study_dir(self, study_id: str) -> str:

@@ -5,11 +5,14 @@ from __future__ import annotations
 import hashlib
 import json
 
-from zkgate.services.errors import NotFoundError
-from zkgate.services.security import require_acting_as
+import re
+
+from zkgate.errors import InvalidInputError
+from zkgate.services.errors import AlreadyExistsError, NotFoundError
+from zkgate.services.security import require_acting_as, requester_name
 from zkgate.services.servicers.audit import audit_entry
-from zkgate.services.servicers.common import rpc
-from zkgate.services.store import DatasetRecord, Store
+from zkgate.services.servicers.common import json_field, rpc
+from zkgate.services.store import DatasetRecord, SchemaRecord, Store
 from zkgate.services.v1 import catalog_pb2, catalog_pb2_grpc
 from zkgate.study.catalog import Registration
 
@@ -24,6 +27,31 @@ def dataset_message(record: DatasetRecord) -> catalog_pb2.Dataset:
         schema_json=record.schema_json,
         registration=record.registration,
     )
+
+
+_SCHEMA_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+
+
+def check_schema_name(name: str) -> str:
+    if not _SCHEMA_NAME.match(name or ""):
+        raise InvalidInputError(f"schema name {name!r}: use 1-64 letters, digits, '.', '_' or '-', starting with a "
+                                "letter or digit")
+    return name
+
+
+def canonical_schema_json(text: str) -> str:
+    """The published form of a schema: {"columns": [{"name", "min", "max"}, ...]} with sorted keys and
+    no spaces, so that the same columns always give the same bytes (and SHA-256)."""
+    from zkgate.services.holder_home import load_schema
+
+    schema = load_schema(json_field(text, "schema_json"), "schema_json")  # SchemaError (INVALID_ARGUMENT) names the field
+    columns = [{"name": name, "min": lo, "max": hi} for name, lo, hi in schema.to_obj()]
+    return json.dumps({"columns": columns}, sort_keys=True, separators=(",", ":"))
+
+
+def schema_message(record: SchemaRecord) -> catalog_pb2.PublishedSchema:
+    return catalog_pb2.PublishedSchema(name=record.name, schema_json=record.schema_json,
+                                       schema_sha256=record.schema_sha256, publisher=record.publisher)
 
 
 class CatalogServicer(catalog_pb2_grpc.CatalogServiceServicer):
@@ -61,3 +89,37 @@ class CatalogServicer(catalog_pb2_grpc.CatalogServiceServicer):
     @rpc
     def ListDatasets(self, request, context):
         return catalog_pb2.ListDatasetsResponse(datasets=[dataset_message(r) for r in self.store.list_datasets(request.owner)])
+
+    @rpc
+    def PublishSchema(self, request, context):
+        name = check_schema_name(request.name)
+        text = canonical_schema_json(request.schema_json)
+        digest = hashlib.sha256(text.encode()).hexdigest()
+        existing = self.store.get_schema(name)
+        if existing is None:
+            record = SchemaRecord(name=name, schema_json=text, schema_sha256=digest, publisher=requester_name(context))
+            audit = audit_entry("schema", name=name, schema_sha256=digest, publisher=record.publisher)
+            try:
+                return schema_message(self.store.add_schema(record, audit))
+            except AlreadyExistsError:  # published concurrently by another call: compare with that one
+                existing = self.store.get_schema(name)
+                if existing is None:
+                    raise
+        if existing.schema_sha256 != digest:
+            raise AlreadyExistsError(
+                f"schema {name!r} is already published with other columns (sha256 {existing.schema_sha256}; this one "
+                f"{digest}): publish it under another name, or use the published one (`zkgate gateway schemas`)"
+            )
+        return schema_message(existing)  # identical content: idempotent, nothing logged twice
+
+    @rpc
+    def GetSchema(self, request, context):
+        record = self.store.get_schema(check_schema_name(request.name))
+        if record is None:
+            raise NotFoundError(f"no schema named {request.name!r} is published on this gateway "
+                                "(`zkgate gateway schemas` lists them; `zkgate requester publish-schema` publishes one)")
+        return schema_message(record)
+
+    @rpc
+    def ListSchemas(self, request, context):
+        return catalog_pb2.ListSchemasResponse(schemas=[schema_message(r) for r in self.store.list_schemas()])
