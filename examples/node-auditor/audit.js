@@ -108,6 +108,11 @@ class Report {
     this.unverified.push({ check: name, reason });
   }
 
+  /** The study was cancelled (GetStudy's cancellation; its audit leaf is checked in the log part). */
+  cancel(cancellation) {
+    this.cancellation = cancellation;
+  }
+
   get failures() {
     return [
       ...this.checks.filter((c) => !c.ok).map((c) => (c.detail ? `${c.check}: ${c.detail}` : c.check)),
@@ -117,11 +122,13 @@ class Report {
 
   get status() {
     if (this.checks.length === 0 || this.checks.some((c) => !c.ok)) return "failed";
+    if (this.cancellation) return "cancelled"; // ended by its requester or an admin: never released, nothing failed
     return this.unverified.length ? "unverified" : "verified";
   }
 
   toJSON() {
-    return { verified: this.status === "verified", status: this.status, failures: this.failures, checks: this.checks, unverified: this.unverified };
+    return { verified: this.status === "verified", status: this.status, failures: this.failures, checks: this.checks, unverified: this.unverified,
+      cancellation: this.cancellation || null };
   }
 
   print() {
@@ -129,6 +136,11 @@ class Report {
     for (const u of this.unverified) console.log(`SKIP  ${u.check}: ${u.reason}`);
     const status = this.status;
     if (status === "verified") console.log("VERIFIED");
+    else if (status === "cancelled") {
+      const c = this.cancellation;
+      console.log(`CANCELLED, NEVER RELEASED (every check that can run passed; not a failure of cryptography): ` +
+        `cancelled by ${c.cancelled_by ? `'${c.cancelled_by}'` : "the gateway operator"} while ${c.state_before}: ${c.reason}`);
+    }
     else if (status === "unverified") console.log("UNVERIFIED (every check that can run passed; the released numbers are not bound to the proofs)");
     else console.log(`FAILED: ${this.checks.filter((c) => !c.ok).length} of ${this.checks.length} checks`);
   }
@@ -164,6 +176,7 @@ async function audit(gateway, options, report) {
     "the spec served does not hash to the requested study id");
   await report.run("GetStudy serves the same spec and circuit keys", async () => {
     const study = await gateway.getStudy(studyIdHex);
+    if (study.state === "CANCELLED") report.cancel(study.cancellation); // checked against its audit leaf below
     return bytesEqual(study.spec, spec.bytes) && bytesEqual(study.circuit_keys, keys.bytes);
   }, "GetStudy and GetPublicRecord disagree");
   report.add("study names this gateway's signing key", bytesEqual(spec.gatewayKey, gatewayKey),
@@ -225,13 +238,16 @@ async function audit(gateway, options, report) {
   }
   const participantNames = submissions.map((s) => s.participant);
   report.add("distinct participants", new Set(participantNames).size === participantNames.length, "a participant appears twice");
-  report.add("quorum", participantNames.length >= spec.quorum, `${participantNames.length} submissions, quorum ${spec.quorum}`);
+  // a study cancelled before it was closed never reached (or needed) its quorum
+  if (!(report.cancellation && record.aggregate === null)) {
+    report.add("quorum", participantNames.length >= spec.quorum, `${participantNames.length} submissions, quorum ${spec.quorum}`);
+  }
   const total = curves.sum(submissions.map((s) => s.commitment));
 
   // 4. aggregate
   let aggregate = null;
   if (record.aggregate === null) {
-    report.add("aggregate", false, "no aggregate was published");
+    if (!report.cancellation) report.add("aggregate", false, "no aggregate was published");
   } else if (await report.run("aggregate decodes", () => { aggregate = decodeAggregate(record.aggregate); return true; })) {
     report.add("aggregate signature", ed25519Verify(spec.gatewayKey, aggregate.signedBytes, aggregate.signature) && aggregate.studyId === studyId,
       "not signed by the study's gateway key, or for another study");
@@ -244,7 +260,7 @@ async function audit(gateway, options, report) {
   // 5. release
   let release = null;
   if (record.release === null) {
-    report.add("release", false, "nothing was released");
+    if (!report.cancellation) report.add("release", false, "nothing was released");
   } else if (await report.run("release decodes", () => { release = decodeRelease(record.release); return true; })) {
     report.add("release signature", ed25519Verify(spec.keyHolderKey, release.signedBytes, release.signature) && release.studyId === studyId,
       "not signed by the study's key holder key, or for another study");
@@ -309,6 +325,12 @@ async function auditLog(gateway, report, logKey, study) {
       JSON.stringify(d.included) === JSON.stringify(agg.included.map(([n, dg]) => [n, hex(dg)]))]);
   }
   if (study.release) expected.push(["release", "release logged", (d) => d.release_sha256 === hex(sha256(study.release.bytes))]);
+  if (report.cancellation) {
+    const c = report.cancellation;
+    expected.push(["study_cancelled", "cancellation logged (reason, by whom, when)", (d) => d.reason === c.reason &&
+      d.cancelled_by === c.cancelled_by && String(d.cancelled_at) === String(c.cancelled_at) && d.state_before === c.state_before]);
+    if (study.release) report.add("no release after a cancellation", false, "the study was cancelled, yet the record holds a release");
+  }
   // the participants' data set registrations (no study id in them): owner, root and key as the spec names them
   const registrations = study.spec.participants.map((p) => ["dataset", `registration of ${p.name} logged (root, key)`,
     (d) => d.owner === p.name && d.root === p.root.toString() && d.verify_key === hex(p.verifyKey)]);

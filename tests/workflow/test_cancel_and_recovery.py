@@ -9,6 +9,8 @@ from __future__ import annotations
 import csv
 import json
 import shutil
+import subprocess
+from pathlib import Path
 
 import grpc
 import pytest
@@ -21,6 +23,7 @@ from zkgate.study.cancellation import CANCEL_LEAF_KIND
 
 from testsupport import fresh_postgres_database, postgres_missing_reason
 
+AUDITOR = Path(__file__).resolve().parents[2] / "examples" / "node-auditor"
 HOSPITALS = ("hospital-a", "hospital-b")
 TOKENS = {"cro": ("requester", "cro"), "pharma": ("requester", "pharma"), "ops": ("admin", "ops"),
           "hospital-a": ("participant", "hospital-a"), "hospital-b": ("participant", "hospital-b"),
@@ -227,6 +230,17 @@ def test_a_holder_recovers_its_receipt_after_losing_its_studies_folder(world):
     # a study with an accepted submission can still be cancelled before its release
     done = run_json("requester", "cancel", study_id, "--reason", REASON, *gw("cro"))
     assert done["state_before"] == "OPEN"
+
+    # the independent Node.js auditor reports it as cancelled (its audit leaf checked), not as failed
+    if shutil.which("node") is None or not (AUDITOR / "node_modules" / "snarkjs").is_dir():
+        return
+    proc = subprocess.run(["node", str(AUDITOR / "audit.js"), "--gateway", world["gateway"].address, "--study", study_id,
+                           "--dev", "--token", "tok-fda"], capture_output=True, text=True, timeout=180)
+    lines = proc.stdout.splitlines()
+    assert proc.returncode == 1 and not [line for line in lines if line.startswith("FAIL")], proc.stdout + proc.stderr
+    assert lines[-1].startswith("CANCELLED, NEVER RELEASED") and REASON in lines[-1]
+    assert any(line.startswith("PASS  cancellation logged") and "inclusion proof" in line for line in lines)
+    assert any(line.startswith("PASS  submission of hospital-a logged") for line in lines)
 
 
 def test_cancel_of_a_released_study_is_refused(world):
