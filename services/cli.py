@@ -472,7 +472,8 @@ def _could_not_check(exc, target) -> None:
 @click.option("--records", default=200, show_default=True, type=click.IntRange(1, 100000), help="Patients per hospital.")
 @click.option("--chunk", default=32, show_default=True, type=click.IntRange(1, 1024), help="Records per committed chunk (one proof each).")
 @click.option("--seed", default=7, show_default=True, type=int, help="Seed of the synthetic patient tables.")
-@click.option("--json", "as_json", is_flag=True, help="End with one JSON object (verified, released, truth, audit_tree_size, ...).")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print one JSON object on stdout (verified, released, truth, audit_tree_size, ...); tables go to stderr.")
 def demo(address: str | None, hospitals: int, records: int, chunk: int, seed: int, as_json: bool) -> None:
     """Run a complete verifiable joint study across simulated hospitals over gRPC.
 
@@ -481,42 +482,9 @@ def demo(address: str | None, hospitals: int, records: int, chunk: int, seed: in
     every hospital proves and encrypts its contribution, the gateway adds them without reading
     them, the key holder checks and publishes the sum, and a regulator verifies everything.
     """
-    import json as json_module
+    from zkgate.services.demo import run_demo_command
 
-    from rich.console import Console
-    from rich.table import Table
-
-    from zkgate.services.demo import run_demo
-
-    console = Console(stderr=True)
-    with console.status("running the study ...") as status:
-
-        def step(message: str) -> None:
-            console.log(message)
-            status.update(message)
-
-        result = run_demo(address, holders=hospitals, records=records, seed=seed, chunk=chunk, step=step)
-
-    table = Table(title=f"Study {result.study_id[:16]}... released over gRPC")
-    table.add_column("statistic")
-    table.add_column("released (from encrypted contributions)", justify="right")
-    table.add_column("ground truth (in the clear)", justify="right")
-    table.add_column("match")
-    for key in result.truth:
-        released = (result.released or {}).get(key)
-        table.add_row(key, str(released), str(result.truth[key]), "yes" if released == result.truth[key] else "NO")
-    console.print(table)
-    timing = Table(title="Time per phase (s)")
-    timing.add_column("phase")
-    timing.add_column("seconds", justify="right")
-    for phase, seconds in result.timings.items():
-        timing.add_row(phase, f"{seconds:.2f}")
-    console.print(timing)
-    verdict = "[green]VERIFIED[/green]" if result.verified else "[red]VERIFICATION FAILED: " + "; ".join(result.failures) + "[/red]"
-    console.print(f"{verdict}; audit log: {result.audit_tree_size} entries, root {result.audit_root[:16]}...")
-    if as_json:
-        click.echo(json_module.dumps(result.to_json()))
-    sys.exit(0 if result.verified else 1)
+    sys.exit(run_demo_command(address, holders=hospitals, records=records, chunk=chunk, seed=seed, as_json=as_json))
 
 
 @click.group("certs")

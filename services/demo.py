@@ -200,3 +200,61 @@ def run_demo(
             embedded.stop(grace=1)
         if workdir is not None:
             workdir.cleanup()
+
+
+def run_demo_command(gateway: str | None, *, holders: int, records: int, chunk: int, seed: int,
+                     as_json: bool, stdout=None, stderr=None) -> int:
+    """``zkgate demo``: results on stdout, progress and logs on stderr; the exit status.
+
+    Results are the released statistics beside the ground truth, the time per phase and the
+    verdict; with ``as_json`` stdout holds exactly one JSON object instead and the tables go to
+    stderr.  On a terminal progress is a spinner with timestamped log lines; elsewhere (CI, a
+    pipe, a file) each progress step is one whole line, never cut or wrapped at 80 columns."""
+    import sys
+
+    from rich.console import Console
+    from rich.table import Table
+
+    stdout = sys.stdout if stdout is None else stdout
+    stderr = sys.stderr if stderr is None else stderr
+    progress = Console(file=stderr, soft_wrap=True)
+    if progress.is_terminal:
+        with progress.status("running the study ...") as status:
+
+            def step(message: str) -> None:
+                progress.log(message)
+                status.update(message)
+
+            result = run_demo(gateway, holders=holders, records=records, seed=seed, chunk=chunk, step=step)
+    else:
+
+        def step(message: str) -> None:
+            print(f"[{time.strftime('%H:%M:%S')}] {message}", file=stderr, flush=True)
+
+        result = run_demo(gateway, holders=holders, records=records, seed=seed, chunk=chunk, step=step)
+
+    target = stderr if as_json else stdout
+    results = Console(file=target, soft_wrap=True)
+    if not results.is_terminal:
+        results = Console(file=target, soft_wrap=True, width=120)  # tables whole, not squeezed into 80 columns
+    table = Table(title=f"Study {result.study_id[:16]}... released over gRPC")
+    table.add_column("statistic")
+    table.add_column("released (from encrypted contributions)", justify="right")
+    table.add_column("ground truth (in the clear)", justify="right")
+    table.add_column("match")
+    for key in result.truth:
+        released = (result.released or {}).get(key)
+        table.add_row(key, str(released), str(result.truth[key]), "yes" if released == result.truth[key] else "NO")
+    results.print(table)
+    timing = Table(title="Time per phase (s)")
+    timing.add_column("phase")
+    timing.add_column("seconds", justify="right")
+    for phase, seconds in result.timings.items():
+        timing.add_row(phase, f"{seconds:.2f}")
+    results.print(timing)
+    verdict = ("[green]VERIFIED[/green]" if result.verified
+               else "[red]VERIFICATION FAILED: " + "; ".join(result.failures) + "[/red]")
+    results.print(f"{verdict}; audit log: {result.audit_tree_size} entries, root {result.audit_root[:16]}...")
+    if as_json:
+        print(json.dumps(result.to_json()), file=stdout, flush=True)
+    return 0 if result.verified else 1
