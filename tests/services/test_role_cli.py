@@ -113,20 +113,25 @@ def test_a_whole_study_from_separate_role_folders(gateway, study, monkeypatch):
     again = run_json("holder", "submit", "--home", study["homes"][0], study_id, *gw)
     assert again["signature"] == receipts[0]["signature"] and again["repeated"]
 
-    # a different submission of the same participant is refused: a copy of hospital-a's folder
-    # without its studies (a restored backup) proves and submits afresh
+    # a copy of hospital-a's folder without its studies (a restored backup) proves nothing: the
+    # receipt of its accepted submission is recovered from the gateway (issue #17), even late
     copy = study["root"] / "restored"
     shutil.copytree(study["homes"][0], copy, ignore=shutil.ignore_patterns("studies"))
-    # past the deadline (by this holder's clock, beyond the slack) nothing is proved or sent
     import zkgate.services.roles as roles
 
     with monkeypatch.context() as patch:
         patch.setattr(roles, "_now", lambda: time.time() + 2 * 3600)  # the study's deadline is 1 h away
-        late = fails("holder", "submit", "--home", copy, study_id, "--circuit-key", zkey, "--dev", *gw)
-    assert "deadline passed" in late and not (copy / "studies" / study_id / "submission.bin").exists()
-    message = fails("holder", "submit", "--home", copy, study_id, "--circuit-key", zkey, "--dev", *gw)
-    assert "ALREADY_EXISTS" in message and "already submitted" in message
-    assert not (copy / "studies" / study_id / "submission.bin").exists()  # discarded: it was never accepted
+        recovered = run_json("holder", "submit", "--home", copy, study_id, "--circuit-key", zkey, "--dev", *gw)
+    assert recovered["recovered"] and recovered["signature"] == receipts[0]["signature"]
+    assert not (copy / "studies" / study_id / "submission.bin").exists()  # nothing new was proved
+    # past the deadline (by this holder's clock, beyond the slack) a holder without a submission proves nothing
+    stranger = study["root"] / "late"
+    shutil.copytree(study["homes"][0], stranger, ignore=shutil.ignore_patterns("studies"))
+    with monkeypatch.context() as patch:
+        patch.setattr(roles, "_now", lambda: time.time() + 2 * 3600)
+        patch.setattr(roles, "recover_receipt", lambda *a, **k: None)  # as if the gateway held no submission of it
+        late = fails("holder", "submit", "--home", stranger, study_id, "--circuit-key", zkey, "--dev", *gw)
+    assert "deadline passed" in late and not (stranger / "studies" / study_id / "submission.bin").exists()
 
     closed = run_json("requester", "close", study_id, *gw)
     assert closed["state"] == "CLOSED" and closed["accepted"] == 3
@@ -140,8 +145,10 @@ def test_a_whole_study_from_separate_role_folders(gateway, study, monkeypatch):
     truth = ground_truth(spec, study["tables"])
     assert {k: released["statistics"][k] for k in truth} == truth
 
-    # the restored copy, with nothing kept, is told the study takes no more submissions
-    assert "accepts no more submissions" in fails("holder", "submit", "--home", copy, study_id, *gw)
+    # a holder with nothing kept and nothing accepted is told the study takes no more submissions
+    with monkeypatch.context() as patch:
+        patch.setattr(roles, "recover_receipt", lambda *a, **k: None)
+        assert "accepts no more submissions" in fails("holder", "submit", "--home", stranger, study_id, *gw)
 
     verified = run("gateway", *gw, "verify-study", study_id, "--dev")
     lines = verified.stdout.strip().splitlines()
