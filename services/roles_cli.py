@@ -65,6 +65,7 @@ def holder_group() -> None:
     2. zkgate holder register-dataset --home DIR DATA.csv --schema-name SCHEMA_NAME
     3. (the requester opens a study naming NAME)
     4. zkgate holder submit --home DIR STUDY_ID   (fetches and checks the study's circuit key)
+    (lost DIR/studies/? zkgate holder receipt --home DIR STUDY_ID fetches the receipt again)
 
     With --tls-dir, commands present the certificate of the home's organisation
     (TLS_DIR/clients/ORG.pem); an --org naming another organisation is refused.
@@ -272,7 +273,8 @@ def requester_group() -> None:
 
     Before create-study, the key holder ran `zkgate keyholder init` (its card names the HE key
     and the release-signing key) and every participant registered a data set.  With mutual TLS,
-    the key holder releases as the requester's organisation.
+    the key holder releases as the requester's organisation.  A study that cannot finish is
+    ended with `zkgate requester cancel STUDY_ID --reason TEXT` (logged, shown to everyone).
     """
 
 

@@ -57,8 +57,10 @@ def open_study(root, gw_args, title: str, quorum: int) -> str:
     request = root / f"{title}.json"
     request.write_text(json.dumps({"title": title, "participants": list(HOSPITALS), "quorum": quorum,
                                    "statistics": [{"kind": "sum", "column": "x"}], "deadline_in": "1h"}))
+    zkey = root / "study.zkey"  # every study here has one shape: one development key serves them all
+    key_option = "--circuit-key" if zkey.exists() else "--dev-circuit-key"
     opened = run_json("requester", "create-study", "--spec", request, "--key-holder", root / "kh" / "keyholder.card",
-                      "--dev-circuit-key", root / f"{title}.zkey", *gw_args("cro"))
+                      key_option, zkey, *gw_args("cro"))
     return opened["study_id"]
 
 
@@ -204,7 +206,7 @@ def test_a_holder_recovers_its_receipt_after_losing_its_studies_folder(world):
     gw, root = world["gw"], world["root"]
     study_id = open_study(root, gw, "recover", quorum=1)
     home = root / "hospital-a"
-    first = run_json("holder", "submit", "--home", home, study_id, "--circuit-key", root / "recover.zkey", "--dev",
+    first = run_json("holder", "submit", "--home", home, study_id, "--circuit-key", root / "study.zkey", "--dev",
                      *gw("hospital-a"))
 
     shutil.rmtree(home / "studies")  # the lost folder: `holder receipt` fetches and checks it
@@ -213,7 +215,7 @@ def test_a_holder_recovers_its_receipt_after_losing_its_studies_folder(world):
     assert json.loads((home / "studies" / study_id / "receipt.json").read_text())["signature"] == first["signature"]
 
     shutil.rmtree(home / "studies")  # `holder submit` again recovers it instead of proving a doomed new one
-    again = run("holder", "submit", "--home", home, study_id, "--circuit-key", root / "recover.zkey", "--dev",
+    again = run("holder", "submit", "--home", home, study_id, "--circuit-key", root / "study.zkey", "--dev",
                 *gw("hospital-a"))
     assert "recovered" in again.output and "run holder submit again" not in again.output
     assert (home / "studies" / study_id / "receipt.bin").is_file()
