@@ -1,0 +1,104 @@
+"""The gateway's aggregator holds running sums, not contributions (issue 15, memory).
+
+It used to keep every accepted submission, ciphertext included (~90 KB each at BFV-4096), for
+the life of the process.  benchmarks/bench_memory.py measures a real gateway; these tests pin
+the mechanism: nothing the size of a ciphertext stays per submission, closing releases the
+sums, and a rebuild from stored receipts and submissions reaches the same aggregate (a closed
+study's submissions are not even read).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import gc
+import tracemalloc
+
+import pytest
+
+from zkgate.errors import InvalidInputError
+from zkgate.he import KeyHolder
+from zkgate.services.load import make_holders, open_tiny_study, prepare_submissions
+from zkgate.study.aggregator import StudyAggregator
+from zkgate.study.errors import DuplicateSubmissionError, LateSubmissionError
+from zkgate.study.identity import SigningKey
+from zkgate.study.messages import Submission
+
+HOLDERS = 4
+
+
+@pytest.fixture(scope="module")
+def tiny():
+    holders = make_holders(HOLDERS, seed=3, prefix="mem")
+    gateway = SigningKey.generate()
+    context = KeyHolder.create("bfv-4096").public_context()
+    spec, keys = open_tiny_study(holders, title="memory test", gateway_key=gateway.public, context=context,
+                                 quorum=HOLDERS)
+    submissions = prepare_submissions(spec, context, keys, holders, workers=1)
+    return spec, keys.public(), context, gateway, submissions
+
+
+def _aggregator(tiny, **kw) -> StudyAggregator:
+    spec, keys, context, gateway, _ = tiny
+    return StudyAggregator(spec, keys, context, gateway, dev_mode=True, **kw)
+
+
+def test_accepted_submissions_are_not_kept(tiny):
+    submissions = tiny[4]
+    agg = _aggregator(tiny)
+    agg.submit(submissions[0])  # the first one allocates the running sums
+    gc.collect()
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        for data in submissions[1:]:
+            agg.submit(data)
+        gc.collect()
+        kept = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    per_submission = kept / (len(submissions) - 1)
+    assert len(submissions[0]) > 80_000  # a full BFV-4096 ciphertext each
+    assert per_submission < 8_000, f"{per_submission:.0f} bytes kept per accepted submission"
+    with pytest.raises(InvalidInputError, match="retain_submissions"):
+        agg.accepted
+
+
+def test_retry_and_conflict_are_decided_from_the_receipt(tiny):
+    submissions = tiny[4]
+    agg = _aggregator(tiny)
+    receipt = agg.submit(submissions[0])
+    assert agg.submit(submissions[0]) == receipt  # identical retry: the original receipt
+    first = Submission.from_bytes(submissions[0])
+    other = dataclasses.replace(first, submission_id=bytes(16))
+    assert other.digest != first.digest
+    with pytest.raises(DuplicateSubmissionError, match=first.submission_id.hex()):
+        agg.submit(other)
+
+
+def test_rebuild_from_stored_state_gives_the_same_aggregate(tiny):
+    spec, keys, context, gateway, submissions = tiny
+    live = _aggregator(tiny)
+    receipts = [live.submit(data) for data in submissions]
+    entries = [(r.to_bytes(), lambda data=data: data) for r, data in zip(receipts, submissions)]
+
+    # crash before closing: the store's receipts and submissions rebuild the same sums
+    rebuilt = StudyAggregator.rebuild(spec, keys, context, gateway, entries, None, dev_mode=True)
+    assert rebuilt.receipts == receipts
+    assert rebuilt.submit(submissions[1]) == receipts[1]
+    aggregate = live.close()
+    assert rebuilt.close() == aggregate
+    assert aggregate.envelope == rebuilt.close().envelope
+
+    # a closed study rebuilds from receipts and its aggregate alone: no submission is read
+    def unread():
+        raise AssertionError("a closed study's submission was read")
+
+    closed = StudyAggregator.rebuild(spec, keys, context, gateway, [(r.to_bytes(), unread) for r in receipts],
+                                     aggregate.to_bytes(), dev_mode=True)
+    assert closed.closed and closed.close() == aggregate
+    assert closed.submit(submissions[2]) == receipts[2]  # a retry still gets its receipt
+    # one that had not submitted before the close comes too late
+    partial = StudyAggregator.rebuild(spec, keys, context, gateway, [(r.to_bytes(), unread) for r in receipts[:-1]],
+                                      aggregate.to_bytes(), dev_mode=True)
+    with pytest.raises(LateSubmissionError, match="closed"):
+        partial.submit(submissions[-1])
