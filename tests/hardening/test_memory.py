@@ -23,7 +23,8 @@ from zkgate.study.errors import DuplicateSubmissionError, LateSubmissionError
 from zkgate.study.identity import SigningKey
 from zkgate.study.messages import Submission
 
-HOLDERS = 4
+HOLDERS = 3
+pytestmark = pytest.mark.slow  # ~10-20 s native (a dev setup and three proofs); minutes on the pure-Python backend
 
 
 @pytest.fixture(scope="module")
