@@ -307,3 +307,18 @@ def test_study_request_file_deep_json_names_the_file(tmp_path):
     with pytest.raises(StudyRequestError, match=str(bad)):
         build_request(str(bad), title=None, participants=(), ranges=(), equals=(), stats=(), quorum=None,
                       deadline=None, deadline_in=None)
+
+
+def test_beacon_with_huge_iteration_count_is_refused_when_verifying(monkeypatch):
+    """A file may declare 2^63 SHA-256 beacon iterations (snarkjs's range): verification refuses
+    to recompute more than the configured limit instead of running for ever."""
+    from zkgate.errors import InvalidInputError
+    from zkgate.prover.ceremony import rng_from_beacon
+
+    monkeypatch.delenv("ZKGATE_MAX_BEACON_EXP", raising=False)
+    with pytest.raises(InvalidInputError, match="ZKGATE_MAX_BEACON_EXP=63"):
+        rng_from_beacon(b"\x01" * 32, 63, verifying=True)
+    monkeypatch.setenv("ZKGATE_MAX_BEACON_EXP", "10")
+    with pytest.raises(InvalidInputError, match="at most 2\\^10"):
+        rng_from_beacon(b"\x01" * 32, 11, verifying=True)
+    rng_from_beacon(b"\x01" * 32, 10, verifying=True)  # within the limit: computed

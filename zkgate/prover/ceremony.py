@@ -63,10 +63,29 @@ def rng_from_entropy(entropy: str) -> ChaCha:
     return ChaCha.from_digest(digest)
 
 
-def rng_from_beacon(beacon_hash: bytes, num_iterations_exp: int) -> ChaCha:
-    """snarkjs's ``rngFromBeaconParams``: 2^n iterations of SHA-256, then ChaCha."""
+VERIFY_BEACON_EXP_DEFAULT = 28
+"""Largest beacon exponent a *verification* recomputes unless ``ZKGATE_MAX_BEACON_EXP`` allows more:
+a file from someone else may declare up to 2^63 SHA-256 iterations (snarkjs's range), which would
+never finish; 2^28 takes about a minute."""
+
+
+def verify_beacon_exp_limit() -> int:
+    text = os.environ.get("ZKGATE_MAX_BEACON_EXP", "")
+    return int(text) if text.isascii() and text.isdigit() and 10 <= int(text) <= 63 else VERIFY_BEACON_EXP_DEFAULT
+
+
+def rng_from_beacon(beacon_hash: bytes, num_iterations_exp: int, *, verifying: bool = False) -> ChaCha:
+    """snarkjs's ``rngFromBeaconParams``: 2^n iterations of SHA-256, then ChaCha.
+
+    ``verifying=True`` (recomputing a beacon that a file declares) refuses exponents above
+    :func:`verify_beacon_exp_limit` instead of running for days."""
     if not 10 <= num_iterations_exp <= 63:
         raise InvalidInputError(f"beacon iterations exponent {num_iterations_exp} is outside [10, 63]")
+    limit = verify_beacon_exp_limit()
+    if verifying and num_iterations_exp > limit:
+        raise InvalidInputError(
+            f"the beacon declares 2^{num_iterations_exp} SHA-256 iterations; verification recomputes at most "
+            f"2^{limit} (about a minute per 2^28) -- set ZKGATE_MAX_BEACON_EXP={num_iterations_exp} to allow it")
     cur = bytes(beacon_hash)
     sha = hashlib.sha256
     for _ in range(1 << num_iterations_exp):
@@ -225,7 +244,7 @@ def verify_chain(key: _Zkey, report: VerifyReport) -> object:
             report.problems.append(f"contribution #{i + 1}: deltaAfter does not follow the public key")
             return None
         if c.type == 1:
-            rng = rng_from_beacon(c.beacon_hash, c.num_iterations_exp)
+            rng = rng_from_beacon(c.beacon_hash, c.num_iterations_exp, verifying=True)
             d = rng.fr()
             s = rng.g1()
             if s != c.g1_s or g1_mul(s, d) != c.g1_sx:

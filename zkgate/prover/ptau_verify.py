@@ -93,7 +93,7 @@ def verify_contribution(cur: PtauContribution, prev, index: int) -> str | None:
     """snarkjs's ``verifyContribution``: None when valid, else the problem."""
     w = f"contribution #{index} {cur.name}".rstrip()
     if cur.type == 1:
-        _, key = create_ptau_key(rng_from_beacon(cur.beacon_hash, cur.num_iterations_exp), prev.next_challenge)
+        _, key = create_ptau_key(rng_from_beacon(cur.beacon_hash, cur.num_iterations_exp, verifying=True), prev.next_challenge)
         for name, ours, theirs in zip(KEY_NAMES, key.parts(), cur.key.parts()):
             for f in ("g1_s", "g1_sx", "g2_spx"):
                 if getattr(ours, f) != getattr(theirs, f):
