@@ -11,7 +11,7 @@ from zkgate.services.client import GatewayCallError, GatewayClient
 from zkgate.services.errors import PreconditionError
 from zkgate.services.security import POLICY, ClientTls, ServerTls
 from zkgate.services.server import SERVICE_NAMES, Gateway, ServerConfig
-from zkgate.services.v1 import audit_pb2, prover_pb2
+from zkgate.services.v1 import audit_pb2, prover_pb2, study_pb2
 
 NOWHERE = "0" * 64
 IDENTITIES = {  # organisation -> roles
@@ -64,11 +64,15 @@ CALLS = {
     "CatalogService/RegisterDataset": lambda c: c.register_dataset(b"\x00garbage"),
     "CatalogService/GetDataset": lambda c: c.get_dataset(NOWHERE),
     "CatalogService/ListDatasets": lambda c: c.list_datasets(),
+    "CatalogService/PublishSchema": lambda c: c.publish_schema("nowhere", "{}"),
+    "CatalogService/GetSchema": lambda c: c.get_schema("nowhere"),
+    "CatalogService/ListSchemas": lambda c: c.list_schemas(),
     "StudyService/GetGatewayInfo": lambda c: c.gateway_info(),
     "StudyService/CreateStudy": lambda c: c.create_study(b"spec", b"", b""),
     "StudyService/GetStudy": lambda c: c.get_study(NOWHERE),
     "StudyService/ListStudies": lambda c: c.list_studies(),
     "StudyService/GetPublicContext": lambda c: c.public_context(NOWHERE),
+    "StudyService/GetProvingKey": lambda c: list(c.study.GetProvingKey(study_pb2.StudyRef(study_id=NOWHERE), timeout=30)),
     "StudyService/Submit": lambda c: c.submit(NOWHERE, b"submission"),
     "StudyService/CloseStudy": lambda c: c.close_study(NOWHERE),
     "StudyService/GetAggregate": lambda c: c.aggregate(NOWHERE),
@@ -76,6 +80,8 @@ CALLS = {
     "StudyService/GetRelease": lambda c: c.release(NOWHERE),
     "StudyService/GetPublicRecord": lambda c: c.public_record(NOWHERE),
     "StudyService/VerifyStudy": lambda c: c.verify_study(NOWHERE),
+    "StudyService/CancelStudy": lambda c: c.cancel_study(NOWHERE, "a reason"),
+    "StudyService/GetMyReceipt": lambda c: c.my_receipt(NOWHERE, "nobody"),
     "AuditService/GetTreeHead": lambda c: c.tree_head(),
     "AuditService/GetInclusionProof": lambda c: c.audit.GetInclusionProof(
         audit_pb2.InclusionProofRequest(leaf_index=0, tree_size=0), timeout=30),
