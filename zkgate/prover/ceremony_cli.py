@@ -47,7 +47,7 @@ def setup_command(args: tuple[str, ...], dev: bool) -> None:
     else:
         if len(args) != 3:
             raise click.UsageError("expected CIRCUIT.r1cs POT.ptau OUT.zkey (or --dev CIRCUIT.r1cs OUT.zkey)")
-        cs_hash = setup_from_ptau(*args, progress=True)
+        cs_hash = setup_from_ptau(*args, progress=True, on_note=lambda note: click.echo(f"NOTE: {note}", err=True))
         _echo_hash("Circuit hash:", cs_hash)
     click.echo(f"key written to {args[-1]} ({time.perf_counter() - started:.2f} s)", err=True)
 

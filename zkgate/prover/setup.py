@@ -6,7 +6,8 @@ phase-2-prepared ``.ptau``, builds the QAP points of the circuit from the Lagran
 Lagrange points), sets gamma = delta = 1 and records the circuit hash -- BLAKE2b-512 over
 alpha1, beta1, beta2, the generators (gamma2, delta1, delta2) and each point section
 preceded by its big-endian u32 count, in snarkjs's order (IC, H, C, A, B1, B2; H hashed as
-tau^i (tau^n - 1) G1 from the tau powers, with snarkjs's chunking) -- so that
+tau^i (tau^n - 1) G1 from the tau powers, with snarkjs's chunking, including its read past the
+tauG1 section at a domain as large as the powers of tau) -- so that
 ``snarkjs zkey verify`` accepts the key: it rebuilds it and compares sections 3 to 7
 byte for byte and the circuit hash.  Sections are written in snarkjs's order, one at a
 time (memory holds one section, never Python objects per point).
@@ -21,6 +22,7 @@ from __future__ import annotations
 import secrets
 import struct
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -161,8 +163,12 @@ class _CircuitHasher:
 
 
 def setup_from_ptau(r1cs_path: str | Path, ptau_path: str | Path, zkey_path: str | Path,
-                    progress: bool = False) -> bytes:
-    """Write the initial ``.zkey`` (no contribution) of a circuit; return the circuit hash."""
+                    progress: bool = False, on_note: Callable[[str], None] | None = None) -> bytes:
+    """Write the initial ``.zkey`` (no contribution) of a circuit; return the circuit hash.
+
+    ``on_note`` receives a sentence for the user where the circuit hash needs a remark (a
+    domain as large as the powers of tau: see :func:`_hash_h`); the CLI prints it to stderr.
+    """
     from zkgate.circuits.r1csfile import read_r1cs
     from zkgate.prover.ptau import read_ptau
 
@@ -225,7 +231,7 @@ def setup_from_ptau(r1cs_path: str | Path, ptau_path: str | Path, zkey_path: str
             if cir_power < MAX_POWER:
                 h_rows = ptau.checked_points(12, 2 * d, 2 * d - 1, 1, step=2)  # the odd points of size 2d
             writer.section(9, np.ascontiguousarray(h_rows).tobytes())
-            _hash_h(hasher, ptau, d)
+            _hash_h(hasher, ptau, d, on_note)
             pb.advance()
 
             c_rows = groupops.sparse_sums(g1_bases, *plan.group(wires[~pub], bases[~pub], coefs[~pub], n_priv, n_pub + 1), 1)
@@ -279,34 +285,54 @@ def setup_point_checks(ptau, d: int) -> None:
         raise FormatError(f"{ptau.path}: section 6 (betaG2): point 0 is not in the order-r subgroup of G2")
 
 
-class CircuitHashWarning(UserWarning):
-    """The key is sound, but its circuit hash will not match the one snarkjs computes."""
-
-
-def _hash_h(hasher: _CircuitHasher, ptau, d: int) -> None:
+def _hash_h(hasher: _CircuitHasher, ptau, d: int, on_note: Callable[[str], None] | None = None) -> None:
     """snarkjs's ``hashHPoints``: count d-1, then tau^i (tau^d - 1) G1 in chunks of 2^14; each
     chunk has min(d-1, 2^14) points (snarkjs's loop does not shorten the last one).
 
     When the circuit's domain is as large as the powers of tau (d = 2^power > 2^14), that
-    unshortened last chunk needs tauG1 point 2d - 1, which the file does not hold: snarkjs
-    then reads 64 bytes past the section (the next section's header and data) and hashes
-    whatever its arithmetic makes of them.  zkgate hashes the points that exist and warns:
-    the key proves and verifies normally, but `snarkjs zkey verify` will report another
-    circuit hash; a powers of tau one size larger avoids the case."""
+    unshortened last chunk needs tauG1 point 2d - 1, which the file does not hold: snarkjs then
+    reads the 64 bytes that follow the tauG1 section in the file (section 3's header and the
+    start of tauG2[0]) and subtracts tauG1[d - 1] from them with wasmcurves' word arithmetic.
+    zkgate does the same (:mod:`zkgate.prover.hhash_quirk`), so both tools write and accept the
+    same circuit hash.  Only where the file ends right after tauG1 (no snarkjs-layout file does)
+    are the missing points left out, with a note that snarkjs will not accept the key."""
+    from zkgate.prover.hhash_quirk import snarkjs_sub_affine
+
     hasher.u32(d - 1)
     n = min(d - 1, H_HASH_CHUNK)
     available = len(ptau.raw(2)) // 64
     for start in range(0, d - 1, H_HASH_CHUNK):
         count = min(n, available - (start + d))
-        if count < n:
-            warnings.warn(
-                f"{ptau.path}: the circuit's domain (2^{d.bit_length() - 1}) is as large as the powers of tau; snarkjs "
-                "hashes a point past the tauG1 section here, so `snarkjs zkey verify` will not accept this key's "
-                "circuit hash (proving and verifying are unaffected). Use a powers of tau one size larger for a "
-                "key snarkjs verifies.", CircuitHashWarning, stacklevel=3)
         hi = ptau.points(2, start + d, count, 1)
         lo = ptau.points(2, start, count, 1)
         hasher.rows(groupops.subtract(hi, lo, 1), 1)
+        for k in range(count, n):  # points past the tauG1 section, as snarkjs reads them
+            past = _bytes_past_section(ptau.path, 2, (start + d + k - available) * 64, 64)
+            if past is None:
+                if on_note:
+                    on_note(f"{ptau.path}: the circuit's domain (2^{d.bit_length() - 1}) is as large as the powers of "
+                            "tau and the file ends after its tauG1 section, where snarkjs reads one more point: "
+                            "`snarkjs zkey verify` will not accept this key's circuit hash (proving and verifying "
+                            "are unaffected). Use a powers of tau one size larger for a key snarkjs verifies.")
+                break
+            hasher.h.update(snarkjs_sub_affine(past, bytes(ptau.points(2, start + k, 1, 1))))
+
+
+def _bytes_past_section(path: str, section_id: int, offset: int, size: int) -> bytes | None:
+    """``size`` bytes of the file at ``offset`` bytes after the end of the first section
+    ``section_id`` (snarkjs's ``sections[id][0]``); None where the file is shorter."""
+    with open(path, "rb") as handle:
+        handle.seek(HEADER.size)
+        while True:
+            header = handle.read(SECTION_HEADER.size)
+            if len(header) < SECTION_HEADER.size:
+                return None
+            sid, length = SECTION_HEADER.unpack(header)
+            if sid == section_id:
+                handle.seek(length + offset, 1)
+                data = handle.read(size)
+                return data if len(data) == size else None
+            handle.seek(length, 1)
 
 
 # ---------------------------------------------------------------------------------------
