@@ -5,10 +5,11 @@ Order (each step needs what the earlier ones made; see ``docs/gateway.md``)::
     zkgate serve --data-dir GW --dev                                      # the gateway
     zkgate keyholder init --home KH                                       # HE keys + KH/keyholder.card
     zkgate holder init --home H1 --org hospital-a                         # per hospital
-    zkgate holder register-dataset --home H1 a.csv --schema schema.json
+    zkgate requester publish-schema --name patients schema.json           # once
+    zkgate holder register-dataset --home H1 a.csv --schema-name patients
     zkgate requester circuit --spec study.json --out study.r1cs           # production: then a phase-2 ceremony
     zkgate requester create-study --spec study.json --key-holder KH/keyholder.card --dev-circuit-key study.zkey
-    zkgate holder submit --home H1 STUDY_ID --circuit-key study.zkey --dev # per hospital
+    zkgate holder submit --home H1 STUDY_ID --dev                         # per hospital: fetches the key
     zkgate requester close STUDY_ID
     zkgate keyholder release --home KH STUDY_ID
     zkgate gateway verify-study STUDY_ID --dev                            # anyone
