@@ -43,6 +43,7 @@ def main() -> None:
     args = parser.parse_args()
     total = args.studies * args.participants
     first_mark = max(1, total // 10)
+    # RSS after every tenth of the submissions (the first is the issue's "after 1,000")
 
     with tempfile.TemporaryDirectory(prefix="zkgate-bench-memory-") as tmp:
         gateway = GatewayProcess(os.path.join(tmp, "data"), log_path=os.path.join(tmp, "serve.log"), workers=8)
@@ -105,7 +106,7 @@ def run(gateway: GatewayProcess, args, total: int, first_mark: int) -> None:
                         return
                     with lock:
                         submitted += 1
-                        if submitted in (first_mark, total):
+                        if submitted % first_mark == 0 or submitted == total:
                             marks[submitted] = gateway.rss()
 
         threads = [threading.Thread(target=worker) for _ in range(args.clients)]
@@ -139,13 +140,18 @@ def run(gateway: GatewayProcess, args, total: int, first_mark: int) -> None:
           f"submitted in {submit_s:.0f} s ({total / submit_s:.0f}/s), closed in {close_s:.1f} s")
     print(f"{'':28}{'RSS (MiB)':>12}")
     print(f"{'after start':28}{rss_start / MIB:12.1f}")
-    print(f"{f'after {first_mark} submissions':28}{before / MIB:12.1f}")
-    print(f"{f'after {total} submissions':28}{after / MIB:12.1f}")
+    for count, rss in sorted(marks.items()):
+        print(f"{f'after {count} submissions':28}{rss / MIB:12.1f}")
     print(f"{'after closing the studies':28}{rss_closed / MIB:12.1f}")
     print(f"growth {growth / MIB:+.1f} MiB over {total - first_mark} submissions = {per_sub / 1024:.2f} KiB per submission "
           f"(ratio after/before {after / before:.3f}); target +{TARGET_MIB} MiB over 9,000 = "
           f"{TARGET_MIB * MIB / 9000 / 1024:.2f} KiB per submission: "
           f"{'met' if per_sub * 9000 <= TARGET_MIB * MIB else 'NOT met'}; extrapolated to 9,000: {per_sub * 9000 / MIB:+.1f} MiB")
+    half = min(marks, key=lambda c: abs(c - total // 2))
+    if half < total:
+        slope = (after - marks[half]) / (total - half)
+        print(f"second half ({half} -> {total}): {(after - marks[half]) / MIB:+.1f} MiB = {slope / 1024:.2f} KiB per submission "
+              f"(extrapolated to 9,000: {slope * 9000 / MIB:+.1f} MiB)")
 
 
 if __name__ == "__main__":
