@@ -4,7 +4,9 @@
 // stdin:  {"source": "...", "contract": "Name", "method": "verifyProof(uint256[2],...)",
 //          "calls": [["0x<32-byte word>", ...], ...], "optimize": true}
 // stdout: {"results": [{"ok": bool, "returned": "0x..", "gasUsed": n, "txGas": n,
-//          "error": str|null}], "deployGas": n, "bytecodeSize": n}
+//          "error": str|null}], "deployGas": n, "bytecodeSize": n, "deployedSize": n}
+// bytecodeSize is the creation code, deployedSize the runtime code (EIP-170 limits it to
+// 24576 bytes).  With "compileOnly": true nothing is deployed: {"bytecodeSize", "deployedSize"}.
 // gasUsed is the execution gas of the call; txGas adds the intrinsic 21000 and calldata cost.
 import solc from 'solc';
 import { createVM } from '@ethereumjs/vm';
@@ -47,7 +49,7 @@ const compiled = JSON.parse(solc.compile(JSON.stringify({
   sources: { 'Verifier.sol': { content: input.source } },
   settings: {
     optimizer: { enabled: input.optimize !== false, runs: 200 },
-    outputSelection: { '*': { '*': ['evm.bytecode.object', 'evm.methodIdentifiers'] } },
+    outputSelection: { '*': { '*': ['evm.bytecode.object', 'evm.deployedBytecode.object', 'evm.methodIdentifiers'] } },
   },
 })));
 const errors = (compiled.errors || []).filter((e) => e.severity === 'error');
@@ -59,6 +61,11 @@ const contract = compiled.contracts['Verifier.sol'][input.contract];
 const selector = contract.evm.methodIdentifiers[input.method];
 if (!selector) throw new Error(`no method ${input.method}: ${Object.keys(contract.evm.methodIdentifiers)}`);
 const bytecode = hexToBytes(contract.evm.bytecode.object);
+const deployedSize = contract.evm.deployedBytecode.object.length / 2;
+if (input.compileOnly) {
+  process.stdout.write(JSON.stringify({ bytecodeSize: bytecode.length, deployedSize }));
+  process.exit(0);
+}
 
 const vm = await createVM();
 const deployed = await vm.evm.runCall({ data: bytecode, gasLimit: 30_000_000n });
@@ -83,4 +90,5 @@ process.stdout.write(JSON.stringify({
   results,
   deployGas: Number(deployed.execResult.executionGasUsed),
   bytecodeSize: bytecode.length,
+  deployedSize,
 }));

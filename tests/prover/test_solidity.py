@@ -133,3 +133,44 @@ def test_cli_exports_and_snarkjs_interop(tmp_path_factory):
     assert theirs_evm["results"][0]["ok"]
     print(f"\ngas: zkgate {ours['results'][0]['gasUsed']} vs snarkjs {theirs_evm['results'][0]['gasUsed']}")
     assert ours["results"][0]["gasUsed"] <= theirs_evm["results"][0]["gasUsed"] * 1.05
+
+
+def _compiled_size(source: str, n_public: int) -> int:
+    require_node_peer("solc")
+    request = {"source": source, "contract": "Groth16Verifier", "method": method(n_public), "calls": [],
+               "compileOnly": True}
+    out = subprocess.run(["node", str(HARNESS)], input=json.dumps(request), capture_output=True, text=True,
+                         cwd=REPO_ROOT, timeout=300)
+    assert out.returncode == 0, out.stdout + out.stderr
+    return json.loads(out.stdout)["deployedSize"]
+
+
+@pytest.mark.interop
+def test_deployed_size_grows_by_at_most_snarkjs_per_public_input():
+    """The IC points live in one constant table read by a loop: 64 bytes per input (snarkjs's
+    unrolled verifier: about 95), so 300 public inputs still deploy under EIP-170."""
+    require_node_peer("snarkjs")
+    from benchmarks_path import snarkjs_verifier_source
+
+    small, large = SimulatedKey(n_public=1, seed=11), SimulatedKey(n_public=41, seed=12)
+    ours = [_compiled_size(solidity_verifier(k.vk), k.vk.n_public) for k in (small, large)]
+    theirs = [_compiled_size(snarkjs_verifier_source(k.vk), k.vk.n_public) for k in (small, large)]
+    per_input_ours, per_input_theirs = (ours[1] - ours[0]) / 40, (theirs[1] - theirs[0]) / 40
+    assert per_input_ours <= 65 and per_input_ours <= per_input_theirs, (ours, theirs)
+    many = SimulatedKey(n_public=300, seed=13)
+    assert _compiled_size(solidity_verifier(many.vk), 300) <= 24_576
+
+
+@pytest.mark.interop
+def test_evm_with_more_public_inputs_than_the_unrolled_verifier_could_deploy():
+    """150 inputs (the unrolled verifier stopped deploying at ~138): valid -> true, a changed or
+    aliased last input -> false, and a non-canonical input is refused cheaply, before any precompile."""
+    key = SimulatedKey(n_public=150, seed=14)
+    x = key.public()
+    p = key.proof(x)
+    calls = [calldata_words(x, p), calldata_words(x[:-1] + [(x[-1] + 1) % R], p),
+             calldata_words(x[:-1] + [x[-1] + R], p), calldata_words([x[0] + R] + x[1:], p)]
+    results = run_evm(solidity_verifier(key.vk), 150, calls)["results"]
+    assert [r["ok"] for r in results] == [True, False, False, False]
+    assert all(r["error"] is None for r in results)
+    assert results[3]["gasUsed"] < 2_000 and results[2]["gasUsed"] < 20_000

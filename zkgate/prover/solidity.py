@@ -32,22 +32,36 @@ def _g2_words(point) -> tuple[int, int, int, int]:
     return x1, x0, y1, y0
 
 
+def _ic_table(vk: VerifyingKey) -> str:
+    """IC[1..n] as one hex string: x then y, 32-byte big-endian words; infinity as (0, 0),
+    which the EIP-196 precompiles read as the point at infinity."""
+    return "".join(f"{x:064x}{y:064x}" for x, y in ((p if p is not None else (0, 0)) for p in vk.ic[1:]))
+
+
 def _ic_code(vk: VerifyingKey) -> tuple[str, str]:
-    checks, acc = [], []
+    """Two loops of constant size: every input checked below r first (a non-canonical input is
+    refused before any precompile runs), then L += input[i] * IC[i + 1] from the table."""
+    if vk.n_public == 0:
+        return "", ""
     pad = " " * 12
-    for i, point in enumerate(vk.ic[1:]):
-        offset = f"0x{32 * i:x}"
-        checks.append(f"{pad}if iszero(lt(calldataload(add(input, {offset})), R)) {{ reject() }}")
-        if point is None:  # an IC point at infinity contributes nothing
-            continue
-        acc += [
-            f"{pad}// + input[{i}] * IC[{i + 1}]",
-            f"{pad}mstore(add(m, 0x40), {point[0]})",
-            f"{pad}mstore(add(m, 0x60), {point[1]})",
-            f"{pad}mstore(add(m, 0x80), calldataload(add(input, {offset})))",
-            f"{pad}if iszero(staticcall(gas(), 0x07, add(m, 0x40), 0x60, add(m, 0x40), 0x40)) {{ reject() }}",
-            f"{pad}if iszero(staticcall(gas(), 0x06, m, 0x80, m, 0x40)) {{ reject() }}",
-        ]
+    size = f"0x{32 * vk.n_public:x}"
+    checks = [
+        f"{pad}for {{ let i := 0 }} lt(i, {size}) {{ i := add(i, 0x20) }} {{",
+        f"{pad}    if iszero(lt(calldataload(add(input, i)), R)) {{ reject() }}",
+        f"{pad}}}",
+    ]
+    acc = [
+        f"{pad}// + input[i] * IC[i + 1], IC[i + 1] read from the table at t",
+        f"{pad}let t := add(ic, 0x20)",
+        f"{pad}for {{ let i := 0 }} lt(i, {size}) {{ i := add(i, 0x20) }} {{",
+        f"{pad}    mstore(add(m, 0x40), mload(t))",
+        f"{pad}    mstore(add(m, 0x60), mload(add(t, 0x20)))",
+        f"{pad}    mstore(add(m, 0x80), calldataload(add(input, i)))",
+        f"{pad}    if iszero(staticcall(gas(), 0x07, add(m, 0x40), 0x60, add(m, 0x40), 0x40)) {{ reject() }}",
+        f"{pad}    if iszero(staticcall(gas(), 0x06, m, 0x80, m, 0x40)) {{ reject() }}",
+        f"{pad}    t := add(t, 0x40)",
+        f"{pad}}}",
+    ]
     return "\n".join(checks), "\n".join(acc)
 
 
@@ -65,6 +79,7 @@ def solidity_verifier(vk: VerifyingKey, contract_name: str = CONTRACT_NAME) -> s
         "INPUT_PARAM": f",\n        uint256[{vk.n_public}] calldata input" if vk.n_public else "",
         "INPUT_CHECKS": checks,
         "IC_ACCUMULATE": accumulate,
+        "IC_TABLE": _ic_table(vk),
         "IC0_X": str(ic0[0]),
         "IC0_Y": str(ic0[1]),
         "ALPHA_X": str(vk.alpha1[0]),

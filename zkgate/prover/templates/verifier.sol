@@ -11,11 +11,15 @@ pragma solidity >=0.8.4 <0.9.0;
 /// outside G2 make the EIP-197 pairing precompile fail, which also returns false.
 /// G2 coordinates are in the EVM's order: (x.im, x.re), (y.im, y.re).
 /// Check: e(-A, B) * e(alpha, beta) * e(L, gamma) * e(C, delta) == 1 with
-/// L = IC[0] + sum_i input[i] * IC[i + 1] (EIP-196 ecMul/ecAdd, EIP-197 ecPairing).
+/// L = IC[0] + sum_i input[i] * IC[i + 1] (EIP-196 ecMul/ecAdd, EIP-197 ecPairing), in a loop
+/// over a constant table of the IC points (64 bytes each), so that the deployed code grows by
+/// 64 bytes per public input.
 contract {{CONTRACT_NAME}} {
     uint256 internal constant R = 21888242871839275222246405745257275088548364400416034343698204186575808495617;
     uint256 internal constant Q = 21888242871839275222246405745257275088696311157297823662689037894645226208583;
     uint256 public constant N_PUBLIC = {{N_PUBLIC}};
+    /// IC[1..N_PUBLIC]: x then y, 32-byte big-endian words; (0, 0) is the point at infinity
+    bytes internal constant IC_TABLE = hex"{{IC_TABLE}}";
 
     function verifyProof(
         uint256[2] calldata a,
@@ -37,7 +41,14 @@ contract {{CONTRACT_NAME}} {
                         and(lt(calldataload(add(b, 0x40)), Q), lt(calldataload(add(b, 0x60)), Q)))
                 )
             ) { reject() }
-
+        }
+        // only now (a refused input costs no copy): the IC table from the code into memory
+        bytes memory ic = IC_TABLE;
+        assembly {
+            function reject() {
+                mstore(0, 0)
+                return(0, 0x20)
+            }
             let m := mload(0x40)
             // L = IC[0] + sum_i input[i] * IC[i + 1], accumulated at m (x, y); scratch at m + 0x40
             mstore(m, {{IC0_X}})
