@@ -21,8 +21,8 @@ import time
 import numpy as np
 
 from zkgate.he import KeyHolder
-from zkgate.services.client import GatewayClient
-from zkgate.services.server import Gateway, ServerConfig
+from zkgate.services.client.gateway_client import GatewayClient
+from zkgate.services.gateway.server import Gateway, ServerConfig
 from zkgate.study.catalog import Registration
 from zkgate.study.commitment import DatasetCommitment
 from zkgate.study.contributor import Contributor

@@ -26,7 +26,7 @@ import tempfile
 import time
 
 from zkgate.he import KeyHolder
-from zkgate.services.client import GatewayClient
+from zkgate.services.client.gateway_client import GatewayClient
 from zkgate.services.load import GatewayProcess, make_holders, open_tiny_study, prepare_submissions
 
 MIB = 1 << 20

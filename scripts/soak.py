@@ -31,7 +31,7 @@ import threading
 import time
 
 from zkgate.he import KeyHolder
-from zkgate.services.client import GatewayClient
+from zkgate.services.client.gateway_client import GatewayClient
 from zkgate.services.load import GatewayProcess, make_holders, open_tiny_study, prepare_submissions
 from zkgate.study.messages import Receipt, Submission
 

@@ -146,7 +146,7 @@ class GatewayProcess:
         return self.process.pid
 
     def start(self, timeout: float = 60.0) -> GatewayProcess:
-        from zkgate.services.client import GatewayClient
+        from zkgate.services.client.gateway_client import GatewayClient
 
         command = [sys.executable, "-m", "zkgate", "serve", "--dev", "--data-dir", self.data_dir,
                    "--port", str(self.port), "--workers", str(self.workers)]

@@ -109,7 +109,7 @@ def fresh_postgres_database(prefix: str = "zkgate_t"):
 
 def dev_gateway(tmp_path_factory):
     """A fixture body: a dev-mode gateway on a free localhost port with its own data folder."""
-    from zkgate.services.server import Gateway, ServerConfig
+    from zkgate.services.gateway.server import Gateway, ServerConfig
 
     server = Gateway(ServerConfig(data_dir=str(tmp_path_factory.mktemp("gw")), port=0, dev_mode=True)).start()
     yield server

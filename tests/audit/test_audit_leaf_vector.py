@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from zkgate.audit import MerkleLog, ProofError, leaf_hash, verify_consistency, verify_inclusion
-from zkgate.services.servicers.audit import audit_entry
-from zkgate.services.store import AuditEntry
+from zkgate.services.gateway.servicers.audit import audit_entry
+from zkgate.services.gateway.store import AuditEntry
 
 VECTOR = json.loads((Path(__file__).resolve().parent.parent / "vectors" / "audit_leaf.json").read_text())
 

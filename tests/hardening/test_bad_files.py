@@ -272,7 +272,7 @@ def test_circuit_inputs_as_text_are_ascii_decimal_or_hex():
 
 
 def test_study_request_options_are_ascii_integers():
-    from zkgate.services.study_request import (StudyRequestError, parse_duration, parse_equals_option,
+    from zkgate.services.parties.study_request import (StudyRequestError, parse_duration, parse_equals_option,
                                                parse_range_option)
 
     assert parse_range_option("age:40:65").lo == 40
@@ -300,7 +300,7 @@ def test_deep_or_huge_json_exits_2_naming_the_file(samples, tmp_path, monkeypatc
 
 
 def test_study_request_file_deep_json_names_the_file(tmp_path):
-    from zkgate.services.study_request import StudyRequestError, build_request
+    from zkgate.services.parties.study_request import StudyRequestError, build_request
 
     bad = tmp_path / "request.json"
     bad.write_text("[" * 100_000 + "]" * 100_000)

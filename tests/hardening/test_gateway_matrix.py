@@ -24,9 +24,9 @@ from hypothesis import strategies as st
 
 from zkgate.circuits.compile import compile_circuit
 from zkgate.errors import FormatError
-from zkgate.services.client import GatewayCallError, GatewayClient
+from zkgate.services.client.gateway_client import GatewayCallError, GatewayClient
 from zkgate.services.errors import PreconditionError
-from zkgate.services.server import SERVICE_NAMES, Gateway, ServerConfig
+from zkgate.services.gateway.server import SERVICE_NAMES, Gateway, ServerConfig
 from zkgate.services.v1 import prover_pb2, study_pb2, study_pb2_grpc
 
 CALL_TIMEOUT = 20
@@ -147,7 +147,7 @@ def test_abort_inside_rpc_handler_keeps_its_status_and_logs_no_internal_error(tm
 
 def test_rpc_wrapper_lets_an_aborted_status_through():
     """Unit level: the exception grpc's ``context.abort`` raises is re-raised, never re-wrapped."""
-    from zkgate.services.servicers.common import check_deadline, rpc
+    from zkgate.services.gateway.servicers.common import check_deadline, rpc
 
     class Context:  # records what a grpc ServicerContext would send
         def __init__(self):

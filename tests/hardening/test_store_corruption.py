@@ -18,13 +18,13 @@ import pytest
 from click.testing import CliRunner
 
 from testsupport import fresh_postgres_database, postgres_missing_reason
-from zkgate.services.cli import audit_verify, serve, store_check
-from zkgate.services.client import GatewayCallError, GatewayClient
+from zkgate.services.cli.gateway_cli import audit_verify, serve, store_check
+from zkgate.services.client.gateway_client import GatewayCallError, GatewayClient
 from zkgate.services.errors import StoredDataError, status_code_name
-from zkgate.services.server import Gateway, ServerConfig
-from zkgate.services.servicers.audit import load_or_create_signer
-from zkgate.services.store import AuditEntry, CircuitRecord, StudyRecord, open_store
-from zkgate.services.store.sqlite import DATABASE_NAME
+from zkgate.services.gateway.server import Gateway, ServerConfig
+from zkgate.services.gateway.servicers.audit import load_or_create_signer
+from zkgate.services.gateway.store import AuditEntry, CircuitRecord, StudyRecord, open_store
+from zkgate.services.gateway.store.sqlite import DATABASE_NAME
 
 PG_SKIP = postgres_missing_reason()
 LEAVES = 12
@@ -78,7 +78,7 @@ def test_flipped_blob_byte_is_data_loss_logged_and_repaired_by_a_reput(tmp_path,
     _flip_byte(tmp_path / "blobs" / blobs["zkey"], 100)
     store = open_store(tmp_path)
     try:
-        with caplog.at_level(logging.ERROR, logger="zkgate.services.store"):
+        with caplog.at_level(logging.ERROR, logger="zkgate.services.gateway.store"):
             with pytest.raises(StoredDataError, match=blobs["zkey"]) as err:
                 store.read_blob(blobs["zkey"])
         assert status_code_name(err.value) == "DATA_LOSS"
@@ -122,7 +122,7 @@ def test_rpc_status_is_data_loss_for_damaged_deleted_blob_and_damaged_record(gat
     study_id = "ab" * 32
     with GatewayClient(gateway.address) as client:
         assert client.public_context(study_id) == b"public HE context " * 300
-        with caplog.at_level(logging.ERROR, logger="zkgate.services.store"):
+        with caplog.at_level(logging.ERROR, logger="zkgate.services.gateway.store"):
             with pytest.raises(GatewayCallError) as err:  # a stored record that no longer decodes
                 client.get_study(study_id)
         assert err.value.code == grpc.StatusCode.DATA_LOSS

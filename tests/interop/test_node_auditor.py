@@ -80,7 +80,7 @@ def released_study(gateway):
     """Run a small study to release; returns its id, release and the parties' signing keys."""
     _auditor_ready()
     from zkgate.he import KeyHolder
-    from zkgate.services.client import GatewayClient
+    from zkgate.services.client.gateway_client import GatewayClient
     from zkgate.study.catalog import Registration
     from zkgate.study.commitment import DatasetCommitment
     from zkgate.study.contributor import Contributor

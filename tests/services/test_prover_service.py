@@ -14,9 +14,9 @@ from snarkjs_fixture import build_mul_circuit
 from zkgate import bn254
 from zkgate.prover.keys import Proof
 from zkgate.prover.snarkjs_json import read_proof, read_public
-from zkgate.services.client import GatewayCallError, GatewayClient
-from zkgate.services.server import Gateway, ServerConfig
-from zkgate.services.uploads import UploadLimits
+from zkgate.services.client.gateway_client import GatewayCallError, GatewayClient
+from zkgate.services.gateway.server import Gateway, ServerConfig
+from zkgate.services.gateway.uploads import UploadLimits
 from zkgate.services.v1 import prover_pb2
 
 pytestmark = pytest.mark.interop

@@ -117,7 +117,7 @@ def test_a_whole_study_from_separate_role_folders(gateway, study, monkeypatch):
     # receipt of its accepted submission is recovered from the gateway (issue #17), even late
     copy = study["root"] / "restored"
     shutil.copytree(study["homes"][0], copy, ignore=shutil.ignore_patterns("studies"))
-    import zkgate.services.roles as roles
+    import zkgate.services.parties.roles as roles
 
     with monkeypatch.context() as patch:
         patch.setattr(roles, "_now", lambda: time.time() + 2 * 3600)  # the study's deadline is 1 h away
@@ -138,7 +138,7 @@ def test_a_whole_study_from_separate_role_folders(gateway, study, monkeypatch):
     released = run_json("keyholder", "release", "--home", study["kh"], study_id, *gw)
     assert released["verifiable"]
 
-    from zkgate.services.client import GatewayClient
+    from zkgate.services.client.gateway_client import GatewayClient
 
     with GatewayClient(gateway.address) as client:
         spec = StudySpec.from_bytes(client.get_study(study_id).spec)

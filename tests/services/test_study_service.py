@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 
 from zkgate.he import KeyHolder
-from zkgate.services.client import GatewayCallError, GatewayClient
-from zkgate.services.server import Gateway, ServerConfig
+from zkgate.services.client.gateway_client import GatewayCallError, GatewayClient
+from zkgate.services.gateway.server import Gateway, ServerConfig
 from zkgate.study.catalog import Registration
 from zkgate.study.commitment import DatasetCommitment
 from zkgate.study.contributor import Contributor

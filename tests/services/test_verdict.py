@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from zkgate.services.cli import _verdict_line
+from zkgate.services.cli.gateway_cli import _verdict_line
 from zkgate.study.verification import VerificationReport
 
 

@@ -21,7 +21,7 @@ import pytest
 
 from testsupport import fresh_postgres_database, postgres_missing_reason
 from zkgate.he import KeyHolder
-from zkgate.services.client import GatewayCallError, GatewayClient
+from zkgate.services.client.gateway_client import GatewayCallError, GatewayClient
 from zkgate.study.catalog import Registration
 from zkgate.study.commitment import DatasetCommitment
 from zkgate.study.contributor import Contributor

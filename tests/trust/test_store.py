@@ -15,7 +15,7 @@ from zkgate.audit import MerkleLog, verify_consistency, verify_inclusion
 from zkgate.audit.merkle import leaf_hash
 from zkgate.audit.tree_head import TreeHeadSigner
 from zkgate.services.errors import AlreadyExistsError
-from zkgate.services.store import AuditEntry, DatasetRecord, StudyRecord, SubmissionRecord, open_store
+from zkgate.services.gateway.store import AuditEntry, DatasetRecord, StudyRecord, SubmissionRecord, open_store
 
 PG_SKIP = postgres_missing_reason()
 

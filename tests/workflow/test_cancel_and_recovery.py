@@ -17,8 +17,8 @@ import pytest
 from click.testing import CliRunner
 
 from zkgate.cli import cli
-from zkgate.services.client import GatewayCallError, GatewayClient
-from zkgate.services.server import Gateway, ServerConfig
+from zkgate.services.client.gateway_client import GatewayCallError, GatewayClient
+from zkgate.services.gateway.server import Gateway, ServerConfig
 from zkgate.study.cancellation import CANCEL_LEAF_KIND
 
 from testsupport import fresh_postgres_database, postgres_missing_reason
@@ -248,7 +248,7 @@ def test_a_holder_recovers_its_receipt_after_losing_its_studies_folder(world):
 def test_cancel_of_a_released_study_is_refused(world):
     """A released study needs a submission, a close and a release: here the refusal is checked
     through the servicer's order of checks on a study the store marks RELEASED."""
-    from zkgate.services.servicers.audit import audit_entry
+    from zkgate.services.gateway.servicers.audit import audit_entry
 
     study_id = open_study(world["root"], world["gw"], "released", quorum=1)
     world["gateway"].store.set_study_state(study_id, "RELEASED", audit_entry("test", study_id=study_id))

@@ -29,8 +29,8 @@ def error_of(*args) -> str:
 def world(tmp_path_factory):
     """Two `certs init` folders (two CAs), a mutual-TLS gateway from the first one's gateway bundle,
     and a plaintext gateway."""
-    from zkgate.services.security import ServerTls
-    from zkgate.services.server import Gateway, ServerConfig
+    from zkgate.services.gateway.security import ServerTls
+    from zkgate.services.gateway.server import Gateway, ServerConfig
 
     root = tmp_path_factory.mktemp("tls")
     result = run("certs", "init", "--out", root / "a", "--org", "hospital-a", "--org", "fda:regulator")

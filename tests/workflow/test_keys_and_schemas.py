@@ -14,10 +14,10 @@ from click.testing import CliRunner
 
 from zkgate.cli import cli
 from zkgate.prover.ceremony import contribute
-from zkgate.services import roles
-from zkgate.services.client import GatewayCallError, GatewayClient
-from zkgate.services.holder_home import HolderHome
-from zkgate.services.store import StudyProvingKeyRecord
+from zkgate.services.parties import roles
+from zkgate.services.client.gateway_client import GatewayCallError, GatewayClient
+from zkgate.services.parties.holder_home import HolderHome
+from zkgate.services.gateway.store import StudyProvingKeyRecord
 from zkgate.study.simulate import PATIENT_SCHEMA, patient_table
 
 from testsupport import dev_gateway

@@ -38,8 +38,8 @@ def run_json(*args):
 
 @pytest.fixture(scope="module")
 def gateway(tmp_path_factory):
-    from zkgate.services.security import ServerTls
-    from zkgate.services.server import Gateway, ServerConfig
+    from zkgate.services.gateway.security import ServerTls
+    from zkgate.services.gateway.server import Gateway, ServerConfig
 
     root = tmp_path_factory.mktemp("production")
     orgs = [*HOSPITALS, "pharma:requester", "fda:regulator"]

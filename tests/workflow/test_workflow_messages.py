@@ -127,7 +127,7 @@ def gateway(tmp_path_factory):
 def open_study_id(gateway):
     """A study opened on the gateway (one registered participant, quorum 1, nothing submitted)."""
     from zkgate.he import KeyHolder
-    from zkgate.services.client import GatewayClient
+    from zkgate.services.client.gateway_client import GatewayClient
     from zkgate.study import open_study
 
     reg = _registration("hospital-a", SCHEMA, 2, [[30, 0, 1], [41, 5, 0]])
@@ -146,7 +146,7 @@ def open_study_id(gateway):
         n_public = compile_contribution(spec_draft.shape()).r1cs.n_public
         bad = CircuitKeys(_verifying_key(n_public, contributed=False), b"")
         spec, keys = open_study(**common, keys=bad)
-        from zkgate.services.client import GatewayCallError
+        from zkgate.services.client.gateway_client import GatewayCallError
 
         with pytest.raises(GatewayCallError) as caught:
             client.create_study(spec.to_bytes(), keys.to_bytes(), he.public_context().to_bytes())
@@ -186,7 +186,7 @@ def test_report_details_only_where_they_explain_the_outcome():
 
 
 def test_released_lines_show_histogram_bins_half_open():
-    from zkgate.services.cli import _released_lines
+    from zkgate.services.cli.gateway_cli import _released_lines
 
     lines = _released_lines({"mode": "exact", "verifiable": True,
                              "statistics": {"count": 5, "hist_age": [2, 3]},

@@ -8,8 +8,8 @@ from pathlib import Path
 
 from zkgate.audit import TreeHeadSigner
 from zkgate.errors import InvalidInputError
-from zkgate.services.servicers.common import rpc
-from zkgate.services.store import AuditEntry, Store
+from zkgate.services.gateway.servicers.common import rpc
+from zkgate.services.gateway.store import AuditEntry, Store
 from zkgate.services.v1 import audit_pb2, audit_pb2_grpc
 
 MAX_ENTRIES_PER_CALL = 1000

@@ -18,7 +18,7 @@ from pathlib import Path
 from zkgate.audit import MerkleLog
 from zkgate.audit.tree_head import SignedTreeHead
 from zkgate.services.errors import AlreadyExistsError
-from zkgate.services.store.base import (
+from zkgate.services.gateway.store.base import (
     AuditEntry,
     CircuitRecord,
     DatasetRecord,
@@ -28,7 +28,7 @@ from zkgate.services.store.base import (
     StudyRecord,
     SubmissionRecord,
 )
-from zkgate.services.store.integrity import (
+from zkgate.services.gateway.store.integrity import (
     VerifiedFiles,
     check_blob_bytes,
     data_loss,
@@ -493,7 +493,7 @@ def open_store(data_dir: str | os.PathLike, url: str | None = None, *, check: bo
     With ``check`` (the default, and what the gateway does at start-up) the store's quick check
     runs first: StoredDataError, naming the database, when it finds damage."""
     if url:
-        from zkgate.services.store.postgres import PostgresStore, is_postgres_url
+        from zkgate.services.gateway.store.postgres import PostgresStore, is_postgres_url
 
         if not is_postgres_url(url):
             raise ValueError(f"unsupported store URL {url!r}: give postgresql://USER@HOST:PORT/DB")

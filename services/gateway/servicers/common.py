@@ -18,7 +18,7 @@ from zkgate.prover.snarkjs_json import (
     verifying_key_from_json,
 )
 from zkgate.services.errors import status_code_name
-from zkgate.services.transport import abort, was_aborted
+from zkgate.services.gateway.transport import abort, was_aborted
 from zkgate.services.v1 import common_pb2
 
 log = logging.getLogger("zkgate.services")

@@ -11,7 +11,7 @@ streams that go quiet, and how many client streams may hold a worker thread at o
 * **Upload slots.**  At most ``max_upload_streams`` client streams run at once (fewer than the
   worker threads, so health checks and unary calls always find a worker); the next one is refused
   at once with RESOURCE_EXHAUSTED and the trailing metadata ``zkgate-retry-after-ms``, which
-  :class:`zkgate.services.client.GatewayClient` honours by retrying.
+  :class:`zkgate.services.client.gateway_client.GatewayClient` honours by retrying.
 """
 
 from __future__ import annotations

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from zkgate.he import KeyHolder, PublicContext
 from zkgate.he.presets import PRESETS
-from zkgate.services.role_home import RoleHome, RoleHomeError
+from zkgate.services.parties.role_home import RoleHome, RoleHomeError
 from zkgate.study import encoding as enc
 from zkgate.study.errors import MessageFormatError
 from zkgate.study.identity import SigningKey

@@ -21,13 +21,13 @@ import grpc
 from zkgate.errors import ZkgateError
 from zkgate.prover.keys import Proof, VerifyingKey
 from zkgate.prover.snarkjs_json import proof_to_json, public_to_json, verifying_key_from_json
-from zkgate.services.security import BearerTokenInterceptor, ClientTls
-from zkgate.services.servicers.common import proof_from_message
-from zkgate.services.transport import RETRY_AFTER_KEY
-from zkgate.services.uploads import DEFAULT_CHUNK_SIZE, chunked
+from zkgate.services.gateway.security import BearerTokenInterceptor, ClientTls
+from zkgate.services.gateway.servicers.common import proof_from_message
+from zkgate.services.gateway.transport import RETRY_AFTER_KEY
+from zkgate.services.gateway.uploads import DEFAULT_CHUNK_SIZE, chunked
 from zkgate.audit import MerkleLog, SignedTreeHead, verify_consistency, verify_inclusion, verify_tree_head
 from zkgate.audit.merkle import leaf_hash
-from zkgate.services.store.base import AuditEntry
+from zkgate.services.gateway.store.base import AuditEntry
 from zkgate.services.v1 import (
     audit_pb2,
     audit_pb2_grpc,

@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from zkgate.safejson import parse_decimal, parse_integer
-from zkgate.services.role_home import CorruptStateError, RoleHome, RoleHomeError, field_of
+from zkgate.services.parties.role_home import CorruptStateError, RoleHome, RoleHomeError, field_of
 from zkgate.study.catalog import Registration, check_name
 from zkgate.study.commitment import DatasetCommitment
 from zkgate.study.dataset import Dataset, Schema

@@ -67,7 +67,7 @@ class CallTarget:
         """(ca.pem, the organisation's certificate, its key) under --tls-dir, or None."""
         if not self.tls_dir or not self.org:
             return None
-        from zkgate.services.certs import org_file_stem
+        from zkgate.services.parties.certs import org_file_stem
 
         folder = Path(self.tls_dir)
         stem = org_file_stem(self.org)
@@ -166,7 +166,7 @@ def reported(target=None):
     Yields the :class:`CallTarget` the messages use; a command that learns more (a holder's
     organisation from its home) sets its fields."""
     from zkgate.errors import ZkgateError
-    from zkgate.services.client import GatewayCallError
+    from zkgate.services.client.gateway_client import GatewayCallError
 
     where = target if isinstance(target, CallTarget) else CallTarget.of(target)
     try:

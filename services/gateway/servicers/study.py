@@ -16,13 +16,13 @@ from pathlib import Path
 
 from zkgate.errors import InvalidInputError
 from zkgate.services.errors import AlreadyExistsError, NotFoundError, PreconditionError
-from zkgate.services.security import caller, require_acting_as, require_study_requester, requester_name
-from zkgate.services.servicers.audit import audit_entry
-from zkgate.services.servicers.common import check_deadline, rpc
-from zkgate.services.store import Store, StudyProvingKeyRecord, StudyRecord, SubmissionRecord
-from zkgate.services.store.integrity import stored_record
-from zkgate.services.transport import TransportLimits
-from zkgate.services.uploads import DEFAULT_CHUNK_SIZE, UploadLimits, advertised_chunk_size, chunked, receive_upload
+from zkgate.services.gateway.security import caller, require_acting_as, require_study_requester, requester_name
+from zkgate.services.gateway.servicers.audit import audit_entry
+from zkgate.services.gateway.servicers.common import check_deadline, rpc
+from zkgate.services.gateway.store import Store, StudyProvingKeyRecord, StudyRecord, SubmissionRecord
+from zkgate.services.gateway.store.integrity import stored_record
+from zkgate.services.gateway.transport import TransportLimits
+from zkgate.services.gateway.uploads import DEFAULT_CHUNK_SIZE, UploadLimits, advertised_chunk_size, chunked, receive_upload
 from zkgate.services.v1 import common_pb2, study_pb2, study_pb2_grpc
 from zkgate.study import encoding as enc
 from zkgate.study.aggregator import StudyAggregator
@@ -106,7 +106,7 @@ class StudyServicer(study_pb2_grpc.StudyServiceServicer):
                     break
             end = start
         if found is None:
-            from zkgate.services.store.integrity import data_loss
+            from zkgate.services.gateway.store.integrity import data_loss
 
             raise data_loss(f"study {record.study_id} is stored as CANCELLED but the audit log holds no "
                             f"{CANCEL_LEAF_KIND} leaf for it: run `zkgate store check`")

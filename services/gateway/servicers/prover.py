@@ -26,16 +26,16 @@ from zkgate.prover.snarkjs_json import verifying_key_to_json
 from zkgate.prover.zkey import read_zkey
 from zkgate.errors import FormatError, ZkgateError
 from zkgate.services.errors import AlreadyExistsError, NotFoundError, PreconditionError
-from zkgate.services.servicers.audit import audit_entry
-from zkgate.services.servicers.common import (
+from zkgate.services.gateway.servicers.audit import audit_entry
+from zkgate.services.gateway.servicers.common import (
     check_deadline,
     proof_from_message,
     proof_to_message,
     rpc,
     verifying_key_from_message,
 )
-from zkgate.services.store import CircuitRecord, Store
-from zkgate.services.uploads import UploadLimits, receive_upload
+from zkgate.services.gateway.store import CircuitRecord, Store
+from zkgate.services.gateway.uploads import UploadLimits, receive_upload
 from zkgate.services.v1 import prover_pb2, prover_pb2_grpc
 
 log = logging.getLogger("zkgate.services")

@@ -194,7 +194,7 @@ class Store(abc.ABC):
     def quick_check(self) -> None:
         """The start-up check, bounded (O(log n) reads): the latest signed tree head against the
         stored log.  Raises StoredDataError (DATA_LOSS) on damage; SQLite adds ``PRAGMA quick_check``."""
-        from zkgate.services.store.integrity import data_loss, log_head_problem
+        from zkgate.services.gateway.store.integrity import data_loss, log_head_problem
 
         problem = log_head_problem(self)
         if problem:

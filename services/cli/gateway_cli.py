@@ -71,9 +71,9 @@ def serve(data_dir: str, host: str, port: int, workers: int, max_concurrent_rpcs
     import logging
 
     from zkgate.errors import ZkgateError
-    from zkgate.services.security import ServerTls, is_localhost
-    from zkgate.services.server import Gateway, ServerConfig
-    from zkgate.services.uploads import UploadLimits
+    from zkgate.services.gateway.security import ServerTls, is_localhost
+    from zkgate.services.gateway.server import Gateway, ServerConfig
+    from zkgate.services.gateway.uploads import UploadLimits
 
     if tls_dir and tokens_file:
         raise click.UsageError("give either --tls-dir or --tokens (tokens are for non-TLS localhost development)")
@@ -152,7 +152,7 @@ def _target_options(command):
 
 
 def _reported(target):
-    from zkgate.services.call_errors import reported
+    from zkgate.services.client.call_errors import reported
 
     return reported(target)
 
@@ -160,8 +160,8 @@ def _reported(target):
 def _client(target):
     from pathlib import Path
 
-    from zkgate.services.client import GatewayClient
-    from zkgate.services.security import ClientTls
+    from zkgate.services.client.gateway_client import GatewayClient
+    from zkgate.services.gateway.security import ClientTls
 
     if isinstance(target, str):
         return GatewayClient(target)
@@ -169,7 +169,7 @@ def _client(target):
     if target.tls_dir:
         if not target.org:
             raise click.UsageError("--tls-dir needs --org: the organisation whose certificate to present")
-        from zkgate.services.certs import org_file_stem
+        from zkgate.services.parties.certs import org_file_stem
 
         clients = Path(target.tls_dir) / "clients"
         if not (clients / f"{org_file_stem(target.org)}.pem").is_file():
@@ -317,14 +317,14 @@ def verify_study(address, study_id: str, dev: bool, as_json: bool) -> None:
     are not bound to the proven commitments)."""
     import json as json_module
 
-    from zkgate.services.holder_home import check_study_id
+    from zkgate.services.parties.holder_home import check_study_id
     from zkgate.study.verification import PublicRecord, verify_record
 
     with _reported(address):
         check_study_id(study_id)
         with _client(address) as client:
             record = PublicRecord.from_bytes(client.public_record(study_id))
-            from zkgate.services.roles import logged_cancellation  # the audit leaf, inclusion checked
+            from zkgate.services.parties.roles import logged_cancellation  # the audit leaf, inclusion checked
 
             cancellation = logged_cancellation(client, client.get_study(study_id))
         report = verify_record(record, dev_mode=dev, cancellation=cancellation)
@@ -390,7 +390,7 @@ def audit_verify(address: str, log_key: str | None, skip_inclusion: bool, tls_di
     """
     from zkgate.errors import ZkgateError
 
-    from zkgate.services.client import GatewayCallError
+    from zkgate.services.client.gateway_client import GatewayCallError
 
     pinned = bytes.fromhex(log_key) if log_key else None
     target = GatewayTarget(address, tls_dir, org, token)
@@ -444,7 +444,7 @@ def store_check(data_dir: str, store_url: str | None) -> None:
     Prints a report naming each problem; exits 0 when clean, 1 when damage was found, 2 when the
     store cannot be checked (no such folder, an unreadable database file).
     """
-    from zkgate.services.store.check import CANNOT_CHECK, CannotCheckError, check_store
+    from zkgate.services.gateway.store.check import CANNOT_CHECK, CannotCheckError, check_store
 
     try:
         report = check_store(data_dir, store_url)
@@ -459,7 +459,7 @@ def store_check(data_dir: str, store_url: str | None) -> None:
 def _could_not_check(exc, target) -> None:
     """A call that failed before anything could be checked: say so, exit 2 (FAILED, exit 1, means
     the log was checked and does not match its signed head)."""
-    from zkgate.services.call_errors import describe_call_error
+    from zkgate.services.client.call_errors import describe_call_error
 
     click.echo(f"COULD NOT CHECK (the log was not verified, nothing was found wrong with it): "
                f"{describe_call_error(exc, target)}")
@@ -482,7 +482,7 @@ def demo(address: str | None, hospitals: int, records: int, chunk: int, seed: in
     every hospital proves and encrypts its contribution, the gateway adds them without reading
     them, the key holder checks and publishes the sum, and a regulator verifies everything.
     """
-    from zkgate.services.demo import run_demo_command
+    from zkgate.services.parties.demo import run_demo_command
 
     sys.exit(run_demo_command(address, holders=hospitals, records=records, chunk=chunk, seed=seed, as_json=as_json))
 
@@ -509,7 +509,7 @@ def certs_init(out: str, orgs: tuple[str, ...], server_hosts: tuple[str, ...], d
     (bearer tokens for the same identities, for `zkgate serve --tokens` on localhost).
     """
     from zkgate.errors import ZkgateError
-    from zkgate.services.certs import OrgSpec, describe_bundles, init_certs
+    from zkgate.services.parties.certs import OrgSpec, describe_bundles, init_certs
 
     try:
         paths = init_certs(out, [OrgSpec.parse(o) for o in orgs], server_hosts, days)

@@ -1,7 +1,7 @@
 """Who may call what: caller identities (mutual TLS or bearer tokens), the role policy of every RPC,
 and the server interceptor that enforces it.
 
-Roles (from the client certificate's SAN URIs ``zkgate-role:...``, see ``services/certs.py``, or
+Roles (from the client certificate's SAN URIs ``zkgate-role:...``, see ``services/parties/certs.py``, or
 from a bearer token on a non-TLS localhost gateway):
 
 * **participant** (data holder): registers its own data sets, submits to studies as itself;
@@ -34,7 +34,7 @@ import grpc
 
 from zkgate import safejson
 from zkgate.errors import InvalidInputError
-from zkgate.services.certs import ROLES, normalise_role, org_file_stem
+from zkgate.services.parties.certs import ROLES, normalise_role, org_file_stem
 from zkgate.services.errors import PermissionDeniedError, UnauthenticatedError
 
 IDENTITY_ATTRIBUTE = "_zkgate_identity"
@@ -148,7 +148,7 @@ class Authenticator:
             return cached
         from cryptography import x509
 
-        from zkgate.services.certs import identity_from_certificate
+        from zkgate.services.parties.certs import identity_from_certificate
 
         organisation, roles = identity_from_certificate(x509.load_pem_x509_certificate(pem))
         identity = Identity(organisation, roles, "certificate")

@@ -28,7 +28,7 @@ from pathlib import Path
 from zkgate.audit import MerkleLog
 from zkgate.audit.tree_head import SignedTreeHead
 from zkgate.services.errors import AlreadyExistsError, StoredDataError
-from zkgate.services.store.base import (
+from zkgate.services.gateway.store.base import (
     AuditEntry,
     CircuitRecord,
     DatasetRecord,
@@ -38,7 +38,7 @@ from zkgate.services.store.base import (
     StudyRecord,
     SubmissionRecord,
 )
-from zkgate.services.store.integrity import VerifiedFiles, check_blob_bytes, log, missing_blob_error
+from zkgate.services.gateway.store.integrity import VerifiedFiles, check_blob_bytes, log, missing_blob_error
 
 AUDIT_LOCK = 0x7A6B_6761_7465_0001  # advisory lock keys ("zkgate" ...)
 MIGRATION_LOCK = 0x7A6B_6761_7465_0002

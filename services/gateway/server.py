@@ -8,9 +8,9 @@ below ``max_message_bytes``.  Stopping flips health to NOT_SERVING before the gr
 Access: with ``tls`` the gateway requires client certificates from its CA (mutual TLS) and takes
 each caller's organisation and roles from its certificate; with ``tokens_file`` (non-TLS,
 localhost only) from a bearer token; with neither it runs in the open development mode (localhost
-only, no authentication).  Every RPC is checked against ``zkgate.services.security.POLICY``.
+only, no authentication).  Every RPC is checked against ``zkgate.services.gateway.security.POLICY``.
 
-Transport guards (``zkgate.services.transport``): request bytes that do not decode are
+Transport guards (``zkgate.services.gateway.transport``): request bytes that do not decode are
 INVALID_ARGUMENT; a client stream silent for ``stream_idle_seconds`` is DEADLINE_EXCEEDED; at most
 ``max_upload_streams`` client streams run at once (default: two fewer than the workers), so health
 checks always find a worker.  The port is bound exclusively (no SO_REUSEPORT: a second gateway on
@@ -30,16 +30,16 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from zkgate.errors import FormatError, ZkgateError
-from zkgate.services.datadir_lock import DataDirLock
+from zkgate.services.gateway.datadir_lock import DataDirLock
 from zkgate.services.errors import PreconditionError
-from zkgate.services.security import Authenticator, AuthInterceptor, ServerTls, is_localhost
-from zkgate.services.servicers.audit import LOG_KEY_FILE, AuditServicer, load_or_create_signer
-from zkgate.services.servicers.catalog import CatalogServicer
-from zkgate.services.servicers.prover import ProverServicer
-from zkgate.services.servicers.study import GATEWAY_KEY_FILE, StudyServicer, load_or_create_gateway_key
-from zkgate.services.store import Store, open_store
-from zkgate.services.transport import DEFAULT_STREAM_IDLE_SECONDS, TransportInterceptor, TransportLimits
-from zkgate.services.uploads import UploadLimits
+from zkgate.services.gateway.security import Authenticator, AuthInterceptor, ServerTls, is_localhost
+from zkgate.services.gateway.servicers.audit import LOG_KEY_FILE, AuditServicer, load_or_create_signer
+from zkgate.services.gateway.servicers.catalog import CatalogServicer
+from zkgate.services.gateway.servicers.prover import ProverServicer
+from zkgate.services.gateway.servicers.study import GATEWAY_KEY_FILE, StudyServicer, load_or_create_gateway_key
+from zkgate.services.gateway.store import Store, open_store
+from zkgate.services.gateway.transport import DEFAULT_STREAM_IDLE_SECONDS, TransportInterceptor, TransportLimits
+from zkgate.services.gateway.uploads import UploadLimits
 from zkgate.services.v1 import (
     audit_pb2,
     audit_pb2_grpc,

@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from zkgate.errors import InvalidInputError
 from zkgate.services.errors import GatewayError, StoredDataError
 
-log = logging.getLogger("zkgate.services.store")
+log = logging.getLogger("zkgate.services.gateway.store")
 
 RUN_STORE_CHECK = "run `zkgate store check --data-dir DIR` on the gateway's data folder and restore the damaged data from a backup"
 HASH_BLOCK = 1 << 20

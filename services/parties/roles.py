@@ -1,5 +1,5 @@
 """Each role's part of a study, over the gateway (what the ``zkgate holder|requester|keyholder``
-commands run; ``services/demo.py`` plays all of them in one process).
+commands run; ``services/parties/demo.py`` plays all of them in one process).
 
 Order of a study, and why:
 
@@ -25,10 +25,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from zkgate.errors import ZkgateError
-from zkgate.services.client import GatewayCallError, GatewayClient
-from zkgate.services.holder_home import HolderHome, LocalDataset, check_study_id
-from zkgate.services.keyholder_home import KeyHolderCard, KeyHolderHome
-from zkgate.services.study_request import StudyRequest
+from zkgate.services.client.gateway_client import GatewayCallError, GatewayClient
+from zkgate.services.parties.holder_home import HolderHome, LocalDataset, check_study_id
+from zkgate.services.parties.keyholder_home import KeyHolderCard, KeyHolderHome
+from zkgate.services.parties.study_request import StudyRequest
 from zkgate.study.catalog import Registration
 from zkgate.study.commitment import DatasetCommitment
 from zkgate.study.contributor import Contribution, Contributor
@@ -161,7 +161,7 @@ class Submitted:
     recovered: bool = False  # nothing was sent: the receipt of the earlier, accepted submission was fetched
 
     def to_json(self) -> dict:
-        from zkgate.services.holder_home import receipt_summary
+        from zkgate.services.parties.holder_home import receipt_summary
 
         return {**receipt_summary(self.receipt, self.audit_leaf), "resent": self.resent, "repeated": self.repeated, "chunks": self.chunks,
                 "receipt_file": self.receipt_path, "in_audit_log": True, "recovered": self.recovered}
@@ -497,7 +497,7 @@ def logged_cancellation(client: GatewayClient, study, log_key: bytes | None = No
 
 def cancel_study(client: GatewayClient, study_id: str, reason: str):
     """End a study that cannot finish, with a reason everyone sees (the study's requester or an admin)."""
-    from zkgate.services.holder_home import check_study_id
+    from zkgate.services.parties.holder_home import check_study_id
     from zkgate.study.cancellation import check_reason
 
     check_study_id(study_id)

@@ -27,8 +27,8 @@ from pathlib import Path
 from zkgate.audit.merkle import MerkleLog
 from zkgate.audit.tree_head import SignedTreeHead
 from zkgate.errors import ZkgateError
-from zkgate.services.store.base import AuditEntry
-from zkgate.services.store.integrity import file_sha256
+from zkgate.services.gateway.store.base import AuditEntry
+from zkgate.services.gateway.store.integrity import file_sha256
 
 CLEAN, DAMAGED, CANNOT_CHECK = 0, 1, 2
 BLOB_ID = re.compile(r"[0-9a-f]{64}")
@@ -99,7 +99,7 @@ def check_store(data_dir: str | os.PathLike, url: str | None = None) -> StoreRep
 
 
 def _check_sqlite(data_dir: Path) -> StoreReport:
-    from zkgate.services.store.sqlite import DATABASE_NAME, MIGRATIONS
+    from zkgate.services.gateway.store.sqlite import DATABASE_NAME, MIGRATIONS
 
     path = data_dir / DATABASE_NAME
     if not path.is_file():
@@ -157,7 +157,7 @@ def _sqlite_blobs(blob_dir: Path, report: StoreReport) -> set[str]:
 
 
 def _check_postgres(data_dir: Path, url: str) -> StoreReport:
-    from zkgate.services.store.postgres import MIGRATIONS, redacted_url
+    from zkgate.services.gateway.store.postgres import MIGRATIONS, redacted_url
 
     try:
         import psycopg
@@ -255,7 +255,7 @@ def _check_records(rows: _Rows, report: StoreReport) -> None:
 
 def _log_public_key(data_dir: Path, report: StoreReport) -> bytes | None:
     from zkgate.audit import TreeHeadSigner
-    from zkgate.services.servicers.audit import LOG_KEY_FILE
+    from zkgate.services.gateway.servicers.audit import LOG_KEY_FILE
 
     path = data_dir / LOG_KEY_FILE
     if not path.exists():

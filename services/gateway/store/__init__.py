@@ -1,6 +1,6 @@
 """Durable storage behind the gateway: an interface and its SQLite implementation."""
 
-from zkgate.services.store.base import (
+from zkgate.services.gateway.store.base import (
     AuditEntry,
     CircuitRecord,
     DatasetRecord,
@@ -10,6 +10,6 @@ from zkgate.services.store.base import (
     StudyRecord,
     SubmissionRecord,
 )
-from zkgate.services.store.sqlite import SqliteStore, open_store
+from zkgate.services.gateway.store.sqlite import SqliteStore, open_store
 
 __all__ = ["StudyRecord", "SubmissionRecord", "AuditEntry", "CircuitRecord", "DatasetRecord", "SchemaRecord", "StudyProvingKeyRecord", "SqliteStore", "Store", "open_store"]

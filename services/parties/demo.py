@@ -31,7 +31,7 @@ import numpy as np
 
 from zkgate.errors import ZkgateError
 from zkgate.he import KeyHolder
-from zkgate.services.client import GatewayClient
+from zkgate.services.client.gateway_client import GatewayClient
 from zkgate.study.catalog import Registration
 from zkgate.study.commitment import DatasetCommitment
 from zkgate.study.contributor import Contributor
@@ -87,7 +87,7 @@ def run_demo(
     embedded = None
     workdir = None
     if gateway is None:
-        from zkgate.services.server import Gateway, ServerConfig
+        from zkgate.services.gateway.server import Gateway, ServerConfig
 
         workdir = tempfile.TemporaryDirectory(prefix="zkgate-demo-")
         embedded = Gateway(ServerConfig(data_dir=workdir.name, port=0, dev_mode=True)).start()

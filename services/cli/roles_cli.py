@@ -25,8 +25,8 @@ import os
 import click
 
 from zkgate import safejson
-from zkgate.services.call_errors import CallTarget, describe_call_error, reported
-from zkgate.services.cli import DEFAULT_GATEWAY, GatewayTarget, _access_options, _client
+from zkgate.services.client.call_errors import CallTarget, describe_call_error, reported
+from zkgate.services.cli.gateway_cli import DEFAULT_GATEWAY, GatewayTarget, _access_options, _client
 
 
 def _gateway_options(command):
@@ -82,7 +82,7 @@ _holder_home = _home_option("ZKGATE_HOLDER_HOME", "The holder's local state fold
 @_json_option
 def holder_init(home: str, org: str, as_json: bool) -> None:
     """Create a holder's home folder with a new signing key (0600; only its public half leaves)."""
-    from zkgate.services.holder_home import HolderHome
+    from zkgate.services.parties.holder_home import HolderHome
 
     with reported():
         holder = HolderHome.init(home, org)
@@ -115,8 +115,8 @@ def holder_register_dataset(home, csv_file, schema_file, schema_name, columns, c
     receives only the signed registration (schema, chunking, root, public key).  Running the
     command again with the same file and name re-sends the same registration.
     """
-    from zkgate.services import roles
-    from zkgate.services.holder_home import HolderHome, check_label, load_schema, parse_column
+    from zkgate.services.parties import roles
+    from zkgate.services.parties.holder_home import HolderHome, check_label, load_schema, parse_column
     from zkgate.study.dataset import Schema
 
     with reported(CallTarget(address, tls_dir, org)) as where:
@@ -179,8 +179,8 @@ def holder_submit(home, study_id, circuit_key, dev, workers, address, tls_dir, o
     submission is kept first, so a retry sends the same bytes and gets the original receipt;
     the receipt is checked (gateway signature) and found in the audit log before it is kept.
     """
-    from zkgate.services import roles
-    from zkgate.services.holder_home import HolderHome
+    from zkgate.services.parties import roles
+    from zkgate.services.parties.holder_home import HolderHome
 
     with reported(CallTarget(address, tls_dir, org)) as where:
         holder = HolderHome.open(home)
@@ -213,8 +213,8 @@ def holder_receipt(home, study_id, address, tls_dir, org, token, as_json) -> Non
     the home's studies/ folder): its gateway signature is checked against the study's gateway key,
     and the audit log's leaf must name the same submission, before it is kept in the home.
     Only the participant itself may fetch its receipt."""
-    from zkgate.services import roles
-    from zkgate.services.holder_home import HolderHome, check_study_id
+    from zkgate.services.parties import roles
+    from zkgate.services.parties.holder_home import HolderHome, check_study_id
 
     with reported(CallTarget(address, tls_dir, org)) as where:
         holder = HolderHome.open(home)
@@ -247,7 +247,7 @@ def _download_bar(total: int):
 @_json_option
 def holder_show(home, as_json) -> None:
     """List the kept data sets and receipts (local; nothing is sent)."""
-    from zkgate.services.holder_home import HolderHome, receipt_summary
+    from zkgate.services.parties.holder_home import HolderHome, receipt_summary
 
     with reported():
         holder = HolderHome.open(home)
@@ -280,7 +280,7 @@ def requester_group() -> None:
 
 
 def _request_options(command):
-    """The question a study asks (a JSON file and/or options; see services/study_request.py)."""
+    """The question a study asks (a JSON file and/or options; see services/parties/study_request.py)."""
     options = [
         click.option("--spec", "spec_file", type=click.Path(dir_okay=False),
                      help="Study request as JSON (title, participants, filter, statistics, quorum, deadline); options override its fields."),
@@ -303,7 +303,7 @@ def _request_options(command):
 
 
 def _build_request(spec_file, title, participants, ranges, equals, stats, quorum, deadline, deadline_in):
-    from zkgate.services.study_request import build_request
+    from zkgate.services.parties.study_request import build_request
 
     return build_request(spec_file, title=title, participants=participants, ranges=ranges, equals=equals,
                          stats=stats, quorum=quorum, deadline=deadline, deadline_in=deadline_in)
@@ -330,8 +330,8 @@ def requester_create_study(spec_file, title, participants, ranges, equals, stats
     """
     import datetime
 
-    from zkgate.services import roles
-    from zkgate.services.keyholder_home import read_card
+    from zkgate.services.parties import roles
+    from zkgate.services.parties.keyholder_home import read_card
 
     with reported(CallTarget(address, tls_dir, org)):
         request = _build_request(spec_file, title, participants, ranges, equals, stats, quorum, deadline, deadline_in)
@@ -364,7 +364,7 @@ def requester_circuit(spec_file, title, participants, ranges, equals, stats, quo
     each party, then `zkgate requester create-study ... --circuit-key final.zkey`.
     """
     from zkgate.circuits.r1csfile import write_r1cs
-    from zkgate.services import roles
+    from zkgate.services.parties import roles
 
     with reported(CallTarget(address, tls_dir, org)):
         request = _build_request(spec_file, title, participants, ranges, equals, stats, quorum, deadline, deadline_in)
@@ -388,7 +388,7 @@ def requester_publish_schema(schema_file, name, address, tls_dir, org, token, as
     Publishing the same columns under the same name again is a no-op; other columns under a taken
     name are refused.
     """
-    from zkgate.services.holder_home import load_schema
+    from zkgate.services.parties.holder_home import load_schema
 
     with reported(CallTarget(address, tls_dir, org)):
         load_schema(safejson.load_file(schema_file), schema_file)  # a bad file is named here, before any call
@@ -408,7 +408,7 @@ def requester_publish_schema(schema_file, name, address, tls_dir, org, token, as
 @_json_option
 def requester_close(study_id, address, tls_dir, org, token, as_json) -> None:
     """Close a study: the gateway adds the accepted contributions (quorum needed). Idempotent."""
-    from zkgate.services.holder_home import check_study_id
+    from zkgate.services.parties.holder_home import check_study_id
     from zkgate.services.v1 import study_pb2
 
     with reported(CallTarget(address, tls_dir, org)):
@@ -430,7 +430,7 @@ def requester_cancel(study_id, reason, address, tls_dir, org, token, as_json) ->
     """Cancel a study that cannot finish (the study's requester or an admin). It then accepts
     nothing (submissions, close, release); the cancellation is logged in the audit log and shown
     to everyone. A released study cannot be cancelled; the same reason again changes nothing."""
-    from zkgate.services import roles
+    from zkgate.services.parties import roles
     from zkgate.services.v1 import study_pb2
 
     with reported(CallTarget(address, tls_dir, org)):
@@ -468,7 +468,7 @@ def keyholder_init(home, preset, as_json) -> None:
     The HE secret key and the signing key stay in the home folder (0600); HOME/keyholder.card holds
     only public parts (HE public context, release-signing public key).
     """
-    from zkgate.services.keyholder_home import KeyHolderHome
+    from zkgate.services.parties.keyholder_home import KeyHolderHome
 
     with reported():
         kh = KeyHolderHome.init(home, preset)
@@ -492,8 +492,8 @@ def keyholder_release(home, study_id, dp_epsilon, address, tls_dir, org, token, 
     commitments.  With mutual TLS, use the requester's organisation (--org): only the study's
     requester may fetch its aggregate and publish.
     """
-    from zkgate.services import roles
-    from zkgate.services.keyholder_home import KeyHolderHome
+    from zkgate.services.parties import roles
+    from zkgate.services.parties.keyholder_home import KeyHolderHome
 
     with reported(CallTarget(address, tls_dir, org)):
         kh = KeyHolderHome.open(home)

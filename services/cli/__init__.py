@@ -1,0 +1,1 @@
+"""The gateway's click commands (``zkgate serve``, ``zkgate gateway ...``, role commands)."""

@@ -1,0 +1,1 @@
+"""The gRPC gateway: server, servicers, store, security, uploads and status mapping."""
