@@ -22,22 +22,19 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 
-from zkgate import _native
+from zkgate.bn254.compiled import native_curve, native_field
 from zkgate.bn254.constants import Q_MOD, R_MOD
 from zkgate.bn254.curve import G1, G2, G1Point, G2Point
+from zkgate.bn254.twist import g2_in_subgroup_reference
 from zkgate.errors import FormatError, InvalidInputError, NotOnCurveError
 
 _MONT = 1 << 256
 _MASK = (1 << 64) - 1
 
 
-def _native_field():
-    return _native.field if _native.BACKEND == "native" else None
-
-
 def ints_to_rows(values: Sequence[int], width: int = 4) -> np.ndarray:
     """Pack ints (each < 2^256) into an ``(n // (width/4), width)`` uint64 array."""
-    f = _native_field()
+    f = native_field
     if f is not None:
         return f.ints_to_limbs(list(values)).reshape(-1, width)
     raw = b"".join(int(v).to_bytes(32, "little") for v in values)
@@ -46,7 +43,7 @@ def ints_to_rows(values: Sequence[int], width: int = 4) -> np.ndarray:
 
 def rows_to_ints(arr: np.ndarray) -> list[int]:
     """Unpack a uint64 array (any width multiple of 4) into ints, 4 limbs each."""
-    f = _native_field()
+    f = native_field
     flat = np.ascontiguousarray(arr, dtype=np.uint64).reshape(-1, 4)
     if f is not None:
         return f.limbs_to_ints(flat)
@@ -55,21 +52,21 @@ def rows_to_ints(arr: np.ndarray) -> list[int]:
 
 
 def _below(arr: np.ndarray, modulus: int) -> bool:
-    f = _native_field()
+    f = native_field
     if f is not None and modulus in (R_MOD, Q_MOD):
         return bool(f.all_below_modulus(arr.reshape(-1, 4), modulus == R_MOD))
     return all(v < modulus for v in rows_to_ints(arr))
 
 
 def to_montgomery(arr: np.ndarray, modulus: int) -> np.ndarray:
-    f = _native_field()
+    f = native_field
     if f is not None:
         return f.to_montgomery(arr.reshape(-1, 4), modulus == R_MOD).reshape(arr.shape)
     return ints_to_rows([v * _MONT % modulus for v in rows_to_ints(arr)]).reshape(arr.shape)
 
 
 def from_montgomery(arr: np.ndarray, modulus: int) -> np.ndarray:
-    f = _native_field()
+    f = native_field
     if f is not None:
         return f.from_montgomery(arr.reshape(-1, 4), modulus == R_MOD).reshape(arr.shape)
     inv = pow(_MONT, -1, modulus)
@@ -150,10 +147,8 @@ class _PointArray:
     def _validate(cls, limbs: np.ndarray) -> None:
         if not _below(limbs, Q_MOD):
             raise InvalidInputError(f"{cls.NAME} coordinate >= q")
-        if _native.BACKEND == "native":
-            from zkgate._native import _curve
-
-            ok = _curve.on_curve(limbs, 1 if cls.WIDTH == 8 else 2)
+        if native_curve is not None:
+            ok = native_curve.on_curve(limbs, 1 if cls.WIDTH == 8 else 2)
             if not ok.all():
                 raise NotOnCurveError(f"{cls.NAME} point {int(np.argmin(ok))} is not on the curve")
         else:
@@ -242,13 +237,9 @@ class G2Affine(_PointArray):
 
     def in_subgroup(self) -> np.ndarray:
         """Boolean per point: in the order-r subgroup."""
-        if _native.BACKEND == "native":
-            from zkgate._native import _curve
-
-            return _curve.g2_in_subgroup(self.limbs)
-        from zkgate.bn254.curve import g2_in_subgroup
-
-        return np.array([g2_in_subgroup(p) for p in self.to_ints()], dtype=bool)
+        if native_curve is not None:
+            return native_curve.g2_in_subgroup(self.limbs)
+        return np.array([g2_in_subgroup_reference(p) for p in self.to_ints()], dtype=bool)
 
 
 __all__ = ["FrArray", "G1Affine", "G2Affine", "ints_to_rows", "rows_to_ints"]

@@ -18,7 +18,6 @@ from typing import Any, Callable
 
 from zkgate.bn254 import fields
 from zkgate.bn254.constants import G1_B, G2_B, Q_MOD, R_MOD
-from zkgate.errors import NotOnCurveError
 
 G1Point = tuple[int, int] | None
 G2Point = tuple[tuple[int, int], tuple[int, int]] | None
@@ -200,16 +199,6 @@ def g2_in_subgroup_by_order(point: G2Point) -> bool:
     return G2.is_on_curve(point) and G2.multiply_unreduced(point, R_MOD) is None
 
 
-def g2_in_subgroup(point: G2Point) -> bool:
-    """Whether a point of the twist lies in the order-r subgroup G2.
-
-    Uses the endomorphism test of :mod:`zkgate.bn254.pairing` (native when built): a 63-bit
-    scalar multiplication instead of [r]P."""
-    from zkgate.bn254.pairing import g2_in_subgroup as fast_test  # lazy: pairing imports this module
-
-    return fast_test(point)
-
-
 def g1_add(p: G1Point, q: G1Point) -> G1Point:
     return G1.add_affine(p, q)
 
@@ -240,29 +229,3 @@ def g2_neg(p: G2Point) -> G2Point:
 
 def g2_mul(p: G2Point, scalar: int) -> G2Point:
     return G2.multiply(p, scalar)
-
-
-def check_g1(point: G1Point, what: str = "G1 point") -> G1Point:
-    """Validate shape, range and curve membership of a G1 point (G1 has cofactor 1)."""
-    if point is None:
-        return None
-    x, y = point
-    fields.check_element(x, Q_MOD, f"{what}.x")
-    fields.check_element(y, Q_MOD, f"{what}.y")
-    if not G1.is_on_curve(point):
-        raise NotOnCurveError(f"{what} ({x}, {y}) is not on BN254 G1")
-    return point
-
-
-def check_g2(point: G2Point, what: str = "G2 point") -> G2Point:
-    """Validate shape, range, curve and subgroup membership of a G2 point."""
-    if point is None:
-        return None
-    (x0, x1), (y0, y1) = point
-    for name, value in (("x0", x0), ("x1", x1), ("y0", y0), ("y1", y1)):
-        fields.check_element(value, Q_MOD, f"{what}.{name}")
-    if not G2.is_on_curve(point):
-        raise NotOnCurveError(f"{what} is not on the BN254 twist")
-    if not g2_in_subgroup(point):
-        raise NotOnCurveError(f"{what} is on the twist but not in the order-r subgroup G2")
-    return point

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from zkgate.bn254.arrays import FrArray, G1Affine, G2Affine
+from zkgate.bn254.compiled import native_curve
 from zkgate.bn254.constants import R_MOD
 from zkgate.bn254.curve import G1, G2, Curve, G1Point, G2Point
 from zkgate.errors import InvalidInputError
@@ -65,34 +67,27 @@ def msm_g2_reference(bases: Sequence[G2Point], scalars: Sequence[int]) -> G2Poin
 
 
 def _scalars_for_native(scalars):
-    from zkgate.bn254.arrays import FrArray
-
     if isinstance(scalars, FrArray):
         return scalars.plain().limbs
     return FrArray.from_ints(scalars).limbs
 
 
 def _msm(group: int, bases, scalars):
-    from zkgate import _native
-    from zkgate.bn254.arrays import FrArray, G1Affine, G2Affine
-
     cls = G1Affine if group == 1 else G2Affine
     other = G2Affine if group == 1 else G1Affine
     if isinstance(bases, other):
         raise InvalidInputError(f"msm_g{group} got {type(bases).__name__} bases")
     if len(bases) != len(scalars):
         raise InvalidInputError(f"MSM needs as many scalars as bases ({len(scalars)} != {len(bases)})")
-    if _native.BACKEND != "native":
+    if native_curve is None:
         plain_bases = bases.to_ints() if isinstance(bases, cls) else bases
         plain_scalars = scalars.to_ints() if isinstance(scalars, FrArray) else scalars
         return msm_reference(G1 if group == 1 else G2, plain_bases, plain_scalars)
-    from zkgate._native import _curve
-
     packed = bases if isinstance(bases, cls) else cls.from_ints(bases)
     limbs = _scalars_for_native(scalars)
     if len(packed) == 0:
         return None
-    row = _curve.msm(packed.limbs, limbs, group)
+    row = native_curve.msm(packed.limbs, limbs, group)
     return cls(row.reshape(1, -1), check=False).to_ints()[0]
 
 

@@ -14,7 +14,8 @@ first; a list of ints gives a list of ints.  Sizes: 1 to 2^28 (2^27 for the defa
 
 from __future__ import annotations
 
-from zkgate import _native
+from zkgate.bn254.arrays import FrArray, ints_to_rows
+from zkgate.bn254.compiled import native_curve, native_ntt
 from zkgate.bn254.constants import FR_TWO_ADICITY, R_MOD
 from zkgate.bn254.fields import fr_root_of_unity
 from zkgate.errors import InvalidInputError
@@ -71,31 +72,25 @@ def _reference(values: list[int], inverse: bool, shift: int | None) -> list[int]
 
 
 def _transform(values, inverse: bool, shift: int | None, threads: int | None):
-    from zkgate.bn254.arrays import FrArray
-
     n = len(values)
     _log2(n)
     if shift is not None:
         shift %= R_MOD
         if shift == 0:
             raise InvalidInputError("coset shift must be nonzero")
-    if _native.BACKEND != "native":
+    if native_ntt is None:
         if isinstance(values, FrArray):
             out = _reference(values.to_ints(), inverse, shift)
             return FrArray.from_ints(out).to_montgomery()
         return _reference(list(values), inverse, shift)
-    from zkgate._native import _curve, _ntt
-
     arr = values if isinstance(values, FrArray) else FrArray.from_ints(values)
     arr = arr.to_montgomery()
     if not arr.limbs.flags.writeable:
         arr = FrArray(arr.limbs.copy(), True, check=False)
     shift_row = None
     if shift is not None:
-        from zkgate.bn254.arrays import ints_to_rows
-
         shift_row = ints_to_rows([shift * _MONT % R_MOD]).reshape(4)
-    _ntt.ntt_inplace(arr.limbs, inverse, shift_row, threads or _curve.default_threads())
+    native_ntt.ntt_inplace(arr.limbs, inverse, shift_row, threads or native_curve.default_threads())
     if isinstance(values, FrArray):
         return arr
     return arr.to_ints()

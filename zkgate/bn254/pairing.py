@@ -8,7 +8,7 @@ shared final exponentiation.  Inputs are trusted here: validate points with
 :func:`zkgate.bn254.check_g1` / :func:`check_g2` at trust boundaries (the native backend
 refuses coordinates >= q and points off the curve; neither backend checks subgroups).
 
-On the native backend (:data:`zkgate._native.BACKEND` is ``"native"``) ``pairing``,
+On the native backend (:data:`zkgate.bn254.BACKEND` is ``"native"``) ``pairing``,
 ``pairing_product`` and ``pairing_check`` run the compiled pairing (``zkgate/_native/pairing.h``);
 ``miller_loop`` / ``final_exponentiation`` and the ``*_reference`` functions are always the
 pure-Python twin.  Both give identical values (tested against each other and py_ecc).
@@ -23,36 +23,41 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from zkgate.bn254.arrays import G1Affine, G2Affine, from_montgomery, ints_to_rows, rows_to_ints, to_montgomery
+from zkgate.bn254.arrays import (
+    G1Affine,
+    G2Affine,
+    from_montgomery,
+    ints_to_rows,
+    rows_to_ints,
+    to_montgomery,
+)
+from zkgate.bn254.compiled import native_pairing
 from zkgate.bn254.constants import Q_MOD, R_MOD
 from zkgate.bn254.curve import G2, G1Point, G2Point
-from zkgate.bn254.fields import Fq2, fq2_add, fq2_inv, fq2_mul, fq2_neg, fq2_pow, fq2_sqr, fq2_sub
+from zkgate.bn254.fields import (
+    Fq2,
+    fq2_add,
+    fq2_inv,
+    fq2_mul,
+    fq2_neg,
+    fq2_sqr,
+    fq2_sub,
+)
 from zkgate.bn254.tower import (
     FQ12_ONE,
-    XI,
     Fq12,
-    fq2_conj,
     fq12_conj,
     fq12_inv,
     fq12_mul,
     fq12_pow,
     fq12_sqr,
 )
+from zkgate.bn254.twist import BN_X, g2_in_subgroup_reference, twist_frobenius
 
-BN_X = 4965661367192848881
 ATE_LOOP_COUNT = 6 * BN_X + 2
-
-# Frobenius constants on the twist: pi(x, y) = (conj(x) * GAMMA_X, conj(y) * GAMMA_Y)
-FROBENIUS_GAMMA_X = fq2_pow(XI, (Q_MOD - 1) // 3)
-FROBENIUS_GAMMA_Y = fq2_pow(XI, (Q_MOD - 1) // 2)
 
 FINAL_EXPONENT_HARD = (Q_MOD**6 + 1) // R_MOD
 """After the easy part f^(q^6 - 1), the rest of (q^12 - 1)/r."""
-
-
-def twist_frobenius(point: tuple[Fq2, Fq2]) -> tuple[Fq2, Fq2]:
-    x, y = point
-    return (fq2_mul(fq2_conj(x), FROBENIUS_GAMMA_X), fq2_mul(fq2_conj(y), FROBENIUS_GAMMA_Y))
 
 
 def _line(slope: Fq2, xt: Fq2, yt: Fq2, p: tuple[int, int]) -> Fq12:
@@ -127,34 +132,7 @@ def pairing_check_reference(pairs: Iterable[tuple[G1Point, G2Point]]) -> bool:
     return pairing_product_reference(pairs) == FQ12_ONE
 
 
-def g2_in_subgroup_reference(point: G2Point) -> bool:
-    """Whether a point of the twist lies in G2, by the endomorphism test of El Housni,
-    Guillevic and Piellard (2022): [x+1]Q + psi([x]Q) + psi^2([x]Q) == psi^3([2x]Q), with
-    psi the untwist-Frobenius-twist map.  A 63-bit scalar multiplication instead of [r]Q."""
-    if point is None:
-        return True
-    if not G2.is_on_curve(point):
-        return False
-    xq = G2.multiply_unreduced(point, BN_X)
-    if xq is None:  # [x]Q = O: then Q = O since gcd(x, r) = 1 and Q would have to be in G2
-        return False
-    lhs = G2.add_affine(G2.add_affine(G2.add_affine(xq, point), twist_frobenius(xq)),
-                        twist_frobenius(twist_frobenius(xq)))
-    rhs = twist_frobenius(twist_frobenius(twist_frobenius(G2.double_affine(xq))))
-    return lhs == rhs
-
-
 # ---- native dispatch ------------------------------------------------------------------------
-
-
-def _native_pairing():
-    from zkgate import _native
-
-    if _native.BACKEND != "native":
-        return None
-    from zkgate._native import _pairing
-
-    return _pairing
 
 
 def fq12_to_limbs(a: Fq12) -> np.ndarray:
@@ -181,9 +159,8 @@ class PreparedG2:
     def __init__(self, point: G2Point) -> None:
         self.point = point
         self.coefficients = None
-        native = _native_pairing()
-        if native is not None and point is not None:
-            self.coefficients = native.prepare_g2(G2Affine.from_ints([point]).limbs)[0]
+        if native_pairing is not None and point is not None:
+            self.coefficients = native_pairing.prepare_g2(G2Affine.from_ints([point]).limbs)[0]
 
     def __repr__(self) -> str:
         return f"PreparedG2({self.point!r})"
@@ -204,8 +181,7 @@ def multi_pairing_equals(pairs, target: Fq12 | None = None) -> bool:
     pairs = [(p, q if isinstance(q, PreparedG2) else None, q.point if isinstance(q, PreparedG2) else q)
              for p, q in pairs]
     live = [(p, prep, q) for p, prep, q in pairs if p is not None and q is not None]
-    native = _native_pairing()
-    if native is None:
+    if native_pairing is None:
         f = FQ12_ONE
         for p, _, q in live:
             f = fq12_mul(f, miller_loop(p, q))
@@ -213,27 +189,26 @@ def multi_pairing_equals(pairs, target: Fq12 | None = None) -> bool:
     if not live:
         return target is None or target == FQ12_ONE
     raw = [i for i, (_, prep, _) in enumerate(live) if prep is None or prep.coefficients is None]
-    coeffs = np.empty((len(live), native.PREPARED_LIMBS), dtype=np.uint64)
+    coeffs = np.empty((len(live), native_pairing.PREPARED_LIMBS), dtype=np.uint64)
     if raw:
-        coeffs[raw] = native.prepare_g2(G2Affine.from_ints([live[i][2] for i in raw]).limbs)
+        coeffs[raw] = native_pairing.prepare_g2(G2Affine.from_ints([live[i][2] for i in raw]).limbs)
     for i, (_, prep, _) in enumerate(live):
         if prep is not None and prep.coefficients is not None:
             coeffs[i] = prep.coefficients
     rows = _g1_rows([p for p, _, _ in live])
-    return native.product_equals(rows, coeffs, None if target is None else fq12_to_limbs(target))
+    return native_pairing.product_equals(rows, coeffs, None if target is None else fq12_to_limbs(target))
 
 
 def pairing_product(pairs: Iterable[tuple[G1Point, G2Point]]) -> Fq12:
     """prod e(P_i, Q_i) with one shared final exponentiation."""
-    native = _native_pairing()
-    if native is None:
+    if native_pairing is None:
         return pairing_product_reference(pairs)
     live = [(p, q) for p, q in pairs if p is not None and q is not None]
     if not live:
         return FQ12_ONE
-    coeffs = native.prepare_g2(G2Affine.from_ints([q for _, q in live]).limbs)
-    f = native.miller_loop(_g1_rows([p for p, _ in live]), coeffs)
-    return fq12_from_limbs(native.final_exponentiation(f))
+    coeffs = native_pairing.prepare_g2(G2Affine.from_ints([q for _, q in live]).limbs)
+    f = native_pairing.miller_loop(_g1_rows([p for p, _ in live]), coeffs)
+    return fq12_from_limbs(native_pairing.final_exponentiation(f))
 
 
 def pairing(p: G1Point, q: G2Point) -> Fq12:
@@ -250,9 +225,8 @@ def g2_in_subgroup(point: G2Point) -> bool:
     """Whether ``point`` is on the twist and in the order-r subgroup G2 (fast test)."""
     if point is None:
         return True
-    native = _native_pairing()
-    if native is None:
+    if native_pairing is None:
         return g2_in_subgroup_reference(point)
     if not G2.is_on_curve(point):
         return False
-    return bool(native.g2_in_subgroup(G2Affine.from_ints([point]).limbs)[0])
+    return bool(native_pairing.g2_in_subgroup(G2Affine.from_ints([point]).limbs)[0])
