@@ -31,7 +31,8 @@ from zkgate.audit.merkle import leaf_hash
 from zkgate.he import KeyHolder
 from zkgate.services.parties.certs import OrgSpec, init_certs
 from zkgate.services.client.gateway_client import GatewayClient
-from zkgate.services.gateway.security import ClientTls, ServerTls
+from zkgate.services.client.tls import ClientTls
+from zkgate.services.gateway.security import ServerTls
 from zkgate.services.gateway.server import Gateway, ServerConfig
 from zkgate.services.gateway.servicers.study import GATEWAY_KEY_FILE, load_or_create_gateway_key
 from zkgate.services.gateway.store import AuditEntry, SqliteStore

@@ -161,7 +161,7 @@ def _client(target):
     from pathlib import Path
 
     from zkgate.services.client.gateway_client import GatewayClient
-    from zkgate.services.gateway.security import ClientTls
+    from zkgate.services.client.tls import ClientTls
 
     if isinstance(target, str):
         return GatewayClient(target)
@@ -169,7 +169,7 @@ def _client(target):
     if target.tls_dir:
         if not target.org:
             raise click.UsageError("--tls-dir needs --org: the organisation whose certificate to present")
-        from zkgate.services.parties.certs import org_file_stem
+        from zkgate.services.identity import org_file_stem
 
         clients = Path(target.tls_dir) / "clients"
         if not (clients / f"{org_file_stem(target.org)}.pem").is_file():
@@ -238,7 +238,7 @@ def remote_prove(address, circuit_id: str, witness_file: str, proof_file: str, p
     """Prove on the gateway with a registered circuit; writes snarkjs proof.json / public.json."""
     from pathlib import Path
 
-    from zkgate.prover.snarkjs_json import proof_to_json, public_to_json, write_json
+    from zkgate.prover.formats.snarkjs_json import proof_to_json, public_to_json, write_json
 
     with _reported(address), _client(address) as client:
         proof, public = client.prove(circuit_id, Path(witness_file).read_bytes())
@@ -253,7 +253,7 @@ def remote_prove(address, circuit_id: str, witness_file: str, proof_file: str, p
 @_target_options
 def remote_verify(address, circuit_id: str, public_file: str, proof_file: str) -> None:
     """Verify on the gateway: OK (exit 0) or INVALID (exit 1)."""
-    from zkgate.prover.snarkjs_json import read_proof, read_public
+    from zkgate.prover.formats.snarkjs_json import read_proof, read_public
 
     with _reported(address), _client(address) as client:
         ok = client.verify(circuit_id, read_public(public_file), read_proof(proof_file))

@@ -67,7 +67,7 @@ class CallTarget:
         """(ca.pem, the organisation's certificate, its key) under --tls-dir, or None."""
         if not self.tls_dir or not self.org:
             return None
-        from zkgate.services.parties.certs import org_file_stem
+        from zkgate.services.identity import org_file_stem
 
         folder = Path(self.tls_dir)
         stem = org_file_stem(self.org)

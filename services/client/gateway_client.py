@@ -11,7 +11,9 @@ once per client), and an upload the gateway refuses because all its upload slots
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -19,15 +21,11 @@ from pathlib import Path
 import grpc
 
 from zkgate.errors import ZkgateError
-from zkgate.prover.keys import Proof, VerifyingKey
-from zkgate.prover.snarkjs_json import proof_to_json, public_to_json, verifying_key_from_json
-from zkgate.services.gateway.security import BearerTokenInterceptor, ClientTls
-from zkgate.services.gateway.servicers.common import proof_from_message
-from zkgate.services.gateway.transport import RETRY_AFTER_KEY
-from zkgate.services.gateway.uploads import DEFAULT_CHUNK_SIZE, chunked
+from zkgate.prover.groth16.keys import Proof, VerifyingKey
+from zkgate.prover.formats.snarkjs_json import verifying_key_from_json
 from zkgate.audit import MerkleLog, SignedTreeHead, verify_consistency, verify_inclusion, verify_tree_head
 from zkgate.audit.merkle import leaf_hash
-from zkgate.services.gateway.store.base import AuditEntry
+from zkgate.services.client.tls import BearerTokenInterceptor, ClientTls
 from zkgate.services.v1 import (
     audit_pb2,
     audit_pb2_grpc,
@@ -38,6 +36,16 @@ from zkgate.services.v1 import (
     prover_pb2_grpc,
     study_pb2,
     study_pb2_grpc,
+)
+from zkgate.services.wire import (
+    DEFAULT_CHUNK_SIZE,
+    RETRY_AFTER_KEY,
+    AuditEntry,
+    audit_entry_from_message,
+    chunked,
+    proof_from_message,
+    proof_to_message,
+    tree_head_from_message,
 )
 
 
@@ -189,7 +197,7 @@ class GatewayClient:
 
     @staticmethod
     def _proof_message(public: list[int], proof: Proof) -> common_pb2.Groth16Proof:
-        return common_pb2.Groth16Proof(proof_json=json.dumps(proof_to_json(proof)), public_inputs=public_to_json(public))
+        return proof_to_message(proof, public)
 
     def verify(self, circuit_id: str, public: list[int], proof: Proof) -> bool:
         request = prover_pb2.VerifyRequest(circuit_id=circuit_id, proof=self._proof_message(public, proof))
@@ -266,9 +274,6 @@ class GatewayClient:
         """Stream the study's .zkey into ``destination`` (written beside it, renamed when complete);
         the size and SHA-256 the gateway announced are checked.  Returns the SHA-256 (hex).
         ``on_header(size)`` and ``on_chunk(bytes)`` report progress."""
-        import hashlib
-        import os
-
         destination = Path(destination)
         partial = destination.with_name(destination.name + ".part")
         digest, received, header = hashlib.sha256(), 0, None
@@ -356,10 +361,7 @@ class GatewayClient:
     def tree_head(self, pinned_log_key: bytes | None = None) -> tuple[SignedTreeHead, bytes]:
         """The gateway's signed tree head, its signature checked (against the pinned key if given)."""
         reply = _call(self.audit.GetTreeHead, audit_pb2.GetTreeHeadRequest(), timeout=self.timeout)
-        head = SignedTreeHead(
-            tree_size=reply.tree_size, root=reply.root, timestamp_ms=reply.timestamp_ms, signature=reply.signature
-        )
-        key = reply.log_public_key
+        head, key = tree_head_from_message(reply)
         if pinned_log_key is not None and key != pinned_log_key:
             raise ZkgateError("the gateway's log key differs from the pinned one")
         verify_tree_head(head, pinned_log_key or key)
@@ -370,7 +372,7 @@ class GatewayClient:
         while start < end:
             stop = min(end, start + 1000)
             reply = _call(self.audit.GetEntries, audit_pb2.GetEntriesRequest(start=start, end=stop), timeout=self.timeout)
-            entries.extend(AuditEntry(kind=e.kind, data=e.data) for e in reply.entries)
+            entries.extend(audit_entry_from_message(e) for e in reply.entries)
             start = stop
         return entries
 

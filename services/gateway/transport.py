@@ -25,8 +25,8 @@ from typing import NoReturn
 import grpc
 
 from zkgate.errors import InvalidInputError
+from zkgate.services.wire import RETRY_AFTER_KEY
 
-RETRY_AFTER_KEY = "zkgate-retry-after-ms"
 DEFAULT_STREAM_IDLE_SECONDS = 30.0
 
 

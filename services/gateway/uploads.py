@@ -8,13 +8,12 @@ a stream that ends short of, or runs past, a declared size is refused as truncat
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from zkgate.errors import InvalidInputError
 from zkgate.services.errors import TooLargeError
 
-DEFAULT_CHUNK_SIZE = 1 << 20  # what clients send and downloads return
 
 
 @dataclass(frozen=True)
@@ -69,8 +68,3 @@ def receive_upload(messages: Iterable, header_field: str, sizes: dict[str, str],
                 f"{field.removesuffix('_chunk')} upload is truncated: {len(buffer)} of {declared[field]} bytes arrived"
             )
     return header, {field: bytes(buffer) for field, buffer in buffers.items()}
-
-
-def chunked(data: bytes, size: int = DEFAULT_CHUNK_SIZE) -> Iterator[bytes]:
-    for offset in range(0, len(data), size):
-        yield data[offset : offset + size]

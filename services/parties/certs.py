@@ -29,7 +29,6 @@ import datetime
 import ipaddress
 import json
 import os
-import re
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,10 +39,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from zkgate.errors import InvalidInputError
+from zkgate.services.identity import ROLE_URI_PREFIX, check_org_name, normalise_role, org_file_stem
 
-ROLES = ("participant", "requester", "regulator", "admin")
-ROLE_ALIASES = {"key-holder": "requester", "keyholder": "requester", "key_holder": "requester", "auditor": "regulator"}
-ROLE_URI_PREFIX = "zkgate-role:"
 DEFAULT_SERVER_HOSTS = ("localhost", "127.0.0.1", "::1")
 TOKENS_FILE = "tokens.json"
 
@@ -77,26 +74,6 @@ class CertPaths:
     tokens: Path | None = None
     gateway_bundle: Path | None = None  # send to the gateway's operator
     bundles: dict[str, Path] = field(default_factory=dict)  # organisation -> the folder to send it
-
-
-def normalise_role(text: str) -> str:
-    role = ROLE_ALIASES.get(text.strip().lower(), text.strip().lower())
-    if role not in ROLES:
-        raise InvalidInputError(f"unknown role {text!r}: use one of {', '.join(ROLES)} (key-holder means requester)")
-    return role
-
-
-def check_org_name(name: str) -> str:
-    if not name or len(name.encode()) > 64 or not name.isprintable() or ":" in name or "," in name:
-        raise InvalidInputError(
-            f"organisation name {name!r} must be 1..64 bytes of printable text without ':' or ','"
-        )
-    return name
-
-
-def org_file_stem(name: str) -> str:
-    """A file name for an organisation (its certificate and key under clients/)."""
-    return re.sub(r"[^A-Za-z0-9._-]", "_", name)
 
 
 def _key() -> ec.EllipticCurvePrivateKey:
@@ -194,23 +171,6 @@ def make_client_cert(ca_key, ca_cert, org: OrgSpec, days: int = 825):
                          x509.NameAttribute(NameOID.ORGANIZATION_NAME, org.name)])
     san = [x509.UniformResourceIdentifier(ROLE_URI_PREFIX + role) for role in org.roles]
     return _leaf(ca_key, ca_cert, subject, san, ExtendedKeyUsageOID.CLIENT_AUTH, days)
-
-
-def identity_from_certificate(cert: x509.Certificate) -> tuple[str, frozenset[str]]:
-    """(organisation, roles) a client certificate carries: subject O (else CN), SAN role URIs."""
-    names = cert.subject.get_attributes_for_oid(NameOID.ORGANIZATION_NAME) or \
-        cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
-    organisation = str(names[0].value) if names else ""
-    roles: set[str] = set()
-    try:
-        san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
-    except x509.ExtensionNotFound:
-        san = None
-    if san is not None:
-        for uri in san.get_values_for_type(x509.UniformResourceIdentifier):
-            if uri.startswith(ROLE_URI_PREFIX) and uri[len(ROLE_URI_PREFIX):] in ROLES:
-                roles.add(uri[len(ROLE_URI_PREFIX):])
-    return organisation, frozenset(roles)
 
 
 def init_certs(out: str | os.PathLike, orgs: list[OrgSpec], server_hosts=DEFAULT_SERVER_HOSTS,

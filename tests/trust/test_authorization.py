@@ -9,7 +9,8 @@ import pytest
 from zkgate.services.parties.certs import OrgSpec, init_certs, make_ca, make_client_cert
 from zkgate.services.client.gateway_client import GatewayCallError, GatewayClient
 from zkgate.services.errors import PreconditionError
-from zkgate.services.gateway.security import POLICY, ClientTls, ServerTls
+from zkgate.services.client.tls import ClientTls
+from zkgate.services.gateway.security import POLICY, ServerTls
 from zkgate.services.gateway.server import SERVICE_NAMES, Gateway, ServerConfig
 from zkgate.services.v1 import audit_pb2, prover_pb2, study_pb2
 
@@ -251,7 +252,7 @@ def test_certs_init_command(tmp_path):
 
     from cryptography import x509
 
-    from zkgate.services.parties.certs import identity_from_certificate
+    from zkgate.services.identity import identity_from_certificate
 
     out = subprocess.run(
         [sys.executable, "-m", "zkgate", "certs", "init", "--out", str(tmp_path / "tls"),

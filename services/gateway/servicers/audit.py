@@ -9,8 +9,9 @@ from pathlib import Path
 from zkgate.audit import TreeHeadSigner
 from zkgate.errors import InvalidInputError
 from zkgate.services.gateway.servicers.common import rpc
-from zkgate.services.gateway.store import AuditEntry, Store
+from zkgate.services.gateway.store import Store
 from zkgate.services.v1 import audit_pb2, audit_pb2_grpc
+from zkgate.services.wire import AuditEntry, audit_entry_to_message, tree_head_to_message
 
 MAX_ENTRIES_PER_CALL = 1000
 LOG_KEY_FILE = "log_signing_key.pem"
@@ -53,13 +54,7 @@ class AuditServicer(audit_pb2_grpc.AuditServiceServicer):
         size, root = self.store.audit_read(lambda log: (log.size, log.root()))
         head = self.signer.sign(size, root)
         self.store.save_tree_head(head)
-        return audit_pb2.SignedTreeHead(
-            tree_size=head.tree_size,
-            root=head.root,
-            timestamp_ms=head.timestamp_ms,
-            signature=head.signature,
-            log_public_key=self.signer.public_key_bytes,
-        )
+        return tree_head_to_message(head, self.signer.public_key_bytes)
 
     @rpc
     def GetInclusionProof(self, request, context):
@@ -84,5 +79,5 @@ class AuditServicer(audit_pb2_grpc.AuditServiceServicer):
         self._size(request.end, "end")
         entries = self.store.audit_entries(request.start, request.end)
         return audit_pb2.GetEntriesResponse(
-            entries=[audit_pb2.AuditEntry(index=i, kind=e.kind, data=e.data) for i, e in entries]
+            entries=[audit_entry_to_message(i, e) for i, e in entries]
         )

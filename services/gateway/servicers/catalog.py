@@ -11,9 +11,10 @@ from zkgate.errors import InvalidInputError
 from zkgate.services.errors import AlreadyExistsError, NotFoundError
 from zkgate.services.gateway.security import require_acting_as, requester_name
 from zkgate.services.gateway.servicers.audit import audit_entry
-from zkgate.services.gateway.servicers.common import json_field, rpc
+from zkgate.services.gateway.servicers.common import rpc
 from zkgate.services.gateway.store import DatasetRecord, SchemaRecord, Store
 from zkgate.services.v1 import catalog_pb2, catalog_pb2_grpc
+from zkgate.services.wire import json_field
 from zkgate.study.catalog import Registration
 
 

@@ -18,25 +18,20 @@ from zkgate.circuits.builtin import BUILTIN_CIRCUITS, compile_builtin, parse_bui
 from zkgate.circuits.errors import UnsatisfiedConstraintError
 from zkgate.circuits.r1cs import R1CS, limbs_to_ints
 from zkgate.circuits.wtnsfile import read_wtns
-from zkgate.prover import verify as verification
-from zkgate.prover.keys import ProvingKey
-from zkgate.prover.prove import prove
-from zkgate.prover.setup import is_dev_key
-from zkgate.prover.snarkjs_json import verifying_key_to_json
-from zkgate.prover.zkey import read_zkey
+from zkgate.prover.groth16 import verify as verification
+from zkgate.prover.groth16.keys import ProvingKey
+from zkgate.prover.groth16.prove import prove
+from zkgate.prover.groth16.setup import is_dev_key
+from zkgate.prover.formats.snarkjs_json import verifying_key_to_json
+from zkgate.prover.formats.zkey import read_zkey
 from zkgate.errors import FormatError, ZkgateError
 from zkgate.services.errors import AlreadyExistsError, NotFoundError, PreconditionError
 from zkgate.services.gateway.servicers.audit import audit_entry
-from zkgate.services.gateway.servicers.common import (
-    check_deadline,
-    proof_from_message,
-    proof_to_message,
-    rpc,
-    verifying_key_from_message,
-)
+from zkgate.services.gateway.servicers.common import check_deadline, rpc
 from zkgate.services.gateway.store import CircuitRecord, Store
 from zkgate.services.gateway.uploads import UploadLimits, receive_upload
 from zkgate.services.v1 import prover_pb2, prover_pb2_grpc
+from zkgate.services.wire import proof_from_message, proof_to_message, verifying_key_from_message
 
 log = logging.getLogger("zkgate.services")
 
@@ -250,7 +245,7 @@ class ProverServicer(prover_pb2_grpc.ProverServiceServicer):
         for record in self.store.list_circuits():
             if record.r1cs_blob == digest:
                 return record
-        from zkgate.prover.setup import dev_setup
+        from zkgate.prover.groth16.setup import dev_setup
 
         with tempfile.TemporaryDirectory() as tmp, warnings.catch_warnings():
             warnings.simplefilter("ignore")  # the key is marked and reported dev_only
@@ -316,7 +311,7 @@ class ProverServicer(prover_pb2_grpc.ProverServiceServicer):
         prepared = self._prepared_key(request)
         items = [proof_from_message(p) for p in request.proofs]
         try:
-            from zkgate.prover.batch import verify_batch
+            from zkgate.prover.groth16.batch import verify_batch
         except ImportError:  # batch verification not available: verify one by one
             results = [verification.verify_prepared(prepared, public, proof) for public, proof in items]
         else:

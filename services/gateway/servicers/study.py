@@ -22,9 +22,9 @@ from zkgate.services.gateway.servicers.common import check_deadline, rpc
 from zkgate.services.gateway.store import Store, StudyProvingKeyRecord, StudyRecord, SubmissionRecord
 from zkgate.services.gateway.store.integrity import stored_record
 from zkgate.services.gateway.transport import TransportLimits
-from zkgate.services.gateway.uploads import DEFAULT_CHUNK_SIZE, UploadLimits, advertised_chunk_size, chunked, receive_upload
+from zkgate.services.gateway.uploads import UploadLimits, advertised_chunk_size, receive_upload
 from zkgate.services.v1 import common_pb2, study_pb2, study_pb2_grpc
-from zkgate.study import encoding as enc
+from zkgate.services.wire import DEFAULT_CHUNK_SIZE, chunked
 from zkgate.study.aggregator import StudyAggregator
 from zkgate.study.cancellation import CANCEL_LEAF_KIND, StudyCancellation, check_reason
 from zkgate.study.catalog import Registration
@@ -242,7 +242,7 @@ class StudyServicer(study_pb2_grpc.StudyServiceServicer):
     def _check_proving_key(self, zkey: bytes, keys: CircuitKeys) -> str:
         """Store an uploaded .zkey (a blob) after checking it holds the study's verifying key and
         ceremony transcript; returns its blob id."""
-        from zkgate.prover.zkey import read_zkey
+        from zkgate.prover.formats.zkey import read_zkey
 
         blob = self.store.put_blob(zkey)
         path = self.store.blob_path(blob)
