@@ -2,7 +2,7 @@
 
 For each count n: a simulated verifying key with n public inputs (tests/pairing/sim.py: a key
 whose trapdoor is known, so valid proofs are cheap to make), zkgate's verifier
-(`zkgate.prover.solidity.solidity_verifier`) and snarkjs's (its own template,
+(`zkgate.prover.formats.solidity.solidity_verifier`) and snarkjs's (its own template,
 node_modules/snarkjs/templates/verifier_groth16.sol.ejs, rendered with ejs from the same key's
 verification_key.json as `snarkjs zkey export solidityverifier` does), both compiled with solc
 0.8.28 (optimizer on, 200 runs) by tests/prover/evm_harness.mjs.  Reports the deployed (runtime)
@@ -50,7 +50,7 @@ def node(args: list[str], payload: str) -> str:
 
 
 def snarkjs_source(vk) -> str:
-    from zkgate.prover.snarkjs_json import verifying_key_to_json
+    from zkgate.prover.formats.snarkjs_json import verifying_key_to_json
 
     return node(["-e", RENDER], json.dumps(verifying_key_to_json(vk)))
 
@@ -63,7 +63,7 @@ def evm(source: str, n: int, calls: list[list[int]] | None) -> dict:
 
 def sources(n: int):
     from sim import SimulatedKey
-    from zkgate.prover.solidity import solidity_verifier
+    from zkgate.prover.formats.solidity import solidity_verifier
 
     key = SimulatedKey(n_public=n, seed=n + 1)
     return key, solidity_verifier(key.vk), snarkjs_source(key.vk)
@@ -83,7 +83,7 @@ def main() -> None:
     parser.add_argument("--counts", default="1,2,10,50,100,138,200,300")
     parser.add_argument("--no-gas", action="store_true")
     args = parser.parse_args()
-    from zkgate.prover.solidity import calldata_words
+    from zkgate.prover.formats.solidity import calldata_words
 
     print("| public inputs | zkgate deployed bytes | snarkjs deployed bytes | zkgate gas (valid) | snarkjs gas (valid) "
           "| zkgate gas (x + r) | snarkjs gas (x + r) |")

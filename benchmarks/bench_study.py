@@ -30,7 +30,7 @@ import numpy as np  # noqa: E402
 from zkgate import _native  # noqa: E402
 from zkgate.bn254 import FrArray  # noqa: E402
 from zkgate.circuits.babyjubjub import SUBORDER as L  # noqa: E402
-from zkgate.prover.prove import prove  # noqa: E402
+from zkgate.prover.groth16.prove import prove  # noqa: E402
 from zkgate.study.circuit import chunk_statistics, circuit_inputs, commit, compile_contribution  # noqa: E402
 from zkgate.study.commitment import DatasetCommitment  # noqa: E402
 from zkgate.study.dataset import Dataset  # noqa: E402

@@ -61,12 +61,12 @@ def main() -> None:
     pairing_mod = importlib.import_module("zkgate.bn254.pairing")
     from zkgate.circuits.r1cs import limbs_to_ints
     from zkgate.circuits.wtnsfile import read_wtns
-    from zkgate.prover.batch import verify_batch_detailed
-    from zkgate.prover.keys import Proof
-    from zkgate.prover.prove import prove
-    from zkgate.prover.snarkjs_json import proof_to_json, public_to_json, read_verifying_key
-    from zkgate.prover.verify import _prepare_cached, prepare_verifying_key, verify, verify_prepared
-    from zkgate.prover.zkey import read_zkey
+    from zkgate.prover.groth16.batch import verify_batch_detailed
+    from zkgate.prover.groth16.keys import Proof
+    from zkgate.prover.groth16.prove import prove
+    from zkgate.prover.formats.snarkjs_json import proof_to_json, public_to_json, read_verifying_key
+    from zkgate.prover.groth16.verify import _prepare_cached, prepare_verifying_key, verify, verify_prepared
+    from zkgate.prover.formats.zkey import read_zkey
 
     work = Path(tempfile.mkdtemp(prefix="zkgate-bench-verify-"))
     circuit = build_mul_circuit(work)
@@ -160,7 +160,7 @@ def main() -> None:
     if not args.no_gas:
         from test_solidity import run_evm
 
-        from zkgate.prover.solidity import calldata_words, solidity_verifier
+        from zkgate.prover.formats.solidity import calldata_words, solidity_verifier
 
         snarkjs("zkey", "export", "solidityverifier", str(circuit.zkey), "snarkjs_verifier.sol", cwd=work)
         calls = [calldata_words(public, proof)]

@@ -107,9 +107,9 @@ def build(out_dir: Path) -> None:
     from zkgate.circuits.poseidon import poseidon_hash, poseidon_sponge
     from zkgate.he.envelope import AggregateEnvelope, ContributionEnvelope, envelope_digest
     from zkgate.he.presets import PRESETS
-    from zkgate.prover import setup as setup_module
-    from zkgate.prover.prove import prove_with
-    from zkgate.prover.zkey import read_zkey
+    from zkgate.prover.groth16 import setup as setup_module
+    from zkgate.prover.groth16.prove import prove_with
+    from zkgate.prover.formats.zkey import read_zkey
     from zkgate.study import encoding as enc
     from zkgate.study.catalog import Registration
     from zkgate.study.circuit import chunk_statistics, circuit_inputs, compile_contribution

@@ -1,7 +1,7 @@
 """The ``zkgate`` command line.
 
 Subcommand groups live beside the code they drive (``zkgate/circuits/cli.py``,
-``zkgate/prover/cli.py`` ...); each such module exposes a ``COMMANDS`` list of click
+``zkgate/prover/cli/commands.py`` ...); each such module exposes a ``COMMANDS`` list of click
 commands/groups, and this module registers whichever of them exist.
 """
 
@@ -21,9 +21,9 @@ from zkgate import _native
 LAZY_COMMANDS = {
     "r1cs": "zkgate.circuits.cli",
     "wtns": "zkgate.circuits.cli",
-    "groth16": "zkgate.prover.cli",
-    "zkey": "zkgate.prover.cli",
-    "powersoftau": "zkgate.prover.cli",
+    "groth16": "zkgate.prover.cli.commands",
+    "zkey": "zkgate.prover.cli.commands",
+    "powersoftau": "zkgate.prover.cli.commands",
     "study": "zkgate.study.cli",
     "serve": "zkgate.services.cli.gateway_cli",
     "gateway": "zkgate.services.cli.gateway_cli",

@@ -444,7 +444,7 @@ def create_study(client: GatewayClient, request: StudyRequest, card: KeyHolderCa
         if out.exists():
             raise RoleError(f"{out} exists; --dev-circuit-key writes a new key there (choose another path, or "
                             "reuse it for a study of the same shape with --circuit-key)")
-        from zkgate.prover.zkey import write_zkey
+        from zkgate.prover.formats.zkey import write_zkey
 
         progress("opening the study with a new DEVELOPMENT circuit key (no ceremony: tests and demos only) ...")
         spec, keys = open_study(**common, keys="dev", dev_mode=True)

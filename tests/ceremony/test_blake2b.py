@@ -1,4 +1,4 @@
-"""The pure-Python BLAKE2b with snarkjs's exportable state (zkgate.prover.blake2b)."""
+"""The pure-Python BLAKE2b with snarkjs's exportable state (zkgate.prover.ceremony.blake2b)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import struct
 import pytest
 
 from zkgate.errors import FormatError
-from zkgate.prover.blake2b import PARTIAL_BYTES, NobleBlake2b, finish_partial
+from zkgate.prover.ceremony.blake2b import PARTIAL_BYTES, NobleBlake2b, finish_partial
 
 LENGTHS = [0, 1, 3, 63, 64, 65, 127, 128, 129, 200, 255, 256, 257, 383, 384, 385, 511, 512, 513, 1000, 4096, 5000]
 

@@ -7,15 +7,15 @@ import numpy as np
 import pytest
 
 from ceremony_fixture import ceremony, snarkjs, zkgate  # noqa: F401  (fixture)
-from zkgate.prover.ceremony import (
+from zkgate.prover.ceremony.phase2 import (
     beacon,
     contribute,
     parse_beacon_hash,
     rng_from_beacon,
     verify_zkey,
 )
-from zkgate.prover.chacha import ChaCha, hash_to_g2
-from zkgate.prover.zkeyrecords import decode_mpc_params, encode_mpc_params
+from zkgate.prover.ceremony.chacha import ChaCha, hash_to_g2
+from zkgate.prover.formats.zkey_records import decode_mpc_params, encode_mpc_params
 from zkgate.binfile import read_container
 from zkgate.errors import InvalidInputError
 

@@ -8,15 +8,15 @@ import pytest
 from ceremony_fixture import ceremony, snarkjs, zkgate  # noqa: F401  (fixture)
 from zkgate.bn254 import G1_GENERATOR, G2_GENERATOR, R_MOD, fr_root_of_unity, g1_mul, g2_mul
 from zkgate.bn254.arrays import G1Affine, G2Affine
-from zkgate.prover import groupops
-from zkgate.prover.ptau import new_ptau, read_ptau
+from zkgate.prover.ceremony import group_ops
+from zkgate.prover.formats.ptau import new_ptau, read_ptau
 
 
 def test_lagrange_kernel_matches_direct_evaluation():
     tau = 123456789
     n = 4
     powers = G1Affine.from_ints([g1_mul(G1_GENERATOR, pow(tau, j, R_MOD)) for j in range(n)]).limbs
-    basis = G1Affine(groupops.lagrange(powers, 1), check=False).to_ints()
+    basis = G1Affine(group_ops.lagrange(powers, 1), check=False).to_ints()
     w = fr_root_of_unity(2)
     for i in range(n):
         others = [pow(w, j, R_MOD) for j in range(n) if j != i]
@@ -25,7 +25,7 @@ def test_lagrange_kernel_matches_direct_evaluation():
             value = value * (tau - x) * pow(pow(w, i, R_MOD) - x, -1, R_MOD) % R_MOD
         assert basis[i] == g1_mul(G1_GENERATOR, value)
     g2_powers = G2Affine.from_ints([g2_mul(G2_GENERATOR, pow(tau, j, R_MOD)) for j in range(2)]).limbs
-    g2_basis = G2Affine(groupops.lagrange(g2_powers, 2), check=False).to_ints()
+    g2_basis = G2Affine(group_ops.lagrange(g2_powers, 2), check=False).to_ints()
     half = pow(2, -1, R_MOD)
     assert g2_basis[0] == g2_mul(G2_GENERATOR, (1 + tau) * half % R_MOD)
 

@@ -13,10 +13,10 @@ from zkgate.binfile import read_container
 from zkgate.bn254 import FrArray
 from zkgate.circuits import compile_circuit
 from zkgate.errors import InvalidInputError
-from zkgate.prover.prove import prove
-from zkgate.prover.setup import DevKeyWarning, circuit_power, dev_setup, is_dev_key, setup_from_ptau, warn_if_dev
-from zkgate.prover.verify import verify
-from zkgate.prover.zkey import read_zkey
+from zkgate.prover.groth16.prove import prove
+from zkgate.prover.groth16.setup import DevKeyWarning, circuit_power, dev_setup, is_dev_key, setup_from_ptau, warn_if_dev
+from zkgate.prover.groth16.verify import verify
+from zkgate.prover.formats.zkey import read_zkey
 
 
 def test_circuit_power_matches_snarkjs():
@@ -92,11 +92,11 @@ def test_setup_at_the_ptau_power_still_proves(tmp_path, monkeypatch):
     """Domain as large as the powers of tau with more than one H-hash chunk: snarkjs reads past
     tauG1 (see setup._hash_h); zkgate reproduces it silently, and the key is sound.  (Against
     snarkjs itself: tests/ceremony/test_hhash_quirk.py.)"""
-    import zkgate.prover.setup as setup_module
+    import zkgate.prover.groth16.setup as setup_module
     from zkgate.circuits.r1csfile import write_r1cs
-    from zkgate.prover.ptau import new_ptau, prepare_phase2
-    from zkgate.prover.ceremony import contribute as zkey_contribute
-    from zkgate.prover.ptau_contribute import contribute
+    from zkgate.prover.formats.ptau import new_ptau, prepare_phase2
+    from zkgate.prover.ceremony.phase2 import contribute as zkey_contribute
+    from zkgate.prover.ceremony.phase1_contribute import contribute
 
     compiled = compile_circuit(_small_circuit, cache=False)  # 2 constraints + 2 public: domain 2^3
     assert circuit_power(compiled.r1cs.n_constraints, compiled.r1cs.n_public) == 3

@@ -1,7 +1,7 @@
 """The circuit hash at a domain as large as the powers of tau, against snarkjs.
 
 snarkjs's ``hashHPoints`` reads one point past the tauG1 section when the domain equals
-2^power > 2^14 (zkgate.prover.hhash_quirk).  Checked three ways:
+2^power > 2^14 (zkgate.prover.ceremony.hhash_quirk).  Checked three ways:
 
 * zkgate's replay of wasmcurves' word arithmetic against wasmcurves itself (ffjavascript, the
   very calls snarkjs makes) on the bytes a real .ptau holds there and on random 64-byte
@@ -29,7 +29,7 @@ from testsupport import NODE_MODULES, REPO_ROOT, require_node_peer
 from zkgate.binfile import read_container
 from zkgate.bn254 import G1_GENERATOR, Q_MOD, g1_mul
 from zkgate.bn254.arrays import G1Affine
-from zkgate.prover.hhash_quirk import snarkjs_sub_affine
+from zkgate.prover.ceremony.hhash_quirk import snarkjs_sub_affine
 
 WASM_CHECK = Path(__file__).resolve().parent.parent / "prover" / "hhash_quirk_check.mjs"
 G2_X = (10857046999023057135944570762232829481370756359578518086990519993285655852781,
@@ -91,9 +91,9 @@ def _cross_check(tmp_path: Path, power: int) -> None:
     """A zkgate .ptau of 2^power, a circuit whose domain is 2^power; keys from both tools."""
     from zkgate.circuits import compile_circuit
     from zkgate.circuits.r1csfile import write_r1cs
-    from zkgate.prover.ptau import new_ptau, prepare_phase2
-    from zkgate.prover.ptau_contribute import contribute
-    from zkgate.prover.setup import circuit_power
+    from zkgate.prover.formats.ptau import new_ptau, prepare_phase2
+    from zkgate.prover.ceremony.phase1_contribute import contribute
+    from zkgate.prover.groth16.setup import circuit_power
 
     compiled = compile_circuit(_chain, cache=False, n=(1 << (power - 1)) - 2)  # m + 2 public = 2^(power-1)
     assert circuit_power(compiled.r1cs.n_constraints, compiled.r1cs.n_public) == power
@@ -135,12 +135,12 @@ def test_domain_equal_to_ptau_power_past_the_tau_g1_section(tmp_path):
 def test_ptau_ending_after_tau_g1_gets_a_note_not_a_warning(tmp_path, monkeypatch):
     """Where nothing follows tauG1 in the file there is nothing to replay: setup still writes a
     sound key, and says (through on_note, which the CLI prints) that snarkjs will not accept its hash."""
-    import zkgate.prover.setup as setup_module
+    import zkgate.prover.groth16.setup as setup_module
     from zkgate.binfile import HEADER, SECTION_HEADER
     from zkgate.circuits import compile_circuit
     from zkgate.circuits.r1csfile import write_r1cs
-    from zkgate.prover.ptau import new_ptau, prepare_phase2
-    from zkgate.prover.ptau_contribute import contribute
+    from zkgate.prover.formats.ptau import new_ptau, prepare_phase2
+    from zkgate.prover.ceremony.phase1_contribute import contribute
 
     compiled = compile_circuit(_chain, cache=False, n=2)  # 2 constraints + 2 public: domain 2^3
     write_r1cs(compiled.r1cs, tmp_path / "c.r1cs")

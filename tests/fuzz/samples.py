@@ -41,12 +41,12 @@ def make_samples(directory: Path) -> Samples:
     from zkgate.circuits import compile_circuit
     from zkgate.circuits.r1csfile import write_r1cs
     from zkgate.circuits.wtnsfile import write_wtns
-    from zkgate.prover.ptau import new_ptau, prepare_phase2
-    from zkgate.prover.ptau_contribute import contribute
-    from zkgate.prover.prove import prove
-    from zkgate.prover.setup import DevKeyWarning, dev_setup
-    from zkgate.prover.snarkjs_json import proof_to_json, public_to_json, verifying_key_to_json, write_json
-    from zkgate.prover.zkey import read_zkey
+    from zkgate.prover.formats.ptau import new_ptau, prepare_phase2
+    from zkgate.prover.ceremony.phase1_contribute import contribute
+    from zkgate.prover.groth16.prove import prove
+    from zkgate.prover.groth16.setup import DevKeyWarning, dev_setup
+    from zkgate.prover.formats.snarkjs_json import proof_to_json, public_to_json, verifying_key_to_json, write_json
+    from zkgate.prover.formats.zkey import read_zkey
     from zkgate.bn254 import FrArray
     from zkgate.circuits.wtnsfile import read_wtns
 

@@ -43,9 +43,9 @@ def read_wtns_file(path: Path) -> None:
 
 
 def read_zkey_file(path: Path) -> None:
-    from zkgate.prover.setup import is_dev_key
-    from zkgate.prover.zkey import read_zkey
-    from zkgate.prover.zkeyrecords import decode_mpc_params
+    from zkgate.prover.groth16.setup import is_dev_key
+    from zkgate.prover.formats.zkey import read_zkey
+    from zkgate.prover.formats.zkey_records import decode_mpc_params
 
     key = read_zkey(path)
     is_dev_key(key)
@@ -54,8 +54,8 @@ def read_zkey_file(path: Path) -> None:
 
 
 def read_ptau_file(path: Path) -> None:
-    from zkgate.prover.ptau import read_ptau
-    from zkgate.prover.ptau_contribute import read_contributions
+    from zkgate.prover.formats.ptau import read_ptau
+    from zkgate.prover.ceremony.phase1_contribute import read_contributions
 
     ptau = read_ptau(path)
     read_contributions(ptau)

@@ -25,8 +25,8 @@ _COUNTER = itertools.count()
 
 
 def _readers():
-    from zkgate.prover.snarkjs_json import read_proof, read_public, read_verifying_key
-    from zkgate.prover.verify_cli import read_proof_fast
+    from zkgate.prover.formats.snarkjs_json import read_proof, read_public, read_verifying_key
+    from zkgate.prover.cli.groth16 import read_proof_fast
 
     return {
         "proof_json": [read_proof, read_proof_fast],

@@ -83,8 +83,8 @@ def test_zkey_huge_counts_are_refused(samples, tmp_path, monkeypatch, capsys):
     bad = tmp_path / "huge-records.zkey"
     bad.write_bytes(_patch(data, _section_offset(data, 10) + 64, "<I", 2 ** 32 - 1))
     from zkgate.errors import FormatError
-    from zkgate.prover.zkey import read_zkey
-    from zkgate.prover.zkeyrecords import decode_mpc_params
+    from zkgate.prover.formats.zkey import read_zkey
+    from zkgate.prover.formats.zkey_records import decode_mpc_params
 
     with pytest.raises(FormatError, match="contribution count"):
         decode_mpc_params(read_zkey(bad).contributions, str(bad))
@@ -131,14 +131,14 @@ def test_ptau_prepared_sections_must_match_the_power(samples, tmp_path, monkeypa
 
 def _off_curve_row() -> bytes:
     """A Montgomery-form G1 row (x, y) = (1, 1): 1 != 1 + 3, not on y^2 = x^3 + 3."""
-    from zkgate.prover.points import fq_to_mont_bytes
+    from zkgate.prover.formats.curve_points import fq_to_mont_bytes
 
     return fq_to_mont_bytes(1) + fq_to_mont_bytes(1)
 
 
 def _domain(samples) -> int:
     from zkgate.circuits.r1csfile import read_r1cs
-    from zkgate.prover.setup import circuit_power
+    from zkgate.prover.groth16.setup import circuit_power
 
     r1cs = read_r1cs(samples.r1cs)
     return 1 << circuit_power(r1cs.n_constraints, r1cs.n_public)
@@ -313,7 +313,7 @@ def test_beacon_with_huge_iteration_count_is_refused_when_verifying(monkeypatch)
     """A file may declare 2^63 SHA-256 beacon iterations (snarkjs's range): verification refuses
     to recompute more than the configured limit instead of running for ever."""
     from zkgate.errors import InvalidInputError
-    from zkgate.prover.ceremony import rng_from_beacon
+    from zkgate.prover.ceremony.phase2 import rng_from_beacon
 
     monkeypatch.delenv("ZKGATE_MAX_BEACON_EXP", raising=False)
     with pytest.raises(InvalidInputError, match="ZKGATE_MAX_BEACON_EXP=63"):

@@ -53,7 +53,7 @@ def _three_factors(api):  # 6 wires
 
 
 def _circuit_files(fn, folder: Path) -> tuple[bytes, bytes]:
-    from zkgate.prover.setup import dev_setup
+    from zkgate.prover.groth16.setup import dev_setup
 
     folder.mkdir(parents=True, exist_ok=True)
     compiled = compile_circuit(fn, cache=False)

@@ -25,7 +25,7 @@ from zkgate.errors import ZkgateError
 from zkgate.he.envelope import AggregateEnvelope, ContributionEnvelope, envelope_digest
 from zkgate.he.layout import layout_from_obj
 from zkgate.he.presets import PRESETS, HEParams
-from zkgate.prover.keys import Proof
+from zkgate.prover.groth16.keys import Proof
 from zkgate.study import encoding as enc
 from zkgate.study.catalog import Registration
 from zkgate.study.commitment import dataset_root, root_salt, schema_element

@@ -12,6 +12,7 @@ from native_helpers import R_MOD, native_only
 import zkgate.bn254 as bn
 from zkgate.bn254 import G1Affine, G2Affine
 from zkgate.bn254.arrays import ints_to_rows
+from zkgate.prover.ceremony import group_ops
 
 pytestmark = native_only
 
@@ -54,14 +55,12 @@ def test_decomposition_constants():
 
 @pytest.mark.parametrize("group,log_n", [(1, 3), (1, 5), (2, 4)])
 def test_lagrange_matches_dft(group, log_n):
-    from zkgate.prover import groupops
-
     n = 1 << log_n
     gen, mul, add, arr = ((bn.G1_GENERATOR, bn.g1_mul, bn.g1_add, G1Affine) if group == 1
                           else (bn.G2_GENERATOR, bn.g2_mul, bn.g2_add, G2Affine))
     tau = RNG.randrange(2, R_MOD)
     powers = [mul(gen, pow(tau, i, R_MOD)) for i in range(n)]
-    got = arr(groupops.lagrange(arr.from_ints(powers).limbs, group), check=False).to_ints()
+    got = arr(group_ops.lagrange(arr.from_ints(powers).limbs, group), check=False).to_ints()
     w = bn.fr_root_of_unity(log_n)
     # L_i(tau) = (w^i / n) (tau^n - 1) / (tau - w^i)
     expect = []

@@ -11,7 +11,7 @@ from __future__ import annotations
 import random
 
 from zkgate import bn254
-from zkgate.prover.keys import Proof, VerifyingKey
+from zkgate.prover.groth16.keys import Proof, VerifyingKey
 
 R = bn254.R_MOD
 

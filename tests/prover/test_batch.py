@@ -16,9 +16,9 @@ import pytest
 
 from zkgate import _native, bn254
 from zkgate.errors import InvalidInputError, NotOnCurveError
-from zkgate.prover.batch import verify_batch, verify_batch_detailed
-from zkgate.prover.keys import Proof
-from zkgate.prover.verify import verify
+from zkgate.prover.groth16.batch import verify_batch, verify_batch_detailed
+from zkgate.prover.groth16.keys import Proof
+from zkgate.prover.groth16.verify import verify
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "pairing"))
 from sim import SimulatedKey  # noqa: E402
@@ -120,7 +120,7 @@ def test_b_outside_g2_is_refused(sim, items):
 @pytest.mark.slow
 def test_larger_batch_with_two_bad_proofs(sim):
     """Above PARALLEL_MIN proofs: the OpenMP paths (subgroup tests, chunked Miller loops)."""
-    from zkgate.prover.batch import PARALLEL_MIN
+    from zkgate.prover.groth16.batch import PARALLEL_MIN
 
     many = sim.items(PARALLEL_MIN + 9)
     results, checks = verify_batch_detailed(sim.vk, many)
@@ -142,7 +142,7 @@ def run_cli(*args, cwd):
 
 
 def test_cli_verify_batch(sim, items, tmp_path):
-    from zkgate.prover.snarkjs_json import proof_to_json, public_to_json, verifying_key_to_json, write_json
+    from zkgate.prover.formats.snarkjs_json import proof_to_json, public_to_json, verifying_key_to_json, write_json
 
     write_json(tmp_path / "vk.json", verifying_key_to_json(sim.vk))
     proofs = tmp_path / "proofs"
@@ -165,7 +165,7 @@ def test_cli_verify_batch(sim, items, tmp_path):
 
 
 def test_cli_reports_malformed_proof_files(sim, items, tmp_path):
-    from zkgate.prover.snarkjs_json import proof_to_json, public_to_json, verifying_key_to_json, write_json
+    from zkgate.prover.formats.snarkjs_json import proof_to_json, public_to_json, verifying_key_to_json, write_json
 
     write_json(tmp_path / "vk.json", verifying_key_to_json(sim.vk))
     proofs = tmp_path / "proofs"
@@ -189,9 +189,9 @@ def test_batch_of_snarkjs_and_zkgate_proofs(tmp_path_factory):
 
     from zkgate.circuits.r1cs import limbs_to_ints
     from zkgate.circuits.wtnsfile import read_wtns
-    from zkgate.prover.prove import prove
-    from zkgate.prover.snarkjs_json import read_proof, read_public, read_verifying_key
-    from zkgate.prover.zkey import read_zkey
+    from zkgate.prover.groth16.prove import prove
+    from zkgate.prover.formats.snarkjs_json import read_proof, read_public, read_verifying_key
+    from zkgate.prover.formats.zkey import read_zkey
 
     circuit = build_mul_circuit(tmp_path_factory.mktemp("mulbatch"))
     vk = read_verifying_key(circuit.vk)

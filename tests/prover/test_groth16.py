@@ -16,9 +16,9 @@ from zkgate.bn254 import FrArray
 from zkgate.circuits.r1cs import limbs_to_ints
 from zkgate.circuits.wtnsfile import read_wtns
 from zkgate.errors import ConstraintError, FormatError, InvalidInputError, NotOnCurveError
-from zkgate.prover.keys import Proof
-from zkgate.prover.prove import prove, prove_with
-from zkgate.prover.snarkjs_json import (
+from zkgate.prover.groth16.keys import Proof
+from zkgate.prover.groth16.prove import prove, prove_with
+from zkgate.prover.formats.snarkjs_json import (
     proof_to_json,
     public_to_json,
     read_proof,
@@ -27,8 +27,8 @@ from zkgate.prover.snarkjs_json import (
     verifying_key_to_json,
     write_json,
 )
-from zkgate.prover.verify import InsecureKeyError, prepare_verifying_key, verify
-from zkgate.prover.zkey import read_zkey, write_zkey
+from zkgate.prover.groth16.verify import InsecureKeyError, prepare_verifying_key, verify
+from zkgate.prover.formats.zkey import read_zkey, write_zkey
 
 pytestmark = pytest.mark.interop
 
@@ -82,9 +82,9 @@ def test_prove_with_is_deterministic_and_backends_agree(circuit, key, witness, t
     script = tmp_path / "other.py"
     script.write_text(
         "import sys, json\n"
-        "from zkgate.prover.zkey import read_zkey\n"
-        "from zkgate.prover.prove import prove_with\n"
-        "from zkgate.prover.snarkjs_json import proof_to_json\n"
+        "from zkgate.prover.formats.zkey import read_zkey\n"
+        "from zkgate.prover.groth16.prove import prove_with\n"
+        "from zkgate.prover.formats.snarkjs_json import proof_to_json\n"
         f"w = {witness!r}\n"
         f"print(json.dumps(proof_to_json(prove_with(read_zkey({str(circuit.zkey)!r}), w, 5, 7))))\n"
     )

@@ -17,9 +17,9 @@ import pytest
 
 from testsupport import REPO_ROOT, require_node_peer
 from zkgate import bn254
-from zkgate.prover.verify import InsecureKeyError
-from zkgate.prover.keys import Proof, VerifyingKey
-from zkgate.prover.solidity import calldata_words, solidity_calldata, solidity_verifier
+from zkgate.prover.groth16.verify import InsecureKeyError
+from zkgate.prover.groth16.keys import Proof, VerifyingKey
+from zkgate.prover.formats.solidity import calldata_words, solidity_calldata, solidity_verifier
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "pairing"))
 from sim import SimulatedKey  # noqa: E402
@@ -112,7 +112,7 @@ def test_cli_exports_and_snarkjs_interop(tmp_path_factory):
     """CLI on snarkjs's circuit; calldata equals snarkjs's; gas beside snarkjs's verifier."""
     from snarkjs_fixture import build_mul_circuit, snarkjs
 
-    from zkgate.prover.snarkjs_json import read_proof, read_public
+    from zkgate.prover.formats.snarkjs_json import read_proof, read_public
 
     circuit = build_mul_circuit(tmp_path_factory.mktemp("mulsol"))
     d = circuit.directory

@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from zkgate.cli import cli
-from zkgate.prover.ceremony import contribute
+from zkgate.prover.ceremony.phase2 import contribute
 from zkgate.services.parties import roles
 from zkgate.services.client.gateway_client import GatewayCallError, GatewayClient
 from zkgate.services.parties.holder_home import HolderHome

@@ -14,7 +14,7 @@ from click.testing import CliRunner
 
 from zkgate.bn254 import G1_GENERATOR, G2_GENERATOR, g2_mul
 from zkgate.cli import cli
-from zkgate.prover.keys import VerifyingKey
+from zkgate.prover.groth16.keys import VerifyingKey
 from zkgate.study import Dataset, DatasetCommitment, Registration, Schema, SigningKey, Statistic
 from zkgate.study.dataset import MAX_REPORTED_PROBLEMS, DatasetValuesError
 from zkgate.study.errors import RecordOutOfRangeError, SchemaError, SpecError

@@ -19,7 +19,7 @@ from zkgate.circuits import babyjubjub as bjj
 from zkgate.he import Contributor as HEContributor
 from zkgate.he import PublicContext
 from zkgate.he.envelope import envelope_digest
-from zkgate.prover.prove import prove
+from zkgate.prover.groth16.prove import prove
 from zkgate.study import encoding as enc
 from zkgate.study.circuit import chunk_statistics, circuit_inputs, commit, compile_contribution
 from zkgate.study.commitment import DatasetCommitment

@@ -2,7 +2,7 @@
 
 A ``.zkey`` straight from ``groth16 setup`` has had no phase-2 contribution: its γ₂ equals its
 δ₂, so anyone can forge proofs under it.  Every prover and verifier refuses such a key
-(:func:`zkgate.prover.verify.prepare_verifying_key`), so a study opened with one could never
+(:func:`zkgate.prover.groth16.verify.prepare_verifying_key`), so a study opened with one could never
 receive a submission and would stay open forever.  It is refused when the study is created,
 by the requester's command and by the gateway, in every mode: a dev-mode gateway has its own
 development keys (``--dev-circuit-key``), which do have a random δ.

@@ -15,8 +15,8 @@ import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from zkgate.prover.keys import ProvingKey, VerifyingKey
-from zkgate.prover.verify import prepare_verifying_key
+from zkgate.prover.groth16.keys import ProvingKey, VerifyingKey
+from zkgate.prover.groth16.verify import prepare_verifying_key
 from zkgate.study import encoding as enc
 from zkgate.study.errors import DevKeyError, KeyMismatchError, MessageFormatError
 
@@ -33,7 +33,7 @@ def transcript_hash(transcript: bytes) -> bytes:
 
 
 def is_dev_transcript(transcript: bytes) -> bool:
-    from zkgate.prover.setup import is_dev_key
+    from zkgate.prover.groth16.setup import is_dev_key
 
     return is_dev_key(bytes(transcript))
 
@@ -73,7 +73,7 @@ class CircuitKeys:
 
     @classmethod
     def from_zkey(cls, path: str | Path) -> CircuitKeys:
-        from zkgate.prover.zkey import read_zkey
+        from zkgate.prover.formats.zkey import read_zkey
 
         return cls.from_proving_key(read_zkey(path))
 
@@ -81,8 +81,8 @@ class CircuitKeys:
     def dev(cls, circuit) -> CircuitKeys:
         """A DEVELOPMENT-ONLY key for a compiled circuit (one party saw the toxic waste).
         Cached per circuit in this process."""
-        from zkgate.prover.setup import DevKeyWarning, dev_setup
-        from zkgate.prover.zkey import read_zkey
+        from zkgate.prover.groth16.setup import DevKeyWarning, dev_setup
+        from zkgate.prover.formats.zkey import read_zkey
 
         key = circuit.key or str(id(circuit))
         pk = _DEV_KEYS.get(key)

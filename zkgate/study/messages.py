@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from zkgate.he.envelope import envelope_digest
-from zkgate.prover.keys import Proof
+from zkgate.prover.groth16.keys import Proof
 from zkgate.study import encoding as enc
 from zkgate.study.errors import MessageFormatError
 from zkgate.study.identity import SigningKey, verify_signature

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from zkgate.bn254 import G1Point, G2Point
-from zkgate.prover.points import FIELD_BYTES, g1_to_bytes, g2_to_bytes
-from zkgate.prover.recordcodec import ContributionParams, RecordReader
+from zkgate.prover.formats.curve_points import FIELD_BYTES, g1_to_bytes, g2_to_bytes
+from zkgate.prover.formats.contribution_records import ContributionParams, RecordReader
 
 DEV_NAME = "zkgate DEV-ONLY setup: NOT a ceremony, toxic waste was not destroyed by any party"
 """Name of the contribution record a dev setup writes; keys carrying it are refused outside dev mode."""

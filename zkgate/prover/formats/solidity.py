@@ -1,7 +1,7 @@
 """Solidity verifier export: a Groth16 verifier contract for a verifying key, and the calldata
 of ``verifyProof`` for a proof.
 
-The contract (template ``zkgate/prover/templates/verifier.sol``, written for zkgate) exposes
+The contract (template ``zkgate/prover/formats/templates/verifier.sol``, written for zkgate) exposes
 ``verifyProof(uint256[2] a, uint256[2][2] b, uint256[2] c, uint256[n] input) returns (bool)``
 -- the same ABI as snarkjs's generated verifier, so callers can swap them.  It returns false
 for any public input >= r (no aliasing x + r), any proof coordinate >= q, points the EIP-197
@@ -15,15 +15,15 @@ from importlib import resources
 
 from zkgate import bn254
 from zkgate.errors import InvalidInputError
-from zkgate.prover.keys import Proof, VerifyingKey
-from zkgate.prover.verify import check_proof, prepare_verifying_key
+from zkgate.prover.groth16.keys import Proof, VerifyingKey
+from zkgate.prover.groth16.verify import check_proof, prepare_verifying_key
 
 TEMPLATE = "verifier.sol"
 CONTRACT_NAME = "Groth16Verifier"
 
 
 def _template() -> str:
-    return resources.files("zkgate.prover").joinpath("templates", TEMPLATE).read_text(encoding="utf-8")
+    return resources.files("zkgate.prover.formats").joinpath("templates", TEMPLATE).read_text(encoding="utf-8")
 
 
 def _g2_words(point) -> tuple[int, int, int, int]:
@@ -67,7 +67,7 @@ def _ic_code(vk: VerifyingKey) -> tuple[str, str]:
 
 def solidity_verifier(vk: VerifyingKey, contract_name: str = CONTRACT_NAME) -> str:
     """Solidity source of a verifier contract for ``vk`` (validated first: an insecure or
-    malformed key raises, as :func:`zkgate.prover.verify.prepare_verifying_key` does)."""
+    malformed key raises, as :func:`zkgate.prover.groth16.verify.prepare_verifying_key` does)."""
     prepare_verifying_key(vk)
     if not contract_name.isidentifier():
         raise InvalidInputError(f"contract name {contract_name!r} is not a Solidity identifier")

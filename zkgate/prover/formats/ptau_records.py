@@ -7,7 +7,7 @@ sections):
   first alpha, beta points of the file right after this contribution;
 * the public key: tau.g1_s, tau.g1_sx, alpha.g1_s, alpha.g1_sx, beta.g1_s, beta.g1_sx (G1),
   tau.g2_spx, alpha.g2_spx, beta.g2_spx (G2);
-* the 216-byte partial hash of the response (:mod:`zkgate.prover.blake2b`);
+* the 216-byte partial hash of the response (:mod:`zkgate.prover.ceremony.blake2b`);
 * the 64-byte next challenge hash; u32 type (0 contribution, 1 beacon);
 * a parameter block (u32 length; tag 1 name: u8 length + UTF-8 (at most 64 characters),
   tag 2 numIterationsExp: u8, tag 3 beacon hash: u8 length + bytes), as in a ``.zkey``.
@@ -22,10 +22,10 @@ import struct
 from dataclasses import dataclass
 
 from zkgate.bn254 import G1Point, G2Point
-from zkgate.prover.blake2b import PARTIAL_BYTES, finish_partial
-from zkgate.prover.points import g1_to_bytes, g2_to_bytes
-from zkgate.prover.recordcodec import ContributionParams, RecordReader
-from zkgate.prover.zkeyrecords import g1_uncompressed, g2_uncompressed
+from zkgate.prover.ceremony.blake2b import PARTIAL_BYTES, finish_partial
+from zkgate.prover.formats.curve_points import g1_to_bytes, g2_to_bytes
+from zkgate.prover.formats.contribution_records import ContributionParams, RecordReader
+from zkgate.prover.formats.zkey_records import g1_uncompressed, g2_uncompressed
 
 KEY_NAMES = ("tau", "alpha", "beta")
 MIN_RECORD_BYTES = 9 * 64 + 5 * 128 + PARTIAL_BYTES + 64 + 4 + 4

@@ -10,7 +10,7 @@ snarkjs's output byte for byte), signs the previous challenge hash, and multipli
   betaG2 by beta,
 
 streaming each section in snarkjs's chunks (2^14 G1 / 2^13 G2 points) through the native
-batch kernels (:mod:`zkgate.prover.groupops`).  The response hash absorbs the compressed new
+batch kernels (:mod:`zkgate.prover.ceremony.group_ops`).  The response hash absorbs the compressed new
 points (pure-Python BLAKE2b, whose state the record stores: about 2 MB/s, i.e. some 100 s at
 2^20 -- the price of an exportable state; it runs in a worker thread beside the scaling of the
 next chunk, which releases the GIL), the next challenge hash the uncompressed ones (hashlib).  A prepared file loses sections 12-15 (prepare phase 2 again), as with snarkjs.
@@ -28,15 +28,15 @@ import numpy as np
 
 from zkgate.bn254 import R_MOD
 from zkgate.errors import InvalidInputError
-from zkgate.prover import groupops
-from zkgate.prover.blake2b import NobleBlake2b
-from zkgate.prover.ceremony import parse_beacon_hash, rng_from_beacon, rng_from_entropy
-from zkgate.prover.chacha import ChaCha
-from zkgate.prover.points import g1_from_words, g2_from_words
+from zkgate.prover.ceremony import group_ops
+from zkgate.prover.ceremony.blake2b import NobleBlake2b
+from zkgate.prover.ceremony.phase2 import parse_beacon_hash, rng_from_beacon, rng_from_entropy
+from zkgate.prover.ceremony.chacha import ChaCha
+from zkgate.prover.formats.curve_points import g1_from_words, g2_from_words
 from zkgate.prover.progress import bar
-from zkgate.prover.ptau import G1_BYTES, G2_BYTES, MAGIC, VERSION, PtauFile, _header_payload, read_ptau
-from zkgate.prover.ptau_hashing import blake2b512, create_ptau_key, first_challenge_hash, rows_compressed, uncompressed
-from zkgate.prover.ptau_records import PtauContribution, decode_contributions, encode_contributions
+from zkgate.prover.formats.ptau import G1_BYTES, G2_BYTES, MAGIC, VERSION, PtauFile, _header_payload, read_ptau
+from zkgate.prover.ceremony.hashing import blake2b512, create_ptau_key, first_challenge_hash, rows_compressed, uncompressed
+from zkgate.prover.formats.ptau_records import PtauContribution, decode_contributions, encode_contributions
 
 CHUNK = {1: (1 << 20) // G1_BYTES, 2: (1 << 20) // G2_BYTES}  # snarkjs's chunks (they shape the hash state)
 SECTIONS = ((2, "tauG1", 1), (3, "tauG2", 2), (4, "alphaTauG1", 1), (5, "betaTauG1", 1), (6, "betaG2", 2))
@@ -87,7 +87,7 @@ def _contribute_with(src: PtauFile, out: str | Path, rng: ChaCha, ctype: int, na
             step = CHUNK[group]
             for start in range(0, count, step):
                 n = min(step, count - start)
-                rows = groupops.scale_geometric(src.points(sid, start, n, group), first * pow(inc, start, R_MOD) % R_MOD,
+                rows = group_ops.scale_geometric(src.points(sid, start, n, group), first * pow(inc, start, R_MOD) % R_MOD,
                                                 inc, group)
                 f.write(rows.tobytes())
                 # the pure-Python hash runs beside the next chunk's scaling (the kernels release

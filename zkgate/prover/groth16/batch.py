@@ -16,11 +16,11 @@ proofs cancel).
 
 When the batch fails, bisection finds the invalid proofs: each half is checked again with
 fresh weights, recursing into failing halves; single proofs are checked exactly by
-:func:`zkgate.prover.verify.verify_prepared`'s equation, so the names of invalid proofs never
+:func:`zkgate.prover.groth16.verify.verify_prepared`'s equation, so the names of invalid proofs never
 depend on the random weights.
 
 Malformed input (wrong count or range of public inputs, a point off the curve or at infinity,
-B outside G2) raises the same errors as :func:`zkgate.prover.verify.verify`, prefixed with the
+B outside G2) raises the same errors as :func:`zkgate.prover.groth16.verify.verify`, prefixed with the
 item's index.  Not constant-time (verification handles public data).
 """
 
@@ -35,8 +35,8 @@ from zkgate import _native, bn254
 from zkgate.bn254.pairing import final_exponentiation, miller_loop
 from zkgate.bn254.tower import FQ12_ONE, fq12_mul
 from zkgate.errors import InvalidInputError
-from zkgate.prover.keys import Proof, VerifyingKey
-from zkgate.prover.verify import (
+from zkgate.prover.groth16.keys import Proof, VerifyingKey
+from zkgate.prover.groth16.verify import (
     PreparedVerifyingKey,
     check_proof,
     check_public_inputs,

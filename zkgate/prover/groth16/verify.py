@@ -15,7 +15,7 @@ L = IC[0] + sum x_i * IC[i]: three Miller loops on the prepared key (e(alpha, be
 precomputed, gamma and delta carry precomputed line coefficients on the native backend) and
 one final exponentiation; L is a native MSM.  :func:`prepare_verifying_key` results are
 cached per key, so ``verify(vk, ...)`` in a loop prepares once.  Batches of proofs under one
-key: :mod:`zkgate.prover.batch`.  Not constant-time (verification handles public data).
+key: :mod:`zkgate.prover.groth16.batch`.  Not constant-time (verification handles public data).
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ from zkgate.bn254.pairing import (
 )
 from zkgate.bn254.tower import FQ12_ONE, Fq12, fq12_conj, fq12_mul
 from zkgate.errors import InvalidInputError, NotOnCurveError
-from zkgate.prover.keys import Proof, VerifyingKey
+from zkgate.prover.groth16.keys import Proof, VerifyingKey
 
 
 class InsecureKeyError(InvalidInputError):

@@ -8,9 +8,9 @@ betaTauG1 (sizes 1 ... 2^power), concatenated -- the basis of size 2^k starts at
 2^k - 1.  Points are affine Montgomery, as in a ``.zkey``.
 
 This module reads files and implements ``new`` and ``prepare phase2``; ``contribute`` and
-``beacon`` live in :mod:`zkgate.prover.ptau_contribute`, ``verify`` in
-:mod:`zkgate.prover.ptau_verify`, the section-7 records in :mod:`zkgate.prover.ptau_records`
-and the challenge / response hashing and key derivation in :mod:`zkgate.prover.ptau_hashing`.
+``beacon`` live in :mod:`zkgate.prover.ceremony.phase1_contribute`, ``verify`` in
+:mod:`zkgate.prover.ceremony.phase1_verify`, the section-7 records in :mod:`zkgate.prover.formats.ptau_records`
+and the challenge / response hashing and key derivation in :mod:`zkgate.prover.ceremony.hashing`.
 """
 
 from __future__ import annotations
@@ -161,7 +161,7 @@ class _PtauWriter:
 def new_ptau(power: int, path: str | Path) -> None:
     """``snarkjs powersoftau new bn128 POWER``: every power is the generator, no contribution."""
     from zkgate.bn254 import G1_GENERATOR, G2_GENERATOR
-    from zkgate.prover.points import g1_to_bytes, g2_to_bytes
+    from zkgate.prover.formats.curve_points import g1_to_bytes, g2_to_bytes
 
     if not 1 <= power <= MAX_POWER:
         raise InvalidInputError(f"power {power} is outside [1, {MAX_POWER}]")
@@ -188,7 +188,7 @@ def prepare_phase2(in_path: str | Path, out_path: str | Path, progress: bool = F
     missing and taken as the point at infinity, as snarkjs does) the basis is the inverse
     DFT of the first 2^k powers: L_i = (1/n) sum_j w^(-ij) [tau^j]G.  One size at a time.
     """
-    from zkgate.prover import groupops
+    from zkgate.prover.ceremony import group_ops
     from zkgate.prover.progress import bar
 
     src = read_ptau(in_path)
@@ -216,7 +216,7 @@ def prepare_phase2(in_path: str | Path, out_path: str | Path, progress: bool = F
                         pts[: n - 1] = src.points(old, 0, n - 1, group)
                     else:
                         pts = src.points(old, 0, n, group)
-                    w.handle.write(groupops.lagrange(pts, group).tobytes())
+                    w.handle.write(group_ops.lagrange(pts, group).tobytes())
                     pb.advance(n)
     finally:
         w.close()

@@ -17,8 +17,8 @@ from __future__ import annotations
 
 from zkgate import _native
 from zkgate.bn254 import R_MOD, FrArray, coset_ntt, intt
-from zkgate.prover.keys import ProvingKey
-from zkgate.prover.points import fr_from_r2_words
+from zkgate.prover.groth16.keys import ProvingKey
+from zkgate.prover.formats.curve_points import fr_from_r2_words
 
 
 def _evaluate_rows_reference(pk: ProvingKey, witness: list[int]) -> tuple[list[int], list[int]]:

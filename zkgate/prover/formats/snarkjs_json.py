@@ -16,7 +16,7 @@ from zkgate.bn254 import BN_X, Q_MOD, R_MOD, G1Point, G2Point, check_g1, check_g
 from zkgate.bn254.pairing import pairing
 from zkgate.bn254.tower import Fq12, fq12_pow
 from zkgate.errors import FormatError, InvalidInputError
-from zkgate.prover.keys import Proof, VerifyingKey
+from zkgate.prover.groth16.keys import Proof, VerifyingKey
 from zkgate.safejson import load_file, parse_decimal
 
 FFJAVASCRIPT_PAIRING_POWER = 2 * BN_X * (6 * BN_X * BN_X + 3 * BN_X + 1)

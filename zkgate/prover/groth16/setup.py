@@ -14,7 +14,7 @@ time (memory holds one section, never Python objects per point).
 
 :func:`dev_setup` draws tau, alpha, beta, gamma and delta from the OS CSPRNG, builds the key
 directly, forgets them, and marks the key as development-only in its contribution record
-(:data:`~zkgate.prover.zkeyrecords.DEV_NAME`).
+(:data:`~zkgate.prover.formats.zkey_records.DEV_NAME`).
 """
 
 from __future__ import annotations
@@ -31,11 +31,11 @@ from zkgate.binfile import HEADER, SECTION_HEADER
 from zkgate.bn254 import G1_GENERATOR, G2_GENERATOR, Q_MOD, R_MOD, fr_root_of_unity, g1_mul, g2_mul
 from zkgate.bn254.arrays import G1Affine, G2Affine, ints_to_rows
 from zkgate.errors import InvalidInputError
-from zkgate.prover import groupops
-from zkgate.prover.chacha import ChaCha, hash_to_g2
-from zkgate.prover.points import g1_to_bytes, g2_to_bytes
+from zkgate.prover.ceremony import group_ops
+from zkgate.prover.ceremony.chacha import ChaCha, hash_to_g2
+from zkgate.prover.formats.curve_points import g1_to_bytes, g2_to_bytes
 from zkgate.prover.progress import bar
-from zkgate.prover.zkeyrecords import (
+from zkgate.prover.formats.zkey_records import (
     DEV_NAME,
     Contribution,
     MpcParams,
@@ -129,7 +129,7 @@ class _Plan:
 
             table_r2 = ints_to_rows([v * r2 % R_MOD for v in rows_to_ints(self.coeff_table)]).reshape(-1, 4) \
                 if len(self.coeff_table) else np.zeros((0, 4), np.uint64)
-        from zkgate.prover.keys import COEFFICIENT_DTYPE
+        from zkgate.prover.groth16.keys import COEFFICIENT_DTYPE
 
         mask = self.kind < 2
         n_main = int(mask.sum())
@@ -170,7 +170,7 @@ def setup_from_ptau(r1cs_path: str | Path, ptau_path: str | Path, zkey_path: str
     domain as large as the powers of tau: see :func:`_hash_h`); the CLI prints it to stderr.
     """
     from zkgate.circuits.r1csfile import read_r1cs
-    from zkgate.prover.ptau import read_ptau
+    from zkgate.prover.formats.ptau import read_ptau
 
     r1cs = read_r1cs(r1cs_path)
     ptau = read_ptau(ptau_path)
@@ -221,7 +221,7 @@ def setup_from_ptau(r1cs_path: str | Path, ptau_path: str | Path, zkey_path: str
             bases = np.concatenate([2 * d + ca, d + cb, cc, 2 * d + plan.pub_rows])
             coefs = np.concatenate([ka, kb, kc, plan.one])
             pub = wires <= n_pub
-            ic = groupops.sparse_sums(g1_bases, *plan.group(wires[pub], bases[pub], coefs[pub], n_pub + 1), 1)
+            ic = group_ops.sparse_sums(g1_bases, *plan.group(wires[pub], bases[pub], coefs[pub], n_pub + 1), 1)
             hasher.u32(n_pub + 1)
             hasher.rows(ic, 1)
             writer.section(3, ic.tobytes())
@@ -234,14 +234,14 @@ def setup_from_ptau(r1cs_path: str | Path, ptau_path: str | Path, zkey_path: str
             _hash_h(hasher, ptau, d, on_note)
             pb.advance()
 
-            c_rows = groupops.sparse_sums(g1_bases, *plan.group(wires[~pub], bases[~pub], coefs[~pub], n_priv, n_pub + 1), 1)
+            c_rows = group_ops.sparse_sums(g1_bases, *plan.group(wires[~pub], bases[~pub], coefs[~pub], n_priv, n_pub + 1), 1)
             hasher.u32(n_priv)
             hasher.rows(c_rows, 1)
             writer.section(8, c_rows.tobytes())
             del c_rows
             pb.advance()
 
-            a_rows = groupops.sparse_sums(
+            a_rows = group_ops.sparse_sums(
                 g1_bases, *plan.group(np.concatenate([wa, plan.pub_wires]), np.concatenate([ca, plan.pub_rows]),
                                       np.concatenate([ka, plan.one]), r1cs.n_wires), 1)
             hasher.u32(r1cs.n_wires)
@@ -251,7 +251,7 @@ def setup_from_ptau(r1cs_path: str | Path, ptau_path: str | Path, zkey_path: str
             pb.advance()
 
             b_group = plan.group(wb, cb, kb, r1cs.n_wires)
-            b1_rows = groupops.sparse_sums(g1_bases, *b_group, 1)
+            b1_rows = group_ops.sparse_sums(g1_bases, *b_group, 1)
             hasher.u32(r1cs.n_wires)
             hasher.rows(b1_rows, 1)
             writer.section(6, b1_rows.tobytes())
@@ -259,7 +259,7 @@ def setup_from_ptau(r1cs_path: str | Path, ptau_path: str | Path, zkey_path: str
             pb.advance()
 
             tau_g2 = ptau.checked_points(13, d - 1, d, 2)
-            b2_rows = groupops.sparse_sums(tau_g2, *b_group, 2)
+            b2_rows = group_ops.sparse_sums(tau_g2, *b_group, 2)
             hasher.u32(r1cs.n_wires)
             hasher.rows(b2_rows, 2)
             writer.section(7, b2_rows.tobytes())
@@ -293,10 +293,10 @@ def _hash_h(hasher: _CircuitHasher, ptau, d: int, on_note: Callable[[str], None]
     unshortened last chunk needs tauG1 point 2d - 1, which the file does not hold: snarkjs then
     reads the 64 bytes that follow the tauG1 section in the file (section 3's header and the
     start of tauG2[0]) and subtracts tauG1[d - 1] from them with wasmcurves' word arithmetic.
-    zkgate does the same (:mod:`zkgate.prover.hhash_quirk`), so both tools write and accept the
+    zkgate does the same (:mod:`zkgate.prover.ceremony.hhash_quirk`), so both tools write and accept the
     same circuit hash.  Only where the file ends right after tauG1 (no snarkjs-layout file does)
     are the missing points left out, with a note that snarkjs will not accept the key."""
-    from zkgate.prover.hhash_quirk import snarkjs_sub_affine
+    from zkgate.prover.ceremony.hhash_quirk import snarkjs_sub_affine
 
     hasher.u32(d - 1)
     n = min(d - 1, H_HASH_CHUNK)
@@ -305,7 +305,7 @@ def _hash_h(hasher: _CircuitHasher, ptau, d: int, on_note: Callable[[str], None]
         count = min(n, available - (start + d))
         hi = ptau.points(2, start + d, count, 1)
         lo = ptau.points(2, start, count, 1)
-        hasher.rows(groupops.subtract(hi, lo, 1), 1)
+        hasher.rows(group_ops.subtract(hi, lo, 1), 1)
         for k in range(count, n):  # points past the tauG1 section, as snarkjs reads them
             past = _bytes_past_section(ptau.path, 2, (start + d + k - available) * 64, 64)
             if past is None:
@@ -347,7 +347,7 @@ def _fixed_base(generator_rows: np.ndarray, scalars: list[int], group: int) -> n
     width = 8 if group == 1 else 16
     if not scalars:
         return np.zeros((0, width), np.uint64)
-    return groupops.scale(np.repeat(generator_rows, len(scalars), axis=0), scalars, group)
+    return group_ops.scale(np.repeat(generator_rows, len(scalars), axis=0), scalars, group)
 
 
 def dev_setup(r1cs, zkey_path: str | Path, progress: bool = False) -> bytes:
@@ -456,8 +456,8 @@ def dev_setup(r1cs, zkey_path: str | Path, progress: bool = False) -> bytes:
 
 
 def is_dev_key(key) -> bool:
-    """Whether a :class:`~zkgate.prover.keys.ProvingKey` (or section-10 bytes) is dev-only."""
-    from zkgate.prover.zkeyrecords import decode_mpc_params
+    """Whether a :class:`~zkgate.prover.groth16.keys.ProvingKey` (or section-10 bytes) is dev-only."""
+    from zkgate.prover.formats.zkey_records import decode_mpc_params
 
     data = key if isinstance(key, (bytes, bytearray)) else key.contributions
     if not data:

@@ -41,11 +41,11 @@ from zkgate.bn254 import (
     pairing_check,
 )
 from zkgate.errors import FormatError, InvalidInputError
-from zkgate.prover import groupops
-from zkgate.prover.chacha import ChaCha, hash_to_g2
-from zkgate.prover.points import g1_from_words, g1_to_bytes, g2_from_words, g2_to_bytes
+from zkgate.prover.ceremony import group_ops
+from zkgate.prover.ceremony.chacha import ChaCha, hash_to_g2
+from zkgate.prover.formats.curve_points import g1_from_words, g1_to_bytes, g2_from_words, g2_to_bytes
 from zkgate.prover.progress import bar
-from zkgate.prover.zkeyrecords import (
+from zkgate.prover.formats.zkey_records import (
     Contribution,
     MpcParams,
     blake2b512,
@@ -175,7 +175,7 @@ def _write_contributed(old: _Zkey, out: str | Path, d: int, record: Contribution
                 rows = np.frombuffer(payload, dtype="<u8").reshape(-1, 8)
                 for start in range(0, len(rows), CHUNK):
                     chunk = rows[start : start + CHUNK]
-                    f.write(groupops.scale(chunk, np.repeat(inv_row, len(chunk), axis=0), 1).tobytes())
+                    f.write(group_ops.scale(chunk, np.repeat(inv_row, len(chunk), axis=0), 1).tobytes())
                     pb.advance(len(chunk))
             else:
                 f.write(payload)
@@ -269,7 +269,7 @@ def _random_combination(rows_a: memoryview, rows_b: memoryview):
 
 def verify_zkey(r1cs: str | Path, ptau: str | Path, zkey: str | Path, progress: bool = False) -> VerifyReport:
     """``snarkjs zkey verify``: is ``zkey`` the circuit's key from ``ptau`` plus a valid chain?"""
-    from zkgate.prover.setup import setup_from_ptau
+    from zkgate.prover.groth16.setup import setup_from_ptau
 
     key = _Zkey.read(zkey)
     report = VerifyReport(ok=False, cs_hash=key.mpc.cs_hash, dev=key.mpc.is_dev)

@@ -13,7 +13,7 @@ import numpy as np
 from zkgate.binfile import Reader
 from zkgate.bn254 import G1Point, G2Point
 from zkgate.errors import FormatError
-from zkgate.prover.points import g1_from_words, g2_from_words
+from zkgate.prover.formats.curve_points import g1_from_words, g2_from_words
 
 
 class RecordReader(Reader):

@@ -7,7 +7,7 @@
 * **Response hash**: BLAKE2b-512 over the challenge hash, every new point of sections 2-6
   *compressed* (x big endian, 0x80 on the first byte when y > (q-1)/2 -- for G2 the sign of
   y.c1, or of y.c0 when y.c1 = 0 --, 0x40 alone for infinity) and the public key
-  uncompressed.  The state before the key is stored (:mod:`zkgate.prover.blake2b`).
+  uncompressed.  The state before the key is stored (:mod:`zkgate.prover.ceremony.blake2b`).
 * **Key** (``createPTauKey``): tau, alpha, beta drawn with ``Fr.fromRng``, then for each a
   G1 point s, s*x and ``g2_sp = hashToG2(BLAKE2b-512(personalization byte (0 tau, 1 alpha,
   2 beta) || challenge || s || s*x))`` multiplied by x.
@@ -22,9 +22,9 @@ import numpy as np
 
 from zkgate.bn254 import G1_GENERATOR, G2_GENERATOR, Q_MOD, g1_mul, g2_mul
 from zkgate.bn254.arrays import from_montgomery
-from zkgate.prover.chacha import ChaCha, hash_to_g2
-from zkgate.prover.ptau_records import PtauKey, PublicKey
-from zkgate.prover.zkeyrecords import g1_uncompressed, g2_uncompressed, rows_uncompressed
+from zkgate.prover.ceremony.chacha import ChaCha, hash_to_g2
+from zkgate.prover.formats.ptau_records import PtauKey, PublicKey
+from zkgate.prover.formats.zkey_records import g1_uncompressed, g2_uncompressed, rows_uncompressed
 
 _HALF_Q = (Q_MOD - 1) // 2
 _HALF_LIMBS = np.array([(_HALF_Q >> (64 * i)) & 0xFFFFFFFFFFFFFFFF for i in range(4)], dtype=np.uint64)
