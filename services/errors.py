@@ -1,15 +1,11 @@
-"""Gateway errors, and their mapping onto gRPC status codes (in one place).
-
-Library errors keep their meaning: malformed input (``InvalidInputError``, ``FormatError``,
-``ConstraintError``) is INVALID_ARGUMENT.  The gateway adds not-found, already-exists,
-failed-precondition, too-large, permission-denied and unauthenticated.  Data the gateway itself
-stored and finds damaged or missing (``StoredDataError``) is DATA_LOSS: never INVALID_ARGUMENT,
-which would blame the caller.
+"""The gateway's own errors (``GatewayError`` and its kinds), shared by the gateway, the client and
+the parties.  Each maps onto one gRPC status code in ``zkgate.services.gateway.status``; data the
+gateway stored and finds damaged (``StoredDataError``) is DATA_LOSS, never the caller's fault.
 """
 
 from __future__ import annotations
 
-from zkgate.errors import ConstraintError, CryptoError, InvalidInputError, ZkgateError
+from zkgate.errors import ZkgateError
 
 
 class GatewayError(ZkgateError):
@@ -44,32 +40,3 @@ class StoredDataError(GatewayError):
     """Data the gateway stored earlier is damaged or missing (a blob whose bytes no longer hash to
     its id, a deleted blob, a stored record that no longer decodes, a database page or audit node
     that does not check).  The caller is not to blame; ``zkgate store check`` names every problem."""
-
-
-def status_code_name(exc: BaseException) -> str:
-    """The gRPC status code (by name) for an error; the caller resolves it with grpc.StatusCode."""
-    from zkgate.study.errors import DevKeyError, DuplicateSubmissionError, LateSubmissionError, QuorumError
-
-    if isinstance(exc, StoredDataError):
-        return "DATA_LOSS"
-    if isinstance(exc, DuplicateSubmissionError):
-        return "ALREADY_EXISTS"
-    if isinstance(exc, (LateSubmissionError, QuorumError, DevKeyError)):
-        return "FAILED_PRECONDITION"
-    if isinstance(exc, PermissionDeniedError):
-        return "PERMISSION_DENIED"
-    if isinstance(exc, UnauthenticatedError):
-        return "UNAUTHENTICATED"
-    if isinstance(exc, NotFoundError):
-        return "NOT_FOUND"
-    if isinstance(exc, AlreadyExistsError):
-        return "ALREADY_EXISTS"
-    if isinstance(exc, PreconditionError):
-        return "FAILED_PRECONDITION"
-    if isinstance(exc, TooLargeError):
-        return "RESOURCE_EXHAUSTED"
-    if isinstance(exc, (InvalidInputError, ConstraintError, CryptoError)):
-        return "INVALID_ARGUMENT"
-    if isinstance(exc, ZkgateError):
-        return "INVALID_ARGUMENT"
-    return "INTERNAL"

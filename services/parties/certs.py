@@ -39,6 +39,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from zkgate.errors import InvalidInputError
+from zkgate.fileio import PUBLIC_FILE_MODE, SECRET_FILE_MODE, atomic_write
 from zkgate.services.identity import ROLE_URI_PREFIX, check_org_name, normalise_role, org_file_stem
 
 DEFAULT_SERVER_HOSTS = ("localhost", "127.0.0.1", "::1")
@@ -86,16 +87,6 @@ def _key_pem(key) -> bytes:
 
 def _cert_pem(cert: x509.Certificate) -> bytes:
     return cert.public_bytes(serialization.Encoding.PEM)
-
-
-def _write(path: Path, data: bytes, mode: int = 0o644) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
 
 
 def _builder(subject: x509.Name, issuer: x509.Name, public_key, days: int) -> x509.CertificateBuilder:
@@ -183,21 +174,21 @@ def init_certs(out: str | os.PathLike, orgs: list[OrgSpec], server_hosts=DEFAULT
         raise InvalidInputError("two organisations map to the same file name; give distinct names")
     ca_key, ca_cert = make_ca()
     paths = CertPaths(out, out / "ca.pem", out / "ca.key", out / "server.pem", out / "server.key")
-    _write(paths.ca_cert, _cert_pem(ca_cert))
-    _write(paths.ca_key, _key_pem(ca_key), 0o600)
+    atomic_write(paths.ca_cert, _cert_pem(ca_cert), mode=PUBLIC_FILE_MODE)
+    atomic_write(paths.ca_key, _key_pem(ca_key), mode=SECRET_FILE_MODE)
     server_key, server_cert = make_server_cert(ca_key, ca_cert, (*DEFAULT_SERVER_HOSTS, *server_hosts), days)
-    _write(paths.server_cert, _cert_pem(server_cert))
-    _write(paths.server_key, _key_pem(server_key), 0o600)
+    atomic_write(paths.server_cert, _cert_pem(server_cert), mode=PUBLIC_FILE_MODE)
+    atomic_write(paths.server_key, _key_pem(server_key), mode=SECRET_FILE_MODE)
     tokens = []
     for org, stem in zip(orgs, stems):
         key, cert = make_client_cert(ca_key, ca_cert, org, days)
         cert_path, key_path = out / "clients" / f"{stem}.pem", out / "clients" / f"{stem}.key"
-        _write(cert_path, _cert_pem(cert))
-        _write(key_path, _key_pem(key), 0o600)
+        atomic_write(cert_path, _cert_pem(cert), mode=PUBLIC_FILE_MODE)
+        atomic_write(key_path, _key_pem(key), mode=SECRET_FILE_MODE)
         paths.clients[org.name] = (cert_path, key_path)
         tokens.append({"token": secrets.token_urlsafe(32), "organisation": org.name, "roles": list(org.roles)})
     paths.tokens = out / TOKENS_FILE
-    _write(paths.tokens, json.dumps({"tokens": tokens}, indent=2).encode(), 0o600)
+    atomic_write(paths.tokens, json.dumps({"tokens": tokens}, indent=2).encode(), mode=SECRET_FILE_MODE)
     write_bundles(paths, {o.name: o for o in orgs})
     return paths
 
@@ -214,29 +205,29 @@ def write_bundles(paths: CertPaths, orgs: dict[str, OrgSpec]) -> None:
     usable as ``--tls-dir``, with a README.txt saying what it is and how to use it."""
     ca = paths.ca_cert.read_bytes()
     gateway = _bundle_folder(paths.out / "gateway-bundle")
-    _write(gateway / "ca.pem", ca)
-    _write(gateway / "server.pem", paths.server_cert.read_bytes())
-    _write(gateway / "server.key", paths.server_key.read_bytes(), 0o600)
-    _write(gateway / "README.txt", (
+    atomic_write(gateway / "ca.pem", ca, mode=PUBLIC_FILE_MODE)
+    atomic_write(gateway / "server.pem", paths.server_cert.read_bytes(), mode=PUBLIC_FILE_MODE)
+    atomic_write(gateway / "server.key", paths.server_key.read_bytes(), mode=SECRET_FILE_MODE)
+    atomic_write(gateway / "README.txt", (
         "For the gateway's operator: the gateway's TLS certificate and key, and the CA whose client\n"
         "certificates it accepts.\n\n"
         f"    zkgate serve --data-dir DATA --host 0.0.0.0 --tls-dir {gateway.name}\n\n"
         "Keep server.key private (0600).  zkgate serve prints its audit log key at start: give it to\n"
-        "auditors (zkgate audit verify --log-key ...).\n").encode())
+        "auditors (zkgate audit verify --log-key ...).\n").encode(), mode=PUBLIC_FILE_MODE)
     paths.gateway_bundle = gateway
     for name, (cert, key) in paths.clients.items():
         stem = org_file_stem(name)
         folder = _bundle_folder(paths.out / "bundles" / stem)
         _bundle_folder(folder / "clients")
-        _write(folder / "ca.pem", ca)
-        _write(folder / "clients" / f"{stem}.pem", cert.read_bytes())
-        _write(folder / "clients" / f"{stem}.key", key.read_bytes(), 0o600)
+        atomic_write(folder / "ca.pem", ca, mode=PUBLIC_FILE_MODE)
+        atomic_write(folder / "clients" / f"{stem}.pem", cert.read_bytes(), mode=PUBLIC_FILE_MODE)
+        atomic_write(folder / "clients" / f"{stem}.key", key.read_bytes(), mode=SECRET_FILE_MODE)
         roles = ", ".join(orgs[name].roles) if name in orgs else "participant"
-        _write(folder / "README.txt", (
+        atomic_write(folder / "README.txt", (
             f"For {name} (roles: {roles}): its client certificate and key, and the CA certificate that\n"
             "signed the gateway's certificate.  Keep the .key private (0600).  Use this folder as --tls-dir:\n\n"
             f"    zkgate holder ... --tls-dir {stem} --gateway GATEWAY_HOST:PORT\n"
-            f"    zkgate gateway --tls-dir {stem} --org {name} --gateway GATEWAY_HOST:PORT studies\n").encode())
+            f"    zkgate gateway --tls-dir {stem} --org {name} --gateway GATEWAY_HOST:PORT studies\n").encode(), mode=PUBLIC_FILE_MODE)
         paths.bundles[name] = folder
 
 

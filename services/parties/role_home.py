@@ -20,11 +20,12 @@ from pathlib import Path
 
 from zkgate import safejson
 from zkgate.errors import FormatError, ZkgateError
+from zkgate.fileio import PUBLIC_FILE_MODE, SECRET_FILE_MODE, atomic_write
 
 HOME_VERSION = 1
 MARKER = "role.json"
-SECRET_MODE = 0o600
-PUBLIC_MODE = 0o644
+SECRET_MODE = SECRET_FILE_MODE
+PUBLIC_MODE = PUBLIC_FILE_MODE
 FOLDER_MODE = 0o700
 
 
@@ -37,21 +38,9 @@ class CorruptStateError(RoleHomeError, FormatError):
 
 
 def write_file(path: Path, data: bytes, *, secret: bool) -> None:
-    """Write ``data`` atomically (temporary file, fsync, rename) with 0600 for secrets."""
+    """Write ``data`` atomically (zkgate.fileio.atomic_write) with 0600 for secrets, 0644 otherwise."""
     path.parent.mkdir(parents=True, exist_ok=True, mode=FOLDER_MODE)
-    tmp = path.with_name(f".{path.name}.tmp")
-    mode = SECRET_MODE if secret else PUBLIC_MODE
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, mode)  # O_CREAT's mode is masked by the umask; the 0600 must hold
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    atomic_write(path, data, mode=SECRET_MODE if secret else PUBLIC_MODE)
 
 
 def write_json(path: Path, obj, *, secret: bool = False) -> None:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from zkgate.audit import TreeHeadSigner
 from zkgate.errors import InvalidInputError
+from zkgate.fileio import SECRET_FILE_MODE, atomic_write
 from zkgate.services.gateway.servicers.common import rpc
 from zkgate.services.gateway.store import Store
 from zkgate.services.v1 import audit_pb2, audit_pb2_grpc
@@ -28,13 +29,7 @@ def load_or_create_signer(data_dir: str | os.PathLike) -> TreeHeadSigner:
     if path.exists():
         return TreeHeadSigner.from_pem(path.read_bytes())
     signer = TreeHeadSigner.generate()
-    tmp = path.with_suffix(".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(signer.to_pem())
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
+    atomic_write(path, signer.to_pem(), mode=SECRET_FILE_MODE)
     return signer
 
 

@@ -9,7 +9,7 @@ import logging
 
 import grpc
 
-from zkgate.services.errors import status_code_name
+from zkgate.services.gateway.status import status_code_name
 from zkgate.services.gateway.transport import abort, was_aborted
 
 log = logging.getLogger("zkgate.services")

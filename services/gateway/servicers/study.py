@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 from zkgate.errors import InvalidInputError
+from zkgate.fileio import SECRET_FILE_MODE, atomic_write
 from zkgate.services.errors import AlreadyExistsError, NotFoundError, PreconditionError
 from zkgate.services.gateway.security import caller, require_acting_as, require_study_requester, requester_name
 from zkgate.services.gateway.servicers.audit import audit_entry
@@ -47,13 +48,7 @@ def load_or_create_gateway_key(data_dir: str | os.PathLike) -> SigningKey:
     if path.exists():
         return SigningKey(path.read_bytes())
     key = SigningKey.generate()
-    tmp = path.with_suffix(".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(key.raw)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
+    atomic_write(path, key.raw, mode=SECRET_FILE_MODE)
     return key
 
 

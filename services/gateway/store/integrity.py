@@ -15,6 +15,7 @@ from contextlib import contextmanager
 
 from zkgate.errors import InvalidInputError
 from zkgate.services.errors import GatewayError, StoredDataError
+from zkgate.services.gateway.status import status_code_name
 
 log = logging.getLogger("zkgate.services.gateway.store")
 
@@ -98,8 +99,6 @@ def stored_record(what: str):
     except GatewayError:
         raise
     except _DECODE_ERRORS as exc:
-        from zkgate.services.errors import status_code_name
-
         if status_code_name(exc) not in ("INVALID_ARGUMENT", "INTERNAL"):
             raise
         raise data_loss(f"{what}, stored on this gateway, no longer decodes ({exc}); {RUN_STORE_CHECK}") from exc
