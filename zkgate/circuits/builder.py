@@ -19,7 +19,7 @@ from array import array
 import numpy as np
 
 from zkgate.circuits.errors import CircuitError
-from zkgate.circuits.field import R, R_BITS, inv
+from zkgate.circuits.field import R_BITS, R, inv
 from zkgate.circuits.lc import LC, as_lc
 from zkgate.circuits.program import (
     OP_BITS,

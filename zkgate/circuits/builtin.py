@@ -17,8 +17,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from zkgate.circuits.field import R
 from zkgate.circuits.compile import CompiledCircuit, compile_circuit
+from zkgate.circuits.field import R
 from zkgate.circuits.gadgets.poseidon import poseidon
 from zkgate.errors import InvalidInputError
 

@@ -2,7 +2,8 @@
 
 The builder records one step per computed wire (or group of wires), in creation order,
 which is a valid evaluation order.  Steps are typed so that a compiled loop can run them
-(``zkgate._native._witness``); only ``HINT`` steps call back into Python.
+(:mod:`zkgate.kernels.circuits` holds the step codes and both engines); only ``HINT`` steps
+call back into Python.
 
 =========  ==========================================================================
 step       meaning
@@ -24,7 +25,8 @@ from typing import Callable
 
 import numpy as np
 
-OP_SOLVE, OP_INV, OP_DIV, OP_BITS, OP_HINT = 0, 1, 2, 3, 4
+from zkgate.kernels.circuits import OP_BITS, OP_DIV, OP_HINT, OP_INV, OP_SOLVE
+
 OP_NAMES = {OP_SOLVE: "solve", OP_INV: "inv", OP_DIV: "div", OP_BITS: "bits", OP_HINT: "hint"}
 
 

@@ -14,21 +14,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from zkgate import _native
 from zkgate.circuits.errors import UnsatisfiedConstraintError
 from zkgate.circuits.field import R
-
-
-def coeffs_to_limbs(values) -> np.ndarray:
-    """Python ints in [0, 2^256) -> ``(n, 4)`` uint64 little-endian limbs."""
-    buf = b"".join(int(v).to_bytes(32, "little") for v in values)
-    return np.frombuffer(buf, dtype="<u8").reshape(-1, 4).copy()
-
-
-def limbs_to_ints(arr: np.ndarray) -> list[int]:
-    """``(n, 4)`` uint64 limbs -> Python ints."""
-    data = np.ascontiguousarray(arr, dtype="<u8").tobytes()
-    return [int.from_bytes(data[i : i + 32], "little") for i in range(0, len(data), 32)]
+from zkgate.kernels import circuits as kernels
+from zkgate.kernels.circuits import ints_to_limbs as coeffs_to_limbs
+from zkgate.kernels.circuits import limbs_to_ints
 
 
 def witness_to_limbs(witness) -> np.ndarray:
@@ -53,7 +43,7 @@ class R1CS:
     wire_to_label: np.ndarray  # uint64, n_wires
     prime: int = R
     _coeff_ints: list[int] | None = field(default=None, repr=False, compare=False)
-    _coeff_mont: np.ndarray | None = field(default=None, repr=False, compare=False)
+    _kernel_coefficients: object = field(default=None, repr=False, compare=False)
 
     @property
     def n_constraints(self) -> int:
@@ -73,12 +63,11 @@ class R1CS:
             self._coeff_ints = limbs_to_ints(self.coeff_table)
         return self._coeff_ints
 
-    def coeff_mont(self) -> np.ndarray:
-        if self._coeff_mont is None:
-            from zkgate._native import field as nfield
-
-            self._coeff_mont = nfield.to_montgomery(self.coeff_table, True)
-        return self._coeff_mont
+    def kernel_coefficients(self):
+        """The coefficient table as :mod:`zkgate.kernels.circuits` reads it (cached)."""
+        if self._kernel_coefficients is None:
+            self._kernel_coefficients = kernels.kernel_coefficients(self.coeff_table)
+        return self._kernel_coefficients
 
     def lc(self, k: int) -> dict[int, int]:
         """LC number ``k`` (3i + 0/1/2) as ``{wire: coeff}``."""
@@ -98,34 +87,9 @@ class R1CS:
             raise UnsatisfiedConstraintError(
                 f"witness has {w.shape[0]} values but the constraint system has {self.n_wires} wires"
             )
-        nat = _native.compiled("_witness")
-        if nat is not None:
-            from zkgate._native import field as nfield
-
-            if not nfield.all_below_modulus(w, True):
-                raise UnsatisfiedConstraintError("witness holds a value that is not below r")
-            wm = nfield.to_montgomery(w, True)
-            return int(nat.check_r1cs(self.lc_offsets, self.lc_wires, self.lc_coeffs, self.coeff_mont(), wm))
-        return self._first_unsatisfied_py(limbs_to_ints(w))
-
-    def _first_unsatisfied_py(self, values: list[int]) -> int:
-        if any(v >= R for v in values):
+        if not kernels.all_below_r(w):
             raise UnsatisfiedConstraintError("witness holds a value that is not below r")
-        coeffs = self.coeff_ints()
-        off = self.lc_offsets.tolist()
-        wires = self.lc_wires.tolist()
-        cidx = self.lc_coeffs.tolist()
-
-        def ev(k):
-            s = 0
-            for j in range(off[k], off[k + 1]):
-                s += coeffs[cidx[j]] * values[wires[j]]
-            return s % R
-
-        for i in range(self.n_constraints):
-            if (ev(3 * i) * ev(3 * i + 1) - ev(3 * i + 2)) % R:
-                return i
-        return -1
+        return kernels.first_unsatisfied(self.lc_offsets, self.lc_wires, self.lc_coeffs, self.kernel_coefficients(), w)
 
     def is_satisfied(self, witness) -> bool:
         return self.first_unsatisfied(witness) < 0

@@ -12,30 +12,20 @@ import struct
 
 import numpy as np
 
-from zkgate import _native
-from zkgate.binfile import check_count, first_row_not_below, read_container, write_container
+from zkgate.binfile import (
+    check_count,
+    first_row_not_below,
+    read_container,
+    write_container,
+)
 from zkgate.circuits.errors import R1CSFormatError
 from zkgate.circuits.field import R
 from zkgate.circuits.r1cs import R1CS
+from zkgate.kernels.circuits import decode_constraints, encode_constraints
 
 MAGIC = b"r1cs"
 SEC_HEADER, SEC_CONSTRAINTS, SEC_WIRE2LABEL = 1, 2, 3
 
-
-
-def _encode_constraints(r1cs: R1CS):
-    nat = _native.compiled("_witness")
-    if nat is not None:
-        return nat.r1cs_encode(r1cs.lc_offsets, r1cs.lc_wires, r1cs.lc_coeffs, np.ascontiguousarray(r1cs.coeff_table))
-    coeff_bytes = [bytes(row) for row in np.ascontiguousarray(r1cs.coeff_table, dtype="<u8").reshape(-1, 32 // 8)]
-    out = bytearray()
-    off, wires, cidx = r1cs.lc_offsets.tolist(), r1cs.lc_wires.tolist(), r1cs.lc_coeffs.tolist()
-    for k in range(len(off) - 1):
-        out += struct.pack("<I", off[k + 1] - off[k])
-        for j in range(off[k], off[k + 1]):
-            out += struct.pack("<I", wires[j])
-            out += coeff_bytes[cidx[j]]
-    return bytes(out)
 
 
 def write_r1cs(r1cs: R1CS, path) -> None:
@@ -43,30 +33,9 @@ def write_r1cs(r1cs: R1CS, path) -> None:
     header = struct.pack("<I", 32) + R.to_bytes(32, "little") + struct.pack(
         "<IIIIQI", r1cs.n_wires, r1cs.n_pub_out, r1cs.n_pub_in, r1cs.n_prv_in, r1cs.n_labels, r1cs.n_constraints
     )
-    body = _encode_constraints(r1cs)
+    body = encode_constraints(r1cs.lc_offsets, r1cs.lc_wires, r1cs.lc_coeffs, r1cs.coeff_table)
     labels = np.ascontiguousarray(r1cs.wire_to_label, dtype="<u8")
     write_container(path, MAGIC, 1, [(SEC_HEADER, [header]), (SEC_CONSTRAINTS, [body]), (SEC_WIRE2LABEL, [labels])])
-
-
-def _decode_constraints_py(buf: memoryview, n_lc: int):
-    off = np.zeros(n_lc + 1, dtype=np.int64)
-    wires: list[int] = []
-    raw: list[bytes] = []
-    pos, n = 0, len(buf)
-    for k in range(n_lc):
-        if pos + 4 > n:
-            return None
-        (cnt,) = struct.unpack_from("<I", buf, pos)
-        pos += 4
-        if pos + 36 * cnt > n:
-            return None
-        for _ in range(cnt):
-            wires.append(struct.unpack_from("<I", buf, pos)[0])
-            raw.append(bytes(buf[pos + 4 : pos + 36]))
-            pos += 36
-        off[k + 1] = len(wires)
-    coeffs = np.frombuffer(b"".join(raw), dtype="<u8").reshape(-1, 4) if raw else np.zeros((0, 4), np.uint64)
-    return off, np.array(wires, dtype=np.uint32), coeffs, pos
 
 
 def read_r1cs(path) -> R1CS:
@@ -95,9 +64,7 @@ def read_r1cs(path) -> R1CS:
     body = f.section(SEC_CONSTRAINTS, "constraints")
     # each constraint holds three linear combinations of at least a u32 term count each
     check_count(m, 12, len(body), f"{f.name}: constraints section", "nConstraints (header)", R1CSFormatError)
-    nat = _native.compiled("_witness")
-    arr = np.frombuffer(body, dtype=np.uint8)
-    dec = nat.r1cs_decode(arr, 3 * m) if nat is not None else _decode_constraints_py(body, 3 * m)
+    dec = decode_constraints(body, 3 * m)
     if dec is None:
         raise R1CSFormatError(f"{f.name}: constraints section truncated (header announces {m} constraints)")
     off, wires, raw, end = dec
