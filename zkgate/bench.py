@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import secrets
+import sys
 import time
 from dataclasses import dataclass
+
+import click
 
 from zkgate import bn254
 
@@ -22,8 +25,6 @@ def time_msm_g1(n: int) -> MsmTiming:
 
     The check uses bases k*P (k = 1..n): the MSM must equal (sum k*s_k) * P.
     """
-    from zkgate import _native
-
     base = bn254.g1_mul(bn254.G1_GENERATOR, secrets.randbelow(bn254.R_MOD - 1) + 1)
     step = bn254.G1.to_jacobian(base)
     bases, current = [], step
@@ -35,4 +36,27 @@ def time_msm_g1(n: int) -> MsmTiming:
     result = bn254.msm_g1(bases, scalars)
     seconds = time.perf_counter() - start
     expected = bn254.g1_mul(base, sum((k + 1) * s for k, s in enumerate(scalars)) % bn254.R_MOD)
-    return MsmTiming(size=n, backend=_native.BACKEND, seconds=seconds, checked=result == expected)
+    return MsmTiming(size=n, backend=bn254.BACKEND, seconds=seconds, checked=result == expected)
+
+
+@click.group()
+def bench() -> None:
+    """Quick benchmarks of the active backend (full suites: benchmarks/ in the repository)."""
+
+
+@bench.command("msm")
+@click.option("-n", "--size", default=4096, show_default=True, help="Number of G1 terms.")
+def bench_msm(size: int) -> None:
+    """Time one G1 multi-scalar multiplication and check its result."""
+    if size < 1:
+        raise click.BadParameter("must be at least 1", param_hint="--size")
+    timing = time_msm_g1(size)
+    status = "result checked" if timing.checked else "RESULT WRONG"
+    click.echo(f"G1 MSM n={timing.size} backend={timing.backend}: {timing.seconds * 1000:.1f} ms ({status})")
+    if not timing.checked:
+        sys.exit(1)
+
+
+COMMANDS = [bench]
+
+__all__ = ["COMMANDS", "MsmTiming", "bench", "time_msm_g1"]

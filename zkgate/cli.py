@@ -1,8 +1,9 @@
 """The ``zkgate`` command line.
 
 Subcommand groups live beside the code they drive (``zkgate/circuits/cli.py``,
-``zkgate/prover/cli/commands.py`` ...); each such module exposes a ``COMMANDS`` list of click
-commands/groups, and this module registers whichever of them exist.
+``zkgate/prover/cli/commands.py``, ``zkgate/bench.py`` ...); each such module exposes a
+``COMMANDS`` list of click commands/groups, and :data:`LAZY_COMMANDS` below is the one place
+that loads them (lazily: zkgate's only imports done inside a function).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import sys
 import click
 
 import zkgate
-from zkgate import _native
+from zkgate import kernels
 
 # Where each subcommand lives.  Modules are imported only when their command runs (or for
 # --help), so `zkgate groth16 prove` does not pay for loading TenSEAL or gRPC.  Each module
@@ -34,6 +35,7 @@ LAZY_COMMANDS = {
     "holder": "zkgate.services.cli.roles_cli",
     "requester": "zkgate.services.cli.roles_cli",
     "keyholder": "zkgate.services.cli.roles_cli",
+    "bench": "zkgate.bench",
 }
 
 
@@ -55,8 +57,8 @@ class LazyGroup(click.Group):
 def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
     if not value or ctx.resilient_parsing:
         return
-    detail = "" if _native.BACKEND == "native" else f" ({_native.IMPORT_ERROR})"
-    click.echo(f"zkgate {zkgate.__version__}, backend {_native.BACKEND}{detail}")
+    detail = "" if kernels.BACKEND == "native" else f" ({kernels.IMPORT_ERROR})"
+    click.echo(f"zkgate {zkgate.__version__}, backend {kernels.BACKEND}{detail}")
     ctx.exit()
 
 
@@ -76,28 +78,6 @@ def cli() -> None:
     homomorphic encryption lets the gateway add contributions it cannot read.
     Run `zkgate COMMAND --help` for the details of each command.
     """
-
-
-@cli.group()
-def bench() -> None:
-    """Quick benchmarks of the active backend (full suites: benchmarks/ in the repository)."""
-
-
-@bench.command("msm")
-@click.option("-n", "--size", default=4096, show_default=True, help="Number of G1 terms.")
-def bench_msm(size: int) -> None:
-    """Time one G1 multi-scalar multiplication and check its result."""
-    from zkgate.bench import time_msm_g1
-
-    if size < 1:
-        raise click.BadParameter("must be at least 1", param_hint="--size")
-    timing = time_msm_g1(size)
-    status = "result checked" if timing.checked else "RESULT WRONG"
-    click.echo(f"G1 MSM n={timing.size} backend={timing.backend}: {timing.seconds * 1000:.1f} ms ({status})")
-    if not timing.checked:
-        sys.exit(1)
-
-
 
 
 def main() -> None:
