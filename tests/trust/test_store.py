@@ -1,12 +1,20 @@
-"""The store interface on SQLite and on PostgreSQL (skipped, saying why, when no PostgreSQL server
-answers at ZKGATE_TEST_POSTGRES_URL): records, idempotence, audit leaves committed with their
-records, dense log indices under concurrency (threads, and several processes on PostgreSQL)."""
+"""The store contract, one set of tests run on SQLite and on PostgreSQL (skipped, saying why, when
+no PostgreSQL server answers at ZKGATE_TEST_POSTGRES_URL): every Store method, records,
+idempotence, audit leaves committed with their records, dense log indices under concurrency
+(threads, and several processes on PostgreSQL); and the one migration list both backends run:
+stores of every earlier schema version open and migrate to the schema a new store gets."""
 
 from __future__ import annotations
 
+import ast
+import hashlib
+import inspect
 import multiprocessing
 import os
+import sqlite3
 import threading
+from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
@@ -15,22 +23,52 @@ from zkgate.audit import MerkleLog, verify_consistency, verify_inclusion
 from zkgate.audit.merkle import leaf_hash
 from zkgate.audit.tree_head import TreeHeadSigner
 from zkgate.services.errors import AlreadyExistsError
-from zkgate.services.gateway.store import AuditEntry, DatasetRecord, StudyRecord, SubmissionRecord, open_store
+from zkgate.services.gateway.store import (
+    AuditEntry,
+    CircuitRecord,
+    DatasetRecord,
+    SchemaRecord,
+    Store,
+    StudyProvingKeyRecord,
+    StudyRecord,
+    SubmissionRecord,
+    open_store,
+)
+from zkgate.services.gateway.store.check import check_store
+from zkgate.services.gateway.store.schema import (
+    MIGRATIONS,
+    POSTGRESQL,
+    POSTGRESQL_OWN_NUMBERING,
+    SCHEMA_VERSION,
+    SQLITE,
+    SchemaTooNewError,
+)
+from zkgate.services.gateway.store.sqlite import DATABASE_NAME
 
 PG_SKIP = postgres_missing_reason()
 
 
+@dataclass(frozen=True)
+class Backend:
+    kind: str  # "sqlite" or "postgres"
+    data_dir: Path  # the SQLite data folder, or PostgreSQL's blob cache folder
+    url: str | None  # the PostgreSQL database
+
+    def open(self) -> Store:
+        """A new Store on the same data."""
+        return open_store(self.data_dir, self.url)
+
+
 @pytest.fixture(params=["sqlite", "postgres"])
 def backend(request, tmp_path):
-    """(open(): a new Store on the same data, kind)."""
     if request.param == "sqlite":
-        yield (lambda: open_store(tmp_path / "data")), "sqlite"
+        yield Backend("sqlite", tmp_path / "data", None)
         return
     if PG_SKIP:
         pytest.skip(PG_SKIP)
     url, drop = fresh_postgres_database()
     try:
-        yield (lambda: open_store(tmp_path / "cache", url)), url
+        yield Backend("postgres", tmp_path / "cache", url)
     finally:
         drop()
 
@@ -53,8 +91,7 @@ def _rebuilt(store) -> MerkleLog:
 
 
 def test_records_idempotence_and_audit(backend):
-    open_, _ = backend
-    store = open_()
+    store = backend.open()
     try:
         blob = store.put_blob(b"ciphertext" * 100)
         assert store.put_blob(b"ciphertext" * 100) == blob
@@ -98,24 +135,96 @@ def test_records_idempotence_and_audit(backend):
         verify_inclusion(leaf_hash(entries[2][1].leaf_bytes()), 2, 6, path, root)
         old_root = store.audit_read(lambda t: t.root(3))
         verify_consistency(3, 6, old_root, root, store.audit_read(lambda t: t.consistency_proof(3, 6)))
-        head = TreeHeadSigner.generate().sign(size, root)
+        assert store.latest_tree_head() is None
+        signer = TreeHeadSigner.generate()
+        older = signer.sign(3, old_root)
+        head = signer.sign(size, root)
         store.save_tree_head(head)
-        store.save_tree_head(head)
-        assert store.tree_heads() == [head]
+        store.save_tree_head(head)  # the same head again: kept once
+        store.save_tree_head(older)  # saved later, but of a smaller tree
+        assert store.latest_tree_head() == head
+        store.quick_check()
     finally:
         store.close()
-    store = open_()  # everything survives a reopen
+    store = backend.open()  # everything survives a reopen
     try:
         assert store.get_dataset(record.dataset_id) == record
         assert store.audit_read(lambda t: t.root()) == root
-        assert store.tree_heads() == [head]
+        assert store.latest_tree_head() == head
+    finally:
+        store.close()
+    counts = check_store(backend.data_dir, backend.url).counts
+    assert (counts["signed tree heads"], counts["audit leaves"]) == (2, 6)
+
+
+def test_catalog_records_schemas_and_proving_keys(backend):
+    store = backend.open()
+    try:
+        zkey = store.put_blob(b"zkey" * 64)
+        circuit = CircuitRecord("c" * 64, "count", 3, 1 << 40, 1 << 33, True, zkey, None, '{"protocol":"groth16"}')
+        assert store.add_circuit(circuit, _entry(0)) == circuit
+        assert store.add_circuit(circuit, _entry(99)) == circuit  # idempotent retry, nothing logged twice
+        with pytest.raises(AlreadyExistsError):
+            store.add_circuit(CircuitRecord("c" * 64, "other", 3, 9, 16, False, zkey, None, "{}"), _entry(98))
+        got = store.get_circuit(circuit.circuit_id)
+        assert got == circuit and got.dev_only is True  # booleans and 64-bit sizes come back as written
+        second = CircuitRecord("d" * 64, "sum", 4, 10, 16, False, zkey, zkey, "{}")
+        store.add_circuit(second)  # no audit entry
+        assert store.list_circuits() == [circuit, second] and store.get_circuit("e" * 64) is None
+        assert store.get_circuit(second.circuit_id).dev_only is False
+
+        first, other = _dataset(1, "bank"), _dataset(2)
+        store.add_dataset(first)
+        store.add_dataset(other, _entry(1))
+        assert store.list_datasets() == [first, other] and store.list_datasets("hospital-2") == [other]
+        assert store.list_datasets("nobody") == []
+
+        schema = SchemaRecord("patients", '{"columns":[]}', "ab" * 32, publisher="registry")
+        assert store.add_schema(schema, _entry(2)) == schema
+        assert store.add_schema(schema, _entry(97)) == schema
+        with pytest.raises(AlreadyExistsError):
+            store.add_schema(SchemaRecord("patients", '{"columns":[1]}', "cd" * 32), _entry(96))
+        store.add_schema(SchemaRecord("accounts", "{}", "ef" * 32))
+        assert store.get_schema("patients") == schema and store.get_schema("nothing") is None
+        assert [s.name for s in store.list_schemas()] == ["accounts", "patients"]
+
+        key = StudyProvingKeyRecord("a" * 64, zkey)
+        assert store.add_study_proving_key(key) == key
+        assert store.add_study_proving_key(key) == key
+        with pytest.raises(AlreadyExistsError):
+            store.add_study_proving_key(StudyProvingKeyRecord("a" * 64, "0" * 64))
+        assert store.get_study_proving_key("a" * 64) == key and store.get_study_proving_key("b" * 64) is None
+
+        studies = [StudyRecord(c * 64, f"t{c}", b"spec", b"keys", zkey, "OPEN") for c in "ab"]
+        for study in studies:
+            store.add_study(study, _entry(3))
+        assert store.list_studies() == studies and store.get_study("f" * 64) is None
+        assert store.get_study("a" * 64).requester == ""
+        assert [e.data for _, e in store.audit_entries(0, 100)] == [_entry(i).data for i in (0, 1, 2, 3, 3)]
+    finally:
+        store.close()
+
+
+def test_location_schema_version_and_blob_paths(backend):
+    store = backend.open()
+    try:
+        assert store.schema_version == SCHEMA_VERSION
+        if backend.url is None:
+            assert store.location == str(backend.data_dir / DATABASE_NAME)
+        else:
+            assert store.location == backend.url  # no password in the test URL: shown as is
+        store.quick_check()
+        blob = store.put_blob(b"")  # the empty blob is a blob too
+        assert store.read_blob(blob) == b"" and Path(store.blob_path(blob)).read_bytes() == b""
+        assert oct(os.stat(store.blob_path(blob)).st_mode & 0o777) == "0o600"  # the gateway's own files
+        with pytest.raises(ValueError, match="not a blob id"):
+            store.read_blob("../" + "0" * 61)
     finally:
         store.close()
 
 
 def test_concurrent_appends_from_threads(backend):
-    open_, _ = backend
-    store = open_()
+    store = backend.open()
     try:
         def work(t: int):
             for i in range(15):
@@ -174,3 +283,140 @@ def test_concurrent_appends_from_several_processes(tmp_path):
             store.close()
     finally:
         drop()
+
+
+# -- every Store method is part of the contract above ---------------------------------------------------
+def test_the_contract_tests_call_every_store_method():
+    """Each public method and property of Store is called by a test above that runs on both backends
+    (so a method one backend gets wrong, or a dead one, cannot hide)."""
+    contract = {name for name, _ in inspect.getmembers(Store) if not name.startswith("_")}
+    assert contract >= {"put_blob", "latest_tree_head", "quick_check", "location", "close"}
+    tree = ast.parse(Path(__file__).read_text())
+    backend_tests = [node for node in tree.body if isinstance(node, ast.FunctionDef)
+                     and [arg.arg for arg in node.args.args] == ["backend"]]
+    used = {node.attr for test in backend_tests for node in ast.walk(test) if isinstance(node, ast.Attribute)}
+    assert sorted(contract - used) == []
+
+
+# -- one migration list, both backends ------------------------------------------------------------------
+SHIPPED = {  # SHA-256 prefixes of each migration's statements: shipped migrations never change
+    "sqlite": ["335fdbce9f15f265", "320a4eeda564cbb0", "c223d1c67c8d985b", "f21bde808b6b61d2", "6140df742c080243"],
+    "postgresql": ["384b0845902e6b76", "74792c19150bd188", "fea1edeec213bf58", "f21bde808b6b61d2", "ece2098711c88b1c"],
+}
+
+
+def test_shipped_migrations_never_change():
+    for dialect in (SQLITE, POSTGRESQL):
+        digests = [hashlib.sha256(";".join(dialect.statements(m)).encode()).hexdigest()[:16] for m in MIGRATIONS]
+        assert digests[:len(SHIPPED[dialect.name])] == SHIPPED[dialect.name], dialect.name
+    assert SCHEMA_VERSION == len(MIGRATIONS) >= len(SHIPPED["sqlite"])
+
+
+def _sqlite_schema(path: Path) -> list[tuple]:
+    db = sqlite3.connect(path)
+    try:
+        return db.execute("SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY name").fetchall()
+    finally:
+        db.close()
+
+
+def _sqlite_store_at_version(data_dir: Path, version: int) -> None:
+    """A data folder as a zkgate of schema ``version`` left it (its migrations, a row per table)."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    db = sqlite3.connect(data_dir / DATABASE_NAME, isolation_level=None)
+    for index in range(version):
+        for statement in SQLITE.statements(MIGRATIONS[index]):
+            db.execute(statement)
+    db.execute(f"PRAGMA user_version = {version}")
+    if version >= 1:
+        db.execute("INSERT INTO datasets (dataset_id, owner, name, root, signing_public_key, schema_json, registration) "
+                   "VALUES (?, 'hospital', 'ds', '1', ?, '{}', ?)", ("1" * 64, bytes(32), b"reg"))
+    if version >= 2:
+        db.execute("INSERT INTO audit_leaves (leaf_index, kind, data) VALUES (0, 'test', ?)", (b"{}",))
+        db.execute("INSERT INTO audit_nodes (level, node_index, hash) VALUES (0, 0, ?)",
+                   (leaf_hash(AuditEntry("test", b"{}").leaf_bytes()),))
+    if version >= 3:
+        db.execute("INSERT INTO studies (study_id, title, spec, circuit_keys, context_blob, state) "
+                   "VALUES (?, 'old', ?, ?, ?, 'OPEN')", ("a" * 64, b"spec", b"keys", "0" * 64))
+    db.close()
+
+
+@pytest.mark.parametrize("version", range(SCHEMA_VERSION))
+def test_sqlite_data_folders_of_every_earlier_version_open(tmp_path, version):
+    _sqlite_store_at_version(tmp_path / "old", version)
+    store = open_store(tmp_path / "old")
+    try:
+        assert store.schema_version == SCHEMA_VERSION
+        if version >= 1:
+            assert store.get_dataset("1" * 64).registration == b"reg"
+        if version >= 2:
+            assert store.audit_entries(0, 5) == [(0, AuditEntry("test", b"{}"))]
+            assert store.append_audit(_entry(1)) == 1
+        if version >= 3:
+            assert store.get_study("a" * 64).requester == ""  # the column a later migration added
+        schema = SchemaRecord("s", "{}", "0" * 64)
+        assert store.add_schema(schema) == schema and store.get_schema("s") == schema  # the newest tables
+    finally:
+        store.close()
+    open_store(tmp_path / "new").close()
+    assert _sqlite_schema(tmp_path / "old" / DATABASE_NAME) == _sqlite_schema(tmp_path / "new" / DATABASE_NAME)
+
+
+def test_sqlite_store_of_a_newer_zkgate_is_refused(tmp_path):
+    _sqlite_store_at_version(tmp_path, SCHEMA_VERSION)
+    db = sqlite3.connect(tmp_path / DATABASE_NAME, isolation_level=None)
+    db.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    db.close()
+    with pytest.raises(SchemaTooNewError, match=f"{DATABASE_NAME} has zkgate schema version {SCHEMA_VERSION + 1}"):
+        open_store(tmp_path)
+
+
+def _postgres_schema(url: str) -> list[tuple]:
+    import psycopg
+
+    with psycopg.connect(url) as conn:
+        return conn.execute(
+            "SELECT table_name, column_name, data_type, is_nullable, column_default FROM information_schema.columns "
+            "WHERE table_schema = 'public' ORDER BY table_name, column_name"
+        ).fetchall() + conn.execute(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = 'public' ORDER BY indexname"
+        ).fetchall()
+
+
+@pytest.mark.parametrize("own_version", [1, 2])
+def test_postgres_databases_of_earlier_zkgate_versions_open(tmp_path, own_version):
+    """A database written when PostgreSQL counted its own migrations (1: up to the study's
+    requester, 2: published schemas and proving keys) is translated to the shared numbering."""
+    if PG_SKIP:
+        pytest.skip(PG_SKIP)
+    import psycopg
+
+    url, drop = fresh_postgres_database()
+    fresh_url, drop_fresh = fresh_postgres_database()
+    try:
+        with psycopg.connect(url, autocommit=True) as conn:
+            for index in range(POSTGRESQL_OWN_NUMBERING[own_version]):
+                for statement in POSTGRESQL.statements(MIGRATIONS[index]):
+                    conn.execute(statement)
+            conn.execute("CREATE TABLE zkgate_schema (version INTEGER NOT NULL)")
+            conn.execute("INSERT INTO zkgate_schema (version) VALUES (%s)", (own_version,))
+            conn.execute("INSERT INTO datasets (dataset_id, owner, name, root, signing_public_key, schema_json, "
+                         "registration) VALUES (%s, 'hospital', 'ds', '1', %s, '{}', %s)", ("1" * 64, bytes(32), b"reg"))
+        store = open_store(tmp_path, url)
+        try:
+            assert store.schema_version == SCHEMA_VERSION
+            assert store.get_dataset("1" * 64).registration == b"reg"
+            schema = SchemaRecord("s", "{}", "0" * 64)
+            assert store.add_schema(schema) == schema
+        finally:
+            store.close()
+        open_store(tmp_path, url).close()  # a second open runs nothing again
+        open_store(tmp_path, fresh_url).close()
+        assert _postgres_schema(url) == _postgres_schema(fresh_url)
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute("UPDATE zkgate_schema SET version = %s", (SCHEMA_VERSION + 1,))
+        with pytest.raises(SchemaTooNewError, match=f"version {SCHEMA_VERSION + 1}"):
+            open_store(tmp_path, url)
+    finally:
+        drop()
+        drop_fresh()

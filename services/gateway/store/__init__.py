@@ -1,4 +1,5 @@
-"""Durable storage behind the gateway: an interface and its SQLite implementation."""
+"""Durable storage behind the gateway: the Store interface, its SQLite and PostgreSQL backends
+(one schema, one migration list: schema.py) and the factory that opens one (factory.open_store)."""
 
 from zkgate.services.gateway.store.base import (
     AuditEntry,
@@ -10,6 +11,8 @@ from zkgate.services.gateway.store.base import (
     StudyRecord,
     SubmissionRecord,
 )
-from zkgate.services.gateway.store.sqlite import SqliteStore, open_store
+from zkgate.services.gateway.store.factory import open_store
+from zkgate.services.gateway.store.postgres import PostgresStore
+from zkgate.services.gateway.store.sqlite import SqliteStore
 
-__all__ = ["StudyRecord", "SubmissionRecord", "AuditEntry", "CircuitRecord", "DatasetRecord", "SchemaRecord", "StudyProvingKeyRecord", "SqliteStore", "Store", "open_store"]
+__all__ = ["StudyRecord", "SubmissionRecord", "AuditEntry", "CircuitRecord", "DatasetRecord", "SchemaRecord", "StudyProvingKeyRecord", "PostgresStore", "SqliteStore", "Store", "open_store"]

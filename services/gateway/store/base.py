@@ -1,4 +1,4 @@
-"""The storage interface the servicers use; a second backend (e.g. PostgreSQL) implements it.
+"""The storage interface the servicers use; the SQLite and PostgreSQL stores implement it.
 
 Records are frozen dataclasses; large payloads (keys, ciphertexts) live in a content-addressed
 blob store beside the database and are referenced by their SHA-256.
@@ -9,17 +9,9 @@ from __future__ import annotations
 import abc
 from dataclasses import dataclass
 
-
-@dataclass(frozen=True)
-class AuditEntry:
-    """One leaf of the audit log: a kind and canonical bytes (ids and digests, never ciphertexts)."""
-
-    kind: str
-    data: bytes
-
-    def leaf_bytes(self) -> bytes:
-        """What the RFC 6962 leaf hash covers: the kind, a zero byte, the data."""
-        return self.kind.encode() + b"\x00" + self.data
+from zkgate.audit.tree_head import SignedTreeHead
+from zkgate.services.gateway.store.integrity import data_loss, log_head_problem
+from zkgate.services.wire import AuditEntry  # one leaf of the audit log, shared with the client
 
 
 @dataclass(frozen=True)
@@ -181,21 +173,16 @@ class Store(abc.ABC):
         """Run ``fn(merkle_log)`` on a consistent view of the audit tree."""
 
     @abc.abstractmethod
-    def save_tree_head(self, head) -> None: ...
+    def save_tree_head(self, head: SignedTreeHead) -> None:
+        """Keep a signed tree head (the same head again is ignored)."""
 
     @abc.abstractmethod
-    def tree_heads(self) -> list: ...
-
-    def latest_tree_head(self):
+    def latest_tree_head(self) -> SignedTreeHead | None:
         """The signed head of the largest tree (the latest of those), or None."""
-        heads = self.tree_heads()
-        return heads[-1] if heads else None
 
     def quick_check(self) -> None:
         """The start-up check, bounded (O(log n) reads): the latest signed tree head against the
         stored log.  Raises StoredDataError (DATA_LOSS) on damage; SQLite adds ``PRAGMA quick_check``."""
-        from zkgate.services.gateway.store.integrity import data_loss, log_head_problem
-
         problem = log_head_problem(self)
         if problem:
             raise data_loss(f"{self.location}: {problem}; the gateway does not start on a damaged store: "

@@ -24,11 +24,20 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from zkgate.audit import TreeHeadSigner
 from zkgate.audit.merkle import MerkleLog
-from zkgate.audit.tree_head import SignedTreeHead
+from zkgate.audit.tree_head import SignedTreeHead, verify_tree_head
 from zkgate.errors import ZkgateError
+from zkgate.services.gateway.servicers.audit import LOG_KEY_FILE
 from zkgate.services.gateway.store.base import AuditEntry
 from zkgate.services.gateway.store.integrity import file_sha256
+from zkgate.services.gateway.store.postgres import redacted_url
+from zkgate.services.gateway.store.schema import SCHEMA_VERSION
+from zkgate.services.gateway.store.sqlite import DATABASE_NAME
+from zkgate.study.catalog import Registration
+from zkgate.study.keys import CircuitKeys
+from zkgate.study.messages import Receipt, Release
+from zkgate.study.spec import StudySpec
 
 CLEAN, DAMAGED, CANNOT_CHECK = 0, 1, 2
 BLOB_ID = re.compile(r"[0-9a-f]{64}")
@@ -99,8 +108,6 @@ def check_store(data_dir: str | os.PathLike, url: str | None = None) -> StoreRep
 
 
 def _check_sqlite(data_dir: Path) -> StoreReport:
-    from zkgate.services.gateway.store.sqlite import DATABASE_NAME, MIGRATIONS
-
     path = data_dir / DATABASE_NAME
     if not path.is_file():
         raise CannotCheckError(f"{path}: no gateway database here (give the gateway's --data-dir)")
@@ -114,9 +121,9 @@ def _check_sqlite(data_dir: Path) -> StoreReport:
             "zkgate database; restore it from a backup"
         ) from exc
     try:
-        if version != len(MIGRATIONS):
+        if version != SCHEMA_VERSION:
             raise CannotCheckError(
-                f"{path}: schema version {version}, this zkgate checks version {len(MIGRATIONS)} "
+                f"{path}: schema version {version}, this zkgate checks version {SCHEMA_VERSION} "
                 "(start the gateway once to migrate an older store; upgrade zkgate for a newer one)"
             )
         try:
@@ -157,10 +164,8 @@ def _sqlite_blobs(blob_dir: Path, report: StoreReport) -> set[str]:
 
 
 def _check_postgres(data_dir: Path, url: str) -> StoreReport:
-    from zkgate.services.gateway.store.postgres import MIGRATIONS, redacted_url
-
     try:
-        import psycopg
+        import psycopg  # an optional dependency (the postgres extra): imported when used
     except ImportError as exc:
         raise CannotCheckError("checking a PostgreSQL store needs psycopg 3: pip install 'zkgate[postgres]'") from exc
     report = StoreReport(redacted_url(url))
@@ -172,9 +177,11 @@ def _check_postgres(data_dir: Path, url: str) -> StoreReport:
         conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
         row = conn.execute("SELECT to_regclass('zkgate_schema')").fetchone()
         version = conn.execute("SELECT version FROM zkgate_schema").fetchone()[0] if row[0] else 0
-        if version != len(MIGRATIONS):
+        # (a database not yet migrated by this zkgate holds at most version 2 in its own numbering)
+        if version != SCHEMA_VERSION:
             raise CannotCheckError(
-                f"{redacted_url(url)}: zkgate schema version {version}, this zkgate checks version {len(MIGRATIONS)}"
+                f"{redacted_url(url)}: zkgate schema version {version}, this zkgate checks version {SCHEMA_VERSION} "
+                "(start the gateway once to migrate an older store; upgrade zkgate for a newer one)"
             )
         rows = _Rows(conn)
         present: set[str] = set()
@@ -226,11 +233,6 @@ def _decode(report: StoreReport, where: str, fn, *args):
 
 
 def _check_records(rows: _Rows, report: StoreReport) -> None:
-    from zkgate.study.catalog import Registration
-    from zkgate.study.keys import CircuitKeys
-    from zkgate.study.messages import Receipt, Release
-    from zkgate.study.spec import StudySpec
-
     count = 0
     for dataset_id, registration in rows.all("SELECT dataset_id, registration FROM datasets"):
         count += 1
@@ -254,9 +256,6 @@ def _check_records(rows: _Rows, report: StoreReport) -> None:
 
 
 def _log_public_key(data_dir: Path, report: StoreReport) -> bytes | None:
-    from zkgate.audit import TreeHeadSigner
-    from zkgate.services.gateway.servicers.audit import LOG_KEY_FILE
-
     path = data_dir / LOG_KEY_FILE
     if not path.exists():
         report.add(str(path), "missing: the signed tree heads cannot be checked without the log key")
@@ -269,8 +268,6 @@ def _log_public_key(data_dir: Path, report: StoreReport) -> bytes | None:
 
 
 def _check_audit_log(rows: _Rows, report: StoreReport, data_dir: Path) -> None:
-    from zkgate.audit.tree_head import verify_tree_head
-
     rebuilt = MerkleLog()
     for index, kind, data in rows.all("SELECT leaf_index, kind, data FROM audit_leaves ORDER BY leaf_index"):
         if index != rebuilt.size:
