@@ -30,6 +30,7 @@ import hashlib
 import struct
 
 from zkgate.errors import FormatError
+from zkgate.kernels import ceremony as ceremony_kernels
 
 PARTIAL_BYTES = 216
 BLOCK = 128
@@ -105,10 +106,8 @@ def compress(h: list[int], block: bytes, counter: int, last: bool) -> list[int]:
 
 
 def _kernels():
-    """The compiled BLAKE2b loop (zkgate._native._ceremony) when the native backend is on."""
-    from zkgate import _native
-
-    return _native.compiled("_ceremony")
+    """The compiled BLAKE2b loop (:mod:`zkgate.kernels.ceremony`) when the native backend is on."""
+    return ceremony_kernels if ceremony_kernels.COMPILED else None
 
 
 class NobleBlake2b:

@@ -2,7 +2,7 @@
 
 Points are ``(n, 8)`` (G1) / ``(n, 16)`` (G2) uint64 rows in the ``.zkey`` / ``.ptau``
 layout (Montgomery form, zeros = infinity); scalars are ints or plain ``(n, 4)`` rows.
-Each function runs the compiled kernel of ``zkgate._native._ceremony`` when the native
+Each function runs the compiled kernel of :mod:`zkgate.kernels.ceremony` when the native
 backend is active and a pure-Python twin otherwise (small inputs only: tests).
 """
 
@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from zkgate import _native
 from zkgate.bn254 import R_MOD, fr_root_of_unity, g1_add, g1_mul, g1_neg, g2_add, g2_mul, g2_neg
+from zkgate.bn254 import packed
 from zkgate.bn254.arrays import G1Affine, G2Affine, ints_to_rows, rows_to_ints
+from zkgate.kernels import ceremony as ceremony_kernels
 
 WIDTH = {1: 8, 2: 16}
 _ARRAY = {1: G1Affine, 2: G2Affine}
@@ -22,11 +23,8 @@ _NEG = {1: g1_neg, 2: g2_neg}
 
 
 def _kernels():
-    if _native.BACKEND != "native":
-        return None
-    from zkgate._native import _ceremony
-
-    return _ceremony
+    """:mod:`zkgate.kernels.ceremony` when its compiled kernels are bound, else None (twins here)."""
+    return ceremony_kernels if ceremony_kernels.COMPILED else None
 
 
 def to_points(rows: np.ndarray, group: int) -> list:
@@ -95,10 +93,8 @@ def scale_geometric(points: np.ndarray, first: int, inc: int, group: int) -> np.
 
 def subtract(p: np.ndarray, q: np.ndarray, group: int) -> np.ndarray:
     """Row-wise ``p - q``."""
-    if _native.BACKEND == "native":
-        from zkgate._native import _curve
-
-        return _curve.madd(np.array(p, dtype=np.uint64, order="C"), np.array(q, dtype=np.uint64, order="C"), group, True)
+    if packed.AVAILABLE:
+        return packed.subtract_rows(np.array(p, dtype=np.uint64, order="C"), np.array(q, dtype=np.uint64, order="C"), group)
     add, neg = _ADD[group], _NEG[group]
     a, b = to_points(p, group), to_points(q, group)
     return from_points([add(x, neg(y)) for x, y in zip(a, b)], group) if a else np.zeros((0, WIDTH[group]), np.uint64)

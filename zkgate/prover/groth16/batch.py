@@ -31,7 +31,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from zkgate import _native, bn254
+import numpy as np
+
+from zkgate import bn254
+from zkgate.bn254 import packed
+from zkgate.bn254.arrays import FrArray, ints_to_rows, to_montgomery
 from zkgate.bn254.pairing import final_exponentiation, miller_loop
 from zkgate.bn254.tower import FQ12_ONE, fq12_mul
 from zkgate.errors import InvalidInputError
@@ -77,7 +81,7 @@ def _validate(pvk: PreparedVerifyingKey, items: Sequence[tuple[Sequence[int], Pr
             raise InvalidInputError(f"batch item {i}: expected a (public inputs, proof) pair") from exc
         try:
             publics.append(check_public_inputs(pvk.vk, public))
-            if _native.BACKEND == "native" and pvk.native is not None:
+            if pvk.native is not None:
                 _check_proof_shape(proof)
             else:
                 check_proof(proof)
@@ -85,7 +89,7 @@ def _validate(pvk: PreparedVerifyingKey, items: Sequence[tuple[Sequence[int], Pr
             raise type(exc)(f"batch item {i}: {exc}") from exc
         proofs.append(proof)
     batch = _Batch(pvk=pvk, publics=publics, proofs=proofs)
-    if _native.BACKEND == "native" and pvk.native is not None and proofs:
+    if pvk.native is not None and proofs:
         batch.packed = _pack_native(proofs)
     return batch
 
@@ -108,16 +112,11 @@ def _check_proof_shape(proof: Proof) -> None:
 
 
 def _pack_native(proofs: list[Proof]):
-    import numpy as np
-
-    from zkgate._native import _curve, _pairing
-    from zkgate.bn254.arrays import ints_to_rows, to_montgomery
-
     q = bn254.Q_MOD
     a = to_montgomery(ints_to_rows([c for p in proofs for c in p.a], 8), q)
     b = to_montgomery(ints_to_rows([c for p in proofs for pair in p.b for c in pair], 16), q)
     c = to_montgomery(ints_to_rows([c for p in proofs for c in p.c], 8), q)
-    ok = _curve.on_curve(a, 1) & _curve.on_curve(c, 1) & _pairing.g2_in_subgroup(b, _threads(len(proofs)))
+    ok = packed.on_curve_rows(a, 1) & packed.on_curve_rows(c, 1) & packed.g2_in_subgroup_rows(b, _threads(len(proofs)))
     if not ok.all():
         _raise_for(int(np.argmin(ok)), proofs)
     return a, b, c
@@ -133,11 +132,6 @@ def _raise_for(i: int, proofs: list[Proof]) -> None:
 
 
 def _holds_native(batch: _Batch, idx: list[int]) -> bool:
-    import numpy as np
-
-    from zkgate._native import _curve, _pairing
-    from zkgate.bn254.arrays import FrArray
-
     r = bn254.R_MOD
     nk = batch.pvk.native
     weights = random_weights(len(idx), batch.rng)
@@ -151,11 +145,11 @@ def _holds_native(batch: _Batch, idx: list[int]) -> bool:
     sel = np.asarray(idx, dtype=np.intp)
     w_rows = FrArray.from_ints(weights).limbs
     threads = _threads(len(idx))
-    l_w = _curve.msm(nk.ic, FrArray.from_ints([total, *sums]).limbs, 1, 1)
-    c_w = _curve.msm(c[sel], w_rows, 1, threads)
-    alpha_w = _curve.msm(nk.alpha, FrArray.from_ints([total]).limbs, 1, 1)
+    l_w = packed.msm_rows(nk.ic, FrArray.from_ints([total, *sums]).limbs, 1, 1)
+    c_w = packed.msm_rows(c[sel], w_rows, 1, threads)
+    alpha_w = packed.msm_rows(nk.alpha, FrArray.from_ints([total]).limbs, 1, 1)
     extra = np.stack([alpha_w, l_w, c_w])
-    return _pairing.batch_check(a[sel], b[sel], w_rows, extra, nk.prepared, threads)
+    return packed.batch_check(a[sel], b[sel], w_rows, extra, nk.prepared, threads)
 
 
 PARALLEL_MIN = 128
@@ -164,9 +158,7 @@ than it saves (milliseconds when the machine is busy)."""
 
 
 def _threads(count: int) -> int:
-    from zkgate._native import _curve
-
-    return _curve.default_threads() if count >= PARALLEL_MIN else 1
+    return packed.default_threads() if count >= PARALLEL_MIN else 1
 
 
 def _holds_reference(batch: _Batch, idx: list[int]) -> bool:

@@ -10,41 +10,22 @@ extra rows for the public inputs):
    key's H points, so P itself is the scalar vector of the H MSM.
 
 The transforms are :mod:`zkgate.bn254.ntt`'s (native or reference by backend); the row
-evaluation and the element-wise steps are the ``_qap`` kernels, with a pure-Python twin here.
+evaluation and the element-wise steps are :mod:`zkgate.kernels.qap`'s (native or twin, chosen once).
 """
 
 from __future__ import annotations
 
-from zkgate import _native
-from zkgate.bn254 import R_MOD, FrArray, coset_ntt, intt
+from zkgate.bn254 import FrArray, coset_ntt, intt
+from zkgate.kernels import qap as qap_kernels
 from zkgate.prover.groth16.keys import ProvingKey
-from zkgate.prover.formats.curve_points import fr_from_r2_words
-
-
-def _evaluate_rows_reference(pk: ProvingKey, witness: list[int]) -> tuple[list[int], list[int]]:
-    n = pk.domain_size
-    a, b = [0] * n, [0] * n
-    for entry in pk.coefficients:
-        value = fr_from_r2_words(entry["value"]) * witness[int(entry["signal"])] % R_MOD
-        target = a if entry["matrix"] == 0 else b
-        row = int(entry["constraint"])
-        target[row] = (target[row] + value) % R_MOD
-    return a, b
 
 
 def h_scalars(pk: ProvingKey, witness: FrArray, threads: int | None = None) -> FrArray:
     """The H MSM scalars for a witness (plain form)."""
-    if _native.BACKEND != "native":
-        a, b = _evaluate_rows_reference(pk, witness.to_ints())
-        c = [x * y % R_MOD for x, y in zip(a, b)]
-        a, b, c = (coset_ntt(intt(v)) for v in (a, b, c))
-        return FrArray.from_ints((x * y - z) % R_MOD for x, y, z in zip(a, b, c))
-    from zkgate._native import _qap
-
-    a_rows, b_rows = _qap.evaluate_ab(pk.coefficients, witness.plain().limbs, pk.domain_size)
-    c_rows = _qap.mul(a_rows, b_rows)
+    a_rows, b_rows = qap_kernels.evaluate_ab(pk.coefficients, witness.plain().limbs, pk.domain_size)
+    c_rows = qap_kernels.mul(a_rows, b_rows)
     a, b, c = (
         coset_ntt(intt(FrArray(rows, True, check=False), threads=threads), threads=threads)
         for rows in (a_rows, b_rows, c_rows)
     )
-    return FrArray(_qap.mul_sub(a.limbs, b.limbs, c.limbs), True, check=False).plain()
+    return FrArray(qap_kernels.mul_sub(a.limbs, b.limbs, c.limbs), True, check=False).plain()

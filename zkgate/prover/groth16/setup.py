@@ -29,14 +29,19 @@ import numpy as np
 
 from zkgate.binfile import HEADER, SECTION_HEADER
 from zkgate.bn254 import G1_GENERATOR, G2_GENERATOR, Q_MOD, R_MOD, fr_root_of_unity, g1_mul, g2_mul
-from zkgate.bn254.arrays import G1Affine, G2Affine, ints_to_rows
-from zkgate.errors import InvalidInputError
+from zkgate.bn254.arrays import G1Affine, G2Affine, rows_to_ints, to_montgomery
+from zkgate.circuits.r1csfile import read_r1cs
+from zkgate.errors import FormatError, InvalidInputError
 from zkgate.prover.ceremony import group_ops
+from zkgate.prover.ceremony.hhash_quirk import snarkjs_sub_affine
 from zkgate.prover.ceremony.chacha import ChaCha, hash_to_g2
 from zkgate.prover.formats.curve_points import g1_to_bytes, g2_to_bytes
+from zkgate.prover.formats.ptau import read_ptau
 from zkgate.prover.progress import bar
+from zkgate.prover.groth16.keys import COEFFICIENT_DTYPE
 from zkgate.prover.formats.zkey_records import (
     DEV_NAME,
+    decode_mpc_params,
     Contribution,
     MpcParams,
     blake2b512,
@@ -119,17 +124,7 @@ class _Plan:
 
     def coefficients_section(self) -> bytes:
         """Section 4: A and B entries per constraint, then the public rows; values c*R^2 mod r."""
-        from zkgate import _native
-
-        if _native.BACKEND == "native":
-            table_r2 = _native.field.to_montgomery(_native.field.to_montgomery(self.coeff_table, True), True)
-        else:
-            r2 = pow(1 << 256, 2, R_MOD)
-            from zkgate.bn254.arrays import rows_to_ints
-
-            table_r2 = ints_to_rows([v * r2 % R_MOD for v in rows_to_ints(self.coeff_table)]).reshape(-1, 4) \
-                if len(self.coeff_table) else np.zeros((0, 4), np.uint64)
-        from zkgate.prover.groth16.keys import COEFFICIENT_DTYPE
+        table_r2 = to_montgomery(to_montgomery(self.coeff_table, R_MOD), R_MOD)  # c * R^2 mod r
 
         mask = self.kind < 2
         n_main = int(mask.sum())
@@ -169,8 +164,6 @@ def setup_from_ptau(r1cs_path: str | Path, ptau_path: str | Path, zkey_path: str
     ``on_note`` receives a sentence for the user where the circuit hash needs a remark (a
     domain as large as the powers of tau: see :func:`_hash_h`); the CLI prints it to stderr.
     """
-    from zkgate.circuits.r1csfile import read_r1cs
-    from zkgate.prover.formats.ptau import read_ptau
 
     r1cs = read_r1cs(r1cs_path)
     ptau = read_ptau(ptau_path)
@@ -277,8 +270,6 @@ def setup_point_checks(ptau, d: int) -> None:
     """Refuse a powers of tau whose points the key (or its circuit hash) would use but that are
     not curve points: the tauG1 powers the circuit hash reads, and betaG2 outside the order-r
     subgroup (it goes into the verifying key).  The Lagrange sections are checked as they are read."""
-    from zkgate.bn254.arrays import G2Affine
-    from zkgate.errors import FormatError
 
     ptau.checked_points(2, 0, min(2 * d, len(ptau.raw(2)) // 64), 1)
     if not G2Affine(np.array(ptau.points(6, 0, 1, 2), order="C"), check=False).in_subgroup().all():
@@ -296,7 +287,6 @@ def _hash_h(hasher: _CircuitHasher, ptau, d: int, on_note: Callable[[str], None]
     zkgate does the same (:mod:`zkgate.prover.ceremony.hhash_quirk`), so both tools write and accept the
     same circuit hash.  Only where the file ends right after tauG1 (no snarkjs-layout file does)
     are the missing points left out, with a note that snarkjs will not accept the key."""
-    from zkgate.prover.ceremony.hhash_quirk import snarkjs_sub_affine
 
     hasher.u32(d - 1)
     n = min(d - 1, H_HASH_CHUNK)
@@ -358,8 +348,6 @@ def dev_setup(r1cs, zkey_path: str | Path, progress: bool = False) -> bytes:
     key's contribution record is named :data:`DEV_NAME`, so that every later use can refuse or
     flag it.  Never use such a key for anything that matters.
     """
-    from zkgate.circuits.r1csfile import read_r1cs
-    from zkgate.bn254.arrays import rows_to_ints
 
     if isinstance(r1cs, (str, Path)):
         r1cs = read_r1cs(r1cs)
@@ -457,7 +445,6 @@ def dev_setup(r1cs, zkey_path: str | Path, progress: bool = False) -> bytes:
 
 def is_dev_key(key) -> bool:
     """Whether a :class:`~zkgate.prover.groth16.keys.ProvingKey` (or section-10 bytes) is dev-only."""
-    from zkgate.prover.formats.zkey_records import decode_mpc_params
 
     data = key if isinstance(key, (bytes, bytearray)) else key.contributions
     if not data:

@@ -25,7 +25,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from zkgate import _native, bn254
+import numpy as np
+
+from zkgate import bn254
+from zkgate.bn254 import packed
+from zkgate.bn254.arrays import FrArray, G1Affine, G2Affine
 from zkgate.bn254.curve import G2
 from zkgate.bn254.pairing import (
     PreparedG2,
@@ -78,13 +82,9 @@ def check_g2_point(point, what: str):
 
 
 def _native_key(vk: VerifyingKey, alphabeta: Fq12) -> NativeVerifyingKey | None:
-    if _native.BACKEND != "native":
+    if not packed.AVAILABLE:
         return None
-    from zkgate.bn254.arrays import G1Affine
-
     prepared = [PreparedG2(q).coefficients for q in (vk.beta2, vk.gamma2, vk.delta2)]
-    import numpy as np
-
     return NativeVerifyingKey(
         ic=G1Affine.from_ints(list(vk.ic)).limbs,
         alpha=G1Affine.from_ints([vk.alpha1]).limbs,
@@ -155,30 +155,25 @@ def public_input_commitment(vk: VerifyingKey, public: Sequence[int]) -> bn254.G1
 
 
 def _verify_native(pvk: PreparedVerifyingKey, values: list[int], proof: Proof) -> bool:
-    import numpy as np
-
-    from zkgate._native import _curve, _pairing
-    from zkgate.bn254.arrays import FrArray, G1Affine, G2Affine
-
     nk = pvk.native
     q = bn254.Q_MOD
     # one thread: an OpenMP region costs more than this small MSM (milliseconds on a busy machine)
-    commitment = _curve.msm(nk.ic, FrArray.from_ints([1, *values]).limbs, 1, 1)
+    commitment = packed.msm_rows(nk.ic, FrArray.from_ints([1, *values]).limbs, 1, 1)
     points = G1Affine.from_ints([(proof.a[0], (q - proof.a[1]) % q), proof.c]).limbs
-    b_prep = _pairing.prepare_g2(G2Affine.from_ints([proof.b]).limbs)
+    b_prep = packed.prepare_g2_rows(G2Affine.from_ints([proof.b]).limbs)
     if not commitment.any():  # L at infinity: e(L, gamma) = 1
         rows, prep = points, np.concatenate([b_prep, nk.prepared[2:3]])
     else:
         rows = np.concatenate([points[:1], commitment.reshape(1, 8), points[1:]])
         prep = np.concatenate([b_prep, nk.prepared[1:3]])
-    return _pairing.product_equals(rows, prep, nk.target)
+    return packed.product_equals(rows, prep, nk.target)
 
 
 def verify_prepared(pvk: PreparedVerifyingKey, public: Sequence[int], proof: Proof) -> bool:
     vk = pvk.vk
     values = check_public_inputs(vk, public)
     check_proof(proof)
-    if pvk.native is not None and _native.BACKEND == "native":
+    if pvk.native is not None:
         return _verify_native(pvk, values, proof)
     commitment = public_input_commitment(vk, values)
     f = FQ12_ONE
