@@ -1,38 +1,36 @@
 """``zkgate serve`` and the gateway client commands (``zkgate gateway ...``).
 
-grpc is imported inside the commands, so ``zkgate --help`` never loads it.
+Connection options and the client they open are shared with the role commands (``cli/common.py``).
+This module is loaded only when one of its commands runs (zkgate/cli.py's lazy loader).
 """
 
 from __future__ import annotations
 
-
 import functools
+import json
+import logging
 import signal
 import sys
 import threading
-from dataclasses import dataclass
+from pathlib import Path
 
 import click
 
-DEFAULT_GATEWAY = "127.0.0.1:50051"
-
-
-@dataclass(frozen=True)
-class GatewayTarget:
-    """Where a client command connects, and as whom (mutual TLS or a bearer token)."""
-
-    address: str
-    tls_dir: str | None = None
-    org: str | None = None
-    token: str | None = None
-
-
-def _access_options(command):
-    command = click.option("--token", default=None, envvar="ZKGATE_TOKEN", help="Bearer token (non-TLS localhost gateways).")(command)
-    command = click.option("--org", default=None, envvar="ZKGATE_ORG", help="Organisation whose client certificate to use (with --tls-dir).")(command)
-    command = click.option("--tls-dir", default=None, envvar="ZKGATE_TLS_DIR", type=click.Path(file_okay=False),
-                           help="Folder from `zkgate certs init`: speak mutual TLS with clients/ORG.pem.")(command)
-    return command
+from zkgate.errors import ZkgateError
+from zkgate.prover.formats.snarkjs_json import proof_to_json, public_to_json, read_proof, read_public, write_json
+from zkgate.services.cli.common import DEFAULT_GATEWAY, GatewayTarget, access_options, client_for
+from zkgate.services.client.call_errors import describe_call_error, reported
+from zkgate.services.client.gateway_client import GatewayCallError
+from zkgate.services.gateway.security import ServerTls, is_localhost
+from zkgate.services.gateway.server import Gateway, ServerConfig
+from zkgate.services.gateway.store.check import CANNOT_CHECK, CannotCheckError, check_store
+from zkgate.services.gateway.uploads import UploadLimits
+from zkgate.services.parties.certs import OrgSpec, describe_bundles, init_certs
+from zkgate.services.parties.demo import run_demo_command
+from zkgate.services.parties.holder_home import check_study_id
+from zkgate.services.parties.roles import logged_cancellation
+from zkgate.services.v1 import study_pb2
+from zkgate.study.verification import PublicRecord, verify_record
 
 
 @click.command("serve")
@@ -68,13 +66,6 @@ def serve(data_dir: str, host: str, port: int, workers: int, max_concurrent_rpcs
     Refuses to start (exit 2, naming the file, folder or port) when the port is in use, another
     gateway holds the SQLite data folder (DATA_DIR/gateway.lock), or a key file in it is damaged.
     """
-    import logging
-
-    from zkgate.errors import ZkgateError
-    from zkgate.services.gateway.security import ServerTls, is_localhost
-    from zkgate.services.gateway.server import Gateway, ServerConfig
-    from zkgate.services.gateway.uploads import UploadLimits
-
     if tls_dir and tokens_file:
         raise click.UsageError("give either --tls-dir or --tokens (tokens are for non-TLS localhost development)")
     if tokens_file and not is_localhost(host):
@@ -119,7 +110,7 @@ def serve(data_dir: str, host: str, port: int, workers: int, max_concurrent_rpcs
 
 @click.group("gateway")
 @click.option("--gateway", "address", default=DEFAULT_GATEWAY, show_default=True, envvar="ZKGATE_GATEWAY", help="Gateway address HOST:PORT.")
-@_access_options
+@access_options
 @click.pass_context
 def gateway_group(ctx: click.Context, address: str, tls_dir: str | None, org: str | None, token: str | None) -> None:
     """Talk to a running gateway: its info, catalog, studies, circuits and proofs.
@@ -151,53 +142,20 @@ def _target_options(command):
                         help="Gateway address HOST:PORT (also before the subcommand).")(run)
 
 
-def _reported(target):
-    from zkgate.services.client.call_errors import reported
-
-    return reported(target)
-
-
-def _client(target):
-    from pathlib import Path
-
-    from zkgate.services.client.gateway_client import GatewayClient
-    from zkgate.services.client.tls import ClientTls
-
-    if isinstance(target, str):
-        return GatewayClient(target)
-    tls = None
-    if target.tls_dir:
-        if not target.org:
-            raise click.UsageError("--tls-dir needs --org: the organisation whose certificate to present")
-        from zkgate.services.identity import org_file_stem
-
-        clients = Path(target.tls_dir) / "clients"
-        if not (clients / f"{org_file_stem(target.org)}.pem").is_file():
-            have = sorted(p.stem for p in clients.glob("*.pem")) if clients.is_dir() else []
-            raise click.UsageError(
-                f"no client certificate for organisation {target.org!r} in {clients} "
-                + (f"(it has {', '.join(have)}): --org names the organisation whose certificate to present"
-                   if have else "(not a `zkgate certs init` folder or organisation bundle?)"))
-        tls = ClientTls.from_dir(target.tls_dir, target.org)
-    return GatewayClient(target.address, tls=tls, token=target.token)
-
-
 @gateway_group.command("info")
 @_target_options
 @click.option("--json", "as_json", is_flag=True, help="Print the information as one JSON object.")
 def gateway_info(target, as_json: bool) -> None:
     """The gateway's keys and mode: its study-signing key (every study names it), its audit log key
     (the value for `zkgate audit verify --log-key`) and whether it runs in dev mode."""
-    import json as json_module
-
-    with _reported(target):
-        with _client(target) as client:
+    with reported(target):
+        with client_for(target) as client:
             info = client.gateway_info()
             head, _ = client.tree_head()
     obj = {"gateway": target.address, "study_signing_key": info.study_signing_key.hex(),
            "log_key": info.log_public_key.hex(), "dev_mode": info.dev_mode, "audit_tree_size": head.tree_size}
     if as_json:
-        click.echo(json_module.dumps(obj, sort_keys=True))
+        click.echo(json.dumps(obj, sort_keys=True))
         return
     click.echo(f"gateway {target.address}" + (" (DEV MODE: accepts development circuit keys)" if info.dev_mode else ""))
     click.echo(f"  log key:           {obj['log_key']}  (zkgate audit verify --log-key ...)")
@@ -212,7 +170,7 @@ def gateway_info(target, as_json: bool) -> None:
 @_target_options
 def register_circuit(address, zkey_file: str, r1cs_file: str | None, name: str) -> None:
     """Upload a .zkey (and optionally its .r1cs); prints the circuit id."""
-    with _reported(address), _client(address) as client:
+    with reported(address), client_for(address) as client:
         info = client.register_circuit_files(zkey_file, r1cs_file, name)
     click.echo(info.circuit_id)
     if info.dev_only:
@@ -223,7 +181,7 @@ def register_circuit(address, zkey_file: str, r1cs_file: str | None, name: str) 
 @_target_options
 def list_circuits(address) -> None:
     """List registered circuits."""
-    with _reported(address), _client(address) as client:
+    with reported(address), client_for(address) as client:
         for info in client.list_circuits():
             click.echo(f"{info.circuit_id}  {info.name}  public={info.n_public} wires={info.n_vars} domain={info.domain_size}")
 
@@ -236,11 +194,7 @@ def list_circuits(address) -> None:
 @_target_options
 def remote_prove(address, circuit_id: str, witness_file: str, proof_file: str, public_file: str) -> None:
     """Prove on the gateway with a registered circuit; writes snarkjs proof.json / public.json."""
-    from pathlib import Path
-
-    from zkgate.prover.formats.snarkjs_json import proof_to_json, public_to_json, write_json
-
-    with _reported(address), _client(address) as client:
+    with reported(address), client_for(address) as client:
         proof, public = client.prove(circuit_id, Path(witness_file).read_bytes())
     write_json(proof_file, proof_to_json(proof))
     write_json(public_file, public_to_json(public))
@@ -253,9 +207,7 @@ def remote_prove(address, circuit_id: str, witness_file: str, proof_file: str, p
 @_target_options
 def remote_verify(address, circuit_id: str, public_file: str, proof_file: str) -> None:
     """Verify on the gateway: OK (exit 0) or INVALID (exit 1)."""
-    from zkgate.prover.formats.snarkjs_json import read_proof, read_public
-
-    with _reported(address), _client(address) as client:
+    with reported(address), client_for(address) as client:
         ok = client.verify(circuit_id, read_public(public_file), read_proof(proof_file))
     click.echo("OK" if ok else "INVALID")
     sys.exit(0 if ok else 1)
@@ -266,7 +218,7 @@ def remote_verify(address, circuit_id: str, public_file: str, proof_file: str) -
 @_target_options
 def list_datasets(address, owner: str) -> None:
     """List registered data sets (owner, root, chunking)."""
-    with _reported(address), _client(address) as client:
+    with reported(address), client_for(address) as client:
         for dataset in client.list_datasets(owner):
             click.echo(f"{dataset.dataset_id[:16]}...  {dataset.name}  root={dataset.root}")
 
@@ -276,9 +228,7 @@ def list_datasets(address, owner: str) -> None:
 @_target_options
 def list_schemas(address, as_json: bool) -> None:
     """List published schemas (`holder register-dataset --schema-name NAME` registers against one)."""
-    import json
-
-    with _reported(address), _client(address) as client:
+    with reported(address), client_for(address) as client:
         schemas = client.list_schemas()
     if as_json:
         click.echo(json.dumps({"schemas": [{"name": s.name, "schema_sha256": s.schema_sha256, "publisher": s.publisher,
@@ -293,9 +243,7 @@ def list_schemas(address, as_json: bool) -> None:
 @_target_options
 def list_studies(address) -> None:
     """List studies with their state and how many contributions were accepted."""
-    from zkgate.services.v1 import study_pb2
-
-    with _reported(address), _client(address) as client:
+    with reported(address), client_for(address) as client:
         for study in client.list_studies():
             state = study_pb2.StudyState.Name(study.state)
             click.echo(f"{study.study_id}  {state:8}  {study.accepted}/{len(study.participants)} accepted "
@@ -315,21 +263,14 @@ def verify_study(address, study_id: str, dev: bool, as_json: bool) -> None:
     for the key holder; CANCELLED: ended by its requester or an admin, with the reason from its
     audit leaf -- not a failure of cryptography), or a CKKS or differentially private release (UNVERIFIED: its numbers
     are not bound to the proven commitments)."""
-    import json as json_module
-
-    from zkgate.services.parties.holder_home import check_study_id
-    from zkgate.study.verification import PublicRecord, verify_record
-
-    with _reported(address):
+    with reported(address):
         check_study_id(study_id)
-        with _client(address) as client:
+        with client_for(address) as client:
             record = PublicRecord.from_bytes(client.public_record(study_id))
-            from zkgate.services.parties.roles import logged_cancellation  # the audit leaf, inclusion checked
-
             cancellation = logged_cancellation(client, client.get_study(study_id))
         report = verify_record(record, dev_mode=dev, cancellation=cancellation)
     if as_json:
-        click.echo(json_module.dumps({"study_id": study_id, "title": record.spec.title, **report.to_dict()}, default=str))
+        click.echo(json.dumps({"study_id": study_id, "title": record.spec.title, **report.to_dict()}, default=str))
     else:
         click.echo(_verdict_line(report))
         for line in _released_lines(report.released):
@@ -378,7 +319,7 @@ def audit_group() -> None:
 @click.option("--gateway", "address", default=DEFAULT_GATEWAY, show_default=True, envvar="ZKGATE_GATEWAY", help="Gateway address HOST:PORT.")
 @click.option("--log-key", default=None, help="The gateway's Ed25519 log key (hex) to pin; default: trust the key it presents.")
 @click.option("--skip-inclusion", is_flag=True, help="Do not fetch and check each leaf's inclusion proof (one call per leaf).")
-@_access_options
+@access_options
 def audit_verify(address: str, log_key: str | None, skip_inclusion: bool, tls_dir: str | None, org: str | None,
                  token: str | None) -> None:
     """Rebuild the whole log from its entries and check it against the latest signed head.
@@ -388,13 +329,9 @@ def audit_verify(address: str, log_key: str | None, skip_inclusion: bool, tls_di
     every leaf is checked against that head, which catches damage in the gateway's stored nodes.
     Prints the tree size and root; exits 1 if anything does not check.
     """
-    from zkgate.errors import ZkgateError
-
-    from zkgate.services.client.gateway_client import GatewayCallError
-
     pinned = bytes.fromhex(log_key) if log_key else None
     target = GatewayTarget(address, tls_dir, org, token)
-    with _client(target) as client:
+    with client_for(target) as client:
         try:
             head, entries = client.verify_whole_log(pinned)
         except GatewayCallError as exc:  # never reached the log: nothing was checked (exit 2, not FAILED)
@@ -444,8 +381,6 @@ def store_check(data_dir: str, store_url: str | None) -> None:
     Prints a report naming each problem; exits 0 when clean, 1 when damage was found, 2 when the
     store cannot be checked (no such folder, an unreadable database file).
     """
-    from zkgate.services.gateway.store.check import CANNOT_CHECK, CannotCheckError, check_store
-
     try:
         report = check_store(data_dir, store_url)
     except CannotCheckError as exc:
@@ -459,8 +394,6 @@ def store_check(data_dir: str, store_url: str | None) -> None:
 def _could_not_check(exc, target) -> None:
     """A call that failed before anything could be checked: say so, exit 2 (FAILED, exit 1, means
     the log was checked and does not match its signed head)."""
-    from zkgate.services.client.call_errors import describe_call_error
-
     click.echo(f"COULD NOT CHECK (the log was not verified, nothing was found wrong with it): "
                f"{describe_call_error(exc, target)}")
     sys.exit(2)
@@ -482,8 +415,6 @@ def demo(address: str | None, hospitals: int, records: int, chunk: int, seed: in
     every hospital proves and encrypts its contribution, the gateway adds them without reading
     them, the key holder checks and publishes the sum, and a regulator verifies everything.
     """
-    from zkgate.services.parties.demo import run_demo_command
-
     sys.exit(run_demo_command(address, holders=hospitals, records=records, chunk=chunk, seed=seed, as_json=as_json))
 
 
@@ -508,9 +439,6 @@ def certs_init(out: str, orgs: tuple[str, ...], server_hosts: tuple[str, ...], d
     its subject O/CN, which must equal the participant name it submits as. Also writes tokens.json
     (bearer tokens for the same identities, for `zkgate serve --tokens` on localhost).
     """
-    from zkgate.errors import ZkgateError
-    from zkgate.services.parties.certs import OrgSpec, describe_bundles, init_certs
-
     try:
         paths = init_certs(out, [OrgSpec.parse(o) for o in orgs], server_hosts, days)
     except ZkgateError as exc:

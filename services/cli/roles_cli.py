@@ -14,23 +14,34 @@ Order (each step needs what the earlier ones made; see ``docs/gateway.md``)::
     zkgate keyholder release --home KH STUDY_ID
     zkgate gateway verify-study STUDY_ID --dev                            # anyone
 
-grpc and the protocol modules are imported inside the commands, so ``zkgate --help`` stays fast.
+This module is loaded only when one of its commands runs (zkgate/cli.py's lazy loader).
 """
 
 from __future__ import annotations
 
+import contextlib
+import datetime
 import json
 import os
+import re
+import sys
 
 import click
 
 from zkgate import safejson
+from zkgate.circuits.r1csfile import write_r1cs
+from zkgate.services.cli.common import DEFAULT_GATEWAY, GatewayTarget, access_options, client_for
 from zkgate.services.client.call_errors import CallTarget, describe_call_error, reported
-from zkgate.services.cli.gateway_cli import DEFAULT_GATEWAY, GatewayTarget, _access_options, _client
+from zkgate.services.parties import roles
+from zkgate.services.parties.holder_home import HolderHome, check_label, check_study_id, load_schema, parse_column, receipt_summary
+from zkgate.services.parties.keyholder_home import KeyHolderHome, read_card
+from zkgate.services.parties.study_request import build_request
+from zkgate.services.v1 import study_pb2
+from zkgate.study.dataset import Schema
 
 
 def _gateway_options(command):
-    command = _access_options(command)
+    command = access_options(command)
     return click.option("--gateway", "address", default=DEFAULT_GATEWAY, show_default=True, envvar="ZKGATE_GATEWAY",
                         help="Gateway address HOST:PORT.")(command)
 
@@ -82,8 +93,6 @@ _holder_home = _home_option("ZKGATE_HOLDER_HOME", "The holder's local state fold
 @_json_option
 def holder_init(home: str, org: str, as_json: bool) -> None:
     """Create a holder's home folder with a new signing key (0600; only its public half leaves)."""
-    from zkgate.services.parties.holder_home import HolderHome
-
     with reported():
         holder = HolderHome.init(home, org)
         public = holder.signing_key.public.hex()
@@ -115,10 +124,6 @@ def holder_register_dataset(home, csv_file, schema_file, schema_name, columns, c
     receives only the signed registration (schema, chunking, root, public key).  Running the
     command again with the same file and name re-sends the same registration.
     """
-    from zkgate.services.parties import roles
-    from zkgate.services.parties.holder_home import HolderHome, check_label, load_schema, parse_column
-    from zkgate.study.dataset import Schema
-
     with reported(CallTarget(address, tls_dir, org)) as where:
         holder = HolderHome.open(home)
         where.org = where.org or holder.org
@@ -131,7 +136,7 @@ def holder_register_dataset(home, csv_file, schema_file, schema_name, columns, c
         elif columns:
             schema = Schema.of(*(parse_column(c) for c in columns))
         label = check_label(label or _label_of(csv_file))
-        with _client(_holder_target(holder, address, tls_dir, org, token)) as client:
+        with client_for(_holder_target(holder, address, tls_dir, org, token)) as client:
             if schema_name:
                 published = client.get_schema(schema_name)
                 where_from = f"the gateway's published schema {schema_name!r}"
@@ -155,8 +160,6 @@ def _holder_target(holder, address, tls_dir, org, token) -> GatewayTarget:
 
 
 def _label_of(path: str) -> str:
-    import re
-
     stem = os.path.splitext(os.path.basename(path))[0]
     return re.sub(r"[^A-Za-z0-9_.-]", "_", stem).lstrip("._-")[:64] or "dataset"
 
@@ -179,13 +182,10 @@ def holder_submit(home, study_id, circuit_key, dev, workers, address, tls_dir, o
     submission is kept first, so a retry sends the same bytes and gets the original receipt;
     the receipt is checked (gateway signature) and found in the audit log before it is kept.
     """
-    from zkgate.services.parties import roles
-    from zkgate.services.parties.holder_home import HolderHome
-
     with reported(CallTarget(address, tls_dir, org)) as where:
         holder = HolderHome.open(home)
         where.org = where.org or holder.org
-        with _client(_holder_target(holder, address, tls_dir, org, token)) as client:
+        with client_for(_holder_target(holder, address, tls_dir, org, token)) as client:
             done = roles.submit(client, holder, study_id, circuit_key, dev=dev, workers=workers, progress=_note,
                                 download_bar=_download_bar)
     _emit(as_json, done.to_json(), _submitted_lines(done))
@@ -213,14 +213,11 @@ def holder_receipt(home, study_id, address, tls_dir, org, token, as_json) -> Non
     the home's studies/ folder): its gateway signature is checked against the study's gateway key,
     and the audit log's leaf must name the same submission, before it is kept in the home.
     Only the participant itself may fetch its receipt."""
-    from zkgate.services.parties import roles
-    from zkgate.services.parties.holder_home import HolderHome, check_study_id
-
     with reported(CallTarget(address, tls_dir, org)) as where:
         holder = HolderHome.open(home)
         where.org = where.org or holder.org
         check_study_id(study_id)
-        with _client(_holder_target(holder, address, tls_dir, org, token)) as client:
+        with client_for(_holder_target(holder, address, tls_dir, org, token)) as client:
             done = roles.recover_receipt(client, holder, study_id)
     _emit(as_json, done.to_json(), [
         f"receipt #{done.receipt.sequence} of {holder.org!r} recovered from the gateway (gateway signature checked), "
@@ -234,9 +231,6 @@ PROGRESS_BAR_BYTES = 4 << 20  # a key download shows a progress bar (stderr) fro
 
 def _download_bar(total: int):
     """A progress bar on stderr for a large download (a silent one for a small key)."""
-    import contextlib
-    import sys
-
     if total < PROGRESS_BAR_BYTES:
         return contextlib.nullcontext()
     return click.progressbar(length=total, label=f"circuit key ({total >> 20} MiB)", file=sys.stderr)
@@ -247,8 +241,6 @@ def _download_bar(total: int):
 @_json_option
 def holder_show(home, as_json) -> None:
     """List the kept data sets and receipts (local; nothing is sent)."""
-    from zkgate.services.parties.holder_home import HolderHome, receipt_summary
-
     with reported():
         holder = HolderHome.open(home)
         datasets = [holder.load_dataset(label).summary() for label in holder.dataset_labels()]
@@ -303,8 +295,6 @@ def _request_options(command):
 
 
 def _build_request(spec_file, title, participants, ranges, equals, stats, quorum, deadline, deadline_in):
-    from zkgate.services.parties.study_request import build_request
-
     return build_request(spec_file, title=title, participants=participants, ranges=ranges, equals=equals,
                          stats=stats, quorum=quorum, deadline=deadline, deadline_in=deadline_in)
 
@@ -328,15 +318,10 @@ def requester_create_study(spec_file, title, participants, ranges, equals, stats
     gateway's signing key and the contribution circuit's key.  Give the holders the study id and
     the circuit key file.
     """
-    import datetime
-
-    from zkgate.services.parties import roles
-    from zkgate.services.parties.keyholder_home import read_card
-
     with reported(CallTarget(address, tls_dir, org)):
         request = _build_request(spec_file, title, participants, ranges, equals, stats, quorum, deadline, deadline_in)
         card = read_card(card_file)
-        with _client(GatewayTarget(address, tls_dir, org, token)) as client:
+        with client_for(GatewayTarget(address, tls_dir, org, token)) as client:
             opened = roles.create_study(client, request, card, circuit_key=circuit_key, dev_circuit_key=dev_circuit_key,
                                         progress=_note)
     if not as_json:
@@ -363,12 +348,9 @@ def requester_circuit(spec_file, title, participants, ranges, equals, stats, quo
     `zkgate groth16 setup OUT.r1cs POT.ptau key_0.zkey`, then `zkgate zkey contribute ...` by
     each party, then `zkgate requester create-study ... --circuit-key final.zkey`.
     """
-    from zkgate.circuits.r1csfile import write_r1cs
-    from zkgate.services.parties import roles
-
     with reported(CallTarget(address, tls_dir, org)):
         request = _build_request(spec_file, title, participants, ranges, equals, stats, quorum, deadline, deadline_in)
-        with _client(GatewayTarget(address, tls_dir, org, token)) as client:
+        with client_for(GatewayTarget(address, tls_dir, org, token)) as client:
             circuit = roles.contribution_circuit(client, request)
         write_r1cs(circuit.r1cs, out_file)
     r1cs = circuit.r1cs
@@ -388,13 +370,11 @@ def requester_publish_schema(schema_file, name, address, tls_dir, org, token, as
     Publishing the same columns under the same name again is a no-op; other columns under a taken
     name are refused.
     """
-    from zkgate.services.parties.holder_home import load_schema
-
     with reported(CallTarget(address, tls_dir, org)):
         load_schema(safejson.load_file(schema_file), schema_file)  # a bad file is named here, before any call
         with open(schema_file, encoding="utf-8") as handle:
             text = handle.read()
-        with _client(GatewayTarget(address, tls_dir, org, token)) as client:
+        with client_for(GatewayTarget(address, tls_dir, org, token)) as client:
             published = client.publish_schema(name, text)
     _emit(as_json, {"name": published.name, "schema_sha256": published.schema_sha256, "publisher": published.publisher,
                     "schema": json.loads(published.schema_json)},
@@ -408,12 +388,9 @@ def requester_publish_schema(schema_file, name, address, tls_dir, org, token, as
 @_json_option
 def requester_close(study_id, address, tls_dir, org, token, as_json) -> None:
     """Close a study: the gateway adds the accepted contributions (quorum needed). Idempotent."""
-    from zkgate.services.parties.holder_home import check_study_id
-    from zkgate.services.v1 import study_pb2
-
     with reported(CallTarget(address, tls_dir, org)):
         check_study_id(study_id)
-        with _client(GatewayTarget(address, tls_dir, org, token)) as client:
+        with client_for(GatewayTarget(address, tls_dir, org, token)) as client:
             study = client.close_study(study_id)
     state = study_pb2.StudyState.Name(study.state)
     _emit(as_json, {"study_id": study.study_id, "state": state, "accepted": study.accepted, "quorum": study.quorum},
@@ -430,11 +407,8 @@ def requester_cancel(study_id, reason, address, tls_dir, org, token, as_json) ->
     """Cancel a study that cannot finish (the study's requester or an admin). It then accepts
     nothing (submissions, close, release); the cancellation is logged in the audit log and shown
     to everyone. A released study cannot be cancelled; the same reason again changes nothing."""
-    from zkgate.services.parties import roles
-    from zkgate.services.v1 import study_pb2
-
     with reported(CallTarget(address, tls_dir, org)):
-        with _client(GatewayTarget(address, tls_dir, org, token)) as client:
+        with client_for(GatewayTarget(address, tls_dir, org, token)) as client:
             study = roles.cancel_study(client, study_id, reason)
     c = study.cancellation
     _emit(as_json, {"study_id": study.study_id, "state": study_pb2.StudyState.Name(study.state), "reason": c.reason,
@@ -468,8 +442,6 @@ def keyholder_init(home, preset, as_json) -> None:
     The HE secret key and the signing key stay in the home folder (0600); HOME/keyholder.card holds
     only public parts (HE public context, release-signing public key).
     """
-    from zkgate.services.parties.keyholder_home import KeyHolderHome
-
     with reported():
         kh = KeyHolderHome.init(home, preset)
         card = kh.card()
@@ -492,12 +464,9 @@ def keyholder_release(home, study_id, dp_epsilon, address, tls_dir, org, token, 
     commitments.  With mutual TLS, use the requester's organisation (--org): only the study's
     requester may fetch its aggregate and publish.
     """
-    from zkgate.services.parties import roles
-    from zkgate.services.parties.keyholder_home import KeyHolderHome
-
     with reported(CallTarget(address, tls_dir, org)):
         kh = KeyHolderHome.open(home)
-        with _client(GatewayTarget(address, tls_dir, org, token)) as client:
+        with client_for(GatewayTarget(address, tls_dir, org, token)) as client:
             done = roles.release(client, kh, study_id, dp_epsilon=dp_epsilon)
     lines = [f"released study {study_id[:16]}... ({done.release.mode}"
              + (", verifiable)" if done.release.mode == "exact" else ", not verifiable)")]

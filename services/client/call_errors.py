@@ -21,7 +21,6 @@ With a TLS client the certificate files are checked locally as well (issued by t
 real failures (``tests/workflow/test_connection_errors.py`` provokes each one with certificates
 from ``zkgate certs init``).
 
-grpc is not imported here: ``zkgate --help`` stays fast.
 """
 
 from __future__ import annotations
@@ -32,6 +31,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import click
+from cryptography import x509
+
+from zkgate.errors import ZkgateError
+from zkgate.services.client.gateway_client import GatewayCallError
+from zkgate.services.identity import org_file_stem
 
 #: Hints for refusals that are not connection failures.
 HINTS = {
@@ -67,7 +71,6 @@ class CallTarget:
         """(ca.pem, the organisation's certificate, its key) under --tls-dir, or None."""
         if not self.tls_dir or not self.org:
             return None
-        from zkgate.services.identity import org_file_stem
 
         folder = Path(self.tls_dir)
         stem = org_file_stem(self.org)
@@ -82,8 +85,6 @@ def certificate_problem(target: CallTarget) -> str | None:
         return None
     ca_path, cert_path, _ = files
     try:
-        from cryptography import x509
-
         ca = x509.load_pem_x509_certificate(ca_path.read_bytes())
         cert = x509.load_pem_x509_certificate(cert_path.read_bytes())
     except OSError as exc:
@@ -165,9 +166,6 @@ def reported(target=None):
 
     Yields the :class:`CallTarget` the messages use; a command that learns more (a holder's
     organisation from its home) sets its fields."""
-    from zkgate.errors import ZkgateError
-    from zkgate.services.client.gateway_client import GatewayCallError
-
     where = target if isinstance(target, CallTarget) else CallTarget.of(target)
     try:
         yield where

@@ -20,11 +20,11 @@ from pathlib import Path
 
 import grpc
 
-from zkgate.errors import ZkgateError
-from zkgate.prover.groth16.keys import Proof, VerifyingKey
-from zkgate.prover.formats.snarkjs_json import verifying_key_from_json
 from zkgate.audit import MerkleLog, SignedTreeHead, verify_consistency, verify_inclusion, verify_tree_head
 from zkgate.audit.merkle import leaf_hash
+from zkgate.errors import ZkgateError
+from zkgate.prover.formats.snarkjs_json import verifying_key_from_json
+from zkgate.prover.groth16.keys import Proof, VerifyingKey
 from zkgate.services.client.tls import BearerTokenInterceptor, ClientTls
 from zkgate.services.v1 import (
     audit_pb2,

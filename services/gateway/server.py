@@ -30,8 +30,8 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from zkgate.errors import FormatError, ZkgateError
-from zkgate.services.gateway.datadir_lock import DataDirLock
 from zkgate.services.errors import PreconditionError
+from zkgate.services.gateway.datadir_lock import DataDirLock
 from zkgate.services.gateway.security import Authenticator, AuthInterceptor, ServerTls, is_localhost
 from zkgate.services.gateway.servicers.audit import LOG_KEY_FILE, AuditServicer, load_or_create_signer
 from zkgate.services.gateway.servicers.catalog import CatalogServicer

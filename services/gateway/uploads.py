@@ -15,7 +15,6 @@ from zkgate.errors import InvalidInputError
 from zkgate.services.errors import TooLargeError
 
 
-
 @dataclass(frozen=True)
 class UploadLimits:
     max_payload_bytes: int = 1 << 30  # 1 GiB per payload

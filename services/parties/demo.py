@@ -22,16 +22,20 @@ gateway in dev mode accepts: this is a demonstration, not a deployment.
 from __future__ import annotations
 
 import json
+import sys
 import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
+from rich.console import Console
+from rich.table import Table
 
 from zkgate.errors import ZkgateError
 from zkgate.he import KeyHolder
 from zkgate.services.client.gateway_client import GatewayClient
+from zkgate.services.gateway.server import Gateway, ServerConfig
 from zkgate.study.catalog import Registration
 from zkgate.study.commitment import DatasetCommitment
 from zkgate.study.contributor import Contributor
@@ -87,8 +91,6 @@ def run_demo(
     embedded = None
     workdir = None
     if gateway is None:
-        from zkgate.services.gateway.server import Gateway, ServerConfig
-
         workdir = tempfile.TemporaryDirectory(prefix="zkgate-demo-")
         embedded = Gateway(ServerConfig(data_dir=workdir.name, port=0, dev_mode=True)).start()
         gateway = embedded.address
@@ -210,11 +212,6 @@ def run_demo_command(gateway: str | None, *, holders: int, records: int, chunk: 
     verdict; with ``as_json`` stdout holds exactly one JSON object instead and the tables go to
     stderr.  On a terminal progress is a spinner with timestamped log lines; elsewhere (CI, a
     pipe, a file) each progress step is one whole line, never cut or wrapped at 80 columns."""
-    import sys
-
-    from rich.console import Console
-    from rich.table import Table
-
     stdout = sys.stdout if stdout is None else stdout
     stderr = sys.stderr if stderr is None else stderr
     progress = Console(file=stderr, soft_wrap=True)

@@ -31,7 +31,8 @@ from zkgate.safejson import parse_decimal, parse_integer
 from zkgate.services.parties.role_home import CorruptStateError, RoleHome, RoleHomeError, field_of
 from zkgate.study.catalog import Registration, check_name
 from zkgate.study.commitment import DatasetCommitment
-from zkgate.study.dataset import Dataset, Schema
+from zkgate.study.dataset import Column, Dataset, Schema
+from zkgate.study.errors import SchemaError
 from zkgate.study.identity import SigningKey
 from zkgate.study.messages import Receipt, Submission
 
@@ -228,9 +229,6 @@ def _records(data: bytes) -> np.ndarray:
 def load_schema(obj, source: str) -> Schema:
     """A schema from JSON: ``{"columns": [{"name": "age", "min": 18, "max": 90}, ...]}`` (or the
     list alone); errors name ``source`` and the field."""
-    from zkgate.study.dataset import Column
-    from zkgate.study.errors import SchemaError
-
     columns = obj.get("columns") if isinstance(obj, dict) else obj
     if not isinstance(columns, list) or not columns:
         raise SchemaError(f"{source}: expected {{\"columns\": [{{\"name\": ..., \"min\": ..., \"max\": ...}}, ...]}}")

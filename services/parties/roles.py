@@ -19,25 +19,35 @@ Order of a study, and why:
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import grpc
+
 from zkgate.errors import ZkgateError
+from zkgate.prover.formats.zkey import write_zkey
 from zkgate.services.client.gateway_client import GatewayCallError, GatewayClient
-from zkgate.services.parties.holder_home import HolderHome, LocalDataset, check_study_id
+from zkgate.services.parties.holder_home import HolderHome, LocalDataset, check_study_id, receipt_summary
 from zkgate.services.parties.keyholder_home import KeyHolderCard, KeyHolderHome
 from zkgate.services.parties.study_request import StudyRequest
+from zkgate.services.v1 import study_pb2
+from zkgate.study.cancellation import CANCEL_LEAF_KIND, StudyCancellation, check_reason
 from zkgate.study.catalog import Registration
+from zkgate.study.circuit import compile_contribution
 from zkgate.study.commitment import DatasetCommitment
 from zkgate.study.contributor import Contribution, Contributor
 from zkgate.study.dataset import Dataset, Schema
 from zkgate.study.errors import DevKeyError, KeyMismatchError, UnknownParticipantError
+from zkgate.study.key_policy import refuse_uncontributed
 from zkgate.study.keys import CircuitKeys
 from zkgate.study.messages import Aggregate, Receipt, Release
-from zkgate.study.spec import StudySpec
-
+from zkgate.study.release import StudyKeyHolder, derived_statistics
+from zkgate.study.requester import open_study
+from zkgate.study.spec import Participant, StudySpec, check_registrations
+from zkgate.study.verification import PublicRecord
 
 DEADLINE_CLOCK_SLACK = 300  # seconds a holder's clock may run ahead of the gateway's before it stops early
 
@@ -68,8 +78,6 @@ def fetch_spec(client: GatewayClient, study_id: str):
 
 def load_circuit_key(path: str, spec: StudySpec, *, dev: bool) -> CircuitKeys:
     """A ``.zkey`` checked against the study's vk and transcript hashes (and dev policy)."""
-    from zkgate.study.circuit import compile_contribution
-
     try:
         keys = CircuitKeys.from_zkey(path)
     except ZkgateError as exc:
@@ -161,16 +169,12 @@ class Submitted:
     recovered: bool = False  # nothing was sent: the receipt of the earlier, accepted submission was fetched
 
     def to_json(self) -> dict:
-        from zkgate.services.parties.holder_home import receipt_summary
-
         return {**receipt_summary(self.receipt, self.audit_leaf), "resent": self.resent, "repeated": self.repeated, "chunks": self.chunks,
                 "receipt_file": self.receipt_path, "in_audit_log": True, "recovered": self.recovered}
 
 
 def study_state_refusal(study, study_id: str) -> str:
     """Why a study that is not OPEN takes no submission (a cancelled one: its reason)."""
-    from zkgate.services.v1 import study_pb2
-
     if study.state == study_pb2.CANCELLED:
         c = study.cancellation
         who = f" by {c.cancelled_by!r}" if c.cancelled_by else ""
@@ -185,8 +189,6 @@ def recover_receipt(client: GatewayClient, home: HolderHome, study_id: str, *, m
     study and organisation, and that the audit log's leaf names the same submission; keep it.
 
     With ``missing_ok``, None when the gateway holds no accepted submission of this holder."""
-    import grpc
-
     if spec is None:
         _, spec = fetch_spec(client, study_id)
     if log_key is None:
@@ -227,10 +229,6 @@ def fetch_circuit_key(client: GatewayClient, home: HolderHome, study_id: str, sp
     refused unless its verifying key and transcript are the ones the spec names.
 
     ``download_bar(total)``, when given, returns a context manager with ``update(n)`` (a progress bar)."""
-    import contextlib
-
-    from zkgate.study.circuit import compile_contribution
-
     path = home.circuit_key_path(spec.vk_hash.hex())
     if path.exists():
         progress(f"using the study's circuit key cached in {path}")
@@ -302,8 +300,6 @@ def submit(client: GatewayClient, home: HolderHome, study_id: str, circuit_key: 
         raise RoleError(f"{home.org!r} already submitted to this study (receipt #{kept.sequence} in {home.path}), but "
                         "the kept submission is gone, so it cannot be sent again; a new one would be refused")
     if submission is None:
-        from zkgate.services.v1 import study_pb2
-
         # nothing kept locally (a first submission, or a lost studies/ folder): an accepted earlier
         # submission's receipt is recovered from the gateway instead of proving a doomed new one
         recovered = recover_receipt(client, home, study_id, missing_ok=True, spec=spec, log_key=info.log_public_key)
@@ -392,9 +388,6 @@ def choose_registrations(client: GatewayClient, request: StudyRequest) -> list[R
 def contribution_circuit(client: GatewayClient, request: StudyRequest):
     """The compiled contribution circuit a study of this request would use (for a ceremony:
     its keys depend only on the shape: schema widths, chunk capacity, filtered columns, statistics)."""
-    from zkgate.study.circuit import compile_contribution
-    from zkgate.study.spec import Participant, check_registrations
-
     registrations = choose_registrations(client, request)
     zero, first = b"\x00" * 32, registrations[0]
     draft = StudySpec(
@@ -425,8 +418,6 @@ class Opened:
 def create_study(client: GatewayClient, request: StudyRequest, card: KeyHolderCard, *, circuit_key: str | None,
                  dev_circuit_key: str | None, progress=lambda message: None) -> Opened:
     """Open a study naming the key holder of ``card`` and the participants' registered data sets."""
-    from zkgate.study.requester import open_study
-
     if (circuit_key is None) == (dev_circuit_key is None):
         raise RoleError("give the contribution circuit's key: --circuit-key FILE.zkey (from a ceremony) or "
                         "--dev-circuit-key OUT.zkey (make a development key; dev-mode gateways only)")
@@ -444,7 +435,6 @@ def create_study(client: GatewayClient, request: StudyRequest, card: KeyHolderCa
         if out.exists():
             raise RoleError(f"{out} exists; --dev-circuit-key writes a new key there (choose another path, or "
                             "reuse it for a study of the same shape with --circuit-key)")
-        from zkgate.prover.formats.zkey import write_zkey
 
         progress("opening the study with a new DEVELOPMENT circuit key (no ceremony: tests and demos only) ...")
         spec, keys = open_study(**common, keys="dev", dev_mode=True)
@@ -452,10 +442,6 @@ def create_study(client: GatewayClient, request: StudyRequest, card: KeyHolderCa
         key_path = str(out)
         circuit_key = key_path
     else:
-        from zkgate.study.circuit import compile_contribution
-
-        from zkgate.study.key_policy import refuse_uncontributed
-
         try:
             keys = CircuitKeys.from_zkey(circuit_key)
         except ZkgateError as exc:
@@ -475,9 +461,6 @@ def create_study(client: GatewayClient, request: StudyRequest, card: KeyHolderCa
 def logged_cancellation(client: GatewayClient, study, log_key: bytes | None = None):
     """A cancelled study's cancellation as its audit leaf states it (the leaf fetched, decoded and
     its inclusion under the signed tree head checked), or None for a study that is not cancelled."""
-    from zkgate.services.v1 import study_pb2
-    from zkgate.study.cancellation import CANCEL_LEAF_KIND, StudyCancellation
-
     if study.state != study_pb2.CANCELLED:
         return None
     index = study.cancellation.audit_leaf_index
@@ -497,9 +480,6 @@ def logged_cancellation(client: GatewayClient, study, log_key: bytes | None = No
 
 def cancel_study(client: GatewayClient, study_id: str, reason: str):
     """End a study that cannot finish, with a reason everyone sees (the study's requester or an admin)."""
-    from zkgate.services.parties.holder_home import check_study_id
-    from zkgate.study.cancellation import check_reason
-
     check_study_id(study_id)
     return client.cancel_study(study_id, check_reason(reason, "--reason"))
 
@@ -518,11 +498,6 @@ class Released:
 
 def release(client: GatewayClient, home: KeyHolderHome, study_id: str, *, dp_epsilon: float | None = None) -> Released:
     """Decrypt only the aggregate, check the commitment equation, and only then publish."""
-    import grpc
-
-    from zkgate.study.release import StudyKeyHolder, derived_statistics
-    from zkgate.study.verification import PublicRecord
-
     _, spec = fetch_spec(client, study_id)
     he = home.he_key_holder()
     if he.key_id != spec.he_key_id:

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import hashlib
 import json
-
 import re
 
 from zkgate.errors import InvalidInputError
 from zkgate.services.errors import AlreadyExistsError, NotFoundError
-from zkgate.services.gateway.security import require_acting_as, requester_name
+from zkgate.services.gateway.security import requester_name, require_acting_as
 from zkgate.services.gateway.servicers.audit import audit_entry
 from zkgate.services.gateway.servicers.common import rpc
 from zkgate.services.gateway.store import DatasetRecord, SchemaRecord, Store
+from zkgate.services.parties.holder_home import load_schema
 from zkgate.services.v1 import catalog_pb2, catalog_pb2_grpc
 from zkgate.services.wire import json_field
 from zkgate.study.catalog import Registration
@@ -43,8 +43,6 @@ def check_schema_name(name: str) -> str:
 def canonical_schema_json(text: str) -> str:
     """The published form of a schema: {"columns": [{"name", "min", "max"}, ...]} with sorted keys and
     no spaces, so that the same columns always give the same bytes (and SHA-256)."""
-    from zkgate.services.parties.holder_home import load_schema
-
     schema = load_schema(json_field(text, "schema_json"), "schema_json")  # SchemaError (INVALID_ARGUMENT) names the field
     columns = [{"name": name, "min": lo, "max": hi} for name, lo, hi in schema.to_obj()]
     return json.dumps({"columns": columns}, sort_keys=True, separators=(",", ":"))

@@ -17,14 +17,16 @@ from zkgate import safejson
 from zkgate.circuits.builtin import BUILTIN_CIRCUITS, compile_builtin, parse_builtin_inputs
 from zkgate.circuits.errors import UnsatisfiedConstraintError
 from zkgate.circuits.r1cs import R1CS, limbs_to_ints
+from zkgate.circuits.r1csfile import read_r1cs
 from zkgate.circuits.wtnsfile import read_wtns
-from zkgate.prover.groth16 import verify as verification
-from zkgate.prover.groth16.keys import ProvingKey
-from zkgate.prover.groth16.prove import prove
-from zkgate.prover.groth16.setup import is_dev_key
+from zkgate.errors import FormatError, ZkgateError
 from zkgate.prover.formats.snarkjs_json import verifying_key_to_json
 from zkgate.prover.formats.zkey import read_zkey
-from zkgate.errors import FormatError, ZkgateError
+from zkgate.prover.groth16 import verify as verification
+from zkgate.prover.groth16.batch import verify_batch
+from zkgate.prover.groth16.keys import ProvingKey
+from zkgate.prover.groth16.prove import prove
+from zkgate.prover.groth16.setup import dev_setup, is_dev_key
 from zkgate.services.errors import AlreadyExistsError, NotFoundError, PreconditionError
 from zkgate.services.gateway.servicers.audit import audit_entry
 from zkgate.services.gateway.servicers.common import check_deadline, rpc
@@ -194,8 +196,6 @@ class ProverServicer(prover_pb2_grpc.ProverServiceServicer):
             return _circuit_info(self._same_circuit(existing, payloads["r1cs_chunk"]), already_registered=True)
         key = read_upload(read_zkey, zkey_bytes, "zkey_chunk", ".zkey")  # every section checked before storing
         if payloads["r1cs_chunk"]:
-            from zkgate.circuits.r1csfile import read_r1cs
-
             check_r1cs_matches_zkey(read_upload(read_r1cs, payloads["r1cs_chunk"], "r1cs_chunk", ".r1cs"), key)
         record = CircuitRecord(
             circuit_id=circuit_id,
@@ -245,7 +245,6 @@ class ProverServicer(prover_pb2_grpc.ProverServiceServicer):
         for record in self.store.list_circuits():
             if record.r1cs_blob == digest:
                 return record
-        from zkgate.prover.groth16.setup import dev_setup
 
         with tempfile.TemporaryDirectory() as tmp, warnings.catch_warnings():
             warnings.simplefilter("ignore")  # the key is marked and reported dev_only
@@ -310,10 +309,5 @@ class ProverServicer(prover_pb2_grpc.ProverServiceServicer):
     def VerifyBatch(self, request, context):
         prepared = self._prepared_key(request)
         items = [proof_from_message(p) for p in request.proofs]
-        try:
-            from zkgate.prover.groth16.batch import verify_batch
-        except ImportError:  # batch verification not available: verify one by one
-            results = [verification.verify_prepared(prepared, public, proof) for public, proof in items]
-        else:
-            results = verify_batch(prepared, items)
+        results = verify_batch(prepared, items)
         return prover_pb2.VerifyBatchResponse(valid=results)

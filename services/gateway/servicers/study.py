@@ -16,12 +16,13 @@ from pathlib import Path
 
 from zkgate.errors import InvalidInputError
 from zkgate.fileio import SECRET_FILE_MODE, atomic_write
+from zkgate.prover.formats.zkey import read_zkey
 from zkgate.services.errors import AlreadyExistsError, NotFoundError, PreconditionError
-from zkgate.services.gateway.security import caller, require_acting_as, require_study_requester, requester_name
+from zkgate.services.gateway.security import caller, requester_name, require_acting_as, require_study_requester
 from zkgate.services.gateway.servicers.audit import audit_entry
 from zkgate.services.gateway.servicers.common import check_deadline, rpc
 from zkgate.services.gateway.store import Store, StudyProvingKeyRecord, StudyRecord, SubmissionRecord
-from zkgate.services.gateway.store.integrity import stored_record
+from zkgate.services.gateway.store.integrity import data_loss, stored_record
 from zkgate.services.gateway.transport import TransportLimits
 from zkgate.services.gateway.uploads import UploadLimits, advertised_chunk_size, receive_upload
 from zkgate.services.v1 import common_pb2, study_pb2, study_pb2_grpc
@@ -30,8 +31,8 @@ from zkgate.study.aggregator import StudyAggregator
 from zkgate.study.cancellation import CANCEL_LEAF_KIND, StudyCancellation, check_reason
 from zkgate.study.catalog import Registration
 from zkgate.study.identity import SigningKey
-from zkgate.study.keys import CircuitKeys
 from zkgate.study.key_policy import refuse_uncontributed
+from zkgate.study.keys import CircuitKeys
 from zkgate.study.messages import Aggregate, Release, Submission
 from zkgate.study.release import derived_statistics
 from zkgate.study.spec import StudySpec
@@ -101,8 +102,6 @@ class StudyServicer(study_pb2_grpc.StudyServiceServicer):
                     break
             end = start
         if found is None:
-            from zkgate.services.gateway.store.integrity import data_loss
-
             raise data_loss(f"study {record.study_id} is stored as CANCELLED but the audit log holds no "
                             f"{CANCEL_LEAF_KIND} leaf for it: run `zkgate store check`")
         with self._lock:
@@ -237,8 +236,6 @@ class StudyServicer(study_pb2_grpc.StudyServiceServicer):
     def _check_proving_key(self, zkey: bytes, keys: CircuitKeys) -> str:
         """Store an uploaded .zkey (a blob) after checking it holds the study's verifying key and
         ceremony transcript; returns its blob id."""
-        from zkgate.prover.formats.zkey import read_zkey
-
         blob = self.store.put_blob(zkey)
         path = self.store.blob_path(blob)
         try:
