@@ -27,7 +27,7 @@ import time
 
 from zkgate.he import KeyHolder
 from zkgate.services.client.gateway_client import GatewayClient
-from zkgate.services.load import GatewayProcess, make_holders, open_tiny_study, prepare_submissions
+from zkgate.services.parties.load import GatewayProcess, make_holders, open_tiny_study, prepare_submissions
 
 MIB = 1 << 20
 TARGET_MIB = 50

@@ -14,7 +14,7 @@ the middle of the round and restarts it on the same store, and retries the last 
   first round of a process lifetime and the last must stay under --rss-slack-mib.
 
 Proofs are made before each round in spawned worker processes (tiny schema; see
-zkgate.services.load), so the gateway's own work is what runs under the clock.
+zkgate.services.parties.load), so the gateway's own work is what runs under the clock.
 
 Usage: python scripts/soak.py [--minutes 2] [--participants 6] [--data-dir DIR]
 """
@@ -32,7 +32,7 @@ import time
 
 from zkgate.he import KeyHolder
 from zkgate.services.client.gateway_client import GatewayClient
-from zkgate.services.load import GatewayProcess, make_holders, open_tiny_study, prepare_submissions
+from zkgate.services.parties.load import GatewayProcess, make_holders, open_tiny_study, prepare_submissions
 from zkgate.study.messages import Receipt, Submission
 
 MIB = 1 << 20

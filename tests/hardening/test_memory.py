@@ -17,7 +17,7 @@ import pytest
 
 from zkgate.errors import InvalidInputError
 from zkgate.he import KeyHolder
-from zkgate.services.load import make_holders, open_tiny_study, prepare_submissions
+from zkgate.services.parties.load import make_holders, open_tiny_study, prepare_submissions
 from zkgate.study.aggregator import StudyAggregator
 from zkgate.study.errors import DuplicateSubmissionError, LateSubmissionError
 from zkgate.study.identity import SigningKey

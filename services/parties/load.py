@@ -26,6 +26,7 @@ import numpy as np
 
 from zkgate.errors import ZkgateError
 from zkgate.he import PublicContext
+from zkgate.services.client.gateway_client import GatewayClient
 from zkgate.study.catalog import Registration
 from zkgate.study.commitment import DatasetCommitment
 from zkgate.study.contributor import Contributor
@@ -146,8 +147,6 @@ class GatewayProcess:
         return self.process.pid
 
     def start(self, timeout: float = 60.0) -> GatewayProcess:
-        from zkgate.services.client.gateway_client import GatewayClient
-
         command = [sys.executable, "-m", "zkgate", "serve", "--dev", "--data-dir", self.data_dir,
                    "--port", str(self.port), "--workers", str(self.workers)]
         with open(self.log_path, "ab") as log:
