@@ -1,7 +1,7 @@
 """What the gateway and the client both put on the wire, converted in one place.
 
 Protobuf messages <-> library dataclasses (Groth16 proofs and verifying keys as snarkjs JSON,
-audit log entries, signed tree heads), the chunking of large payloads and the metadata key a
+audit log entries, signed tree heads, a data set schema's columns JSON), the chunking of large payloads and the metadata key a
 busy gateway uses to ask for a retry.  ``zkgate.services.gateway`` and ``zkgate.services.client``
 both import this module; it imports neither of them (and no ``grpc``: only the generated
 message classes).
@@ -24,6 +24,8 @@ from zkgate.prover.formats.snarkjs_json import (
 )
 from zkgate.prover.groth16.keys import Proof, VerifyingKey
 from zkgate.services.v1 import audit_pb2, common_pb2
+from zkgate.study.dataset import Column, Schema
+from zkgate.study.errors import SchemaError
 
 RETRY_AFTER_KEY = "zkgate-retry-after-ms"  # trailing metadata of a RESOURCE_EXHAUSTED 'busy' status
 DEFAULT_CHUNK_SIZE = 1 << 20  # what clients send and downloads return
@@ -90,3 +92,30 @@ def tree_head_from_message(message: audit_pb2.SignedTreeHead) -> tuple[SignedTre
         tree_size=message.tree_size, root=message.root, timestamp_ms=message.timestamp_ms, signature=message.signature
     )
     return head, message.log_public_key
+
+
+def load_schema(obj, source: str) -> Schema:
+    """A schema from JSON: ``{"columns": [{"name": "age", "min": 18, "max": 90}, ...]}`` (or the
+    list alone); errors name ``source`` and the field."""
+    columns = obj.get("columns") if isinstance(obj, dict) else obj
+    if not isinstance(columns, list) or not columns:
+        raise SchemaError(f"{source}: expected {{\"columns\": [{{\"name\": ..., \"min\": ..., \"max\": ...}}, ...]}}")
+    out = []
+    for i, c in enumerate(columns):
+        where = f"{source}: columns[{i}]"
+        if not isinstance(c, dict):
+            raise SchemaError(f"{where}: expected an object with name, min and max")
+        unknown = set(c) - {"name", "min", "max"}
+        if unknown:
+            raise SchemaError(f"{where}: unknown field(s) {sorted(unknown)}; a column has name, min and max")
+        for key, kind in (("name", str), ("min", int), ("max", int)):
+            if not isinstance(c.get(key), kind) or isinstance(c.get(key), bool):
+                raise SchemaError(f"{where}.{key}: expected {'a string' if kind is str else 'an integer'}, got {c.get(key)!r}")
+        try:
+            out.append(Column(c["name"], c["min"], c["max"]))
+        except SchemaError as exc:
+            raise SchemaError(f"{where}: {exc}") from exc
+    try:
+        return Schema(tuple(out))
+    except SchemaError as exc:
+        raise SchemaError(f"{source}: {exc}") from exc

@@ -33,10 +33,11 @@ from zkgate.circuits.r1csfile import write_r1cs
 from zkgate.services.cli.common import DEFAULT_GATEWAY, GatewayTarget, access_options, client_for
 from zkgate.services.client.call_errors import CallTarget, describe_call_error, reported
 from zkgate.services.parties import roles
-from zkgate.services.parties.holder_home import HolderHome, check_label, check_study_id, load_schema, parse_column, receipt_summary
+from zkgate.services.parties.holder_home import HolderHome, check_label, check_study_id, parse_column, receipt_summary
 from zkgate.services.parties.keyholder_home import KeyHolderHome, read_card
 from zkgate.services.parties.study_request import build_request
 from zkgate.services.v1 import study_pb2
+from zkgate.services.wire import load_schema
 from zkgate.study.dataset import Schema
 
 

@@ -31,8 +31,7 @@ from zkgate.safejson import parse_decimal, parse_integer
 from zkgate.services.parties.role_home import CorruptStateError, RoleHome, RoleHomeError, field_of
 from zkgate.study.catalog import Registration, check_name
 from zkgate.study.commitment import DatasetCommitment
-from zkgate.study.dataset import Column, Dataset, Schema
-from zkgate.study.errors import SchemaError
+from zkgate.study.dataset import Dataset
 from zkgate.study.identity import SigningKey
 from zkgate.study.messages import Receipt, Submission
 
@@ -226,33 +225,6 @@ def _records(data: bytes) -> np.ndarray:
     return array
 
 
-def load_schema(obj, source: str) -> Schema:
-    """A schema from JSON: ``{"columns": [{"name": "age", "min": 18, "max": 90}, ...]}`` (or the
-    list alone); errors name ``source`` and the field."""
-    columns = obj.get("columns") if isinstance(obj, dict) else obj
-    if not isinstance(columns, list) or not columns:
-        raise SchemaError(f"{source}: expected {{\"columns\": [{{\"name\": ..., \"min\": ..., \"max\": ...}}, ...]}}")
-    out = []
-    for i, c in enumerate(columns):
-        where = f"{source}: columns[{i}]"
-        if not isinstance(c, dict):
-            raise SchemaError(f"{where}: expected an object with name, min and max")
-        unknown = set(c) - {"name", "min", "max"}
-        if unknown:
-            raise SchemaError(f"{where}: unknown field(s) {sorted(unknown)}; a column has name, min and max")
-        for key, kind in (("name", str), ("min", int), ("max", int)):
-            if not isinstance(c.get(key), kind) or isinstance(c.get(key), bool):
-                raise SchemaError(f"{where}.{key}: expected {'a string' if kind is str else 'an integer'}, got {c.get(key)!r}")
-        try:
-            out.append(Column(c["name"], c["min"], c["max"]))
-        except SchemaError as exc:
-            raise SchemaError(f"{where}: {exc}") from exc
-    try:
-        return Schema(tuple(out))
-    except SchemaError as exc:
-        raise SchemaError(f"{source}: {exc}") from exc
-
-
 def parse_column(text: str) -> tuple[str, int, int]:
     """``NAME:MIN:MAX`` (a column on the command line)."""
     parts = text.rsplit(":", 2)
@@ -263,4 +235,4 @@ def parse_column(text: str) -> tuple[str, int, int]:
         raise RoleHomeError(f"--column {text!r}: expected NAME:MIN:MAX with integer bounds, e.g. age:18:90") from None
 
 
-__all__ = ["HolderHome", "LocalDataset", "check_label", "check_study_id", "load_schema", "parse_column", "receipt_summary"]
+__all__ = ["HolderHome", "LocalDataset", "check_label", "check_study_id", "parse_column", "receipt_summary"]

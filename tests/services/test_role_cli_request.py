@@ -9,9 +9,10 @@ import pytest
 from click.testing import CliRunner
 
 from zkgate.cli import cli
-from zkgate.services.parties.holder_home import HolderHome, load_schema
+from zkgate.services.parties.holder_home import HolderHome
 from zkgate.services.parties.role_home import RoleHomeError
 from zkgate.services.parties.study_request import StudyRequestError, build_request
+from zkgate.services.wire import load_schema
 from zkgate.study.errors import SchemaError
 from zkgate.study.spec import Statistic
 

@@ -12,9 +12,8 @@ from zkgate.services.gateway.security import requester_name, require_acting_as
 from zkgate.services.gateway.servicers.audit import audit_entry
 from zkgate.services.gateway.servicers.common import rpc
 from zkgate.services.gateway.store import DatasetRecord, SchemaRecord, Store
-from zkgate.services.parties.holder_home import load_schema
 from zkgate.services.v1 import catalog_pb2, catalog_pb2_grpc
-from zkgate.services.wire import json_field
+from zkgate.services.wire import json_field, load_schema
 from zkgate.study.catalog import Registration
 
 
