@@ -81,7 +81,7 @@ def packages() -> tuple[list[str], dict[str, str]]:
     A wheel must not put a package called ``services`` into site-packages, so the gRPC
     gateway is mapped into zkgate's namespace.
     """
-    # zkgate/services is a symlink to ../services for source-tree use; the wheel maps it instead
+    # services/ (gateway/, client/, parties/, cli/, v1/) maps into zkgate.services; every subpackage has an __init__.py
     names = find_packages(include=["zkgate", "zkgate.*"], exclude=["zkgate.services", "zkgate.services.*"])
     package_dir: dict[str, str] = {}
     if (HERE / "services" / "__init__.py").exists():
