@@ -21,6 +21,7 @@ from zkgate.circuits.compile import CompiledCircuit, compile_circuit
 from zkgate.circuits.field import R
 from zkgate.circuits.gadgets.poseidon import poseidon
 from zkgate.errors import InvalidInputError
+from zkgate.safejson import parse_decimal
 
 
 def poseidon_preimage(api) -> None:
@@ -124,8 +125,6 @@ def parse_builtin_inputs(name: str, raw: object, where: str = "inputs_json") -> 
 
 
 def _number(value: object, where: str, spec: BuiltinInput) -> int:
-    from zkgate.safejson import parse_decimal
-
     if isinstance(value, int) and not isinstance(value, bool):
         number = value
         if number < 0:

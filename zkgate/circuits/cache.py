@@ -23,6 +23,7 @@ import numpy as np
 
 from zkgate.circuits.program import Hint, WitnessProgram
 from zkgate.circuits.r1cs import R1CS
+from zkgate.circuits.r1csfile import write_r1cs
 
 FORMAT_VERSION = 2
 _package_hash: str | None = None
@@ -69,8 +70,6 @@ def circuit_key(fn, params: dict) -> str:
 
 def save(directory: Path, key: str, r1cs: R1CS, program: WitnessProgram, meta: dict) -> bool:
     """Store an entry; returns False (and stores nothing) when hints cannot be pickled."""
-    from zkgate.circuits.r1csfile import write_r1cs
-
     try:
         hints_blob = pickle.dumps([(h.fn, h.srcs, h.out_start, h.n_out) for h in program.hints])
     except (pickle.PicklingError, AttributeError, TypeError):

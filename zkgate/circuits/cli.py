@@ -11,6 +11,9 @@ import sys
 
 import click
 
+from zkgate.circuits.errors import UnsatisfiedConstraintError
+from zkgate.circuits.r1csfile import read_r1cs
+from zkgate.circuits.wtnsfile import read_wtns
 from zkgate.errors import FormatError
 
 
@@ -20,8 +23,6 @@ def _fail(msg: str, code: int):
 
 
 def _load_r1cs(path):
-    from zkgate.circuits.r1csfile import read_r1cs
-
     try:
         return read_r1cs(path)
     except FormatError as exc:
@@ -70,9 +71,6 @@ def wtns():
 @click.argument("wtns_file", metavar="WTNS", type=click.Path(dir_okay=False))
 def wtns_check(r1cs_file, wtns_file):
     """Exit 0 when WTNS satisfies every constraint of R1CS; else name the first failure."""
-    from zkgate.circuits.errors import UnsatisfiedConstraintError
-    from zkgate.circuits.wtnsfile import read_wtns
-
     r = _load_r1cs(r1cs_file)
     try:
         w = read_wtns(wtns_file)

@@ -20,6 +20,7 @@ from zkgate.circuits import cache as _cache
 from zkgate.circuits.builder import Builder
 from zkgate.circuits.program import WitnessProgram
 from zkgate.circuits.r1cs import R1CS, limbs_to_ints
+from zkgate.circuits.r1csfile import write_r1cs
 from zkgate.circuits.solver import solve, solve_checked
 
 _memory: dict[str, "CompiledCircuit"] = {}
@@ -62,8 +63,6 @@ class CompiledCircuit:
         return limbs_to_ints(w[1 : 1 + n]) if isinstance(witness, np.ndarray) else list(witness[1 : 1 + n])
 
     def write_r1cs(self, path) -> None:
-        from zkgate.circuits.r1csfile import write_r1cs
-
         write_r1cs(self.r1cs, path)
 
 

@@ -8,7 +8,11 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
+
 from zkgate.circuits.errors import CircuitInputError
+from zkgate.errors import FormatError
+from zkgate.safejson import parse_integer
 
 R = 21888242871839275222246405745257275088548364400416034343698204186575808495617
 """The BN254 scalar field modulus (the circuits' field)."""
@@ -27,9 +31,6 @@ _HEX = re.compile(r"0[xX][0-9a-fA-F]{1,64}", re.ASCII)
 def _parse_text(text: str, what: str) -> int:
     """An input written as text: ASCII decimal (``-?[0-9]+``) or ``0x`` hex as snarkjs's
     ``BigInt`` reads it -- never Unicode digits, underscores or other bases (``int(s, 0)`` takes them)."""
-    from zkgate.errors import FormatError
-    from zkgate.safejson import parse_integer
-
     if _HEX.fullmatch(text):
         return int(text, 16)
     try:
@@ -46,8 +47,6 @@ def to_field(value, what: str = "value") -> int:
     """
     if isinstance(value, bool) or not isinstance(value, int):
         try:
-            import numpy as np  # local: only for numpy integer scalars
-
             if isinstance(value, np.integer):
                 value = int(value)
             elif isinstance(value, str):

@@ -8,6 +8,8 @@ constraints.  Python ints mix freely with LCs (``x + 3``, ``2 * x``, ``x - y``).
 
 from __future__ import annotations
 
+import numpy as np
+
 from zkgate.circuits.errors import CircuitError
 from zkgate.circuits.field import R
 
@@ -122,13 +124,8 @@ def as_lc(value) -> LC:
         return value
     if isinstance(value, int) and not isinstance(value, bool):
         return LC.const(value)
-    try:
-        import numpy as np
-
-        if isinstance(value, np.integer):
-            return LC.const(int(value))
-    except ImportError:  # pragma: no cover
-        pass
+    if isinstance(value, np.integer):
+        return LC.const(int(value))
     raise CircuitError(f"expected a circuit value or an int, got {type(value).__name__}")
 
 

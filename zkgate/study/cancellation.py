@@ -13,9 +13,10 @@ a failed check).
 
 from __future__ import annotations
 
-import json
+import time
 from dataclasses import dataclass
 
+from zkgate import safejson
 from zkgate.errors import FormatError, InvalidInputError
 
 CANCEL_LEAF_KIND = "study_cancelled"
@@ -51,8 +52,6 @@ class StudyCancellation:
     @classmethod
     def from_leaf(cls, data: bytes, index: int, where: str = "") -> StudyCancellation:
         """From a ``study_cancelled`` leaf's data (FormatError naming the leaf if it is not one)."""
-        from zkgate import safejson
-
         where = where or f"audit leaf {index} ({CANCEL_LEAF_KIND})"
         obj = safejson.loads(data.decode("utf-8", "replace"), where)
         if not isinstance(obj, dict):
@@ -66,8 +65,6 @@ class StudyCancellation:
 
     def describe(self) -> str:
         """One line for people: `study X was cancelled: REASON (by ORG at TIME)`."""
-        import time
-
         who = f"by {self.cancelled_by!r}" if self.cancelled_by else "by the gateway's operator"
         when = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(self.cancelled_at))
         return f"study {self.study_id} was cancelled: {self.reason} ({who} at {when}, while {self.state_before})"

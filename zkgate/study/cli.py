@@ -7,6 +7,9 @@ import sys
 
 import click
 
+from zkgate.he.presets import PRESETS
+from zkgate.study.simulate import simulate
+
 
 @click.group()
 def study() -> None:
@@ -38,9 +41,6 @@ def simulate_command(holders, records, seed, chunk, tamper, scheme, preset, work
     are checked, its released numbers are not bound to them.  Exit status 0 when verified,
     or for a CKKS study when every check that can run passed; 1 otherwise.
     """
-    from zkgate.he.presets import PRESETS
-    from zkgate.study.simulate import simulate
-
     if preset is None:
         preset = {"bfv": "bfv-4096", "ckks": "ckks-8192", None: "bfv-4096"}[scheme]
     if preset not in PRESETS:

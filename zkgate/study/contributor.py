@@ -6,7 +6,7 @@ never leave it.  (The native kernels are not constant-time: prove on your own ha
 
 from __future__ import annotations
 
-import hashlib
+import multiprocessing as mp
 import os
 import secrets
 import time
@@ -14,8 +14,8 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 
 from zkgate.bn254 import FrArray
-from zkgate.circuits.babyjubjub import SUBORDER as L
 from zkgate.circuits import babyjubjub as bjj
+from zkgate.circuits.babyjubjub import SUBORDER as L
 from zkgate.he import Contributor as HEContributor
 from zkgate.he import PublicContext
 from zkgate.he.envelope import envelope_digest
@@ -122,8 +122,6 @@ class Contributor:
         t0 = time.perf_counter()
         jobs = [(keys.pk, w) for w in witnesses]
         if workers > 1 and len(jobs) > 1:
-            import multiprocessing as mp
-
             with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("fork")) as ex:
                 results = list(ex.map(_prove_one, jobs))
         else:

@@ -282,7 +282,7 @@ class Dataset:
         """Load a Parquet file (needs pyarrow)."""
         try:
             import pyarrow.parquet as pq
-        except ImportError as exc:
+        except ImportError as exc:  # an optional dependency, needed only for Parquet input
             raise SchemaError("reading Parquet needs pyarrow (pip install pyarrow)") from exc
         table = pq.read_table(path, columns=list(schema.names))
         cols = []

@@ -7,7 +7,9 @@ chunk's hash over hundreds of elements compiles in a fraction of a second.
 
 from __future__ import annotations
 
+import hashlib
 from functools import partial
+from pathlib import Path
 
 from zkgate.circuits.field import R
 from zkgate.circuits.gadgets.poseidon import permute
@@ -61,9 +63,6 @@ def source_digest() -> str:
     circuit, so that the on-disk compilation cache never serves a stale shape."""
     global _SOURCE_DIGEST
     if _SOURCE_DIGEST is None:
-        import hashlib
-        from pathlib import Path
-
         h = hashlib.sha256()
         here = Path(__file__).resolve().parent
         for name in ("gadgets.py", "circuit.py", "commitment.py"):

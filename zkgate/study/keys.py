@@ -9,13 +9,19 @@ unless the study declares ``dev_keys`` *and* the caller runs in dev mode.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import tempfile
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
+from zkgate.bn254 import Q_MOD
+from zkgate.prover.formats.zkey import read_zkey
 from zkgate.prover.groth16.keys import ProvingKey, VerifyingKey
+from zkgate.prover.groth16.setup import DevKeyWarning, dev_setup, is_dev_key
 from zkgate.prover.groth16.verify import prepare_verifying_key
 from zkgate.study import encoding as enc
 from zkgate.study.errors import DevKeyError, KeyMismatchError, MessageFormatError
@@ -33,8 +39,6 @@ def transcript_hash(transcript: bytes) -> bytes:
 
 
 def is_dev_transcript(transcript: bytes) -> bool:
-    from zkgate.prover.groth16.setup import is_dev_key
-
     return is_dev_key(bytes(transcript))
 
 
@@ -73,17 +77,12 @@ class CircuitKeys:
 
     @classmethod
     def from_zkey(cls, path: str | Path) -> CircuitKeys:
-        from zkgate.prover.formats.zkey import read_zkey
-
         return cls.from_proving_key(read_zkey(path))
 
     @classmethod
     def dev(cls, circuit) -> CircuitKeys:
         """A DEVELOPMENT-ONLY key for a compiled circuit (one party saw the toxic waste).
         Cached per circuit in this process."""
-        from zkgate.prover.groth16.setup import DevKeyWarning, dev_setup
-        from zkgate.prover.formats.zkey import read_zkey
-
         key = circuit.key or str(id(circuit))
         pk = _DEV_KEYS.get(key)
         if pk is None:
@@ -134,8 +133,6 @@ def _vk_obj(vk: VerifyingKey) -> list:
 
 
 def _coord(b, what) -> int:
-    from zkgate.bn254 import Q_MOD
-
     if type(b) is not bytes or len(b) != 32 or int.from_bytes(b, "big") >= Q_MOD:
         raise MessageFormatError(f"verifying key: bad coordinate in {what}")
     return int.from_bytes(b, "big")
@@ -174,10 +171,6 @@ def check_dev(spec, key_is_dev: bool, *, dev_mode: bool) -> None:
 
 
 def _materialize(pk: ProvingKey) -> ProvingKey:
-    import dataclasses
-
-    import numpy as np
-
     changes = {}
     for f in dataclasses.fields(pk):
         v = getattr(pk, f.name)

@@ -197,7 +197,7 @@ def laplace_noise(values: list[int], sensitivity: int, epsilon: float) -> list[i
     """values + discrete Laplace noise of scale sensitivity/epsilon (OpenDP), as ints."""
     try:
         import opendp.prelude as dp
-    except ImportError as exc:  # an optional extra: pip install 'zkgate[dp]'
+    except ImportError as exc:  # an optional extra, imported here only: pip install 'zkgate[dp]'
         raise ReleaseCheckError("differentially private releases need OpenDP: pip install 'zkgate[dp]'") from exc
     dp.enable_features("contrib")
     measurement = dp.m.make_laplace(

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from fractions import Fraction
 
 import numpy as np
 
@@ -32,6 +33,7 @@ from zkgate.he import KeyHolder
 from zkgate.he.presets import get_preset
 from zkgate.study.aggregator import StudyAggregator, build_aggregate
 from zkgate.study.catalog import Registration
+from zkgate.study.circuit import chunk_statistics
 from zkgate.study.commitment import DatasetCommitment
 from zkgate.study.contributor import Contributor
 from zkgate.study.dataset import Dataset, Schema
@@ -78,7 +80,6 @@ def ground_truth(spec: StudySpec, tables: list[np.ndarray]) -> dict:
     for ec in spec.filter.equals:
         mask &= raw[:, spec.schema.index(ec.column)] == ec.value
     sel = raw[mask]
-    from fractions import Fraction
 
     n = int(sel.shape[0])
     out: dict = {"count": n}
@@ -201,8 +202,6 @@ def simulate(holders: int = 3, records: int = 100, seed: int = 1, chunk: int = 6
     for i, (name, com, key) in enumerate(zip(names, commitments, keys)):
         fake = None
         if tamper == "participant" and i == 0:
-            from zkgate.study.circuit import chunk_statistics
-
             true = [sum(v) for v in zip(*(chunk_statistics(spec, com.chunk_rows(k)) for k in range(com.n_chunks)))]
             fake = [true[0] + 1] + true[1:]
         t0 = time.perf_counter()

@@ -28,7 +28,6 @@ choice between the two release modes (:attr:`StudySpec.release_mode`):
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from functools import cached_property
 
 from zkgate.circuits.babyjubjub import SUBORDER as L
 from zkgate.circuits.poseidon import poseidon_sponge
@@ -38,7 +37,7 @@ from zkgate.study import encoding as enc
 from zkgate.study.catalog import Registration, check_name
 from zkgate.study.commitment import check_capacity
 from zkgate.study.dataset import Schema
-from zkgate.study.errors import MessageFormatError, SchemaError, SpecError
+from zkgate.study.errors import MessageFormatError, SchemaError, SpecError, UnknownParticipantError
 
 KIND = "study-spec"
 TAG_STUDY = int.from_bytes(b"zkgate/study/id/v1", "big")
@@ -236,7 +235,6 @@ class StudySpec:
         for p in self.participants:
             if p.name == name:
                 return p
-        from zkgate.study.errors import UnknownParticipantError
 
         raise UnknownParticipantError(f"{name!r} is not an expected participant of this study")
 

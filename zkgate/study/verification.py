@@ -37,7 +37,7 @@ from zkgate.study.aggregator import check_submission_statement, sum_points
 from zkgate.study.cancellation import StudyCancellation
 from zkgate.study.keys import CircuitKeys
 from zkgate.study.messages import Aggregate, Release, Submission
-from zkgate.study.release import commitment_opens
+from zkgate.study.release import commitment_opens, derived_statistics
 from zkgate.study.spec import StudySpec
 
 
@@ -152,8 +152,6 @@ class VerificationReport:
 def released_numbers(spec: StudySpec, release: Release) -> dict:
     """What a release publishes, for people: its mode, the raw sums S and the statistics derived
     from them (count, sums, means, variances, histogram counts with their bins ``[a, b)``)."""
-    from zkgate.study.release import derived_statistics
-
     bins = {st.column: [f"[{a}, {b})" for a, b in zip(st.edges, st.edges[1:])]
             for st in spec.statistics if st.kind == "histogram"}
     return {"mode": release.mode, "verifiable": release.mode == "exact",
