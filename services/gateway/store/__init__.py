@@ -15,4 +15,5 @@ from zkgate.services.gateway.store.factory import open_store
 from zkgate.services.gateway.store.postgres import PostgresStore
 from zkgate.services.gateway.store.sqlite import SqliteStore
 
-__all__ = ["StudyRecord", "SubmissionRecord", "AuditEntry", "CircuitRecord", "DatasetRecord", "SchemaRecord", "StudyProvingKeyRecord", "PostgresStore", "SqliteStore", "Store", "open_store"]
+__all__ = ["AuditEntry", "CircuitRecord", "DatasetRecord", "PostgresStore", "SchemaRecord", "SqliteStore", "Store",
+           "StudyProvingKeyRecord", "StudyRecord", "SubmissionRecord", "open_store"]

@@ -47,7 +47,7 @@ def record_from_row(cls, row):
     """The record ``cls`` from a row holding its fields in order (booleans and byte strings
     normalised: SQLite returns 0/1 for booleans, drivers may return memoryviews for bytes)."""
     values = []
-    for f, value in zip(fields(cls), row):
+    for f, value in zip(fields(cls), row, strict=True):
         if f.type in ("bool", bool):
             value = bool(value)
         elif f.type in ("bytes", bytes, "bytes | None") and value is not None:
