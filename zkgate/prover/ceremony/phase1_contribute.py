@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from zkgate.bn254 import R_MOD
+from zkgate.binfile import HEADER, SECTION_HEADER
 from zkgate.errors import InvalidInputError
 from zkgate.prover.ceremony import group_ops
 from zkgate.prover.ceremony.blake2b import NobleBlake2b
@@ -73,8 +74,6 @@ def _contribute_with(src: PtauFile, out: str | Path, rng: ChaCha, ctype: int, na
     pending: deque = deque()
     with open(tmp, "wb+") as f, bar("applying the contribution", total, progress) as pb, \
             ThreadPoolExecutor(max_workers=1, thread_name_prefix="response-hash") as hashing:
-        from zkgate.binfile import HEADER, SECTION_HEADER
-
         f.write(HEADER.pack(MAGIC, VERSION, 7))
         header = _header_payload(src.power, src.power)
         f.write(SECTION_HEADER.pack(1, len(header)) + header)

@@ -45,6 +45,7 @@ from zkgate.prover.ceremony import group_ops
 from zkgate.prover.ceremony.chacha import ChaCha, hash_to_g2
 from zkgate.prover.formats.curve_points import g1_from_words, g1_to_bytes, g2_from_words, g2_to_bytes
 from zkgate.prover.progress import bar
+from zkgate.prover.groth16.setup import setup_from_ptau
 from zkgate.prover.formats.zkey_records import (
     Contribution,
     MpcParams,
@@ -269,8 +270,6 @@ def _random_combination(rows_a: memoryview, rows_b: memoryview):
 
 def verify_zkey(r1cs: str | Path, ptau: str | Path, zkey: str | Path, progress: bool = False) -> VerifyReport:
     """``snarkjs zkey verify``: is ``zkey`` the circuit's key from ``ptau`` plus a valid chain?"""
-    from zkgate.prover.groth16.setup import setup_from_ptau
-
     key = _Zkey.read(zkey)
     report = VerifyReport(ok=False, cs_hash=key.mpc.cs_hash, dev=key.mpc.is_dev)
     if report.dev:

@@ -24,6 +24,12 @@ import numpy as np
 from zkgate.binfile import Container, read_container
 from zkgate.bn254 import Q_MOD
 from zkgate.errors import FormatError, InvalidInputError
+from zkgate.binfile import HEADER, SECTION_HEADER
+from zkgate.bn254 import G1_GENERATOR, G2_GENERATOR
+from zkgate.bn254.arrays import G1Affine, G2Affine
+from zkgate.prover.ceremony import group_ops
+from zkgate.prover.formats.curve_points import g1_to_bytes, g2_to_bytes
+from zkgate.prover.progress import bar
 
 MAGIC = b"ptau"
 VERSION = 1
@@ -75,8 +81,6 @@ def check_rows(rows: np.ndarray, group: int, where: str, start: int = 0, step: i
     """Raise FormatError naming the first of ``rows`` (packed Montgomery points; row i is point
     ``start + step * i`` of its section) that has a coordinate >= q or is off the curve.  Chunked, vectorised on the native
     backend; the all-zero row (infinity) passes."""
-    from zkgate.bn254.arrays import G1Affine, G2Affine
-
     cls = G1Affine if group == 1 else G2Affine
     for offset in range(0, len(rows), CHECK_CHUNK):
         chunk = np.array(rows[offset : offset + CHECK_CHUNK], dtype=np.uint64, order="C")
@@ -140,14 +144,10 @@ def _header_payload(power: int, ceremony_power: int) -> bytes:
 
 class _PtauWriter:
     def __init__(self, path: str | Path, n_sections: int) -> None:
-        from zkgate.binfile import HEADER
-
         self.handle = open(path, "wb")
         self.handle.write(HEADER.pack(MAGIC, VERSION, n_sections))
 
     def begin(self, section_id: int, size: int) -> None:
-        from zkgate.binfile import SECTION_HEADER
-
         self.handle.write(SECTION_HEADER.pack(section_id, size))
 
     def section(self, section_id: int, payload) -> None:
@@ -160,9 +160,6 @@ class _PtauWriter:
 
 def new_ptau(power: int, path: str | Path) -> None:
     """``snarkjs powersoftau new bn128 POWER``: every power is the generator, no contribution."""
-    from zkgate.bn254 import G1_GENERATOR, G2_GENERATOR
-    from zkgate.prover.formats.curve_points import g1_to_bytes, g2_to_bytes
-
     if not 1 <= power <= MAX_POWER:
         raise InvalidInputError(f"power {power} is outside [1, {MAX_POWER}]")
     n = 1 << power
@@ -188,9 +185,6 @@ def prepare_phase2(in_path: str | Path, out_path: str | Path, progress: bool = F
     missing and taken as the point at infinity, as snarkjs does) the basis is the inverse
     DFT of the first 2^k powers: L_i = (1/n) sum_j w^(-ij) [tau^j]G.  One size at a time.
     """
-    from zkgate.prover.ceremony import group_ops
-    from zkgate.prover.progress import bar
-
     src = read_ptau(in_path)
     power = src.power
     if power + 1 > 28:

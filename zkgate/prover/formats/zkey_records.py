@@ -16,6 +16,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from zkgate.bn254 import G1Point, G2Point
+from zkgate.bn254 import Q_MOD
+from zkgate.bn254.arrays import from_montgomery
 from zkgate.prover.formats.curve_points import FIELD_BYTES, g1_to_bytes, g2_to_bytes
 from zkgate.prover.formats.contribution_records import ContributionParams, RecordReader
 
@@ -44,9 +46,6 @@ def g2_uncompressed(point: G2Point) -> bytes:
 
 def rows_uncompressed(rows: np.ndarray, group: int) -> bytes:
     """Packed Montgomery rows to ffjavascript's uncompressed bytes (``batchLEMtoU``)."""
-    from zkgate.bn254.arrays import from_montgomery
-    from zkgate.bn254 import Q_MOD
-
     if len(rows) == 0:
         return b""
     plain = from_montgomery(np.array(rows, dtype=np.uint64, order="C"), Q_MOD)

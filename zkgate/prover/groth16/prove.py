@@ -23,6 +23,7 @@ from zkgate.bn254 import FrArray, G1Affine, G2Affine
 from zkgate.errors import ConstraintError, InvalidInputError
 from zkgate.prover.groth16.keys import Proof, ProvingKey
 from zkgate.prover.groth16.qap import h_scalars
+from zkgate.prover.groth16.verify import verify
 
 
 Witness = Sequence[int] | FrArray
@@ -134,8 +135,6 @@ def prove(
     (Naming the failing constraint needs the circuit's R1CS: see ``zkgate wtns check``.)
     ``low_memory``: see :func:`_msms` (the CLI's one-shot prover sets it).
     """
-    from zkgate.prover.groth16.verify import verify
-
     r, s = secrets.randbelow(bn254.R_MOD - 1) + 1, secrets.randbelow(bn254.R_MOD - 1) + 1
     proof = prove_with(pk, witness, r, s, step, low_memory)
     public = public_signals(pk, witness)
