@@ -142,7 +142,7 @@ def main() -> int:
         shutil.rmtree(WORK)
     WORK.mkdir(parents=True)
 
-    print("## constraint counts (zkgate vs circomlib compiled by circom2 --%s)" % args.circom_opt)
+    print(f"## constraint counts (zkgate vs circomlib compiled by circom2 --{args.circom_opt})")
     print("| gadget | zkgate | circomlib |\n| --- | ---: | ---: |")
     for name, mine, theirs in gadget_counts(args.circom_opt, with_circom):
         print(f"| {name} | {mine} | {theirs if theirs is not None else '-'} |")

@@ -63,6 +63,7 @@ def evm(source: str, n: int, calls: list[list[int]] | None) -> dict:
 
 def sources(n: int):
     from sim import SimulatedKey
+
     from zkgate.prover.formats.solidity import solidity_verifier
 
     key = SimulatedKey(n_public=n, seed=n + 1)

@@ -29,13 +29,13 @@ import numpy as np
 from zkgate.audit import MerkleLog, verify_consistency, verify_inclusion
 from zkgate.audit.merkle import leaf_hash
 from zkgate.he import KeyHolder
-from zkgate.services.parties.certs import OrgSpec, init_certs
 from zkgate.services.client.gateway_client import GatewayClient
 from zkgate.services.client.tls import ClientTls
 from zkgate.services.gateway.security import ServerTls
 from zkgate.services.gateway.server import Gateway, ServerConfig
 from zkgate.services.gateway.servicers.study import GATEWAY_KEY_FILE, load_or_create_gateway_key
 from zkgate.services.gateway.store import AuditEntry, SqliteStore
+from zkgate.services.parties.certs import OrgSpec, init_certs
 from zkgate.study.catalog import Registration
 from zkgate.study.commitment import DatasetCommitment
 from zkgate.study.contributor import Contributor

@@ -52,21 +52,22 @@ def main() -> None:
     parser.add_argument("--no-gas", action="store_true", help="skip the EVM gas comparison")
     args = parser.parse_args()
 
+    import importlib
+
     from snarkjs_fixture import build_mul_circuit, snarkjs
 
     from zkgate import _native, bn254
     from zkgate.bn254 import pairing as _unused  # noqa: F401
-    import importlib
 
     pairing_mod = importlib.import_module("zkgate.bn254.pairing")
     from zkgate.circuits.r1cs import limbs_to_ints
     from zkgate.circuits.wtnsfile import read_wtns
+    from zkgate.prover.formats.snarkjs_json import proof_to_json, public_to_json, read_verifying_key
+    from zkgate.prover.formats.zkey import read_zkey
     from zkgate.prover.groth16.batch import verify_batch_detailed
     from zkgate.prover.groth16.keys import Proof
     from zkgate.prover.groth16.prove import prove
-    from zkgate.prover.formats.snarkjs_json import proof_to_json, public_to_json, read_verifying_key
     from zkgate.prover.groth16.verify import _prepare_cached, prepare_verifying_key, verify, verify_prepared
-    from zkgate.prover.formats.zkey import read_zkey
 
     work = Path(tempfile.mkdtemp(prefix="zkgate-bench-verify-"))
     circuit = build_mul_circuit(work)
@@ -82,8 +83,8 @@ def main() -> None:
     # the rest: re-randomized copies (t A, B / t, C) -- distinct valid proofs, made natively
     import random
 
-    from zkgate.bn254.arrays import FrArray, G1Affine, G2Affine
     from zkgate._native import _curve
+    from zkgate.bn254.arrays import FrArray, G1Affine, G2Affine
 
     rng = random.Random(1)
     extra = args.proofs - len(items)

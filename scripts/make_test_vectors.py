@@ -100,6 +100,9 @@ def write(out_dir: Path, name: str, description: str, body: dict) -> None:
 
 # -- the scenario ------------------------------------------------------------------------------
 def build(out_dir: Path) -> None:
+    import msgpack
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
     from zkgate.audit.tree_head import TreeHeadSigner, tree_head_bytes
     from zkgate.bn254 import FrArray
     from zkgate.circuits import babyjubjub as bjj
@@ -107,26 +110,34 @@ def build(out_dir: Path) -> None:
     from zkgate.circuits.poseidon import poseidon_hash, poseidon_sponge
     from zkgate.he.envelope import AggregateEnvelope, ContributionEnvelope, envelope_digest
     from zkgate.he.presets import PRESETS
+    from zkgate.prover.formats.zkey import read_zkey
     from zkgate.prover.groth16 import setup as setup_module
     from zkgate.prover.groth16.prove import prove_with
-    from zkgate.prover.formats.zkey import read_zkey
     from zkgate.study import encoding as enc
     from zkgate.study.catalog import Registration
     from zkgate.study.circuit import chunk_statistics, circuit_inputs, compile_contribution
     from zkgate.study.commitment import (
-        TAG_CHUNK, TAG_CHUNK_SALT, TAG_DATASET, TAG_ROOT_SALT, DatasetCommitment, dataset_root, schema_element,
+        TAG_CHUNK,
+        TAG_CHUNK_SALT,
+        TAG_DATASET,
+        TAG_ROOT_SALT,
+        DatasetCommitment,
+        schema_element,
     )
     from zkgate.study.dataset import Dataset, Schema
     from zkgate.study.identity import SigningKey
     from zkgate.study.keys import CircuitKeys, _vk_obj, vk_hash
     from zkgate.study.messages import Aggregate, Receipt, Release, Submission
     from zkgate.study.spec import (
-        TAG_STUDY, EqualsCondition, Filter, Participant, RangeCondition, Statistic, StudySpec,
+        TAG_STUDY,
+        EqualsCondition,
+        Filter,
+        Participant,
+        RangeCondition,
+        Statistic,
+        StudySpec,
     )
     from zkgate.study.verification import PublicRecord, verify_record
-
-    import msgpack
-    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
     L = bjj.SUBORDER
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -27,6 +27,9 @@ if n.BACKEND != 'native':
 print('backend:', n.BACKEND)
 ")
 
+echo "== lint: ruff and the import-linter layer contracts (docs/architecture.md)"
+bash scripts/lint.sh
+
 echo "== starting a throw-away PostgreSQL on localhost for the store tests (installs Debian's postgresql if missing)"
 eval "$(bash scripts/start_test_postgres.sh)"
 trap 'bash scripts/start_test_postgres.sh stop || true' EXIT
@@ -34,6 +37,6 @@ trap 'bash scripts/start_test_postgres.sh stop || true' EXIT
 # Run pytest through the venv's script (not 'python -m pytest', which would put the source
 # tree, without compiled kernels, ahead of the installed package on sys.path).
 echo "== tests, native backend"
-ZKGATE_EXPECT_NATIVE=1 .venv/bin/pytest "$@"
+.venv/bin/pytest "$@"
 echo "== tests, pure-Python backend (slow tests skipped)"
 ZKGATE_PUREPYTHON=1 .venv/bin/pytest -m "not slow" "$@"

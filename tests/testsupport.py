@@ -89,7 +89,6 @@ def postgres_missing_reason() -> str | None:
 def fresh_postgres_database(prefix: str = "zkgate_t"):
     """Create an empty database on the test server; returns (url, drop) — call drop() when done."""
     import uuid
-
     from urllib.parse import urlsplit, urlunsplit
 
     import psycopg

@@ -327,7 +327,7 @@ def requester_create_study(spec_file, title, participants, ranges, equals, stats
                                         progress=_note)
     if not as_json:
         names = ", ".join(p.name for p in opened.spec.participants)
-        when = datetime.datetime.fromtimestamp(opened.spec.deadline, datetime.timezone.utc).isoformat(timespec="seconds")
+        when = datetime.datetime.fromtimestamp(opened.spec.deadline, datetime.UTC).isoformat(timespec="seconds")
         _note(f"study opened: {len(opened.spec.participants)} participant(s) ({names}), quorum {opened.spec.quorum}, "
               f"deadline {when}; circuit key {opened.circuit_key}")
         if opened.dev_keys:

@@ -96,7 +96,7 @@ def certificate_problem(target: CallTarget) -> str | None:
     except Exception:  # noqa: BLE001 - any failure means: not issued by this CA
         return (f"{cert_path} was not issued by the CA in {ca_path} (it comes from another `zkgate certs init` "
                 "folder or another PKI)")
-    now = datetime.datetime.now(datetime.timezone.utc)
+    now = datetime.datetime.now(datetime.UTC)
     if cert.not_valid_after_utc < now:
         return f"{cert_path} expired on {cert.not_valid_after_utc:%Y-%m-%d}"
     if cert.not_valid_before_utc > now:

@@ -78,6 +78,9 @@ class TransportLimits:
         return cls(stream_idle_seconds, max(1, workers - 2))
 
 
+DEFAULT_TRANSPORT_LIMITS = TransportLimits()
+
+
 @dataclass(frozen=True)
 class Undecodable:
     """What a wrapped deserializer returns for bytes that are not the expected message."""
@@ -165,7 +168,7 @@ def read_with_idle_deadline(messages, context, method: str, idle_seconds: float)
 class TransportInterceptor(grpc.ServerInterceptor):
     """Applies the guards above to every method (health and reflection included)."""
 
-    def __init__(self, limits: TransportLimits = TransportLimits()) -> None:
+    def __init__(self, limits: TransportLimits = DEFAULT_TRANSPORT_LIMITS) -> None:
         self.limits = limits
         self._slots = threading.BoundedSemaphore(limits.max_upload_streams)
 

@@ -163,7 +163,8 @@ class GatewayProcess:
             except Exception:  # noqa: BLE001 - not listening yet
                 if time.monotonic() > deadline:
                     self.kill()
-                    raise GatewayProcessError(f"zkgate serve did not answer within {timeout:.0f} s (log: {self.log_path})")
+                    raise GatewayProcessError(
+                        f"zkgate serve did not answer within {timeout:.0f} s (log: {self.log_path})") from None
                 time.sleep(0.2)
 
     def rss(self) -> int:

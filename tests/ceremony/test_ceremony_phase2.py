@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from ceremony_fixture import ceremony, snarkjs, zkgate  # noqa: F401  (fixture)
+
+from zkgate.binfile import read_container
+from zkgate.errors import InvalidInputError
+from zkgate.prover.ceremony.chacha import ChaCha, hash_to_g2
 from zkgate.prover.ceremony.phase2 import (
     beacon,
     contribute,
@@ -14,10 +17,7 @@ from zkgate.prover.ceremony.phase2 import (
     rng_from_beacon,
     verify_zkey,
 )
-from zkgate.prover.ceremony.chacha import ChaCha, hash_to_g2
 from zkgate.prover.formats.zkey_records import decode_mpc_params, encode_mpc_params
-from zkgate.binfile import read_container
-from zkgate.errors import InvalidInputError
 
 BEACON = "0102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from ceremony_fixture import ceremony, snarkjs, zkgate  # noqa: F401  (fixture)
+
 from zkgate.bn254 import G1_GENERATOR, G2_GENERATOR, R_MOD, fr_root_of_unity, g1_mul, g2_mul
 from zkgate.bn254.arrays import G1Affine, G2Affine
 from zkgate.prover.ceremony import group_ops

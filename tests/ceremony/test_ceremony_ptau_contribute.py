@@ -13,18 +13,24 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from ceremony_fixture import PHASE1_POWER, phase1_chain, snarkjs, zkgate  # noqa: F401  (fixture)
+
 from zkgate.bn254 import G1_GENERATOR, G2_GENERATOR, Q_MOD, g1_mul, g2_mul
 from zkgate.bn254.arrays import G1Affine, G2Affine
 from zkgate.errors import FormatError, InvalidInputError
 from zkgate.prover.ceremony.blake2b import NobleBlake2b
 from zkgate.prover.ceremony.chacha import ChaCha
-from zkgate.prover.formats.ptau import new_ptau, prepare_phase2, read_ptau
-from zkgate.prover.ceremony.phase1_contribute import _contribute_with, beacon, contribute, read_contributions, section_count
 from zkgate.prover.ceremony.hashing import rows_compressed
-from zkgate.prover.formats.ptau_records import encode_contributions
+from zkgate.prover.ceremony.phase1_contribute import (
+    _contribute_with,
+    beacon,
+    contribute,
+    read_contributions,
+    section_count,
+)
 from zkgate.prover.ceremony.phase1_verify import verify_ptau
+from zkgate.prover.formats.ptau import new_ptau, prepare_phase2, read_ptau
+from zkgate.prover.formats.ptau_records import encode_contributions
 
 BEACON = "0102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
 SMALL = 2  # pure-Python friendly

@@ -7,16 +7,23 @@ import warnings
 
 import numpy as np
 import pytest
-
 from ceremony_fixture import ceremony, snarkjs, zkgate  # noqa: F401  (fixture)
+
 from zkgate.binfile import read_container
 from zkgate.bn254 import FrArray
 from zkgate.circuits import compile_circuit
 from zkgate.errors import InvalidInputError
-from zkgate.prover.groth16.prove import prove
-from zkgate.prover.groth16.setup import DevKeyWarning, circuit_power, dev_setup, is_dev_key, setup_from_ptau, warn_if_dev
-from zkgate.prover.groth16.verify import verify
 from zkgate.prover.formats.zkey import read_zkey
+from zkgate.prover.groth16.prove import prove
+from zkgate.prover.groth16.setup import (
+    DevKeyWarning,
+    circuit_power,
+    dev_setup,
+    is_dev_key,
+    setup_from_ptau,
+    warn_if_dev,
+)
+from zkgate.prover.groth16.verify import verify
 
 
 def test_circuit_power_matches_snarkjs():
@@ -94,9 +101,9 @@ def test_setup_at_the_ptau_power_still_proves(tmp_path, monkeypatch):
     snarkjs itself: tests/ceremony/test_hhash_quirk.py.)"""
     import zkgate.prover.groth16.setup as setup_module
     from zkgate.circuits.r1csfile import write_r1cs
-    from zkgate.prover.formats.ptau import new_ptau, prepare_phase2
-    from zkgate.prover.ceremony.phase2 import contribute as zkey_contribute
     from zkgate.prover.ceremony.phase1_contribute import contribute
+    from zkgate.prover.ceremony.phase2 import contribute as zkey_contribute
+    from zkgate.prover.formats.ptau import new_ptau, prepare_phase2
 
     compiled = compile_circuit(_small_circuit, cache=False)  # 2 constraints + 2 public: domain 2^3
     assert circuit_power(compiled.r1cs.n_constraints, compiled.r1cs.n_public) == 3

@@ -23,9 +23,9 @@ import warnings
 from pathlib import Path
 
 import pytest
-
 from ceremony_fixture import snarkjs, zkgate
-from testsupport import NODE_MODULES, REPO_ROOT, require_node_peer
+
+from testsupport import REPO_ROOT, require_node_peer
 from zkgate.binfile import read_container
 from zkgate.bn254 import G1_GENERATOR, Q_MOD, g1_mul
 from zkgate.bn254.arrays import G1Affine
@@ -91,8 +91,8 @@ def _cross_check(tmp_path: Path, power: int) -> None:
     """A zkgate .ptau of 2^power, a circuit whose domain is 2^power; keys from both tools."""
     from zkgate.circuits import compile_circuit
     from zkgate.circuits.r1csfile import write_r1cs
-    from zkgate.prover.formats.ptau import new_ptau, prepare_phase2
     from zkgate.prover.ceremony.phase1_contribute import contribute
+    from zkgate.prover.formats.ptau import new_ptau, prepare_phase2
     from zkgate.prover.groth16.setup import circuit_power
 
     compiled = compile_circuit(_chain, cache=False, n=(1 << (power - 1)) - 2)  # m + 2 public = 2^(power-1)
@@ -139,8 +139,8 @@ def test_ptau_ending_after_tau_g1_gets_a_note_not_a_warning(tmp_path, monkeypatc
     from zkgate.binfile import HEADER, SECTION_HEADER
     from zkgate.circuits import compile_circuit
     from zkgate.circuits.r1csfile import write_r1cs
-    from zkgate.prover.formats.ptau import new_ptau, prepare_phase2
     from zkgate.prover.ceremony.phase1_contribute import contribute
+    from zkgate.prover.formats.ptau import new_ptau, prepare_phase2
 
     compiled = compile_circuit(_chain, cache=False, n=2)  # 2 constraints + 2 public: domain 2^3
     write_r1cs(compiled.r1cs, tmp_path / "c.r1cs")

@@ -151,9 +151,9 @@ def test_fixed_base_edge_scalars_and_soundness(n):
     assert api.num_constraints - before == cost
     if n == 253:
         assert cost == 509  # circomlib's EscalarMulFix part of BabyPbk: 522
-    l = bjj.SUBORDER
+    order = bjj.SUBORDER
     ks = [0, 1, (1 << n) - 1, sum(1 << i for i in range(n) if i % 3 == 2), rng.randrange(1 << n)]
-    ks += [k for k in (l - 1, l, l + 1, 2 * l, 3 * l + 5) if not k >> n]
+    ks += [k for k in (order - 1, order, order + 1, 2 * order, 3 * order + 5) if not k >> n]
     out = c.program.outputs["o"][0]
     for k in ks:
         bits = [(k >> i) & 1 for i in range(n)]

@@ -13,7 +13,9 @@ from click.testing import CliRunner
 from testsupport import NODE_MODULES, requires_node, snarkjs
 from testsupport import REPO_ROOT as REPO
 from zkgate.circuits import R1CSFormatError, compile_circuit, read_r1cs, read_wtns, write_r1cs, write_wtns
-from zkgate.circuits.cli import COMMANDS, r1cs as r1cs_cmd, wtns as wtns_cmd
+from zkgate.circuits.cli import COMMANDS
+from zkgate.circuits.cli import r1cs as r1cs_cmd
+from zkgate.circuits.cli import wtns as wtns_cmd
 from zkgate.circuits.gadgets.poseidon import poseidon
 
 

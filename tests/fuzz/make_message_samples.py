@@ -14,6 +14,7 @@ sys.path.insert(0, str(HERE.parent / "study"))
 
 def main() -> None:
     import conftest as study  # tests/study/conftest.py: the shared study world
+
     from zkgate.study import Catalog, PublicRecord, StudyKeyHolder
 
     world = study.world.__wrapped__()

@@ -38,17 +38,16 @@ PTAU_POWER = 2
 
 
 def make_samples(directory: Path) -> Samples:
+    from zkgate.bn254 import FrArray
     from zkgate.circuits import compile_circuit
     from zkgate.circuits.r1csfile import write_r1cs
-    from zkgate.circuits.wtnsfile import write_wtns
-    from zkgate.prover.formats.ptau import new_ptau, prepare_phase2
+    from zkgate.circuits.wtnsfile import read_wtns, write_wtns
     from zkgate.prover.ceremony.phase1_contribute import contribute
-    from zkgate.prover.groth16.prove import prove
-    from zkgate.prover.groth16.setup import DevKeyWarning, dev_setup
+    from zkgate.prover.formats.ptau import new_ptau, prepare_phase2
     from zkgate.prover.formats.snarkjs_json import proof_to_json, public_to_json, verifying_key_to_json, write_json
     from zkgate.prover.formats.zkey import read_zkey
-    from zkgate.bn254 import FrArray
-    from zkgate.circuits.wtnsfile import read_wtns
+    from zkgate.prover.groth16.prove import prove
+    from zkgate.prover.groth16.setup import DevKeyWarning, dev_setup
 
     directory.mkdir(parents=True, exist_ok=True)
     circuit = compile_circuit(tiny_circuit, cache=False)

@@ -13,10 +13,9 @@ import tempfile
 from pathlib import Path
 
 import pytest
+from conftest import FUZZ
 from hypothesis import given
 from hypothesis import strategies as st
-
-from conftest import FUZZ
 from mutations import apply, container_fields, edits_for, ends_cleanly
 
 _WORK = Path(tempfile.mkdtemp(prefix="zkgate-fuzz-"))
@@ -43,9 +42,9 @@ def read_wtns_file(path: Path) -> None:
 
 
 def read_zkey_file(path: Path) -> None:
-    from zkgate.prover.groth16.setup import is_dev_key
     from zkgate.prover.formats.zkey import read_zkey
     from zkgate.prover.formats.zkey_records import decode_mpc_params
+    from zkgate.prover.groth16.setup import is_dev_key
 
     key = read_zkey(path)
     is_dev_key(key)
@@ -54,8 +53,8 @@ def read_zkey_file(path: Path) -> None:
 
 
 def read_ptau_file(path: Path) -> None:
-    from zkgate.prover.formats.ptau import read_ptau
     from zkgate.prover.ceremony.phase1_contribute import read_contributions
+    from zkgate.prover.formats.ptau import read_ptau
 
     ptau = read_ptau(path)
     read_contributions(ptau)

@@ -11,10 +11,9 @@ from pathlib import Path
 
 import msgpack
 import pytest
+from conftest import FUZZ
 from hypothesis import given
 from hypothesis import strategies as st
-
-from conftest import FUZZ
 from mutations import apply, ends_cleanly
 
 DATA = Path(__file__).parent / "data"

@@ -14,10 +14,9 @@ import tempfile
 from pathlib import Path
 
 import pytest
+from conftest import FUZZ
 from hypothesis import given
 from hypothesis import strategies as st
-
-from conftest import FUZZ
 from mutations import apply, ends_cleanly
 
 _WORK = Path(tempfile.mkdtemp(prefix="zkgate-fuzz-json-"))
@@ -25,8 +24,8 @@ _COUNTER = itertools.count()
 
 
 def _readers():
-    from zkgate.prover.formats.snarkjs_json import read_proof, read_public, read_verifying_key
     from zkgate.prover.cli.groth16 import read_proof_fast
+    from zkgate.prover.formats.snarkjs_json import read_proof, read_public, read_verifying_key
 
     return {
         "proof_json": [read_proof, read_proof_fast],

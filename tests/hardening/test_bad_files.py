@@ -272,8 +272,12 @@ def test_circuit_inputs_as_text_are_ascii_decimal_or_hex():
 
 
 def test_study_request_options_are_ascii_integers():
-    from zkgate.services.parties.study_request import (StudyRequestError, parse_duration, parse_equals_option,
-                                               parse_range_option)
+    from zkgate.services.parties.study_request import (
+        StudyRequestError,
+        parse_duration,
+        parse_equals_option,
+        parse_range_option,
+    )
 
     assert parse_range_option("age:40:65").lo == 40
     for bad in ("age:४०:65", "age:1_0:65"):

@@ -21,9 +21,9 @@ from testsupport import fresh_postgres_database, postgres_missing_reason
 from zkgate.services.cli.gateway_cli import audit_verify, serve, store_check
 from zkgate.services.client.gateway_client import GatewayCallError, GatewayClient
 from zkgate.services.errors import StoredDataError
-from zkgate.services.gateway.status import status_code_name
 from zkgate.services.gateway.server import Gateway, ServerConfig
 from zkgate.services.gateway.servicers.audit import load_or_create_signer
+from zkgate.services.gateway.status import status_code_name
 from zkgate.services.gateway.store import AuditEntry, CircuitRecord, StudyRecord, open_store
 from zkgate.services.gateway.store.sqlite import DATABASE_NAME
 

@@ -34,7 +34,12 @@ from zkgate.study.identity import SigningKey, signature_ok
 from zkgate.study.keys import CircuitKeys, vk_hash
 from zkgate.study.messages import Aggregate, Receipt, Release, Submission
 from zkgate.study.spec import (
-    EqualsCondition, Filter, Participant, RangeCondition, Statistic, StudySpec,
+    EqualsCondition,
+    Filter,
+    Participant,
+    RangeCondition,
+    Statistic,
+    StudySpec,
 )
 from zkgate.study.verification import PublicRecord, verify_record
 
@@ -453,7 +458,7 @@ def test_signed_tree_head():
     Ed25519PublicKey.from_public_bytes(b(v["public_key_hex"])).verify(b(v["signature_hex"]), signed_bytes)
     key = Ed25519PrivateKey.from_private_bytes(b(v["private_key_seed_hex"]))
     assert key.sign(signed_bytes).hex() == v["signature_hex"]
-    for i, bad in flipped(signed_bytes + b(v["signature_hex"])):
+    for _i, bad in flipped(signed_bytes + b(v["signature_hex"])):
         n = len(signed_bytes)
         head = SignedTreeHead(int.from_bytes(bad[13:21], "big"), bad[21:53], int.from_bytes(bad[53:61], "big"), bad[n:])
         if bad[:13] != b"zkgate-sth-v1":

@@ -6,7 +6,6 @@ import random
 
 import numpy as np
 import pytest
-
 from native_helpers import R_MOD, native_only
 
 import zkgate.bn254 as bn

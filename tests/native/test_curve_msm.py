@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
 from native_helpers import Q_MOD, R_MOD, native_only
 
 import zkgate.bn254 as bn

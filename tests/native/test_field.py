@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
 from native_helpers import Q_MOD, R_MOD, from_mont_int, native_only, to_mont_int
 
 pytestmark = native_only
@@ -128,10 +127,10 @@ def test_portable_and_adx_agree():
 
     code = (
         "import random;from zkgate._native import _field as F;rng=random.Random(3);"
-        "xs=[rng.randrange(1<<254) % {p} for _ in range(2000)];"
+        f"xs=[rng.randrange(1<<254) % {Q_MOD} for _ in range(2000)];"
         "a=F.ints_to_limbs(xs);b=F.ints_to_limbs(xs[::-1]);"
         "print(F.has_adx(), hash(tuple(F.limbs_to_ints(F.binary_op('mul',a,b,1)))))"
-    ).format(p=Q_MOD)
+    )
     env = dict(os.environ)
     outs = []
     for flag in ("0", "1"):

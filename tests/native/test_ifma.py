@@ -10,7 +10,6 @@ import sys
 
 import numpy as np
 import pytest
-
 from native_helpers import MONT, Q_MOD, R_MOD, native_only
 
 pytestmark = native_only

@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
 from native_helpers import R_MOD, native_only
 
 import zkgate.bn254 as bn
@@ -61,7 +60,7 @@ def test_ntt_large_roundtrip_and_spot_values(log_n):
 
 def test_ntt_threads_agree():
     rng = np.random.default_rng(3)
-    from zkgate._native import _ntt, _field
+    from zkgate._native import _field, _ntt
     vals = rng.integers(0, 2**62, size=(1 << 14, 4), dtype=np.uint64)
     vals = _field.to_montgomery(vals, True)
     a, b = vals.copy(), vals.copy()

@@ -5,7 +5,6 @@ from __future__ import annotations
 import random
 
 import numpy as np
-
 from native_helpers import R_MOD, native_only
 
 from zkgate.bn254.arrays import FrArray, ints_to_rows

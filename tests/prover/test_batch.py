@@ -189,9 +189,9 @@ def test_batch_of_snarkjs_and_zkgate_proofs(tmp_path_factory):
 
     from zkgate.circuits.r1cs import limbs_to_ints
     from zkgate.circuits.wtnsfile import read_wtns
-    from zkgate.prover.groth16.prove import prove
     from zkgate.prover.formats.snarkjs_json import read_proof, read_public, read_verifying_key
     from zkgate.prover.formats.zkey import read_zkey
+    from zkgate.prover.groth16.prove import prove
 
     circuit = build_mul_circuit(tmp_path_factory.mktemp("mulbatch"))
     vk = read_verifying_key(circuit.vk)

@@ -9,15 +9,13 @@ import sys
 
 import numpy as np
 import pytest
-
 from snarkjs_fixture import build_mul_circuit, snarkjs
+
 from zkgate import _native, bn254
 from zkgate.bn254 import FrArray
 from zkgate.circuits.r1cs import limbs_to_ints
 from zkgate.circuits.wtnsfile import read_wtns
 from zkgate.errors import ConstraintError, FormatError, InvalidInputError, NotOnCurveError
-from zkgate.prover.groth16.keys import Proof
-from zkgate.prover.groth16.prove import prove, prove_with
 from zkgate.prover.formats.snarkjs_json import (
     proof_to_json,
     public_to_json,
@@ -27,8 +25,10 @@ from zkgate.prover.formats.snarkjs_json import (
     verifying_key_to_json,
     write_json,
 )
-from zkgate.prover.groth16.verify import InsecureKeyError, prepare_verifying_key, verify
 from zkgate.prover.formats.zkey import read_zkey, write_zkey
+from zkgate.prover.groth16.keys import Proof
+from zkgate.prover.groth16.prove import prove, prove_with
+from zkgate.prover.groth16.verify import InsecureKeyError, prepare_verifying_key, verify
 
 pytestmark = pytest.mark.interop
 

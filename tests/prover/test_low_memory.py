@@ -11,9 +11,9 @@ import pytest
 from zkgate.binfile import read_container, release_pages, write_container
 from zkgate.bn254 import FrArray
 from zkgate.circuits import compile_circuit
+from zkgate.prover.formats.zkey import read_zkey
 from zkgate.prover.groth16.prove import prove_with
 from zkgate.prover.groth16.setup import DevKeyWarning, dev_setup
-from zkgate.prover.formats.zkey import read_zkey
 
 
 def _rss_mib() -> float:

@@ -17,9 +17,9 @@ import pytest
 
 from testsupport import REPO_ROOT, require_node_peer
 from zkgate import bn254
-from zkgate.prover.groth16.verify import InsecureKeyError
-from zkgate.prover.groth16.keys import Proof, VerifyingKey
 from zkgate.prover.formats.solidity import calldata_words, solidity_calldata, solidity_verifier
+from zkgate.prover.groth16.keys import Proof, VerifyingKey
+from zkgate.prover.groth16.verify import InsecureKeyError
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "pairing"))
 from sim import SimulatedKey  # noqa: E402

@@ -9,11 +9,11 @@ import threading
 import grpc
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
-
 from snarkjs_fixture import build_mul_circuit
+
 from zkgate import bn254
-from zkgate.prover.groth16.keys import Proof
 from zkgate.prover.formats.snarkjs_json import read_proof, read_public
+from zkgate.prover.groth16.keys import Proof
 from zkgate.services.client.gateway_client import GatewayCallError, GatewayClient
 from zkgate.services.gateway.server import Gateway, ServerConfig
 from zkgate.services.gateway.uploads import UploadLimits

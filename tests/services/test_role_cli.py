@@ -15,11 +15,10 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
+from testsupport import dev_gateway
 from zkgate.cli import cli
 from zkgate.study.simulate import PATIENT_SCHEMA, STUDY_FILTER, STUDY_STATISTICS, ground_truth, patient_table
 from zkgate.study.spec import StudySpec
-
-from testsupport import dev_gateway
 
 pytestmark = pytest.mark.slow  # proves several chunks: native backend only
 

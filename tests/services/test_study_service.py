@@ -11,6 +11,7 @@ import grpc
 import numpy as np
 import pytest
 
+from testsupport import dev_gateway
 from zkgate.he import KeyHolder
 from zkgate.services.client.gateway_client import GatewayCallError, GatewayClient
 from zkgate.services.gateway.server import Gateway, ServerConfig
@@ -24,8 +25,6 @@ from zkgate.study.release import StudyKeyHolder
 from zkgate.study.requester import open_study
 from zkgate.study.simulate import PATIENT_SCHEMA, STUDY_FILTER, STUDY_STATISTICS, ground_truth, patient_table
 from zkgate.study.verification import PublicRecord, verify_record
-
-from testsupport import dev_gateway
 
 pytestmark = pytest.mark.slow  # proves several chunks: native backend only
 

@@ -17,25 +17,29 @@ from zkgate.study import (
     Contributor,
     Dataset,
     DatasetCommitment,
+    EqualsCondition,
+    Filter,
     ProofRejectedError,
     PublicRecord,
+    RangeCondition,
     Registration,
     Release,
     ReleaseCheckError,
     ReleaseModeError,
+    Schema,
     SigningKey,
+    Statistic,
     StudyAggregator,
     StudyKeyHolder,
+    StudySpec,
     derived_statistics,
     open_study,
     verify_record,
 )
 from zkgate.study.aggregator import build_aggregate
 from zkgate.study.simulate import ground_truth, max_relative_error
-from zkgate.study.verification import CKKS_UNVERIFIED
-
-from zkgate.study import EqualsCondition, Filter, RangeCondition, Schema, Statistic, StudySpec
 from zkgate.study.spec import Participant
+from zkgate.study.verification import CKKS_UNVERIFIED
 
 # The study folder's shapes (as in its conftest.py, which `from conftest import` cannot reach
 # reliably when several test folders with a conftest.py are collected together).

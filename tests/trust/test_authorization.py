@@ -6,12 +6,12 @@ from __future__ import annotations
 import grpc
 import pytest
 
-from zkgate.services.parties.certs import OrgSpec, init_certs, make_ca, make_client_cert
 from zkgate.services.client.gateway_client import GatewayCallError, GatewayClient
-from zkgate.services.errors import PreconditionError
 from zkgate.services.client.tls import ClientTls
+from zkgate.services.errors import PreconditionError
 from zkgate.services.gateway.security import POLICY, ServerTls
 from zkgate.services.gateway.server import SERVICE_NAMES, Gateway, ServerConfig
+from zkgate.services.parties.certs import OrgSpec, init_certs, make_client_cert
 from zkgate.services.v1 import audit_pb2, prover_pb2, study_pb2
 
 NOWHERE = "0" * 64
@@ -103,7 +103,9 @@ def _code(call, client) -> grpc.StatusCode:
 
 
 def test_policy_covers_every_rpc():
-    from zkgate.services.v1 import audit_pb2 as a, catalog_pb2, prover_pb2 as p, study_pb2
+    from zkgate.services.v1 import audit_pb2 as a
+    from zkgate.services.v1 import catalog_pb2, study_pb2
+    from zkgate.services.v1 import prover_pb2 as p
 
     methods = set()
     for module in (p, a, catalog_pb2, study_pb2):

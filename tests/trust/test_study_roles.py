@@ -11,11 +11,11 @@ import numpy as np
 import pytest
 
 from zkgate.he import KeyHolder
-from zkgate.services.parties.certs import OrgSpec, init_certs
 from zkgate.services.client.gateway_client import GatewayCallError, GatewayClient
 from zkgate.services.client.tls import ClientTls
 from zkgate.services.gateway.security import ServerTls
 from zkgate.services.gateway.server import Gateway, ServerConfig
+from zkgate.services.parties.certs import OrgSpec, init_certs
 from zkgate.study.catalog import Registration
 from zkgate.study.commitment import DatasetCommitment
 from zkgate.study.contributor import Contributor

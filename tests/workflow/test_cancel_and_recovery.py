@@ -16,12 +16,11 @@ import grpc
 import pytest
 from click.testing import CliRunner
 
+from testsupport import fresh_postgres_database, postgres_missing_reason
 from zkgate.cli import cli
 from zkgate.services.client.gateway_client import GatewayCallError, GatewayClient
 from zkgate.services.gateway.server import Gateway, ServerConfig
 from zkgate.study.cancellation import CANCEL_LEAF_KIND
-
-from testsupport import fresh_postgres_database, postgres_missing_reason
 
 AUDITOR = Path(__file__).resolve().parents[2] / "examples" / "node-auditor"
 HOSPITALS = ("hospital-a", "hospital-b")

@@ -12,15 +12,13 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
+from testsupport import dev_gateway
 from zkgate.cli import cli
 from zkgate.prover.ceremony.phase2 import contribute
-from zkgate.services.parties import roles
 from zkgate.services.client.gateway_client import GatewayCallError, GatewayClient
+from zkgate.services.parties import roles
 from zkgate.services.parties.holder_home import HolderHome
-from zkgate.services.gateway.store import StudyProvingKeyRecord
 from zkgate.study.simulate import PATIENT_SCHEMA, patient_table
-
-from testsupport import dev_gateway
 
 HOSPITALS = ("hospital-a", "hospital-b")
 SCHEMA_OBJ = {"columns": [{"name": c.name, "min": c.lo, "max": c.hi} for c in PATIENT_SCHEMA.columns]}

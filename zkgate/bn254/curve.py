@@ -13,8 +13,9 @@ infinity.  The formulas are written once over a small field-operations table so 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from zkgate.bn254 import fields
 from zkgate.bn254.constants import G1_B, G2_B, Q_MOD, R_MOD

@@ -564,7 +564,7 @@ class _Template:
     """A recorded gadget: a Builder whose wires 1..k are the placeholder inputs."""
 
     @classmethod
-    def record(cls, fn, k: int, params: dict) -> "_Template":
+    def record(cls, fn, k: int, params: dict) -> _Template:
         sub = Builder()
         ins = [LC.wire(sub._new_wire(_PRV)) for _ in range(k)]
         out = fn(sub, *ins, **params)

@@ -23,7 +23,7 @@ from zkgate.circuits.r1cs import R1CS, limbs_to_ints
 from zkgate.circuits.r1csfile import write_r1cs
 from zkgate.circuits.solver import solve, solve_checked
 
-_memory: dict[str, "CompiledCircuit"] = {}
+_memory: dict[str, CompiledCircuit] = {}
 
 
 @dataclass

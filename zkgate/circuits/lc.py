@@ -24,12 +24,12 @@ class LC:
 
     # ---- construction ---------------------------------------------------------------
     @staticmethod
-    def const(value: int) -> "LC":
+    def const(value: int) -> LC:
         value %= R
         return LC({0: value} if value else {})
 
     @staticmethod
-    def wire(index: int) -> "LC":
+    def wire(index: int) -> LC:
         return LC({index: 1})
 
     # ---- queries --------------------------------------------------------------------
@@ -61,7 +61,7 @@ class LC:
         return "LC(" + (" + ".join(parts) or "0") + ")"
 
     # ---- arithmetic (no constraints) -----------------------------------------------
-    def scaled(self, k: int) -> "LC":
+    def scaled(self, k: int) -> LC:
         k %= R
         if k == 0:
             return LC()
@@ -69,7 +69,7 @@ class LC:
             return self
         return LC({w: c * k % R for w, c in self.terms.items()})
 
-    def combine(self, other: "LC", k: int = 1) -> "LC":
+    def combine(self, other: LC, k: int = 1) -> LC:
         """``self + k * other``."""
         out = dict(self.terms)
         for w, c in other.terms.items():
@@ -80,21 +80,21 @@ class LC:
                 out.pop(w, None)
         return LC(out)
 
-    def __add__(self, other) -> "LC":
+    def __add__(self, other) -> LC:
         return self.combine(as_lc(other))
 
     __radd__ = __add__
 
-    def __sub__(self, other) -> "LC":
+    def __sub__(self, other) -> LC:
         return self.combine(as_lc(other), R - 1)
 
-    def __rsub__(self, other) -> "LC":
+    def __rsub__(self, other) -> LC:
         return as_lc(other).combine(self, R - 1)
 
-    def __neg__(self) -> "LC":
+    def __neg__(self) -> LC:
         return self.scaled(R - 1)
 
-    def __mul__(self, other) -> "LC":
+    def __mul__(self, other) -> LC:
         if isinstance(other, LC):
             k = other.constant_value()
             if k is None:

@@ -12,7 +12,7 @@ knows discrete logarithms between them.
 from __future__ import annotations
 
 import hashlib
-from functools import lru_cache
+from functools import cache
 
 from zkgate.circuits import babyjubjub as bjj
 from zkgate.circuits.errors import CircuitInputError
@@ -35,12 +35,12 @@ def hash_to_point(tag: bytes) -> bjj.Point:
             return p
 
 
-@lru_cache(maxsize=None)
+@cache
 def generator_g(j: int) -> bjj.Point:
     return hash_to_point(b"G" + j.to_bytes(4, "big"))
 
 
-@lru_cache(maxsize=None)
+@cache
 def generator_h() -> bjj.Point:
     return hash_to_point(b"H")
 

@@ -10,7 +10,7 @@ procedure) into ``data/poseidon_bn254.npz``.
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -27,7 +27,7 @@ def _ints(arr: np.ndarray) -> list[int]:
     return [int.from_bytes(b[i : i + 32], "little") for i in range(0, len(b), 32)]
 
 
-@lru_cache(maxsize=None)
+@cache
 def params(t: int) -> tuple[int, int, tuple[int, ...], tuple[tuple[int, ...], ...]]:
     """``(R_F, R_P, round_constants, mds)`` for width ``t`` (2..17)."""
     if not 2 <= t <= MAX_INPUTS + 1:

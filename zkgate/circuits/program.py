@@ -20,8 +20,8 @@ HINT       ``out .. out + aux - 1 = hints[arg].fn(*values)``
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 

@@ -29,6 +29,7 @@ from zkgate.errors import InvalidInputError, ZkgateError
 from zkgate.he import Aggregator as HEAggregator
 from zkgate.he import PublicContext
 from zkgate.he.envelope import ContributionEnvelope, envelope_digest
+from zkgate.prover.groth16.batch import verify_batch
 from zkgate.prover.groth16.verify import verify
 from zkgate.study import encoding as enc
 from zkgate.study.commitment import dataset_root
@@ -47,7 +48,6 @@ from zkgate.study.errors import (
 )
 from zkgate.study.identity import SigningKey
 from zkgate.study.keys import CircuitKeys
-from zkgate.prover.groth16.batch import verify_batch
 from zkgate.study.messages import Aggregate, Receipt, Submission
 from zkgate.study.spec import StudySpec
 

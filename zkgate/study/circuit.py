@@ -26,10 +26,10 @@ from __future__ import annotations
 import numpy as np
 
 from zkgate.circuits import compile_circuit
+from zkgate.circuits import pedersen as ped
 from zkgate.circuits.babyjubjub import SUBORDER as L
 from zkgate.circuits.gadgets.babyjubjub import point_add, scalar_mul_fixed
 from zkgate.circuits.lc import LC
-from zkgate.circuits import pedersen as ped
 from zkgate.study.commitment import TAG_CHUNK, Packing
 from zkgate.study.gadgets import geq, source_digest, sponge
 from zkgate.study.spec import TAG_STUDY, CircuitShape, StudySpec
@@ -84,7 +84,7 @@ def contribution_circuit(api, col_bits, capacity, ranges, equals, stats, src):
         api.assert_range(b, col_bits[col])
     hist_edges = []
     pos = 0
-    for kind, col, k in stats:
+    for _kind, col, k in stats:
         es = edges[pos : pos + k]
         pos += k
         for e in es:

@@ -23,8 +23,8 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-from zkgate.circuits.babyjubjub import SUBORDER as L
 from zkgate.circuits import pedersen as ped
+from zkgate.circuits.babyjubjub import SUBORDER as L
 from zkgate.errors import ZkgateError
 from zkgate.he import KeyHolder
 from zkgate.he.envelope import AggregateEnvelope, envelope_digest

@@ -23,7 +23,7 @@ from zkgate.services.gateway.servicers.audit import audit_entry
 from zkgate.services.gateway.servicers.common import check_deadline, rpc
 from zkgate.services.gateway.store import Store, StudyProvingKeyRecord, StudyRecord, SubmissionRecord
 from zkgate.services.gateway.store.integrity import data_loss, stored_record
-from zkgate.services.gateway.transport import TransportLimits
+from zkgate.services.gateway.transport import DEFAULT_TRANSPORT_LIMITS, TransportLimits
 from zkgate.services.gateway.uploads import UploadLimits, advertised_chunk_size, receive_upload
 from zkgate.services.v1 import common_pb2, study_pb2, study_pb2_grpc
 from zkgate.services.wire import DEFAULT_CHUNK_SIZE, chunked
@@ -62,7 +62,7 @@ def _study_id(text: str) -> str:
 class StudyServicer(study_pb2_grpc.StudyServiceServicer):
     def __init__(self, store: Store, limits: UploadLimits, gateway_key: SigningKey, log_public_key: bytes,
                  dev_mode: bool = False, *, max_message_bytes: int = 8 << 20,
-                 transport: TransportLimits = TransportLimits()) -> None:
+                 transport: TransportLimits = DEFAULT_TRANSPORT_LIMITS) -> None:
         self.store = store
         self.limits = limits
         self.max_message_bytes = max_message_bytes  # advertised by GetGatewayInfo

@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from zkgate.bn254 import R_MOD, fr_root_of_unity, g1_add, g1_mul, g1_neg, g2_add, g2_mul, g2_neg
-from zkgate.bn254 import packed
+from zkgate.bn254 import R_MOD, fr_root_of_unity, g1_add, g1_mul, g1_neg, g2_add, g2_mul, g2_neg, packed
 from zkgate.bn254.arrays import G1Affine, G2Affine, ints_to_rows, rows_to_ints
 from zkgate.kernels import ceremony as ceremony_kernels
 

@@ -26,18 +26,24 @@ from pathlib import Path
 
 import numpy as np
 
-from zkgate.bn254 import R_MOD
 from zkgate.binfile import HEADER, SECTION_HEADER
+from zkgate.bn254 import R_MOD
 from zkgate.errors import InvalidInputError
 from zkgate.prover.ceremony import group_ops
 from zkgate.prover.ceremony.blake2b import NobleBlake2b
-from zkgate.prover.ceremony.phase2 import parse_beacon_hash, rng_from_beacon, rng_from_entropy
 from zkgate.prover.ceremony.chacha import ChaCha
+from zkgate.prover.ceremony.hashing import (
+    blake2b512,
+    create_ptau_key,
+    first_challenge_hash,
+    rows_compressed,
+    uncompressed,
+)
+from zkgate.prover.ceremony.phase2 import parse_beacon_hash, rng_from_beacon, rng_from_entropy
 from zkgate.prover.formats.curve_points import g1_from_words, g2_from_words
-from zkgate.prover.progress import bar
 from zkgate.prover.formats.ptau import G1_BYTES, G2_BYTES, MAGIC, VERSION, PtauFile, _header_payload, read_ptau
-from zkgate.prover.ceremony.hashing import blake2b512, create_ptau_key, first_challenge_hash, rows_compressed, uncompressed
 from zkgate.prover.formats.ptau_records import PtauContribution, decode_contributions, encode_contributions
+from zkgate.prover.progress import bar
 
 CHUNK = {1: (1 << 20) // G1_BYTES, 2: (1 << 20) // G2_BYTES}  # snarkjs's chunks (they shape the hash state)
 SECTIONS = ((2, "tauG1", 1), (3, "tauG2", 2), (4, "alphaTauG1", 1), (5, "betaTauG1", 1), (6, "betaG2", 2))

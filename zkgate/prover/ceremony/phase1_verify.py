@@ -27,12 +27,12 @@ import numpy as np
 
 from zkgate.bn254 import G1_GENERATOR, G2_GENERATOR, FrArray, G1Affine, G2Affine, g1_add, g2_add, msm_g1, msm_g2, ntt
 from zkgate.errors import FormatError, InvalidInputError
-from zkgate.prover.ceremony.phase2 import rng_from_beacon, same_ratio
-from zkgate.prover.progress import bar
-from zkgate.prover.formats.ptau import PtauFile, read_ptau
-from zkgate.prover.ceremony.phase1_contribute import SECTIONS, read_contributions, section_count
 from zkgate.prover.ceremony.hashing import blake2b512, create_ptau_key, first_challenge_hash, g2_sp, uncompressed
+from zkgate.prover.ceremony.phase1_contribute import SECTIONS, read_contributions, section_count
+from zkgate.prover.ceremony.phase2 import rng_from_beacon, same_ratio
+from zkgate.prover.formats.ptau import PtauFile, read_ptau
 from zkgate.prover.formats.ptau_records import KEY_NAMES, PtauContribution
+from zkgate.prover.progress import bar
 
 CHUNK = 1 << 16
 _ARRAY = {1: G1Affine, 2: G2Affine}

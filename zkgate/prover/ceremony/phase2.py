@@ -44,8 +44,6 @@ from zkgate.errors import FormatError, InvalidInputError
 from zkgate.prover.ceremony import group_ops
 from zkgate.prover.ceremony.chacha import ChaCha, hash_to_g2
 from zkgate.prover.formats.curve_points import g1_from_words, g1_to_bytes, g2_from_words, g2_to_bytes
-from zkgate.prover.progress import bar
-from zkgate.prover.groth16.setup import setup_from_ptau
 from zkgate.prover.formats.zkey_records import (
     Contribution,
     MpcParams,
@@ -54,6 +52,8 @@ from zkgate.prover.formats.zkey_records import (
     encode_mpc_params,
     g1_uncompressed,
 )
+from zkgate.prover.groth16.setup import setup_from_ptau
+from zkgate.prover.progress import bar
 
 CHUNK = 1 << 16  # points per scaling step (bounded memory)
 

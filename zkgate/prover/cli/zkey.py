@@ -16,7 +16,13 @@ import click
 
 from zkgate.prover.ceremony.phase2 import beacon, contribute, verify_zkey
 from zkgate.prover.cli.output import echo_hash
-from zkgate.prover.formats.snarkjs_json import read_proof, read_public, read_verifying_key, verifying_key_to_json, write_json
+from zkgate.prover.formats.snarkjs_json import (
+    read_proof,
+    read_public,
+    read_verifying_key,
+    verifying_key_to_json,
+    write_json,
+)
 from zkgate.prover.formats.solidity import solidity_calldata, solidity_verifier
 from zkgate.prover.formats.zkey import read_zkey
 from zkgate.prover.groth16.setup import is_dev_key

@@ -21,12 +21,10 @@ from pathlib import Path
 
 import numpy as np
 
-from zkgate.binfile import Container, read_container
-from zkgate.bn254 import Q_MOD
-from zkgate.errors import FormatError, InvalidInputError
-from zkgate.binfile import HEADER, SECTION_HEADER
-from zkgate.bn254 import G1_GENERATOR, G2_GENERATOR
+from zkgate.binfile import HEADER, SECTION_HEADER, Container, read_container
+from zkgate.bn254 import G1_GENERATOR, G2_GENERATOR, Q_MOD
 from zkgate.bn254.arrays import G1Affine, G2Affine
+from zkgate.errors import FormatError, InvalidInputError
 from zkgate.prover.ceremony import group_ops
 from zkgate.prover.formats.curve_points import g1_to_bytes, g2_to_bytes
 from zkgate.prover.progress import bar

@@ -23,8 +23,8 @@ from dataclasses import dataclass
 
 from zkgate.bn254 import G1Point, G2Point
 from zkgate.prover.ceremony.blake2b import PARTIAL_BYTES, finish_partial
-from zkgate.prover.formats.curve_points import g1_to_bytes, g2_to_bytes
 from zkgate.prover.formats.contribution_records import ContributionParams, RecordReader
+from zkgate.prover.formats.curve_points import g1_to_bytes, g2_to_bytes
 from zkgate.prover.formats.zkey_records import g1_uncompressed, g2_uncompressed
 
 KEY_NAMES = ("tau", "alpha", "beta")

@@ -18,8 +18,8 @@ import numpy as np
 from zkgate.binfile import Reader, read_container, write_container
 from zkgate.bn254 import Q_MOD, R_MOD
 from zkgate.errors import FormatError
-from zkgate.prover.groth16.keys import COEFFICIENT_DTYPE, ProvingKey
 from zkgate.prover.formats.curve_points import g1_from_words, g1_to_bytes, g2_from_words, g2_to_bytes
+from zkgate.prover.groth16.keys import COEFFICIENT_DTYPE, ProvingKey
 
 MAGIC = b"zkey"
 VERSION = 1

@@ -15,11 +15,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from zkgate.bn254 import G1Point, G2Point
-from zkgate.bn254 import Q_MOD
+from zkgate.bn254 import Q_MOD, G1Point, G2Point
 from zkgate.bn254.arrays import from_montgomery
-from zkgate.prover.formats.curve_points import FIELD_BYTES, g1_to_bytes, g2_to_bytes
 from zkgate.prover.formats.contribution_records import ContributionParams, RecordReader
+from zkgate.prover.formats.curve_points import FIELD_BYTES, g1_to_bytes, g2_to_bytes
 
 DEV_NAME = "zkgate DEV-ONLY setup: NOT a ceremony, toxic waste was not destroyed by any party"
 """Name of the contribution record a dev setup writes; keys carrying it are refused outside dev mode."""
@@ -53,7 +52,7 @@ def rows_uncompressed(rows: np.ndarray, group: int) -> bytes:
     return plain.astype("<u8").view(np.uint8).reshape(-1, coord)[:, ::-1].tobytes()
 
 
-def blake2b512() -> "hashlib._Hash":
+def blake2b512() -> hashlib._Hash:
     return hashlib.blake2b(digest_size=64)
 
 

@@ -25,7 +25,6 @@ from zkgate.prover.groth16.keys import Proof, ProvingKey
 from zkgate.prover.groth16.qap import h_scalars
 from zkgate.prover.groth16.verify import verify
 
-
 Witness = Sequence[int] | FrArray
 
 

@@ -33,23 +33,23 @@ from zkgate.bn254.arrays import G1Affine, G2Affine, rows_to_ints, to_montgomery
 from zkgate.circuits.r1csfile import read_r1cs
 from zkgate.errors import FormatError, InvalidInputError
 from zkgate.prover.ceremony import group_ops
-from zkgate.prover.ceremony.hhash_quirk import snarkjs_sub_affine
 from zkgate.prover.ceremony.chacha import ChaCha, hash_to_g2
+from zkgate.prover.ceremony.hhash_quirk import snarkjs_sub_affine
 from zkgate.prover.formats.curve_points import g1_to_bytes, g2_to_bytes
 from zkgate.prover.formats.ptau import read_ptau
-from zkgate.prover.progress import bar
-from zkgate.prover.groth16.keys import COEFFICIENT_DTYPE
 from zkgate.prover.formats.zkey_records import (
     DEV_NAME,
-    decode_mpc_params,
     Contribution,
     MpcParams,
     blake2b512,
+    decode_mpc_params,
     encode_mpc_params,
     g1_uncompressed,
     g2_uncompressed,
     rows_uncompressed,
 )
+from zkgate.prover.groth16.keys import COEFFICIENT_DTYPE
+from zkgate.prover.progress import bar
 
 MAX_POWER = 28
 H_HASH_CHUNK = 1 << 14  # snarkjs's hashHPoints chunk (its count quirk is reproduced)
@@ -364,12 +364,12 @@ def dev_setup(r1cs, zkey_path: str | Path, progress: bool = False) -> bytes:
     # Lagrange values of the domain (size d) and of the doubled domain at tau
     def lagrange_values(n: int) -> list[int]:
         w = fr_root_of_unity(n.bit_length() - 1)
-        zn = (pow(tau, n, R_MOD) - 1) * pow(n, -1, R_MOD) % R_MOD
+        zn = (pow(tau, n, R_MOD) - 1) * pow(n, -1, R_MOD) % R_MOD  # noqa: F821 - tau is del'd after use
         roots, cur = [], 1
         for _ in range(n):
             roots.append(cur)
             cur = cur * w % R_MOD
-        dens = [(tau - x) % R_MOD for x in roots]
+        dens = [(tau - x) % R_MOD for x in roots]  # noqa: F821 - tau is del'd after use
         prefix, acc = [], 1  # batch inversion
         for v in dens:
             prefix.append(acc)
