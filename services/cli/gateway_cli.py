@@ -173,6 +173,9 @@ def register_circuit(address, zkey_file: str, r1cs_file: str | None, name: str) 
     with reported(address), client_for(address) as client:
         info = client.register_circuit_files(zkey_file, r1cs_file, name)
     click.echo(info.circuit_id)
+    if info.already_registered:
+        click.echo(f"note: the gateway already had this circuit, registered as {info.name!r}; "
+                   "nothing new was stored and the existing id is printed", err=True)
     if info.dev_only:
         click.echo("warning: this key had no phase-2 contribution; the gateway will not verify against it", err=True)
 

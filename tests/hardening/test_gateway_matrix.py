@@ -306,6 +306,18 @@ def test_reregistering_an_identical_zkey_or_builtin_returns_the_first_registrati
     assert renamed.name == builtin.name
 
 
+def test_register_circuit_command_says_when_the_gateway_already_had_the_circuit(gateway, circuits, tmp_path):
+    zkey, _ = circuits["times"]
+    (tmp_path / "times.zkey").write_bytes(zkey)
+    args = ("gateway", "--gateway", gateway.address, "register-circuit", str(tmp_path / "times.zkey"))
+    first = _zkgate(*args, "--name", "times-first")
+    assert first.returncode == 0, first.stderr
+    assert "already had" not in first.stderr
+    again = _zkgate(*args, "--name", "times-again")
+    assert again.returncode == 0 and again.stdout == first.stdout  # the same id
+    assert "already had this circuit, registered as 'times-first'" in again.stderr
+
+
 # -- 10. no server paths in error messages -------------------------------------------------------
 def test_upload_errors_name_the_field_not_a_server_temp_path(client, circuits):
     err = _refused(client.register_circuit, b"junk" * 10, b"", "junk")
