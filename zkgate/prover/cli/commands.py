@@ -17,12 +17,17 @@ import click
 
 @dataclass(frozen=True)
 class CommandSpec:
-    """One subcommand: ``zkgate <group...> <name>`` runs ``<module>.<attribute>`` (a click command)."""
+    """One subcommand: ``zkgate <group...> <name>`` runs ``<module>.<attribute>`` (a click command).
+
+    ``short_help`` is the first line of the command's help, listed by ``zkgate <group...> --help``
+    without importing the module (tests/test_cli_startup.py checks it equals the real command's).
+    """
 
     group: tuple[str, ...]
     name: str
     module: str
     attribute: str
+    short_help: str = ""
 
 
 _GROTH16 = "zkgate.prover.cli.groth16"
@@ -30,22 +35,38 @@ _ZKEY = "zkgate.prover.cli.zkey"
 _POWERSOFTAU = "zkgate.prover.cli.powersoftau"
 
 COMMAND_TABLE: tuple[CommandSpec, ...] = (
-    CommandSpec(("groth16",), "setup", _GROTH16, "setup_command"),
-    CommandSpec(("groth16",), "prove", _GROTH16, "prove_command"),
-    CommandSpec(("groth16",), "verify", _GROTH16, "verify_command"),
-    CommandSpec(("groth16",), "verify-batch", _GROTH16, "verify_batch_command"),
-    CommandSpec(("zkey",), "info", _ZKEY, "zkey_info_command"),
-    CommandSpec(("zkey", "export"), "verificationkey", _ZKEY, "export_vk_command"),
-    CommandSpec(("zkey", "export"), "solidityverifier", _ZKEY, "export_solidity_verifier_command"),
-    CommandSpec(("zkey", "export"), "soliditycalldata", _ZKEY, "export_solidity_calldata_command"),
-    CommandSpec(("zkey",), "contribute", _ZKEY, "contribute_command"),
-    CommandSpec(("zkey",), "beacon", _ZKEY, "beacon_command"),
-    CommandSpec(("zkey",), "verify", _ZKEY, "verify_command"),
-    CommandSpec(("powersoftau",), "new", _POWERSOFTAU, "new_command"),
-    CommandSpec(("powersoftau", "prepare"), "phase2", _POWERSOFTAU, "prepare_phase2_command"),
-    CommandSpec(("powersoftau",), "contribute", _POWERSOFTAU, "contribute_command"),
-    CommandSpec(("powersoftau",), "beacon", _POWERSOFTAU, "beacon_command"),
-    CommandSpec(("powersoftau",), "verify", _POWERSOFTAU, "verify_command"),
+    CommandSpec(("groth16",), "setup", _GROTH16, "setup_command",
+                "Make the initial .zkey of a circuit from a prepared powers of tau."),
+    CommandSpec(("groth16",), "prove", _GROTH16, "prove_command",
+                "Prove with a .zkey and a witness (.wtns); write proof.json and public.json."),
+    CommandSpec(("groth16",), "verify", _GROTH16, "verify_command",
+                "Verify a proof: prints OK (exit 0) or INVALID (exit 1); malformed input exits 2."),
+    CommandSpec(("groth16",), "verify-batch", _GROTH16, "verify_batch_command",
+                "Verify every NAME.proof.json in DIR with its NAME.public.json under one key."),
+    CommandSpec(("zkey",), "info", _ZKEY, "zkey_info_command",
+                "Print the header of a Groth16 .zkey (sizes, public inputs, domain)."),
+    CommandSpec(("zkey", "export"), "verificationkey", _ZKEY, "export_vk_command",
+                "Write the verification key of KEY.zkey as snarkjs's verification_key.json."),
+    CommandSpec(("zkey", "export"), "solidityverifier", _ZKEY, "export_solidity_verifier_command",
+                "Write a Solidity Groth16 verifier contract for the key of KEY.zkey (or a VK.json)."),
+    CommandSpec(("zkey", "export"), "soliditycalldata", _ZKEY, "export_solidity_calldata_command",
+                "Print the arguments of verifyProof(a, b, c, input) for a proof (snarkjs's format)."),
+    CommandSpec(("zkey",), "contribute", _ZKEY, "contribute_command",
+                "Add a phase-2 contribution (snarkjs `zkey contribute`); prints its hash."),
+    CommandSpec(("zkey",), "beacon", _ZKEY, "beacon_command",
+                "Add the final beacon contribution (snarkjs `zkey beacon`): 2^N SHA-256 iterations."),
+    CommandSpec(("zkey",), "verify", _ZKEY, "verify_command",
+                "Verify a key against its circuit and powers of tau (snarkjs `zkey verify`)."),
+    CommandSpec(("powersoftau",), "new", _POWERSOFTAU, "new_command",
+                "Start a powers of tau of 2^POWER (snarkjs `powersoftau new bn128 POWER OUT.ptau`)."),
+    CommandSpec(("powersoftau", "prepare"), "phase2", _POWERSOFTAU, "prepare_phase2_command",
+                "Add the Lagrange bases phase 2 needs (snarkjs `powersoftau prepare phase2`)."),
+    CommandSpec(("powersoftau",), "contribute", _POWERSOFTAU, "contribute_command",
+                "Add a phase-1 contribution (snarkjs `powersoftau contribute`); prints its response hash."),
+    CommandSpec(("powersoftau",), "beacon", _POWERSOFTAU, "beacon_command",
+                "Add a beacon contribution (snarkjs `powersoftau beacon`): 2^N SHA-256 iterations."),
+    CommandSpec(("powersoftau",), "verify", _POWERSOFTAU, "verify_command",
+                "Verify a powers of tau (snarkjs `powersoftau verify`), prepared sections included."),
 )
 
 GROUP_HELP: dict[tuple[str, ...], str] = {
@@ -94,6 +115,22 @@ class TableGroup(click.Group):
             elif child is not None:
                 self.add_command(TableGroup(child))
         return super().get_command(ctx, cmd_name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """List the subcommands with the table's one-line help, importing none of their modules."""
+        children = self._children()
+        entries = []
+        for name in self.list_commands(ctx):
+            command = self.commands.get(name)
+            if command is None:  # not loaded: a stand-in carrying the table's help
+                child = children[name]
+                help_text = child.short_help if isinstance(child, CommandSpec) else GROUP_HELP[child]
+                command = click.Command(name, help=help_text)
+            entries.append((name, command))
+        if entries:
+            limit = formatter.width - 6 - max(len(name) for name, _ in entries)
+            with formatter.section("Commands"):
+                formatter.write_dl([(name, command.get_short_help_str(limit)) for name, command in entries])
 
 
 COMMANDS = [TableGroup((name,)) for name in ("groth16", "zkey", "powersoftau")]
