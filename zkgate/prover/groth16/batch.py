@@ -36,8 +36,6 @@ import numpy as np
 from zkgate import bn254
 from zkgate.bn254 import packed
 from zkgate.bn254.arrays import FrArray, ints_to_rows, to_montgomery
-from zkgate.bn254.pairing import final_exponentiation, miller_loop
-from zkgate.bn254.tower import FQ12_ONE, fq12_mul
 from zkgate.errors import InvalidInputError
 from zkgate.prover.groth16.keys import Proof, VerifyingKey
 from zkgate.prover.groth16.verify import (
@@ -67,7 +65,7 @@ class _Batch:
     pvk: PreparedVerifyingKey
     publics: list[list[int]]
     proofs: list[Proof]
-    packed: Any = None  # native: (A rows, B rows, C rows)
+    packed: Any = None  # (A rows, B rows, C rows) for zkgate.bn254.packed
     rng: Any = None
     checks: int = 0  # batch equations evaluated (for tests and benchmarks)
 
@@ -81,21 +79,18 @@ def _validate(pvk: PreparedVerifyingKey, items: Sequence[tuple[Sequence[int], Pr
             raise InvalidInputError(f"batch item {i}: expected a (public inputs, proof) pair") from exc
         try:
             publics.append(check_public_inputs(pvk.vk, public))
-            if pvk.native is not None:
-                _check_proof_shape(proof)
-            else:
-                check_proof(proof)
+            _check_proof_shape(proof)
         except InvalidInputError as exc:
             raise type(exc)(f"batch item {i}: {exc}") from exc
         proofs.append(proof)
     batch = _Batch(pvk=pvk, publics=publics, proofs=proofs)
-    if pvk.native is not None and proofs:
-        batch.packed = _pack_native(proofs)
+    if proofs:
+        batch.packed = _pack(proofs)
     return batch
 
 
 def _check_proof_shape(proof: Proof) -> None:
-    """Type, infinity and range checks; the curve and subgroup checks run packed, natively."""
+    """Type, infinity and range checks; the curve and subgroup checks run packed (:func:`_pack`)."""
     if not isinstance(proof, Proof):
         raise InvalidInputError(f"expected a Proof, got {type(proof).__name__}")
     for name, point in (("A", proof.a), ("B", proof.b), ("C", proof.c)):
@@ -111,7 +106,7 @@ def _check_proof_shape(proof: Proof) -> None:
         bn254.check_element(value, q, f"proof point {what}")
 
 
-def _pack_native(proofs: list[Proof]):
+def _pack(proofs: list[Proof]):
     q = bn254.Q_MOD
     a = to_montgomery(ints_to_rows([c for p in proofs for c in p.a], 8), q)
     b = to_montgomery(ints_to_rows([c for p in proofs for pair in p.b for c in pair], 16), q)
@@ -131,9 +126,9 @@ def _raise_for(i: int, proofs: list[Proof]) -> None:
     raise InvalidInputError(f"batch item {i}: malformed proof")  # pragma: no cover
 
 
-def _holds_native(batch: _Batch, idx: list[int]) -> bool:
+def _holds_packed(batch: _Batch, idx: list[int]) -> bool:
     r = bn254.R_MOD
-    nk = batch.pvk.native
+    nk = batch.pvk.packed_key
     weights = random_weights(len(idx), batch.rng)
     total = sum(weights) % r
     n_public = batch.pvk.vk.n_public
@@ -161,34 +156,12 @@ def _threads(count: int) -> int:
     return packed.default_threads() if count >= PARALLEL_MIN else 1
 
 
-def _holds_reference(batch: _Batch, idx: list[int]) -> bool:
-    vk = batch.pvk.vk
-    r = bn254.R_MOD
-    weights = random_weights(len(idx), batch.rng)
-    total = sum(weights) % r
-    sums = [0] * vk.n_public
-    f = FQ12_ONE
-    c_w = None
-    for w, i in zip(weights, idx):
-        proof = batch.proofs[i]
-        for j, x in enumerate(batch.publics[i]):
-            sums[j] += w * x
-        f = fq12_mul(f, miller_loop(bn254.g1_neg(bn254.g1_mul(proof.a, w)), proof.b))
-        c_w = bn254.g1_add(c_w, bn254.g1_mul(proof.c, w))
-    l_w = bn254.msm_g1(list(vk.ic), [total, *sums])
-    for p, q in ((bn254.g1_mul(vk.alpha1, total), vk.beta2), (l_w, vk.gamma2), (c_w, vk.delta2)):
-        f = fq12_mul(f, miller_loop(p, q))
-    return final_exponentiation(f) == FQ12_ONE
-
-
 def _holds(batch: _Batch, idx: list[int]) -> bool:
     batch.checks += 1
     if len(idx) == 1:  # exact check, no weights
         i = idx[0]
         return verify_prepared(batch.pvk, batch.publics[i], batch.proofs[i])
-    if batch.packed is not None:
-        return _holds_native(batch, idx)
-    return _holds_reference(batch, idx)
+    return _holds_packed(batch, idx)
 
 
 def _resolve(batch: _Batch, idx: list[int], known_bad: bool, out: list[bool]) -> None:

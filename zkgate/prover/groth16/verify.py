@@ -12,8 +12,8 @@ specific error for malformed input:
 
 The check is e(A, B) = e(alpha, beta) * e(L, gamma) * e(C, delta) with
 L = IC[0] + sum x_i * IC[i]: three Miller loops on the prepared key (e(alpha, beta) is
-precomputed, gamma and delta carry precomputed line coefficients on the native backend) and
-one final exponentiation; L is a native MSM.  :func:`prepare_verifying_key` results are
+precomputed, beta, gamma and delta are prepared once) and one final exponentiation, run by
+:mod:`zkgate.bn254.packed` on packed rows (compiled, or its pure-Python twin); L is an MSM.  :func:`prepare_verifying_key` results are
 cached per key, so ``verify(vk, ...)`` in a loop prepares once.  Batches of proofs under one
 key: :mod:`zkgate.prover.groth16.batch`.  Not constant-time (verification handles public data).
 """
@@ -31,14 +31,8 @@ from zkgate import bn254
 from zkgate.bn254 import packed
 from zkgate.bn254.arrays import FrArray, G1Affine, G2Affine
 from zkgate.bn254.curve import G2
-from zkgate.bn254.pairing import (
-    PreparedG2,
-    final_exponentiation,
-    fq12_to_limbs,
-    g2_in_subgroup,
-    miller_loop,
-)
-from zkgate.bn254.tower import FQ12_ONE, Fq12, fq12_conj, fq12_mul
+from zkgate.bn254.pairing import fq12_to_limbs, g2_in_subgroup
+from zkgate.bn254.tower import Fq12, fq12_conj
 from zkgate.errors import InvalidInputError, NotOnCurveError
 from zkgate.prover.groth16.keys import Proof, VerifyingKey
 
@@ -48,12 +42,12 @@ class InsecureKeyError(InvalidInputError):
 
 
 @dataclass(frozen=True, eq=False)
-class NativeVerifyingKey:
-    """The packed form of a prepared key for the compiled kernels."""
+class PackedVerifyingKey:
+    """The packed form of a prepared key for :mod:`zkgate.bn254.packed`."""
 
     ic: Any  # (n_public + 1, 8) uint64 Montgomery rows
     alpha: Any  # (1, 8)
-    prepared: Any  # (3, PREPARED_LIMBS): beta2, gamma2, delta2
+    prepared: Any  # 3 prepared G2 rows (packed.prepare_g2_rows): beta2, gamma2, delta2
     target: Any  # 48 limbs: e(alpha, beta)^-1
 
 
@@ -63,7 +57,7 @@ class PreparedVerifyingKey:
 
     vk: VerifyingKey
     alphabeta: Fq12
-    native: NativeVerifyingKey | None = field(default=None, compare=False, repr=False)
+    packed_key: PackedVerifyingKey = field(compare=False, repr=False)
 
 
 def check_g2_point(point, what: str):
@@ -81,14 +75,11 @@ def check_g2_point(point, what: str):
     return point
 
 
-def _native_key(vk: VerifyingKey, alphabeta: Fq12) -> NativeVerifyingKey | None:
-    if not packed.AVAILABLE:
-        return None
-    prepared = [PreparedG2(q).coefficients for q in (vk.beta2, vk.gamma2, vk.delta2)]
-    return NativeVerifyingKey(
+def _packed_key(vk: VerifyingKey, alphabeta: Fq12) -> PackedVerifyingKey:
+    return PackedVerifyingKey(
         ic=G1Affine.from_ints(list(vk.ic)).limbs,
         alpha=G1Affine.from_ints([vk.alpha1]).limbs,
-        prepared=np.stack(prepared),
+        prepared=packed.prepare_g2_rows(G2Affine.from_ints([vk.beta2, vk.gamma2, vk.delta2]).limbs),
         target=fq12_to_limbs(fq12_conj(alphabeta)),
     )
 
@@ -111,12 +102,12 @@ def _prepare_cached(vk: VerifyingKey) -> PreparedVerifyingKey:
             "for it can be forged; run a phase-2 ceremony (zkgate zkey contribute) first"
         )
     alphabeta = bn254.pairing(vk.alpha1, vk.beta2)
-    return PreparedVerifyingKey(vk=vk, alphabeta=alphabeta, native=_native_key(vk, alphabeta))
+    return PreparedVerifyingKey(vk=vk, alphabeta=alphabeta, packed_key=_packed_key(vk, alphabeta))
 
 
 def prepare_verifying_key(vk: VerifyingKey) -> PreparedVerifyingKey:
-    """Validate every point of ``vk`` and precompute e(alpha, beta) (and, on the native
-    backend, the line coefficients of beta2, gamma2, delta2).  Cached per key."""
+    """Validate every point of ``vk`` and precompute e(alpha, beta) and the packed key
+    (prepared beta2, gamma2, delta2).  Cached per key."""
     if not isinstance(vk, VerifyingKey):
         raise InvalidInputError(f"expected a VerifyingKey, got {type(vk).__name__}")
     try:
@@ -154,8 +145,8 @@ def public_input_commitment(vk: VerifyingKey, public: Sequence[int]) -> bn254.G1
     return bn254.msm_g1(list(vk.ic), [1, *public])
 
 
-def _verify_native(pvk: PreparedVerifyingKey, values: list[int], proof: Proof) -> bool:
-    nk = pvk.native
+def _verify_packed(pvk: PreparedVerifyingKey, values: list[int], proof: Proof) -> bool:
+    nk = pvk.packed_key
     q = bn254.Q_MOD
     # one thread: an OpenMP region costs more than this small MSM (milliseconds on a busy machine)
     commitment = packed.msm_rows(nk.ic, FrArray.from_ints([1, *values]).limbs, 1, 1)
@@ -173,13 +164,7 @@ def verify_prepared(pvk: PreparedVerifyingKey, public: Sequence[int], proof: Pro
     vk = pvk.vk
     values = check_public_inputs(vk, public)
     check_proof(proof)
-    if pvk.native is not None:
-        return _verify_native(pvk, values, proof)
-    commitment = public_input_commitment(vk, values)
-    f = FQ12_ONE
-    for p, q in ((bn254.g1_neg(proof.a), proof.b), (commitment, vk.gamma2), (proof.c, vk.delta2)):
-        f = fq12_mul(f, miller_loop(p, q))
-    return fq12_mul(final_exponentiation(f), pvk.alphabeta) == FQ12_ONE
+    return _verify_packed(pvk, values, proof)
 
 
 def verify(vk: VerifyingKey | PreparedVerifyingKey, public: Sequence[int], proof: Proof) -> bool:
