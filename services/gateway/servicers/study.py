@@ -18,6 +18,7 @@ from zkgate.errors import InvalidInputError
 from zkgate.fileio import SECRET_FILE_MODE, atomic_write
 from zkgate.prover.formats.zkey import read_zkey
 from zkgate.services.errors import AlreadyExistsError, NotFoundError, PreconditionError
+from zkgate.services.gateway.memory import release_free_memory
 from zkgate.services.gateway.security import caller, requester_name, require_acting_as, require_study_requester
 from zkgate.services.gateway.servicers.audit import audit_entry
 from zkgate.services.gateway.servicers.common import check_deadline, rpc
@@ -168,12 +169,14 @@ class StudyServicer(study_pb2_grpc.StudyServiceServicer):
     def _forget(self, study_id: str) -> None:
         with self._lock:
             self._aggregators.pop(study_id, None)
+        release_free_memory()  # outside the lock: other studies' RPCs need not wait for the trim
 
     def _release(self, study_id: str) -> None:
-        """Drop a closed study's aggregator (its aggregate is in the store)."""
+        """Drop a closed study's aggregator (its aggregate is in the store) and return freed memory."""
         with self._lock:
             self._aggregators.pop(study_id, None)
             self._loading.pop(study_id, None)
+        release_free_memory()
 
     # -- RPCs --------------------------------------------------------------------------------
     @rpc
