@@ -306,8 +306,8 @@ def test_reregistering_an_identical_zkey_or_builtin_returns_the_first_registrati
     assert renamed.name == builtin.name
 
 
-def test_register_circuit_command_says_when_the_gateway_already_had_the_circuit(gateway, circuits, tmp_path):
-    zkey, _ = circuits["times"]
+def test_register_circuit_command_says_when_the_gateway_already_had_the_circuit(gateway, tmp_path):
+    zkey, _ = _circuit_files(_times, tmp_path / "fresh")  # a fresh development key: a circuit id no other test uses
     (tmp_path / "times.zkey").write_bytes(zkey)
     args = ("gateway", "--gateway", gateway.address, "register-circuit", str(tmp_path / "times.zkey"))
     first = _zkgate(*args, "--name", "times-first")
