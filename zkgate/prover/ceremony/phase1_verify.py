@@ -26,11 +26,11 @@ from pathlib import Path
 import numpy as np
 
 from zkgate.bn254 import G1_GENERATOR, G2_GENERATOR, FrArray, G1Affine, G2Affine, g1_add, g2_add, msm_g1, msm_g2, ntt
-from zkgate.errors import FormatError, InvalidInputError
+from zkgate.errors import FormatError
 from zkgate.prover.ceremony.hashing import blake2b512, create_ptau_key, first_challenge_hash, g2_sp, uncompressed
 from zkgate.prover.ceremony.phase1_contribute import SECTIONS, read_contributions, section_count
 from zkgate.prover.ceremony.phase2 import rng_from_beacon, same_ratio
-from zkgate.prover.formats.ptau import PtauFile, read_ptau
+from zkgate.prover.formats.ptau import PtauFile, check_rows, read_ptau
 from zkgate.prover.formats.ptau_records import KEY_NAMES, PtauContribution
 from zkgate.prover.progress import bar
 
@@ -73,22 +73,6 @@ def _rows(ptau: PtauFile, sid: int, start: int, n: int, group: int) -> np.ndarra
     return np.array(ptau.points(sid, start, n, group), dtype=np.uint64, order="C")
 
 
-def _check_points(rows: np.ndarray, group: int, where: str, start: int) -> None:
-    """Raise FormatError naming the first row that is not a point (coordinate >= q, off the curve)."""
-    cls = _ARRAY[group]
-    try:
-        cls(rows, check=True)
-        return
-    except InvalidInputError:
-        pass
-    for i in range(len(rows)):
-        try:
-            cls(rows[i : i + 1], check=True)
-        except InvalidInputError as exc:
-            reason = "is not on the curve" if "curve" in str(exc) else "has a coordinate >= q"
-            raise FormatError(f"{where}: point {start + i} {reason}") from exc
-
-
 def verify_contribution(cur: PtauContribution, prev, index: int) -> str | None:
     """snarkjs's ``verifyContribution``: None when valid, else the problem."""
     w = f"contribution #{index} {cur.name}".rstrip()
@@ -125,7 +109,7 @@ def _process_section(ptau: PtauFile, sid: int, name: str, group: int, hasher, pb
     for start in range(0, count, CHUNK):
         n = min(CHUNK, count - start)
         rows = _rows(ptau, sid, start, n, group)
-        _check_points(rows, group, where, start)
+        check_rows(rows, group, where, start)
         hasher.update(uncompressed(rows, group))
         if start == 0:
             firsts = _ARRAY[group](rows[:2], check=False).to_ints()
@@ -157,7 +141,7 @@ def _verify_lagrange(ptau: PtauFile, tau_sid: int, lag_sid: int, name: str, grou
         else:
             taus = _rows(ptau, tau_sid, 0, n, group)
         lag = _rows(ptau, lag_sid, n - 1, n, group)
-        _check_points(lag, group, where, n - 1)
+        check_rows(lag, group, where, n - 1)
         r = _random_scalars(n)
         c = ntt(r) if n > 1 else r
         arr = _ARRAY[group]
@@ -195,7 +179,7 @@ def verify_ptau(path: str | Path, progress: bool = False) -> PtauVerifyReport:
         for sid, name, group in SECTIONS[:4]:
             results[sid] = _process_section(ptau, sid, name, group, hasher, pb)
         beta_rows = _rows(ptau, 6, 0, 1, 2)
-        _check_points(beta_rows, 2, f"{ptau.path}: section 6 (betaG2)", 0)
+        check_rows(beta_rows, 2, f"{ptau.path}: section 6 (betaG2)", 0)
         hasher.update(uncompressed(beta_rows, 2))
         beta_g2 = G2Affine(beta_rows, check=False).to_ints()[0]
         (t1a, t1b, t1), (t2a, t2b, t2), (aa, ab, a1), (ba, bb, b1) = (results[s] for s in (2, 3, 4, 5))
