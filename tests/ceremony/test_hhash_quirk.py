@@ -119,6 +119,7 @@ def _cross_check(tmp_path: Path, power: int) -> None:
 
 
 @pytest.mark.interop
+@pytest.mark.slow  # prepare phase2 (a group FFT) takes minutes on the pure-Python twins; native runs it
 def test_domain_equal_to_ptau_power_small(tmp_path):
     require_node_peer("snarkjs")
     _cross_check(tmp_path, 8)
