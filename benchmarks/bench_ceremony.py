@@ -36,7 +36,7 @@ def timed(cmd: list[str], cwd: Path) -> float:
 
 
 def zkgate(*args: str) -> list[str]:
-    return [sys.executable, "-m", "zkgate", *args]
+    return [sys.executable, "-P", "-m", "zkgate", *args]  # -P: the installed zkgate, not ./zkgate
 
 
 def snarkjs(*args: str) -> list[str]:

@@ -98,7 +98,7 @@ def main() -> None:
     source = (REPO / "benchmarks" / "circom" / "poseidon_chain.circom").read_text()
     (work / "chain.circom").write_text(source.replace("N_HASHES", str(args.hashes)))
     snarkjs = str(BIN / "snarkjs")
-    zkgate = [sys.executable, "-m", "zkgate"]
+    zkgate = [sys.executable, "-P", "-m", "zkgate"]  # -P: the installed zkgate, not ./zkgate
     if args.builder == "zkgate" and not (work / "chain.zkey").exists():
         print(f"building the circuit ({args.hashes} Poseidon hashes) and its key with zkgate ...", flush=True)
         build_with_zkgate(work, args.hashes, args.ptau.resolve(), zkgate)

@@ -121,7 +121,7 @@ def soak(gateway: GatewayProcess, args) -> dict:
     gateway.restart()
     restarts += 1
     _check_nothing_lost(gateway, info.study_signing_key, acknowledged)
-    verify = subprocess.run([sys.executable, "-m", "zkgate", "audit", "verify", "--gateway", gateway.address],
+    verify = subprocess.run([sys.executable, "-P", "-m", "zkgate", "audit", "verify", "--gateway", gateway.address],
                             capture_output=True, text=True, timeout=600)
     if verify.returncode != 0:
         raise SoakFailure(f"zkgate audit verify exited {verify.returncode}: {verify.stdout[-2000:]}{verify.stderr[-2000:]}")

@@ -147,7 +147,7 @@ class GatewayProcess:
         return self.process.pid
 
     def start(self, timeout: float = 60.0) -> GatewayProcess:
-        command = [sys.executable, "-m", "zkgate", "serve", "--dev", "--data-dir", self.data_dir,
+        command = [sys.executable, "-P", "-m", "zkgate", "serve", "--dev", "--data-dir", self.data_dir,
                    "--port", str(self.port), "--workers", str(self.workers)]
         with open(self.log_path, "ab") as log:
             self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
