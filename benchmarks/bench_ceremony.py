@@ -22,7 +22,6 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
 BIN = REPO / "node_modules" / ".bin"
 ENV = dict(os.environ, PYTHONPATH=str(REPO))
 

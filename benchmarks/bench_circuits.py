@@ -28,7 +28,6 @@ WORK = REPO / "build" / "bench-circuits"
 
 ZK_CHAIN = """
 import sys, time, json
-sys.path.insert(0, {repo!r})
 from zkgate.circuits import compile_circuit
 from zkgate.circuits.gadgets.poseidon import poseidon
 from zkgate import _native
@@ -75,7 +74,6 @@ def circom_count(body: str, name: str, opt: str) -> int:
 
 
 def gadget_counts(opt: str, with_circom: bool) -> list[tuple[str, int, int | None]]:
-    sys.path.insert(0, str(REPO))
     from zkgate.circuits import Builder
     from zkgate.circuits import babyjubjub as bjj
     from zkgate.circuits.gadgets import babyjubjub as gj

@@ -24,15 +24,12 @@ import gc
 import os
 import platform
 import statistics
-import sys
 import time
 import tracemalloc
 from dataclasses import replace
 
 import numpy as np
 import tenseal as ts
-
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir))
 
 from zkgate.he import (  # noqa: E402
     Aggregator,

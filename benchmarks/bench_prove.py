@@ -51,7 +51,6 @@ def run(cmd: list[str], cwd: Path) -> tuple[float, int]:
 
 BUILD_CHAIN = """
 import sys
-sys.path.insert(0, sys.argv[1])
 from zkgate.circuits import compile_circuit
 from zkgate.circuits.gadgets.poseidon import poseidon
 from zkgate.circuits.wtnsfile import write_wtns

@@ -23,7 +23,6 @@ import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "tests" / "pairing"))
 HARNESS = REPO / "tests" / "prover" / "evm_harness.mjs"
 EIP170 = 24_576
