@@ -4,7 +4,8 @@
 Run from the repository root (needs grpcio-tools, a test extra):  python scripts/gen_protos.py
 The stubs land in services/v1/ (installed as zkgate.services.v1), each file labelled as
 generated.  protoc writes imports for the proto package path (``from zkgate.v1 import ...``);
-this script rewrites them to the installed location (``from zkgate.services.v1 import ...``).
+this script rewrites them to relative imports (``from . import ...``), which hold both where the
+stubs are installed (zkgate.services.v1) and in the source tree the import-linter reads (services.v1).
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ def main() -> None:
         old.unlink()
     for generated in sorted((tmp / "zkgate" / "v1").iterdir()):
         text = generated.read_text()
-        text = re.sub(r"^from zkgate\.v1 import", "from zkgate.services.v1 import", text, flags=re.M)
+        text = re.sub(r"^from zkgate\.v1 import", "from . import", text, flags=re.M)
         (OUT / generated.name).write_text(BANNER + text)
         print(f"wrote {OUT / generated.name}")
     (OUT / "__init__.py").write_text(BANNER + '"""Protobuf and gRPC stubs of the zkgate.v1 API."""\n')

@@ -23,9 +23,10 @@ from zkgate.prover.formats.snarkjs_json import (
     verifying_key_from_json,
 )
 from zkgate.prover.groth16.keys import Proof, VerifyingKey
-from zkgate.services.v1 import audit_pb2, common_pb2
 from zkgate.study.dataset import Column, Schema
 from zkgate.study.errors import SchemaError
+
+from .v1 import audit_pb2, common_pb2
 
 RETRY_AFTER_KEY = "zkgate-retry-after-ms"  # trailing metadata of a RESOURCE_EXHAUSTED 'busy' status
 DEFAULT_CHUNK_SIZE = 1 << 20  # what clients send and downloads return

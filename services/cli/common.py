@@ -9,9 +9,9 @@ from pathlib import Path
 
 import click
 
-from zkgate.services.client.gateway_client import GatewayClient
-from zkgate.services.client.tls import ClientTls
-from zkgate.services.identity import org_file_stem
+from ..client.gateway_client import GatewayClient
+from ..client.tls import ClientTls
+from ..identity import org_file_stem
 
 DEFAULT_GATEWAY = "127.0.0.1:50051"
 

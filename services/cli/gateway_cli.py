@@ -16,21 +16,23 @@ from pathlib import Path
 
 import click
 
+from zkgate import safejson
 from zkgate.errors import ZkgateError
 from zkgate.prover.formats.snarkjs_json import proof_to_json, public_to_json, read_proof, read_public, write_json
-from zkgate.services.cli.common import DEFAULT_GATEWAY, GatewayTarget, access_options, client_for
-from zkgate.services.client.call_errors import describe_call_error, reported
-from zkgate.services.client.gateway_client import GatewayCallError
-from zkgate.services.gateway.security import ServerTls, is_localhost
-from zkgate.services.gateway.server import Gateway, ServerConfig
-from zkgate.services.gateway.store.check import CANNOT_CHECK, CannotCheckError, check_store
-from zkgate.services.gateway.uploads import UploadLimits
-from zkgate.services.parties.certs import OrgSpec, describe_bundles, init_certs
-from zkgate.services.parties.demo import run_demo_command
-from zkgate.services.parties.holder_home import check_study_id
-from zkgate.services.parties.roles import logged_cancellation
-from zkgate.services.v1 import study_pb2
 from zkgate.study.verification import PublicRecord, verify_record
+
+from ..client.call_errors import describe_call_error, reported
+from ..client.gateway_client import GatewayCallError
+from ..gateway.security import ServerTls, is_localhost
+from ..gateway.server import Gateway, ServerConfig
+from ..gateway.store.check import CANNOT_CHECK, CannotCheckError, check_store
+from ..gateway.uploads import UploadLimits
+from ..parties.certs import OrgSpec, describe_bundles, init_certs
+from ..parties.demo import run_demo_command
+from ..parties.holder_home import check_study_id
+from ..parties.roles import logged_cancellation
+from ..v1 import study_pb2
+from .common import DEFAULT_GATEWAY, GatewayTarget, access_options, client_for
 
 
 @click.command("serve")
@@ -235,10 +237,10 @@ def list_schemas(address, as_json: bool) -> None:
         schemas = client.list_schemas()
     if as_json:
         click.echo(json.dumps({"schemas": [{"name": s.name, "schema_sha256": s.schema_sha256, "publisher": s.publisher,
-                                            "schema": json.loads(s.schema_json)} for s in schemas]}, sort_keys=True))
+                                            "schema": safejson.loads(s.schema_json, f"schema {s.name}")} for s in schemas]}, sort_keys=True))
         return
     for s in schemas:
-        columns = ", ".join(f"{c['name']}[{c['min']},{c['max']}]" for c in json.loads(s.schema_json)["columns"])
+        columns = ", ".join(f"{c['name']}[{c['min']},{c['max']}]" for c in safejson.loads(s.schema_json, f"schema {s.name}")["columns"])
         click.echo(f"{s.name}  sha256={s.schema_sha256[:16]}...  by {s.publisher or '-'}  {columns}")
 
 

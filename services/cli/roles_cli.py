@@ -30,15 +30,16 @@ import click
 
 from zkgate import safejson
 from zkgate.circuits.r1csfile import write_r1cs
-from zkgate.services.cli.common import DEFAULT_GATEWAY, GatewayTarget, access_options, client_for
-from zkgate.services.client.call_errors import CallTarget, describe_call_error, reported
-from zkgate.services.parties import roles
-from zkgate.services.parties.holder_home import HolderHome, check_label, check_study_id, parse_column, receipt_summary
-from zkgate.services.parties.keyholder_home import KeyHolderHome, read_card
-from zkgate.services.parties.study_request import build_request
-from zkgate.services.v1 import study_pb2
-from zkgate.services.wire import load_schema
 from zkgate.study.dataset import Schema
+
+from ..client.call_errors import CallTarget, describe_call_error, reported
+from ..parties import roles
+from ..parties.holder_home import HolderHome, check_label, check_study_id, parse_column, receipt_summary
+from ..parties.keyholder_home import KeyHolderHome, read_card
+from ..parties.study_request import build_request
+from ..v1 import study_pb2
+from ..wire import load_schema
+from .common import DEFAULT_GATEWAY, GatewayTarget, access_options, client_for
 
 
 def _gateway_options(command):
@@ -378,7 +379,7 @@ def requester_publish_schema(schema_file, name, address, tls_dir, org, token, as
         with client_for(GatewayTarget(address, tls_dir, org, token)) as client:
             published = client.publish_schema(name, text)
     _emit(as_json, {"name": published.name, "schema_sha256": published.schema_sha256, "publisher": published.publisher,
-                    "schema": json.loads(published.schema_json)},
+                    "schema": safejson.loads(published.schema_json, f"schema {published.name}")},
           [f"schema {published.name!r} published (sha256 {published.schema_sha256[:16]}...)",
            f"holders: zkgate holder register-dataset --home DIR DATA.csv --schema-name {published.name}"])
 

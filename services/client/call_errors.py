@@ -34,8 +34,9 @@ import click
 from cryptography import x509
 
 from zkgate.errors import ZkgateError
-from zkgate.services.client.gateway_client import GatewayCallError
-from zkgate.services.identity import org_file_stem
+
+from ..identity import org_file_stem
+from .gateway_client import GatewayCallError
 
 #: Hints for refusals that are not connection failures.
 HINTS = {

@@ -20,13 +20,14 @@ from pathlib import Path
 
 import grpc
 
+from zkgate import safejson
 from zkgate.audit import MerkleLog, SignedTreeHead, verify_consistency, verify_inclusion, verify_tree_head
 from zkgate.audit.merkle import leaf_hash
 from zkgate.errors import ZkgateError
 from zkgate.prover.formats.snarkjs_json import verifying_key_from_json
 from zkgate.prover.groth16.keys import Proof, VerifyingKey
-from zkgate.services.client.tls import BearerTokenInterceptor, ClientTls
-from zkgate.services.v1 import (
+
+from ..v1 import (
     audit_pb2,
     audit_pb2_grpc,
     catalog_pb2,
@@ -37,7 +38,7 @@ from zkgate.services.v1 import (
     study_pb2,
     study_pb2_grpc,
 )
-from zkgate.services.wire import (
+from ..wire import (
     DEFAULT_CHUNK_SIZE,
     RETRY_AFTER_KEY,
     AuditEntry,
@@ -47,6 +48,7 @@ from zkgate.services.wire import (
     proof_to_message,
     tree_head_from_message,
 )
+from .tls import BearerTokenInterceptor, ClientTls
 
 
 class KeyDownloadError(ZkgateError):
@@ -182,7 +184,8 @@ class GatewayClient:
 
     def verification_key(self, circuit_id: str) -> VerifyingKey:
         reply = _call(self.prover.GetVerificationKey, prover_pb2.CircuitRef(circuit_id=circuit_id), timeout=self.timeout)
-        return verifying_key_from_json(json.loads(reply.verification_key_json), "verification key from the gateway")
+        return verifying_key_from_json(safejson.loads(reply.verification_key_json, "verification key from the gateway"),
+                                       "verification key from the gateway")
 
     def prove(self, circuit_id: str, wtns: bytes) -> tuple[Proof, list[int]]:
         size = self.chunk_size
@@ -337,7 +340,7 @@ class GatewayClient:
 
     def release(self, study_id: str) -> tuple[bytes, dict]:
         reply = _call(self.study.GetRelease, study_pb2.StudyRef(study_id=study_id), timeout=self.timeout)
-        return reply.release, json.loads(reply.statistics_json)
+        return reply.release, safejson.loads(reply.statistics_json, "released statistics from the gateway")
 
     def public_record(self, study_id: str) -> bytes:
         return self._download(self.study.GetPublicRecord, study_id)

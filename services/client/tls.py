@@ -8,7 +8,7 @@ from pathlib import Path
 
 import grpc
 
-from zkgate.services.identity import org_file_stem
+from ..identity import org_file_stem
 
 
 @dataclass(frozen=True)

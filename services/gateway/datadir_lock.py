@@ -12,7 +12,7 @@ import fcntl
 import os
 from pathlib import Path
 
-from zkgate.services.errors import PreconditionError
+from ..errors import PreconditionError
 
 LOCK_FILE = "gateway.lock"
 

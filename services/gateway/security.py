@@ -35,8 +35,9 @@ from cryptography import x509
 
 from zkgate import safejson
 from zkgate.errors import InvalidInputError
-from zkgate.services.errors import PermissionDeniedError, UnauthenticatedError
-from zkgate.services.identity import ROLES, identity_from_certificate, normalise_role
+
+from ..errors import PermissionDeniedError, UnauthenticatedError
+from ..identity import ROLES, identity_from_certificate, normalise_role
 
 IDENTITY_ATTRIBUTE = "_zkgate_identity"
 LOCALHOST = ("127.0.0.1", "localhost", "::1", "[::1]")

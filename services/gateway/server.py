@@ -30,17 +30,9 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from zkgate.errors import FormatError, ZkgateError
-from zkgate.services.errors import PreconditionError
-from zkgate.services.gateway.datadir_lock import DataDirLock
-from zkgate.services.gateway.security import Authenticator, AuthInterceptor, ServerTls, is_localhost
-from zkgate.services.gateway.servicers.audit import LOG_KEY_FILE, AuditServicer, load_or_create_signer
-from zkgate.services.gateway.servicers.catalog import CatalogServicer
-from zkgate.services.gateway.servicers.prover import ProverServicer
-from zkgate.services.gateway.servicers.study import GATEWAY_KEY_FILE, StudyServicer, load_or_create_gateway_key
-from zkgate.services.gateway.store import Store, open_store
-from zkgate.services.gateway.transport import DEFAULT_STREAM_IDLE_SECONDS, TransportInterceptor, TransportLimits
-from zkgate.services.gateway.uploads import UploadLimits
-from zkgate.services.v1 import (
+
+from ..errors import PreconditionError
+from ..v1 import (
     audit_pb2,
     audit_pb2_grpc,
     catalog_pb2,
@@ -50,6 +42,15 @@ from zkgate.services.v1 import (
     study_pb2,
     study_pb2_grpc,
 )
+from .datadir_lock import DataDirLock
+from .security import Authenticator, AuthInterceptor, ServerTls, is_localhost
+from .servicers.audit import LOG_KEY_FILE, AuditServicer, load_or_create_signer
+from .servicers.catalog import CatalogServicer
+from .servicers.prover import ProverServicer
+from .servicers.study import GATEWAY_KEY_FILE, StudyServicer, load_or_create_gateway_key
+from .store import Store, open_store
+from .transport import DEFAULT_STREAM_IDLE_SECONDS, TransportInterceptor, TransportLimits
+from .uploads import UploadLimits
 
 log = logging.getLogger("zkgate.services")
 

@@ -10,7 +10,9 @@ which would blame the caller.  Anything else is INTERNAL.
 from __future__ import annotations
 
 from zkgate.errors import ConstraintError, CryptoError, InvalidInputError, ZkgateError
-from zkgate.services.errors import (
+from zkgate.study.errors import DevKeyError, DuplicateSubmissionError, LateSubmissionError, QuorumError
+
+from ..errors import (
     AlreadyExistsError,
     NotFoundError,
     PermissionDeniedError,
@@ -19,7 +21,6 @@ from zkgate.services.errors import (
     TooLargeError,
     UnauthenticatedError,
 )
-from zkgate.study.errors import DevKeyError, DuplicateSubmissionError, LateSubmissionError, QuorumError
 
 
 def status_code_name(exc: BaseException) -> str:

@@ -25,7 +25,8 @@ from typing import NoReturn
 import grpc
 
 from zkgate.errors import InvalidInputError
-from zkgate.services.wire import RETRY_AFTER_KEY
+
+from ..wire import RETRY_AFTER_KEY
 
 DEFAULT_STREAM_IDLE_SECONDS = 30.0
 

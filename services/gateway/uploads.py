@@ -12,7 +12,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from zkgate.errors import InvalidInputError
-from zkgate.services.errors import TooLargeError
+
+from ..errors import TooLargeError
 
 
 @dataclass(frozen=True)

@@ -40,7 +40,8 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from zkgate.errors import InvalidInputError
 from zkgate.fileio import PUBLIC_FILE_MODE, SECRET_FILE_MODE, atomic_write
-from zkgate.services.identity import ROLE_URI_PREFIX, check_org_name, normalise_role, org_file_stem
+
+from ..identity import ROLE_URI_PREFIX, check_org_name, normalise_role, org_file_stem
 
 DEFAULT_SERVER_HOSTS = ("localhost", "127.0.0.1", "::1")
 TOKENS_FILE = "tokens.json"

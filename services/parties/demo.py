@@ -32,10 +32,9 @@ import numpy as np
 from rich.console import Console
 from rich.table import Table
 
+from zkgate import safejson
 from zkgate.errors import ZkgateError
 from zkgate.he import KeyHolder
-from zkgate.services.client.gateway_client import GatewayClient
-from zkgate.services.gateway.server import Gateway, ServerConfig
 from zkgate.study.catalog import Registration
 from zkgate.study.commitment import DatasetCommitment
 from zkgate.study.contributor import Contributor
@@ -47,6 +46,9 @@ from zkgate.study.requester import open_study
 from zkgate.study.simulate import PATIENT_SCHEMA, STUDY_FILTER, STUDY_STATISTICS, ground_truth, patient_table
 from zkgate.study.spec import StudySpec
 from zkgate.study.verification import PublicRecord, verify_record
+
+from ..client.gateway_client import GatewayClient
+from ..gateway.server import Gateway, ServerConfig
 
 
 @dataclass
@@ -159,7 +161,7 @@ def run_demo(
                     Contributor.accept_receipt(contribution, Receipt.from_bytes(receipt_bytes), hospital_spec)
                     head, _ = client.tree_head(info.log_public_key)
                     entry = client.audit_entries(leaf, leaf + 1)[0]
-                    logged = json.loads(entry.data)
+                    logged = safejson.loads(entry.data, "audit entry from the gateway")
                     if logged.get("submission_digest") != contribution.submission.digest.hex():
                         raise ZkgateError(f"the audit log entry {leaf} does not name {name}'s submission")
                     client.check_inclusion(entry, leaf, head)

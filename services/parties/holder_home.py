@@ -28,12 +28,13 @@ from pathlib import Path
 import numpy as np
 
 from zkgate.safejson import parse_decimal, parse_integer
-from zkgate.services.parties.role_home import CorruptStateError, RoleHome, RoleHomeError, field_of
 from zkgate.study.catalog import Registration, check_name
 from zkgate.study.commitment import DatasetCommitment
 from zkgate.study.dataset import Dataset
 from zkgate.study.identity import SigningKey
 from zkgate.study.messages import Receipt, Submission
+
+from .role_home import CorruptStateError, RoleHome, RoleHomeError, field_of
 
 ROLE = "holder"
 INIT_HINT = "zkgate holder init --home DIR --org NAME"

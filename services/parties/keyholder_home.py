@@ -18,11 +18,12 @@ from dataclasses import dataclass
 
 from zkgate.he import KeyHolder, PublicContext
 from zkgate.he.presets import PRESETS
-from zkgate.services.parties.role_home import RoleHome, RoleHomeError
 from zkgate.study import encoding as enc
 from zkgate.study.errors import MessageFormatError
 from zkgate.study.identity import SigningKey
 from zkgate.study.messages import Release
+
+from .role_home import RoleHome, RoleHomeError
 
 ROLE = "keyholder"
 INIT_HINT = "zkgate keyholder init --home DIR"

@@ -26,7 +26,6 @@ import numpy as np
 
 from zkgate.errors import ZkgateError
 from zkgate.he import PublicContext
-from zkgate.services.client.gateway_client import GatewayClient
 from zkgate.study.catalog import Registration
 from zkgate.study.commitment import DatasetCommitment
 from zkgate.study.contributor import Contributor
@@ -35,6 +34,8 @@ from zkgate.study.identity import SigningKey
 from zkgate.study.keys import CircuitKeys
 from zkgate.study.requester import open_study
 from zkgate.study.spec import Filter, Statistic, StudySpec
+
+from ..client.gateway_client import GatewayClient
 
 TINY_SCHEMA = Schema.of(("x", 0, 15))
 TINY_STATISTICS = (Statistic("sum", "x"),)

@@ -20,20 +20,15 @@ Order of a study, and why:
 from __future__ import annotations
 
 import contextlib
-import json
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import grpc
 
+from zkgate import safejson
 from zkgate.errors import ZkgateError
 from zkgate.prover.formats.zkey import write_zkey
-from zkgate.services.client.gateway_client import GatewayCallError, GatewayClient
-from zkgate.services.parties.holder_home import HolderHome, LocalDataset, check_study_id, receipt_summary
-from zkgate.services.parties.keyholder_home import KeyHolderCard, KeyHolderHome
-from zkgate.services.parties.study_request import StudyRequest
-from zkgate.services.v1 import study_pb2
 from zkgate.study.cancellation import CANCEL_LEAF_KIND, StudyCancellation, check_reason
 from zkgate.study.catalog import Registration
 from zkgate.study.circuit import compile_contribution
@@ -48,6 +43,12 @@ from zkgate.study.release import StudyKeyHolder, derived_statistics
 from zkgate.study.requester import open_study
 from zkgate.study.spec import Participant, StudySpec, check_registrations
 from zkgate.study.verification import PublicRecord
+
+from ..client.gateway_client import GatewayCallError, GatewayClient
+from ..v1 import study_pb2
+from .holder_home import HolderHome, LocalDataset, check_study_id, receipt_summary
+from .keyholder_home import KeyHolderCard, KeyHolderHome
+from .study_request import StudyRequest
 
 DEADLINE_CLOCK_SLACK = 300  # seconds a holder's clock may run ahead of the gateway's before it stops early
 
@@ -360,7 +361,7 @@ def check_in_log(client: GatewayClient, log_key: bytes, leaf: int, digest_hex: s
     """The audit log's leaf names this submission and is included under the signed head."""
     head, _ = client.tree_head(log_key)
     entry = client.audit_entries(leaf, leaf + 1)[0]
-    if json.loads(entry.data).get("submission_digest") != digest_hex:
+    if safejson.loads(entry.data, "audit entry from the gateway").get("submission_digest") != digest_hex:
         raise RoleError(f"the audit log entry {leaf} does not name {who}'s submission")
     client.check_inclusion(entry, leaf, head)
 

@@ -4,7 +4,7 @@
 import grpc
 import warnings
 
-from zkgate.services.v1 import audit_pb2 as zkgate_dot_v1_dot_audit__pb2
+from . import audit_pb2 as zkgate_dot_v1_dot_audit__pb2
 
 GRPC_GENERATED_VERSION = '1.85.1'
 GRPC_VERSION = grpc.__version__

@@ -4,8 +4,8 @@
 import grpc
 import warnings
 
-from zkgate.services.v1 import common_pb2 as zkgate_dot_v1_dot_common__pb2
-from zkgate.services.v1 import study_pb2 as zkgate_dot_v1_dot_study__pb2
+from . import common_pb2 as zkgate_dot_v1_dot_common__pb2
+from . import study_pb2 as zkgate_dot_v1_dot_study__pb2
 
 GRPC_GENERATED_VERSION = '1.85.1'
 GRPC_VERSION = grpc.__version__

@@ -9,10 +9,11 @@ from pathlib import Path
 from zkgate.audit import TreeHeadSigner
 from zkgate.errors import InvalidInputError
 from zkgate.fileio import SECRET_FILE_MODE, atomic_write
-from zkgate.services.gateway.servicers.common import rpc
-from zkgate.services.gateway.store import Store
-from zkgate.services.v1 import audit_pb2, audit_pb2_grpc
-from zkgate.services.wire import AuditEntry, audit_entry_to_message, tree_head_to_message
+
+from ...v1 import audit_pb2, audit_pb2_grpc
+from ...wire import AuditEntry, audit_entry_to_message, tree_head_to_message
+from ..store import Store
+from .common import rpc
 
 MAX_ENTRIES_PER_CALL = 1000
 LOG_KEY_FILE = "log_signing_key.pem"

@@ -7,14 +7,15 @@ import json
 import re
 
 from zkgate.errors import InvalidInputError
-from zkgate.services.errors import AlreadyExistsError, NotFoundError
-from zkgate.services.gateway.security import requester_name, require_acting_as
-from zkgate.services.gateway.servicers.audit import audit_entry
-from zkgate.services.gateway.servicers.common import rpc
-from zkgate.services.gateway.store import DatasetRecord, SchemaRecord, Store
-from zkgate.services.v1 import catalog_pb2, catalog_pb2_grpc
-from zkgate.services.wire import json_field, load_schema
 from zkgate.study.catalog import Registration
+
+from ...errors import AlreadyExistsError, NotFoundError
+from ...v1 import catalog_pb2, catalog_pb2_grpc
+from ...wire import json_field, load_schema
+from ..security import requester_name, require_acting_as
+from ..store import DatasetRecord, SchemaRecord, Store
+from .audit import audit_entry
+from .common import rpc
 
 
 def dataset_message(record: DatasetRecord) -> catalog_pb2.Dataset:

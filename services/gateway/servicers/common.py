@@ -9,8 +9,8 @@ import logging
 
 import grpc
 
-from zkgate.services.gateway.status import status_code_name
-from zkgate.services.gateway.transport import abort, was_aborted
+from ..status import status_code_name
+from ..transport import abort, was_aborted
 
 log = logging.getLogger("zkgate.services")
 

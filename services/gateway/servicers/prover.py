@@ -27,13 +27,14 @@ from zkgate.prover.groth16.batch import verify_batch
 from zkgate.prover.groth16.keys import ProvingKey
 from zkgate.prover.groth16.prove import prove
 from zkgate.prover.groth16.setup import dev_setup, is_dev_key
-from zkgate.services.errors import AlreadyExistsError, NotFoundError, PreconditionError
-from zkgate.services.gateway.servicers.audit import audit_entry
-from zkgate.services.gateway.servicers.common import check_deadline, rpc
-from zkgate.services.gateway.store import CircuitRecord, Store
-from zkgate.services.gateway.uploads import UploadLimits, receive_upload
-from zkgate.services.v1 import prover_pb2, prover_pb2_grpc
-from zkgate.services.wire import proof_from_message, proof_to_message, verifying_key_from_message
+
+from ...errors import AlreadyExistsError, NotFoundError, PreconditionError
+from ...v1 import prover_pb2, prover_pb2_grpc
+from ...wire import proof_from_message, proof_to_message, verifying_key_from_message
+from ..store import CircuitRecord, Store
+from ..uploads import UploadLimits, receive_upload
+from .audit import audit_entry
+from .common import check_deadline, rpc
 
 log = logging.getLogger("zkgate.services")
 

@@ -17,17 +17,6 @@ from pathlib import Path
 from zkgate.errors import InvalidInputError
 from zkgate.fileio import SECRET_FILE_MODE, atomic_write
 from zkgate.prover.formats.zkey import read_zkey
-from zkgate.services.errors import AlreadyExistsError, NotFoundError, PreconditionError
-from zkgate.services.gateway.memory import release_free_memory
-from zkgate.services.gateway.security import caller, requester_name, require_acting_as, require_study_requester
-from zkgate.services.gateway.servicers.audit import audit_entry
-from zkgate.services.gateway.servicers.common import check_deadline, rpc
-from zkgate.services.gateway.store import Store, StudyProvingKeyRecord, StudyRecord, SubmissionRecord
-from zkgate.services.gateway.store.integrity import data_loss, stored_record
-from zkgate.services.gateway.transport import DEFAULT_TRANSPORT_LIMITS, TransportLimits
-from zkgate.services.gateway.uploads import UploadLimits, advertised_chunk_size, receive_upload
-from zkgate.services.v1 import common_pb2, study_pb2, study_pb2_grpc
-from zkgate.services.wire import DEFAULT_CHUNK_SIZE, chunked
 from zkgate.study.aggregator import StudyAggregator
 from zkgate.study.cancellation import CANCEL_LEAF_KIND, StudyCancellation, check_reason
 from zkgate.study.catalog import Registration
@@ -38,6 +27,18 @@ from zkgate.study.messages import Aggregate, Release, Submission
 from zkgate.study.release import derived_statistics
 from zkgate.study.spec import StudySpec
 from zkgate.study.verification import PublicRecord, verify_record
+
+from ...errors import AlreadyExistsError, NotFoundError, PreconditionError
+from ...v1 import common_pb2, study_pb2, study_pb2_grpc
+from ...wire import DEFAULT_CHUNK_SIZE, chunked
+from ..memory import release_free_memory
+from ..security import caller, requester_name, require_acting_as, require_study_requester
+from ..store import Store, StudyProvingKeyRecord, StudyRecord, SubmissionRecord
+from ..store.integrity import data_loss, stored_record
+from ..transport import DEFAULT_TRANSPORT_LIMITS, TransportLimits
+from ..uploads import UploadLimits, advertised_chunk_size, receive_upload
+from .audit import audit_entry
+from .common import check_deadline, rpc
 
 GATEWAY_KEY_FILE = "gateway_signing_key"
 STATES = {"OPEN": study_pb2.OPEN, "CLOSED": study_pb2.CLOSED, "RELEASED": study_pb2.RELEASED,

@@ -1,7 +1,7 @@
 """Durable storage behind the gateway: the Store interface, its SQLite and PostgreSQL backends
 (one schema, one migration list: schema.py) and the factory that opens one (factory.open_store)."""
 
-from zkgate.services.gateway.store.base import (
+from .base import (
     AuditEntry,
     CircuitRecord,
     DatasetRecord,
@@ -11,9 +11,9 @@ from zkgate.services.gateway.store.base import (
     StudyRecord,
     SubmissionRecord,
 )
-from zkgate.services.gateway.store.factory import open_store
-from zkgate.services.gateway.store.postgres import PostgresStore
-from zkgate.services.gateway.store.sqlite import SqliteStore
+from .factory import open_store
+from .postgres import PostgresStore
+from .sqlite import SqliteStore
 
 __all__ = ["AuditEntry", "CircuitRecord", "DatasetRecord", "PostgresStore", "SchemaRecord", "SqliteStore", "Store",
            "StudyProvingKeyRecord", "StudyRecord", "SubmissionRecord", "open_store"]

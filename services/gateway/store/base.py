@@ -10,8 +10,9 @@ import abc
 from dataclasses import dataclass
 
 from zkgate.audit.tree_head import SignedTreeHead
-from zkgate.services.gateway.store.integrity import data_loss, log_head_problem
-from zkgate.services.wire import AuditEntry  # one leaf of the audit log, shared with the client
+
+from ...wire import AuditEntry  # one leaf of the audit log, shared with the client
+from .integrity import data_loss, log_head_problem
 
 
 @dataclass(frozen=True)

@@ -28,16 +28,17 @@ from zkgate.audit import TreeHeadSigner
 from zkgate.audit.merkle import MerkleLog
 from zkgate.audit.tree_head import SignedTreeHead, verify_tree_head
 from zkgate.errors import ZkgateError
-from zkgate.services.gateway.servicers.audit import LOG_KEY_FILE
-from zkgate.services.gateway.store.base import AuditEntry
-from zkgate.services.gateway.store.integrity import file_sha256
-from zkgate.services.gateway.store.postgres import redacted_url
-from zkgate.services.gateway.store.schema import SCHEMA_VERSION
-from zkgate.services.gateway.store.sqlite import DATABASE_NAME
 from zkgate.study.catalog import Registration
 from zkgate.study.keys import CircuitKeys
 from zkgate.study.messages import Receipt, Release
 from zkgate.study.spec import StudySpec
+
+from ..servicers.audit import LOG_KEY_FILE
+from .base import AuditEntry
+from .integrity import file_sha256
+from .postgres import redacted_url
+from .schema import SCHEMA_VERSION
+from .sqlite import DATABASE_NAME
 
 CLEAN, DAMAGED, CANNOT_CHECK = 0, 1, 2
 BLOB_ID = re.compile(r"[0-9a-f]{64}")

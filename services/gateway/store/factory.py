@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import os
 
-from zkgate.services.gateway.store.base import Store
-from zkgate.services.gateway.store.postgres import PostgresStore
-from zkgate.services.gateway.store.sqlite import SqliteStore
+from .base import Store
+from .postgres import PostgresStore
+from .sqlite import SqliteStore
 
 POSTGRES_SCHEMES = ("postgres", "postgresql")
 

@@ -14,8 +14,9 @@ import os
 from contextlib import contextmanager
 
 from zkgate.errors import InvalidInputError
-from zkgate.services.errors import GatewayError, StoredDataError
-from zkgate.services.gateway.status import status_code_name
+
+from ...errors import GatewayError, StoredDataError
+from ..status import status_code_name
 
 log = logging.getLogger("zkgate.services.gateway.store")
 

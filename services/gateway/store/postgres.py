@@ -31,16 +31,17 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 from zkgate.fileio import SECRET_FILE_MODE, atomic_write
-from zkgate.services.errors import StoredDataError
-from zkgate.services.gateway.store.integrity import VerifiedFiles, check_blob_bytes, log, missing_blob_error
-from zkgate.services.gateway.store.schema import (
+
+from ...errors import StoredDataError
+from .integrity import VerifiedFiles, check_blob_bytes, log, missing_blob_error
+from .schema import (
     MIGRATIONS,
     POSTGRESQL,
     POSTGRESQL_OWN_NUMBERING,
     SchemaTooNewError,
     pending_migrations,
 )
-from zkgate.services.gateway.store.sql_store import SqlStore
+from .sql_store import SqlStore
 
 AUDIT_LOCK = 0x7A6B_6761_7465_0001  # advisory lock keys ("zkgate" ...)
 MIGRATION_LOCK = 0x7A6B_6761_7465_0002

@@ -24,8 +24,9 @@ from typing import Any, Protocol
 
 from zkgate.audit import MerkleLog
 from zkgate.audit.tree_head import SignedTreeHead
-from zkgate.services.errors import AlreadyExistsError
-from zkgate.services.gateway.store.base import (
+
+from ...errors import AlreadyExistsError
+from .base import (
     AuditEntry,
     CircuitRecord,
     DatasetRecord,

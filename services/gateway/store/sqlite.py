@@ -18,7 +18,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from zkgate.fileio import SECRET_FILE_MODE, atomic_write
-from zkgate.services.gateway.store.integrity import (
+
+from .integrity import (
     VerifiedFiles,
     check_blob_bytes,
     data_loss,
@@ -26,8 +27,8 @@ from zkgate.services.gateway.store.integrity import (
     log_head_problem,
     missing_blob_error,
 )
-from zkgate.services.gateway.store.schema import MIGRATIONS, SQLITE, pending_migrations
-from zkgate.services.gateway.store.sql_store import SqlStore
+from .schema import MIGRATIONS, SQLITE, pending_migrations
+from .sql_store import SqlStore
 
 DATABASE_NAME = "zkgate.sqlite3"
 BLOB_FILE_MODE = SECRET_FILE_MODE  # the gateway's own state (ciphertexts, keys): only its user reads it
