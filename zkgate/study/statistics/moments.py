@@ -1,0 +1,170 @@
+"""The committed moments: per-record contribution, plain twin, bounds, DP sensitivity.
+
+A study commits, for every cell (group) and every :class:`~zkgate.study.question.Moment` of its
+question, the sum over the cell's passing real records of the moment's per-record value, in stored
+units:
+
+==========  ======================  ====================  =====================
+moment      per-record value        per-record bound      L1 sensitivity
+==========  ======================  ====================  =====================
+count       1                       1                     1
+sum(x)      x                       max_x                 max_x
+prod(x,y)   x·y                     max_x·max_y           max_x·max_y
+hist(x,e)   [e_b <= x < e_{b+1}]    1 per bin             1 (the whole histogram)
+==========  ======================  ====================  =====================
+
+Coordinates are laid out cell-major: cell 0's moments (count first), then cell 1's, ...
+(:func:`coordinate_names`).  :func:`chunk_values` is the exact numpy twin of the circuit's
+accumulators; :func:`derive` turns released sums into results through the registry.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from zkgate.study.dataset import Schema
+from zkgate.study.question import Moment, Question, evaluate
+from zkgate.study.statistics import registry
+
+
+def per_record_bounds(moment: Moment, schema: Schema) -> list[int]:
+    if moment.kind == "count":
+        return [1]
+    if moment.kind == "sum":
+        return [schema.column(moment.columns[0]).max_stored]
+    if moment.kind == "prod":
+        a, b = moment.columns
+        return [schema.column(a).max_stored * schema.column(b).max_stored]
+    return [1] * moment.width
+
+
+def sensitivity(moment: Moment, schema: Schema) -> int:
+    """L1 change of the moment's coordinates when one record is added or removed."""
+    return 1 if moment.kind == "hist" else per_record_bounds(moment, schema)[0]
+
+
+def coordinate_names(question: Question, schema: Schema) -> list[str]:
+    out = []
+    cells = question.cells(schema)
+    for key in cells:
+        prefix = "" if not question.group_by else f"[{question.cell_label(key)}]"
+        for m in question.moments(schema):
+            out += [prefix + m.name] if m.kind != "hist" else [f"{prefix}{m.name}[{b}]" for b in range(m.width)]
+    return out
+
+
+def record_bounds(question: Question, schema: Schema) -> list[int]:
+    """Per-record bound of every coordinate (cell-major)."""
+    one = [b for m in question.moments(schema) for b in per_record_bounds(m, schema)]
+    return one * len(question.cells(schema))
+
+
+def predicate_mask(question: Question, schema: Schema, stored: np.ndarray) -> np.ndarray:
+    """Which records (stored units, real records only) pass the predicate: the plain semantics of
+    :func:`zkgate.study.question.evaluate`, vectorised."""
+    from zkgate.study.question import And, Between, Compare, InSet, Not
+
+    offs = {c.name: c.offset for c in schema.columns}
+
+    def col(name):
+        return stored[:, schema.index(name)] + offs[name]
+
+    def ev(p):
+        if p is None:
+            return np.ones(stored.shape[0], dtype=bool)
+        if isinstance(p, Compare):
+            x, v = col(p.column), p.value
+            return {"=": x == v, "<>": x != v, "<": x < v, "<=": x <= v, ">": x > v, ">=": x >= v}[p.op]
+        if isinstance(p, Between):
+            x = col(p.column)
+            return (x >= p.lo) & (x <= p.hi)
+        if isinstance(p, InSet):
+            return np.isin(col(p.column), np.array(p.values, dtype=np.int64))
+        if isinstance(p, Not):
+            return ~ev(p.term)
+        parts = [ev(t) for t in p.terms]
+        out = parts[0]
+        for q in parts[1:]:
+            out = (out & q) if isinstance(p, And) else (out | q)
+        return out
+
+    return ev(question.predicate)
+
+
+def chunk_values(question: Question, schema: Schema, stored: np.ndarray) -> list[int]:
+    """The committed coordinates of a set of real records (stored units): the circuit's twin."""
+    stored = np.asarray(stored, dtype=np.int64).reshape(-1, len(schema.columns))
+    mask = predicate_mask(question, schema, stored)
+    out: list[int] = []
+    moments = question.moments(schema)
+    for key in question.cells(schema):
+        sel = mask.copy()
+        for g, v in zip(question.group_by, key):
+            sel &= stored[:, schema.index(g)] == schema.column(g).store(v)
+        rows = stored[sel]
+        for m in moments:
+            if m.kind == "count":
+                out.append(int(rows.shape[0]))
+            elif m.kind == "sum":
+                out.append(int(rows[:, schema.index(m.columns[0])].sum()))
+            elif m.kind == "prod":
+                a = rows[:, schema.index(m.columns[0])].tolist()
+                b = rows[:, schema.index(m.columns[1])].tolist()
+                out.append(sum(x * y for x, y in zip(a, b)))  # Python ints: no overflow
+            else:
+                x = rows[:, schema.index(m.columns[0])]
+                e = m.edges
+                out += [int(((x >= e[b]) & (x < e[b + 1])).sum()) for b in range(m.width)]
+    return out
+
+
+def derive(question: Question, schema: Schema, values: list[int]) -> dict:
+    """Every aggregate's result from the released coordinates (stored units, cell-major): alias →
+    value, or alias → {group label → value} under GROUP BY.  Values are
+    :mod:`~zkgate.study.statistics.numbers` objects (lists/dicts of them for HISTOGRAM and OLS)."""
+    moments = question.moments(schema)
+    width = sum(m.width for m in moments)
+    cells = question.cells(schema)
+    if len(values) != width * len(cells):
+        raise ValueError(f"expected {width * len(cells)} coordinates, got {len(values)}")
+    sums = [registry.CellSums(schema, moments, list(values[i * width : (i + 1) * width])) for i in range(len(cells))]
+    out: dict = {}
+    for a in question.aggregates:
+        k = registry.kind(a.function)
+        if question.group_by:
+            out[a.alias] = {question.cell_label(key): k.derive(a, s) for key, s in zip(cells, sums)}
+        else:
+            out[a.alias] = k.derive(a, sums[0])
+    return out
+
+
+def truth(question: Question, schema: Schema, rows_declared: list[dict[str, int]]) -> dict:
+    """zkgate's own clear-text answer over pooled records (declared units, dicts by column): each row
+    filtered with the plain predicate, grouped, summed as Python integers, then derived."""
+    moments = question.moments(schema)
+    cells = question.cells(schema)
+    index = {key: i for i, key in enumerate(cells)}
+    width = sum(m.width for m in moments)
+    acc = [0] * (width * len(cells))
+    for row in rows_declared:
+        if not evaluate(question.predicate, row):
+            continue
+        base = index[tuple(row[g] for g in question.group_by)] * width
+        pos = base
+        for m in moments:
+            st = [schema.column(c).store(row[c]) for c in m.columns]
+            if m.kind == "count":
+                acc[pos] += 1
+            elif m.kind == "sum":
+                acc[pos] += st[0]
+            elif m.kind == "prod":
+                acc[pos] += st[0] * st[1]
+            else:
+                for b in range(m.width):
+                    acc[pos + b] += int(m.edges[b] <= st[0] < m.edges[b + 1])
+            pos += m.width
+    return derive(question, schema, acc)
+
+
+__all__ = ["chunk_values", "coordinate_names", "derive", "per_record_bounds", "predicate_mask", "record_bounds",
+           "sensitivity", "truth"]

@@ -1,0 +1,352 @@
+"""The statistics registry: one class per statistic kind, in one place.
+
+Each kind declares
+
+* the SQL function(s) that ask for it (:attr:`Kind.functions`) and its arguments (:meth:`Kind.check`);
+* the committed sufficient statistics it needs, per cell (:meth:`Kind.moments`: counts, sums,
+  cross products, histogram bins — :class:`~zkgate.study.question.Moment`); the per-record circuit
+  contribution, the exact plain twin, the bounds and bit widths and the DP sensitivity of each moment
+  kind live in :mod:`zkgate.study.statistics.moments`;
+* the result derived from one cell's released sums, in declared units, with exact rational arithmetic
+  (:meth:`Kind.derive`, see :mod:`zkgate.study.statistics.numbers` for how values are published).
+
+Adding a kind is one class here (registered with :func:`register`) and its tests.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+from zkgate.study.dataset import Schema
+from zkgate.study.errors import SpecError
+from zkgate.study.question import Aggregate, Moment
+from zkgate.study.statistics.numbers import Exact, Null, Value, exact, ratio_sqrt, sqrt
+
+MAX_REGRESSORS = 8
+MAX_HISTOGRAM_BINS = 256
+
+_KINDS: dict[str, Kind] = {}
+
+
+def register(kind: Kind) -> Kind:
+    for f in kind.functions:
+        if f in _KINDS:
+            raise ValueError(f"statistic function {f} registered twice")
+        _KINDS[f] = kind
+    return kind
+
+
+def kind(function: str) -> Kind:
+    """The kind answering SQL function ``function`` (upper case)."""
+    k = _KINDS.get(function)
+    if k is None:
+        raise SpecError(f"unsupported statistic {function!r}; supported: {', '.join(sorted(_KINDS))}")
+    return k
+
+
+def functions() -> list[str]:
+    return sorted(_KINDS)
+
+
+class CellSums:
+    """One cell's released sums in **declared** units (offsets undone), looked up by column.
+
+    Built from the stored-unit coordinates of the cell's moments: ``Σ(x+o) = Σx + n·o`` and
+    ``Σ(x+o)(y+p) = Σxy + p·Σx + o·Σy + n·o·p``.
+    """
+
+    def __init__(self, schema: Schema, moments: list[Moment], values: list[int]) -> None:
+        self._schema = schema
+        self._stored: dict[Moment, list[int]] = {}
+        pos = 0
+        for m in moments:
+            self._stored[m] = [int(v) for v in values[pos : pos + m.width]]
+            pos += m.width
+        if pos != len(values):
+            raise SpecError(f"a cell has {len(values)} coordinates, its moments need {pos}")
+
+    @property
+    def n(self) -> int:
+        return self._stored[Moment("count")][0]
+
+    def _off(self, column: str) -> int:
+        return self._schema.column(column).offset
+
+    def sum(self, column: str) -> int:
+        return self._stored[Moment("sum", (column,))][0] + self.n * self._off(column)
+
+    def prod(self, a: str, b: str) -> int:
+        idx = self._schema.index
+        a, b = sorted((a, b), key=idx)
+        raw = self._stored[Moment("prod", (a, b))][0]
+        oa, ob = self._off(a), self._off(b)
+        sa = self._stored[Moment("sum", (a,))][0]
+        sb = self._stored[Moment("sum", (b,))][0]
+        return raw + ob * sa + oa * sb + self.n * oa * ob
+
+    def hist(self, column: str, edges_declared: tuple[int, ...]) -> list[int]:
+        off = self._off(column)
+        return self._stored[Moment("hist", (column,), tuple(e - off for e in edges_declared))]
+
+
+def _prod(schema: Schema, a: str, b: str) -> Moment:
+    a, b = sorted((a, b), key=schema.index)
+    return Moment("prod", (a, b))
+
+
+class Kind:
+    functions: tuple[str, ...] = ()
+    n_columns: int | tuple[int, int] = 1  # exact count, or (min, max)
+    takes_params = False
+
+    def check(self, agg: Aggregate, schema: Schema) -> None:
+        lo, hi = (self.n_columns, self.n_columns) if isinstance(self.n_columns, int) else self.n_columns
+        if not lo <= len(agg.columns) <= hi:
+            want = str(lo) if lo == hi else f"{lo}..{hi}"
+            raise SpecError(f"{agg.function} ({agg.alias}) takes {want} column(s), got {len(agg.columns)}")
+        if agg.params and not self.takes_params:
+            raise SpecError(f"{agg.function} ({agg.alias}) takes no parameters")
+
+    def moments(self, agg: Aggregate, schema: Schema) -> list[Moment]:
+        raise NotImplementedError
+
+    def derive(self, agg: Aggregate, cell: CellSums):
+        raise NotImplementedError
+
+    def describe(self, agg: Aggregate) -> str:
+        return f"{agg.function}({', '.join(list(agg.columns) + [str(p) for p in agg.params])})"
+
+
+# -- one column: count, sum, mean, variance -----------------------------------------------------------
+
+class Count(Kind):
+    functions = ("COUNT",)
+    n_columns = 0
+
+    def moments(self, agg, schema):
+        return [Moment("count")]
+
+    def derive(self, agg, cell):
+        return exact(cell.n)
+
+    def describe(self, agg):
+        return "COUNT(*)"
+
+
+class Sum(Kind):
+    functions = ("SUM",)
+
+    def moments(self, agg, schema):
+        return [Moment("sum", agg.columns)]
+
+    def derive(self, agg, cell):
+        return exact(cell.sum(agg.columns[0]))
+
+
+class Avg(Kind):
+    functions = ("AVG",)
+
+    def moments(self, agg, schema):
+        return [Moment("sum", agg.columns)]
+
+    def derive(self, agg, cell):
+        if cell.n == 0:
+            return Null("empty cell: no records")
+        return exact(Fraction(cell.sum(agg.columns[0]), cell.n))
+
+
+def _centred_ss(cell: CellSums, a: str, b: str) -> Fraction:
+    """Σ(a − ā)(b − b̄) = Σab − ΣaΣb/n (n > 0)."""
+    return Fraction(cell.prod(a, b)) - Fraction(cell.sum(a) * cell.sum(b), cell.n)
+
+
+class Variance(Kind):
+    functions = ("VAR_POP", "VAR_SAMP", "STDDEV_POP", "STDDEV_SAMP", "VARIANCE", "STDDEV")
+
+    def moments(self, agg, schema):
+        x = agg.columns[0]
+        return [Moment("sum", (x,)), Moment("prod", (x, x))]
+
+    def derive(self, agg, cell):
+        x = agg.columns[0]
+        sample = agg.function in ("VAR_SAMP", "STDDEV_SAMP", "VARIANCE", "STDDEV")
+        need = 2 if sample else 1
+        if cell.n < need:
+            return Null(f"{agg.function} needs at least {need} record(s), the cell has {cell.n}")
+        var = _centred_ss(cell, x, x) / (cell.n - 1 if sample else cell.n)
+        if agg.function.startswith("STDDEV"):
+            return sqrt(var)
+        return Exact(var)
+
+
+# -- two columns: covariance, correlation, simple regression ------------------------------------------
+
+class Covariance(Kind):
+    functions = ("COVAR_POP", "COVAR_SAMP")
+    n_columns = 2
+
+    def moments(self, agg, schema):
+        a, b = agg.columns
+        return [_prod(schema, a, b)]
+
+    def derive(self, agg, cell):
+        need = 2 if agg.function == "COVAR_SAMP" else 1
+        if cell.n < need:
+            return Null(f"{agg.function} needs at least {need} record(s), the cell has {cell.n}")
+        return Exact(_centred_ss(cell, *agg.columns) / (cell.n - 1 if need == 2 else cell.n))
+
+
+class Correlation(Kind):
+    functions = ("CORR",)
+    n_columns = 2
+
+    def moments(self, agg, schema):
+        a, b = agg.columns
+        return [_prod(schema, a, b), _prod(schema, a, a), _prod(schema, b, b)]
+
+    def derive(self, agg, cell):
+        a, b = agg.columns
+        if cell.n < 2:
+            return Null(f"CORR needs at least 2 records, the cell has {cell.n}")
+        sxx, syy = _centred_ss(cell, a, a), _centred_ss(cell, b, b)
+        if sxx == 0 or syy == 0:
+            return Null(f"zero variance of {a if sxx == 0 else b}")
+        return ratio_sqrt(_centred_ss(cell, a, b), sxx * syy)
+
+
+class SimpleRegression(Kind):
+    """SQL's REGR_* aggregates: ``REGR_SLOPE(y, x)`` — the dependent variable first."""
+
+    functions = ("REGR_SLOPE", "REGR_INTERCEPT", "REGR_R2", "REGR_COUNT")
+    n_columns = 2
+
+    def moments(self, agg, schema):
+        y, x = agg.columns
+        if agg.function == "REGR_COUNT":
+            return [Moment("count")]
+        out = [_prod(schema, x, y), _prod(schema, x, x)]
+        if agg.function == "REGR_R2":
+            out.append(_prod(schema, y, y))
+        return out
+
+    def derive(self, agg, cell):
+        y, x = agg.columns
+        if agg.function == "REGR_COUNT":
+            return exact(cell.n)
+        if cell.n == 0:
+            return Null("empty cell: no records")
+        sxx = _centred_ss(cell, x, x)
+        if sxx == 0:
+            return Null(f"zero variance of {x}")
+        sxy = _centred_ss(cell, x, y)
+        slope = sxy / sxx
+        if agg.function == "REGR_SLOPE":
+            return Exact(slope)
+        if agg.function == "REGR_INTERCEPT":
+            return Exact((Fraction(cell.sum(y)) - slope * cell.sum(x)) / cell.n)
+        syy = _centred_ss(cell, y, y)
+        if syy == 0:
+            return exact(1)  # the SQL standard: VAR_POP(y) = 0 gives 1
+        return Exact(sxy * sxy / (sxx * syy))
+
+
+# -- OLS(y, x1, ..., xk) with intercept ----------------------------------------------------------------
+
+def _solve(a: list[list[Fraction]], b: list[Fraction]) -> tuple[list[Fraction], list[list[Fraction]]] | None:
+    """Exact Gauss–Jordan: (a⁻¹b, a⁻¹), or None when a is singular."""
+    n = len(a)
+    m = [row[:] + [b[i]] + [Fraction(int(i == j)) for j in range(n)] for i, row in enumerate(a)]
+    for col in range(n):
+        piv = next((r for r in range(col, n) if m[r][col] != 0), None)
+        if piv is None:
+            return None
+        m[col], m[piv] = m[piv], m[col]
+        p = m[col][col]
+        m[col] = [v / p for v in m[col]]
+        for r in range(n):
+            if r != col and m[r][col] != 0:
+                f = m[r][col]
+                m[r] = [v - f * w for v, w in zip(m[r], m[col])]
+    return [m[i][n] for i in range(n)], [m[i][n + 1 :] for i in range(n)]
+
+
+class OrdinaryLeastSquares(Kind):
+    """``OLS(y, x1, ..., xk)``: coefficients (intercept first), standard errors, R², n from the released
+    XᵀX, Xᵀy and yᵀy (X with a column of ones)."""
+
+    functions = ("OLS",)
+    n_columns = (2, 1 + MAX_REGRESSORS)
+
+    def check(self, agg, schema):
+        super().check(agg, schema)
+        if len(set(agg.columns)) != len(agg.columns):
+            raise SpecError(f"OLS ({agg.alias}): the dependent and regressor columns must be distinct")
+
+    def moments(self, agg, schema):
+        cols = agg.columns
+        return [_prod(schema, a, b) for i, a in enumerate(cols) for b in cols[i:]]
+
+    def derive(self, agg, cell):
+        y, xs = agg.columns[0], agg.columns[1:]
+        k = len(xs)
+        n = cell.n
+        if n <= k + 1:
+            return Null(f"OLS with {k} regressor(s) and an intercept needs more than {k + 1} records, the cell has {n}")
+        terms = [None, *xs]  # None = the intercept column of ones
+
+        def xx(a, b) -> Fraction:
+            if a is None and b is None:
+                return Fraction(n)
+            if a is None or b is None:
+                return Fraction(cell.sum(b if a is None else a))
+            return Fraction(cell.prod(a, b))
+
+        xtx = [[xx(a, b) for b in terms] for a in terms]
+        xty = [Fraction(cell.sum(y)) if a is None else Fraction(cell.prod(a, y)) for a in terms]
+        solved = _solve(xtx, xty)
+        if solved is None:
+            return Null("XᵀX is singular (a regressor is constant or a combination of others)")
+        beta, inv = solved
+        rss = Fraction(cell.prod(y, y)) - sum(b * v for b, v in zip(beta, xty))
+        tss = _centred_ss(cell, y, y)
+        sigma2 = rss / (n - k - 1)
+        se: list[Value] = [sqrt(sigma2 * inv[i][i]) if sigma2 * inv[i][i] >= 0 else Null("negative variance")
+                           for i in range(k + 1)]
+        r2: Value = Exact(1 - rss / tss) if tss != 0 else Null(f"zero variance of {y}")
+        return {"coef": [Exact(b) for b in beta], "se": se, "r2": r2, "n": exact(n)}
+
+
+# -- histogram -------------------------------------------------------------------------------------
+
+class Histogram(Kind):
+    """``HISTOGRAM(x, e0, e1, ...)``: counts of bins ``[e_b, e_{b+1})`` (declared units)."""
+
+    functions = ("HISTOGRAM",)
+    takes_params = True
+
+    def check(self, agg, schema):
+        super().check(agg, schema)
+        c = schema.column(agg.columns[0])
+        e = agg.params
+        if not 2 <= len(e) <= MAX_HISTOGRAM_BINS + 1:
+            raise SpecError(f"HISTOGRAM ({agg.alias}): give 2..{MAX_HISTOGRAM_BINS + 1} edges")
+        if any(b <= a for a, b in zip(e, e[1:])):
+            raise SpecError(f"HISTOGRAM ({agg.alias}): edges must increase strictly, got {list(e)}")
+        if e[0] < c.lo or e[-1] > c.hi + 1:
+            raise SpecError(f"HISTOGRAM ({agg.alias}): edges must lie in [{c.lo}, {c.hi + 1}] (the declared range of "
+                            f"{c.name!r})")
+
+    def moments(self, agg, schema):
+        off = schema.column(agg.columns[0]).offset
+        return [Moment("hist", agg.columns, tuple(e - off for e in agg.params))]
+
+    def derive(self, agg, cell):
+        return [exact(v) for v in cell.hist(agg.columns[0], agg.params)]
+
+
+for _k in (Count(), Sum(), Avg(), Variance(), Covariance(), Correlation(), SimpleRegression(),
+           OrdinaryLeastSquares(), Histogram()):
+    register(_k)
+
+
+__all__ = ["CellSums", "Kind", "MAX_HISTOGRAM_BINS", "MAX_REGRESSORS", "functions", "kind", "register"]
