@@ -23,6 +23,7 @@ from zkgate.study.verification import PublicRecord, verify_record
 
 from ..client.call_errors import describe_call_error, reported
 from ..client.gateway_client import GatewayCallError
+from ..gateway.logs import LOG_FORMATS, configure_logging
 from ..gateway.security import ServerTls, is_localhost
 from ..gateway.server import Gateway, ServerConfig
 from ..gateway.store.check import CANNOT_CHECK, CannotCheckError, check_store
@@ -54,9 +55,16 @@ from .common import DEFAULT_GATEWAY, GatewayTarget, access_options, client_for
               help="Seconds an upload stream may stay silent between messages before it is closed (DEADLINE_EXCEEDED).")
 @click.option("--max-upload-streams", default=None, type=click.IntRange(min=1),
               help="Uploads in progress at once, more are RESOURCE_EXHAUSTED (default: workers - 2, so health checks always answer).")
+@click.option("--metrics-port", default=None, type=click.IntRange(min=0),
+              help="Expose Prometheus metrics over HTTP at /metrics on this port (0 picks a free one; default: none).")
+@click.option("--metrics-host", default="127.0.0.1", show_default=True,
+              help="Interface the metrics endpoint listens on (it has no authentication: keep it on localhost or a monitoring network).")
+@click.option("--log-format", default="human", show_default=True, type=click.Choice(LOG_FORMATS),
+              help="human: one readable line per event; json: one JSON object per line (time, level, logger, message, rpc, caller, study, outcome).")
 def serve(data_dir: str, host: str, port: int, workers: int, max_concurrent_rpcs: int, max_upload_mib: int, dev: bool,
           tls_dir: str | None, tokens_file: str | None, insecure_allow_remote: bool, store_url: str | None,
-          stream_idle_timeout: float, max_upload_streams: int | None) -> None:
+          stream_idle_timeout: float, max_upload_streams: int | None, metrics_port: int | None, metrics_host: str,
+          log_format: str) -> None:
     """Run the zkgate gRPC gateway (health checking and reflection included).
 
     With --tls-dir every client needs a certificate from the folder's CA, and its roles come from
@@ -67,13 +75,28 @@ def serve(data_dir: str, host: str, port: int, workers: int, max_concurrent_rpcs
 
     Refuses to start (exit 2, naming the file, folder or port) when the port is in use, another
     gateway holds the SQLite data folder (DATA_DIR/gateway.lock), or a key file in it is damaged.
+
+    With --metrics-port the gateway serves Prometheus metrics (gRPC calls by method and status code,
+    submissions by outcome, proof-check and store-commit times, audit-log size, studies by state;
+    no study, participant or data-set labels) at http://HOST:PORT/metrics, on localhost unless
+    --metrics-host says otherwise. Every RPC writes one access-log line (rpc, caller, study, outcome);
+    --log-format json writes every log line as one JSON object, for log shippers.
     """
     if tls_dir and tokens_file:
         raise click.UsageError("give either --tls-dir or --tokens (tokens are for non-TLS localhost development)")
     if tokens_file and not is_localhost(host):
         raise click.UsageError("--tokens sends secrets in the clear: only on localhost; use --tls-dir elsewhere")
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging(log_format)
+    serve_log = logging.getLogger("zkgate.services")
+
+    def say(message: str, level: int = logging.INFO) -> None:
+        """A line for the operator: on stderr as today, or a JSON log line with --log-format json."""
+        if log_format == "json":
+            serve_log.log(level, "%s", message)
+        else:
+            click.echo(message, err=True)
+
     try:
         config = ServerConfig(
             data_dir=data_dir,
@@ -89,20 +112,26 @@ def serve(data_dir: str, host: str, port: int, workers: int, max_concurrent_rpcs
             store_url=store_url,
             stream_idle_seconds=stream_idle_timeout,
             max_upload_streams=max_upload_streams,
+            metrics_port=metrics_port,
+            metrics_host=metrics_host,
         )
         gateway = Gateway(config).start()
     except ZkgateError as exc:
-        click.echo(f"zkgate serve: {exc}", err=True)
+        say(f"zkgate serve: {exc}", logging.ERROR)
         sys.exit(2)
-    click.echo(("" if config.tls else "WARNING: ") + gateway.security_summary(), err=True)
-    click.echo(f"zkgate gateway listening on {gateway.address} (data in {data_dir}); Ctrl-C stops it", err=True)
-    click.echo(f"log key {gateway.signer.public_key_bytes.hex()} (give it to auditors: zkgate audit verify --log-key ...)", err=True)
+    if log_format == "human":  # the JSON log already holds the summary (Gateway.start logs it)
+        click.echo(("" if config.tls else "WARNING: ") + gateway.security_summary(), err=True)
+    say(f"zkgate gateway listening on {gateway.address} (data in {data_dir}); Ctrl-C stops it")
+    if gateway.metrics_address is not None and not is_localhost(metrics_host):  # Gateway.start logged the address
+        say(f"WARNING: metrics on {gateway.metrics_address} are NOT on localhost: the endpoint has no authentication",
+            logging.WARNING)
+    say(f"log key {gateway.signer.public_key_bytes.hex()} (give it to auditors: zkgate audit verify --log-key ...)")
     stopped = threading.Event()
 
     def stop(*_):
         if not stopped.is_set():
             stopped.set()
-            click.echo("stopping: health NOT_SERVING, finishing RPCs in flight ...", err=True)
+            say("stopping: health NOT_SERVING, finishing RPCs in flight ...")
             threading.Thread(target=gateway.stop, daemon=True).start()
 
     signal.signal(signal.SIGTERM, stop)

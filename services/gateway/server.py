@@ -43,6 +43,7 @@ from ..v1 import (
     study_pb2_grpc,
 )
 from .datadir_lock import DataDirLock
+from .metrics import GatewayMetrics, RpcObserver
 from .security import Authenticator, AuthInterceptor, ServerTls, is_localhost
 from .servicers.audit import LOG_KEY_FILE, AuditServicer, load_or_create_signer
 from .servicers.catalog import CatalogServicer
@@ -78,6 +79,8 @@ class ServerConfig:
     store_url: str | None = None  # postgresql://... (default: SQLite in data_dir)
     stream_idle_seconds: float = DEFAULT_STREAM_IDLE_SECONDS  # longest silence inside a client stream
     max_upload_streams: int | None = None  # client streams at once (default: workers - 2, at least 1)
+    metrics_port: int | None = None  # Prometheus /metrics over HTTP (None: no endpoint; 0 picks a free port)
+    metrics_host: str = "127.0.0.1"  # where the metrics endpoint listens (localhost unless told otherwise)
 
     @property
     def transport_limits(self) -> TransportLimits:
@@ -120,6 +123,8 @@ class Gateway:
         self.gateway_key = _load_key_file(config.data_dir, GATEWAY_KEY_FILE, "the gateway's study signing key",
                                           load_or_create_gateway_key)
         self.store = store or open_store(config.data_dir, config.store_url)
+        self.metrics = GatewayMetrics(self.store) if config.metrics_port is not None else None
+        self.metrics_port: int | None = None
         options = [
             ("grpc.max_receive_message_length", config.max_message_bytes),
             ("grpc.max_send_message_length", config.max_message_bytes),
@@ -129,17 +134,20 @@ class Gateway:
             futures.ThreadPoolExecutor(max_workers=config.workers, thread_name_prefix="zkgate-rpc"),
             options=options,
             maximum_concurrent_rpcs=config.max_concurrent_rpcs,
-            # the role check first, then the transport guards (decoding, read deadline, upload slots)
-            interceptors=[AuthInterceptor(self.authenticator), TransportInterceptor(transport_limits)],
+            # metrics and access log around everything (refusals counted too), then the role check,
+            # then the transport guards (decoding, read deadline, upload slots)
+            interceptors=[RpcObserver(self.metrics), AuthInterceptor(self.authenticator),
+                          TransportInterceptor(transport_limits)],
         )
         prover_pb2_grpc.add_ProverServiceServicer_to_server(ProverServicer(self.store, config.limits, config.dev_mode), self.server)
         audit_pb2_grpc.add_AuditServiceServicer_to_server(AuditServicer(self.store, self.signer), self.server)
         catalog_pb2_grpc.add_CatalogServiceServicer_to_server(CatalogServicer(self.store), self.server)
-        study_pb2_grpc.add_StudyServiceServicer_to_server(
-            StudyServicer(self.store, config.limits, self.gateway_key, self.signer.public_key_bytes, config.dev_mode,
-                          max_message_bytes=config.max_message_bytes, transport=transport_limits),
-            self.server,
-        )
+        study_servicer = StudyServicer(self.store, config.limits, self.gateway_key, self.signer.public_key_bytes,
+                                       config.dev_mode, max_message_bytes=config.max_message_bytes,
+                                       transport=transport_limits)
+        if self.metrics is not None:
+            study_servicer.metrics = self.metrics  # proof-check and store-commit timings
+        study_pb2_grpc.add_StudyServiceServicer_to_server(study_servicer, self.server)
         self.health = health.HealthServicer()
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self.server)
         reflection.enable_server_reflection(
@@ -159,6 +167,13 @@ class Gateway:
                 f"cannot listen on {config.host}:{config.port}: the port is in use (another zkgate gateway or "
                 "another program) or not available on this host; stop that program or choose another --port"
             )
+        if self.metrics is not None:
+            try:
+                self.metrics_port = self.metrics.serve_http(config.metrics_host, config.metrics_port)
+            except BaseException:
+                self.server.stop(None)
+                self.store.close()
+                raise
 
     @property
     def address(self) -> str:
@@ -171,7 +186,17 @@ class Gateway:
             self.health.set(name, health_pb2.HealthCheckResponse.SERVING)
         log.info("zkgate gateway serving on %s (data in %s)", self.address, self.config.data_dir)
         log.log(logging.INFO if self.config.tls else logging.WARNING, "%s", self.security_summary())
+        if self.metrics_address is not None:
+            log.info("Prometheus metrics on http://%s/metrics", self.metrics_address)
         return self
+
+    @property
+    def metrics_address(self) -> str | None:
+        """HOST:PORT of the Prometheus endpoint (``/metrics``), or None without --metrics-port."""
+        if self.metrics_port is None:
+            return None
+        host = self.config.metrics_host
+        return f"[{host}]:{self.metrics_port}" if ":" in host else f"{host}:{self.metrics_port}"
 
     def security_summary(self) -> str:
         mode = self.config.auth_mode
@@ -187,6 +212,8 @@ class Gateway:
         """Flip health to NOT_SERVING, let RPCs in flight finish, then close the store and free the folder."""
         self.health.enter_graceful_shutdown()
         self.server.stop(grace).wait()
+        if self.metrics is not None:
+            self.metrics.stop_http()
         self.store.close()
         self._release_dir_lock()
 

@@ -32,6 +32,7 @@ from ...errors import AlreadyExistsError, NotFoundError, PreconditionError
 from ...v1 import common_pb2, study_pb2, study_pb2_grpc
 from ...wire import DEFAULT_CHUNK_SIZE, chunked
 from ..memory import release_free_memory
+from ..metrics import NO_METRICS
 from ..security import caller, requester_name, require_acting_as, require_study_requester
 from ..store import Store, StudyProvingKeyRecord, StudyRecord, SubmissionRecord
 from ..store.integrity import data_loss, stored_record
@@ -62,6 +63,8 @@ def _study_id(text: str) -> str:
 
 
 class StudyServicer(study_pb2_grpc.StudyServiceServicer):
+    metrics = NO_METRICS  # the gateway sets its GatewayMetrics when it exports metrics (--metrics-port)
+
     def __init__(self, store: Store, limits: UploadLimits, gateway_key: SigningKey, log_public_key: bytes,
                  dev_mode: bool = False, *, max_message_bytes: int = 8 << 20,
                  transport: TransportLimits = DEFAULT_TRANSPORT_LIMITS) -> None:
@@ -303,7 +306,8 @@ class StudyServicer(study_pb2_grpc.StudyServiceServicer):
         # or a conflicting one (refused as a duplicate) is decided by submit() without them
         if aggregator.accepted_digest(submission.participant) is None:
             check_deadline(context, "verifying the submission")
-            aggregator.check(submission)
+            with self.metrics.verifying():
+                aggregator.check(submission)
         # content-addressed and idempotent: durable before the row that names it, outside the lock
         blob = self.store.put_blob(submission.to_bytes())
         with lock:
@@ -315,10 +319,12 @@ class StudyServicer(study_pb2_grpc.StudyServiceServicer):
                     submission_digest=submission.digest.hex(), envelope_digest=submission.envelope_digest.hex(),
                     sequence=receipt.sequence,
                 )
-                stored = self.store.add_submission(
-                    SubmissionRecord(record.study_id, submission.participant, receipt.sequence, blob, receipt.to_bytes()),
-                    audit,
-                )
+                with self.metrics.committing():
+                    stored = self.store.add_submission(
+                        SubmissionRecord(record.study_id, submission.participant, receipt.sequence, blob,
+                                         receipt.to_bytes()),
+                        audit,
+                    )
             except BaseException:
                 self._forget(record.study_id)  # the in-memory state ran ahead of the store
                 raise
