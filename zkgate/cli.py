@@ -58,6 +58,8 @@ SUBCOMMANDS: tuple[LazyCommand, ...] = (
                 "Requester: open a study over registered data sets, close it when contributions are in."),
     LazyCommand("keyholder", _ROLES_CLI,
                 "Key holder: the study's HE keys; decrypts only the aggregate, checks it, publishes."),
+    LazyCommand("console", "zkgate.services.console.cli",
+                "Read-only web console for regulators: studies, verdicts, charts and the audit log."),
     LazyCommand("bench", "zkgate.bench", "Quick benchmarks of the active backend (full suites: benchmarks/ in the repository)."),
 )
 
