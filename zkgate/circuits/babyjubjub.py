@@ -89,6 +89,34 @@ def mul(p: Point, k: int) -> Point:
     return acc[0] * z_inv % R, acc[1] * z_inv % R
 
 
+def multi_mul(points, scalars) -> Point:
+    """``Σ scalars[i] · points[i]`` for integers ``>= 0`` (Straus: 4-bit windows over shared
+    doublings in projective coordinates, one inversion at the end; about 5x faster than one
+    :func:`mul` per point for full-size scalars)."""
+    points, scalars = list(points), [int(k) for k in scalars]
+    if len(points) != len(scalars):
+        raise CircuitInputError(f"multi_mul: {len(points)} points but {len(scalars)} scalars")
+    if any(k < 0 for k in scalars):
+        raise CircuitInputError("scalar must be non-negative")
+    tables = []
+    for x, y in points:
+        row = [(0, 1, 1), (x, y, 1)]
+        for _ in range(14):
+            row.append(_add_projective(row[-1], row[1]))
+        tables.append(row)
+    acc = (0, 1, 1)
+    for w in reversed(range((max(scalars, default=0).bit_length() + 3) // 4)):
+        for _ in range(4):
+            acc = _add_projective(acc, acc)
+        shift = 4 * w
+        for row, k in zip(tables, scalars):
+            digit = (k >> shift) & 15
+            if digit:
+                acc = _add_projective(acc, row[digit])
+    z_inv = inv(acc[2])
+    return acc[0] * z_inv % R, acc[1] * z_inv % R
+
+
 def in_subgroup(p: Point) -> bool:
     """On the curve and of order dividing l (circomlibjs's inSubgroup)."""
     return is_on_curve(p) and mul(p, SUBORDER) == IDENTITY
@@ -134,5 +162,5 @@ def x_from_y(y: int) -> int | None:
 
 __all__ = [
     "A", "BASE8", "D", "GENERATOR", "IDENTITY", "ORDER", "SUBORDER", "add", "double",
-    "in_subgroup", "is_on_curve", "mul", "neg", "pack", "unpack", "x_from_y",
+    "in_subgroup", "is_on_curve", "mul", "multi_mul", "neg", "pack", "unpack", "x_from_y",
 ]
