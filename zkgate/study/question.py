@@ -97,8 +97,12 @@ class Moment:
     """A committed sufficient statistic of one cell, in stored units.
 
     ``kind`` is ``"count"`` (no columns), ``"sum"`` (one column), ``"prod"`` (two columns in
-    schema order, possibly the same: a sum of squares) or ``"hist"`` (one column and its edges in
-    stored units; ``len(edges) - 1`` coordinates, bin b = ``[e_b, e_{b+1})``).
+    schema order, possibly the same: a sum of squares), ``"hist"`` (one column and its edges in
+    stored units; ``len(edges) - 1`` coordinates, bin b = ``[e_b, e_{b+1})``; the edges are question
+    constants bound into the study id), ``"bins"`` (one column, ``edges = (s, nbins)``: equal bins of
+    width 2^s over stored values, bin = ``x >> s``, read from the value's bits; structure, not
+    constants) or ``"surv"`` (a time and an event column, ``edges = (w, nbins)``: equal bins of width w
+    over stored times; ``2·nbins`` coordinates, the events of each bin then the censorings of each bin).
     """
 
     kind: str
@@ -107,7 +111,18 @@ class Moment:
 
     @property
     def width(self) -> int:
-        return len(self.edges) - 1 if self.kind == "hist" else 1
+        if self.kind == "hist":
+            return len(self.edges) - 1
+        if self.kind == "bins":
+            return self.edges[1]
+        if self.kind == "surv":
+            return 2 * self.edges[1]
+        return 1
+
+    @property
+    def binned(self) -> bool:
+        """A histogram-like moment (several coordinates; listed after counts, sums and products)."""
+        return self.kind in ("hist", "bins", "surv")
 
     @property
     def name(self) -> str:
@@ -290,7 +305,11 @@ class Question:
         for a in self.aggregates:
             for column in a.columns:
                 _column(schema, column)
-            registry.kind(a.function).check(a, schema)
+            k = registry.kind(a.function)
+            if not k.provable:
+                raise SpecError(f"{a.function} ({a.alias}) cannot be asked yet: the contribution circuit does not prove "
+                                "its moments (survival and quantile kinds land with their circuit)")
+            k.check(a, schema)
         n = self.n_coordinates(schema)
         if n > MAX_COORDINATES:
             raise SpecError(f"the question commits {len(self.cells(schema))} cells × "
@@ -317,7 +336,7 @@ class Question:
         hists: list[Moment] = []
         for a in self.aggregates:
             for m in registry.kind(a.function).moments(a, schema):
-                if m.kind == "hist":
+                if m.binned:
                     if m not in hists:
                         hists.append(m)
                 else:
@@ -337,16 +356,17 @@ class Question:
         """Predicate constants then histogram edges, in stored units (bound into the study id)."""
         out = [schema.column(c).store(v) for c, v in predicate_constants(self.predicate)]
         for m in self.moments(schema):
-            out += list(m.edges)
+            if m.kind == "hist":
+                out += list(m.edges)
         return out
 
     def shape(self, schema: Schema):
         """What the compiled circuit depends on: the predicate's structure, the group-by columns with
-        their category counts, the moments (hist edge counts, not edges)."""
+        their category counts, the moments (hist edge counts, not edges; bins/surv in full)."""
         return (
             predicate_shape(self.predicate),
             tuple((g, len(range(schema.column(g).lo, schema.column(g).hi + 1))) for g in self.group_by),
-            tuple((m.kind, m.columns, len(m.edges)) for m in self.moments(schema)),
+            tuple((m.kind, m.columns, len(m.edges) if m.kind == "hist" else m.edges) for m in self.moments(schema)),
         )
 
     def describe(self) -> str:

@@ -11,6 +11,9 @@ count       1                       1                     1
 sum(x)      x                       max_x                 max_x
 prod(x,y)   x·y                     max_x·max_y           max_x·max_y
 hist(x,e)   [e_b <= x < e_{b+1}]    1 per bin             1 (the whole histogram)
+bins(x,s)   [x >> s == b]           1 per bin             1
+surv(t,e)   event / censoring in    1 per bin             1
+            bin t // w
 ==========  ======================  ====================  =====================
 
 Coordinates are laid out cell-major: cell 0's moments (count first), then cell 1's, ...
@@ -35,12 +38,56 @@ def per_record_bounds(moment: Moment, schema: Schema) -> list[int]:
     if moment.kind == "prod":
         a, b = moment.columns
         return [schema.column(a).max_stored * schema.column(b).max_stored]
-    return [1] * moment.width
+    return [1] * moment.width  # hist, bins, surv: one record is in at most one bin
+
+
+#: The moment kinds the contribution circuit proves (:func:`circuit_contribution`).
+CIRCUIT_KINDS = ("count", "sum", "prod", "hist")
+
+
+def chunk_bits(moment: Moment, col_bits: dict[str, int], capacity: int) -> list[int]:
+    """Bit width of each of the moment's coordinates summed over one chunk of ``capacity`` records,
+    from the stored widths the circuit range-checks (the Pedersen coordinate ranges)."""
+    top = {c: (1 << col_bits[c]) - 1 for c in moment.columns}
+    if moment.kind == "count":
+        return [capacity.bit_length()]
+    if moment.kind == "sum":
+        return [(capacity * top[moment.columns[0]]).bit_length()]
+    if moment.kind == "prod":
+        a, b = moment.columns
+        return [(capacity * top[a] * top[b]).bit_length()]
+    return [capacity.bit_length()] * moment.width
+
+
+def circuit_contribution(api, moment: Moment, g, x: dict, ge: list | None, gx: dict) -> list:
+    """One record's contribution to one cell's coordinates of ``moment``, in the circuit.
+
+    ``g`` is the record's boolean indicator for the cell (real/dummy flag, predicate and cell
+    one-hot included); ``x`` maps a column to its stored value; ``ge`` lists ``[x >= e_b]``
+    for a histogram's edges (computed once per record, shared by the cells); ``gx`` caches ``g·x`` per
+    column for this record and cell.  Costs: count 0, sum 1, prod 1 (``(g·a)·b``, sharing the sum's
+    product — a product's sums are always committed too), each histogram bin 1 constraint."""
+    if moment.kind == "count":
+        return [g]
+
+    def g_times(c):
+        if c not in gx:
+            gx[c] = api.mul(g, x[c])
+        return gx[c]
+
+    if moment.kind == "sum":
+        return [g_times(moment.columns[0])]
+    if moment.kind == "prod":
+        a, b = moment.columns
+        return [api.mul(g_times(a), x[b])]
+    if moment.kind == "hist":
+        return [api.mul(g, ge[b] - ge[b + 1]) for b in range(moment.width)]
+    raise ValueError(f"the contribution circuit does not prove {moment.kind!r} moments")
 
 
 def sensitivity(moment: Moment, schema: Schema) -> int:
     """L1 change of the moment's coordinates when one record is added or removed."""
-    return 1 if moment.kind == "hist" else per_record_bounds(moment, schema)[0]
+    return 1 if moment.binned else per_record_bounds(moment, schema)[0]
 
 
 def coordinate_names(question: Question, schema: Schema) -> list[str]:
@@ -49,7 +96,12 @@ def coordinate_names(question: Question, schema: Schema) -> list[str]:
     for key in cells:
         prefix = "" if not question.group_by else f"[{question.cell_label(key)}]"
         for m in question.moments(schema):
-            out += [prefix + m.name] if m.kind != "hist" else [f"{prefix}{m.name}[{b}]" for b in range(m.width)]
+            if m.kind == "surv":
+                nb = m.edges[1]
+                out += [f"{prefix}events({m.columns[0]})[{b}]" for b in range(nb)]
+                out += [f"{prefix}censored({m.columns[0]})[{b}]" for b in range(nb)]
+            else:
+                out += [prefix + m.name] if not m.binned else [f"{prefix}{m.name}[{b}]" for b in range(m.width)]
     return out
 
 
@@ -111,10 +163,19 @@ def chunk_values(question: Question, schema: Schema, stored: np.ndarray) -> list
                 a = rows[:, schema.index(m.columns[0])].tolist()
                 b = rows[:, schema.index(m.columns[1])].tolist()
                 out.append(sum(x * y for x, y in zip(a, b)))  # Python ints: no overflow
-            else:
+            elif m.kind == "hist":
                 x = rows[:, schema.index(m.columns[0])]
                 e = m.edges
                 out += [int(((x >= e[b]) & (x < e[b + 1])).sum()) for b in range(m.width)]
+            elif m.kind == "bins":
+                x = rows[:, schema.index(m.columns[0])] >> m.edges[0]
+                out += np.bincount(x, minlength=m.width).tolist()[: m.width]
+            else:  # surv
+                w, nb = m.edges
+                t = rows[:, schema.index(m.columns[0])] // w
+                ev = rows[:, schema.index(m.columns[1])]
+                out += np.bincount(t[ev == 1], minlength=nb).tolist()[:nb]
+                out += np.bincount(t[ev == 0], minlength=nb).tolist()[:nb]
     return out
 
 
@@ -132,7 +193,9 @@ def derive(question: Question, schema: Schema, values: list[int]) -> dict:
     for a in question.aggregates:
         k = registry.kind(a.function)
         if question.group_by:
-            out[a.alias] = {question.cell_label(key): k.derive(a, s) for key, s in zip(cells, sums)}
+            by_cell = {question.cell_label(key): s for key, s in zip(cells, sums)}
+            out[a.alias] = {label: k.derive(a, s) for label, s in by_cell.items()}
+            out[a.alias].update(k.derive_across(a, by_cell))
         else:
             out[a.alias] = k.derive(a, sums[0])
     return out
@@ -159,12 +222,17 @@ def truth(question: Question, schema: Schema, rows_declared: list[dict[str, int]
                 acc[pos] += st[0]
             elif m.kind == "prod":
                 acc[pos] += st[0] * st[1]
-            else:
+            elif m.kind == "hist":
                 for b in range(m.width):
                     acc[pos + b] += int(m.edges[b] <= st[0] < m.edges[b + 1])
+            elif m.kind == "bins":
+                acc[pos + (st[0] >> m.edges[0])] += 1
+            else:  # surv: events of bin b at pos + b, censorings at pos + nbins + b
+                w, nb = m.edges
+                acc[pos + st[0] // w + (0 if st[1] == 1 else nb)] += 1
             pos += m.width
     return derive(question, schema, acc)
 
 
-__all__ = ["chunk_values", "coordinate_names", "derive", "per_record_bounds", "predicate_mask", "record_bounds",
+__all__ = ["CIRCUIT_KINDS", "chunk_bits", "chunk_values", "circuit_contribution", "coordinate_names", "derive", "per_record_bounds", "predicate_mask", "record_bounds",
            "sensitivity", "truth"]

@@ -88,6 +88,13 @@ class CellSums:
         off = self._off(column)
         return self._stored[Moment("hist", (column,), tuple(e - off for e in edges_declared))]
 
+    def moment(self, m: Moment) -> list[int]:
+        """The raw (stored-unit) coordinates of a moment: counts per bin need no offsets."""
+        return self._stored[m]
+
+    def offset(self, column: str) -> int:
+        return self._off(column)
+
 
 def _prod(schema: Schema, a: str, b: str) -> Moment:
     a, b = sorted((a, b), key=schema.index)
@@ -98,6 +105,7 @@ class Kind:
     functions: tuple[str, ...] = ()
     n_columns: int | tuple[int, int] = 1  # exact count, or (min, max)
     takes_params = False
+    provable = True  # False: derivation exists, the contribution circuit does not prove its moments yet
 
     def check(self, agg: Aggregate, schema: Schema) -> None:
         lo, hi = (self.n_columns, self.n_columns) if isinstance(self.n_columns, int) else self.n_columns
@@ -112,6 +120,11 @@ class Kind:
 
     def derive(self, agg: Aggregate, cell: CellSums):
         raise NotImplementedError
+
+    def derive_across(self, agg: Aggregate, cells: dict[str, CellSums]) -> dict:
+        """Under GROUP BY: extra entries computed across the cells (e.g. a log-rank test), added
+        beside the per-group values."""
+        return {}
 
     def describe(self, agg: Aggregate) -> str:
         return f"{agg.function}({', '.join(list(agg.columns) + [str(p) for p in agg.params])})"
@@ -344,8 +357,140 @@ class Histogram(Kind):
         return [exact(v) for v in cell.hist(agg.columns[0], agg.params)]
 
 
+# -- survival: KAPLAN_MEIER(time, event, bins) ---------------------------------------------------------
+
+def survival_bins(schema: Schema, time: str, bins: int) -> tuple[int, int]:
+    """(width, bins) of the equal-width bins over ``time``'s declared range (stored units from 0)."""
+    span = schema.column(time).max_stored + 1
+    width = -(-span // bins)
+    return width, -(-span // width)
+
+
+class KaplanMeier(Kind):
+    """``KAPLAN_MEIER(time, event, bins)``: events and censorings per equal-width time bin over the declared
+    range of ``time`` (times coarsened to the bin's upper edge; within a bin, censorings after events) →
+    S(t) at each edge with the Greenwood 95% confidence interval in lifelines' log(−log) form; under GROUP
+    BY, per group, and the log-rank test across the groups that have records."""
+
+    functions = ("KAPLAN_MEIER",)
+    n_columns = 2
+    takes_params = True
+    provable = False
+
+    def check(self, agg, schema):
+        super().check(agg, schema)
+        t, e = agg.columns
+        ev = schema.column(e)
+        if (ev.lo, ev.hi) != (0, 1):
+            raise SpecError(f"KAPLAN_MEIER ({agg.alias}): the event column {e!r} must be declared [0, 1], not [{ev.lo}, {ev.hi}]")
+        if len(agg.params) != 1 or not 1 <= agg.params[0] <= MAX_HISTOGRAM_BINS:
+            raise SpecError(f"KAPLAN_MEIER ({agg.alias}): give the number of time bins, 1..{MAX_HISTOGRAM_BINS}")
+
+    def moments(self, agg, schema):
+        return [Moment("surv", agg.columns, survival_bins(schema, agg.columns[0], agg.params[0]))]
+
+    def _counts(self, agg, cell):
+        m = Moment("surv", agg.columns, survival_bins(cell._schema, agg.columns[0], agg.params[0]))
+        w, nb = m.edges
+        raw = cell.moment(m)
+        return w, nb, raw[:nb], raw[nb:]
+
+    def derive(self, agg, cell):
+        from zkgate.study.statistics import survival
+
+        w, nb, events, censored = self._counts(agg, cell)
+        off = cell.offset(agg.columns[0])
+        return survival.kaplan_meier([off + (b + 1) * w for b in range(nb)], events, censored)
+
+    def derive_across(self, agg, cells):
+        from zkgate.study.statistics import survival
+
+        groups = {label: self._counts(agg, c)[2:] for label, c in cells.items()}
+        return {"logrank": survival.logrank(groups)}
+
+    def describe(self, agg):
+        return f"KAPLAN_MEIER({agg.columns[0]}, {agg.columns[1]}, {agg.params[0]})"
+
+
+# -- quantiles: PERCENTILE_CONT(p) WITHIN GROUP (ORDER BY x), MEDIAN(x) ------------------------------------
+
+DEFAULT_QUANTILE_BINS = 64
+
+
+def quantile_bins(schema: Schema, column: str, max_bins: int) -> tuple[int, int]:
+    """(shift, bins): the narrowest power-of-two width 2^shift giving at most ``max_bins`` bins over the
+    stored range of ``column`` (bin = stored value >> shift, read from the value's bits)."""
+    top = schema.column(column).max_stored
+    shift = 0
+    while (top >> shift) + 1 > max_bins:
+        shift += 1
+    return shift, (top >> shift) + 1
+
+
+class Percentile(Kind):
+    """``PERCENTILE_CONT(p) WITHIN GROUP (ORDER BY x)`` and ``MEDIAN(x)`` (p = 1/2): an exact histogram over
+    power-of-two bins and the exact rank give the interval ``{"low", "high"}`` (declared units, inclusive)
+    that provably contains SQL's interpolated percentile — the bins holding the ranks ⌊(n−1)p⌋ and
+    ⌈(n−1)p⌉ (0-based), so interpolation across two adjacent bins and an even-n half-integer median are
+    covered.  Params: ``(p_num, p_den[, max_bins])``."""
+
+    functions = ("PERCENTILE_CONT", "MEDIAN")
+    takes_params = True
+    provable = False
+
+    def _params(self, agg) -> tuple[Fraction, int]:
+        p = agg.params
+        if agg.function == "MEDIAN":
+            return Fraction(1, 2), (p[0] if p else DEFAULT_QUANTILE_BINS)
+        return Fraction(p[0], p[1]), (p[2] if len(p) > 2 else DEFAULT_QUANTILE_BINS)
+
+    def check(self, agg, schema):
+        super().check(agg, schema)
+        p = agg.params
+        if agg.function == "MEDIAN" and len(p) > 1 or agg.function == "PERCENTILE_CONT" and not 2 <= len(p) <= 3:
+            raise SpecError(f"{agg.function} ({agg.alias}): malformed parameters {list(p)}")
+        if agg.function == "PERCENTILE_CONT" and (p[1] <= 0 or not 0 <= p[0] <= p[1]):
+            raise SpecError(f"PERCENTILE_CONT ({agg.alias}): the fraction must lie in [0, 1]")
+        _, max_bins = self._params(agg)
+        if not 1 <= max_bins <= MAX_HISTOGRAM_BINS:
+            raise SpecError(f"{agg.function} ({agg.alias}): at most {MAX_HISTOGRAM_BINS} bins")
+
+    def moments(self, agg, schema):
+        _, max_bins = self._params(agg)
+        return [Moment("bins", agg.columns, quantile_bins(schema, agg.columns[0], max_bins))]
+
+    def derive(self, agg, cell):
+        p, max_bins = self._params(agg)
+        column = agg.columns[0]
+        shift, nb = quantile_bins(cell._schema, column, max_bins)
+        counts = cell.moment(Moment("bins", agg.columns, (shift, nb)))
+        n = sum(counts)
+        if n == 0:
+            return Null("empty cell: no records")
+        h = (n - 1) * p
+        lo_rank, hi_rank = h.numerator // h.denominator, -(-h.numerator // h.denominator)
+
+        def bin_of(rank: int) -> int:
+            seen = 0
+            for b, c in enumerate(counts):
+                seen += c
+                if rank < seen:
+                    return b
+            raise AssertionError("rank beyond the histogram")
+
+        off, top = cell.offset(column), cell._schema.column(column).hi
+        low = off + (bin_of(lo_rank) << shift)
+        high = min(top, off + ((bin_of(hi_rank) + 1) << shift) - 1)
+        return {"low": exact(low), "high": exact(high)}
+
+    def describe(self, agg):
+        if agg.function == "MEDIAN":
+            return f"MEDIAN({agg.columns[0]})"
+        return f"PERCENTILE_CONT({agg.params[0]}/{agg.params[1]}) WITHIN GROUP (ORDER BY {agg.columns[0]})"
+
+
 for _k in (Count(), Sum(), Avg(), Variance(), Covariance(), Correlation(), SimpleRegression(),
-           OrdinaryLeastSquares(), Histogram()):
+           OrdinaryLeastSquares(), Histogram(), KaplanMeier(), Percentile()):
     register(_k)
 
 
