@@ -174,22 +174,33 @@ def _label_of(path: str) -> str:
                    "home) and checked against the study's verifying-key hash.")
 @click.option("--dev", is_flag=True, help="Accept a study made with a development circuit key (tests and demos only).")
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64), help="Prover processes.")
+@click.option("--dask", "dask_address", metavar="ADDRESS|local:N",
+              help="Prove the chunks as Dask tasks: on your own scheduler (tcp://HOST:PORT on this machine, "
+                   "tls://HOST:PORT with --dask-tls) or on a LocalCluster of N worker processes (local:N). "
+                   "Needs `pip install 'zkgate[dask]'`; see docs/scale.md.")
+@click.option("--dask-tls", "dask_tls", type=click.Path(dir_okay=False),
+              help="Dask's TLS security configuration (YAML: distributed.comm.tls ca-file, client cert and key), "
+                   "required for a scheduler beyond localhost: the scheduler runs code on your workers, so it must "
+                   "be your own.")
 @_gateway_options
 @_json_option
-def holder_submit(home, study_id, circuit_key, dev, workers, address, tls_dir, org, token, as_json) -> None:
+def holder_submit(home, study_id, circuit_key, dev, workers, dask_address, dask_tls, address, tls_dir, org, token,
+                  as_json) -> None:
     """Answer a study: prove every chunk, encrypt, sign, submit; keep the gateway's receipt.
 
     Fetches the study, finds the kept data set whose root it names, proves each chunk with the
     circuit key, encrypts the statistics under the study's HE key, signs and submits.  The signed
     submission is kept first, so a retry sends the same bytes and gets the original receipt;
     the receipt is checked (gateway signature) and found in the audit log before it is kept.
+    With --dask the chunk proofs run as tasks on your Dask cluster (docs/scale.md).
     """
+    target = _dask_target(dask_address, dask_tls, workers)
     with reported(CallTarget(address, tls_dir, org)) as where:
         holder = HolderHome.open(home)
         where.org = where.org or holder.org
         with client_for(_holder_target(holder, address, tls_dir, org, token)) as client:
             done = roles.submit(client, holder, study_id, circuit_key, dev=dev, workers=workers, progress=_note,
-                                download_bar=_download_bar)
+                                download_bar=_download_bar, dask=target, chunk_bar=_chunk_bar)
     _emit(as_json, done.to_json(), _submitted_lines(done))
 
 
@@ -229,6 +240,26 @@ def holder_receipt(home, study_id, address, tls_dir, org, token, as_json) -> Non
 
 
 PROGRESS_BAR_BYTES = 4 << 20  # a key download shows a progress bar (stderr) from this size on
+
+
+def _dask_target(dask_address, dask_tls, workers):
+    """--dask/--dask-tls checked before anything is fetched or proved (None: prove in this process)."""
+    if dask_address is None:
+        if dask_tls is not None:
+            raise click.UsageError("--dask-tls needs --dask ADDRESS")
+        return None
+    if workers != 1:
+        raise click.UsageError("--workers and --dask exclude each other: with --dask the cluster's workers prove")
+    from zkgate.study.distributed import DaskSetupError, parse_target
+
+    try:
+        return parse_target(dask_address, dask_tls)
+    except DaskSetupError as exc:
+        raise click.UsageError(str(exc)) from None
+
+
+def _chunk_bar(total: int):
+    return click.progressbar(length=total, label=f"chunk proofs ({total})", file=sys.stderr)
 
 
 def _download_bar(total: int):

@@ -35,6 +35,7 @@ from zkgate.study.circuit import compile_contribution
 from zkgate.study.commitment import DatasetCommitment
 from zkgate.study.contributor import Contribution, Contributor
 from zkgate.study.dataset import Dataset, Schema
+from zkgate.study.distributed import DaskProver, DaskTarget
 from zkgate.study.errors import DevKeyError, KeyMismatchError, UnknownParticipantError
 from zkgate.study.key_policy import refuse_uncontributed
 from zkgate.study.keys import CircuitKeys
@@ -277,8 +278,12 @@ def fetch_circuit_key(client: GatewayClient, home: HolderHome, study_id: str, sp
 
 
 def submit(client: GatewayClient, home: HolderHome, study_id: str, circuit_key: str | None, *, dev: bool,
-           workers: int = 1, progress=lambda message: None, download_bar=None) -> Submitted:
+           workers: int = 1, progress=lambda message: None, download_bar=None, dask: DaskTarget | None = None,
+           chunk_bar=None) -> Submitted:
     """Prove, encrypt, sign and submit this holder's contribution; keep and check the receipt.
+
+    ``dask``: prove the chunks as tasks on that Dask cluster (the holder's own), with
+    ``chunk_bar(total)`` (a context manager with ``update(n)``) showing chunks as they finish.
 
     The signed submission is kept before it is sent: a retry sends the very same bytes, and the
     gateway answers with the original receipt.  A submission the gateway refuses as invalid is
@@ -323,9 +328,11 @@ def submit(client: GatewayClient, home: HolderHome, study_id: str, circuit_key: 
             keys = load_circuit_key(circuit_key, spec, dev=dev)
         context = client.public_context(study_id)
         progress(f"proving {local.commitment.n_chunks} chunk(s) of {local.label!r} and encrypting ...")
-        contribution = Contributor(home.org, local.commitment, home.signing_key, dev_mode=dev).contribute(
-            spec, context, keys, workers=workers
-        )
+        contributor = Contributor(home.org, local.commitment, home.signing_key, dev_mode=dev)
+        if dask is None:
+            contribution = contributor.contribute(spec, context, keys, workers=workers)
+        else:
+            contribution = _contribute_on_dask(contributor, spec, context, keys, dask, progress, chunk_bar)
         submission = contribution.submission
         home.save_submission(study_id, submission)
     try:
@@ -355,6 +362,21 @@ def submit(client: GatewayClient, home: HolderHome, study_id: str, circuit_key: 
     path = home.save_receipt(study_id, receipt, leaf)
     check_in_log(client, info.log_public_key, leaf, submission.digest.hex(), home.org)
     return Submitted(receipt, leaf, resent, kept is not None, chunks, str(path))
+
+
+def _contribute_on_dask(contributor: Contributor, spec: StudySpec, context, keys: CircuitKeys, target: DaskTarget,
+                        progress, chunk_bar) -> Contribution:
+    progress(f"chunk proofs on {target.describe()}")
+    n = contributor.commitment.n_chunks
+    with DaskProver(target) as prover, (chunk_bar(n) if chunk_bar else contextlib.nullcontext()) as bar:
+        shown = [0]
+
+        def advance(done: int, total: int) -> None:
+            if bar is not None and done > shown[0]:
+                bar.update(done - shown[0])
+                shown[0] = done
+
+        return contributor.contribute(spec, context, keys, dask=prover, progress=advance)
 
 
 def check_in_log(client: GatewayClient, log_key: bytes, leaf: int, digest_hex: str, who: str) -> None:

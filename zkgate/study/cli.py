@@ -30,9 +30,15 @@ def study() -> None:
               help="HE preset of the study: bfv-4096, bfv-8192, bfv-16384 (exact) or ckks-8192, ckks-16384 "
                    "(approximate); must fit --he when both are given.  [default: bfv-4096, or ckks-8192 with --he ckks]")
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64), help="Prover processes per holder.")
+@click.option("--dask", "dask_address", metavar="ADDRESS|local:N",
+              help="Prove the chunks as Dask tasks: local:N (a LocalCluster of N worker processes) or your own "
+                   "scheduler's address (see docs/scale.md; needs `pip install 'zkgate[dask]'`).")
+@click.option("--dask-tls", type=click.Path(dir_okay=False),
+              help="Dask's TLS security configuration (YAML), required for a scheduler beyond localhost.")
 @click.option("--json", "as_json", is_flag=True,
               help="End with one line of JSON (verified, status, mode, released, truth, reason, max_relative_error, timings).")
-def simulate_command(holders, records, seed, chunk, tamper, scheme, preset, workers, as_json) -> None:
+def simulate_command(holders, records, seed, chunk, tamper, scheme, preset, workers, dask_address, dask_tls,
+                     as_json) -> None:
     """Run a whole study in one process on synthetic, seeded patient tables (dev keys).
 
     Prints the released statistics beside the ground truth computed in the clear, the
@@ -50,8 +56,20 @@ def simulate_command(holders, records, seed, chunk, tamper, scheme, preset, work
     if tamper is not None and PRESETS[preset].scheme != "bfv":
         raise click.UsageError("--tamper needs a BFV study: misbehaviour is detected by the exact release check, "
                                "which a CKKS (approximate, unverified) release cannot run")
+    if dask_address is not None:
+        from zkgate.study.distributed import DaskSetupError, parse_target
+
+        if workers != 1:
+            raise click.UsageError("--workers and --dask exclude each other: with --dask the cluster's workers prove")
+        try:
+            parse_target(dask_address, dask_tls)
+        except DaskSetupError as exc:
+            raise click.UsageError(str(exc)) from None
+    elif dask_tls is not None:
+        raise click.UsageError("--dask-tls needs --dask ADDRESS")
     log = (lambda m: click.echo(m, err=True)) if as_json else click.echo
-    res = simulate(holders, records, seed, chunk, tamper=tamper, preset=preset, workers=workers, log=log)
+    res = simulate(holders, records, seed, chunk, tamper=tamper, preset=preset, workers=workers, log=log,
+                   dask=dask_address, dask_tls=dask_tls)
     out = click.echo if not as_json else (lambda m: click.echo(m, err=True))
     out("")
     out(f"{'statistic':<24} {'released':>22} {'truth':>22}")

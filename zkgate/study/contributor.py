@@ -91,7 +91,7 @@ class Contributor:
         keys.check(spec, dev_mode=self.dev_mode)
 
     def contribute(self, spec: StudySpec, public_context: PublicContext | bytes, keys: CircuitKeys, *,
-                   workers: int = 1, encrypt_values=None) -> Contribution:
+                   workers: int = 1, encrypt_values=None, dask=None, progress=None) -> Contribution:
         """Prove every chunk, sum the commitments, encrypt ``s_i`` and ``ρ_i``, sign.
 
         In a CKKS study the proofs and commitments are the same; only ``s_i`` is encrypted
@@ -99,7 +99,12 @@ class Contributor:
         publishes ``P``.
 
         ``encrypt_values`` (testing only) overrides what gets encrypted, to simulate a
-        participant that encrypts something other than what it proved."""
+        participant that encrypts something other than what it proved.
+
+        ``dask``: a started :class:`zkgate.study.distributed.DaskProver`; each chunk's witness
+        and proof (and its ρ) then run as a task on the holder's Dask cluster, and
+        ``progress(done, total)`` is called as chunks finish.  The results are collected in
+        chunk order; everything after (sums, encryption, signature) runs here."""
         self.check_study(spec, keys)
         if keys.pk is None:
             raise SpecError("proving needs the proving key")
@@ -107,6 +112,20 @@ class Contributor:
         circuit = compile_contribution(spec.shape())
         c = self.commitment
         t = ContributionTimings(chunks=c.n_chunks)
+        if dask is not None:
+            chunks = dask.prove_chunks(spec, keys.pk, c, progress=progress)
+            points = [r.point for r in chunks]
+            total = [sum(v) for v in zip(*(r.statistics for r in chunks))]
+            rho_total = sum(r.rho for r in chunks)
+            results = [(r.proof, r.public) for r in chunks]
+            t.witness = sum(r.witness_s for r in chunks)  # worker time, summed over the chunks
+            t.prove = sum(r.prove_s for r in chunks)
+        else:
+            points, total, rho_total, results = self._prove_here(spec, keys, circuit, t, workers)
+        return self._finish(spec, ctx, c, t, points, total, rho_total, results, encrypt_values)
+
+    def _prove_here(self, spec, keys, circuit, t, workers):
+        c = self.commitment
         witnesses, points, total, rho_total = [], [], None, 0
         t0 = time.perf_counter()
         for k in range(c.n_chunks):
@@ -127,6 +146,9 @@ class Contributor:
         else:
             results = [_prove_one(j) for j in jobs]
         t.prove = time.perf_counter() - t0
+        return points, total, rho_total, results
+
+    def _finish(self, spec, ctx, c, t, points, total, rho_total, results, encrypt_values) -> Contribution:
         proofs = tuple(p for p, _ in results)
         for (_, public), root, pt in zip(results, c.chunk_roots, points):
             assert public == [root, spec.study_id, pt[0], pt[1]], "public signals out of order"

@@ -37,6 +37,7 @@ from zkgate.study.circuit import chunk_statistics
 from zkgate.study.commitment import DatasetCommitment
 from zkgate.study.contributor import Contributor
 from zkgate.study.dataset import Dataset, Schema
+from zkgate.study.distributed import DaskProver, parse_target
 from zkgate.study.identity import SigningKey
 from zkgate.study.messages import Release
 from zkgate.study.release import StudyKeyHolder, derived_statistics
@@ -159,7 +160,10 @@ class SimulationResult:
 
 
 def simulate(holders: int = 3, records: int = 100, seed: int = 1, chunk: int = 64, *, tamper: str | None = None,
-             preset: str = "bfv-4096", workers: int = 1, log=None) -> SimulationResult:
+             preset: str = "bfv-4096", workers: int = 1, log=None, dask: str | None = None,
+             dask_tls: str | None = None) -> SimulationResult:
+    """``dask``: prove the chunks on a Dask cluster (``local:N`` or a scheduler address, see
+    :func:`zkgate.study.distributed.parse_target`) instead of in this process."""
     if tamper is not None and tamper not in TAMPER_MODES:
         raise ValueError(f"tamper must be one of {TAMPER_MODES}")
     if tamper is not None and get_preset(preset).scheme != "bfv":
@@ -199,18 +203,28 @@ def simulate(holders: int = 3, records: int = 100, seed: int = 1, chunk: int = 6
     say(f"study {spec.study_id:#x} opened (development circuit key, dev mode)")
 
     contributions = []
-    for i, (name, com, key) in enumerate(zip(names, commitments, keys)):
-        fake = None
-        if tamper == "participant" and i == 0:
-            true = [sum(v) for v in zip(*(chunk_statistics(spec, com.chunk_rows(k)) for k in range(com.n_chunks)))]
-            fake = [true[0] + 1] + true[1:]
-        t0 = time.perf_counter()
-        contrib = Contributor(name, com, key, dev_mode=True).contribute(spec, public_context, ckeys, workers=workers,
-                                                                       encrypt_values=fake)
-        timings["contribute"] = timings.get("contribute", 0.0) + time.perf_counter() - t0
-        for k in ("witness", "prove", "encrypt"):
-            timings[k] = timings.get(k, 0.0) + getattr(contrib.timings, k)
-        contributions.append(contrib)
+    prover = None
+    if dask is not None:
+        with phase("dask_start"):
+            prover = DaskProver(parse_target(dask, dask_tls))
+            prover.start()
+        say(f"chunk proofs on {prover.target.describe()}")
+    try:
+        for i, (name, com, key) in enumerate(zip(names, commitments, keys)):
+            fake = None
+            if tamper == "participant" and i == 0:
+                true = [sum(v) for v in zip(*(chunk_statistics(spec, com.chunk_rows(k)) for k in range(com.n_chunks)))]
+                fake = [true[0] + 1] + true[1:]
+            t0 = time.perf_counter()
+            contrib = Contributor(name, com, key, dev_mode=True).contribute(spec, public_context, ckeys, workers=workers,
+                                                                           encrypt_values=fake, dask=prover)
+            timings["contribute"] = timings.get("contribute", 0.0) + time.perf_counter() - t0
+            for k in ("witness", "prove", "encrypt"):
+                timings[k] = timings.get(k, 0.0) + getattr(contrib.timings, k)
+            contributions.append(contrib)
+    finally:
+        if prover is not None:
+            prover.close()
     say(f"{holders} contributions proved and encrypted")
 
     with phase("aggregate"):
