@@ -7,16 +7,26 @@ threads submit them over gRPC to a gateway started in this process (SQLite, sync
 Reports throughput of verified, durably stored submissions, p50/p99 latency, and checks that
 nothing was lost (every receipt verifies, the store and the audit log hold every submission).
 
-Usage: python benchmarks/bench_gateway.py [--participants 120] [--clients 8]
+With ``--metrics-port P`` the gateway also serves Prometheus metrics (0: a free port) and a
+scraper reads them every second while the clients submit.  ``--compare-metrics ROUNDS`` measures
+what metrics cost: the same prepared contributions ingested by fresh gateways (copies of one
+data folder, so the study's gateway key matches) without and with the metrics endpoint,
+interleaved (ABBA order), and prints each side's median throughput and their ratio.
+
+Usage: python benchmarks/bench_gateway.py [--participants 120] [--clients 8] [--metrics-port P]
+       python benchmarks/bench_gateway.py --participants 120 --compare-metrics 4
 """
 
 from __future__ import annotations
 
 import argparse
+import shutil
 import statistics
 import tempfile
 import threading
 import time
+import urllib.request
+from pathlib import Path
 
 import numpy as np
 
@@ -38,17 +48,35 @@ def main() -> None:
     parser.add_argument("--participants", type=int, default=120)
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--records", type=int, default=4, help="records per participant (one chunk)")
+    parser.add_argument("--metrics-port", type=int, default=None,
+                        help="serve Prometheus metrics on this port (0: a free one) and scrape them every second")
+    parser.add_argument("--compare-metrics", type=int, default=0, metavar="ROUNDS",
+                        help="ROUNDS interleaved ingests without and with a metrics endpoint; prints the ratio")
     args = parser.parse_args()
 
+    if args.compare_metrics:
+        compare_metrics(args)
+        return
     with tempfile.TemporaryDirectory() as data_dir:
-        gateway = Gateway(ServerConfig(data_dir=data_dir, port=0, dev_mode=True, workers=max(8, args.clients))).start()
+        gateway = start_gateway(data_dir, args, args.metrics_port)
         try:
             run(gateway, args)
         finally:
             gateway.stop(grace=1)
 
 
+def start_gateway(data_dir: str, args, metrics_port: int | None) -> Gateway:
+    return Gateway(ServerConfig(data_dir=data_dir, port=0, dev_mode=True, workers=max(8, args.clients),
+                                metrics_port=metrics_port)).start()
+
+
 def run(gateway: Gateway, args) -> None:
+    world = prepare(gateway, args)
+    ingest(gateway, world, args, report=True)
+
+
+def prepare(gateway: Gateway, args) -> dict:
+    """Registrations, an open study's spec and keys, and every participant's submission (not sent)."""
     rng = np.random.default_rng(5)
     names = [f"clinic-{i:04d}" for i in range(args.participants)]
     print(f"preparing {args.participants} contributions (one chunk of {args.records} records each) ...", flush=True)
@@ -57,10 +85,8 @@ def run(gateway: Gateway, args) -> None:
                    for _ in names]
     keys = [SigningKey.generate() for _ in names]
     registrations = [Registration.create(n, c, k) for n, c, k in zip(names, commitments, keys)]
-    client = GatewayClient(gateway.address, timeout=600)
-    for registration in registrations:
-        client.register_dataset(registration.to_bytes())
-    info = client.gateway_info()
+    with GatewayClient(gateway.address, timeout=600) as client:
+        info = client.gateway_info()
     he = KeyHolder.create("bfv-4096")
     context = he.public_context()
     spec, circuit_keys = open_study(
@@ -68,12 +94,29 @@ def run(gateway: Gateway, args) -> None:
         quorum=1, deadline=int(time.time()) + 7200, public_context=context, gateway_key=info.study_signing_key,
         key_holder_key=SigningKey.generate().public, keys="dev", dev_mode=True,
     )
-    study_id = client.create_study(spec.to_bytes(), circuit_keys.public().to_bytes(), context.to_bytes()).study_id
     submissions = [
         Contributor(n, c, k, dev_mode=True).contribute(spec, context, circuit_keys).submission.to_bytes()
         for n, c, k in zip(names, commitments, keys)
     ]
     print(f"prepared in {time.perf_counter() - t0:.1f} s; submission size {len(submissions[0])} bytes", flush=True)
+    return dict(registrations=registrations, spec=spec, circuit_keys=circuit_keys, context=context, info=info,
+                submissions=submissions)
+
+
+def ingest(gateway: Gateway, world: dict, args, report: bool = False) -> float:
+    """Register the data sets, open the study and submit every contribution from N client threads;
+    returns the throughput (verified, stored submissions per second)."""
+    client = GatewayClient(gateway.address, timeout=600)
+    for registration in world["registrations"]:
+        client.register_dataset(registration.to_bytes())
+    info, submissions = world["info"], world["submissions"]
+    study_id = client.create_study(world["spec"].to_bytes(), world["circuit_keys"].public().to_bytes(),
+                                   world["context"].to_bytes()).study_id
+    scraping = threading.Event()
+    scraper = None
+    if gateway.metrics_address is not None:  # as Prometheus would, only far more often (1 s, not 15-60 s)
+        scraper = threading.Thread(target=scrape_until, args=(gateway.metrics_address, scraping), daemon=True)
+        scraper.start()
 
     latencies: list[float] = []
     receipts: list[bytes] = []
@@ -107,12 +150,24 @@ def run(gateway: Gateway, args) -> None:
     for t in threads:
         t.join()
     wall = time.perf_counter() - start
+    scraping.set()
+    if scraper is not None:
+        scraper.join()
+        accepted = scrape_value(gateway.metrics_address, 'zkgate_submissions_total{outcome="accepted"}')
+        if accepted != len(receipts):
+            raise SystemExit(f"metrics: zkgate_submissions_total{{outcome=\"accepted\"}} is {accepted}, "
+                             f"but {len(receipts)} submissions were accepted")
 
     for receipt in receipts:
         Receipt.from_bytes(receipt).verify_signature(info.study_signing_key)
     stored = client.get_study(study_id).accepted
     head, entries = client.verify_whole_log()
     logged = sum(1 for e in entries if e.kind == "submission")
+    if not report:
+        client.close()
+        if errors or stored != len(submissions) or logged != len(submissions):
+            raise SystemExit(f"lost or refused submissions: errors {len(errors)}, stored {stored}, logged {logged}")
+        return len(receipts) / wall
     latencies.sort()
     p50 = statistics.median(latencies)
     p99 = latencies[min(len(latencies) - 1, int(0.99 * len(latencies)))]
@@ -121,7 +176,73 @@ def run(gateway: Gateway, args) -> None:
     print(f"latency p50 {p50 * 1000:.1f} ms, p99 {p99 * 1000:.1f} ms")
     print(f"nothing lost: receipts {len(receipts)}, stored {stored}, audit leaves {logged} "
           f"({'OK' if len(receipts) == stored == logged == len(submissions) else 'MISMATCH'})")
+    if gateway.metrics_address is not None:
+        print(f"metrics on http://{gateway.metrics_address}/metrics agreed with the receipts")
     client.close()
+    return len(receipts) / wall
+
+
+def scrape_value(address: str, series: str) -> float:
+    with urllib.request.urlopen(f"http://{address}/metrics", timeout=10) as reply:
+        for line in reply.read().decode().splitlines():
+            if line.startswith(series + " "):
+                return float(line.split()[-1])
+    return 0.0
+
+
+def scrape_until(address: str, done: threading.Event) -> None:
+    while not done.wait(1.0):
+        urllib.request.urlopen(f"http://{address}/metrics", timeout=10).read()
+
+
+def compare_metrics(args) -> None:
+    """Interleaved ingests of the same contributions, without and with the metrics endpoint."""
+    with tempfile.TemporaryDirectory() as root:
+        template = str(Path(root) / "template")
+        gateway = start_gateway(template, args, None)  # creates the gateway's keys; the study names its key
+        try:
+            world = prepare(gateway, args)
+        finally:
+            gateway.stop(grace=1)
+        rates: dict[bool, list[float]] = {False: [], True: []}
+        probes: dict[bool, list[float]] = {False: [], True: []}
+        for round_ in range(args.compare_metrics):
+            for metrics in ((False, True) if round_ % 2 == 0 else (True, False)):
+                data_dir = str(Path(root) / f"run-{round_}-{int(metrics)}")
+                shutil.copytree(template, data_dir)
+                gateway = start_gateway(data_dir, args, 0 if metrics else None)
+                try:
+                    rate = ingest(gateway, world, args)
+                    probe = unary_seconds(gateway)
+                finally:
+                    gateway.stop(grace=1)
+                shutil.rmtree(data_dir)
+                rates[metrics].append(rate)
+                probes[metrics].append(probe)
+                print(f"round {round_ + 1}: {'with' if metrics else 'without'} metrics {rate:.1f} submissions/s, "
+                      f"GetGatewayInfo {probe * 1e6:.0f} us", flush=True)
+    without, with_ = statistics.median(rates[False]), statistics.median(rates[True])
+    paired = statistics.median(w / wo for w, wo in zip(rates[True], rates[False]))  # same round: same load
+    print(f"median throughput without metrics {without:.1f}/s, with metrics {with_:.1f}/s "
+          f"({args.participants} submissions, {args.clients} clients, {args.compare_metrics} rounds each)")
+    print(f"ratio with/without {with_ / without:.3f} (median of the rounds' own ratios {paired:.3f}): "
+          f"metrics overhead {100 * (1 - with_ / without):+.1f}% (target <= 5%)")
+    cheap_without, cheap_with = statistics.median(probes[False]), statistics.median(probes[True])
+    print(f"GetGatewayInfo (the cheapest RPC, {PROBE_CALLS} calls, median of the rounds): without metrics "
+          f"{cheap_without * 1e6:.0f} us, with {cheap_with * 1e6:.0f} us ({(cheap_with - cheap_without) * 1e6:+.0f} us a call)")
+
+
+PROBE_CALLS = 500
+
+
+def unary_seconds(gateway: Gateway) -> float:
+    """Mean time of one GetGatewayInfo call (one client, sequential): where a per-call cost shows most."""
+    with GatewayClient(gateway.address, timeout=60) as client:
+        client.gateway_info()
+        start = time.perf_counter()
+        for _ in range(PROBE_CALLS):
+            client.gateway_info()
+        return (time.perf_counter() - start) / PROBE_CALLS
 
 
 if __name__ == "__main__":

@@ -6,12 +6,14 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import signal
 import socket
 import subprocess
 import sys
 import time
 import urllib.request
+from pathlib import Path
 
 import grpc
 import numpy as np
@@ -21,6 +23,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from zkgate.errors import ZkgateError
 from zkgate.he import KeyHolder
 from zkgate.services.client.gateway_client import GatewayCallError, GatewayClient
+from zkgate.services.gateway.metrics import GatewayMetrics
 from zkgate.services.gateway.server import Gateway, ServerConfig
 from zkgate.study.catalog import Registration
 from zkgate.study.commitment import DatasetCommitment
@@ -34,6 +37,7 @@ from zkgate.study.simulate import PATIENT_SCHEMA, STUDY_FILTER, STUDY_STATISTICS
 ALLOWED_LABELS = {"grpc_type", "grpc_service", "grpc_method", "grpc_code", "outcome", "state", "le"}
 UNKNOWN_STUDY = "ab" * 32
 LOG_KEYS = {"time", "level", "logger", "message", "rpc", "caller", "study", "outcome"}
+MONITORING = Path(__file__).resolve().parents[2] / "docs" / "monitoring"
 
 
 def scrape(address: str) -> dict[tuple[str, tuple], float]:
@@ -227,3 +231,26 @@ def test_serve_writes_json_log_lines_and_serves_metrics(tmp_path):
     assert isinstance(access[0]["duration_ms"], float)
     assert any(f"http://127.0.0.1:{metrics_port}/metrics" in line["message"] for line in lines)
     assert any("stopping" in line["message"] for line in lines)
+
+
+def test_the_sample_dashboard_and_scrape_config_use_series_the_gateway_exports(tmp_path):
+    gateway = Gateway(ServerConfig(data_dir=str(tmp_path), port=0, dev_mode=True, metrics_port=0)).start()
+    try:
+        exported = {family.name for family in GatewayMetrics().registry.collect()}  # without the store's gauges
+        exported |= {"zkgate_audit_tree_size", "zkgate_studies"}
+        with urllib.request.urlopen(f"http://{gateway.metrics_address}/metrics", timeout=10) as reply:
+            scraped = {family.name for family in text_string_to_metric_families(reply.read().decode())}
+    finally:
+        gateway.stop(grace=1)
+    assert exported <= scraped
+    dashboard = json.loads((MONITORING / "grafana-dashboard.json").read_text())
+    queries = [t["expr"] for panel in dashboard["panels"] for t in panel["targets"]]
+    queries += [v["query"] for v in dashboard["templating"]["list"]]
+    named = {re.sub(r"_(bucket|count|sum|total)$", "", name)
+             for q in queries for name in re.findall(r"\b(?:grpc_server|zkgate)_[a-z_]+", q)}
+    assert named and named <= {re.sub(r"_total$", "", n) for n in scraped}, named
+    assert {"zkgate_submissions", "grpc_server_handled", "zkgate_proof_verification_seconds"} <= named
+    yaml = pytest.importorskip("yaml")
+    config = yaml.safe_load((MONITORING / "prometheus.yml").read_text())
+    job = config["scrape_configs"][0]
+    assert job["metrics_path"] == "/metrics" and job["static_configs"][0]["targets"]
