@@ -34,6 +34,15 @@ echo "== starting a throw-away PostgreSQL on localhost for the store tests (inst
 eval "$(bash scripts/start_test_postgres.sh)"
 trap 'bash scripts/start_test_postgres.sh stop || true' EXIT
 
+echo "== headless Chromium for the console's browser tests (installs Debian's chromium and chromium-driver if missing)"
+if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
+    if [ "$(id -u)" -ne 0 ]; then echo "chromium or chromedriver missing and not root: install chromium chromium-driver first" >&2; exit 1; fi
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver
+fi
+export ZKGATE_REQUIRE_BROWSER=1  # tests/console/test_console_browser.py fails instead of skipping without them
+export ZKGATE_TEST_ARTIFACTS=${ZKGATE_TEST_ARTIFACTS:-$PWD/test-artifacts}  # screenshots of the console pages
+
 # Run pytest through the venv's script (not 'python -m pytest', which would put the source
 # tree, without compiled kernels, ahead of the installed package on sys.path).
 echo "== tests, native backend"

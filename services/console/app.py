@@ -176,6 +176,7 @@ def create_app(source: ConsoleSource, *, gate=None) -> Starlette:
         Route("/api/audit", handler(lambda r: source.audit(int_param(r, "start", 0), int_param(r, "limit", 50)), None),
               methods=["GET"]),
         Route("/api/audit/lookup", handler(load_lookup, None), methods=["GET"]),
+        Route("/favicon.ico", lambda request: Response(status_code=204), methods=["GET"]),  # no icon, no 404
         Mount("/static", StaticFiles(directory=str(_HERE / "static")), name="static"),
     ]
     app = Starlette(routes=routes)

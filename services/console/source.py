@@ -75,9 +75,20 @@ def _hex(value: int) -> str:
 
 
 def describe_question(spec: StudySpec) -> dict:
-    """The study's question for people: a SQL rendering of its filter and statistics, and its parts."""
+    """The study's question for people: its SQL (as the requester wrote it, where the spec carries a
+    compiled question; else rendered from the filter and statistics), its columns and settings."""
+    common = {
+        "columns": [{"name": c.name, "lo": c.lo, "hi": c.hi} for c in spec.schema.columns],
+        "capacity": spec.capacity,
+        "he_preset": spec.he_preset,
+        "release_mode": getattr(spec, "release_mode", ""),
+    }
+    question = getattr(spec, "question", None)
+    if question is not None:  # the SQL front end (a compiled question with its source text)
+        sql = getattr(question, "sql", "") or str(question)
+        return {"sql": sql, "group_by": list(getattr(question, "group_by", ())), **common}
     selects = ["COUNT(*)"]
-    for st in spec.statistics:
+    for st in getattr(spec, "statistics", ()):
         if st.kind == "sum":
             selects.append(f"SUM({st.column})")
         elif st.kind == "sum_sq":
@@ -91,15 +102,7 @@ def describe_question(spec: StudySpec) -> dict:
     sql = "SELECT " + ", ".join(selects) + " FROM each_participant_dataset"
     if conditions:
         sql += " WHERE " + " AND ".join(conditions)
-    return {
-        "sql": sql,
-        "columns": [{"name": c.name, "lo": c.lo, "hi": c.hi} for c in spec.schema.columns],
-        "filter": conditions,
-        "statistics": [{"kind": st.kind, "column": st.column, "edges": list(st.edges)} for st in spec.statistics],
-        "capacity": spec.capacity,
-        "he_preset": spec.he_preset,
-        "release_mode": spec.release_mode,
-    }
+    return {"sql": sql, "group_by": [], **common}
 
 
 def release_charts_data(spec: StudySpec, released: dict | None) -> list[dict]:
@@ -108,7 +111,7 @@ def release_charts_data(spec: StudySpec, released: dict | None) -> list[dict]:
         return []
     statistics = released.get("statistics") or {}
     out = []
-    for st in spec.statistics:
+    for st in getattr(spec, "statistics", ()):
         if st.kind != "histogram":
             continue
         counts = statistics.get(f"hist_{st.column}")
