@@ -22,11 +22,12 @@ from testsupport import fresh_postgres_database, postgres_missing_reason
 from zkgate.audit import MerkleLog, verify_consistency, verify_inclusion
 from zkgate.audit.merkle import leaf_hash
 from zkgate.audit.tree_head import TreeHeadSigner
-from zkgate.services.errors import AlreadyExistsError
+from zkgate.services.errors import AlreadyExistsError, PreconditionError
 from zkgate.services.gateway.store import (
     AuditEntry,
     CircuitRecord,
     DatasetRecord,
+    NewSubmission,
     SchemaRecord,
     Store,
     StudyProvingKeyRecord,
@@ -44,6 +45,7 @@ from zkgate.services.gateway.store.schema import (
     SchemaTooNewError,
 )
 from zkgate.services.gateway.store.sqlite import DATABASE_NAME
+from zkgate.study.errors import DuplicateSubmissionError, LateSubmissionError
 
 PG_SKIP = postgres_missing_reason()
 
@@ -220,6 +222,60 @@ def test_location_schema_version_and_blob_paths(backend):
         assert oct(os.stat(store.blob_path(blob)).st_mode & 0o777) == "0o600"  # the gateway's own files
         with pytest.raises(ValueError, match="not a blob id"):
             store.read_blob("../" + "0" * 61)
+    finally:
+        store.close()
+
+
+def _new(study_id: str, participant: str, blob: str, refuse: Exception | None = None) -> NewSubmission:
+    def seal(sequence: int):
+        if refuse is not None:
+            raise refuse
+        return b"receipt:%s:%d" % (participant.encode(), sequence), AuditEntry("submission", participant.encode())
+    return NewSubmission(study_id, participant, blob, seal)
+
+
+def test_submissions_decided_by_the_store(backend):
+    """Group commit: duplicates, the study's state, sequence numbers and leaves decided in the store's
+    transaction; a refused item writes nothing and leaves the others of its group accepted."""
+    store = backend.open()
+    try:
+        blobs = [store.put_blob(b"submission %d" % i) for i in range(6)]
+        study = StudyRecord("a" * 64, "t", b"spec", b"keys", blobs[0], "OPEN")
+        store.add_study(study, _entry(0))
+        late = LateSubmissionError("past the deadline")
+        got = store.accept_submissions([
+            _new(study.study_id, "h1", blobs[1]),
+            _new(study.study_id, "h2", blobs[2]),
+            _new(study.study_id, "h1", blobs[1]),  # the same again in one group: the same record
+            _new(study.study_id, "h1", blobs[3]),  # another one from h1: refused
+            _new(study.study_id, "h3", blobs[3], refuse=late),  # its seal refuses: nothing written
+            _new("f" * 64, "h4", blobs[4]),  # no such study
+            _new(study.study_id, "h4", blobs[4]),
+        ])
+        first, second = got[0], got[1]
+        assert (first.sequence, first.audit_leaf, first.receipt) == (0, 1, b"receipt:h1:0")
+        assert (second.sequence, second.audit_leaf) == (1, 2)
+        assert got[2] == first
+        assert isinstance(got[3], DuplicateSubmissionError) and got[4] is late
+        assert "no study" in str(got[5])
+        assert (got[6].sequence, got[6].audit_leaf) == (2, 3)  # dense: the refused ones took nothing
+        assert store.get_submission(study.study_id, "h1") == first
+        assert store.get_submission(study.study_id, "h3") is None
+        assert store.accept_submissions([_new(study.study_id, "h2", blobs[2])]) == [second]  # a retry later
+        assert store.close_study(study.study_id, frozenset({"h1", "h2"}), _entry(9), blobs[5]) is False  # h4 missed
+        assert store.get_study(study.study_id).state == "OPEN"
+        assert store.close_study(study.study_id, frozenset({"h1", "h2", "h4"}), _entry(9), blobs[5]) is True
+        closed = store.get_study(study.study_id)
+        assert (closed.state, closed.aggregate_blob) == ("CLOSED", blobs[5])
+        with pytest.raises(PreconditionError):
+            store.close_study(study.study_id, frozenset({"h1", "h2", "h4"}), _entry(10), blobs[5])
+        after = store.accept_submissions([_new(study.study_id, "h5", blobs[4]), _new(study.study_id, "h1", blobs[1])])
+        assert isinstance(after[0], LateSubmissionError) and after[1] == first  # closed: retries still answered
+        with pytest.raises(PreconditionError):  # the state moved on since it was read
+            store.set_study_state(study.study_id, "CANCELLED", _entry(11), expect_state="OPEN")
+        store.set_study_state(study.study_id, "CANCELLED", _entry(11), expect_state="CLOSED")
+        assert "cancelled" in str(store.accept_submissions([_new(study.study_id, "h6", blobs[4])])[0])
+        assert [e.data for _, e in store.audit_entries(0, 100)][4:] == [_entry(9).data, _entry(11).data]
     finally:
         store.close()
 

@@ -76,9 +76,24 @@ def sum_points(points) -> tuple[int, int]:
     return acc
 
 
-def check_submission_statement(spec: StudySpec, keys: CircuitKeys, sub: Submission) -> None:
-    """Checks that need no ciphertext: signature, chunk set, commitment sum, proofs.
-    Shared by the aggregator and public verification."""
+def proof_items(spec: StudySpec, sub: Submission) -> list[tuple[list[int], object]]:
+    """The ``(public inputs, proof)`` pair of each chunk of a submission, in chunk order."""
+    return [([root, spec.study_id, pt[0], pt[1]], proof)
+            for root, pt, proof in zip(sub.chunk_roots, sub.chunk_commitments, sub.proofs)]
+
+
+def proofs_rejected(sub: Submission, bad: list[int]) -> ProofRejectedError:
+    """The error refusing a submission whose chunk proofs ``bad`` (indices) do not verify."""
+    return ProofRejectedError(
+        f"{sub.participant!r}: the proof of chunk {bad[0]} does not verify against its chunk root, "
+        f"the study id and its commitment ({len(bad)} of {len(sub.proofs)} chunks rejected)"
+    )
+
+
+def check_submission_statement(spec: StudySpec, keys: CircuitKeys, sub: Submission, *, proofs: bool = True) -> None:
+    """Checks that need no ciphertext: signature, chunk set, commitment sum, proofs
+    (``proofs=False``: all but the proofs, for a caller that verifies many submissions' proofs
+    in one batch).  Shared by the aggregator and public verification."""
     p = spec.participant(sub.participant)
     sub.verify_signature(p.verify_key)
     n = len(sub.chunk_roots)
@@ -98,14 +113,11 @@ def check_submission_statement(spec: StudySpec, keys: CircuitKeys, sub: Submissi
             raise CommitmentMismatchError(f"{sub.participant!r}: chunk commitment {i} is not a curve point")
     if sum_points(sub.chunk_commitments) != tuple(sub.commitment):
         raise CommitmentMismatchError(f"{sub.participant!r}: the commitment is not the sum of the chunk commitments")
-    items = [([root, spec.study_id, pt[0], pt[1]], proof)
-             for root, pt, proof in zip(sub.chunk_roots, sub.chunk_commitments, sub.proofs)]
-    bad = [i for i, ok in enumerate(verify_proofs(keys, items)) if not ok]
+    if not proofs:
+        return
+    bad = [i for i, ok in enumerate(verify_proofs(keys, proof_items(spec, sub))) if not ok]
     if bad:
-        raise ProofRejectedError(
-            f"{sub.participant!r}: the proof of chunk {bad[0]} does not verify against its chunk root, "
-            f"the study id and its commitment ({len(bad)} of {n} chunks rejected)"
-        )
+        raise proofs_rejected(sub, bad)
 
 
 class StudyAggregator:
@@ -135,14 +147,28 @@ class StudyAggregator:
         self._closed: Aggregate | None = None
 
     # -- submissions ---------------------------------------------------------------------------
-    def check(self, sub: Submission) -> None:
+    def check(self, sub: Submission, *, proofs: bool = True) -> None:
         """The stateless checks of a submission (signature, chunks, commitment, proofs,
         ciphertext envelope).  Safe to run concurrently, outside any lock; :meth:`submit`
-        runs them itself unless told they passed."""
+        runs them itself unless told they passed.  ``proofs=False`` leaves the proofs to the
+        caller (a gateway verifying concurrent submissions' proofs in one batch)."""
         if sub.envelope is None:
             raise SubmissionRefusedError(f"the submission of {sub.participant!r} carries no ciphertext")
-        check_submission_statement(self.spec, self.keys, sub)
+        if sub.study_id != self.spec.study_id:
+            raise WrongStudyError(f"the submission of {sub.participant!r} is for another study")
+        check_submission_statement(self.spec, self.keys, sub, proofs=proofs)
         self._check_envelope(sub)
+
+    def sign_receipt(self, sub: Submission, sequence: int, *, now: int | None = None) -> Receipt:
+        """The signed receipt of a checked submission under a sequence number its caller's store
+        assigned (several gateway processes share one database: it decides duplicates and order).
+        Refuses a submission past the study's deadline."""
+        now = int(self._clock()) if now is None else int(now)
+        if now > self.spec.deadline:
+            raise LateSubmissionError(f"the submission of {sub.participant!r} arrived after the deadline "
+                                      f"({self.spec.deadline})")
+        return Receipt(self.spec.study_id, sub.participant, sub.submission_id, sub.digest, sequence,
+                       now).sign(self._gateway_key)
 
     def accepted_digest(self, participant: str) -> bytes | None:
         """The digest of the submission already accepted from ``participant`` (None if none):
@@ -323,4 +349,5 @@ def build_aggregate(spec: StudySpec, public_context: PublicContext, subs: list[S
                      sum_points(s.commitment for s in subs), envelope_digest(result), envelope=result).sign(gateway_key)
 
 
-__all__ = ["StudyAggregator", "build_aggregate", "check_submission_statement", "sum_points", "verify_proofs"]
+__all__ = ["StudyAggregator", "build_aggregate", "check_submission_statement", "proof_items", "proofs_rejected",
+           "sum_points", "verify_proofs"]

@@ -5,6 +5,7 @@ from .base import (
     AuditEntry,
     CircuitRecord,
     DatasetRecord,
+    NewSubmission,
     SchemaRecord,
     Store,
     StudyProvingKeyRecord,
@@ -15,5 +16,5 @@ from .factory import open_store
 from .postgres import PostgresStore
 from .sqlite import SqliteStore
 
-__all__ = ["AuditEntry", "CircuitRecord", "DatasetRecord", "PostgresStore", "SchemaRecord", "SqliteStore", "Store",
+__all__ = ["AuditEntry", "CircuitRecord", "DatasetRecord", "NewSubmission", "PostgresStore", "SchemaRecord", "SqliteStore", "Store",
            "StudyProvingKeyRecord", "StudyRecord", "SubmissionRecord", "open_store"]

@@ -7,6 +7,7 @@ blob store beside the database and are referenced by their SHA-256.
 from __future__ import annotations
 
 import abc
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from zkgate.audit.tree_head import SignedTreeHead
@@ -78,6 +79,23 @@ class SubmissionRecord:
     submission_blob: str
     receipt: bytes
     audit_leaf: int = -1
+
+
+@dataclass(frozen=True)
+class NewSubmission:
+    """A checked submission for the store to accept or refuse in its own transaction.
+
+    The store decides, under the lock that orders the audit log across every gateway process:
+    an identical stored submission (same blob) is a retry (the stored record, original receipt);
+    another one from the participant is refused (DuplicateSubmissionError); a study no longer
+    OPEN refuses it; otherwise the next sequence number of the study is ``seal``ed into the
+    receipt and audit leaf (``seal(sequence) -> (receipt bytes, audit entry)``, which may refuse
+    too, e.g. past the deadline) and row and leaf are written."""
+
+    study_id: str
+    participant: str
+    submission_blob: str  # already stored with put_blob
+    seal: Callable[[int], tuple[bytes, AuditEntry]]
 
 
 class Store(abc.ABC):
@@ -155,11 +173,33 @@ class Store(abc.ABC):
         AlreadyExistsError."""
 
     @abc.abstractmethod
+    def accept_submissions(self, items: list[NewSubmission]) -> list[SubmissionRecord | Exception]:
+        """Group commit: decide every item (see :class:`NewSubmission`) and write the accepted ones
+        with their audit leaves in ONE durable transaction; returns, in order, each item's stored
+        record or the error refusing it.  Nothing is returned before the commit is durable."""
+
+    @abc.abstractmethod
     def list_submissions(self, study_id: str) -> list[SubmissionRecord]: ...
+
+    def get_submission(self, study_id: str, participant: str) -> SubmissionRecord | None:
+        """The stored submission of ``participant`` to the study, or None."""
+        for record in self.list_submissions(study_id):
+            if record.participant == participant:
+                return record
+        return None
+
+    @abc.abstractmethod
+    def close_study(self, study_id: str, participants: frozenset[str], audit: AuditEntry, aggregate_blob: str) -> bool:
+        """OPEN -> CLOSED with its aggregate and audit leaf, if the study's stored submissions are
+        exactly ``participants`` (those the aggregate adds); False, changing nothing, if another
+        gateway process accepted one meanwhile (rebuild and try again).  A study no longer OPEN
+        raises PreconditionError."""
 
     @abc.abstractmethod
     def set_study_state(self, study_id: str, state: str, audit: AuditEntry, *, aggregate_blob: str | None = None,
-                        release: bytes | None = None) -> None: ...
+                        release: bytes | None = None, expect_state: str | None = None) -> None:
+        """Change the study's state and log it in one transaction; with ``expect_state`` only if the
+        stored state still is that one (else PreconditionError: another process changed it)."""
 
     # -- audit log ---------------------------------------------------------------------------
     @abc.abstractmethod

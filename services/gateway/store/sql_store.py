@@ -24,12 +24,14 @@ from typing import Any, Protocol
 
 from zkgate.audit import MerkleLog
 from zkgate.audit.tree_head import SignedTreeHead
+from zkgate.study.errors import DuplicateSubmissionError, LateSubmissionError
 
-from ...errors import AlreadyExistsError
+from ...errors import AlreadyExistsError, NotFoundError, PreconditionError
 from .base import (
     AuditEntry,
     CircuitRecord,
     DatasetRecord,
+    NewSubmission,
     SchemaRecord,
     Store,
     StudyProvingKeyRecord,
@@ -202,12 +204,89 @@ class SqlStore(Store):
         return SubmissionRecord(record.study_id, record.participant, record.sequence, record.submission_blob,
                                 record.receipt, leaf)
 
+    def accept_submissions(self, items: list[NewSubmission]) -> list[SubmissionRecord | Exception]:
+        """Decide and write a group of submissions in one transaction (one durable commit for
+        all: group commit).  The audit lock, taken first, serialises this against every other
+        writer of every gateway process sharing the database, so the duplicate check, the study's
+        state, the sequence number and the leaf index are read and written with nothing between."""
+        results: list[SubmissionRecord | Exception] = []
+        with self._writing(lock_audit=True) as cursor:
+            states: dict[str, str | None] = {}
+            for item in items:
+                if item.study_id not in states:
+                    row = cursor.execute("SELECT state FROM studies WHERE study_id = ?", (item.study_id,)).fetchone()
+                    states[item.study_id] = None if row is None else row[0]
+                try:
+                    results.append(self._accept_one(cursor, item, states[item.study_id]))
+                except Exception as exc:  # noqa: BLE001 - refused before anything of it was written
+                    results.append(exc)
+        return results
+
+    def _accept_one(self, cursor: Cursor, item: NewSubmission, state: str | None) -> SubmissionRecord:
+        row = cursor.execute(
+            f"SELECT {', '.join(f.name for f in fields(SubmissionRecord))} FROM submissions "
+            "WHERE study_id = ? AND participant = ?",
+            (item.study_id, item.participant),
+        ).fetchone()
+        if row is not None:
+            stored = record_from_row(SubmissionRecord, row)
+            if stored.submission_blob != item.submission_blob:
+                raise DuplicateSubmissionError(
+                    f"{item.participant!r} already submitted to study {item.study_id} (another submission, "
+                    f"sequence {stored.sequence}); one submission per participant per study"
+                )
+            return stored  # an identical retry: the original receipt, whichever process took it
+        if state is None:
+            raise NotFoundError(f"no study {item.study_id} on this gateway")
+        if state == "CANCELLED":
+            raise PreconditionError(f"study {item.study_id} was cancelled; a cancelled study accepts nothing more")
+        if state != "OPEN":
+            raise LateSubmissionError(f"the study is closed; the submission of {item.participant!r} came too late")
+        last = cursor.execute("SELECT MAX(sequence) FROM submissions WHERE study_id = ?", (item.study_id,)).fetchone()
+        sequence = 0 if last[0] is None else last[0] + 1
+        receipt, audit = item.seal(sequence)  # may refuse (the deadline): nothing written yet
+        leaf = self._append_audit(cursor, audit)
+        record = SubmissionRecord(item.study_id, item.participant, sequence, item.submission_blob, receipt, leaf)
+        cursor.execute(
+            "INSERT INTO submissions (study_id, participant, sequence, submission_blob, receipt, audit_leaf) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            astuple(record),
+        )
+        return record
+
     def list_submissions(self, study_id: str) -> list[SubmissionRecord]:
         return self._select(SubmissionRecord, "submissions", "WHERE study_id = ? ORDER BY sequence", (study_id,))
 
-    def set_study_state(self, study_id: str, state: str, audit: AuditEntry, *, aggregate_blob: str | None = None,
-                        release: bytes | None = None) -> None:
+    def get_submission(self, study_id: str, participant: str) -> SubmissionRecord | None:
+        found = self._select(SubmissionRecord, "submissions", "WHERE study_id = ? AND participant = ?",
+                             (study_id, participant))
+        return found[0] if found else None
+
+    def close_study(self, study_id: str, participants: frozenset[str], audit: AuditEntry, aggregate_blob: str) -> bool:
         with self._writing(lock_audit=True) as cursor:
+            row = cursor.execute("SELECT state FROM studies WHERE study_id = ?", (study_id,)).fetchone()
+            if row is None or row[0] != "OPEN":
+                raise PreconditionError(f"study {study_id} is {'unknown' if row is None else row[0]}, not OPEN: "
+                                        "only an open study closes")
+            stored = {r[0] for r in cursor.execute("SELECT participant FROM submissions WHERE study_id = ?",
+                                                   (study_id,)).fetchall()}
+            if stored != set(participants):
+                return False
+            cursor.execute("UPDATE studies SET state = 'CLOSED', aggregate_blob = ? WHERE study_id = ?",
+                           (aggregate_blob, study_id))
+            self._append_audit(cursor, audit)
+        return True
+
+    def set_study_state(self, study_id: str, state: str, audit: AuditEntry, *, aggregate_blob: str | None = None,
+                        release: bytes | None = None, expect_state: str | None = None) -> None:
+        with self._writing(lock_audit=True) as cursor:
+            if expect_state is not None:
+                row = cursor.execute("SELECT state FROM studies WHERE study_id = ?", (study_id,)).fetchone()
+                if row is None or row[0] != expect_state:
+                    raise PreconditionError(
+                        f"study {study_id} is {'unknown' if row is None else row[0]}, no longer {expect_state}: "
+                        "another gateway process changed it meanwhile; read the study again"
+                    )
             cursor.execute(
                 "UPDATE studies SET state = ?, aggregate_blob = COALESCE(?, aggregate_blob), "
                 "release = COALESCE(?, release) WHERE study_id = ?",
