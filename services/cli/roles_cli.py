@@ -78,7 +78,8 @@ def holder_group() -> None:
     1. zkgate holder init --home DIR --org NAME
     2. zkgate holder register-dataset --home DIR DATA.csv --schema-name SCHEMA_NAME
     3. (the requester opens a study naming NAME)
-    4. zkgate holder submit --home DIR STUDY_ID   (fetches and checks the study's circuit key)
+    4. zkgate holder review --home DIR STUDY_ID   (the question and DIR/policy.json's verdict)
+    5. zkgate holder submit --home DIR STUDY_ID   (fetches and checks the study's circuit key)
     (lost DIR/studies/? zkgate holder receipt --home DIR STUDY_ID fetches the receipt again)
 
     With --tls-dir, commands present the certificate of the home's organisation
@@ -214,6 +215,28 @@ def _submitted_lines(done) -> list[str]:
         first = "submitted" + (" (the kept submission, sent again)" if done.resent else "") + f" ({done.chunks} chunk proof(s))"
     return [first, f"receipt #{done.receipt.sequence} signed by the gateway, kept in {done.receipt_path}",
             f"in the audit log at leaf {done.audit_leaf} (inclusion proof checked)"]
+
+
+@holder_group.command("review")
+@_holder_home
+@click.argument("study_id")
+@_gateway_options
+@_json_option
+def holder_review(home, study_id, address, tls_dir, org, token, as_json) -> None:
+    """Show a study's question in readable form (from its compiled form), its cells and released
+    coordinates, its minimum cell size k, and the verdict of this holder's disclosure policy
+    (HOME/policy.json; docs/disclosure.md).  Nothing is proved or sent.  Exit status 0 when the
+    policy accepts the study, 1 when it refuses it (each broken rule is named); `holder submit`
+    refuses the same study."""
+    with reported(CallTarget(address, tls_dir, org)) as where:
+        holder = HolderHome.open(home)
+        where.org = where.org or holder.org
+        check_study_id(study_id)
+        with client_for(_holder_target(holder, address, tls_dir, org, token)) as client:
+            rev = roles.review_study(client, holder, study_id)
+    _emit(as_json, rev.to_json(), rev.lines())
+    if not rev.verdict.accepted:
+        sys.exit(1)
 
 
 @holder_group.command("receipt")

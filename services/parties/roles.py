@@ -47,6 +47,7 @@ from zkgate.study.verification import PublicRecord
 
 from ..client.gateway_client import GatewayCallError, GatewayClient
 from ..v1 import study_pb2
+from . import policy_home
 from .holder_home import HolderHome, LocalDataset, check_study_id, receipt_summary
 from .keyholder_home import KeyHolderCard, KeyHolderHome
 from .study_request import StudyRequest
@@ -322,6 +323,7 @@ def submit(client: GatewayClient, home: HolderHome, study_id: str, circuit_key: 
         if local is None:
             raise RoleError(f"no data set in {home.path} has the root study {study_id[:16]}... names for {home.org!r} "
                             f"({me.root}); `zkgate holder show --home {home.path}` lists the kept data sets")
+        check_holder_policy(home, spec, local, study_id)  # before anything is proved (refuses naming the rule)
         if circuit_key is None:  # fetched from the gateway and checked against the spec's hashes
             keys = fetch_circuit_key(client, home, study_id, spec, dev=dev, progress=progress, download_bar=download_bar)
         else:
@@ -361,7 +363,31 @@ def submit(client: GatewayClient, home: HolderHome, study_id: str, circuit_key: 
         raise RoleError(f"the gateway returned another receipt than the one kept in {home.path} for this study")
     path = home.save_receipt(study_id, receipt, leaf)
     check_in_log(client, info.log_public_key, leaf, submission.digest.hex(), home.org)
+    if hasattr(spec, "question"):  # for the policy's per-period and overlap rules
+        policy_home.record_answered(home.home, spec)
     return Submitted(receipt, leaf, resent, kept is not None, chunks, str(path))
+
+
+def review_study(client: GatewayClient, home: HolderHome, study_id: str) -> policy_home.Review:
+    """``zkgate holder review``: the study's question, cells, released coordinates and the verdict of
+    the holder's policy (with its own records, when it holds the data set the study names)."""
+    _, spec = fetch_spec(client, study_id)
+    if not hasattr(spec, "question"):
+        raise RoleError(f"study {study_id[:16]}... has no compiled question: this zkgate cannot review it")
+    local = None
+    with contextlib.suppress(UnknownParticipantError):
+        local = home.dataset_with_root(spec.participant(home.org).root)
+    records = policy_home.declared_records(local.commitment.dataset) if local is not None else None
+    return policy_home.review(home.home, spec, records=records)
+
+
+def check_holder_policy(home: HolderHome, spec: StudySpec, local: LocalDataset, study_id: str) -> None:
+    """Refuse (nothing proved) a study the holder's policy rejects, naming every rule it breaks."""
+    if not hasattr(spec, "question"):
+        return
+    rev = policy_home.review(home.home, spec, records=policy_home.declared_records(local.commitment.dataset))
+    policy_home.require_accepted(rev, f"{home.org!r}'s", f"nothing was proved or sent (`zkgate holder review --home "
+                                                         f"{home.path} {study_id}` shows the study and the verdict)")
 
 
 def _contribute_on_dask(contributor: Contributor, spec: StudySpec, context, keys: CircuitKeys, target: DaskTarget,
@@ -526,6 +552,9 @@ def release(client: GatewayClient, home: KeyHolderHome, study_id: str, *, dp_eps
     if he.key_id != spec.he_key_id:
         raise RoleError(f"study {study_id[:16]}... is encrypted under HE key {spec.he_key_id.hex()[:16]}..., not this "
                         f"key holder's ({he.key_id.hex()[:16]}... in {home.path})")
+    if hasattr(spec, "question"):  # the key holder's own policy, before anything is decrypted
+        rev = policy_home.review(home.home, spec)
+        policy_home.require_accepted(rev, "the key holder's", "nothing was decrypted or published")
     signing = home.signing_key
     if signing.public != spec.key_holder_key:
         raise RoleError(f"study {study_id[:16]}... names another release-signing key than the one in {home.path}")
@@ -545,8 +574,10 @@ def release(client: GatewayClient, home: KeyHolderHome, study_id: str, *, dp_eps
         out = holder.release_dp(aggregate, list(record.submissions), dp_epsilon)
     home.save_release(study_id, out)
     client.publish_release(study_id, out.to_bytes())
+    if hasattr(spec, "question"):
+        policy_home.record_answered(home.home, spec)
     return Released(out, derived_statistics(spec, out.values))
 
 
 __all__ = ["Opened", "Registered", "Released", "RoleError", "Submitted", "cancel_study", "contribution_circuit", "create_study",
-           "fetch_spec", "logged_cancellation", "recover_receipt", "register_dataset", "release", "submit"]
+           "fetch_spec", "logged_cancellation", "recover_receipt", "register_dataset", "release", "review_study", "submit"]
