@@ -1,6 +1,6 @@
 """What a requester asks: a study request from a JSON file and/or command-line options.
 
-A request names the question (filter, statistics), who answers (participants, each by
+A request names the question (in SQL, or as a filter and statistics), who answers (participants, each by
 organisation and optionally by data set id when it registered several), the quorum and the
 deadline.  The keys, the gateway's signing key and the participants' roots come from
 elsewhere (key holder card, GetGatewayInfo, the catalog) when the study is opened.
@@ -19,6 +19,15 @@ JSON form (every field optional where the command line gives it)::
       "deadline_in": "24h"
     }
 
+Or, instead of ``filter`` and ``statistics``, the question in SQL (docs/statistics.md; compiled
+against the participants' schema when the study is opened)::
+
+    {
+      "title": "cholesterol by diagnosis",
+      "participants": ["hospital-a", "hospital-b"],
+      "sql": "SELECT diagnosis, COUNT(*) AS n, AVG(cholesterol) AS chol FROM patients WHERE age BETWEEN 40 AND 65 GROUP BY diagnosis"
+    }
+
 Statistic kinds: ``sum``, ``sum_sq``, ``histogram`` (the protocol's) and the shorthands ``mean``
 (a sum: the count always comes first) and ``variance`` (a sum and a sum of squares).
 ``deadline`` is unix seconds; ``deadline_in`` a duration (``90s``, ``30m``, ``2h``, ``7d``).
@@ -33,6 +42,8 @@ from dataclasses import dataclass
 from zkgate import safejson
 from zkgate.errors import FormatError, InvalidInputError
 from zkgate.safejson import parse_integer
+from zkgate.study.dataset import Schema
+from zkgate.study.question import Question
 from zkgate.study.spec import EqualsCondition, Filter, RangeCondition, Statistic
 
 DEFAULT_DEADLINE = "24h"
@@ -60,6 +71,16 @@ class StudyRequest:
     statistics: tuple[Statistic, ...]
     quorum: int | None  # None: every participant
     deadline: int  # unix seconds
+    sql: str = ""  # the question in SQL; when given, filter and statistics are empty
+
+    def question(self, schema: Schema) -> Question | None:
+        """The SQL question compiled against the participants' ``schema`` (refused naming the token
+        or the constant, see :mod:`zkgate.study.sql`); ``None`` for a filter-and-statistics request."""
+        if not self.sql:
+            return None
+        from zkgate.study.sql import compile_sql
+
+        return compile_sql(self.sql, schema)
 
     def summary(self) -> dict:
         return {"title": self.title, "participants": [p.name for p in self.participants],
@@ -164,15 +185,32 @@ def _from_file(path: str) -> dict:
         obj = safejson.load_file(path)  # bounded depth and number sizes; errors name the file
     except FormatError as exc:
         raise StudyRequestError(f"the study request {exc}") from exc
-    return _fields(obj, path, {"title", "participants", "filter", "statistics", "quorum", "deadline", "deadline_in"})
+    return _fields(obj, path, {"title", "participants", "filter", "statistics", "sql", "quorum", "deadline",
+                               "deadline_in"})
 
 
 def build_request(spec_file: str | None, *, title: str | None, participants: tuple[str, ...], ranges: tuple[str, ...],
                   equals: tuple[str, ...], stats: tuple[str, ...], quorum: int | None, deadline: int | None,
-                  deadline_in: str | None, now: float | None = None) -> StudyRequest:
-    """The request from the JSON file, each command-line option replacing the file's field."""
+                  deadline_in: str | None, now: float | None = None, sql: str | None = None) -> StudyRequest:
+    """The request from the JSON file, each command-line option replacing the file's field (``--sql``
+    replaces the file's whole question: its ``sql``, ``filter`` and ``statistics``)."""
     src = spec_file or "the command line"
     obj = _from_file(spec_file) if spec_file else {}
+    if sql is not None:
+        if ranges or equals or stats:
+            raise StudyRequestError("give the question in SQL (--sql) or as --range/--equals/--stat, not both")
+        if not sql.strip():
+            raise StudyRequestError("--sql: the SQL text is empty")
+        obj = {k: v for k, v in obj.items() if k not in ("sql", "filter", "statistics")}
+    elif "sql" in obj:
+        if not isinstance(obj["sql"], str) or not obj["sql"].strip():
+            raise StudyRequestError(f"{src}: field 'sql' must be a non-empty string")
+        if "filter" in obj or "statistics" in obj:
+            raise StudyRequestError(f"{src}: give 'sql' or 'filter'/'statistics', not both")
+        if ranges or equals or stats:
+            raise StudyRequestError(f"{src} asks in SQL: --range/--equals/--stat cannot be added to it (use --sql to "
+                                    "replace the question)")
+        sql = obj["sql"]
     now = int(time.time() if now is None else now)
 
     # participants
@@ -254,6 +292,10 @@ def build_request(spec_file: str | None, *, title: str | None, participants: tup
         title = obj.get("title", "")
         if not isinstance(title, str):
             raise StudyRequestError(f"{src}: field 'title' must be a string")
+    if sql is not None:
+        if not title:
+            title = " ".join(sql.split()).encode()[:200].decode(errors="ignore")  # a spec title holds 256 bytes
+        return StudyRequest(title, chosen, Filter(), (), quorum, deadline, sql)
     return StudyRequest(title, chosen, Filter(range_conditions, equal_conditions), statistics, quorum, deadline)
 
 
