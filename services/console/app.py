@@ -62,9 +62,24 @@ def chart_svgs(study: dict) -> list[str]:
     """The study's released results as inline SVG (escaped by the chart module)."""
     out = []
     for chart in study.get("charts") or []:
-        if chart["kind"] == "histogram":
+        kind, name = chart["kind"], chart["name"]
+        if kind == "histogram":
             out.append(charts.histogram(chart["edges"], chart["counts"], title=f"histogram of {chart['column']}",
                                         x_label=chart["column"]))
+        elif kind == "bar":
+            out.append(charts.bar_chart(chart["labels"], chart["values"], title=name))
+        elif kind == "survival":
+            lower = {"S(t)": chart["ci_low"]} if chart["ci_low"] else None
+            upper = {"S(t)": chart["ci_high"]} if chart["ci_high"] else None
+            out.append(charts.line_chart(chart["time"], {"S(t)": chart["survival"]}, lower=lower, upper=upper,
+                                         step=True, title=name, x_label="time", y_label="survival"))
+        elif kind == "heatmap":
+            matrix = chart["matrix"]
+            out.append(charts.heatmap([str(i) for i in range(len(matrix))], [str(j) for j in range(len(matrix[0]))],
+                                      matrix, title=name))
+        elif kind == "regression":
+            out.append(charts.regression_table(chart["terms"], chart["coef"], std_errors=chart["se"],
+                                               title=f"{name} (R² {charts.format_number(chart['r2'])}, n {charts.format_number(chart['n'])})"))
     return out
 
 

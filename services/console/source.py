@@ -105,18 +105,82 @@ def describe_question(spec: StudySpec) -> dict:
     return {"sql": sql, "group_by": [], **common}
 
 
+def _num(value) -> float | int | None:
+    """A released number as JSON carries it (int, float, or an exact "p/q" string), else None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return value
+    if isinstance(value, str) and value.count("/") == 1:
+        p, _, q = value.partition("/")
+        if p.lstrip("-").isdigit() and q.isdigit() and int(q):
+            return int(p) / int(q)
+    return None
+
+
+def _numbers(value) -> list | None:
+    if isinstance(value, list) and value and all(_num(v) is not None or v is None or isinstance(v, dict) for v in value):
+        out = [_num(v) for v in value]
+        return out if any(v is not None for v in out) else None
+    return None
+
+
+def _chart_of(name: str, value, histogram_edges: dict[str, list]) -> dict | None:
+    """How one released result is drawn, or None: histogram, survival curve, regression table,
+    heat map (a table of numbers), or a bar chart (a vector of numbers)."""
+    if isinstance(value, dict):
+        times, survival = _numbers(value.get("time")), _numbers(value.get("survival"))
+        if times and survival and len(times) == len(survival):
+            low, high = _numbers(value.get("ci_low")), _numbers(value.get("ci_high"))
+            band = low is not None and high is not None and len(low) == len(high) == len(times)
+            return {"kind": "survival", "name": name, "time": times, "survival": survival,
+                    "ci_low": low if band else None, "ci_high": high if band else None}
+        coefficients = _numbers(value.get("coef"))
+        if coefficients:
+            errors = _numbers(value.get("se"))
+            terms = value.get("terms") if isinstance(value.get("terms"), list) else None
+            return {"kind": "regression", "name": name, "coef": coefficients,
+                    "se": errors if errors and len(errors) == len(coefficients) else None,
+                    "terms": [str(t) for t in terms] if terms and len(terms) == len(coefficients)
+                    else [f"β{i}" for i in range(len(coefficients))],
+                    "r2": _num(value.get("r2")), "n": _num(value.get("n"))}
+        return None
+    if isinstance(value, list) and value and all(isinstance(row, list) for row in value):
+        rows = [_numbers(row) for row in value]
+        if all(r is not None for r in rows) and len({len(r) for r in rows}) == 1:
+            return {"kind": "heatmap", "name": name, "matrix": rows}
+        return None
+    counts = _numbers(value)
+    if counts is None or len(counts) < 2:
+        return None
+    column = name[len("hist_"):] if name.startswith("hist_") else None
+    edges = histogram_edges.get(column) if column else None
+    if edges is not None and len(edges) == len(counts) + 1:
+        return {"kind": "histogram", "name": name, "column": column, "edges": edges, "counts": counts}
+    return {"kind": "bar", "name": name, "labels": [str(i) for i in range(len(counts))], "values": counts}
+
+
 def release_charts_data(spec: StudySpec, released: dict | None) -> list[dict]:
-    """What the released numbers are drawn as: one entry per histogram (bins and counts)."""
+    """What the released numbers are drawn as, one entry per result that has a chart (histograms,
+    survival curves, regressions, tables, vectors); results grouped by a label are drawn per group."""
     if not released:
         return []
     statistics = released.get("statistics") or {}
+    if not isinstance(statistics, dict):
+        return []
+    edges = {st.column: list(st.edges) for st in getattr(spec, "statistics", ()) if st.kind == "histogram"}
     out = []
-    for st in getattr(spec, "statistics", ()):
-        if st.kind != "histogram":
-            continue
-        counts = statistics.get(f"hist_{st.column}")
-        if isinstance(counts, list) and len(counts) == len(st.edges) - 1:
-            out.append({"kind": "histogram", "column": st.column, "edges": list(st.edges), "counts": counts})
+    for name, value in statistics.items():
+        chart = _chart_of(str(name), value, edges)
+        if chart is None and isinstance(value, dict):  # {group label: result}
+            for label, inner in value.items():
+                chart = _chart_of(f"{name} [{label}]", inner, edges)
+                if chart is not None:
+                    out.append(chart)
+        elif chart is not None:
+            out.append(chart)
+        if len(out) >= 50:
+            break
     return out
 
 
@@ -127,6 +191,7 @@ class ConsoleSource:
         self.client = client
         self.dev_mode = dev_mode
         self._pinned_log_key = log_key
+        self._signing_key: bytes | None = None
         self._heads: list[HeadRecord] = []
         self._head_lock = threading.Lock()
         self._log = MerkleLog()
@@ -143,6 +208,12 @@ class ConsoleSource:
         if self._pinned_log_key is None:
             self._pinned_log_key = bytes(self.client.gateway_info().log_public_key)
         return self._pinned_log_key
+
+    def gateway_signing_key(self) -> bytes:
+        """The gateway's study signing key (receipts), read once."""
+        if self._signing_key is None:
+            self._signing_key = bytes(self.client.gateway_info().study_signing_key)
+        return self._signing_key
 
     def latest_head(self) -> HeadRecord:
         """The gateway's current signed head, its signature checked against the pinned key and its
@@ -356,7 +427,12 @@ class ConsoleSource:
                     receipt = Receipt.from_bytes(bytes.fromhex(text))
                 except ZkgateError as exc:
                     raise InvalidInputError(f"not a receipt: {exc}") from None
-                index, how = self._find_submission(receipt.submission_digest.hex()), "receipt"
+                try:
+                    receipt.verify_signature(self.gateway_signing_key())
+                except ZkgateError:
+                    raise InvalidInputError("the receipt's signature does not verify under the gateway's study "
+                                            "signing key: it was not issued by this gateway, or it was altered") from None
+                index, how = self._find_submission(receipt.submission_digest.hex()), "receipt (signature verified)"
             else:
                 raise InvalidInputError("give a leaf index, a leaf hash or submission digest (64 hex digits), or a "
                                         "receipt (its bytes in hex)")

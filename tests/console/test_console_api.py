@@ -28,6 +28,7 @@ from zkgate.services.console.source import ConsoleSource
 from zkgate.services.gateway.security import ServerTls
 from zkgate.services.gateway.server import Gateway, ServerConfig
 from zkgate.services.parties.certs import OrgSpec, init_certs
+from zkgate.study.messages import Receipt
 from zkgate.study.verification import PublicRecord
 
 
@@ -122,6 +123,15 @@ def test_audit_heads_consistency_and_inclusion_lookup(gateway, web, source, stud
                        (digest, "submission digest")]:
         found = web.get("/api/audit/lookup", params={"q": query}).json()
         assert found["matched_by"] == how and found["index"] == submission["index"] and found["included"], found
+    with GatewayClient(gateway.address) as client:  # a participant's receipt, as it would paste it
+        receipt, leaf = client.my_receipt(studies["released"], participant="h3-1")
+    found = web.get("/api/audit/lookup", params={"q": receipt.hex()}).json()
+    assert found["matched_by"] == "receipt (signature verified)" and found["index"] == leaf and found["included"], found
+    forged = bytearray(receipt)
+    at = receipt.index(Receipt.from_bytes(receipt).submission_digest)
+    forged[at] ^= 1  # another submission digest: the gateway's signature no longer covers it
+    refused = web.get("/api/audit/lookup", params={"q": forged.hex()})
+    assert refused.status_code == 400 and "signature" in refused.json()["error"]
     assert web.get("/api/audit/lookup", params={"q": "ab" * 32}).status_code == 404
     assert web.get("/api/audit/lookup", params={"q": "not hex"}).status_code == 400
     page = web.get("/audit", params={"q": submission["leaf_hash"]}).text
