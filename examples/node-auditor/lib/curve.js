@@ -2,6 +2,7 @@
 // derivations zkgate documents on top of them: the Poseidon sponge, the study id, the data set
 // root, and the Pedersen generators G_j, H.
 
+import { createHash } from "node:crypto";
 import { buildBabyjub, buildPoseidon } from "circomlibjs";
 import { bigFromBytes, bytesToFieldElements, domainDigest, pack, R, sha256 } from "./messages.js";
 
@@ -153,6 +154,36 @@ export class Curves {
   generatorH() {
     if (!this.generators.has("H")) this.generators.set("H", this.hashToPoint(Buffer.from("H", "latin1")));
     return this.generators.get("H");
+  }
+
+  /**
+   * Small-cell suppression (docs/disclosure.md §2): the multi-base Schnorr proof that the published
+   * values open `commitment` (= Σ C_i) with the withheld coordinates and P:
+   * Σ_{j∈W} z_j·G_j + z_P·H == T + e·(C − Σ_{j∉W} S_j·G_j), e = SHA-512(transcript) mod l.
+   * `proof` is {t: [x, y], responses: [z_j ...], blindingResponse: z_P} (BigInts).
+   */
+  verifySuppression(studyId, commitment, n, withheld, published, proof) {
+    const l = this.subOrder;
+    const hidden = new Set(withheld);
+    const pubIndex = [];
+    for (let j = 0; j < n; j++) if (!hidden.has(j)) pubIndex.push(j);
+    if (pubIndex.length !== published.length || proof.responses.length !== withheld.length) return false;
+    if (published.some((v) => v < 0n || v >= l)) return false;
+    const scalars = [...proof.responses, proof.blindingResponse];
+    if (scalars.some((z) => z < 0n || z >= l)) return false;
+    if (!this.babyJub.inSubgroup(this.toCurve(proof.t)) || !this.babyJub.inSubgroup(this.toCurve(commitment))) return false;
+    const be32 = (x) => Buffer.from(x.toString(16).padStart(64, "0"), "hex");
+    const u32 = (x) => { const b = Buffer.alloc(4); b.writeUInt32BE(x); return b; };
+    const transcript = Buffer.concat([Buffer.from("zkgate/study/suppression/v1", "latin1"), Buffer.from([0]), be32(studyId),
+      be32(commitment[0]), be32(commitment[1]), u32(n), u32(withheld.length), ...withheld.map(u32), ...published.map(be32),
+      be32(proof.t[0]), be32(proof.t[1])]);
+    const e = BigInt("0x" + createHash("sha512").update(transcript).digest("hex")) % l;
+    const lhs = this.sum([...withheld.map((j, i) => this.mul(this.generatorG(j), proof.responses[i])),
+      this.mul(this.generatorH(), proof.blindingResponse)]);
+    const publishedSum = this.sum(pubIndex.map((j, i) => this.mul(this.generatorG(j), published[i])));
+    const x = this.sum([commitment, [(R - publishedSum[0]) % R, publishedSum[1]]]);
+    const rhs = this.sum([proof.t, this.mul(x, e)]);
+    return lhs[0] === rhs[0] && lhs[1] === rhs[1];
   }
 
   /** Σ_j S_j·G_j + (P mod l)·H. */
