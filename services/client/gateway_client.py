@@ -15,7 +15,7 @@ import hashlib
 import json
 import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import grpc
@@ -48,6 +48,7 @@ from ..wire import (
     proof_to_message,
     tree_head_from_message,
 )
+from .targets import channel_target
 from .tls import BearerTokenInterceptor, ClientTls
 
 
@@ -84,13 +85,18 @@ def _retry_after_seconds(exc: grpc.RpcError) -> float | None:
     return None
 
 
-def _upload(method, make_messages: Callable[[], Iterator], timeout: float):
-    """A client-streaming call, retried (fresh messages each time) while the gateway says it is busy."""
+def _upload(method, make_messages: Callable[[], Iterator], timeout: float, spread: bool = False):
+    """A client-streaming call, retried (fresh messages each time) while the gateway says it is busy,
+    and, with several gateway processes (``spread``), when the one serving it went away (UNAVAILABLE:
+    round-robin sends the retry to another; uploads are idempotent, so a retry of one that was
+    stored gets the original answer)."""
     for attempt in range(UPLOAD_ATTEMPTS):
         try:
             return method(make_messages(), timeout=timeout)
         except grpc.RpcError as exc:
             pause = _retry_after_seconds(exc)
+            if pause is None and spread and exc.code() == grpc.StatusCode.UNAVAILABLE:
+                pause = 0.05
             if pause is None or attempt == UPLOAD_ATTEMPTS - 1:
                 raise GatewayCallError(exc.code(), exc.details() or "") from exc
             time.sleep(pause * (attempt + 1))
@@ -98,20 +104,28 @@ def _upload(method, make_messages: Callable[[], Iterator], timeout: float):
 
 
 class GatewayClient:
-    def __init__(self, address: str, timeout: float = 120.0, max_message_bytes: int = 8 << 20,
+    """``address``: one gateway ``HOST:PORT``, several processes serving one store
+    (``HOST:PORT,HOST:PORT`` or a list: calls spread round-robin, and an upload cut off by a
+    process that went away is sent again to another: every upload is idempotent), or
+    ``dns:///NAME:PORT`` (every address of the name); see :mod:`zkgate.services.client.targets`."""
+
+    def __init__(self, address: str | Sequence[str], timeout: float = 120.0, max_message_bytes: int = 8 << 20,
                  tls: ClientTls | None = None, token: str | None = None) -> None:
-        self.address = address
+        self.address = address if isinstance(address, str) else ",".join(address)
         self.timeout = timeout
+        target = channel_target(address)
+        self._spread = target.spread
         options = [
             ("grpc.max_receive_message_length", max_message_bytes),
             ("grpc.max_send_message_length", max_message_bytes),
+            *target.options(),
         ]
         if tls is not None:
             if tls.server_name:
                 options.append(("grpc.ssl_target_name_override", tls.server_name))
-            self.channel = grpc.secure_channel(address, tls.channel_credentials(), options=options)
+            self.channel = grpc.secure_channel(target.target, tls.channel_credentials(), options=options)
         else:
-            self.channel = grpc.insecure_channel(address, options=options)
+            self.channel = grpc.insecure_channel(target.target, options=options)
         self._raw_channel = self.channel
         if token:
             self.channel = grpc.intercept_channel(self.channel, BearerTokenInterceptor(token))
@@ -153,12 +167,12 @@ class GatewayClient:
             for piece in chunked(r1cs, size):
                 yield prover_pb2.CircuitUpload(r1cs_chunk=piece)
 
-        return _upload(self.prover.RegisterCircuit, messages, self.timeout)
+        return _upload(self.prover.RegisterCircuit, messages, self.timeout, self._spread)
 
     def register_builtin_circuit(self, builtin: str, name: str = "") -> prover_pb2.CircuitInfo:
         """Register one of zkgate's built-in circuits (dev-mode gateways: development keys)."""
         header = prover_pb2.CircuitHeader(name=name, builtin=builtin)
-        return _upload(self.prover.RegisterCircuit, lambda: iter([prover_pb2.CircuitUpload(header=header)]), self.timeout)
+        return _upload(self.prover.RegisterCircuit, lambda: iter([prover_pb2.CircuitUpload(header=header)]), self.timeout, self._spread)
 
     def prove_inputs(self, circuit_id: str, inputs: dict) -> tuple[Proof, list[int]]:
         """Prove with a built-in circuit from its inputs (the gateway computes the witness)."""
@@ -168,7 +182,7 @@ class GatewayClient:
         header = prover_pb2.ProveHeader(
             circuit_id=circuit_id, inputs_json=json.dumps({k: as_json(v) for k, v in inputs.items()})
         )
-        reply = _upload(self.prover.Prove, lambda: iter([prover_pb2.ProveUpload(header=header)]), self.timeout)
+        reply = _upload(self.prover.Prove, lambda: iter([prover_pb2.ProveUpload(header=header)]), self.timeout, self._spread)
         public, proof = proof_from_message(reply)
         return proof, public
 
@@ -195,7 +209,7 @@ class GatewayClient:
             for piece in chunked(wtns, size):
                 yield prover_pb2.ProveUpload(wtns_chunk=piece)
 
-        public, proof = proof_from_message(_upload(self.prover.Prove, messages, self.timeout))
+        public, proof = proof_from_message(_upload(self.prover.Prove, messages, self.timeout, self._spread))
         return proof, public
 
     @staticmethod
@@ -255,7 +269,7 @@ class GatewayClient:
                 for piece in chunked(data, size):
                     yield study_pb2.StudyUpload(**{field: piece})
 
-        return _upload(self.study.CreateStudy, messages, self.timeout)
+        return _upload(self.study.CreateStudy, messages, self.timeout, self._spread)
 
     def get_study(self, study_id: str) -> study_pb2.Study:
         return _call(self.study.GetStudy, study_pb2.StudyRef(study_id=study_id), timeout=self.timeout)
@@ -325,7 +339,7 @@ class GatewayClient:
             for piece in chunked(submission, size):
                 yield study_pb2.SubmissionUpload(submission_chunk=piece)
 
-        reply = _upload(self.study.Submit, messages, self.timeout)
+        reply = _upload(self.study.Submit, messages, self.timeout, self._spread)
         return reply.receipt, reply.audit_leaf_index
 
     def close_study(self, study_id: str) -> study_pb2.Study:

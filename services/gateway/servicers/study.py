@@ -17,9 +17,10 @@ from pathlib import Path
 from zkgate.errors import InvalidInputError
 from zkgate.fileio import SECRET_FILE_MODE, atomic_write
 from zkgate.prover.formats.zkey import read_zkey
-from zkgate.study.aggregator import StudyAggregator
+from zkgate.study.aggregator import StudyAggregator, proof_items, proofs_rejected
 from zkgate.study.cancellation import CANCEL_LEAF_KIND, StudyCancellation, check_reason
 from zkgate.study.catalog import Registration
+from zkgate.study.errors import DuplicateSubmissionError, LateSubmissionError
 from zkgate.study.identity import SigningKey
 from zkgate.study.key_policy import refuse_uncontributed
 from zkgate.study.keys import CircuitKeys
@@ -31,10 +32,11 @@ from zkgate.study.verification import PublicRecord, verify_record
 from ...errors import AlreadyExistsError, NotFoundError, PreconditionError
 from ...v1 import common_pb2, study_pb2, study_pb2_grpc
 from ...wire import DEFAULT_CHUNK_SIZE, chunked
+from ..ingest import SubmissionBatcher
 from ..memory import release_free_memory
 from ..metrics import NO_METRICS
 from ..security import caller, requester_name, require_acting_as, require_study_requester
-from ..store import Store, StudyProvingKeyRecord, StudyRecord, SubmissionRecord
+from ..store import NewSubmission, Store, StudyProvingKeyRecord, StudyRecord, SubmissionRecord
 from ..store.integrity import data_loss, stored_record
 from ..transport import DEFAULT_TRANSPORT_LIMITS, TransportLimits
 from ..uploads import UploadLimits, advertised_chunk_size, receive_upload
@@ -44,6 +46,7 @@ from .common import check_deadline, rpc
 GATEWAY_KEY_FILE = "gateway_signing_key"
 STATES = {"OPEN": study_pb2.OPEN, "CLOSED": study_pb2.CLOSED, "RELEASED": study_pb2.RELEASED,
           "CANCELLED": study_pb2.CANCELLED}
+CLOSE_ATTEMPTS = 5  # aggregates rebuilt before CloseStudy gives up while submissions keep arriving
 AUDIT_SCAN_PAGE = 512  # leaves read at a time when looking up a cancellation in the log
 
 
@@ -75,8 +78,8 @@ class StudyServicer(study_pb2_grpc.StudyServiceServicer):
         self.gateway_key = gateway_key
         self.log_public_key = log_public_key
         self.dev_mode = dev_mode
-        self._aggregators: dict[str, tuple[StudyAggregator, threading.Lock]] = {}
-        self._loading: dict[str, threading.Lock] = {}
+        self._checkers: dict[str, StudyAggregator] = {}  # open studies' parsed spec, keys and context
+        self.batcher = SubmissionBatcher(store)  # proofs of concurrent submissions in one batch, one commit
         self._cancellations: dict[str, StudyCancellation] = {}  # final once logged: never invalidated
         self._lock = threading.Lock()
 
@@ -138,48 +141,39 @@ class StudyServicer(study_pb2_grpc.StudyServiceServicer):
                 audit_leaf_index=cancelled.audit_leaf_index, state_before=cancelled.state_before),
         )
 
-    def _aggregator(self, record: StudyRecord) -> tuple[StudyAggregator, threading.Lock]:
-        """The study's aggregator: cached while the study is open (running sums and receipts
-        only), rebuilt from the store after a restart; a closed study's is rebuilt on demand
-        from its receipts and aggregate (a retry still gets its receipt) and not kept."""
+    def _checker(self, record: StudyRecord) -> StudyAggregator:
+        """The study's checker: its spec, circuit keys and public HE context, parsed once per
+        process and kept while the study is open.  It only checks submissions and signs
+        receipts: which submissions are accepted, in which order, and the aggregate are decided
+        from the store (several gateway processes may serve the study), never from memory."""
         with self._lock:
-            cached = self._aggregators.get(record.study_id)
-            if cached is not None:
-                return cached
-            loading = self._loading.setdefault(record.study_id, threading.Lock())
-        with loading:  # one thread rebuilds a study's aggregator; the others wait for it
-            with self._lock:
-                cached = self._aggregators.get(record.study_id)
-                if cached is not None:
-                    return cached
-            return self._load_aggregator(record.study_id)
+            cached = self._checkers.get(record.study_id)
+        if cached is not None:
+            return cached
+        with stored_record(f"the stored state of study {record.study_id} (spec, keys, public context)"):
+            checker = StudyAggregator(StudySpec.from_bytes(record.spec), CircuitKeys.from_bytes(record.circuit_keys),
+                                      self.store.read_blob(record.context_blob), self.gateway_key,
+                                      dev_mode=self.dev_mode)
+        with self._lock:
+            if record.state == "OPEN":
+                checker = self._checkers.setdefault(record.study_id, checker)
+        return checker
 
-    def _load_aggregator(self, study_id: str) -> tuple[StudyAggregator, threading.Lock]:
-        record = self._record(study_id)  # fresh: a study closed since the caller read it stays closed
-        with stored_record(f"the stored state of study {study_id} (spec, keys, receipts, submissions, aggregate)"):
+    def _aggregate_from_store(self, record: StudyRecord) -> StudyAggregator:
+        """An aggregator rebuilt from the stored receipts and submissions (one in memory at a time)."""
+        with stored_record(f"the stored state of study {record.study_id} (spec, keys, receipts, submissions)"):
             spec = StudySpec.from_bytes(record.spec)
             keys = CircuitKeys.from_bytes(record.circuit_keys)
             context = self.store.read_blob(record.context_blob)
             entries = ((s.receipt, lambda blob=s.submission_blob: self.store.read_blob(blob))
-                       for s in self.store.list_submissions(record.study_id))  # one submission in memory at a time
-            closed = self.store.read_blob(record.aggregate_blob) if record.aggregate_blob else None
-            aggregator = StudyAggregator.rebuild(spec, keys, context, self.gateway_key, entries, closed,
-                                                 dev_mode=self.dev_mode)
-        if aggregator.closed:
-            return aggregator, threading.Lock()
-        with self._lock:
-            return self._aggregators.setdefault(record.study_id, (aggregator, threading.Lock()))
-
-    def _forget(self, study_id: str) -> None:
-        with self._lock:
-            self._aggregators.pop(study_id, None)
-        release_free_memory()  # outside the lock: other studies' RPCs need not wait for the trim
+                       for s in self.store.list_submissions(record.study_id))
+            return StudyAggregator.rebuild(spec, keys, context, self.gateway_key, entries, None,
+                                           dev_mode=self.dev_mode)
 
     def _release(self, study_id: str) -> None:
-        """Drop a closed study's aggregator (its aggregate is in the store) and return freed memory."""
+        """Drop a study's checker once it no longer accepts submissions, and return freed memory."""
         with self._lock:
-            self._aggregators.pop(study_id, None)
-            self._loading.pop(study_id, None)
+            self._checkers.pop(study_id, None)
         release_free_memory()
 
     # -- RPCs --------------------------------------------------------------------------------
@@ -298,37 +292,49 @@ class StudyServicer(study_pb2_grpc.StudyServiceServicer):
         self._refuse_if_cancelled(record)  # before any work: a cancelled study's state is public anyway
         submission = Submission.from_bytes(parts["submission_chunk"])
         require_acting_as(context, submission.participant, "submit")
-        aggregator, lock = self._aggregator(record)
-        if submission.study_id != aggregator.spec.study_id:  # the cached spec: its id is a Poseidon hash
-            raise InvalidInputError("the submission is for another study than the header names")
-        # proofs and ciphertext checks run outside the study's lock, so submissions verify in parallel;
-        # once a participant's submission is accepted, a retry (same digest: the original receipt)
-        # or a conflicting one (refused as a duplicate) is decided by submit() without them
-        if aggregator.accepted_digest(submission.participant) is None:
-            check_deadline(context, "verifying the submission")
-            with self.metrics.verifying():
-                aggregator.check(submission)
-        # content-addressed and idempotent: durable before the row that names it, outside the lock
-        blob = self.store.put_blob(submission.to_bytes())
-        with lock:
-            self._refuse_if_cancelled(self._record(record.study_id))  # CancelStudy may have run meanwhile
-            receipt = aggregator.submit(submission, checked=True)
-            try:
-                audit = audit_entry(
-                    "submission", study_id=record.study_id, participant=submission.participant,
-                    submission_digest=submission.digest.hex(), envelope_digest=submission.envelope_digest.hex(),
-                    sequence=receipt.sequence,
-                )
-                with self.metrics.committing():
-                    stored = self.store.add_submission(
-                        SubmissionRecord(record.study_id, submission.participant, receipt.sequence, blob,
-                                         receipt.to_bytes()),
-                        audit,
-                    )
-            except BaseException:
-                self._forget(record.study_id)  # the in-memory state ran ahead of the store
-                raise
+        data = submission.to_bytes()
+        # a retry (the original receipt, whichever gateway process took it) or a conflicting
+        # submission (refused) is decided from the store, without verifying anything
+        stored = self.store.get_submission(record.study_id, submission.participant)
+        if stored is None:
+            stored = self._accept(record, submission, data, context)
+        elif stored.submission_blob != _sha256(data):
+            raise DuplicateSubmissionError(
+                f"{submission.participant!r} already submitted to study {record.study_id} (sequence "
+                f"{stored.sequence}); one submission per participant per study"
+            )
         return study_pb2.SubmitResponse(receipt=stored.receipt, audit_leaf_index=stored.audit_leaf)
+
+    def _accept(self, record: StudyRecord, submission: Submission, data: bytes, context) -> SubmissionRecord:
+        """Check a new submission and have the store accept it (see services/gateway/ingest.py):
+        its own checks here, in parallel with other handlers; its proofs in one batch with the
+        concurrent submissions' and its row in their group commit.  The store decides
+        duplicates, the study's state, the sequence number and the audit leaf in that commit."""
+        if record.state != "OPEN":
+            raise LateSubmissionError(f"the study is {record.state.lower()}; the submission of "
+                                      f"{submission.participant!r} came too late")
+        checker = self._checker(record)
+        if submission.study_id != checker.spec.study_id:  # the cached spec: its id is a Poseidon hash
+            raise InvalidInputError("the submission is for another study than the header names")
+        check_deadline(context, "verifying the submission")
+        with self.metrics.verifying():
+            checker.check(submission, proofs=False)  # the proofs: in the batch below
+        # content-addressed and idempotent: durable before the row that names it
+        blob = self.store.put_blob(data)
+
+        def seal(sequence: int):
+            receipt = checker.sign_receipt(submission, sequence)
+            audit = audit_entry(
+                "submission", study_id=record.study_id, participant=submission.participant,
+                submission_digest=submission.digest.hex(), envelope_digest=submission.envelope_digest.hex(),
+                sequence=sequence,
+            )
+            return receipt.to_bytes(), audit
+
+        with self.metrics.committing():
+            return self.batcher.submit(NewSubmission(record.study_id, submission.participant, blob, seal),
+                                       checker.keys, proof_items(checker.spec, submission),
+                                       lambda bad: proofs_rejected(submission, bad))
 
     @rpc
     def CloseStudy(self, request, context):
@@ -337,17 +343,26 @@ class StudyServicer(study_pb2_grpc.StudyServiceServicer):
         self._refuse_if_cancelled(record)
         if record.state != "OPEN":
             return self._message(record)
-        aggregator, lock = self._aggregator(record)
-        with lock:
-            self._refuse_if_cancelled(self._record(record.study_id))  # CancelStudy may have run meanwhile
-            aggregate = aggregator.close()
+        # the aggregate of what is stored (any gateway process may have accepted a submission),
+        # closed only if nothing was accepted meanwhile (the store checks in the closing transaction)
+        for _ in range(CLOSE_ATTEMPTS):
+            aggregate = self._aggregate_from_store(record).close()  # QuorumError below the quorum
             blob = self.store.put_blob(aggregate.to_bytes())
             audit = audit_entry("aggregate", study_id=record.study_id, aggregate_digest=aggregate.digest.hex(),
                                 envelope_digest=aggregate.envelope_digest.hex(),
                                 included=[[name, digest.hex()] for name, digest in aggregate.included])
-            self.store.set_study_state(record.study_id, "CLOSED", audit, aggregate_blob=blob)
-            self._release(record.study_id)
-        return self._message(self._record(request.study_id))
+            try:
+                closed = self.store.close_study(record.study_id, frozenset(n for n, _ in aggregate.included), audit,
+                                                blob)
+            except PreconditionError:  # closed or cancelled by another call meanwhile: say what it is now
+                closed = True
+            record = self._record(request.study_id)
+            self._refuse_if_cancelled(record)
+            if closed or record.state != "OPEN":
+                self._release(record.study_id)
+                return self._message(record)
+        raise PreconditionError(f"study {record.study_id}: submissions kept arriving while it was being closed "
+                               f"({CLOSE_ATTEMPTS} attempts); retry CloseStudy")
 
     @rpc
     def GetAggregate(self, request, context):
@@ -389,7 +404,14 @@ class StudyServicer(study_pb2_grpc.StudyServiceServicer):
         if release.study_id != spec.study_id or release.aggregate_digest != aggregate.digest:
             raise InvalidInputError("the release is not for this study's aggregate")
         audit = audit_entry("release", study_id=record.study_id, release_sha256=_sha256(release.to_bytes()))
-        self.store.set_study_state(record.study_id, "RELEASED", audit, release=release.to_bytes())
+        try:  # decided by the store: another gateway process may have published it meanwhile
+            self.store.set_study_state(record.study_id, "RELEASED", audit, release=release.to_bytes(),
+                                       expect_state=record.state)
+        except PreconditionError:
+            now = self._record(request.study_id)
+            if now.state == "RELEASED" and now.release == release.to_bytes():
+                return self._message(now)
+            raise
         return self._message(self._record(request.study_id))
 
     @rpc
@@ -420,29 +442,28 @@ class StudyServicer(study_pb2_grpc.StudyServiceServicer):
         record = self._record(request.study_id)
         require_study_requester(context, record.requester, "cancel this study", admin_too=True)
         reason = check_reason(request.reason, "CancelStudyRequest.reason")
-        with self._lock:
-            loading = self._loading.setdefault(record.study_id, threading.Lock())
-        with loading:  # no aggregator is rebuilt meanwhile; an open study's own lock is taken below
+        for _ in range(CLOSE_ATTEMPTS):
             record = self._record(request.study_id)
-            cached = self._aggregators.get(record.study_id)
-            study_lock = cached[1] if cached is not None else threading.Lock()
-            with study_lock:  # no submission or close of this gateway process runs meanwhile
-                record = self._record(request.study_id)
-                earlier = self.cancellation(record)
-                if earlier is not None:
-                    if earlier.reason == reason:
-                        return self._message(record)  # idempotent retry
-                    raise AlreadyExistsError(f"{earlier.describe()}; it cannot be cancelled again with another reason")
-                if record.state == "RELEASED":
-                    raise PreconditionError(f"study {record.study_id} was released: a released study cannot be "
-                                            "cancelled (its release stays in the audit log for everyone to verify)")
-                identity = caller(context)
-                cancelled = StudyCancellation(record.study_id, reason, "" if identity.is_open else identity.organisation,
-                                              int(time.time()), record.state)
+            earlier = self.cancellation(record)
+            if earlier is not None:
+                if earlier.reason == reason:
+                    return self._message(record)  # idempotent retry
+                raise AlreadyExistsError(f"{earlier.describe()}; it cannot be cancelled again with another reason")
+            if record.state == "RELEASED":
+                raise PreconditionError(f"study {record.study_id} was released: a released study cannot be "
+                                        "cancelled (its release stays in the audit log for everyone to verify)")
+            identity = caller(context)
+            cancelled = StudyCancellation(record.study_id, reason, "" if identity.is_open else identity.organisation,
+                                          int(time.time()), record.state)
+            try:  # decided by the store: only if no gateway process changed the state since it was read
                 self.store.set_study_state(record.study_id, "CANCELLED",
-                                           audit_entry(CANCEL_LEAF_KIND, **cancelled.leaf_fields()))
-                self._release(record.study_id)
-        return self._message(self._record(request.study_id))
+                                           audit_entry(CANCEL_LEAF_KIND, **cancelled.leaf_fields()),
+                                           expect_state=record.state)
+            except PreconditionError:
+                continue  # closed, released or cancelled meanwhile: decide again on the new state
+            self._release(record.study_id)
+            return self._message(self._record(request.study_id))
+        raise PreconditionError(f"study {record.study_id} kept changing state while being cancelled; retry")
 
     @rpc
     def GetMyReceipt(self, request, context):
