@@ -85,7 +85,12 @@ def describe_question(spec: StudySpec) -> dict:
     }
     question = getattr(spec, "question", None)
     if question is not None:  # the SQL front end (a compiled question with its source text)
-        sql = getattr(question, "sql", "") or str(question)
+        sql = getattr(question, "sql", "")
+        if not sql:
+            try:
+                sql = question.describe()  # readable SQL from the compiled form
+            except (AttributeError, ZkgateError, KeyError, ValueError, TypeError):
+                sql = str(question)
         return {"sql": sql, "group_by": list(getattr(question, "group_by", ())), **common}
     selects = ["COUNT(*)"]
     for st in getattr(spec, "statistics", ()):
@@ -160,6 +165,29 @@ def _chart_of(name: str, value, histogram_edges: dict[str, list]) -> dict | None
     return {"kind": "bar", "name": name, "labels": [str(i) for i in range(len(counts))], "values": counts}
 
 
+def _edges_from_bins(bins) -> dict[str, list[int]]:
+    """Histogram edges from a release's ``histogram_bins`` (``{"sbp" or "hist_sbp": ["[80, 120)", ...]}``)."""
+    out: dict[str, list[int]] = {}
+    if not isinstance(bins, dict):
+        return out
+    for key, labels in bins.items():
+        if not isinstance(key, str) or not isinstance(labels, list) or not labels:
+            continue
+        edges: list[int] = []
+        for label in labels:
+            low, _, high = str(label).strip("[)").partition(",")
+            try:
+                low_edge, high_edge = int(low), int(high)
+            except ValueError:
+                break
+            if edges and edges[-1] != low_edge:
+                break
+            edges[len(edges):] = [low_edge, high_edge] if not edges else [high_edge]
+        else:
+            out[key[len("hist_"):] if key.startswith("hist_") else key] = edges
+    return out
+
+
 def release_charts_data(spec: StudySpec, released: dict | None) -> list[dict]:
     """What the released numbers are drawn as, one entry per result that has a chart (histograms,
     survival curves, regressions, tables, vectors); results grouped by a label are drawn per group."""
@@ -169,6 +197,7 @@ def release_charts_data(spec: StudySpec, released: dict | None) -> list[dict]:
     if not isinstance(statistics, dict):
         return []
     edges = {st.column: list(st.edges) for st in getattr(spec, "statistics", ()) if st.kind == "histogram"}
+    edges.update(_edges_from_bins(released.get("histogram_bins")))
     out = []
     for name, value in statistics.items():
         chart = _chart_of(str(name), value, edges)

@@ -34,3 +34,13 @@ def test_each_result_shape_gets_its_chart():
 def test_nothing_to_draw():
     assert release_charts_data(SPEC, None) == []
     assert release_charts_data(SPEC, {"statistics": {"count": 3, "mean": None, "hist_sbp": [None, None]}}) == []
+
+
+def test_histogram_edges_come_from_the_release_bins():
+    spec = SimpleNamespace()  # a spec without the legacy statistics (compiled questions)
+    for key in ("hist_sbp", "sbp"):
+        released = {"statistics": {"hist_sbp": [2, 0, 1]}, "histogram_bins": {key: ["[80, 120)", "[120, 140)", "[140, 201)"]}}
+        (chart,) = release_charts_data(spec, released)
+        assert chart["kind"] == "histogram" and chart["edges"] == [80, 120, 140, 201]
+    broken = {"statistics": {"hist_sbp": [2, 0]}, "histogram_bins": {"hist_sbp": ["[80, 120)", "[130, 140)"]}}
+    assert release_charts_data(spec, broken)[0]["kind"] == "bar"  # bins that do not chain: no edges invented
