@@ -27,6 +27,8 @@ from typing import Union
 
 from zkgate.study.dataset import Schema
 from zkgate.study.errors import MessageFormatError, SpecError
+from zkgate.study.statistics import registry
+from zkgate.study.statistics.base import Aggregate, Moment
 
 MAX_IN_VALUES = 16
 MAX_CATEGORIES = 64
@@ -80,55 +82,6 @@ class Or:
 
 
 Predicate = Union[Compare, Between, InSet, Not, And, Or]  # noqa: UP007 (forward references)
-
-
-@dataclass(frozen=True)
-class Aggregate:
-    """One result: ``function(columns..., params...) AS alias``."""
-
-    alias: str
-    function: str
-    columns: tuple[str, ...]
-    params: tuple[int, ...] = ()
-
-
-@dataclass(frozen=True, order=True)
-class Moment:
-    """A committed sufficient statistic of one cell, in stored units.
-
-    ``kind`` is ``"count"`` (no columns), ``"sum"`` (one column), ``"prod"`` (two columns in
-    schema order, possibly the same: a sum of squares), ``"hist"`` (one column and its edges in
-    stored units; ``len(edges) - 1`` coordinates, bin b = ``[e_b, e_{b+1})``; the edges are question
-    constants bound into the study id), ``"bins"`` (one column, ``edges = (s, nbins)``: equal bins of
-    width 2^s over stored values, bin = ``x >> s``, read from the value's bits; structure, not
-    constants) or ``"surv"`` (a time and an event column, ``edges = (w, nbins)``: equal bins of width w
-    over stored times; ``2·nbins`` coordinates, the events of each bin then the censorings of each bin).
-    """
-
-    kind: str
-    columns: tuple[str, ...] = ()
-    edges: tuple[int, ...] = ()
-
-    @property
-    def width(self) -> int:
-        if self.kind == "hist":
-            return len(self.edges) - 1
-        if self.kind == "bins":
-            return self.edges[1]
-        if self.kind == "surv":
-            return 2 * self.edges[1]
-        return 1
-
-    @property
-    def binned(self) -> bool:
-        """A histogram-like moment (several coordinates; listed after counts, sums and products)."""
-        return self.kind in ("hist", "bins", "surv")
-
-    @property
-    def name(self) -> str:
-        if self.kind == "count":
-            return "count"
-        return f"{self.kind}({','.join(self.columns)})"
 
 
 def _walk(p: Predicate | None):
@@ -269,8 +222,6 @@ class Question:
     # -- validation against a schema ------------------------------------------------------------
     def check(self, schema: Schema) -> None:
         """Raise :class:`SpecError` naming what is wrong (column, constant, limit)."""
-        from zkgate.study.statistics import registry
-
         nodes = list(_walk(self.predicate))
         if len(nodes) > MAX_PREDICATE_NODES:
             raise SpecError(f"the filter has {len(nodes)} nodes; at most {MAX_PREDICATE_NODES}")
@@ -330,8 +281,6 @@ class Question:
     def moments(self, schema: Schema) -> list[Moment]:
         """The committed statistics of one cell, deduplicated, in canonical order: the count,
         sums (schema order), products (schema order), histograms (first appearance)."""
-        from zkgate.study.statistics import registry
-
         found: set[Moment] = set()
         hists: list[Moment] = []
         for a in self.aggregates:
@@ -371,8 +320,6 @@ class Question:
 
     def describe(self) -> str:
         """The question as readable SQL (from the compiled form, not the SQL text)."""
-        from zkgate.study.statistics import registry
-
         parts = [f"{registry.kind(a.function).describe(a)} AS {a.alias}" for a in self.aggregates]
         text = f"SELECT {', '.join(list(self.group_by) + parts)} FROM data"
         if self.predicate is not None:

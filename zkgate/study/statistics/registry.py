@@ -19,7 +19,9 @@ from fractions import Fraction
 
 from zkgate.study.dataset import Schema
 from zkgate.study.errors import SpecError
-from zkgate.study.question import Aggregate, Moment
+from zkgate.study.statistics import survival
+from zkgate.study.statistics.base import Aggregate, Moment
+from zkgate.study.statistics.linalg import solve as _solve
 from zkgate.study.statistics.numbers import Exact, Null, Value, exact, ratio_sqrt, sqrt
 
 MAX_REGRESSORS = 8
@@ -265,24 +267,6 @@ class SimpleRegression(Kind):
 
 # -- OLS(y, x1, ..., xk) with intercept ----------------------------------------------------------------
 
-def _solve(a: list[list[Fraction]], b: list[Fraction]) -> tuple[list[Fraction], list[list[Fraction]]] | None:
-    """Exact Gauss–Jordan: (a⁻¹b, a⁻¹), or None when a is singular."""
-    n = len(a)
-    m = [row[:] + [b[i]] + [Fraction(int(i == j)) for j in range(n)] for i, row in enumerate(a)]
-    for col in range(n):
-        piv = next((r for r in range(col, n) if m[r][col] != 0), None)
-        if piv is None:
-            return None
-        m[col], m[piv] = m[piv], m[col]
-        p = m[col][col]
-        m[col] = [v / p for v in m[col]]
-        for r in range(n):
-            if r != col and m[r][col] != 0:
-                f = m[r][col]
-                m[r] = [v - f * w for v, w in zip(m[r], m[col])]
-    return [m[i][n] for i in range(n)], [m[i][n + 1 :] for i in range(n)]
-
-
 class OrdinaryLeastSquares(Kind):
     """``OLS(y, x1, ..., xk)``: coefficients (intercept first), standard errors, R², n from the released
     XᵀX, Xᵀy and yᵀy (X with a column of ones)."""
@@ -396,15 +380,11 @@ class KaplanMeier(Kind):
         return w, nb, raw[:nb], raw[nb:]
 
     def derive(self, agg, cell):
-        from zkgate.study.statistics import survival
-
         w, nb, events, censored = self._counts(agg, cell)
         off = cell.offset(agg.columns[0])
         return survival.kaplan_meier([off + (b + 1) * w for b in range(nb)], events, censored)
 
     def derive_across(self, agg, cells):
-        from zkgate.study.statistics import survival
-
         groups = {label: self._counts(agg, c)[2:] for label, c in cells.items()}
         return {"logrank": survival.logrank(groups)}
 

@@ -14,6 +14,7 @@ import decimal
 from decimal import Decimal
 from fractions import Fraction
 
+from zkgate.study.statistics.linalg import solve
 from zkgate.study.statistics.numbers import PRECISION, Approx, Exact, Null, display, exact
 from zkgate.study.statistics.special import chi2_sf, normal_quantile
 
@@ -66,8 +67,6 @@ def kaplan_meier(times: list[int], events: list[int], censored: list[int]) -> di
 def logrank(groups: dict[str, tuple[list[int], list[int]]]) -> dict:
     """The log-rank test across groups with at least one record: (O − E)ᵀ V⁻¹ (O − E) over all but the
     last group, exact; df = groups − 1; p = P(χ²_df > statistic)."""
-    from zkgate.study.statistics.registry import _solve
-
     live = {g: (e, c) for g, (e, c) in groups.items() if sum(e) + sum(c) > 0}
     if len(live) < 2:
         return {"chi2": Null("fewer than two groups with records"), "df": Null("fewer than two groups with records"),
@@ -95,7 +94,7 @@ def logrank(groups: dict[str, tuple[list[int], list[int]]]) -> dict:
         for g in names:
             at_risk[g] -= live[g][0][b] + live[g][1][b]
     diff = [o - e for o, e in zip(observed, expected)][:-1]
-    solved = _solve([row[:-1] for row in cov[:-1]], diff)
+    solved = solve([row[:-1] for row in cov[:-1]], diff)
     if solved is None:
         return {"chi2": Null("singular variance: no events at risk in several groups"), "df": exact(k - 1),
                 "p": Null("singular variance")}
