@@ -32,6 +32,7 @@ from zkgate.prover.groth16.batch import verify_batch
 from zkgate.study.aggregator import verify_proofs
 from zkgate.study.keys import CircuitKeys
 
+from .metrics import NO_METRICS
 from .store import NewSubmission, Store, SubmissionRecord
 
 DEFAULT_MAX_BATCH = 64
@@ -62,6 +63,8 @@ class BatchStats:
 
 
 class SubmissionBatcher:
+    metrics = NO_METRICS  # the gateway's GatewayMetrics (--metrics-port): batch verification, group commit times
+
     def __init__(self, store: Store, max_batch: int = DEFAULT_MAX_BATCH) -> None:
         if max_batch < 1:
             raise ValueError("max_batch must be at least 1")
@@ -106,7 +109,8 @@ class SubmissionBatcher:
         try:
             verified = self._verify(group)
             if verified:
-                results = self.store.accept_submissions([item.new for item in verified])
+                with self.metrics.committing():
+                    results = self.store.accept_submissions([item.new for item in verified])
                 for item, result in zip(verified, results, strict=True):
                     if isinstance(result, Exception):
                         item.error = result
@@ -132,11 +136,12 @@ class SubmissionBatcher:
         good: set[int] = set()
         for items in by_keys.values():
             flat = [pair for item in items for pair in item.proofs]
-            try:
-                oks = verify_batch(items[0].keys.prepared, flat)
-            except ZkgateError:  # a malformed proof somewhere: each submission on its own
-                self.stats.fallbacks += 1
-                oks = [ok for item in items for ok in verify_proofs(item.keys, item.proofs)]
+            with self.metrics.verifying():
+                try:
+                    oks = verify_batch(items[0].keys.prepared, flat)
+                except ZkgateError:  # a malformed proof somewhere: each submission on its own
+                    self.stats.fallbacks += 1
+                    oks = [ok for item in items for ok in verify_proofs(item.keys, item.proofs)]
             at = 0
             for item in items:
                 mine = oks[at:at + len(item.proofs)]

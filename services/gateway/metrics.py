@@ -9,8 +9,9 @@ process-wide default registry, so several gateways in one process keep their own
   ``grpc_service``, ``grpc_method`` and, once handled, ``grpc_code``;
 * zkgate's own: ``zkgate_submissions_total{outcome}`` (``accepted`` or the refusal's status code in
   lower case, e.g. ``invalid_argument``, ``already_exists``), ``zkgate_proof_verification_seconds``
-  (the proof and envelope checks of one submission), ``zkgate_store_commit_seconds`` (the
-  transaction that makes an accepted submission durable), and, read from the store at each scrape
+  (one Groth16 batch check of the proofs of concurrent submissions, ``ingest.SubmissionBatcher``)
+  and ``zkgate_store_commit_seconds`` (one group commit of accepted submissions: rows and audit
+  leaves, durable), and, read from the store at each scrape
   (so several gateways sharing one PostgreSQL report the same figures), ``zkgate_audit_tree_size``
   and ``zkgate_studies{state}``.
 
@@ -104,10 +105,11 @@ class GatewayMetrics:
                                   rpc_labels, buckets=RPC_BUCKETS, registry=self.registry)
         self.submissions = Counter("zkgate_submissions", "Submit calls by outcome: accepted, or the status code "
                                    "that refused them.", ["outcome"], registry=self.registry)
-        self.verification = Histogram("zkgate_proof_verification_seconds", "Proof and envelope checks of one "
-                                      "submission.", buckets=CHECK_BUCKETS, registry=self.registry)
-        self.store_commit = Histogram("zkgate_store_commit_seconds", "The store transaction that makes an accepted "
-                                      "submission durable (row and audit leaf).", buckets=COMMIT_BUCKETS,
+        self.verification = Histogram("zkgate_proof_verification_seconds", "Groth16 verification of one ingest "
+                                      "batch: the proofs of the submissions that arrived together.",
+                                      buckets=CHECK_BUCKETS, registry=self.registry)
+        self.store_commit = Histogram("zkgate_store_commit_seconds", "One group commit of accepted submissions "
+                                      "(rows and audit leaves, durable).", buckets=COMMIT_BUCKETS,
                                       registry=self.registry)
         if store is not None:
             self.registry.register(_StoreCollector(store))
@@ -136,7 +138,7 @@ class GatewayMetrics:
         if method == SUBMIT_METHOD:
             self.submissions.labels(submission_outcome(code)).inc()
 
-    # -- hooks the servicers call -------------------------------------------------------------
+    # -- hooks the ingest path calls (services/gateway/ingest.py) ------------------------------
     @contextlib.contextmanager
     def verifying(self) -> Iterator[None]:
         with self.verification.time():
@@ -167,7 +169,7 @@ class GatewayMetrics:
 
 
 class NoMetrics:
-    """What the servicers hold when the gateway exports no metrics: the hooks do nothing."""
+    """What the ingest batcher holds when the gateway exports no metrics: the hooks do nothing."""
 
     @contextlib.contextmanager
     def verifying(self) -> Iterator[None]:

@@ -146,7 +146,7 @@ class Gateway:
                                        config.dev_mode, max_message_bytes=config.max_message_bytes,
                                        transport=transport_limits)
         if self.metrics is not None:
-            study_servicer.metrics = self.metrics  # proof-check and store-commit timings
+            study_servicer.batcher.metrics = self.metrics  # batch proof verification and group commit times
         study_pb2_grpc.add_StudyServiceServicer_to_server(study_servicer, self.server)
         self.health = health.HealthServicer()
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self.server)

@@ -184,7 +184,7 @@ def test_a_real_submission_is_counted_timed_and_names_no_one(metered):
     assert handled(samples, "Submit", refused.name, kind="client_stream") == 1
     assert value(samples, "zkgate_proof_verification_seconds_count") >= 1
     assert value(samples, "zkgate_proof_verification_seconds_sum") > 0
-    assert value(samples, "zkgate_store_commit_seconds_count") == 1  # the retry wrote nothing
+    assert value(samples, "zkgate_store_commit_seconds_count") == 1  # one group commit: the retry wrote nothing
     assert value(samples, "zkgate_audit_tree_size") == head.tree_size >= 3  # registration, study, submission
     assert value(samples, "zkgate_studies", state="OPEN") == 1
     assert {name for _, labels in samples for name, _ in labels} <= ALLOWED_LABELS

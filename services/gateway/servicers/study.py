@@ -34,7 +34,6 @@ from ...v1 import common_pb2, study_pb2, study_pb2_grpc
 from ...wire import DEFAULT_CHUNK_SIZE, chunked
 from ..ingest import SubmissionBatcher
 from ..memory import release_free_memory
-from ..metrics import NO_METRICS
 from ..security import caller, requester_name, require_acting_as, require_study_requester
 from ..store import NewSubmission, Store, StudyProvingKeyRecord, StudyRecord, SubmissionRecord
 from ..store.integrity import data_loss, stored_record
@@ -66,8 +65,6 @@ def _study_id(text: str) -> str:
 
 
 class StudyServicer(study_pb2_grpc.StudyServiceServicer):
-    metrics = NO_METRICS  # the gateway sets its GatewayMetrics when it exports metrics (--metrics-port)
-
     def __init__(self, store: Store, limits: UploadLimits, gateway_key: SigningKey, log_public_key: bytes,
                  dev_mode: bool = False, *, max_message_bytes: int = 8 << 20,
                  transport: TransportLimits = DEFAULT_TRANSPORT_LIMITS) -> None:
@@ -317,8 +314,7 @@ class StudyServicer(study_pb2_grpc.StudyServiceServicer):
         if submission.study_id != checker.spec.study_id:  # the cached spec: its id is a Poseidon hash
             raise InvalidInputError("the submission is for another study than the header names")
         check_deadline(context, "verifying the submission")
-        with self.metrics.verifying():
-            checker.check(submission, proofs=False)  # the proofs: in the batch below
+        checker.check(submission, proofs=False)  # the proofs: in the batch below
         # content-addressed and idempotent: durable before the row that names it
         blob = self.store.put_blob(data)
 
@@ -331,10 +327,9 @@ class StudyServicer(study_pb2_grpc.StudyServiceServicer):
             )
             return receipt.to_bytes(), audit
 
-        with self.metrics.committing():
-            return self.batcher.submit(NewSubmission(record.study_id, submission.participant, blob, seal),
-                                       checker.keys, proof_items(checker.spec, submission),
-                                       lambda bad: proofs_rejected(submission, bad))
+        return self.batcher.submit(NewSubmission(record.study_id, submission.participant, blob, seal),
+                                   checker.keys, proof_items(checker.spec, submission),
+                                   lambda bad: proofs_rejected(submission, bad))
 
     @rpc
     def CloseStudy(self, request, context):
