@@ -18,16 +18,18 @@ Every handler returns only after the commit that holds its own submission.  Whil
 is verified and committed the next one gathers, so the busier the gateway, the larger the
 groups; an idle gateway commits a lone submission at once (no timer, no added latency).  When
 the leader's group is done it hands the lead to the oldest waiting handler, so no handler
-serves others for long.
+serves others for long.  ``ZKGATE_INGEST_BATCH`` in the gateway's environment caps a group (default
+64; 1 verifies and commits every submission alone, as a baseline).
 """
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from zkgate.errors import ZkgateError
+from zkgate.errors import InvalidInputError, ZkgateError
 from zkgate.prover.groth16.batch import verify_batch
 from zkgate.study.aggregator import verify_proofs
 from zkgate.study.keys import CircuitKeys
@@ -36,6 +38,17 @@ from .metrics import NO_METRICS
 from .store import NewSubmission, Store, SubmissionRecord
 
 DEFAULT_MAX_BATCH = 64
+BATCH_VARIABLE = "ZKGATE_INGEST_BATCH"  # the largest group (1: every submission verified and committed alone)
+
+
+def configured_max_batch() -> int:
+    """The largest group: ``ZKGATE_INGEST_BATCH`` from the gateway's environment, else 64."""
+    text = os.environ.get(BATCH_VARIABLE, "").strip()
+    if not text:
+        return DEFAULT_MAX_BATCH
+    if not text.isdigit() or int(text) < 1:
+        raise InvalidInputError(f"{BATCH_VARIABLE}={text!r}: expected a whole number of submissions, at least 1")
+    return int(text)
 
 
 @dataclass
@@ -65,7 +78,8 @@ class BatchStats:
 class SubmissionBatcher:
     metrics = NO_METRICS  # the gateway's GatewayMetrics (--metrics-port): batch verification, group commit times
 
-    def __init__(self, store: Store, max_batch: int = DEFAULT_MAX_BATCH) -> None:
+    def __init__(self, store: Store, max_batch: int | None = None) -> None:
+        max_batch = configured_max_batch() if max_batch is None else max_batch
         if max_batch < 1:
             raise ValueError("max_batch must be at least 1")
         self.store = store
@@ -74,6 +88,12 @@ class SubmissionBatcher:
         self._lock = threading.Lock()
         self._waiting: list[_Pending] = []
         self._leading = False
+
+    @property
+    def pending(self) -> int:
+        """Submissions queued for the next group."""
+        with self._lock:
+            return len(self._waiting)
 
     def submit(self, new: NewSubmission, keys: CircuitKeys, proofs: list,
                rejected: Callable[[list[int]], Exception]) -> SubmissionRecord:
@@ -154,4 +174,4 @@ class SubmissionBatcher:
         return [item for item in group if id(item) in good]
 
 
-__all__ = ["DEFAULT_MAX_BATCH", "BatchStats", "SubmissionBatcher"]
+__all__ = ["BATCH_VARIABLE", "DEFAULT_MAX_BATCH", "BatchStats", "SubmissionBatcher", "configured_max_batch"]
