@@ -13,11 +13,12 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 
 import { ConnectError, Gateway } from "./lib/gateway.js";
-import { ed25519Verify, leafHash, rootOf, treeHeadBytes, verifyConsistency, verifyInclusion } from "./lib/merkle.js";
+import { leafHash, rootOf, treeHeadBytes, verifyConsistency, verifyInclusion } from "./lib/merkle.js";
 import {
   bytesEqual, decodeAggregate, decodeCircuitKeys, decodePublicRecord, decodeRelease, decodeSpec, decodeSubmission,
   domainDigest, hex, isDevTranscript, sha256,
 } from "./lib/messages.js";
+import { HYBRID, resolveKey, verifySigned } from "./lib/signatures.js";
 import { proofJson, verificationKeyJson } from "./lib/snarkjs-json.js";
 import { allowedModes, filterConstants, SUBORDER, valueBounds, valueNames } from "./lib/study.js";
 
@@ -28,8 +29,10 @@ const USAGE = `usage: node audit.js --gateway HOST:PORT --study STUDY_ID [option
   --study ID            the study id, 64 hex digits (required)
   --dev                 accept a study made with development circuit keys (tests and demos only)
   --json                print the report as JSON instead of one line per check
-  --gateway-key HEX     pin the gateway's Ed25519 study signing key (default: the key it presents)
-  --log-key HEX         pin the gateway's Ed25519 audit log key (default: the key it presents)
+  --gateway-key HEX     pin the gateway's study signing key, Ed25519+ML-DSA-65 (Ed25519 on older gateways)
+                        (default: the key it presents)
+  --log-key HEX         pin the gateway's audit log key, Ed25519+ML-DSA-65 (Ed25519 on older gateways)
+                        (default: the key it presents)
   --proto-dir DIR       the zkgate protos (default: services/proto of this repository)
   --token TOKEN         bearer token (gateways with tokens; also ZKGATE_TOKEN)
   --ca FILE             CA certificate (PEM) for a TLS gateway; with --cert/--key for mutual TLS
@@ -74,7 +77,9 @@ function parseOptions(argv) {
   }
   if (!o.study || !/^[0-9a-f]{64}$/.test(o.study)) throw new UsageError("--study needs the study id: 64 lowercase hex digits");
   for (const name of ["gateway-key", "log-key"]) {
-    if (o[name] !== undefined && !/^[0-9a-f]{64}$/.test(o[name])) throw new UsageError(`--${name} needs a raw Ed25519 public key: 64 hex digits`);
+    if (o[name] !== undefined && !/^([0-9a-f]{64}|[0-9a-f]{3968})$/.test(o[name])) {
+      throw new UsageError(`--${name} needs a public key: Ed25519+ML-DSA-65 (3,968 hex digits) or Ed25519 (64 hex digits, older gateways)`);
+    }
   }
   const timeout = Number(o.timeout);
   if (!(timeout > 0)) throw new UsageError("--timeout needs a positive number of seconds");
@@ -209,8 +214,11 @@ async function audit(gateway, options, report) {
     if (!report.add(`${label()}: an expected participant`, who !== undefined, `'${sub.participant}' is not in the spec`)) continue;
     report.add(`${label()}: for this study, without ciphertext`, sub.studyId === studyId && !sub.hasEnvelope,
       sub.studyId !== studyId ? "submitted for another study" : "the public record carries a ciphertext");
-    report.add(`${label()}: signature`, ed25519Verify(who.verifyKey, sub.signedBytes, sub.signature),
-      "the Ed25519 signature does not verify under the participant's key in the spec");
+    const subKey = resolveKey(who.verifyKey, sub.signerKey);
+    const subAlg = subKey && verifySigned(subKey, "submission", sub.signedBytes, sub.signature);
+    report.add(`${label()}: signature (${subAlg || "refused"})`, Boolean(subAlg),
+      subKey ? "the signature does not verify under the participant's key (both halves of a hybrid key)"
+        : "the submission does not carry the key the spec names for the participant");
     const n = sub.chunkRoots.length;
     const distinct = new Set(sub.chunkRoots.map(String)).size === n;
     report.add(`${label()}: chunk roots rebuild the registered data set root`,
@@ -249,7 +257,8 @@ async function audit(gateway, options, report) {
   if (record.aggregate === null) {
     if (!report.cancellation) report.add("aggregate", false, "no aggregate was published");
   } else if (await report.run("aggregate decodes", () => { aggregate = decodeAggregate(record.aggregate); return true; })) {
-    report.add("aggregate signature", ed25519Verify(spec.gatewayKey, aggregate.signedBytes, aggregate.signature) && aggregate.studyId === studyId,
+    const aggAlg = verifySigned(spec.gatewayKey, "aggregate", aggregate.signedBytes, aggregate.signature);
+    report.add(`aggregate signature (${aggAlg || "refused"})`, Boolean(aggAlg) && aggregate.studyId === studyId,
       "not signed by the study's gateway key, or for another study");
     const listed = aggregate.included.length === submissions.length &&
       aggregate.included.every(([name, digest], k) => name === submissions[k].participant && bytesEqual(digest, submissions[k].digest));
@@ -262,7 +271,8 @@ async function audit(gateway, options, report) {
   if (record.release === null) {
     if (!report.cancellation) report.add("release", false, "nothing was released");
   } else if (await report.run("release decodes", () => { release = decodeRelease(record.release); return true; })) {
-    report.add("release signature", ed25519Verify(spec.keyHolderKey, release.signedBytes, release.signature) && release.studyId === studyId,
+    const relAlg = verifySigned(spec.keyHolderKey, "release", release.signedBytes, release.signature);
+    report.add(`release signature (${relAlg || "refused"})`, Boolean(relAlg) && release.studyId === studyId,
       "not signed by the study's key holder key, or for another study");
     if (aggregate) report.add("release names the aggregate", bytesEqual(release.aggregateDigest, aggregate.digest), "the release names another aggregate");
     const allowed = allowedModes(spec);
@@ -296,8 +306,10 @@ async function auditLog(gateway, report, logKey, study) {
   const size = Number(head.tree_size);
   report.add("tree head comes with the gateway's log key", bytesEqual(head.log_public_key, logKey),
     `the head names ${hex(head.log_public_key)}, the gateway's log key is ${hex(logKey)}`);
-  const headOk = report.add("tree head signature (Ed25519, zkgate-sth-v1)",
-    head.root.length === 32 && ed25519Verify(logKey, treeHeadBytes(head.tree_size, head.root, head.timestamp_ms), head.signature),
+  const headAlg = head.root.length === 32 &&
+    verifySigned(logKey, "tree-head", treeHeadBytes(head.tree_size, head.root, head.timestamp_ms), head.signature);
+  const headOk = report.add(`tree head signature (${headAlg || (logKey.length === 32 ? "Ed25519" : HYBRID)}, zkgate-sth-v1)`,
+    Boolean(headAlg),
     "the signed tree head does not verify under the gateway's log key");
   const entries = await gateway.entries(0, size);
   const leaves = entries.map((e) => leafHash(e.kind, e.data));

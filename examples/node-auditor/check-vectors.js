@@ -9,7 +9,8 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
 import { Curves } from "./lib/curve.js";
-import { ed25519Verify, leafHash, rootOf, treeHeadBytes } from "./lib/merkle.js";
+import { leafHash, rootOf, treeHeadBytes } from "./lib/merkle.js";
+import { verifySigned } from "./lib/signatures.js";
 import {
   bytesToFieldElements, decodeAggregate, decodeCircuitKeys, decodePublicRecord, decodeRelease, decodeSpec,
   decodeSubmission, domainDigest, hex,
@@ -102,7 +103,8 @@ await guarded("submissions", async () => {
     const sub = decodeSubmission(fromHex(t.hex));
     check(`submission ${t.name}: signed bytes`, hex(sub.signedBytes) === t.signed_bytes_hex);
     check(`submission ${t.name}: digest`, hex(sub.digest) === t.submission_digest_hex);
-    check(`submission ${t.name}: signature`, ed25519Verify(fromHex(t.public_key_hex), sub.signedBytes, sub.signature));
+    check(`submission ${t.name}: signature`, verifySigned(fromHex(t.public_key_hex), "submission", sub.signedBytes, sub.signature) !== null);
+    check(`submission ${t.name}: carries its signer's key`, sub.signerKey === null || hex(sub.signerKey) === t.public_key_hex);
     const publics = sub.chunkRoots.map((r, c) => strings([r, sub.studyId, ...sub.chunkCommitments[c]]));
     check(`submission ${t.name}: public inputs`, same(publics, t.public_inputs));
     if (keys) {
@@ -119,7 +121,7 @@ await guarded("aggregates", () => {
     const agg = decodeAggregate(fromHex(t.hex));
     check(`aggregate ${t.name}: signed bytes`, hex(agg.signedBytes) === t.signed_bytes_hex);
     check(`aggregate ${t.name}: digest`, hex(agg.digest) === t.aggregate_digest_hex);
-    check(`aggregate ${t.name}: signature`, ed25519Verify(fromHex(t.public_key_hex), agg.signedBytes, agg.signature));
+    check(`aggregate ${t.name}: signature`, verifySigned(fromHex(t.public_key_hex), "aggregate", agg.signedBytes, agg.signature) !== null);
   }
 });
 
@@ -127,7 +129,7 @@ await guarded("releases", () => {
   for (const t of vectors.release.vectors) {
     const rel = decodeRelease(fromHex(t.hex));
     check(`release ${t.name}: signed bytes`, hex(rel.signedBytes) === t.signed_bytes_hex);
-    check(`release ${t.name}: signature`, ed25519Verify(fromHex(t.public_key_hex), rel.signedBytes, rel.signature));
+    check(`release ${t.name}: signature`, verifySigned(fromHex(t.public_key_hex), "release", rel.signedBytes, rel.signature) !== null);
     check(`release ${t.name}: values`, same(strings(rel.values), t.decoded.values));
     if (rel.randomness !== null && t.sum_of_commitments) {
       check(`release ${t.name}: commitment equation`, same(strings(curves.commit(rel.values, rel.randomness)), t.sum_of_commitments));
@@ -149,7 +151,7 @@ await guarded("tree head", () => {
   const v = vectors.tree_head;
   const signed = treeHeadBytes(v.tree_size, fromHex(v.root_hex), v.timestamp_ms);
   check("signed tree head bytes", hex(signed) === v.signed_bytes_hex);
-  check("signed tree head signature", ed25519Verify(fromHex(v.public_key_hex), signed, fromHex(v.signature_hex)));
+  check("signed tree head signature", verifySigned(fromHex(v.public_key_hex), "tree-head", signed, fromHex(v.signature_hex)) !== null);
 });
 
 await guarded("public record", () => {

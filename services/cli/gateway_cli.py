@@ -19,6 +19,7 @@ import click
 from zkgate import safejson
 from zkgate.errors import ZkgateError
 from zkgate.prover.formats.snarkjs_json import proof_to_json, public_to_json, read_proof, read_public, write_json
+from zkgate.signing import ED25519, HYBRID, HYBRID_SIGNATURE_BYTES
 from zkgate.study.verification import PublicRecord, verify_record
 
 from ..client.call_errors import describe_call_error, reported
@@ -61,10 +62,13 @@ from .common import DEFAULT_GATEWAY, GatewayTarget, access_options, client_for
               help="Interface the metrics endpoint listens on (it has no authentication: keep it on localhost or a monitoring network).")
 @click.option("--log-format", default="human", show_default=True, type=click.Choice(LOG_FORMATS),
               help="human: one readable line per event; json: one JSON object per line (time, level, logger, message, rpc, caller, study, outcome).")
+@click.option("--require-pq", is_flag=True,
+              help="Refuse anything without a valid ML-DSA-65 signature: classical Ed25519-only registrations, studies "
+                   "naming classical keys, submissions and releases (and a data directory whose own keys are classical).")
 def serve(data_dir: str, host: str, port: int, workers: int, max_concurrent_rpcs: int, max_upload_mib: int, dev: bool,
           tls_dir: str | None, tokens_file: str | None, insecure_allow_remote: bool, store_url: str | None,
           stream_idle_timeout: float, max_upload_streams: int | None, metrics_port: int | None, metrics_host: str,
-          log_format: str) -> None:
+          log_format: str, require_pq: bool) -> None:
     """Run the zkgate gRPC gateway (health checking and reflection included).
 
     With --tls-dir every client needs a certificate from the folder's CA, and its roles come from
@@ -114,6 +118,7 @@ def serve(data_dir: str, host: str, port: int, workers: int, max_concurrent_rpcs
             max_upload_streams=max_upload_streams,
             metrics_port=metrics_port,
             metrics_host=metrics_host,
+            require_pq=require_pq,
         )
         gateway = Gateway(config).start()
     except ZkgateError as exc:
@@ -288,27 +293,34 @@ def list_studies(address) -> None:
 @click.argument("study_id")
 @click.option("--dev", is_flag=True, help="Accept a study made with development circuit keys.")
 @click.option("--json", "as_json", is_flag=True, help="Print the full report as JSON (with the released numbers).")
+@click.option("--require-pq", is_flag=True,
+              help="Fail (exit 1) unless every signature has a valid ML-DSA-65 part; names the classical Ed25519-only objects.")
 @_target_options
-def verify_study(address, study_id: str, dev: bool, as_json: bool) -> None:
+def verify_study(address, study_id: str, dev: bool, as_json: bool, require_pq: bool) -> None:
     """Regulator check, run locally: fetch the study's public record and verify every proof, the
     bounds and the commitment equation of the release; print the verdict and the released
     numbers (histogram bins are [a, b): a <= value < b).  Exit 0 when all hold, 1 otherwise:
     a failed check (FAILED), a study not released yet (OPEN: never closed; CLOSED: waiting
     for the key holder; CANCELLED: ended by its requester or an admin, with the reason from its
     audit leaf -- not a failure of cryptography), or a CKKS or differentially private release (UNVERIFIED: its numbers
-    are not bound to the proven commitments)."""
+    are not bound to the proven commitments).  Lists which algorithms signed each object: Ed25519+ML-DSA-65
+    (hybrid) or Ed25519 (classical: keys made before hybrid signatures); --require-pq fails on classical ones."""
     with reported(address):
         check_study_id(study_id)
         with client_for(address) as client:
             record = PublicRecord.from_bytes(client.public_record(study_id))
             cancellation = logged_cancellation(client, client.get_study(study_id))
-        report = verify_record(record, dev_mode=dev, cancellation=cancellation)
+        report = verify_record(record, dev_mode=dev, cancellation=cancellation, require_pq=require_pq)
     if as_json:
         click.echo(json.dumps({"study_id": study_id, "title": record.spec.title, **report.to_dict()}, default=str))
     else:
         click.echo(_verdict_line(report))
         for line in _released_lines(report.released):
             click.echo(line)
+        if report.signatures:
+            click.echo("signed with:")
+            for name, alg in report.signatures.items():
+                click.echo(f"  {name}: {alg}")
     sys.exit(0 if report.ok else 1)
 
 
@@ -351,23 +363,29 @@ def audit_group() -> None:
 
 @audit_group.command("verify")
 @click.option("--gateway", "address", default=DEFAULT_GATEWAY, show_default=True, envvar="ZKGATE_GATEWAY", help="Gateway address HOST:PORT.")
-@click.option("--log-key", default=None, help="The gateway's Ed25519 log key (hex) to pin; default: trust the key it presents.")
+@click.option("--log-key", default=None,
+              help="The gateway's log key (hex: Ed25519+ML-DSA-65, or Ed25519 for an older gateway) to pin; "
+                   "default: trust the key it presents.")
 @click.option("--skip-inclusion", is_flag=True, help="Do not fetch and check each leaf's inclusion proof (one call per leaf).")
+@click.option("--require-pq", is_flag=True,
+              help="Fail unless the signed head carries a valid ML-DSA-65 signature (refuse a classical Ed25519-only log key).")
 @access_options
-def audit_verify(address: str, log_key: str | None, skip_inclusion: bool, tls_dir: str | None, org: str | None,
-                 token: str | None) -> None:
+def audit_verify(address: str, log_key: str | None, skip_inclusion: bool, require_pq: bool, tls_dir: str | None,
+                 org: str | None, token: str | None) -> None:
     """Rebuild the whole log from its entries and check it against the latest signed head.
 
     Every leaf hash is recomputed here from the entry fetched (never taken from the gateway), the
     tree rebuilt and its root compared with the signed head; then the gateway's inclusion proof of
     every leaf is checked against that head, which catches damage in the gateway's stored nodes.
-    Prints the tree size and root; exits 1 if anything does not check.
+    Prints the tree size and root and which algorithms signed the head (Ed25519+ML-DSA-65, or
+    Ed25519 for a classical log key of an older gateway); exits 1 if anything does not check
+    (with --require-pq, also when the head carries no ML-DSA-65 signature).
     """
     pinned = bytes.fromhex(log_key) if log_key else None
     target = GatewayTarget(address, tls_dir, org, token)
     with client_for(target) as client:
         try:
-            head, entries = client.verify_whole_log(pinned)
+            head, entries = client.verify_whole_log(pinned, require_pq=require_pq)
         except GatewayCallError as exc:  # never reached the log: nothing was checked (exit 2, not FAILED)
             _could_not_check(exc, target)
         except ZkgateError as exc:
@@ -396,6 +414,8 @@ def audit_verify(address: str, log_key: str | None, skip_inclusion: bool, tls_di
     click.echo(f"OK: tree size {head.tree_size}, root {head.root.hex()}{checked}")
     for kind, count in sorted(kinds.items()):
         click.echo(f"  {kind}: {count}")
+    signed = HYBRID if len(head.signature) == HYBRID_SIGNATURE_BYTES else f"{ED25519} (classical)"
+    click.echo(f"head signed with {signed}")
 
 
 @click.group("store")

@@ -375,13 +375,14 @@ class GatewayClient:
         return reply.receipt, reply.audit_leaf_index
 
     # -- audit log ----------------------------------------------------------------------------
-    def tree_head(self, pinned_log_key: bytes | None = None) -> tuple[SignedTreeHead, bytes]:
-        """The gateway's signed tree head, its signature checked (against the pinned key if given)."""
+    def tree_head(self, pinned_log_key: bytes | None = None, *, require_pq: bool = False) -> tuple[SignedTreeHead, bytes]:
+        """The gateway's signed tree head, its signature checked (against the pinned key if given;
+        both halves of a hybrid key; ``require_pq`` refuses a classical Ed25519-only log key)."""
         reply = _call(self.audit.GetTreeHead, audit_pb2.GetTreeHeadRequest(), timeout=self.timeout)
         head, key = tree_head_from_message(reply)
         if pinned_log_key is not None and key != pinned_log_key:
             raise ZkgateError("the gateway's log key differs from the pinned one")
-        verify_tree_head(head, pinned_log_key or key)
+        verify_tree_head(head, pinned_log_key or key, require_pq=require_pq)
         return head, key
 
     def audit_entries(self, start: int, end: int) -> list[AuditEntry]:
@@ -411,9 +412,10 @@ class GatewayClient:
         )
         verify_consistency(old.tree_size, new.tree_size, old.root, new.root, list(reply.path))
 
-    def verify_whole_log(self, pinned_log_key: bytes | None = None) -> tuple[SignedTreeHead, list[AuditEntry]]:
+    def verify_whole_log(self, pinned_log_key: bytes | None = None, *,
+                         require_pq: bool = False) -> tuple[SignedTreeHead, list[AuditEntry]]:
         """Fetch every entry, rebuild the tree locally and check it against the signed head."""
-        head, _ = self.tree_head(pinned_log_key)
+        head, _ = self.tree_head(pinned_log_key, require_pq=require_pq)
         entries = self.audit_entries(0, head.tree_size)
         log = MerkleLog()
         for entry in entries:

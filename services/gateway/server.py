@@ -81,6 +81,7 @@ class ServerConfig:
     max_upload_streams: int | None = None  # client streams at once (default: workers - 2, at least 1)
     metrics_port: int | None = None  # Prometheus /metrics over HTTP (None: no endpoint; 0 picks a free port)
     metrics_host: str = "127.0.0.1"  # where the metrics endpoint listens (localhost unless told otherwise)
+    require_pq: bool = False  # refuse anything without a valid ML-DSA-65 signature (classical Ed25519-only objects)
 
     @property
     def transport_limits(self) -> TransportLimits:
@@ -122,6 +123,14 @@ class Gateway:
         self.signer = _load_key_file(config.data_dir, LOG_KEY_FILE, "the audit log's signing key", load_or_create_signer)
         self.gateway_key = _load_key_file(config.data_dir, GATEWAY_KEY_FILE, "the gateway's study signing key",
                                           load_or_create_gateway_key)
+        if config.require_pq:
+            classical = [what for what, key in (("the audit log's signing key (" + LOG_KEY_FILE + ")", self.signer.key),
+                                                ("the study signing key (" + GATEWAY_KEY_FILE + ")", self.gateway_key))
+                         if not key.hybrid]
+            if classical:
+                raise PreconditionError(
+                    f"--require-pq: {' and '.join(classical)} in {config.data_dir} is a classical Ed25519-only key "
+                    "(made before hybrid signatures); serve this data directory without --require-pq")
         self.store = store or open_store(config.data_dir, config.store_url)
         self.metrics = GatewayMetrics(self.store) if config.metrics_port is not None else None
         self.metrics_port: int | None = None
@@ -141,10 +150,11 @@ class Gateway:
         )
         prover_pb2_grpc.add_ProverServiceServicer_to_server(ProverServicer(self.store, config.limits, config.dev_mode), self.server)
         audit_pb2_grpc.add_AuditServiceServicer_to_server(AuditServicer(self.store, self.signer), self.server)
-        catalog_pb2_grpc.add_CatalogServiceServicer_to_server(CatalogServicer(self.store), self.server)
+        catalog_pb2_grpc.add_CatalogServiceServicer_to_server(CatalogServicer(self.store, require_pq=config.require_pq),
+                                                              self.server)
         study_servicer = StudyServicer(self.store, config.limits, self.gateway_key, self.signer.public_key_bytes,
                                        config.dev_mode, max_message_bytes=config.max_message_bytes,
-                                       transport=transport_limits)
+                                       transport=transport_limits, require_pq=config.require_pq)
         if self.metrics is not None:
             study_servicer.batcher.metrics = self.metrics  # batch proof verification and group commit times
         study_pb2_grpc.add_StudyServiceServicer_to_server(study_servicer, self.server)

@@ -3,7 +3,9 @@
 Layout (secrets 0600 in a 0700 folder)::
 
     role.json                        role "holder", the organisation (participant name)
-    signing.key                      Ed25519 private key (32 bytes)                 SECRET
+    signing.key                      Ed25519+ML-DSA-65 private key (85 bytes; a     SECRET
+                                     32-byte Ed25519 key in homes made before
+                                     hybrid signatures, still loaded)
     datasets/LABEL/dataset.json      schema, chunk capacity, root, size, dataset id (public)
     datasets/LABEL/records.npy       the records as committed (stored units)        SECRET
     datasets/LABEL/seed              the commitment's salt seed (32 bytes)          SECRET

@@ -4,7 +4,8 @@ Layout (secrets 0600 in a 0700 folder)::
 
     role.json               role "keyholder", the HE preset and key id
     he-secret.bin           the HE secret context (TenSEAL, BFV)              SECRET
-    signing.key             Ed25519 key that signs releases (32 bytes)        SECRET
+    signing.key             key that signs releases: Ed25519+ML-DSA-65 (85 bytes; 32-byte Ed25519 in homes made
+                            before hybrid signatures, still loaded)              SECRET
     keyholder.card          public: release-signing key + HE public context (give it to the requester)
     releases/STUDY_ID.bin   the releases this key holder published
 
@@ -20,7 +21,7 @@ from zkgate.he import KeyHolder, PublicContext
 from zkgate.he.presets import PRESETS
 from zkgate.study import encoding as enc
 from zkgate.study.errors import MessageFormatError
-from zkgate.study.identity import SigningKey
+from zkgate.study.identity import SigningKey, check_public_key
 from zkgate.study.messages import Release
 
 from .role_home import RoleHome, RoleHomeError
@@ -54,7 +55,7 @@ class KeyHolderCard:
         if len(items) != 2:
             raise MessageFormatError(f"{CARD_KIND}: expected 2 items")
         context = named_preset(PublicContext.from_bytes(enc.read_bytes(items[1], "public context")))
-        card = cls(enc.read_bytes(items[0], "signing key", 32), context)
+        card = cls(check_public_key(items[0], "signing key"), context)  # Ed25519+ML-DSA-65, or Ed25519 (older cards)
         return card
 
     @property

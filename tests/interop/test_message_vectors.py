@@ -134,7 +134,7 @@ def check_signed(v: dict, msg) -> None:
     assert msg.to_bytes().hex() == v["hex"]
     assert msg.signed_bytes().hex() == v["signed_bytes_hex"]
     assert msg.signature.hex() == v["signature_hex"]
-    assert signature_ok(b(v["public_key_hex"]), b(v["signed_bytes_hex"]), b(v["signature_hex"]))
+    assert signature_ok(b(v["public_key_hex"]), b(v["signed_bytes_hex"]), b(v["signature_hex"]), msg.LABEL)
     # the signed bytes are the message without its trailing items, re-encoded (docs/messages.md §1)
     full = msgpack.unpackb(b(v["hex"]), raw=False)
     part = msgpack.unpackb(b(v["signed_bytes_hex"]), raw=False)
@@ -142,7 +142,7 @@ def check_signed(v: dict, msg) -> None:
     if "private_key_seed_hex" in v:
         key = SigningKey(b(v["private_key_seed_hex"]))
         assert key.public.hex() == v["public_key_hex"]
-        assert key.sign(b(v["signed_bytes_hex"])).hex() == v["signature_hex"]  # Ed25519 is deterministic
+        assert key.sign(b(v["signed_bytes_hex"]), msg.LABEL).hex() == v["signature_hex"]  # Ed25519 is deterministic
 
 
 def test_every_vector_file_is_generated_and_versioned():

@@ -1,8 +1,11 @@
 """The catalog: signed registrations of data sets (schema, chunk capacity, root) and keys.
 
-A :class:`Registration` is signed by the participant's own Ed25519 key (whose public part
-it carries); the catalog is a plain mapping from participant name to registration and can
-be saved and loaded as bytes.
+A :class:`Registration` is signed by the participant's own key (whose public part it carries:
+the catalog is where participants' keys travel; specs name them by hash, see
+:func:`zkgate.study.identity.key_ref`).  A hybrid key (Ed25519 + ML-DSA-65) makes a version-2
+registration with a hybrid signature; a classical Ed25519 key's version-1 registrations (the
+release before hybrid keys) still load.  The catalog is a plain mapping from participant name to
+registration and can be saved and loaded as bytes.
 """
 
 from __future__ import annotations
@@ -13,9 +16,18 @@ from zkgate.study import encoding as enc
 from zkgate.study.commitment import DatasetCommitment, check_capacity
 from zkgate.study.dataset import Schema
 from zkgate.study.errors import MessageFormatError, SpecError
-from zkgate.study.identity import SigningKey, verify_signature
+from zkgate.study.identity import (
+    HYBRID_PUBLIC_KEY_BYTES,
+    PUBLIC_KEY_BYTES,
+    SigningKey,
+    key_ref,
+    signature_length,
+    verify_signature,
+)
 
 KIND = "registration"
+LABEL = "registration"
+VERSIONS = (1, 2)  # 1: classical Ed25519 key and signature, 2: hybrid Ed25519+ML-DSA-65
 
 
 def check_name(name: str, what: str = "participant name") -> str:
@@ -36,8 +48,19 @@ class Registration:
     verify_key: bytes
     signature: bytes = b""
 
+    LABEL = LABEL  # the signature label of registrations
+
+    @property
+    def version(self) -> int:
+        return 2 if len(self.verify_key) == HYBRID_PUBLIC_KEY_BYTES else 1
+
+    @property
+    def key_ref(self) -> bytes:
+        """How a study spec names this participant's key."""
+        return key_ref(self.verify_key)
+
     def body(self) -> list:
-        return enc.header(KIND) + [self.participant, self.schema.to_obj(), self.capacity, self.n_chunks,
+        return enc.header(KIND, self.version) + [self.participant, self.schema.to_obj(), self.capacity, self.n_chunks,
                                    enc.fe_bytes(self.root), self.verify_key]
 
     def signed_bytes(self) -> bytes:
@@ -48,7 +71,7 @@ class Registration:
 
     @classmethod
     def from_bytes(cls, data: bytes) -> Registration:
-        items = enc.unpack(data, KIND)
+        version, items = enc.unpack_versioned(data, KIND, VERSIONS)
         if len(items) != 7:
             raise MessageFormatError(f"{KIND}: expected 7 items")
         reg = cls(
@@ -57,8 +80,8 @@ class Registration:
             enc.read_int(items[2], "capacity", 1, 1 << 16),
             enc.read_int(items[3], "n_chunks", 1, 1 << 32),
             enc.read_fe(items[4], "root"),
-            enc.read_bytes(items[5], "verify_key", 32),
-            enc.read_bytes(items[6], "signature", 64),
+            enc.read_bytes(items[5], "verify_key", PUBLIC_KEY_BYTES if version == 1 else HYBRID_PUBLIC_KEY_BYTES),
+            enc.read_bytes(items[6], "signature", signature_length(version)),
         )
         enc.check_canonical(data, reg, KIND)
         return reg
@@ -69,10 +92,12 @@ class Registration:
         check_capacity(commitment.capacity)
         unsigned = cls(participant, commitment.schema, commitment.capacity, commitment.n_chunks, commitment.root,
                        key.public)
-        return cls(**{**unsigned.__dict__, "signature": key.sign(unsigned.signed_bytes())})
+        return cls(**{**unsigned.__dict__, "signature": key.sign(unsigned.signed_bytes(), LABEL)})
 
-    def verify(self) -> None:
-        verify_signature(self.verify_key, self.signed_bytes(), self.signature, f"registration of {self.participant!r}")
+    def verify(self, *, require_pq: bool = False) -> str:
+        """Check the signature under the key the registration carries; returns the algorithms."""
+        return verify_signature(self.verify_key, self.signed_bytes(), self.signature,
+                                f"the registration of {self.participant!r}", label=LABEL, require_pq=require_pq)
 
 
 class Catalog:

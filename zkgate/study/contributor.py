@@ -86,7 +86,7 @@ class Contributor:
             raise SpecError(f"the study's schema or chunk capacity differ from {self.name!r}'s data set")
         if (me.root, me.n_chunks) != (c.root, c.n_chunks):
             raise SpecError(f"the study names another data set root for {self.name!r}")
-        if me.verify_key != self.signing_key.public:
+        if me.verify_key != self.signing_key.ref:
             raise SpecError(f"the study names another signing key for {self.name!r}")
         keys.check(spec, dev_mode=self.dev_mode)
 

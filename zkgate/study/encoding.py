@@ -32,6 +32,11 @@ def pack(obj: Any) -> bytes:
 
 def unpack(data: bytes, kind: str) -> list:
     """Decode ``data`` as a ``kind`` message; returns the items after kind and version."""
+    return unpack_versioned(data, kind, (VERSION,))[1]
+
+
+def unpack_versioned(data: bytes, kind: str, versions: tuple[int, ...]) -> tuple[int, list]:
+    """Decode ``data`` as a ``kind`` message of one of ``versions``; returns (version, items)."""
     if not isinstance(data, (bytes, bytearray, memoryview)):
         raise MessageFormatError(f"{kind}: expected bytes, got {type(data).__name__}")
     data = bytes(data)
@@ -46,13 +51,14 @@ def unpack(data: bytes, kind: str) -> list:
         raise MessageFormatError(f"{kind}: not a valid msgpack message ({exc})") from exc
     if not isinstance(obj, list) or len(obj) < 2 or obj[0] != kind:
         raise MessageFormatError(f"expected a {kind!r} message")
-    if obj[1] != VERSION:
-        raise MessageFormatError(f"{kind}: unsupported version {obj[1]!r} (this zkgate reads {VERSION})")
-    return obj[2:]
+    if type(obj[1]) is not int or obj[1] not in versions:
+        readable = " and ".join(str(v) for v in versions)
+        raise MessageFormatError(f"{kind}: unsupported version {obj[1]!r} (this zkgate reads {readable})")
+    return obj[1], obj[2:]
 
 
-def header(kind: str) -> list:
-    return [kind, VERSION]
+def header(kind: str, version: int = VERSION) -> list:
+    return [kind, version]
 
 
 def check_canonical(data: bytes, message: Any, kind: str) -> None:
@@ -122,5 +128,5 @@ def bytes_to_field_elements(data: bytes) -> list[int]:
 
 __all__ = [
     "VERSION", "bytes_to_field_elements", "check_canonical", "digest", "fe_bytes", "header", "pack",
-    "read_bool", "read_bytes", "read_fe", "read_int", "read_list", "read_str", "unpack",
+    "read_bool", "read_bytes", "read_fe", "read_int", "read_list", "read_str", "unpack", "unpack_versioned",
 ]

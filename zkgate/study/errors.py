@@ -68,6 +68,11 @@ class BadSignatureError(SubmissionRefusedError, CryptoError):
     """A signature does not verify under the registered key."""
 
 
+class ClassicalSignatureError(BadSignatureError):
+    """An Ed25519-only (classical) key or signature where a post-quantum (ML-DSA-65) part is
+    required (``--require-pq``)."""
+
+
 class ChunkSetError(SubmissionRefusedError):
     """The chunk roots do not rebuild the registered data set root (missing, repeated, foreign chunk)."""
 
@@ -95,7 +100,7 @@ class ReleaseModeError(StudyError, InvalidInputError):
 
 
 __all__ = [
-    "BadSignatureError", "ChunkSetError", "CommitmentMismatchError", "DevKeyError", "DuplicateSubmissionError",
+    "BadSignatureError", "ChunkSetError", "ClassicalSignatureError", "CommitmentMismatchError", "DevKeyError", "DuplicateSubmissionError",
     "KeyMismatchError", "LateSubmissionError", "MessageFormatError", "ProofRejectedError", "QuorumError",
     "RecordOutOfRangeError", "ReleaseCheckError", "ReleaseModeError", "SchemaError", "SpecError", "StudyError",
     "SubmissionRefusedError", "UnknownParticipantError", "WrongStudyError",

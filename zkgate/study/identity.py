@@ -1,61 +1,72 @@
-"""Signing identities (Ed25519, via ``cryptography``) of participants, gateway and key holder."""
+"""Signing identities of participants, gateway and key holder: hybrid Ed25519 + ML-DSA-65.
+
+The keys, encodings and signing input are :mod:`zkgate.signing` (below the study layer, so
+that the audit log signs its tree heads with the same key type); this module re-exports them
+and raises the study's errors: :class:`BadSignatureError` (and :class:`ClassicalSignatureError`
+where a post-quantum signature is required) and :class:`MessageFormatError`.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat, PublicFormat
-
-from zkgate.study.errors import BadSignatureError, MessageFormatError
-
-PUBLIC_KEY_BYTES = 32
-SIGNATURE_BYTES = 64
-
-
-@dataclass(frozen=True)
-class SigningKey:
-    """A private Ed25519 key (32 raw bytes).  SECRET."""
-
-    raw: bytes
-
-    def __post_init__(self) -> None:
-        if type(self.raw) is not bytes or len(self.raw) != 32:
-            raise MessageFormatError("an Ed25519 private key is 32 bytes")
-
-    @classmethod
-    def generate(cls) -> SigningKey:
-        k = Ed25519PrivateKey.generate()
-        return cls(k.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption()))
-
-    @property
-    def public(self) -> bytes:
-        return (Ed25519PrivateKey.from_private_bytes(self.raw).public_key()
-                .public_bytes(Encoding.Raw, PublicFormat.Raw))
-
-    def sign(self, message: bytes) -> bytes:
-        return Ed25519PrivateKey.from_private_bytes(self.raw).sign(bytes(message))
-
-    def __repr__(self) -> str:
-        return f"SigningKey(public={self.public.hex()[:16]}...)"
+from zkgate import signing
+from zkgate.signing import (
+    ED25519,
+    HYBRID,
+    HYBRID_PUBLIC_KEY_BYTES,
+    HYBRID_SIGNATURE_BYTES,
+    LABELS,
+    MLDSA65_PUBLIC_KEY_BYTES,
+    MLDSA65_SIGNATURE_BYTES,
+    PUBLIC_KEY_BYTES,
+    SIGNATURE_BYTES,
+    SigningKey,
+    algorithms,
+    hybrid_signing_input,
+    is_hybrid_key,
+    key_hash,
+    key_ref,
+    ref_is_hybrid,
+    signature_length,
+)
+from zkgate.study.errors import BadSignatureError, ClassicalSignatureError, MessageFormatError
 
 
-def verify_signature(public: bytes, message: bytes, signature: bytes, who: str) -> None:
-    """Raise :class:`BadSignatureError` unless ``signature`` verifies."""
+def _translated(call, *args, **kwargs):
     try:
-        key = Ed25519PublicKey.from_public_bytes(bytes(public))
-        key.verify(bytes(signature), bytes(message))
-    except (InvalidSignature, ValueError) as exc:
-        raise BadSignatureError(f"the signature of {who} does not verify under its registered key") from exc
+        return call(*args, **kwargs)
+    except signing.ClassicalKeyError as exc:
+        raise ClassicalSignatureError(str(exc)) from exc
+    except signing.SignatureError as exc:
+        raise BadSignatureError(str(exc)) from exc
+    except signing.KeyFormatError as exc:
+        raise MessageFormatError(str(exc)) from exc
 
 
-def signature_ok(public: bytes, message: bytes, signature: bytes) -> bool:
-    try:
-        verify_signature(public, message, signature, "")
-    except BadSignatureError:
-        return False
-    return True
+def verify_signature(public: bytes, message: bytes, signature: bytes, who: str, *, label: str,
+                     require_pq: bool = False) -> str:
+    """:func:`zkgate.signing.verify_signature` with the study's errors; returns the algorithms."""
+    return _translated(signing.verify_signature, public, message, signature, who, label=label, require_pq=require_pq)
 
 
-__all__ = ["PUBLIC_KEY_BYTES", "SIGNATURE_BYTES", "SigningKey", "signature_ok", "verify_signature"]
+def signature_ok(public: bytes, message: bytes, signature: bytes, label: str) -> bool:
+    return signing.signature_ok(public, message, signature, label)
+
+
+def check_public_key(public, what: str) -> bytes:
+    return _translated(signing.check_public_key, public, what)
+
+
+def check_key_ref(ref, what: str) -> bytes:
+    return _translated(signing.check_key_ref, ref, what)
+
+
+def resolve_key(ref: bytes, carried: bytes, who: str) -> bytes:
+    return _translated(signing.resolve_key, ref, carried, who)
+
+
+__all__ = [
+    "ED25519", "HYBRID", "HYBRID_PUBLIC_KEY_BYTES", "HYBRID_SIGNATURE_BYTES", "LABELS", "MLDSA65_PUBLIC_KEY_BYTES",
+    "MLDSA65_SIGNATURE_BYTES", "PUBLIC_KEY_BYTES", "SIGNATURE_BYTES", "SigningKey", "algorithms",
+    "check_key_ref", "check_public_key", "hybrid_signing_input", "is_hybrid_key", "key_hash", "key_ref",
+    "ref_is_hybrid", "resolve_key", "signature_length", "signature_ok", "verify_signature",
+]

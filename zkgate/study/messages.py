@@ -1,7 +1,10 @@
 """Protocol messages: submissions, receipts, aggregates and releases.
 
 Frozen dataclasses with canonical byte encodings (:mod:`zkgate.study.encoding`); each
-signed message signs its ``signed_bytes()`` (everything but the signature).  A
+signed message signs its ``signed_bytes()`` (everything but the signature) under its own
+signature label (:mod:`zkgate.study.identity`).  A message signed by a hybrid key (Ed25519 +
+ML-DSA-65) is version 2 and carries a 3,373-byte signature; version 1 (a classical Ed25519
+key, 64 bytes: every message made before hybrid keys) is still read and verified.  A
 :class:`Submission` carries the HE ciphertext envelope but signs only its digest, so that
 the public record (which holds submissions *without* ciphertexts: ``public()``) still lets
 anyone check every signature.
@@ -15,7 +18,14 @@ from zkgate.he.envelope import envelope_digest
 from zkgate.prover.groth16.keys import Proof
 from zkgate.study import encoding as enc
 from zkgate.study.errors import MessageFormatError
-from zkgate.study.identity import SigningKey, verify_signature
+from zkgate.study.identity import (
+    HYBRID_SIGNATURE_BYTES,
+    SigningKey,
+    check_public_key,
+    resolve_key,
+    signature_length,
+    verify_signature,
+)
 
 Point = tuple[int, int]
 
@@ -47,6 +57,18 @@ def proof_from_obj(v, what: str) -> Proof:
     return Proof((c[0], c[1]), ((c[2], c[3]), (c[4], c[5])), (c[6], c[7]))
 
 
+VERSIONS = (1, 2)  # 1: classical Ed25519 signature, 2: hybrid Ed25519+ML-DSA-65 signature
+
+
+def _version(signature: bytes) -> int:
+    """A signed message's version follows its signature (hybrid: 2, classical or unsigned: 1)."""
+    return 2 if len(signature) == HYBRID_SIGNATURE_BYTES else 1
+
+
+def _signature(v, version: int) -> bytes:
+    return enc.read_bytes(v, "signature", signature_length(version))
+
+
 def _check_items(items: list, n: int, kind: str) -> list:
     if len(items) != n:
         raise MessageFormatError(f"{kind}: expected {n} items after the header, got {len(items)}")
@@ -72,19 +94,22 @@ class Submission:
     envelope_digest: bytes
     signature: bytes = b""
     envelope: bytes | None = None
+    signer_key: bytes = b""  # version 2: the signer's hybrid public key (the spec names it by hash)
 
     KIND = "submission"
+    LABEL = "submission"
 
-    def body(self) -> list:
-        return enc.header(self.KIND) + [
+    def body(self, version: int | None = None) -> list:
+        version = _version(self.signature) if version is None else version
+        return enc.header(self.KIND, version) + [
             enc.fe_bytes(self.study_id), self.participant, self.submission_id,
             [enc.fe_bytes(r) for r in self.chunk_roots], enc.fe_bytes(self.root_salt),
             [_pt(p) for p in self.chunk_commitments], _pt(self.commitment),
             [proof_obj(p) for p in self.proofs], self.envelope_digest,
-        ]
+        ] + ([self.signer_key] if version >= 2 else [])
 
-    def signed_bytes(self) -> bytes:
-        return enc.pack(self.body())
+    def signed_bytes(self, version: int | None = None) -> bytes:
+        return enc.pack(self.body(version))
 
     def to_bytes(self) -> bytes:
         return enc.pack(self.body() + [self.signature, self.envelope])
@@ -99,7 +124,8 @@ class Submission:
 
     @classmethod
     def from_bytes(cls, data: bytes) -> Submission:
-        it = _check_items(enc.unpack(data, cls.KIND), 11, cls.KIND)
+        version, it = enc.unpack_versioned(data, cls.KIND, VERSIONS)
+        it = _check_items(it, 11 if version == 1 else 12, cls.KIND)
         rl = enc.read_list
         sub = cls(
             study_id=enc.read_fe(it[0], "study_id"),
@@ -111,17 +137,23 @@ class Submission:
             commitment=_read_pt(it[6], "commitment"),
             proofs=tuple(proof_from_obj(p, "proof") for p in rl(it[7], "proofs")),
             envelope_digest=enc.read_bytes(it[8], "envelope_digest", 32),
-            signature=enc.read_bytes(it[9], "signature", 64),
-            envelope=None if it[10] is None else enc.read_bytes(it[10], "envelope"),
+            signature=_signature(it[-2], version),
+            envelope=None if it[-1] is None else enc.read_bytes(it[-1], "envelope"),
+            signer_key=check_public_key(it[9], "signer_key") if version >= 2 else b"",
         )
         enc.check_canonical(data, sub, cls.KIND)
         return sub
 
     def sign(self, key: SigningKey) -> Submission:
-        return replace(self, signature=key.sign(self.signed_bytes()))
+        signed = replace(self, signer_key=key.public if key.hybrid else b"")
+        return replace(signed, signature=key.sign(signed.signed_bytes(key.message_version), self.LABEL))
 
-    def verify_signature(self, public_key: bytes) -> None:
-        verify_signature(public_key, self.signed_bytes(), self.signature, f"the submission of {self.participant!r}")
+    def verify_signature(self, key_ref: bytes, *, require_pq: bool = False) -> str:
+        """Verify under the key the spec names (``key_ref``: a classical key, or a hybrid key's
+        reference that the key this submission carries must match); returns the algorithms."""
+        who = f"the submission of {self.participant!r}"
+        return verify_signature(resolve_key(key_ref, self.signer_key, who), self.signed_bytes(), self.signature, who,
+                                label=self.LABEL, require_pq=require_pq)
 
     def envelope_matches(self) -> bool:
         return self.envelope is not None and envelope_digest(self.envelope) == self.envelope_digest
@@ -140,32 +172,36 @@ class Receipt:
     signature: bytes = b""
 
     KIND = "receipt"
+    LABEL = "receipt"
 
-    def body(self) -> list:
-        return enc.header(self.KIND) + [enc.fe_bytes(self.study_id), self.participant, self.submission_id,
+    def body(self, version: int | None = None) -> list:
+        version = _version(self.signature) if version is None else version
+        return enc.header(self.KIND, version) + [enc.fe_bytes(self.study_id), self.participant, self.submission_id,
                                         self.submission_digest, self.sequence, self.accepted_at]
 
-    def signed_bytes(self) -> bytes:
-        return enc.pack(self.body())
+    def signed_bytes(self, version: int | None = None) -> bytes:
+        return enc.pack(self.body(version))
 
     def to_bytes(self) -> bytes:
         return enc.pack(self.body() + [self.signature])
 
     @classmethod
     def from_bytes(cls, data: bytes) -> Receipt:
-        it = _check_items(enc.unpack(data, cls.KIND), 7, cls.KIND)
+        version, it = enc.unpack_versioned(data, cls.KIND, VERSIONS)
+        it = _check_items(it, 7, cls.KIND)
         r = cls(enc.read_fe(it[0], "study_id"), enc.read_str(it[1], "participant", 128),
                 enc.read_bytes(it[2], "submission_id", 16), enc.read_bytes(it[3], "submission_digest", 32),
                 enc.read_int(it[4], "sequence", 0), enc.read_int(it[5], "accepted_at", 0),
-                enc.read_bytes(it[6], "signature", 64))
+                _signature(it[6], version))
         enc.check_canonical(data, r, cls.KIND)
         return r
 
     def sign(self, key: SigningKey) -> Receipt:
-        return replace(self, signature=key.sign(self.signed_bytes()))
+        return replace(self, signature=key.sign(self.signed_bytes(key.message_version), self.LABEL))
 
-    def verify_signature(self, gateway_key: bytes) -> None:
-        verify_signature(gateway_key, self.signed_bytes(), self.signature, "the gateway's receipt")
+    def verify_signature(self, gateway_key: bytes, *, require_pq: bool = False) -> str:
+        return verify_signature(gateway_key, self.signed_bytes(), self.signature, "the gateway's receipt", label=self.LABEL,
+                                require_pq=require_pq)
 
 
 @dataclass(frozen=True)
@@ -181,13 +217,15 @@ class Aggregate:
     envelope: bytes | None = None
 
     KIND = "aggregate"
+    LABEL = "aggregate"
 
-    def body(self) -> list:
-        return enc.header(self.KIND) + [enc.fe_bytes(self.study_id), [[n, d] for n, d in self.included],
+    def body(self, version: int | None = None) -> list:
+        version = _version(self.signature) if version is None else version
+        return enc.header(self.KIND, version) + [enc.fe_bytes(self.study_id), [[n, d] for n, d in self.included],
                                         _pt(self.commitment), self.envelope_digest]
 
-    def signed_bytes(self) -> bytes:
-        return enc.pack(self.body())
+    def signed_bytes(self, version: int | None = None) -> bytes:
+        return enc.pack(self.body(version))
 
     def to_bytes(self) -> bytes:
         return enc.pack(self.body() + [self.signature, self.envelope])
@@ -201,22 +239,24 @@ class Aggregate:
 
     @classmethod
     def from_bytes(cls, data: bytes) -> Aggregate:
-        it = _check_items(enc.unpack(data, cls.KIND), 6, cls.KIND)
+        version, it = enc.unpack_versioned(data, cls.KIND, VERSIONS)
+        it = _check_items(it, 6, cls.KIND)
         inc = []
         for x in enc.read_list(it[1], "included"):
             x = enc.read_list(x, "included entry", 2)
             inc.append((enc.read_str(x[0], "participant", 128), enc.read_bytes(x[1], "digest", 32)))
         a = cls(enc.read_fe(it[0], "study_id"), tuple(inc), _read_pt(it[2], "commitment"),
-                enc.read_bytes(it[3], "envelope_digest", 32), enc.read_bytes(it[4], "signature", 64),
+                enc.read_bytes(it[3], "envelope_digest", 32), _signature(it[4], version),
                 None if it[5] is None else enc.read_bytes(it[5], "envelope"))
         enc.check_canonical(data, a, cls.KIND)
         return a
 
     def sign(self, key: SigningKey) -> Aggregate:
-        return replace(self, signature=key.sign(self.signed_bytes()))
+        return replace(self, signature=key.sign(self.signed_bytes(key.message_version), self.LABEL))
 
-    def verify_signature(self, gateway_key: bytes) -> None:
-        verify_signature(gateway_key, self.signed_bytes(), self.signature, "the gateway's aggregate")
+    def verify_signature(self, gateway_key: bytes, *, require_pq: bool = False) -> str:
+        return verify_signature(gateway_key, self.signed_bytes(), self.signature, "the gateway's aggregate", label=self.LABEL,
+                                require_pq=require_pq)
 
 
 @dataclass(frozen=True)
@@ -236,36 +276,40 @@ class Release:
     signature: bytes = b""
 
     KIND = "release"
+    LABEL = "release"
 
-    def body(self) -> list:
+    def body(self, version: int | None = None) -> list:
+        version = _version(self.signature) if version is None else version
         rnd = None if self.randomness is None else _bigint(self.randomness)
-        return enc.header(self.KIND) + [enc.fe_bytes(self.study_id), self.aggregate_digest,
+        return enc.header(self.KIND, version) + [enc.fe_bytes(self.study_id), self.aggregate_digest,
                                         [_bigint(v) for v in self.values], rnd, self.mode]
 
-    def signed_bytes(self) -> bytes:
-        return enc.pack(self.body())
+    def signed_bytes(self, version: int | None = None) -> bytes:
+        return enc.pack(self.body(version))
 
     def to_bytes(self) -> bytes:
         return enc.pack(self.body() + [self.signature])
 
     @classmethod
     def from_bytes(cls, data: bytes) -> Release:
-        it = _check_items(enc.unpack(data, cls.KIND), 6, cls.KIND)
+        version, it = enc.unpack_versioned(data, cls.KIND, VERSIONS)
+        it = _check_items(it, 6, cls.KIND)
         mode = enc.read_str(it[4], "mode", 16)
         if mode not in ("exact", "dp", "ckks"):
             raise MessageFormatError(f"release: unknown mode {mode!r}")
         r = cls(enc.read_fe(it[0], "study_id"), enc.read_bytes(it[1], "aggregate_digest", 32),
                 tuple(_read_bigint(v, "value") for v in enc.read_list(it[2], "values")),
                 None if it[3] is None else _read_bigint(it[3], "randomness"), mode,
-                enc.read_bytes(it[5], "signature", 64))
+                _signature(it[5], version))
         enc.check_canonical(data, r, cls.KIND)
         return r
 
     def sign(self, key: SigningKey) -> Release:
-        return replace(self, signature=key.sign(self.signed_bytes()))
+        return replace(self, signature=key.sign(self.signed_bytes(key.message_version), self.LABEL))
 
-    def verify_signature(self, key_holder_key: bytes) -> None:
-        verify_signature(key_holder_key, self.signed_bytes(), self.signature, "the key holder's release")
+    def verify_signature(self, key_holder_key: bytes, *, require_pq: bool = False) -> str:
+        return verify_signature(key_holder_key, self.signed_bytes(), self.signature, "the key holder's release", label=self.LABEL,
+                                require_pq=require_pq)
 
 
 def _bigint(v: int) -> bytes:

@@ -38,6 +38,7 @@ from zkgate.study.catalog import Registration, check_name
 from zkgate.study.commitment import check_capacity
 from zkgate.study.dataset import Schema
 from zkgate.study.errors import MessageFormatError, SchemaError, SpecError, UnknownParticipantError
+from zkgate.study.identity import check_key_ref, check_public_key
 
 KIND = "study-spec"
 TAG_STUDY = int.from_bytes(b"zkgate/study/id/v1", "big")
@@ -90,7 +91,11 @@ class Statistic:
 
 @dataclass(frozen=True)
 class Participant:
-    """An expected participant: its name, registered data set root and size, signing key."""
+    """An expected participant: its name, registered data set root and size, signing key.
+
+    ``verify_key`` names the registered key: a classical Ed25519 key itself (32 bytes), a
+    hybrid Ed25519+ML-DSA-65 key by reference (33 bytes, :func:`zkgate.study.identity.key_ref`;
+    the key travels in the catalog and in the participant's submissions)."""
 
     name: str
     root: int
@@ -99,7 +104,7 @@ class Participant:
 
     @classmethod
     def from_registration(cls, reg: Registration) -> Participant:
-        return cls(reg.participant, reg.root, reg.n_chunks, reg.verify_key)
+        return cls(reg.participant, reg.root, reg.n_chunks, reg.key_ref)
 
 
 @dataclass(frozen=True)
@@ -196,15 +201,22 @@ class StudySpec:
             check_name(p.name)
             if type(p.n_chunks) is not int or not 1 <= p.n_chunks <= 1 << 32:
                 raise SpecError(f"participant {p.name!r}: n_chunks must be a positive int")
-            if type(p.verify_key) is not bytes or len(p.verify_key) != 32:
-                raise SpecError(f"participant {p.name!r}: verify key must be 32 bytes")
+            try:
+                check_key_ref(p.verify_key, f"participant {p.name!r}: verify key")
+            except MessageFormatError as exc:
+                raise SpecError(str(exc)) from None
         if type(self.quorum) is not int or not 1 <= self.quorum <= len(self.participants):
             raise SpecError(f"quorum must be in [1, {len(self.participants)}], got {self.quorum!r}")
         if type(self.deadline) is not int or not 0 <= self.deadline < 1 << 63:
             raise SpecError("deadline must be unix seconds (a non-negative int)")
         if self.he_preset not in PRESETS:
             raise SpecError(f"unknown HE preset {self.he_preset!r}; choose one of {sorted(PRESETS)}")
-        for name in ("he_key_id", "he_context_digest", "vk_hash", "transcript_hash", "gateway_key", "key_holder_key"):
+        for name in ("gateway_key", "key_holder_key"):  # Ed25519 (32 bytes) or Ed25519+ML-DSA-65 (1,984)
+            try:
+                check_public_key(getattr(self, name), name)
+            except MessageFormatError as exc:
+                raise SpecError(str(exc)) from None
+        for name in ("he_key_id", "he_context_digest", "vk_hash", "transcript_hash"):
             v = getattr(self, name)
             if type(v) is not bytes or len(v) != 32:
                 raise SpecError(f"{name} must be 32 bytes")
@@ -404,7 +416,7 @@ class StudySpec:
                 ),
                 participants=tuple(
                     Participant(enc.read_str(n, "participant", 128), enc.read_fe(r, "root"),
-                                enc.read_int(k, "n_chunks"), enc.read_bytes(v, "verify key", 32))
+                                enc.read_int(k, "n_chunks"), check_key_ref(v, "verify key"))
                     for n, r, k, v in (rl(x, "participant", 4) for x in rl(it[6], "participants", max_len=MAX_PARTICIPANTS))
                 ),
                 quorum=enc.read_int(it[7], "quorum"),
@@ -414,8 +426,8 @@ class StudySpec:
                 he_context_digest=enc.read_bytes(it[11], "he_context_digest", 32),
                 vk_hash=enc.read_bytes(it[12], "vk_hash", 32),
                 transcript_hash=enc.read_bytes(it[13], "transcript_hash", 32),
-                gateway_key=enc.read_bytes(it[14], "gateway_key", 32),
-                key_holder_key=enc.read_bytes(it[15], "key_holder_key", 32),
+                gateway_key=check_public_key(it[14], "gateway_key"),
+                key_holder_key=check_public_key(it[15], "key_holder_key"),
                 nonce=enc.read_bytes(it[16], "nonce", 16),
                 dev_keys=enc.read_bool(it[17], "dev_keys"),
             )
@@ -445,7 +457,7 @@ def check_registrations(spec: StudySpec, registrations) -> None:
                 f"study's (taken from {first!r}'s registration): {schema_difference(spec.schema, spec.capacity, r.schema, r.capacity)}; "
                 "every participant must register the same columns, ranges and --chunk (re-register under another name)"
             )
-        if (r.root, r.n_chunks, r.verify_key) != (p.root, p.n_chunks, p.verify_key):
+        if (r.root, r.n_chunks, r.key_ref) != (p.root, p.n_chunks, p.verify_key):
             raise SpecError(f"participant {p.name!r}: root, size or key differ from its registration")
 
 

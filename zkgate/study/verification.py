@@ -35,6 +35,7 @@ from zkgate.errors import ZkgateError
 from zkgate.study import encoding as enc
 from zkgate.study.aggregator import check_submission_statement, sum_points
 from zkgate.study.cancellation import StudyCancellation
+from zkgate.study.identity import ED25519, HYBRID, algorithms, ref_is_hybrid
 from zkgate.study.keys import CircuitKeys
 from zkgate.study.messages import Aggregate, Release, Submission
 from zkgate.study.release import commitment_opens, derived_statistics
@@ -94,6 +95,7 @@ class VerificationReport:
     stage: str = "released"  # "open" (never closed), "closed" (aggregate, no release yet), "cancelled" or "released"
     pending: str = ""  # for an open or closed study: what has not happened yet, and who does it next
     released: dict | None = None  # mode, values and derived statistics of the release (when it has one)
+    signatures: dict = field(default_factory=dict)  # signed object -> "Ed25519+ML-DSA-65" or "Ed25519 (classical)"
 
     def add(self, name: str, ok: bool, detail: str = "") -> bool:
         self.checks.append((name, bool(ok), detail))
@@ -146,7 +148,7 @@ class VerificationReport:
                 "failures": self.failures,
                 "checks": [{"check": n, "ok": ok, **({"detail": d} if d else {})} for n, ok, d in self.checks],
                 "unverified": [{"check": n, "reason": r} for n, r in self.unverified],
-                "released": self.released}
+                "released": self.released, "signatures": self.signatures}
 
 
 def released_numbers(spec: StudySpec, release: Release) -> dict:
@@ -159,11 +161,40 @@ def released_numbers(spec: StudySpec, release: Release) -> dict:
             "statistics": derived_statistics(spec, release.values), "histogram_bins": bins}
 
 
+def classical_keys(spec: StudySpec) -> list[str]:
+    """Who the spec names with a classical Ed25519-only key (no ML-DSA-65 half)."""
+    out = [f"participant {p.name!r}" for p in spec.participants if not ref_is_hybrid(p.verify_key)]
+    out += [what for what, key in (("the gateway", spec.gateway_key), ("the key holder", spec.key_holder_key))
+            if algorithms(key) != HYBRID]
+    return out
+
+
+def signature_algorithms(record: PublicRecord) -> dict[str, str]:
+    """Which algorithms sign each signed object of the record (the signer's registered key type
+    decides: a hybrid key's signature verifies only with both halves)."""
+    label = {HYBRID: HYBRID, ED25519: f"{ED25519} (classical)"}
+    spec, out = record.spec, {}
+    for sub in record.submissions:
+        out[f"submission of {sub.participant}"] = label[HYBRID if sub.signer_key else ED25519]
+    if record.aggregate is not None:
+        out["aggregate"] = label[algorithms(spec.gateway_key)]
+    if record.release is not None:
+        out["release"] = label[algorithms(spec.key_holder_key)]
+    return out
+
+
 def verify_record(record: PublicRecord, *, dev_mode: bool = False,
-                  cancellation: StudyCancellation | None = None) -> VerificationReport:
+                  cancellation: StudyCancellation | None = None, require_pq: bool = False) -> VerificationReport:
     """Every check of the record; with ``cancellation`` (the study's ``study_cancelled`` audit
-    leaf), a study without a release is reported as cancelled instead of open or closed."""
+    leaf), a study without a release is reported as cancelled instead of open or closed.  The
+    report lists which algorithms signed each object (``signatures``); ``require_pq`` adds a
+    check that fails, naming them, on objects signed with classical Ed25519-only keys."""
     rep = _verify(record, dev_mode)
+    rep.signatures = signature_algorithms(record)
+    if require_pq:
+        classical = [name for name, alg in rep.signatures.items() if alg != HYBRID]
+        rep.add("post-quantum signatures (--require-pq)", not classical,
+                f"signed with classical Ed25519-only keys, no ML-DSA-65 part: {', '.join(classical)}" if classical else "")
     if cancellation is None:
         return rep
     if cancellation.study_id != record.spec.study_id_bytes.hex():
@@ -274,4 +305,5 @@ def _verify(record: PublicRecord, dev_mode: bool) -> VerificationReport:
     return rep
 
 
-__all__ = ["CKKS_UNVERIFIED", "DP_UNVERIFIED", "PublicRecord", "VerificationReport", "released_numbers", "verify_record"]
+__all__ = ["CKKS_UNVERIFIED", "DP_UNVERIFIED", "PublicRecord", "VerificationReport", "classical_keys", "released_numbers",
+           "signature_algorithms", "verify_record"]

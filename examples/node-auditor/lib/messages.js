@@ -57,7 +57,7 @@ function checkPlain(v, where) {
 }
 
 /** Decode `data` as a `kind` message; returns the whole array (kind and version included). */
-export function unpack(data, kind) {
+export function unpack(data, kind, version = VERSION) {
   if (!(data instanceof Uint8Array)) throw new MessageFormatError(`${kind}: expected bytes`);
   if (data.length > MAX_MESSAGE) throw new MessageFormatError(`${kind}: ${data.length} bytes is more than ${MAX_MESSAGE}`);
   let obj;
@@ -67,7 +67,7 @@ export function unpack(data, kind) {
     throw new MessageFormatError(`${kind}: not a valid msgpack message (${err.message})`);
   }
   if (!Array.isArray(obj) || obj.length < 2 || obj[0] !== kind) throw new MessageFormatError(`expected a '${kind}' message`);
-  if (obj[1] !== VERSION) throw new MessageFormatError(`${kind}: unsupported version ${obj[1]} (this auditor reads ${VERSION})`);
+  if (obj[1] !== version) throw new MessageFormatError(`${kind}: unsupported version ${obj[1]} (this auditor reads ${version})`);
   checkPlain(obj, kind);
   if (!bytesEqual(pack(obj), data)) throw new MessageFormatError(`${kind}: not the canonical encoding of the message`);
   return obj;
@@ -107,6 +107,39 @@ function str(v, what) {
 function point(v, what) {
   const p = list(v, what, 2);
   return [fe(p[0], what + ".x"), fe(p[1], what + ".y")];
+}
+
+// Signed messages: version 1 carries a classical Ed25519 signature (64 bytes), version 2 a hybrid
+// Ed25519+ML-DSA-65 one (3,373 bytes); see lib/signatures.js.
+export const SIGNED_VERSIONS = [1, 2];
+
+function unpackSigned(data, kind) {
+  let version = VERSION;
+  try {
+    const peek = decode(data, { extensionCodec: NO_EXTENSIONS, maxStrLength: 1 << 16 });
+    if (Array.isArray(peek) && SIGNED_VERSIONS.includes(peek[1])) version = peek[1];
+  } catch {
+    // unpack names the problem
+  }
+  return unpack(data, kind, version);
+}
+
+function signature(v, version) {
+  return bin(v, "signature", version === 2 ? 64 + 3309 : 64);
+}
+
+/** A public key: Ed25519 (32 bytes) or Ed25519 ‖ ML-DSA-65 (1,984 bytes). */
+function publicKey(v, what) {
+  bin(v, what);
+  if (v.length !== 32 && v.length !== 32 + 1952) throw new MessageFormatError(`${what}: expected a 32- or 1,984-byte public key`);
+  return v;
+}
+
+/** A participant's key in a spec: Ed25519 (32 bytes) or a hybrid key's reference 0x01 ‖ SHA-256(key). */
+function keyReference(v, what) {
+  bin(v, what);
+  if (!(v.length === 32 || (v.length === 33 && v[0] === 1))) throw new MessageFormatError(`${what}: expected a 32-byte key or a 33-byte key reference`);
+  return v;
 }
 
 function items(obj, n, kind) {
@@ -149,7 +182,7 @@ export function decodeSpec(bytes) {
     }),
     participants: list(it[6], "participants").map((p) => {
       p = list(p, "participant", 4);
-      return { name: str(p[0], "participant"), root: fe(p[1], "root"), nChunks: int(p[2], "n_chunks"), verifyKey: bin(p[3], "verify key", 32) };
+      return { name: str(p[0], "participant"), root: fe(p[1], "root"), nChunks: int(p[2], "n_chunks"), verifyKey: keyReference(p[3], "verify key") };
     }),
     quorum: int(it[7], "quorum"),
     deadline: int(it[8], "deadline"),
@@ -158,8 +191,8 @@ export function decodeSpec(bytes) {
     heContextDigest: bin(it[11], "he_context_digest", 32),
     vkHash: bin(it[12], "vk_hash", 32),
     transcriptHash: bin(it[13], "transcript_hash", 32),
-    gatewayKey: bin(it[14], "gateway_key", 32),
-    keyHolderKey: bin(it[15], "key_holder_key", 32),
+    gatewayKey: publicKey(it[14], "gateway_key"),
+    keyHolderKey: publicKey(it[15], "key_holder_key"),
     nonce: bin(it[16], "nonce", 16),
     devKeys: (() => {
       if (typeof it[17] !== "boolean") throw new MessageFormatError("dev_keys: expected a boolean");
@@ -197,8 +230,10 @@ export function decodeCircuitKeys(bytes) {
 }
 
 export function decodeSubmission(bytes) {
-  const obj = unpack(bytes, "submission");
-  const it = items(obj, 11, "submission");
+  const obj = unpackSigned(bytes, "submission");
+  const version = obj[1];
+  const it = items(obj, version === 2 ? 12 : 11, "submission");
+  const n = obj.length;
   return {
     bytes,
     studyId: fe(it[0], "study_id"),
@@ -210,15 +245,16 @@ export function decodeSubmission(bytes) {
     commitment: point(it[6], "commitment"),
     proofs: list(it[7], "proofs").map((p, i) => list(p, `proof ${i}`, 8).map((c) => bigFromBytes(bin(c, `proof ${i}`, 32)))),
     envelopeDigest: bin(it[8], "envelope_digest", 32),
-    signature: bin(it[9], "signature", 64),
-    hasEnvelope: it[10] !== null,
-    signedBytes: pack(obj.slice(0, 11)),
-    digest: domainDigest(pack(obj.slice(0, 12)), "submission"),
+    signerKey: version === 2 ? publicKey(it[9], "signer_key") : null,
+    signature: signature(obj[n - 2], version),
+    hasEnvelope: obj[n - 1] !== null,
+    signedBytes: pack(obj.slice(0, n - 2)),
+    digest: domainDigest(pack(obj.slice(0, n - 1)), "submission"),
   };
 }
 
 export function decodeAggregate(bytes) {
-  const obj = unpack(bytes, "aggregate");
+  const obj = unpackSigned(bytes, "aggregate");
   const it = items(obj, 6, "aggregate");
   return {
     bytes,
@@ -229,7 +265,7 @@ export function decodeAggregate(bytes) {
     }),
     commitment: point(it[2], "commitment"),
     envelopeDigest: bin(it[3], "envelope_digest", 32),
-    signature: bin(it[4], "signature", 64),
+    signature: signature(it[4], obj[1]),
     hasEnvelope: it[5] !== null,
     signedBytes: pack(obj.slice(0, 6)),
     digest: domainDigest(pack(obj.slice(0, 7)), "aggregate"),
@@ -237,7 +273,7 @@ export function decodeAggregate(bytes) {
 }
 
 export function decodeRelease(bytes) {
-  const obj = unpack(bytes, "release");
+  const obj = unpackSigned(bytes, "release");
   const it = items(obj, 6, "release");
   return {
     bytes,
@@ -246,7 +282,7 @@ export function decodeRelease(bytes) {
     values: list(it[2], "values").map((v) => bigint(v, "value")),
     randomness: it[3] === null ? null : bigint(it[3], "randomness"),
     mode: str(it[4], "mode"),
-    signature: bin(it[5], "signature", 64),
+    signature: signature(it[5], obj[1]),
     signedBytes: pack(obj.slice(0, 7)),
   };
 }

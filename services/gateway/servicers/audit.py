@@ -25,7 +25,8 @@ def audit_entry(kind: str, **fields) -> AuditEntry:
 
 
 def load_or_create_signer(data_dir: str | os.PathLike) -> TreeHeadSigner:
-    """The gateway's Ed25519 log key, kept (mode 0600) in the data directory."""
+    """The gateway's log key, kept (mode 0600) in the data directory: a new one is hybrid
+    (Ed25519 + ML-DSA-65); a classical Ed25519 key of an older data directory keeps signing."""
     path = Path(data_dir) / LOG_KEY_FILE
     if path.exists():
         return TreeHeadSigner.from_pem(path.read_bytes())

@@ -54,13 +54,14 @@ def schema_message(record: SchemaRecord) -> catalog_pb2.PublishedSchema:
 
 
 class CatalogServicer(catalog_pb2_grpc.CatalogServiceServicer):
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, *, require_pq: bool = False) -> None:
         self.store = store
+        self.require_pq = require_pq  # --require-pq: refuse classical Ed25519-only registrations
 
     @rpc
     def RegisterDataset(self, request, context):
         registration = Registration.from_bytes(request.registration)  # strict, canonical
-        registration.verify()  # signed by the key it declares
+        registration.verify(require_pq=self.require_pq)  # signed by the key it declares
         require_acting_as(context, registration.participant, "register a data set")
         data = registration.to_bytes()
         dataset_id = hashlib.sha256(data).hexdigest()
@@ -75,7 +76,7 @@ class CatalogServicer(catalog_pb2_grpc.CatalogServiceServicer):
             registration=data,
         )
         audit = audit_entry("dataset", dataset_id=dataset_id, owner=registration.participant,
-                            root=str(registration.root), verify_key=registration.verify_key.hex())
+                            root=str(registration.root), verify_key=registration.key_ref.hex())
         return dataset_message(self.store.add_dataset(record, audit))
 
     @rpc

@@ -20,14 +20,14 @@ from zkgate.prover.formats.zkey import read_zkey
 from zkgate.study.aggregator import StudyAggregator, proof_items, proofs_rejected
 from zkgate.study.cancellation import CANCEL_LEAF_KIND, StudyCancellation, check_reason
 from zkgate.study.catalog import Registration
-from zkgate.study.errors import DuplicateSubmissionError, LateSubmissionError
+from zkgate.study.errors import ClassicalSignatureError, DuplicateSubmissionError, LateSubmissionError
 from zkgate.study.identity import SigningKey
 from zkgate.study.key_policy import refuse_uncontributed
 from zkgate.study.keys import CircuitKeys
 from zkgate.study.messages import Aggregate, Release, Submission
 from zkgate.study.release import derived_statistics
 from zkgate.study.spec import StudySpec
-from zkgate.study.verification import PublicRecord, verify_record
+from zkgate.study.verification import PublicRecord, classical_keys, verify_record
 
 from ...errors import AlreadyExistsError, NotFoundError, PreconditionError
 from ...v1 import common_pb2, study_pb2, study_pb2_grpc
@@ -52,8 +52,8 @@ AUDIT_SCAN_PAGE = 512  # leaves read at a time when looking up a cancellation in
 def load_or_create_gateway_key(data_dir: str | os.PathLike) -> SigningKey:
     path = Path(data_dir) / GATEWAY_KEY_FILE
     if path.exists():
-        return SigningKey(path.read_bytes())
-    key = SigningKey.generate()
+        return SigningKey.from_file(path, "gateway signing key")  # a classical key of an older data directory too
+    key = SigningKey.generate()  # hybrid: Ed25519 + ML-DSA-65
     atomic_write(path, key.raw, mode=SECRET_FILE_MODE)
     return key
 
@@ -67,9 +67,10 @@ def _study_id(text: str) -> str:
 class StudyServicer(study_pb2_grpc.StudyServiceServicer):
     def __init__(self, store: Store, limits: UploadLimits, gateway_key: SigningKey, log_public_key: bytes,
                  dev_mode: bool = False, *, max_message_bytes: int = 8 << 20,
-                 transport: TransportLimits = DEFAULT_TRANSPORT_LIMITS) -> None:
+                 transport: TransportLimits = DEFAULT_TRANSPORT_LIMITS, require_pq: bool = False) -> None:
         self.store = store
         self.limits = limits
+        self.require_pq = require_pq  # --require-pq: refuse anything without a valid ML-DSA-65 signature
         self.max_message_bytes = max_message_bytes  # advertised by GetGatewayInfo
         self.transport = transport
         self.gateway_key = gateway_key
@@ -198,6 +199,11 @@ class StudyServicer(study_pb2_grpc.StudyServiceServicer):
         refuse_uncontributed(keys, "the study's circuit key")  # FAILED_PRECONDITION: nobody could ever submit
         if spec.gateway_key != self.gateway_key.public:
             raise PreconditionError("the study names another gateway key (GetGatewayInfo gives this gateway's)")
+        if self.require_pq and classical_keys(spec):
+            raise PreconditionError(
+                f"this gateway requires post-quantum signatures (--require-pq), but the study names classical "
+                f"Ed25519-only keys for {', '.join(classical_keys(spec))}: their owners must make hybrid keys "
+                "(Ed25519+ML-DSA-65) and register again")
         StudyAggregator(spec, keys, parts["context_chunk"], self.gateway_key, dev_mode=self.dev_mode)  # validates
         registered = {}
         for record in self.store.list_datasets():
@@ -207,7 +213,7 @@ class StudyServicer(study_pb2_grpc.StudyServiceServicer):
         for participant in spec.participants:
             matches = [
                 r for r in registered.get(participant.name, [])
-                if r.root == participant.root and r.verify_key == participant.verify_key and r.n_chunks == participant.n_chunks
+                if r.root == participant.root and r.key_ref == participant.verify_key and r.n_chunks == participant.n_chunks
             ]
             if not matches:
                 raise PreconditionError(
@@ -289,6 +295,10 @@ class StudyServicer(study_pb2_grpc.StudyServiceServicer):
         self._refuse_if_cancelled(record)  # before any work: a cancelled study's state is public anyway
         submission = Submission.from_bytes(parts["submission_chunk"])
         require_acting_as(context, submission.participant, "submit")
+        if self.require_pq and not submission.signer_key:
+            raise ClassicalSignatureError(
+                f"the submission of {submission.participant!r} is signed with a classical Ed25519-only key and carries "
+                "no ML-DSA-65 signature (this gateway requires post-quantum signatures: --require-pq)")
         data = submission.to_bytes()
         # a retry (the original receipt, whichever gateway process took it) or a conflicting
         # submission (refused) is decided from the store, without verifying anything
@@ -389,7 +399,7 @@ class StudyServicer(study_pb2_grpc.StudyServiceServicer):
         release = Release.from_bytes(request.release)
         with stored_record(f"the spec of study {record.study_id}"):
             spec = StudySpec.from_bytes(record.spec)
-        release.verify_signature(spec.key_holder_key)
+        release.verify_signature(spec.key_holder_key, require_pq=self.require_pq)
         if record.state == "RELEASED":
             if record.release == release.to_bytes():
                 return self._message(record)

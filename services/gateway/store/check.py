@@ -264,7 +264,7 @@ def _log_public_key(data_dir: Path, report: StoreReport) -> bytes | None:
     try:
         return TreeHeadSigner.from_pem(path.read_bytes()).public_key_bytes
     except (ZkgateError, ValueError, TypeError) as exc:
-        report.add(str(path), f"not a readable Ed25519 private key ({exc})")
+        report.add(str(path), f"not a readable log signing key, Ed25519+ML-DSA-65 or Ed25519 ({exc})")
         return None
 
 
