@@ -15,7 +15,7 @@ from zkgate.circuits import pedersen as ped
 from zkgate.circuits.babyjubjub import SUBORDER as L
 from zkgate.study import encoding as enc
 from zkgate.study import suppression as sup
-from zkgate.study.errors import MessageFormatError, ReleaseCheckError
+from zkgate.study.errors import BadSignatureError, MessageFormatError, ReleaseCheckError
 
 STUDY = 0x1234_5678_9ABC_DEF0 << 100
 # 4 cells x 3 coordinates (count first): cells 1 and 3 are below k = 5
@@ -167,3 +167,36 @@ def test_multi_mul_matches_mul():
         acc = bjj.add(acc, bjj.mul(g, k))
     assert bjj.multi_mul(gs, ks) == acc
     assert bjj.multi_mul([], []) == bjj.IDENTITY
+
+
+@pytest.mark.parametrize("hybrid", [False, True])
+def test_release_message_with_withheld_cells(proven, hybrid):
+    """Release versions 3 (classical signature) and 4 (hybrid): versions 1 and 2 plus the withheld
+    coordinates and the proof; strict (no P, exact, sorted withheld, one response each)."""
+    from zkgate.study.identity import SigningKey
+    from zkgate.study.messages import Release
+
+    st, _, _, proof = proven
+    key = SigningKey.generate(hybrid=hybrid)
+    rel = Release(st.study_id, b"\x07" * 32, st.published, None, "exact", withheld=st.withheld, suppression=proof).sign(key)
+    data = rel.to_bytes()
+    version, items = enc.unpack_versioned(data, "release", (1, 2, 3, 4))
+    assert version == (4 if hybrid else 3) and len(items) == 8
+    back = Release.from_bytes(data)
+    assert back == rel and back.suppressed and back.verify_signature(key.public)
+    plain = Release(st.study_id, b"\x07" * 32, tuple(VALUES), 5, "exact").sign(key)
+    assert enc.unpack_versioned(plain.to_bytes(), "release", (1, 2))[0] == (2 if hybrid else 1)
+    assert not Release.from_bytes(plain.to_bytes()).suppressed
+    for bad in (items[:3] + [b"\x05"] + items[4:],  # P beside withheld cells
+                items[:4] + ["dp"] + items[5:],
+                items[:5] + [[]] + items[6:],
+                items[:5] + [list(reversed(items[5]))] + items[6:],
+                items[:5] + [items[5][:-1]] + items[6:],  # one response too many
+                items[:7]):
+        with pytest.raises(MessageFormatError):
+            Release.from_bytes(enc.pack(["release", version, *bad]))
+    # the signature covers the withheld indices and the proof
+    moved = Release(st.study_id, b"\x07" * 32, st.published, None, "exact", withheld=(0, 1, 2, 9, 10, 11),
+                    suppression=proof, signature=rel.signature)
+    with pytest.raises(BadSignatureError):
+        moved.verify_signature(key.public)

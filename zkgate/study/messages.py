@@ -26,6 +26,7 @@ from zkgate.study.identity import (
     signature_length,
     verify_signature,
 )
+from zkgate.study.suppression import MAX_COORDINATES, SuppressionProof
 
 Point = tuple[int, int]
 
@@ -266,7 +267,12 @@ class Release:
     ``values`` is ``S`` (stored units, in the order of ``StudySpec.value_names()``);
     ``randomness`` is ``P = Σ ρ_i`` as an integer (None for unverified releases: CKKS or
     differential privacy, which never publish P).  ``mode`` is ``"exact"`` (verifiable),
-    ``"dp"`` or ``"ckks"``."""
+    ``"dp"`` or ``"ckks"``.
+
+    A release with small cells withheld (:mod:`zkgate.study.disclosure`; versions 3 and 4: 1 and 2
+    plus two items) lists the withheld coordinates in ``withheld`` (sorted, distinct), holds only
+    the published coordinates in ``values`` (in index order), publishes no ``P`` and carries the
+    ``suppression`` proof that the published values open ``Σ C_i``."""
 
     study_id: int
     aggregate_digest: bytes
@@ -274,15 +280,25 @@ class Release:
     randomness: int | None
     mode: str = "exact"
     signature: bytes = b""
+    withheld: tuple[int, ...] = ()
+    suppression: SuppressionProof | None = None
 
     KIND = "release"
     LABEL = "release"
+    SUPPRESSED = 2  # version offset of a release with withheld cells (3: classical signature, 4: hybrid)
+
+    @property
+    def suppressed(self) -> bool:
+        return self.suppression is not None
 
     def body(self, version: int | None = None) -> list:
         version = _version(self.signature) if version is None else version
         rnd = None if self.randomness is None else _bigint(self.randomness)
-        return enc.header(self.KIND, version) + [enc.fe_bytes(self.study_id), self.aggregate_digest,
-                                        [_bigint(v) for v in self.values], rnd, self.mode]
+        items = [enc.fe_bytes(self.study_id), self.aggregate_digest, [_bigint(v) for v in self.values], rnd, self.mode]
+        if self.suppression is None:
+            return enc.header(self.KIND, version) + items
+        return (enc.header(self.KIND, version + self.SUPPRESSED) + items
+                + [list(self.withheld), self.suppression.to_obj()])
 
     def signed_bytes(self, version: int | None = None) -> bytes:
         return enc.pack(self.body(version))
@@ -292,15 +308,25 @@ class Release:
 
     @classmethod
     def from_bytes(cls, data: bytes) -> Release:
-        version, it = enc.unpack_versioned(data, cls.KIND, VERSIONS)
-        it = _check_items(it, 6, cls.KIND)
+        version, it = enc.unpack_versioned(data, cls.KIND, (*VERSIONS, *(v + cls.SUPPRESSED for v in VERSIONS)))
+        suppressed = version > max(VERSIONS)
+        it = _check_items(it, 8 if suppressed else 6, cls.KIND)
         mode = enc.read_str(it[4], "mode", 16)
         if mode not in ("exact", "dp", "ckks"):
             raise MessageFormatError(f"release: unknown mode {mode!r}")
+        withheld, proof = (), None
+        if suppressed:
+            withheld = tuple(enc.read_int(j, "withheld coordinate", 0, MAX_COORDINATES - 1)
+                             for j in enc.read_list(it[5], "withheld", max_len=MAX_COORDINATES))
+            proof = SuppressionProof.from_obj(it[6], max_responses=MAX_COORDINATES)
+            if mode != "exact" or it[3] is not None or not withheld or list(withheld) != sorted(set(withheld)) \
+                    or len(proof.responses) != len(withheld):
+                raise MessageFormatError("release: a release with withheld cells is exact, publishes no P, and lists "
+                                         "its withheld coordinates (sorted, distinct), one proof response each")
         r = cls(enc.read_fe(it[0], "study_id"), enc.read_bytes(it[1], "aggregate_digest", 32),
                 tuple(_read_bigint(v, "value") for v in enc.read_list(it[2], "values")),
                 None if it[3] is None else _read_bigint(it[3], "randomness"), mode,
-                _signature(it[5], version))
+                _signature(it[-1], version - cls.SUPPRESSED if suppressed else version), withheld, proof)
         enc.check_canonical(data, r, cls.KIND)
         return r
 
