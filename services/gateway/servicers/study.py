@@ -77,6 +77,7 @@ class StudyServicer(study_pb2_grpc.StudyServiceServicer):
         self.log_public_key = log_public_key
         self.dev_mode = dev_mode
         self._checkers: dict[str, StudyAggregator] = {}  # open studies' parsed spec, keys and context
+        self._loading: dict[str, threading.Lock] = {}  # one thread parses a study's checker, the others wait
         self.batcher = SubmissionBatcher(store)  # proofs of concurrent submissions in one batch, one commit
         self._cancellations: dict[str, StudyCancellation] = {}  # final once logged: never invalidated
         self._lock = threading.Lock()
@@ -146,16 +147,22 @@ class StudyServicer(study_pb2_grpc.StudyServiceServicer):
         from the store (several gateway processes may serve the study), never from memory."""
         with self._lock:
             cached = self._checkers.get(record.study_id)
-        if cached is not None:
-            return cached
-        with stored_record(f"the stored state of study {record.study_id} (spec, keys, public context)"):
-            checker = StudyAggregator(StudySpec.from_bytes(record.spec), CircuitKeys.from_bytes(record.circuit_keys),
-                                      self.store.read_blob(record.context_blob), self.gateway_key,
-                                      dev_mode=self.dev_mode)
-        with self._lock:
-            if record.state == "OPEN":
-                checker = self._checkers.setdefault(record.study_id, checker)
-        return checker
+            if cached is not None:
+                return cached
+            loading = self._loading.setdefault(record.study_id, threading.Lock())
+        with loading:  # the spec's id is a Poseidon hash over every participant: parsed once, not per thread
+            with self._lock:
+                cached = self._checkers.get(record.study_id)
+            if cached is not None:
+                return cached
+            with stored_record(f"the stored state of study {record.study_id} (spec, keys, public context)"):
+                checker = StudyAggregator(StudySpec.from_bytes(record.spec), CircuitKeys.from_bytes(record.circuit_keys),
+                                          self.store.read_blob(record.context_blob), self.gateway_key,
+                                          dev_mode=self.dev_mode)
+            with self._lock:
+                if record.state == "OPEN":
+                    checker = self._checkers.setdefault(record.study_id, checker)
+            return checker
 
     def _aggregate_from_store(self, record: StudyRecord) -> StudyAggregator:
         """An aggregator rebuilt from the stored receipts and submissions (one in memory at a time)."""
@@ -172,6 +179,7 @@ class StudyServicer(study_pb2_grpc.StudyServiceServicer):
         """Drop a study's checker once it no longer accepts submissions, and return freed memory."""
         with self._lock:
             self._checkers.pop(study_id, None)
+            self._loading.pop(study_id, None)
         release_free_memory()
 
     # -- RPCs --------------------------------------------------------------------------------

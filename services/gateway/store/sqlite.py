@@ -49,6 +49,8 @@ class SqliteStore(SqlStore):
         for partial in self.blob_dir.glob(".*.tmp"):  # a blob write cut short by a crash: never referenced
             partial.unlink(missing_ok=True)
         self._lock = threading.RLock()
+        self._local = threading.local()  # each thread's read connection (WAL: readers never wait for the writer)
+        self._readers: list[sqlite3.Connection] = []
         self._verified = VerifiedFiles()
         self.database_path = self.data_dir / DATABASE_NAME
         try:
@@ -92,7 +94,7 @@ class SqliteStore(SqlStore):
                 f"run `zkgate store check --data-dir {self.data_dir}`"
             )
 
-    # -- connections: one, serialised by the store's lock ------------------------------------------
+    # -- connections: one writer, serialised by the store's lock; one reader per thread -------------
     @contextmanager
     def _writing(self, lock_audit: bool = False) -> Iterator[sqlite3.Connection]:
         """BEGIN IMMEDIATE serialises every writer (the audit lock is implied)."""
@@ -107,10 +109,23 @@ class SqliteStore(SqlStore):
 
     @contextmanager
     def _reading(self, snapshot: bool = False) -> Iterator[sqlite3.Connection]:
-        """Reads under the store's lock: no write of this process interleaves (a second process
-        never writes: the gateway holds the data folder's lock)."""
-        with self._lock:
-            yield self._db
+        """Reads on the calling thread's own connection: in WAL mode they see the last commit and
+        never wait for a write in progress (a group commit's fsync), so submissions keep being
+        checked while one commits.  A snapshot is one read transaction (one state of the tree)."""
+        db = getattr(self._local, "db", None)
+        if db is None:
+            db = sqlite3.connect(self.database_path, check_same_thread=False, isolation_level=None)
+            self._local.db = db
+            with self._lock:
+                self._readers.append(db)
+        if not snapshot:
+            yield db
+            return
+        db.execute("BEGIN")
+        try:
+            yield db
+        finally:
+            db.execute("COMMIT")
 
     # -- schema ------------------------------------------------------------------------------------
     @property
@@ -157,4 +172,7 @@ class SqliteStore(SqlStore):
 
     def close(self) -> None:
         with self._lock:
+            for reader in self._readers:
+                reader.close()
+            self._readers.clear()
             self._db.close()
