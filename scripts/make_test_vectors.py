@@ -84,12 +84,61 @@ def schema_json(schema) -> list:
     return [[c.name, c.lo, c.hi] for c in schema.columns]
 
 
+_MLDSA_SEEDS: dict[bytes, bytes] = {}  # Ed25519 seed -> the ML-DSA-65 seed of the same hybrid key
+
+
 def signed(msg_bytes: bytes, signed_bytes: bytes, signature: bytes, public_key: bytes, seed: bytes | None) -> dict:
+    from zkgate.signing import algorithms
+
     out = {"hex": hx(msg_bytes), "signed_bytes_hex": hx(signed_bytes), "signature_hex": hx(signature),
-           "public_key_hex": hx(public_key)}
+           "public_key_hex": hx(public_key), "algorithms": algorithms(public_key)}
     if seed is not None:
         out["private_key_seed_hex"] = hx(seed)
+        if seed in _MLDSA_SEEDS:
+            out["mldsa_seed_hex"] = hx(_MLDSA_SEEDS[seed])
     return out
+
+
+class _StableKey:
+    """A hybrid SigningKey that reuses a signature already written in the vectors when it still
+    verifies over the same bytes and label: ML-DSA-65 signing is randomized (hedged), so without
+    this every run would rewrite every signature, digest and record that contains one."""
+
+    def __init__(self, key, known: list[bytes]) -> None:
+        self._key, self._known = key, known
+
+    def __getattr__(self, name):
+        return getattr(self._key, name)
+
+    def sign(self, message: bytes, label: str) -> bytes:
+        from zkgate.signing import HYBRID_SIGNATURE_BYTES, signature_ok
+
+        for old in self._known:
+            if len(old) == HYBRID_SIGNATURE_BYTES and signature_ok(self._key.public, message, old, label):
+                return old
+        return self._key.sign(message, label)
+
+
+def _known_signatures(out_dir: Path) -> list[bytes]:
+    found: list[bytes] = []
+
+    def walk(v) -> None:
+        if isinstance(v, dict):
+            for k, x in v.items():
+                if k in ("signature_hex", "signature") and isinstance(x, str):
+                    found.append(bytes.fromhex(x))
+                else:
+                    walk(x)
+        elif isinstance(v, list):
+            for x in v:
+                walk(x)
+
+    for path in sorted(out_dir.glob("*.json")) if out_dir.is_dir() else []:
+        try:
+            walk(json.loads(path.read_text()))
+        except ValueError:
+            continue
+    return found
 
 
 def write(out_dir: Path, name: str, description: str, body: dict) -> None:
@@ -99,9 +148,13 @@ def write(out_dir: Path, name: str, description: str, body: dict) -> None:
 
 
 # -- the scenario ------------------------------------------------------------------------------
+VECTOR_SQL = ("SELECT sex, COUNT(*) AS n, AVG(delta) AS mean_delta, VAR_SAMP(delta) AS var_delta, "
+              "CORR(age, delta) AS r, HISTOGRAM(age, 18, 40, 65, 91) AS ages FROM data "
+              "WHERE (age BETWEEN 30 AND 80 OR delta > 40) AND NOT delta IN (-3, 0) GROUP BY sex")
+
+
 def build(out_dir: Path) -> None:
     import msgpack
-    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
     from zkgate.audit.tree_head import TreeHeadSigner, tree_head_bytes
     from zkgate.bn254 import FrArray
@@ -128,15 +181,9 @@ def build(out_dir: Path) -> None:
     from zkgate.study.identity import SigningKey
     from zkgate.study.keys import CircuitKeys, _vk_obj, vk_hash
     from zkgate.study.messages import Aggregate, Receipt, Release, Submission
-    from zkgate.study.spec import (
-        TAG_STUDY,
-        EqualsCondition,
-        Filter,
-        Participant,
-        RangeCondition,
-        Statistic,
-        StudySpec,
-    )
+    from zkgate.study.question import Aggregate as Agg
+    from zkgate.study.question import And, Between, Compare, InSet, Not, Or, Question
+    from zkgate.study.spec import SPEC_VERSION, TAG_STUDY, Participant, StudySpec
     from zkgate.study.verification import PublicRecord, verify_record
 
     L = bjj.SUBORDER
@@ -144,7 +191,10 @@ def build(out_dir: Path) -> None:
 
     # keys
     seeds = {name: _seed(f"signing key/{name}") for name in ("hospital-a", "hospital-b", "gateway", "key-holder", "log")}
-    keys = {name: SigningKey(seed) for name, seed in seeds.items()}
+    mldsa_seeds = {name: _seed(f"ml-dsa-65 seed/{name}") for name in seeds}
+    _MLDSA_SEEDS.update({seeds[name]: mldsa_seeds[name] for name in seeds})
+    known = _known_signatures(out_dir)
+    keys = {name: _StableKey(SigningKey.from_seeds(seed, mldsa_seeds[name]), known) for name, seed in seeds.items()}
 
     # schema (a negative column exercises offsets and negative msgpack ints)
     schema = Schema.of(("age", 18, 90), ("sex", 0, 1), ("delta", -50, 50))
@@ -169,7 +219,7 @@ def build(out_dir: Path) -> None:
     regs = {name: Registration.create(name, com, keys[name]) for name, com in commitments.items()}
 
     def reg_decoded(r: Registration) -> dict:
-        return {"kind": "registration", "version": 1, "participant": r.participant, "schema": schema_json(r.schema),
+        return {"kind": "registration", "version": r.version, "participant": r.participant, "schema": schema_json(r.schema),
                 "capacity": r.capacity, "n_chunks": r.n_chunks, "root": dec(r.root), "verify_key": hx(r.verify_key),
                 "signature": hx(r.signature)}
 
@@ -193,12 +243,17 @@ def build(out_dir: Path) -> None:
         "root_salt": dec(a.root_salt), "root": dec(a.root),
     })
 
+    # the question (VECTOR_SQL compiled): every kind of predicate node, a GROUP BY, a correlation, a histogram
+    question = Question(
+        And((Or((Between("age", 30, 80), Compare("delta", ">", 40))), Not(InSet("delta", (-3, 0))))), ("sex",),
+        (Agg("n", "COUNT", ()), Agg("mean_delta", "AVG", ("delta",)), Agg("var_delta", "VAR_SAMP", ("delta",)),
+         Agg("r", "CORR", ("age", "delta")), Agg("ages", "HISTOGRAM", ("age",), (18, 40, 65, 91))),
+        VECTOR_SQL)
+
     # the development circuit key, with seeded toxic waste (reproducible, insecure by construction)
     placeholder_spec = StudySpec(
         title="zkgate test vector study", schema=schema, capacity=capacity,
-        filter=Filter((RangeCondition("age", 30, 80),), (EqualsCondition("sex", 1),)),
-        statistics=(Statistic("sum", "delta"), Statistic("sum_sq", "delta"),
-                    Statistic("histogram", "age", (18, 40, 65, 91))),
+        question=question, min_cell_size=2,
         participants=tuple(Participant.from_registration(regs[n]) for n in ("hospital-a", "hospital-b")),
         quorum=2, deadline=DEADLINE, he_preset="bfv-4096",
         he_key_id=_seed("placeholder: HE key id"), he_context_digest=_seed("placeholder: HE public context digest"),
@@ -260,11 +315,8 @@ def build(out_dir: Path) -> None:
           "(he_key_id and he_context_digest are placeholders: SHA-256 of labels)", {
         "hex": hx(sd.to_bytes()),
         "decoded": {
-            "kind": "study-spec", "version": 1, "title": sd.title, "schema": schema_json(sd.schema),
-            "capacity": sd.capacity,
-            "ranges": [[r.column, r.lo, r.hi] for r in sd.filter.ranges],
-            "equals": [[e.column, e.value] for e in sd.filter.equals],
-            "statistics": [[st.kind, st.column, list(st.edges)] for st in sd.statistics],
+            "kind": "study-spec", "version": SPEC_VERSION, "title": sd.title, "schema": schema_json(sd.schema),
+            "capacity": sd.capacity, "question": sd.question.to_obj(), "min_cell_size": sd.min_cell_size,
             "participants": [[p.name, dec(p.root), p.n_chunks, hx(p.verify_key)] for p in sd.participants],
             "quorum": sd.quorum, "deadline": sd.deadline, "he_preset": sd.he_preset,
             "he_key_id": hx(sd.he_key_id), "he_context_digest": hx(sd.he_context_digest),
@@ -274,7 +326,9 @@ def build(out_dir: Path) -> None:
         },
         "bytes_to_field_elements": [dec(x) for x in enc.bytes_to_field_elements(sd.to_bytes())],
         "rest": dec(sd.rest_element()),
-        "filter_constants": [dec(x) for x in sd.filter_constants()],
+        "question_sql": sd.question.describe(),
+        "moments": [m.name for m in sd.moments()],
+        "filter_constants": [dec(x) for x in sd.constants()],
         "study_id": dec(sd.study_id),
         "study_id_hex": hx(sd.study_id_bytes),
         "value_names": sd.value_names(),
@@ -301,11 +355,11 @@ def build(out_dir: Path) -> None:
     })
 
     def sub_decoded(s: Submission) -> dict:
-        return {"kind": "submission", "version": 1, "study_id": dec(s.study_id), "participant": s.participant,
+        return {"kind": "submission", "version": s.body()[1], "study_id": dec(s.study_id), "participant": s.participant,
                 "submission_id": hx(s.submission_id), "chunk_roots": [dec(r) for r in s.chunk_roots],
                 "root_salt": dec(s.root_salt), "chunk_commitments": [pt(p) for p in s.chunk_commitments],
                 "commitment": pt(s.commitment), "proofs": [proof_json(p) for p in s.proofs],
-                "envelope_digest": hx(s.envelope_digest), "signature": hx(s.signature),
+                "envelope_digest": hx(s.envelope_digest), "signer_key": hx(s.signer_key), "signature": hx(s.signature),
                 "envelope": None if s.envelope is None else hx(s.envelope)}
 
     sub_vectors = []
@@ -332,7 +386,7 @@ def build(out_dir: Path) -> None:
     write(out_dir, "receipt.json", "docs/messages.md section 8: the gateway's signed receipts", {
         "vectors": [{"name": r.participant, **signed(r.to_bytes(), r.signed_bytes(), r.signature,
                                                      keys["gateway"].public, seeds["gateway"]),
-                     "decoded": {"kind": "receipt", "version": 1, "study_id": dec(r.study_id),
+                     "decoded": {"kind": "receipt", "version": r.body()[1], "study_id": dec(r.study_id),
                                  "participant": r.participant, "submission_id": hx(r.submission_id),
                                  "submission_digest": hx(r.submission_digest), "sequence": r.sequence,
                                  "accepted_at": r.accepted_at, "signature": hx(r.signature)}}
@@ -352,7 +406,7 @@ def build(out_dir: Path) -> None:
                           envelope_digest(agg_env), envelope=agg_env).sign(keys["gateway"])
 
     def agg_decoded(g: Aggregate) -> dict:
-        return {"kind": "aggregate", "version": 1, "study_id": dec(g.study_id),
+        return {"kind": "aggregate", "version": g.body()[1], "study_id": dec(g.study_id),
                 "included": [[n, hx(d)] for n, d in g.included], "commitment": pt(g.commitment),
                 "envelope_digest": hx(g.envelope_digest), "signature": hx(g.signature),
                 "envelope": None if g.envelope is None else hx(g.envelope)}
@@ -373,7 +427,7 @@ def build(out_dir: Path) -> None:
           "and the commitment equation it satisfies", {
         "vectors": [{"name": "exact", **signed(release.to_bytes(), release.signed_bytes(), release.signature,
                                                keys["key-holder"].public, seeds["key-holder"]),
-                     "decoded": {"kind": "release", "version": 1, "study_id": dec(release.study_id),
+                     "decoded": {"kind": "release", "version": release.body()[1], "study_id": dec(release.study_id),
                                  "aggregate_digest": hx(release.aggregate_digest),
                                  "values": [dec(v) for v in release.values],
                                  "randomness": dec(release.randomness), "mode": release.mode,
@@ -422,14 +476,15 @@ def build(out_dir: Path) -> None:
     })
 
     # signed tree head
-    log_signer = TreeHeadSigner(Ed25519PrivateKey.from_private_bytes(seeds["log"]))
+    log_signer = TreeHeadSigner(keys["log"])
     head = log_signer.sign(7, _seed("tree head root"), ACCEPTED_AT * 1000 + 123)
     write(out_dir, "tree_head.json", "docs/messages.md section 14: a signed tree head (the root is an arbitrary "
           "32-byte value here; audit_leaf.json covers leaf hashing)", {
         "tree_size": head.tree_size, "root_hex": hx(head.root), "timestamp_ms": head.timestamp_ms,
         "signed_bytes_hex": hx(tree_head_bytes(head.tree_size, head.root, head.timestamp_ms)),
         "signature_hex": hx(head.signature), "public_key_hex": hx(log_signer.public_key_bytes),
-        "private_key_seed_hex": hx(seeds["log"]),
+        "algorithms": log_signer.algorithms, "private_key_seed_hex": hx(seeds["log"]),
+        "mldsa_seed_hex": hx(mldsa_seeds["log"]), "label": "tree-head",
     })
 
     # Pedersen generators (with the counter each took) and one commitment

@@ -40,9 +40,10 @@ from zkgate.study.errors import DevKeyError, KeyMismatchError, UnknownParticipan
 from zkgate.study.key_policy import refuse_uncontributed
 from zkgate.study.keys import CircuitKeys
 from zkgate.study.messages import Aggregate, Receipt, Release
+from zkgate.study.question import Question
 from zkgate.study.release import StudyKeyHolder, derived_statistics
 from zkgate.study.requester import open_study
-from zkgate.study.spec import Participant, StudySpec, check_registrations
+from zkgate.study.spec import Participant, StudySpec, check_registrations, legacy_question
 from zkgate.study.verification import PublicRecord
 
 from ..client.gateway_client import GatewayCallError, GatewayClient
@@ -434,14 +435,21 @@ def choose_registrations(client: GatewayClient, request: StudyRequest) -> list[R
     return out
 
 
+def request_question(request: StudyRequest, schema) -> Question:
+    """The compiled question of a request: its SQL compiled against the participants' schema, or its
+    filter and statistics (the request form of earlier releases) converted."""
+    return request.question(schema) or legacy_question(request.filter, request.statistics)
+
+
 def contribution_circuit(client: GatewayClient, request: StudyRequest):
     """The compiled contribution circuit a study of this request would use (for a ceremony:
     its keys depend only on the shape: schema widths, chunk capacity, filtered columns, statistics)."""
     registrations = choose_registrations(client, request)
     zero, first = b"\x00" * 32, registrations[0]
     draft = StudySpec(
-        title=request.title, schema=first.schema, capacity=first.capacity, filter=request.filter,
-        statistics=request.statistics, participants=tuple(Participant.from_registration(r) for r in registrations),
+        title=request.title, schema=first.schema, capacity=first.capacity,
+        question=request_question(request, first.schema),
+        participants=tuple(Participant.from_registration(r) for r in registrations),
         quorum=request.quorum or len(registrations), deadline=request.deadline, he_preset="bfv-4096",
         he_key_id=zero, he_context_digest=zero, vk_hash=zero, transcript_hash=zero, gateway_key=zero,
         key_holder_key=zero, nonce=b"\x00" * 16,
@@ -472,8 +480,9 @@ def create_study(client: GatewayClient, request: StudyRequest, card: KeyHolderCa
                         "--dev-circuit-key OUT.zkey (make a development key; dev-mode gateways only)")
     info = client.gateway_info()
     registrations = choose_registrations(client, request)
-    common = dict(title=request.title, registrations=registrations, filter=request.filter,
-                  statistics=request.statistics, quorum=request.quorum or len(registrations), deadline=request.deadline,
+    common = dict(title=request.title, registrations=registrations,
+                  question=request_question(request, registrations[0].schema),
+                  quorum=request.quorum or len(registrations), deadline=request.deadline,
                   public_context=card.public_context, gateway_key=info.study_signing_key,
                   key_holder_key=card.signing_key)
     if dev_circuit_key is not None:

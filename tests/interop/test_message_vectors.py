@@ -15,7 +15,8 @@ from pathlib import Path
 
 import msgpack
 import pytest
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.mldsa import MLDSA65PublicKey
 
 from zkgate.audit.tree_head import SignedTreeHead, tree_head_bytes, verify_tree_head
 from zkgate.circuits import babyjubjub as bjj
@@ -30,17 +31,11 @@ from zkgate.study import encoding as enc
 from zkgate.study.catalog import Registration
 from zkgate.study.commitment import dataset_root, root_salt, schema_element
 from zkgate.study.dataset import Column, Schema
-from zkgate.study.identity import SigningKey, signature_ok
+from zkgate.study.identity import SigningKey, hybrid_signing_input, is_hybrid_key, signature_ok
 from zkgate.study.keys import CircuitKeys, vk_hash
 from zkgate.study.messages import Aggregate, Receipt, Release, Submission
-from zkgate.study.spec import (
-    EqualsCondition,
-    Filter,
-    Participant,
-    RangeCondition,
-    Statistic,
-    StudySpec,
-)
+from zkgate.study.question import Question
+from zkgate.study.spec import Participant, StudySpec
 from zkgate.study.verification import PublicRecord, verify_record
 
 VECTORS = Path(__file__).resolve().parent.parent / "vectors"
@@ -87,9 +82,7 @@ def registration_of(d: dict) -> Registration:
 def spec_of(d: dict) -> StudySpec:
     return StudySpec(
         title=d["title"], schema=schema_of(d["schema"]), capacity=d["capacity"],
-        filter=Filter(tuple(RangeCondition(c, lo, hi) for c, lo, hi in d["ranges"]),
-                      tuple(EqualsCondition(c, v) for c, v in d["equals"])),
-        statistics=tuple(Statistic(k, c, tuple(e)) for k, c, e in d["statistics"]),
+        question=Question.from_obj(d["question"]), min_cell_size=d["min_cell_size"],
         participants=tuple(Participant(n, int(r), k, b(v)) for n, r, k, v in d["participants"]),
         quorum=d["quorum"], deadline=d["deadline"], he_preset=d["he_preset"], he_key_id=b(d["he_key_id"]),
         he_context_digest=b(d["he_context_digest"]), vk_hash=b(d["vk_hash"]), transcript_hash=b(d["transcript_hash"]),
@@ -109,7 +102,7 @@ def submission_of(d: dict) -> Submission:
         chunk_roots=tuple(int(r) for r in d["chunk_roots"]), root_salt=int(d["root_salt"]),
         chunk_commitments=tuple(pt(p) for p in d["chunk_commitments"]), commitment=pt(d["commitment"]),
         proofs=tuple(proof_of(p) for p in d["proofs"]), envelope_digest=b(d["envelope_digest"]),
-        signature=b(d["signature"]), envelope=b(d["envelope"]),
+        signature=b(d["signature"]), envelope=b(d["envelope"]), signer_key=b(d.get("signer_key", "")),
     )
 
 
@@ -140,9 +133,15 @@ def check_signed(v: dict, msg) -> None:
     part = msgpack.unpackb(b(v["signed_bytes_hex"]), raw=False)
     assert part == full[: len(part)] and len(full) - len(part) in (1, 2)
     if "private_key_seed_hex" in v:
-        key = SigningKey(b(v["private_key_seed_hex"]))
-        assert key.public.hex() == v["public_key_hex"]
-        assert key.sign(b(v["signed_bytes_hex"]), msg.LABEL).hex() == v["signature_hex"]  # Ed25519 is deterministic
+        mldsa = b(v["mldsa_seed_hex"]) if "mldsa_seed_hex" in v else None
+        key = SigningKey.from_seeds(b(v["private_key_seed_hex"]), mldsa)
+        assert key.public.hex() == v["public_key_hex"] and key.hybrid == (mldsa is not None)
+        again = key.sign(b(v["signed_bytes_hex"]), msg.LABEL)
+        if key.hybrid:  # ML-DSA-65 signing is hedged: a new signature differs, and verifies
+            assert signature_ok(key.public, b(v["signed_bytes_hex"]), again, msg.LABEL)
+            assert again[:64].hex() == v["signature_hex"][:128]  # the Ed25519 half is deterministic
+        else:
+            assert again.hex() == v["signature_hex"]  # Ed25519 is deterministic
 
 
 def test_every_vector_file_is_generated_and_versioned():
@@ -215,7 +214,7 @@ def test_dataset_root():
     # the registration of hospital-a carries this root
     reg = next(r for r in load("registration.json")["vectors"] if r["name"] == "hospital-a")
     assert reg["decoded"]["root"] == v["root"]
-    assert int(tags["TAG_STUDY"]).to_bytes(18, "big") == b"zkgate/study/id/v1"
+    assert int(tags["TAG_STUDY"]).to_bytes(18, "big") == b"zkgate/study/id/v2"
 
 
 # -- spec, circuit keys ----------------------------------------------------------------------
@@ -229,8 +228,10 @@ def test_study_spec_and_id():
     elems = enc.bytes_to_field_elements(data)
     assert [str(x) for x in elems] == v["bytes_to_field_elements"]
     assert poseidon_sponge(elems) == int(v["rest"]) == spec.rest_element()
-    assert [str(x) for x in spec.filter_constants()] == v["filter_constants"]
-    tag = int.from_bytes(b"zkgate/study/id/v1", "big")
+    assert [str(x) for x in spec.constants()] == v["filter_constants"]
+    assert spec.question.describe() == v["question_sql"]
+    assert [m.name for m in spec.moments()] == v["moments"]
+    tag = int.from_bytes(b"zkgate/study/id/v2", "big")
     study_id = poseidon_sponge([tag, *map(int, v["filter_constants"]), int(v["rest"])])
     assert study_id == int(v["study_id"]) == spec.study_id
     assert study_id.to_bytes(32, "big").hex() == v["study_id_hex"]
@@ -454,10 +455,17 @@ def test_signed_tree_head():
     assert signed_bytes.hex() == v["signed_bytes_hex"]
     assert signed_bytes == b"zkgate-sth-v1" + v["tree_size"].to_bytes(8, "big") + root + v["timestamp_ms"].to_bytes(8, "big")
     head = SignedTreeHead(v["tree_size"], root, v["timestamp_ms"], b(v["signature_hex"]))
-    verify_tree_head(head, b(v["public_key_hex"]))
-    Ed25519PublicKey.from_public_bytes(b(v["public_key_hex"])).verify(b(v["signature_hex"]), signed_bytes)
-    key = Ed25519PrivateKey.from_private_bytes(b(v["private_key_seed_hex"]))
-    assert key.sign(signed_bytes).hex() == v["signature_hex"]
+    public, signature = b(v["public_key_hex"]), b(v["signature_hex"])
+    assert verify_tree_head(head, public) == v["algorithms"]
+    if is_hybrid_key(public):  # both halves over the labelled input (docs/messages.md §1), with plain libraries
+        data = hybrid_signing_input("tree-head", public, signed_bytes)
+        assert data == b"zkgate-hybrid-v1\x09tree-head" + hashlib.sha256(public).digest() + signed_bytes
+        Ed25519PublicKey.from_public_bytes(public[:32]).verify(signature[:64], data)
+        MLDSA65PublicKey.from_public_bytes(public[32:]).verify(signature[64:], data)
+    else:
+        Ed25519PublicKey.from_public_bytes(public).verify(signature, signed_bytes)
+    key = SigningKey.from_seeds(b(v["private_key_seed_hex"]), b(v["mldsa_seed_hex"]) if "mldsa_seed_hex" in v else None)
+    assert key.public == public
     for _i, bad in flipped(signed_bytes + b(v["signature_hex"])):
         n = len(signed_bytes)
         head = SignedTreeHead(int.from_bytes(bad[13:21], "big"), bad[21:53], int.from_bytes(bad[53:61], "big"), bad[n:])

@@ -44,7 +44,7 @@ def test_wrong_statistics_or_constants_fail(world):
     with pytest.raises(UnsatisfiedConstraintError):
         c.solve(bad)
     # other filter constants than the study's
-    bad = dict(inp, range_lo=[inp["range_lo"][0] + 1])
+    bad = dict(inp, constants=[inp["constants"][0] + 1, *inp["constants"][1:]])
     with pytest.raises(UnsatisfiedConstraintError):
         c.solve(bad)
     # another chunk's records under this chunk's root

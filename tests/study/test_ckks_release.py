@@ -37,6 +37,7 @@ from zkgate.study import (
     verify_record,
 )
 from zkgate.study.aggregator import build_aggregate
+from zkgate.study.legacy import legacy_question
 from zkgate.study.simulate import ground_truth, max_relative_error
 from zkgate.study.spec import Participant
 from zkgate.study.verification import CKKS_UNVERIFIED
@@ -51,7 +52,7 @@ NAMES = ("alpha", "beta", "gamma")
 
 #: The id of test_spec's reference BFV spec (below), computed before CKKS mode existed: the HE preset
 #: was already part of the canonical encoding, and adding CKKS must not change any BFV study id.
-BFV_REFERENCE_ID = 0xF74E5D3FD20450B4552C0EAADE59B465EF395EF158172900184E91EDC88BD62
+BFV_REFERENCE_ID = 0x273C3959A341015E7C8D7843086C4FFC54947F980FEB4601796F6055A9F58F2A  # spec version 2 (compiled question)
 
 
 def make_table(rng, n):
@@ -60,7 +61,7 @@ def make_table(rng, n):
 
 def reference_spec(**kw) -> StudySpec:
     z = b"\x00" * 32
-    args = dict(title="t", schema=SCHEMA, capacity=4, filter=FILTER, statistics=STATS,
+    args = dict(title="t", schema=SCHEMA, capacity=4, question=legacy_question(FILTER, STATS),
                 participants=(Participant("a", 5, 2, b"\x01" * 32), Participant("b", 6, 1, b"\x02" * 32)),
                 quorum=2, deadline=10**10, he_preset="bfv-4096", he_key_id=z, he_context_digest=z, vk_hash=z,
                 transcript_hash=z, gateway_key=z, key_holder_key=z, nonce=b"\x00" * 16)
@@ -107,7 +108,7 @@ def ck() -> CkksWorld:
     regs = [Registration.create(n, c, k) for n, c, k in zip(NAMES, commitments, keys)]
     he = KeyHolder.create("ckks-8192")
     gateway, khk = SigningKey.generate(), SigningKey.generate()
-    spec, ckeys = open_study(title="ckks study", registrations=regs, filter=FILTER, statistics=STATS, quorum=3,
+    spec, ckeys = open_study(title="ckks study", registrations=regs, question=legacy_question(FILTER, STATS), quorum=3,
                              deadline=int(time.time()) + 3600, public_context=he.public_context(),
                              gateway_key=gateway.public, key_holder_key=khk.public, keys="dev", dev_mode=True)
     w = CkksWorld(tables, commitments, keys, regs, he, gateway, khk, spec, ckeys, [])
@@ -178,7 +179,7 @@ def test_release_paths_refuse_the_other_mode(ck):
         kh.release_dp(aggregate, subs, epsilon=1.0)
     # a BFV study (same shape, so the same circuit keys) refuses the CKKS path before decrypting anything
     bfv = KeyHolder.create("bfv-4096")
-    spec, _ = open_study(title="bfv study", registrations=ck.regs, filter=FILTER, statistics=STATS, quorum=3,
+    spec, _ = open_study(title="bfv study", registrations=ck.regs, question=legacy_question(FILTER, STATS), quorum=3,
                          deadline=int(time.time()) + 3600, public_context=bfv.public_context(),
                          gateway_key=ck.gateway.public, key_holder_key=ck.keyholder_key.public, keys=ck.ckeys,
                          dev_mode=True)

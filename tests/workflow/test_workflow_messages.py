@@ -20,7 +20,7 @@ from zkgate.study.dataset import MAX_REPORTED_PROBLEMS, DatasetValuesError
 from zkgate.study.errors import RecordOutOfRangeError, SchemaError, SpecError
 from zkgate.study.key_policy import UncontributedKeyError, refuse_uncontributed
 from zkgate.study.keys import CircuitKeys
-from zkgate.study.spec import Filter, check_registrations, schema_difference
+from zkgate.study.spec import Filter, check_registrations, legacy_question, schema_difference
 
 SCHEMA = Schema.of(("age", 0, 120), ("temp", -40, 50), ("flag", 0, 1))
 
@@ -87,8 +87,7 @@ def test_study_over_mismatched_registrations_says_which_column_differs():
     from zkgate.study.spec import Participant
 
     zero = b"\x00" * 32
-    draft = StudySpec(title="t", schema=first.schema, capacity=first.capacity, filter=Filter((), ()),
-                      statistics=(Statistic("sum", "temp"),),
+    draft = StudySpec(title="t", schema=first.schema, capacity=first.capacity, question=legacy_question(Filter((), ()), (Statistic("sum", "temp"),)),
                       participants=tuple(Participant.from_registration(r) for r in (first, other)), quorum=2,
                       deadline=int(time.time()) + 60, he_preset="bfv-4096", he_key_id=zero, he_context_digest=zero,
                       vk_hash=zero, transcript_hash=zero, gateway_key=zero, key_holder_key=zero, nonce=b"\x00" * 16)

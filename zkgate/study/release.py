@@ -21,8 +21,6 @@ vice versa, with :class:`~zkgate.study.errors.ReleaseModeError`.
 
 from __future__ import annotations
 
-from fractions import Fraction
-
 from zkgate.circuits import pedersen as ped
 from zkgate.circuits.babyjubjub import SUBORDER as L
 from zkgate.errors import ZkgateError
@@ -33,6 +31,8 @@ from zkgate.study.errors import ReleaseCheckError, ReleaseModeError, WrongStudyE
 from zkgate.study.identity import SigningKey
 from zkgate.study.messages import Aggregate, Release, Submission
 from zkgate.study.spec import StudySpec
+from zkgate.study.statistics import moments as mom
+from zkgate.study.statistics.numbers import to_json
 
 
 def commitment_opens(spec: StudySpec, values, randomness: int, commitment) -> bool:
@@ -98,9 +98,7 @@ class StudyKeyHolder:
         self._require_mode("ckks", "release_ckks")
         decoded, _ = self._checked_aggregate(aggregate, submissions)
         spec = self.spec
-        raw = []
-        for v in (decoded[name] for name in ["count", *(st.name for st in spec.statistics)]):
-            raw += [float(x) for x in v] if isinstance(v, list) else [float(v)]
+        raw = [float(x) for x in spec.join_values(decoded)]
         values = []
         for name, x, b in zip(spec.value_names(), raw, spec.value_bounds()):
             v = round(x)
@@ -185,12 +183,10 @@ CKKS_INTEGRAL_TOLERANCE = 0.01
 
 
 def dp_sensitivity(spec: StudySpec) -> int:
-    """L1 sensitivity of S to adding or removing one record (a record lands in one histogram bin)."""
-    total = 1  # count
-    for st in spec.statistics:
-        m = spec.schema.column(st.column).max_stored
-        total += {"sum": m, "sum_sq": m * m, "histogram": 1}[st.kind]
-    return total
+    """L1 sensitivity of S to adding or removing one record: a record lands in one cell and in one
+    bin of each histogram, so the moments' sensitivities of one cell add up
+    (:func:`zkgate.study.statistics.moments.sensitivity`)."""
+    return sum(mom.sensitivity(m, spec.schema) for m in spec.moments())
 
 
 def laplace_noise(values: list[int], sensitivity: int, epsilon: float) -> list[int]:
@@ -206,38 +202,17 @@ def laplace_noise(values: list[int], sensitivity: int, epsilon: float) -> list[i
     return [int(v) for v in measurement([int(v) for v in values])]
 
 
+def derived_values(spec: StudySpec, values) -> dict:
+    """Every aggregate's result from S, in declared units, as :mod:`~zkgate.study.statistics.numbers`
+    values (exact fractions, 15-digit decimals, nulls with reasons): alias -> value, or alias ->
+    {group label -> value} under GROUP BY."""
+    return spec.derive(values)
+
+
 def derived_statistics(spec: StudySpec, values) -> dict:
-    """Count, sums, means, population variances and histograms in declared units, from S."""
-    values = [int(v) for v in values]
-    n = values[0]
-    out: dict = {"count": n}
-    stored_sums: dict[str, int] = {}
-    pos = 1
-    for st in spec.statistics:
-        off = spec.schema.column(st.column).offset
-        if st.kind == "sum":
-            stored_sums[st.column] = values[pos]
-            s = values[pos] + n * off
-            out[f"sum_{st.column}"] = s
-            out[f"mean_{st.column}"] = _round(Fraction(s, n)) if n else None
-        elif st.kind == "histogram":
-            out[f"hist_{st.column}"] = values[pos : pos + st.width]
-        pos += st.width
-    pos = 1
-    for st in spec.statistics:
-        if st.kind == "sum_sq":
-            off = spec.schema.column(st.column).offset
-            ss = stored_sums[st.column]  # the spec requires the sum beside the sum of squares
-            sq = values[pos] + 2 * off * ss + n * off * off
-            raw_sum = ss + n * off
-            out[f"sum_sq_{st.column}"] = sq
-            out[f"variance_{st.column}"] = _round(Fraction(sq, n) - Fraction(raw_sum, n) ** 2) if n else None
-        pos += st.width
-    return out
+    """The results derived from S as plain JSON (numbers, lists, ``null``), keyed by alias."""
+    return to_json(derived_values(spec, values))
 
 
-def _round(x: Fraction) -> float:
-    return round(float(x), 6)
-
-
-__all__ = ["CKKS_INTEGRAL_TOLERANCE", "StudyKeyHolder", "commitment_opens", "derived_statistics"]
+__all__ = ["CKKS_INTEGRAL_TOLERANCE", "StudyKeyHolder", "commitment_opens", "derived_statistics", "derived_values",
+           "dp_sensitivity"]

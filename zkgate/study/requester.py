@@ -15,21 +15,30 @@ from zkgate.study.circuit import compile_contribution
 from zkgate.study.contributor import context_digest
 from zkgate.study.errors import SpecError
 from zkgate.study.keys import CircuitKeys, check_dev
-from zkgate.study.spec import Filter, Participant, Statistic, StudySpec, check_registrations
+from zkgate.study.question import Question
+from zkgate.study.spec import Filter, Participant, Statistic, StudySpec, check_registrations, legacy_question
 
 _ZERO = b"\x00" * 32
 
 
-def open_study(*, title: str, registrations: list[Registration], filter: Filter, statistics: tuple[Statistic, ...],
+def open_study(*, title: str, registrations: list[Registration], question: Question | None = None,
+               filter: Filter | None = None, statistics: tuple[Statistic, ...] | None = None,
                quorum: int, deadline: int, public_context: PublicContext, gateway_key: bytes,
                key_holder_key: bytes, keys: CircuitKeys | str, dev_mode: bool = False,
-               nonce: bytes | None = None) -> tuple[StudySpec, CircuitKeys]:
-    """Returns the spec and the circuit keys it names (with the proving key for contributors)."""
+               nonce: bytes | None = None, min_cell_size: int = 0) -> tuple[StudySpec, CircuitKeys]:
+    """Returns the spec and the circuit keys it names (with the proving key for contributors).
+
+    The question is a compiled :class:`Question`, or (the form of earlier releases) a ``filter``
+    and ``statistics``, converted by :func:`~zkgate.study.legacy.legacy_question`."""
     if not registrations:
         raise SpecError("a study needs at least one registered participant")
+    if question is None:
+        question = legacy_question(filter, statistics or ())
+    elif filter is not None or statistics is not None:
+        raise SpecError("give a question or a filter and statistics, not both")
     first = registrations[0]
     draft = StudySpec(
-        title=title, schema=first.schema, capacity=first.capacity, filter=filter, statistics=tuple(statistics),
+        title=title, schema=first.schema, capacity=first.capacity, question=question, min_cell_size=min_cell_size,
         participants=tuple(Participant.from_registration(r) for r in registrations), quorum=quorum,
         deadline=deadline, he_preset=public_context.params.name, he_key_id=public_context.key_id,
         he_context_digest=context_digest(public_context), vk_hash=_ZERO, transcript_hash=_ZERO,

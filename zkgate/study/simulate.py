@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from fractions import Fraction
 
 import numpy as np
 
@@ -43,6 +42,8 @@ from zkgate.study.messages import Release
 from zkgate.study.release import StudyKeyHolder, derived_statistics
 from zkgate.study.requester import open_study
 from zkgate.study.spec import EqualsCondition, Filter, RangeCondition, Statistic, StudySpec
+from zkgate.study.statistics import moments
+from zkgate.study.statistics.numbers import to_json
 from zkgate.study.verification import PublicRecord, verify_record
 
 TAMPER_MODES = ("participant", "aggregator", "keyholder")
@@ -72,33 +73,13 @@ def patient_table(rng: np.random.Generator, n: int) -> np.ndarray:
 
 
 def ground_truth(spec: StudySpec, tables: list[np.ndarray]) -> dict:
-    """The statistics computed in the clear, in declared units (for comparison only)."""
-    raw = np.concatenate(tables, axis=0) if tables else np.zeros((0, len(spec.schema.columns)), np.int64)
-    mask = np.ones(raw.shape[0], dtype=bool)
-    for rc in spec.filter.ranges:
-        j = spec.schema.index(rc.column)
-        mask &= (raw[:, j] >= rc.lo) & (raw[:, j] <= rc.hi)
-    for ec in spec.filter.equals:
-        mask &= raw[:, spec.schema.index(ec.column)] == ec.value
-    sel = raw[mask]
-
-    n = int(sel.shape[0])
-    out: dict = {"count": n}
-    for st in spec.statistics:
-        x = [int(v) for v in sel[:, spec.schema.index(st.column)].tolist()]
-        if st.kind == "sum":
-            out[f"sum_{st.column}"] = sum(x)
-            out[f"mean_{st.column}"] = round(float(Fraction(sum(x), n)), 6) if n else None
-        elif st.kind == "histogram":
-            e = st.edges
-            out[f"hist_{st.column}"] = [sum(1 for v in x if e[b] <= v < e[b + 1]) for b in range(len(e) - 1)]
-    for st in spec.statistics:
-        if st.kind == "sum_sq":
-            x = [int(v) for v in sel[:, spec.schema.index(st.column)].tolist()]
-            sq = sum(v * v for v in x)
-            out[f"sum_sq_{st.column}"] = sq
-            out[f"variance_{st.column}"] = (round(float(Fraction(sq, n) - Fraction(sum(x), n) ** 2), 6) if n else None)
-    return out
+    """zkgate's own clear-text answer over the pooled tables (declared units), keyed by alias as
+    :func:`zkgate.study.release.derived_statistics` publishes it (for comparison only):
+    :func:`zkgate.study.statistics.moments.truth` on plain rows — the plain predicate, Python
+    integers, no circuit twin."""
+    names = spec.schema.names
+    rows = [dict(zip(names, (int(v) for v in row))) for t in tables for row in np.asarray(t).tolist()]
+    return to_json(moments.truth(spec.question, spec.schema, rows))
 
 
 def max_relative_error(released: dict | None, truth: dict) -> float | None:

@@ -1,18 +1,21 @@
 """The study specification: what is asked, of whom, under which keys.
 
-A :class:`StudySpec` holds the filter (ranges and equalities on columns, ANDed), the
-statistics (the count of passing records always comes first; then sums, sums of squares
-and histograms of columns), the expected participants with their registered data set
-roots and signing keys, quorum, deadline, the HE preset with the public context's key id
+A :class:`StudySpec` holds the compiled question (:class:`~zkgate.study.question.Question`:
+a predicate tree, GROUP BY columns and aggregates of the statistics registry; the committed
+coordinates are its moments per cell, :mod:`zkgate.study.statistics.moments`), the minimum
+cell size ``k`` for small-cell suppression (0: none), the expected participants with their
+registered data set roots and signing keys, quorum, deadline, the HE preset with the public context's key id
 and digest, the contribution circuit's verifying-key hash and ceremony transcript hash,
 and the gateway's and key holder's signing keys.  Values in the spec are in declared
 units; the circuit works on stored (offset) values.
 
-Study id: ``poseidon_sponge([TAG_STUDY, lo..., hi..., eq..., edges..., rest])`` with the
-filter and histogram constants in stored units and ``rest =
+Study id: ``poseidon_sponge([TAG_STUDY, constants..., rest])`` with the question's predicate
+constants then histogram edges in stored units (:meth:`Question.constants`) and ``rest =
 poseidon_sponge(bytes_to_field_elements(spec.to_bytes()))`` (the whole canonical encoding),
-so the id is a field element (< r), the contribution circuit can bind the filter constants
-to it, and it commits to everything else.
+so the id is a field element (< r), the contribution circuit can bind the constants to it, and
+it commits to everything else (the SQL text, aliases and functions too).  The encoding is
+version 2 (version 1 carried a filter of ranges and equalities and a statistics list; such a
+request is converted with :func:`zkgate.study.legacy.legacy_question`).
 
 The HE preset is part of the canonical encoding (``he_preset``), so the study id covers the
 choice between the two release modes (:attr:`StudySpec.release_mode`):
@@ -39,54 +42,15 @@ from zkgate.study.commitment import check_capacity
 from zkgate.study.dataset import Schema
 from zkgate.study.errors import MessageFormatError, SchemaError, SpecError, UnknownParticipantError
 from zkgate.study.identity import check_key_ref, check_public_key
+from zkgate.study.legacy import EqualsCondition, Filter, RangeCondition, Statistic, legacy_question
+from zkgate.study.question import Question
+from zkgate.study.statistics import moments as mom
 
 KIND = "study-spec"
-TAG_STUDY = int.from_bytes(b"zkgate/study/id/v1", "big")
-STAT_KINDS = ("sum", "sum_sq", "histogram")
+SPEC_VERSION = 2  # 1: filter (ranges, equalities) and statistics list; 2: the compiled question, min_cell_size
+TAG_STUDY = int.from_bytes(b"zkgate/study/id/v2", "big")
 MAX_PARTICIPANTS = 4096
-MAX_CONDITIONS = 16
-MAX_STATISTICS = 16
-MAX_BINS = 64
-
-
-@dataclass(frozen=True)
-class RangeCondition:
-    """``lo <= column <= hi`` (declared units, inclusive)."""
-
-    column: str
-    lo: int
-    hi: int
-
-
-@dataclass(frozen=True)
-class EqualsCondition:
-    """``column == value`` (declared units)."""
-
-    column: str
-    value: int
-
-
-@dataclass(frozen=True)
-class Filter:
-    ranges: tuple[RangeCondition, ...] = ()
-    equals: tuple[EqualsCondition, ...] = ()
-
-
-@dataclass(frozen=True)
-class Statistic:
-    """``sum`` / ``sum_sq`` of a column, or a ``histogram`` with bins ``[e_b, e_{b+1})``."""
-
-    kind: str
-    column: str
-    edges: tuple[int, ...] = ()
-
-    @property
-    def name(self) -> str:
-        return {"sum": "sum", "sum_sq": "sum_sq", "histogram": "hist"}[self.kind] + "_" + self.column
-
-    @property
-    def width(self) -> int:
-        return len(self.edges) - 1 if self.kind == "histogram" else 1
+MAX_MIN_CELL_SIZE = 1 << 32
 
 
 @dataclass(frozen=True)
@@ -109,17 +73,28 @@ class Participant:
 
 @dataclass(frozen=True)
 class CircuitShape:
-    """What the compiled contribution circuit depends on (constants stay witness values)."""
+    """What the compiled contribution circuit depends on (constants stay witness values): the
+    columns' names and stored widths, the chunk capacity, the predicate's structure
+    (:func:`~zkgate.study.question.predicate_shape`), the group columns as ``(name, first stored
+    key, number of categories)`` and the moments as ``(kind, columns, number of edges)``."""
 
+    names: tuple[str, ...]
     col_bits: tuple[int, ...]
     capacity: int
-    range_cols: tuple[int, ...]
-    equal_cols: tuple[int, ...]
-    stats: tuple[tuple[str, int, int], ...]  # (kind, column index, number of edges or 0)
+    predicate: object
+    groups: tuple[tuple[str, int, int], ...]
+    moments: tuple[tuple[str, tuple[str, ...], int], ...]
+
+    @property
+    def n_cells(self) -> int:
+        n = 1
+        for _, _, size in self.groups:
+            n *= size
+        return n
 
     def params(self) -> dict:
-        return {"col_bits": self.col_bits, "capacity": self.capacity, "ranges": self.range_cols,
-                "equals": self.equal_cols, "stats": self.stats}
+        return {"names": self.names, "col_bits": self.col_bits, "capacity": self.capacity,
+                "predicate": self.predicate, "groups": self.groups, "moments": self.moments}
 
 
 @dataclass(frozen=True)
@@ -127,8 +102,7 @@ class StudySpec:
     title: str
     schema: Schema
     capacity: int
-    filter: Filter
-    statistics: tuple[Statistic, ...]
+    question: Question
     participants: tuple[Participant, ...]
     quorum: int
     deadline: int  # unix seconds
@@ -141,6 +115,7 @@ class StudySpec:
     key_holder_key: bytes
     nonce: bytes
     dev_keys: bool = False
+    min_cell_size: int = 0  # k: cells with fewer records are withheld at release (0: no suppression)
     _cache: dict = field(default_factory=dict, compare=False, repr=False, hash=False)
 
     def __post_init__(self) -> None:
@@ -157,41 +132,12 @@ class StudySpec:
             raise SpecError("schema must be a Schema")
         check_capacity(self.capacity)
         s = self.schema
-        if not isinstance(self.filter, Filter):
-            raise SpecError("filter must be a Filter")
-        if len(self.filter.ranges) + len(self.filter.equals) > MAX_CONDITIONS:
-            raise SpecError(f"at most {MAX_CONDITIONS} filter conditions")
-        for rc in self.filter.ranges:
-            c = s.column(rc.column)
-            if type(rc.lo) is not int or type(rc.hi) is not int or not c.lo <= rc.lo <= rc.hi <= c.hi:
-                raise SpecError(f"filter range on {rc.column!r}: need {c.lo} <= lo <= hi <= {c.hi}, got [{rc.lo}, {rc.hi}]")
-        for ec in self.filter.equals:
-            c = s.column(ec.column)
-            if type(ec.value) is not int or not c.lo <= ec.value <= c.hi:
-                raise SpecError(f"filter equality on {ec.column!r}: {ec.value!r} is outside [{c.lo}, {c.hi}]")
-        if not isinstance(self.statistics, tuple) or len(self.statistics) > MAX_STATISTICS:
-            raise SpecError(f"statistics must be a tuple of at most {MAX_STATISTICS}")
-        names = set()
-        for st in self.statistics:
-            if not isinstance(st, Statistic) or st.kind not in STAT_KINDS:
-                raise SpecError(f"statistic kinds are {STAT_KINDS}, got {st!r}")
-            c = s.column(st.column)
-            if st.name in names:
-                raise SpecError(f"statistic {st.kind} of {st.column!r} appears twice")
-            names.add(st.name)
-            if st.kind == "histogram":
-                e = st.edges
-                if not 2 <= len(e) <= MAX_BINS + 1 or any(type(x) is not int for x in e):
-                    raise SpecError(f"histogram of {st.column!r}: give 2..{MAX_BINS + 1} integer edges")
-                if any(b <= a for a, b in zip(e, e[1:])):
-                    raise SpecError(f"histogram of {st.column!r}: edges must increase strictly, got {list(e)}")
-                if e[0] < c.lo or e[-1] > c.hi + 1:
-                    raise SpecError(f"histogram of {st.column!r}: edges must lie in [{c.lo}, {c.hi + 1}]")
-            elif st.edges:
-                raise SpecError(f"{st.kind} of {st.column!r} takes no edges")
-        for st in self.statistics:
-            if st.kind == "sum_sq" and f"sum_{st.column}" not in names:
-                raise SpecError(f"the sum of squares of {st.column!r} needs its sum too (for the variance)")
+        if not isinstance(self.question, Question):
+            raise SpecError("question must be a Question (see zkgate.study.question; legacy_question converts a filter "
+                            "and statistics)")
+        self.question.check(s)
+        if type(self.min_cell_size) is not int or not 0 <= self.min_cell_size <= MAX_MIN_CELL_SIZE:
+            raise SpecError(f"min_cell_size must be an int in [0, {MAX_MIN_CELL_SIZE}], got {self.min_cell_size!r}")
         if not isinstance(self.participants, tuple) or not 1 <= len(self.participants) <= MAX_PARTICIPANTS:
             raise SpecError(f"a study needs 1..{MAX_PARTICIPANTS} participants")
         pn = [p.name for p in self.participants]
@@ -251,24 +197,28 @@ class StudySpec:
         raise UnknownParticipantError(f"{name!r} is not an expected participant of this study")
 
     def shape(self) -> CircuitShape:
-        s = self.schema
-        stats = tuple((st.kind, s.index(st.column), len(st.edges)) for st in self.statistics)
-        return CircuitShape(s.bits, self.capacity, tuple(s.index(r.column) for r in self.filter.ranges),
-                            tuple(s.index(e.column) for e in self.filter.equals), stats)
+        s, q = self.schema, self.question
+        groups = tuple((g, s.column(g).store(s.column(g).lo), s.column(g).hi - s.column(g).lo + 1) for g in q.group_by)
+        pred, _, moments = q.shape(s)
+        return CircuitShape(s.names, s.bits, self.capacity, pred, groups, moments)
+
+    def moments(self) -> list:
+        """The committed moments of one cell (:meth:`Question.moments`)."""
+        if "moments" not in self._cache:
+            self._cache["moments"] = self.question.moments(self.schema)
+        return self._cache["moments"]
+
+    @property
+    def n_cells(self) -> int:
+        return len(self.question.cells(self.schema))
 
     def value_names(self) -> list[str]:
-        """Names of the committed coordinates ``s_j`` (count first; histogram bins indexed)."""
-        out = ["count"]
-        for st in self.statistics:
-            out += [st.name] if st.kind != "histogram" else [f"{st.name}[{b}]" for b in range(st.width)]
-        return out
+        """Names of the committed coordinates ``s_j``, cell-major (count first in each cell;
+        histogram bins indexed; ``[key]`` prefixes under GROUP BY)."""
+        return mom.coordinate_names(self.question, self.schema)
 
     def per_record_bounds(self) -> list[int]:
-        out = [1]
-        for st in self.statistics:
-            m = self.schema.column(st.column).max_stored
-            out += {"sum": [m], "sum_sq": [m * m], "histogram": [1] * st.width}[st.kind]
-        return out
+        return mom.record_bounds(self.question, self.schema)
 
     def chunk_bounds(self) -> list[int]:
         """Largest value of each coordinate for one chunk."""
@@ -278,15 +228,16 @@ class StudySpec:
         """Declared bound of each released ``S_j`` (every record of every participant)."""
         return [b * self.total_chunks for b in self.chunk_bounds()]
 
-    def filter_constants(self) -> list[int]:
-        """lo..., hi..., eq..., edges... in stored units (the circuit's private constants)."""
-        s = self.schema
-        off = lambda name: s.column(name).offset  # noqa: E731
-        lo = [r.lo - off(r.column) for r in self.filter.ranges]
-        hi = [r.hi - off(r.column) for r in self.filter.ranges]
-        eq = [e.value - off(e.column) for e in self.filter.equals]
-        edges = [x - off(st.column) for st in self.statistics if st.kind == "histogram" for x in st.edges]
-        return lo + hi + eq + edges
+    def constants(self) -> list[int]:
+        """The predicate constants then histogram edges, in stored units (the circuit's private
+        constants, bound into the study id)."""
+        return self.question.constants(self.schema)
+
+    filter_constants = constants  # the name of earlier releases
+
+    def derive(self, values) -> dict:
+        """Every aggregate's result from released coordinates (:func:`moments.derive`)."""
+        return mom.derive(self.question, self.schema, [int(v) for v in values])
 
     def rest_element(self) -> int:
         if "rest" not in self._cache:
@@ -296,83 +247,97 @@ class StudySpec:
     @property
     def study_id(self) -> int:
         if "id" not in self._cache:
-            self._cache["id"] = poseidon_sponge([TAG_STUDY, *self.filter_constants(), self.rest_element()])
+            self._cache["id"] = poseidon_sponge([TAG_STUDY, *self.constants(), self.rest_element()])
         return self._cache["id"]
 
     @property
     def study_id_bytes(self) -> bytes:
         return enc.fe_bytes(self.study_id)
 
-    def layout(self) -> SlotLayout:
-        """The HE slot layout: one field per statistic (count first) and, for BFV, the randomness
-        ``rho``, split into limbs where a sum over all participants could overflow (checked).
+    def _fields(self) -> list[tuple[str, int, int]]:
+        """``(field name, per-record bound, length)`` of each HE field: one field per moment, holding
+        that moment's coordinates of every cell (cell after cell); ``count`` first."""
+        out, seen = [], set()
+        n_cells = self.n_cells
+        for i, m in enumerate(self.moments()):
+            c = m.columns
+            name = {"count": "count", "sum": f"sum_{c[0] if c else ''}", "hist": f"hist_{c[0] if c else ''}",
+                    "prod": (f"sum_sq_{c[0]}" if len(c) == 2 and c[0] == c[1] else f"prod_{'_'.join(c)}")}.get(m.kind, "")
+            if not name or len(name) > 60 or name in seen or name == "rho":
+                name = f"m{i}_{m.kind}"  # readable names where they fit (the names of earlier releases)
+            seen.add(name)
+            out.append((name, mom.per_record_bounds(m, self.schema)[0], m.width * n_cells))
+        return out
 
-        CKKS: the same statistics fields (real slots, no limbs; the overflow guard keeps every
-        sum inside the data modulus and float64 headroom of the release quantum) and no ``rho``:
-        the approximate release never publishes ``P``, so ``ρ_i`` never leaves the holder."""
+    def layout(self) -> SlotLayout:
+        """The HE slot layout: one field per committed moment (count first; each holds the moment's
+        coordinates of every cell) and, for BFV, the randomness ``rho``, split into limbs where a
+        sum over all participants could overflow (checked).
+
+        CKKS: the same fields (real slots, no limbs; the overflow guard keeps every sum inside the
+        data modulus and float64 headroom of the release quantum) and no ``rho``: the approximate
+        release never publishes ``P``, so ``ρ_i`` never leaves the holder."""
         if "layout" in self._cache:
             return self._cache["layout"]
         params = self.params
         n = len(self.participants)
+        per_part = max(p.n_chunks for p in self.participants) * self.capacity
         if params.scheme == "ckks":
-            layout = self._ckks_layout()
+            layout = SlotLayout(tuple(Field(name, b * per_part, length) for name, b, length in self._fields()), n)
             layout.check(params)
             self._cache["layout"] = layout
             return layout
         limb = max_safe_limb_bits(params, n)
-        per_part = max(p.n_chunks for p in self.participants)
 
         def fld(name: str, maximum: int, length: int = 1) -> Field:
             fits = maximum * n < params.safe_bound
             return Field(name, maximum, length, 0 if fits else limb)
 
-        bounds = self.chunk_bounds()
-        fields = [fld("count", bounds[0] * per_part)]
-        pos = 1
-        for st in self.statistics:
-            fields.append(fld(st.name, bounds[pos] * per_part, st.width))
-            pos += st.width
-        fields.append(Field("rho", per_part * (L - 1), 1, limb))
+        fields = [fld(name, b * per_part, length) for name, b, length in self._fields()]
+        fields.append(Field("rho", max(p.n_chunks for p in self.participants) * (L - 1), 1, limb))
         layout = SlotLayout(tuple(fields), n)
         layout.check(params)
         self._cache["layout"] = layout
         return layout
 
-    def _ckks_layout(self) -> SlotLayout:
-        per_part = max(p.n_chunks for p in self.participants)
-        bounds = self.chunk_bounds()
-        fields = [Field("count", bounds[0] * per_part)]
-        pos = 1
-        for st in self.statistics:
-            fields.append(Field(st.name, bounds[pos] * per_part, st.width))
-            pos += st.width
-        return SlotLayout(tuple(fields), len(self.participants))
-
     def split_values(self, values: list[int]) -> dict:
-        """Coordinate list -> ``{field: value}`` for the HE layout (without rho)."""
-        out = {"count": values[0]}
-        pos = 1
-        for st in self.statistics:
-            out[st.name] = values[pos] if st.kind != "histogram" else list(values[pos : pos + st.width])
-            pos += st.width
+        """Coordinate list (cell-major) -> ``{field: value or list}`` for the HE layout (without rho)."""
+        values = list(values)
+        moments, n_cells = self.moments(), self.n_cells
+        width = sum(m.width for m in moments)
+        if len(values) != width * n_cells:
+            raise SpecError(f"expected {width * n_cells} coordinates, got {len(values)}")
+        out, pos = {}, 0
+        for (name, _, length), m in zip(self._fields(), moments):
+            vs = [x for c in range(n_cells) for x in values[c * width + pos : c * width + pos + m.width]]
+            out[name] = vs[0] if length == 1 else vs
+            pos += m.width
         return out
 
-    def join_values(self, decoded: dict) -> list[int]:
-        out = [int(decoded["count"])]
-        for st in self.statistics:
-            v = decoded[st.name]
-            out += [int(x) for x in v] if isinstance(v, list) else [int(v)]
+    def join_values(self, decoded: dict) -> list:
+        """The inverse of :meth:`split_values` (values as decoded: ints, or floats for CKKS)."""
+        moments, n_cells = self.moments(), self.n_cells
+        width = sum(m.width for m in moments)
+        out = [0] * (width * n_cells)
+        pos = 0
+        for (name, _, _), m in zip(self._fields(), moments):
+            v = decoded[name]
+            vs = list(v) if isinstance(v, (list, tuple)) else [v]
+            for c in range(n_cells):
+                for b in range(m.width):
+                    x = vs[c * m.width + b]
+                    out[c * width + pos + b] = int(x) if isinstance(x, int) else x
+            pos += m.width
         return out
 
     # -- encoding ---------------------------------------------------------------------------
     def to_obj(self) -> list:
-        return enc.header(KIND) + [
+        return [KIND, SPEC_VERSION] + [
             self.title,
             self.schema.to_obj(),
             self.capacity,
-            [[r.column, r.lo, r.hi] for r in self.filter.ranges],
-            [[e.column, e.value] for e in self.filter.equals],
-            [[st.kind, st.column, list(st.edges)] for st in self.statistics],
+            self.question.to_obj(),
+            self.min_cell_size,
             [[p.name, enc.fe_bytes(p.root), p.n_chunks, p.verify_key] for p in self.participants],
             self.quorum,
             self.deadline,
@@ -394,42 +359,33 @@ class StudySpec:
 
     @classmethod
     def from_bytes(cls, data: bytes) -> StudySpec:
-        it = enc.unpack(data, KIND)
-        if len(it) != 18:
-            raise MessageFormatError(f"{KIND}: expected 18 items")
+        _, it = enc.unpack_versioned(data, KIND, (SPEC_VERSION,))
+        if len(it) != 17:
+            raise MessageFormatError(f"{KIND}: expected 17 items")
         try:
             rl = enc.read_list
             spec = cls(
                 title=enc.read_str(it[0], "title"),
                 schema=Schema.from_obj(it[1]),
                 capacity=enc.read_int(it[2], "capacity"),
-                filter=Filter(
-                    tuple(RangeCondition(enc.read_str(c, "column"), enc.read_int(a, "lo"), enc.read_int(b, "hi"))
-                          for c, a, b in (rl(x, "range", 3) for x in rl(it[3], "ranges", max_len=MAX_CONDITIONS))),
-                    tuple(EqualsCondition(enc.read_str(c, "column"), enc.read_int(v, "value"))
-                          for c, v in (rl(x, "equality", 2) for x in rl(it[4], "equals", max_len=MAX_CONDITIONS))),
-                ),
-                statistics=tuple(
-                    Statistic(enc.read_str(k, "kind"), enc.read_str(c, "column"),
-                              tuple(enc.read_int(e, "edge") for e in rl(es, "edges", max_len=MAX_BINS + 1)))
-                    for k, c, es in (rl(x, "statistic", 3) for x in rl(it[5], "statistics", max_len=MAX_STATISTICS))
-                ),
+                question=Question.from_obj(it[3]),
+                min_cell_size=enc.read_int(it[4], "min_cell_size"),
                 participants=tuple(
                     Participant(enc.read_str(n, "participant", 128), enc.read_fe(r, "root"),
                                 enc.read_int(k, "n_chunks"), check_key_ref(v, "verify key"))
-                    for n, r, k, v in (rl(x, "participant", 4) for x in rl(it[6], "participants", max_len=MAX_PARTICIPANTS))
+                    for n, r, k, v in (rl(x, "participant", 4) for x in rl(it[5], "participants", max_len=MAX_PARTICIPANTS))
                 ),
-                quorum=enc.read_int(it[7], "quorum"),
-                deadline=enc.read_int(it[8], "deadline"),
-                he_preset=enc.read_str(it[9], "he_preset", 64),
-                he_key_id=enc.read_bytes(it[10], "he_key_id", 32),
-                he_context_digest=enc.read_bytes(it[11], "he_context_digest", 32),
-                vk_hash=enc.read_bytes(it[12], "vk_hash", 32),
-                transcript_hash=enc.read_bytes(it[13], "transcript_hash", 32),
-                gateway_key=check_public_key(it[14], "gateway_key"),
-                key_holder_key=check_public_key(it[15], "key_holder_key"),
-                nonce=enc.read_bytes(it[16], "nonce", 16),
-                dev_keys=enc.read_bool(it[17], "dev_keys"),
+                quorum=enc.read_int(it[6], "quorum"),
+                deadline=enc.read_int(it[7], "deadline"),
+                he_preset=enc.read_str(it[8], "he_preset", 64),
+                he_key_id=enc.read_bytes(it[9], "he_key_id", 32),
+                he_context_digest=enc.read_bytes(it[10], "he_context_digest", 32),
+                vk_hash=enc.read_bytes(it[11], "vk_hash", 32),
+                transcript_hash=enc.read_bytes(it[12], "transcript_hash", 32),
+                gateway_key=check_public_key(it[13], "gateway_key"),
+                key_holder_key=check_public_key(it[14], "key_holder_key"),
+                nonce=enc.read_bytes(it[15], "nonce", 16),
+                dev_keys=enc.read_bool(it[16], "dev_keys"),
             )
         except SpecError as exc:
             raise MessageFormatError(f"{KIND}: {exc}") from exc
@@ -482,5 +438,5 @@ def schema_difference(schema, capacity: int, other, other_capacity: int) -> str:
 
 __all__ = [
     "CircuitShape", "EqualsCondition", "Filter", "Participant", "RangeCondition", "Statistic", "StudySpec",
-    "TAG_STUDY", "check_registrations", "schema_difference",
+    "SPEC_VERSION", "TAG_STUDY", "check_registrations", "legacy_question", "schema_difference",
 ]

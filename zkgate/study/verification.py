@@ -152,10 +152,11 @@ class VerificationReport:
 
 
 def released_numbers(spec: StudySpec, release: Release) -> dict:
-    """What a release publishes, for people: its mode, the raw sums S and the statistics derived
-    from them (count, sums, means, variances, histogram counts with their bins ``[a, b)``)."""
-    bins = {st.column: [f"[{a}, {b})" for a, b in zip(st.edges, st.edges[1:])]
-            for st in spec.statistics if st.kind == "histogram"}
+    """What a release publishes, for people: its mode, the raw sums S (by coordinate name) and the
+    results derived from them by alias (:func:`zkgate.study.release.derived_statistics`), with the
+    histogram bins ``[a, b)`` of each HISTOGRAM alias."""
+    bins = {a.alias: [f"[{x}, {y})" for x, y in zip(a.params, a.params[1:])]
+            for a in spec.question.aggregates if a.function == "HISTOGRAM"}
     return {"mode": release.mode, "verifiable": release.mode == "exact",
             "values": dict(zip(spec.value_names(), (int(v) for v in release.values))),
             "statistics": derived_statistics(spec, release.values), "histogram_bins": bins}

@@ -7,7 +7,7 @@ import { buildBabyjub, buildPoseidon } from "circomlibjs";
 import { bigFromBytes, bytesToFieldElements, domainDigest, pack, R, sha256 } from "./messages.js";
 
 const tag = (text) => bigFromBytes(Buffer.from(text, "utf8"));
-export const TAG_STUDY = tag("zkgate/study/id/v1");
+export const TAG_STUDY = tag("zkgate/study/id/v2");
 export const TAG_DATASET = tag("zkgate/study/dataset/v1");
 const PEDERSEN_DOMAIN = Buffer.from("zkgate/pedersen/v1", "utf8");
 const MAX_POSEIDON_INPUTS = 16;
@@ -80,7 +80,7 @@ export class Curves {
     return acc;
   }
 
-  /** poseidon_sponge([TAG_STUDY, filter constants (stored units)..., poseidon_sponge(spec bytes as field elements)]). */
+  /** poseidon_sponge([TAG_STUDY, question constants (stored units)..., poseidon_sponge(spec bytes as field elements)]). */
   studyId(spec, filterConstants) {
     const rest = this.sponge(bytesToFieldElements(spec.bytes));
     return this.sponge([TAG_STUDY, ...filterConstants, rest]);

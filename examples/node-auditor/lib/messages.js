@@ -10,6 +10,7 @@ import { decode, encode, ExtensionCodec } from "@msgpack/msgpack";
 
 export const R = 21888242871839275222246405745257275088548364400416034343698204186575808495617n;
 export const VERSION = 1;
+export const SPEC_VERSION = 2; // the study spec carries the compiled question (docs/messages.md section 5)
 const MAX_MESSAGE = 64 << 20;
 const NO_EXTENSIONS = new ExtensionCodec(); // unknown extension types decode to ExtData: refused below
 
@@ -154,10 +155,43 @@ function bigint(v, what) {
   return bigFromBytes(v);
 }
 
+// -- the compiled question (zkgate/study/question.py: Question.to_obj) ------------------------------
+const COMPARE_OPS = ["=", "<>", "<", "<=", ">", ">="];
+
+function predicate(v, budget) {
+  if (v === null) return null;
+  if ((budget.left -= 1) < 0) throw new MessageFormatError("question: the filter has more than 64 nodes");
+  const node = list(v, "filter node");
+  const tag = str(node[0], "filter node kind");
+  if (tag === "cmp" && node.length === 4) {
+    if (!COMPARE_OPS.includes(node[2])) throw new MessageFormatError(`question: unknown comparison '${node[2]}'`);
+    return { tag, column: str(node[1], "column"), op: node[2], value: int(node[3], "constant") };
+  }
+  if (tag === "between" && node.length === 4) return { tag, column: str(node[1], "column"), lo: int(node[2], "lo"), hi: int(node[3], "hi") };
+  if (tag === "in" && node.length === 3) return { tag, column: str(node[1], "column"), values: list(node[2], "IN values").map((x) => int(x, "IN value")) };
+  if (tag === "not" && node.length === 2) return { tag, term: predicate(node[1], budget) };
+  if ((tag === "and" || tag === "or") && node.length === 2) return { tag, terms: list(node[1], "terms").map((t) => predicate(t, budget)) };
+  throw new MessageFormatError(`question: malformed filter node '${tag}'`);
+}
+
+function question(v) {
+  const q = list(v, "question", 4);
+  return {
+    predicate: predicate(q[0], { left: 64 }),
+    groupBy: list(q[1], "group_by").map((g) => str(g, "group column")),
+    aggregates: list(q[2], "aggregates").map((a) => {
+      a = list(a, "aggregate", 4);
+      return { alias: str(a[0], "alias"), fn: str(a[1], "function"), columns: list(a[2], "columns").map((c) => str(c, "column")),
+        params: list(a[3], "params").map((x) => int(x, "parameter")) };
+    }),
+    sql: str(q[3], "sql"),
+  };
+}
+
 // -- messages ----------------------------------------------------------------------------------
 export function decodeSpec(bytes) {
-  const obj = unpack(bytes, "study-spec");
-  const it = items(obj, 18, "study-spec");
+  const obj = unpack(bytes, "study-spec", SPEC_VERSION);
+  const it = items(obj, 17, "study-spec");
   const schema = list(it[1], "schema").map((c, i) => {
     c = list(c, `schema column ${i}`, 3);
     return { name: str(c[0], "column name"), lo: int(c[1], "column lo"), hi: int(c[2], "column hi") };
@@ -168,35 +202,25 @@ export function decodeSpec(bytes) {
     schema,
     schemaObj: it[1],
     capacity: int(it[2], "capacity"),
-    ranges: list(it[3], "ranges").map((r) => {
-      r = list(r, "range", 3);
-      return { column: str(r[0], "column"), lo: int(r[1], "lo"), hi: int(r[2], "hi") };
-    }),
-    equals: list(it[4], "equals").map((e) => {
-      e = list(e, "equality", 2);
-      return { column: str(e[0], "column"), value: int(e[1], "value") };
-    }),
-    statistics: list(it[5], "statistics").map((s) => {
-      s = list(s, "statistic", 3);
-      return { kind: str(s[0], "kind"), column: str(s[1], "column"), edges: list(s[2], "edges").map((x) => int(x, "edge")) };
-    }),
-    participants: list(it[6], "participants").map((p) => {
+    question: question(it[3]),
+    minCellSize: int(it[4], "min_cell_size"),
+    participants: list(it[5], "participants").map((p) => {
       p = list(p, "participant", 4);
       return { name: str(p[0], "participant"), root: fe(p[1], "root"), nChunks: int(p[2], "n_chunks"), verifyKey: keyReference(p[3], "verify key") };
     }),
-    quorum: int(it[7], "quorum"),
-    deadline: int(it[8], "deadline"),
-    hePreset: str(it[9], "he_preset"),
-    heKeyId: bin(it[10], "he_key_id", 32),
-    heContextDigest: bin(it[11], "he_context_digest", 32),
-    vkHash: bin(it[12], "vk_hash", 32),
-    transcriptHash: bin(it[13], "transcript_hash", 32),
-    gatewayKey: publicKey(it[14], "gateway_key"),
-    keyHolderKey: publicKey(it[15], "key_holder_key"),
-    nonce: bin(it[16], "nonce", 16),
+    quorum: int(it[6], "quorum"),
+    deadline: int(it[7], "deadline"),
+    hePreset: str(it[8], "he_preset"),
+    heKeyId: bin(it[9], "he_key_id", 32),
+    heContextDigest: bin(it[10], "he_context_digest", 32),
+    vkHash: bin(it[11], "vk_hash", 32),
+    transcriptHash: bin(it[12], "transcript_hash", 32),
+    gatewayKey: publicKey(it[13], "gateway_key"),
+    keyHolderKey: publicKey(it[14], "key_holder_key"),
+    nonce: bin(it[15], "nonce", 16),
     devKeys: (() => {
-      if (typeof it[17] !== "boolean") throw new MessageFormatError("dev_keys: expected a boolean");
-      return it[17];
+      if (typeof it[16] !== "boolean") throw new MessageFormatError("dev_keys: expected a boolean");
+      return it[16];
     })(),
   };
 }
