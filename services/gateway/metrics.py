@@ -210,28 +210,31 @@ def _final_code(context, exc: BaseException | None) -> grpc.StatusCode:
 
 
 class _Call:
-    """One RPC in progress: its series, start time and what the access log needs."""
+    """One RPC in progress: its series, start time and, when the access log is on, its study."""
 
-    __slots__ = ("method", "labels", "handling", "start", "study")
+    __slots__ = ("method", "labels", "handling", "logged", "start", "study")
 
-    def __init__(self, method: str, labels, handling, study: str | None = None) -> None:
+    def __init__(self, method: str, labels, handling, logged: bool) -> None:
         self.method = method
         self.labels = labels
         self.handling = handling
+        self.logged = logged
         self.start = time.perf_counter()
-        self.study = study
+        self.study: str | None = None
 
 
 class RpcObserver(grpc.ServerInterceptor):
     """Metrics (when ``metrics`` is given) and the access log for every RPC.  Put it first among
-    the server's interceptors so that calls refused by the others are counted too."""
+    the server's interceptors so that calls refused by the others are counted too.  With neither
+    (no metrics, INFO off for ``zkgate.services.rpc``) it hands every handler through unchanged."""
 
     def __init__(self, metrics: GatewayMetrics | None = None) -> None:
         self.metrics = metrics
 
     def intercept_service(self, continuation, handler_call_details):
         handler = continuation(handler_call_details)
-        if handler is None or (self.metrics is None and not access_log.isEnabledFor(logging.INFO)):
+        logged = access_log.isEnabledFor(logging.INFO)
+        if handler is None or (self.metrics is None and not logged):
             return handler
         method = handler_call_details.method
         kind = grpc_type(handler)
@@ -241,13 +244,14 @@ class RpcObserver(grpc.ServerInterceptor):
         else:
             service, _, name = method.lstrip("/").rpartition("/")
             labels, handling = (kind, service, name), None
+        args = (method, labels, handling, logged)
         if handler.unary_unary is not None:
-            return handler._replace(unary_unary=self._unary(handler.unary_unary, method, labels, handling))
+            return handler._replace(unary_unary=self._unary(handler.unary_unary, *args, client_stream=False))
         if handler.unary_stream is not None:
-            return handler._replace(unary_stream=self._streaming(handler.unary_stream, method, labels, handling, False))
+            return handler._replace(unary_stream=self._streaming(handler.unary_stream, *args, client_stream=False))
         if handler.stream_unary is not None:
-            return handler._replace(stream_unary=self._unary(handler.stream_unary, method, labels, handling, True))
-        return handler._replace(stream_stream=self._streaming(handler.stream_stream, method, labels, handling, True))
+            return handler._replace(stream_unary=self._unary(handler.stream_unary, *args, client_stream=True))
+        return handler._replace(stream_stream=self._streaming(handler.stream_stream, *args, client_stream=True))
 
     def _finish(self, call: _Call, context, exc: BaseException | None) -> None:
         code = _final_code(context, exc)
@@ -255,7 +259,7 @@ class RpcObserver(grpc.ServerInterceptor):
         if self.metrics is not None:
             call.handling.observe(elapsed)
             self.metrics.count_handled(call.method, call.labels, code)
-        if access_log.isEnabledFor(logging.INFO):
+        if call.logged:
             identity = getattr(context, IDENTITY_ATTRIBUTE, None)
             who = identity.organisation if identity is not None and identity.organisation else None
             rpc = call.method.lstrip("/")
@@ -274,32 +278,33 @@ class RpcObserver(grpc.ServerInterceptor):
                 call.study = _study_of(message)
             yield message
 
-    def _unary(self, behaviour: Callable, method: str, labels, handling, client_stream: bool = False) -> Callable:
-        def observed(request, context):
-            call = _Call(method, labels, handling)
+    def _begin(self, request, method: str, labels, handling, logged: bool, client_stream: bool):
+        call = _Call(method, labels, handling, logged)
+        if logged:  # the study is only for the access log: metrics never name one
             if client_stream:
                 request = self._watch(request, call)
             else:
                 call.study = _study_of(request)
+        return call, request
+
+    def _unary(self, behaviour: Callable, *args, client_stream: bool) -> Callable:
+        def observed(request, context):
+            call, request = self._begin(request, *args, client_stream)
             try:
                 reply = behaviour(request, context)
             except BaseException as exc:
                 self._finish(call, context, exc)
                 raise
-            if call.study is None:
+            if call.logged and call.study is None:
                 call.study = _study_of(reply)  # CreateStudy: the new study's id
             self._finish(call, context, None)
             return reply
 
         return observed
 
-    def _streaming(self, behaviour: Callable, method: str, labels, handling, client_stream: bool) -> Callable:
+    def _streaming(self, behaviour: Callable, *args, client_stream: bool) -> Callable:
         def observed(request, context):
-            call = _Call(method, labels, handling)
-            if client_stream:
-                request = self._watch(request, call)
-            else:
-                call.study = _study_of(request)
+            call, request = self._begin(request, *args, client_stream)
             try:
                 yield from behaviour(request, context)
             except BaseException as exc:
