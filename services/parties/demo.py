@@ -41,7 +41,7 @@ from zkgate.study.contributor import Contributor
 from zkgate.study.dataset import Dataset
 from zkgate.study.identity import SigningKey
 from zkgate.study.messages import Aggregate, Receipt
-from zkgate.study.release import StudyKeyHolder, derived_statistics
+from zkgate.study.release import StudyKeyHolder, release_statistics
 from zkgate.study.requester import open_study
 from zkgate.study.simulate import PATIENT_SCHEMA, STUDY_FILTER, STUDY_STATISTICS, ground_truth, patient_table
 from zkgate.study.spec import StudySpec
@@ -186,7 +186,7 @@ def run_demo(
                 audit_head, _ = client.verify_whole_log(info.log_public_key)
             step(f"regulator verified the record ({'OK' if report.ok else 'FAILED'}) and the audit log ({audit_head.tree_size} entries)")
 
-            released = derived_statistics(spec, record.release.values) if record.release else None
+            released = release_statistics(spec, record.release) if record.release else None
             return DemoResult(
                 verified=report.ok,
                 released=released,

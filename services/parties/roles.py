@@ -41,7 +41,7 @@ from zkgate.study.key_policy import refuse_uncontributed
 from zkgate.study.keys import CircuitKeys
 from zkgate.study.messages import Aggregate, Receipt, Release
 from zkgate.study.question import Question
-from zkgate.study.release import StudyKeyHolder, derived_statistics
+from zkgate.study.release import StudyKeyHolder, release_statistics
 from zkgate.study.requester import open_study
 from zkgate.study.spec import Participant, StudySpec, check_registrations, legacy_question
 from zkgate.study.verification import PublicRecord
@@ -585,7 +585,7 @@ def release(client: GatewayClient, home: KeyHolderHome, study_id: str, *, dp_eps
     client.publish_release(study_id, out.to_bytes())
     if hasattr(spec, "question"):
         policy_home.record_answered(home.home, spec)
-    return Released(out, derived_statistics(spec, out.values))
+    return Released(out, release_statistics(spec, out))
 
 
 __all__ = ["Opened", "Registered", "Released", "RoleError", "Submitted", "cancel_study", "contribution_circuit", "create_study",

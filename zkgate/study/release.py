@@ -27,6 +27,7 @@ from zkgate.errors import ZkgateError
 from zkgate.he import KeyHolder
 from zkgate.he.envelope import AggregateEnvelope, envelope_digest
 from zkgate.study.aggregator import sum_points
+from zkgate.study.disclosure import derive_published, withhold
 from zkgate.study.errors import ReleaseCheckError, ReleaseModeError, WrongStudyError
 from zkgate.study.identity import SigningKey
 from zkgate.study.messages import Aggregate, Release, Submission
@@ -55,6 +56,10 @@ class StudyKeyHolder:
         """The exact (verifiable) release: S and P, after every check passed (BFV studies)."""
         self._require_mode("exact", "release")
         values, randomness = self._checked_sum(aggregate, submissions)
+        held = withhold(self.spec, values, randomness, aggregate.commitment)  # cells below the study's k
+        if held is not None:  # no P: the proof shows the published values open Σ C_i
+            return Release(self.spec.study_id, aggregate.digest, held.published, None, "exact", withheld=held.withheld,
+                           suppression=held.proof).sign(self._key)
         return Release(self.spec.study_id, aggregate.digest, tuple(values), randomness, "exact").sign(self._key)
 
     def release_dp(self, aggregate: Aggregate, submissions: list[Submission], epsilon: float) -> Release:
@@ -209,10 +214,18 @@ def derived_values(spec: StudySpec, values) -> dict:
     return spec.derive(values)
 
 
+def release_statistics(spec: StudySpec, release: Release) -> dict:
+    """The results a release publishes as plain JSON: :func:`derived_statistics` of its values, or,
+    when small cells were withheld, of the published cells (withheld ones ``null``)."""
+    if release.suppression is None:
+        return derived_statistics(spec, release.values)
+    return to_json(derive_published(spec, release.withheld, release.values))
+
+
 def derived_statistics(spec: StudySpec, values) -> dict:
     """The results derived from S as plain JSON (numbers, lists, ``null``), keyed by alias."""
     return to_json(derived_values(spec, values))
 
 
 __all__ = ["CKKS_INTEGRAL_TOLERANCE", "StudyKeyHolder", "commitment_opens", "derived_statistics", "derived_values",
-           "dp_sensitivity"]
+           "dp_sensitivity", "release_statistics"]

@@ -39,7 +39,7 @@ from zkgate.study.dataset import Dataset, Schema
 from zkgate.study.distributed import DaskProver, parse_target
 from zkgate.study.identity import SigningKey
 from zkgate.study.messages import Release
-from zkgate.study.release import StudyKeyHolder, derived_statistics
+from zkgate.study.release import StudyKeyHolder, release_statistics
 from zkgate.study.requester import open_study
 from zkgate.study.spec import EqualsCondition, Filter, RangeCondition, Statistic, StudySpec
 from zkgate.study.statistics import moments
@@ -250,7 +250,7 @@ def simulate(holders: int = 3, records: int = 100, seed: int = 1, chunk: int = 6
         reason = "public verification failed: " + "; ".join(report.failed)
     elif not reason and unverified:
         reason = "; ".join(why for _, why in report.unverified)
-    released = derived_statistics(spec, release.values) if release is not None else None
+    released = release_statistics(spec, release) if release is not None else None
     return SimulationResult(
         verified=report.ok, released=released, truth=ground_truth(spec, tables), reason=reason,
         failures=failures, timings=timings, tamper=tamper, holders=holders, records=records, seed=seed, chunk=chunk,

@@ -35,11 +35,13 @@ from zkgate.errors import ZkgateError
 from zkgate.study import encoding as enc
 from zkgate.study.aggregator import check_submission_statement, sum_points
 from zkgate.study.cancellation import StudyCancellation
+from zkgate.study.disclosure import check_withholding, derive_published, published_bounds, published_names
 from zkgate.study.identity import ED25519, HYBRID, algorithms, ref_is_hybrid
 from zkgate.study.keys import CircuitKeys
 from zkgate.study.messages import Aggregate, Release, Submission
 from zkgate.study.release import commitment_opens, derived_statistics
 from zkgate.study.spec import StudySpec
+from zkgate.study.statistics.numbers import to_json
 
 
 @dataclass(frozen=True)
@@ -280,6 +282,8 @@ def _verify(record: PublicRecord, dev_mode: bool) -> VerificationReport:
     rep.add("release mode fits the study's HE preset", ok,
             "" if ok else f"a {rel.mode!r} release of a study on the {spec.he_preset} preset "
                           f"(expected {' or '.join(map(repr, allowed))})")
+    if rel.suppressed:
+        return _verify_suppressed(spec, rel, total, rep)
     if rel.mode == "exact":
         ok = rel.randomness is not None
         rep.add("exact release publishes P", ok, "" if ok else "an exact release without P")
@@ -303,6 +307,34 @@ def _verify(record: PublicRecord, dev_mode: bool) -> VerificationReport:
     ok = commitment_opens(spec, rel.values, rel.randomness, total)
     rep.add("commitment equation", ok,
             "" if ok else "Σ S_j·G_j + (P mod l)·H ≠ Σ C_i: the released sum is not what the participants proved")
+    return rep
+
+
+def _verify_suppressed(spec: StudySpec, rel: Release, total, rep: VerificationReport) -> VerificationReport:
+    """A release with small cells withheld (docs/disclosure.md): no P; the withheld coordinates are
+    whole cells; the suppression proof binds the published values to Σ C_i; no published cell is
+    below the study's k; the published values within their bounds."""
+    ok = spec.min_cell_size > 0
+    rep.add("the study withholds small cells", ok,
+            "" if ok else "cells were withheld from a study whose min_cell_size is 0 (it releases every cell)")
+    checks = check_withholding(spec, rel.withheld, rel.values, rel.suppression, total)
+    for name, ok, detail in checks:
+        rep.add(name, ok, detail)
+    if not all(ok for _, ok, _ in checks):
+        return rep
+    names_j, bounds = published_names(spec, rel.withheld), published_bounds(spec, rel.withheld)
+    try:
+        stats = to_json(derive_published(spec, rel.withheld, rel.values))
+    except (ArithmeticError, ValueError, TypeError, KeyError):
+        stats = None
+    layout_width = len(spec.value_names()) // spec.n_cells
+    labels = [spec.question.cell_label(k) for k in spec.question.cells(spec.schema)]
+    rep.released = {"mode": rel.mode, "verifiable": True,
+                    "values": dict(zip(names_j, (int(v) for v in rel.values))), "statistics": stats,
+                    "withheld_cells": sorted({labels[j // layout_width] or "(all)" for j in rel.withheld}),
+                    "min_cell_size": spec.min_cell_size}
+    out = [f"{n} = {v} outside [0, {b}]" for n, v, b in zip(names_j, rel.values, bounds) if not 0 <= v <= b]
+    rep.add("released values within their declared bounds", not out, "; ".join(out))
     return rep
 
 

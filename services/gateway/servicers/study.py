@@ -25,7 +25,7 @@ from zkgate.study.identity import SigningKey
 from zkgate.study.key_policy import refuse_uncontributed
 from zkgate.study.keys import CircuitKeys
 from zkgate.study.messages import Aggregate, Release, Submission
-from zkgate.study.release import derived_statistics
+from zkgate.study.release import release_statistics
 from zkgate.study.spec import StudySpec
 from zkgate.study.verification import PublicRecord, classical_keys, verify_record
 
@@ -434,7 +434,7 @@ class StudyServicer(study_pb2_grpc.StudyServiceServicer):
             raise PreconditionError("the study has no release yet")
         with stored_record(f"the release of study {record.study_id}"):
             release = Release.from_bytes(record.release)
-            stats = derived_statistics(StudySpec.from_bytes(record.spec), release.values)
+            stats = release_statistics(StudySpec.from_bytes(record.spec), release)
         return study_pb2.ReleaseResponse(release=record.release, statistics_json=json.dumps(stats, default=str))
 
     @rpc
