@@ -56,12 +56,45 @@ def test_canonical_round_trip_and_id():
     assert back == rich and back.study_id == rich.study_id and back.min_cell_size == 5
 
 
-def test_the_version_1_encoding_is_refused_by_name():
+def test_a_version_2_body_labelled_version_1_is_refused():
     data = spec().to_bytes()
     at = data.index(b"\xaastudy-spec") + 11
     assert data[at] == 2  # kind, then version 2
-    with pytest.raises(MessageFormatError, match="version"):
+    with pytest.raises(MessageFormatError, match="version 1 has 18 items"):
         StudySpec.from_bytes(data[:at] + b"\x01" + data[at + 1 :])
+
+
+def test_version_1_specs_are_read_verified_and_derived_in_their_order():
+    from fractions import Fraction
+
+    from zkgate.circuits.poseidon import poseidon_sponge
+    from zkgate.study.spec import V1Form
+
+    stats = (Statistic("sum", "temp"), Statistic("sum_sq", "temp"), Statistic("sum", "age"),
+             Statistic("histogram", "age", (0, 5, 10, 16)))
+    old = spec(question=legacy_question(FILTER, stats), v1=V1Form(FILTER, stats))
+    data = old.to_bytes()
+    at = data.index(b"\xaastudy-spec") + 11
+    assert data[at] == 1
+    back = StudySpec.from_bytes(data)
+    assert back == old and back.to_bytes() == data
+    tag = int.from_bytes(b"zkgate/study/id/v1", "big")
+    assert old.constants() == [3, 12, 1, 0, 5, 10, 16]  # lo..., hi..., eq..., edges (stored units)
+    assert old.study_id == poseidon_sponge([tag, *old.constants(), old.rest_element()])
+    assert old.value_names() == ["count", "sum_temp", "sum_sq_temp", "sum_age", "hist_age[0]", "hist_age[1]",
+                                 "hist_age[2]"]
+    assert old.per_record_bounds() == [1, 15, 225, 15, 1, 1, 1]
+    assert [f.name for f in old.layout().fields] == ["count", "sum_temp", "sum_sq_temp", "sum_age", "hist_age", "rho"]
+    # temp stored +8: two records temp -1 and 3 (stored 7, 11), ages 4 and 9
+    values = [2, 18, 7 * 7 + 11 * 11, 13, 1, 1, 0]
+    assert old.join_values(old.split_values(values)) == values
+    out = old.derive(values)
+    assert out["sum_temp"].value == 2 and out["mean_temp"].value == 1 and out["variance_temp"].value == Fraction(4)
+    assert out["hist_age"][0].value == 1 and out["count"].value == 2
+    with pytest.raises(SpecError, match="version-1 study"):
+        old.shape()
+    with pytest.raises(SpecError, match="conversion"):
+        spec(v1=V1Form(FILTER, stats))
 
 
 @pytest.mark.parametrize("change", [

@@ -49,6 +49,8 @@ from zkgate.study.statistics import moments as mom
 KIND = "study-spec"
 SPEC_VERSION = 2  # 1: filter (ranges, equalities) and statistics list; 2: the compiled question, min_cell_size
 TAG_STUDY = int.from_bytes(b"zkgate/study/id/v2", "big")
+TAG_STUDY_V1 = int.from_bytes(b"zkgate/study/id/v1", "big")
+MAX_V1_BINS = 64
 MAX_PARTICIPANTS = 4096
 MAX_MIN_CELL_SIZE = 1 << 32
 
@@ -98,6 +100,30 @@ class CircuitShape:
 
 
 @dataclass(frozen=True)
+class V1Form:
+    """The filter and statistics of a version-1 spec, as it encoded them.  Such a study (made before
+    compiled questions) is still read, verified and derived — its question is
+    :func:`~zkgate.study.legacy.legacy_question` of this form, its coordinates in version-1 order
+    (count, then each statistic in spec order) — but no new contribution can be proved for it."""
+
+    filter: Filter
+    statistics: tuple[Statistic, ...]
+
+    def names(self) -> list[tuple[str, str]]:
+        """(version-1 name, moment coordinate name) of each coordinate, in version-1 order."""
+        out = [("count", "count")]
+        for st in self.statistics:
+            c = st.column
+            if st.kind == "sum":
+                out.append((f"sum_{c}", f"sum({c})"))
+            elif st.kind == "sum_sq":
+                out.append((f"sum_sq_{c}", f"prod({c},{c})"))
+            else:
+                out += [(f"hist_{c}[{b}]", f"hist({c})[{b}]") for b in range(len(st.edges) - 1)]
+        return out
+
+
+@dataclass(frozen=True)
 class StudySpec:
     title: str
     schema: Schema
@@ -116,6 +142,7 @@ class StudySpec:
     nonce: bytes
     dev_keys: bool = False
     min_cell_size: int = 0  # k: cells with fewer records are withheld at release (0: no suppression)
+    v1: V1Form | None = None  # set only when decoding a version-1 spec (see V1Form)
     _cache: dict = field(default_factory=dict, compare=False, repr=False, hash=False)
 
     def __post_init__(self) -> None:
@@ -136,6 +163,14 @@ class StudySpec:
             raise SpecError("question must be a Question (see zkgate.study.question; legacy_question converts a filter "
                             "and statistics)")
         self.question.check(s)
+        if self.v1 is not None:
+            if not isinstance(self.v1, V1Form) or self.question != legacy_question(self.v1.filter, self.v1.statistics):
+                raise SpecError("a version-1 spec's question is the conversion of its filter and statistics")
+            if self.min_cell_size:
+                raise SpecError("a version-1 spec has no minimum cell size")
+            for st in self.v1.statistics:
+                if st.kind == "histogram" and len(st.edges) > MAX_V1_BINS + 1:
+                    raise SpecError(f"histogram of {st.column!r}: give 2..{MAX_V1_BINS + 1} integer edges")
         if type(self.min_cell_size) is not int or not 0 <= self.min_cell_size <= MAX_MIN_CELL_SIZE:
             raise SpecError(f"min_cell_size must be an int in [0, {MAX_MIN_CELL_SIZE}], got {self.min_cell_size!r}")
         if not isinstance(self.participants, tuple) or not 1 <= len(self.participants) <= MAX_PARTICIPANTS:
@@ -196,7 +231,17 @@ class StudySpec:
 
         raise UnknownParticipantError(f"{name!r} is not an expected participant of this study")
 
+    def _v1_order(self) -> list[int]:
+        """Version 1: the question coordinate index of each version-1 coordinate."""
+        if "v1_order" not in self._cache:
+            where = {n: i for i, n in enumerate(mom.coordinate_names(self.question, self.schema))}
+            self._cache["v1_order"] = [where[moment_name] for _, moment_name in self.v1.names()]
+        return self._cache["v1_order"]
+
     def shape(self) -> CircuitShape:
+        if self.v1 is not None:
+            raise SpecError("this is a version-1 study (made before compiled questions): it can be verified, but its "
+                            "contribution circuit is no longer built; open a new study")
         s, q = self.schema, self.question
         groups = tuple((g, s.column(g).store(s.column(g).lo), s.column(g).hi - s.column(g).lo + 1) for g in q.group_by)
         pred, _, moments = q.shape(s)
@@ -215,10 +260,13 @@ class StudySpec:
     def value_names(self) -> list[str]:
         """Names of the committed coordinates ``s_j``, cell-major (count first in each cell;
         histogram bins indexed; ``[key]`` prefixes under GROUP BY)."""
+        if self.v1 is not None:
+            return [name for name, _ in self.v1.names()]
         return mom.coordinate_names(self.question, self.schema)
 
     def per_record_bounds(self) -> list[int]:
-        return mom.record_bounds(self.question, self.schema)
+        bounds = mom.record_bounds(self.question, self.schema)
+        return bounds if self.v1 is None else [bounds[i] for i in self._v1_order()]
 
     def chunk_bounds(self) -> list[int]:
         """Largest value of each coordinate for one chunk."""
@@ -230,14 +278,28 @@ class StudySpec:
 
     def constants(self) -> list[int]:
         """The predicate constants then histogram edges, in stored units (the circuit's private
-        constants, bound into the study id)."""
+        constants, bound into the study id).  Version 1: range lo..., hi..., equality values, edges."""
+        if self.v1 is not None:
+            off = lambda name: self.schema.column(name).offset  # noqa: E731
+            f = self.v1.filter
+            return ([r.lo - off(r.column) for r in f.ranges] + [r.hi - off(r.column) for r in f.ranges]
+                    + [e.value - off(e.column) for e in f.equals]
+                    + [x - off(st.column) for st in self.v1.statistics if st.kind == "histogram" for x in st.edges])
         return self.question.constants(self.schema)
 
     filter_constants = constants  # the name of earlier releases
 
     def derive(self, values) -> dict:
         """Every aggregate's result from released coordinates (:func:`moments.derive`)."""
-        return mom.derive(self.question, self.schema, [int(v) for v in values])
+        values = [int(v) for v in values]
+        if self.v1 is not None:  # version-1 order -> the question's
+            if len(values) != len(self._v1_order()):
+                raise ValueError(f"expected {len(self._v1_order())} coordinates, got {len(values)}")
+            ordered = [0] * len(values)
+            for j, i in enumerate(self._v1_order()):
+                ordered[i] = values[j]
+            values = ordered
+        return mom.derive(self.question, self.schema, values)
 
     def rest_element(self) -> int:
         if "rest" not in self._cache:
@@ -247,7 +309,8 @@ class StudySpec:
     @property
     def study_id(self) -> int:
         if "id" not in self._cache:
-            self._cache["id"] = poseidon_sponge([TAG_STUDY, *self.constants(), self.rest_element()])
+            tag = TAG_STUDY if self.v1 is None else TAG_STUDY_V1
+            self._cache["id"] = poseidon_sponge([tag, *self.constants(), self.rest_element()])
         return self._cache["id"]
 
     @property
@@ -257,6 +320,14 @@ class StudySpec:
     def _fields(self) -> list[tuple[str, int, int]]:
         """``(field name, per-record bound, length)`` of each HE field: one field per moment, holding
         that moment's coordinates of every cell (cell after cell); ``count`` first."""
+        if self.v1 is not None:  # one field per statistic, in spec order (version 1)
+            bounds = self.per_record_bounds()
+            out, pos = [("count", 1, 1)], 1
+            for st in self.v1.statistics:
+                width = len(st.edges) - 1 if st.kind == "histogram" else 1
+                out.append((st.name, bounds[pos], width))
+                pos += width
+            return out
         out, seen = [], set()
         n_cells = self.n_cells
         for i, m in enumerate(self.moments()):
@@ -303,6 +374,12 @@ class StudySpec:
     def split_values(self, values: list[int]) -> dict:
         """Coordinate list (cell-major) -> ``{field: value or list}`` for the HE layout (without rho)."""
         values = list(values)
+        if self.v1 is not None:
+            out, pos = {}, 0
+            for name, _, length in self._fields():
+                out[name] = values[pos] if length == 1 else values[pos : pos + length]
+                pos += length
+            return out
         moments, n_cells = self.moments(), self.n_cells
         width = sum(m.width for m in moments)
         if len(values) != width * n_cells:
@@ -316,6 +393,12 @@ class StudySpec:
 
     def join_values(self, decoded: dict) -> list:
         """The inverse of :meth:`split_values` (values as decoded: ints, or floats for CKKS)."""
+        if self.v1 is not None:
+            flat = []
+            for name, _, _ in self._fields():
+                v = decoded[name]
+                flat += list(v) if isinstance(v, (list, tuple)) else [v]
+            return [int(x) if isinstance(x, int) else x for x in flat]
         moments, n_cells = self.moments(), self.n_cells
         width = sum(m.width for m in moments)
         out = [0] * (width * n_cells)
@@ -332,12 +415,18 @@ class StudySpec:
 
     # -- encoding ---------------------------------------------------------------------------
     def to_obj(self) -> list:
-        return [KIND, SPEC_VERSION] + [
+        if self.v1 is not None:
+            f = self.v1.filter
+            question = [[[r.column, r.lo, r.hi] for r in f.ranges], [[e.column, e.value] for e in f.equals],
+                        [[st.kind, st.column, list(st.edges)] for st in self.v1.statistics]]
+            head = [KIND, 1]
+        else:
+            question, head = [self.question.to_obj(), self.min_cell_size], [KIND, SPEC_VERSION]
+        return head + [
             self.title,
             self.schema.to_obj(),
             self.capacity,
-            self.question.to_obj(),
-            self.min_cell_size,
+            *question,
             [[p.name, enc.fe_bytes(p.root), p.n_chunks, p.verify_key] for p in self.participants],
             self.quorum,
             self.deadline,
@@ -359,33 +448,19 @@ class StudySpec:
 
     @classmethod
     def from_bytes(cls, data: bytes) -> StudySpec:
-        _, it = enc.unpack_versioned(data, KIND, (SPEC_VERSION,))
+        version, it = enc.unpack_versioned(data, KIND, (1, SPEC_VERSION))
+        if version == 1:
+            return cls._from_v1(data, it)
         if len(it) != 17:
             raise MessageFormatError(f"{KIND}: expected 17 items")
         try:
-            rl = enc.read_list
             spec = cls(
                 title=enc.read_str(it[0], "title"),
                 schema=Schema.from_obj(it[1]),
                 capacity=enc.read_int(it[2], "capacity"),
                 question=Question.from_obj(it[3]),
                 min_cell_size=enc.read_int(it[4], "min_cell_size"),
-                participants=tuple(
-                    Participant(enc.read_str(n, "participant", 128), enc.read_fe(r, "root"),
-                                enc.read_int(k, "n_chunks"), check_key_ref(v, "verify key"))
-                    for n, r, k, v in (rl(x, "participant", 4) for x in rl(it[5], "participants", max_len=MAX_PARTICIPANTS))
-                ),
-                quorum=enc.read_int(it[6], "quorum"),
-                deadline=enc.read_int(it[7], "deadline"),
-                he_preset=enc.read_str(it[8], "he_preset", 64),
-                he_key_id=enc.read_bytes(it[9], "he_key_id", 32),
-                he_context_digest=enc.read_bytes(it[10], "he_context_digest", 32),
-                vk_hash=enc.read_bytes(it[11], "vk_hash", 32),
-                transcript_hash=enc.read_bytes(it[12], "transcript_hash", 32),
-                gateway_key=check_public_key(it[13], "gateway_key"),
-                key_holder_key=check_public_key(it[14], "key_holder_key"),
-                nonce=enc.read_bytes(it[15], "nonce", 16),
-                dev_keys=enc.read_bool(it[16], "dev_keys"),
+                **cls._common_from(it[5:]),
             )
         except SpecError as exc:
             raise MessageFormatError(f"{KIND}: {exc}") from exc
@@ -393,6 +468,62 @@ class StudySpec:
             raise MessageFormatError(f"{KIND}: malformed ({exc})") from exc
         enc.check_canonical(data, spec, KIND)
         return spec
+
+    @classmethod
+    def _from_v1(cls, data: bytes, it: list) -> StudySpec:
+        """A version-1 spec (filter and statistics): read for verification (see :class:`V1Form`)."""
+        if len(it) != 18:
+            raise MessageFormatError(f"{KIND}: version 1 has 18 items")
+        try:
+            rl = enc.read_list
+            v1 = V1Form(
+                Filter(
+                    tuple(RangeCondition(enc.read_str(c, "column"), enc.read_int(a, "lo"), enc.read_int(b, "hi"))
+                          for c, a, b in (rl(x, "range", 3) for x in rl(it[3], "ranges", max_len=16))),
+                    tuple(EqualsCondition(enc.read_str(c, "column"), enc.read_int(v, "value"))
+                          for c, v in (rl(x, "equality", 2) for x in rl(it[4], "equals", max_len=16))),
+                ),
+                tuple(Statistic(enc.read_str(k, "kind"), enc.read_str(c, "column"),
+                                tuple(enc.read_int(e, "edge") for e in rl(es, "edges", max_len=MAX_V1_BINS + 1)))
+                      for k, c, es in (rl(x, "statistic", 3) for x in rl(it[5], "statistics", max_len=16))),
+            )
+            spec = cls(
+                title=enc.read_str(it[0], "title"),
+                schema=Schema.from_obj(it[1]),
+                capacity=enc.read_int(it[2], "capacity"),
+                question=legacy_question(v1.filter, v1.statistics),
+                v1=v1,
+                **cls._common_from(it[6:]),
+            )
+        except SpecError as exc:
+            raise MessageFormatError(f"{KIND}: {exc}") from exc
+        except (TypeError, ValueError) as exc:
+            raise MessageFormatError(f"{KIND}: malformed ({exc})") from exc
+        enc.check_canonical(data, spec, KIND)
+        return spec
+
+    @staticmethod
+    def _common_from(it: list) -> dict:
+        """The fields after the question, in both versions."""
+        rl = enc.read_list
+        return dict(
+            participants=tuple(
+                Participant(enc.read_str(n, "participant", 128), enc.read_fe(r, "root"),
+                            enc.read_int(k, "n_chunks"), check_key_ref(v, "verify key"))
+                for n, r, k, v in (rl(x, "participant", 4) for x in rl(it[0], "participants", max_len=MAX_PARTICIPANTS))
+            ),
+            quorum=enc.read_int(it[1], "quorum"),
+            deadline=enc.read_int(it[2], "deadline"),
+            he_preset=enc.read_str(it[3], "he_preset", 64),
+            he_key_id=enc.read_bytes(it[4], "he_key_id", 32),
+            he_context_digest=enc.read_bytes(it[5], "he_context_digest", 32),
+            vk_hash=enc.read_bytes(it[6], "vk_hash", 32),
+            transcript_hash=enc.read_bytes(it[7], "transcript_hash", 32),
+            gateway_key=check_public_key(it[8], "gateway_key"),
+            key_holder_key=check_public_key(it[9], "key_holder_key"),
+            nonce=enc.read_bytes(it[10], "nonce", 16),
+            dev_keys=enc.read_bool(it[11], "dev_keys"),
+        )
 
     def with_keys(self, **changes) -> StudySpec:
         return replace(self, _cache={}, **changes)
@@ -438,5 +569,5 @@ def schema_difference(schema, capacity: int, other, other_capacity: int) -> str:
 
 __all__ = [
     "CircuitShape", "EqualsCondition", "Filter", "Participant", "RangeCondition", "Statistic", "StudySpec",
-    "SPEC_VERSION", "TAG_STUDY", "check_registrations", "legacy_question", "schema_difference",
+    "SPEC_VERSION", "TAG_STUDY", "V1Form", "check_registrations", "legacy_question", "schema_difference",
 ]
