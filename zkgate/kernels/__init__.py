@@ -8,6 +8,8 @@ Only these facades and :mod:`zkgate.bn254` (curve, field, MSM, NTT, pairing) imp
   (used by :mod:`zkgate.circuits`);
 * :mod:`zkgate.kernels.ceremony` -- GLV ceremony kernels, BLAKE2b loop (used by the ceremony);
 * :mod:`zkgate.kernels.qap` -- the QAP / H-evaluation kernels of Groth16.
+* :mod:`zkgate.kernels.rns` -- RNS polynomial arithmetic and SEAL's negacyclic NTT for the HE key
+  committee (numpy on both backends: ``rns.ENGINE``).
 
 ``BACKEND`` (``"native"`` or ``"python"``) and ``IMPORT_ERROR`` (why the compiled kernels are
 not in use, else None) report the choice, e.g. for ``zkgate --version``.
