@@ -350,9 +350,11 @@ def _request_options(command):
     return command
 
 
-def _build_request(spec_file, title, participants, ranges, equals, stats, quorum, deadline, deadline_in):
+def _build_request(spec_file, title, participants, ranges, equals, stats, quorum, deadline, deadline_in,
+                   min_cell_size=None):
     return build_request(spec_file, title=title, participants=participants, ranges=ranges, equals=equals,
-                         stats=stats, quorum=quorum, deadline=deadline, deadline_in=deadline_in)
+                         stats=stats, quorum=quorum, deadline=deadline, deadline_in=deadline_in,
+                         min_cell_size=min_cell_size)
 
 
 @requester_group.command("create-study")
@@ -363,10 +365,15 @@ def _build_request(spec_file, title, participants, ranges, equals, stats, quorum
               help="Contribution circuit key (.zkey) for this study's shape: a ceremony's on `requester circuit`'s .r1cs.")
 @click.option("--dev-circuit-key", type=click.Path(dir_okay=False),
               help="Instead: make a DEVELOPMENT circuit key and write it here for the holders (dev-mode gateways only).")
+@click.option("--min-cell-size", "min_cell_size", type=click.IntRange(0, 1 << 32), default=None, metavar="K",
+              help="Withhold, at release, every cell with fewer than K records, with a proof that the published "
+                   "cells are still exact (docs/disclosure.md; default 0 or the request file's min_cell_size). "
+                   "Holders whose policy asks a larger k refuse the study.")
 @_gateway_options
 @_json_option
 def requester_create_study(spec_file, title, participants, ranges, equals, stats, quorum, deadline, deadline_in,
-                           card_file, circuit_key, dev_circuit_key, address, tls_dir, org, token, as_json) -> None:
+                           card_file, circuit_key, dev_circuit_key, min_cell_size, address, tls_dir, org, token,
+                           as_json) -> None:
     """Open a study; prints its id.
 
     The study names every participant's registered data set root and signing key (from the
@@ -375,7 +382,8 @@ def requester_create_study(spec_file, title, participants, ranges, equals, stats
     the circuit key file.
     """
     with reported(CallTarget(address, tls_dir, org)):
-        request = _build_request(spec_file, title, participants, ranges, equals, stats, quorum, deadline, deadline_in)
+        request = _build_request(spec_file, title, participants, ranges, equals, stats, quorum, deadline, deadline_in,
+                                 min_cell_size)
         card = read_card(card_file)
         with client_for(GatewayTarget(address, tls_dir, org, token)) as client:
             opened = roles.create_study(client, request, card, circuit_key=circuit_key, dev_circuit_key=dev_circuit_key,
@@ -526,6 +534,9 @@ def keyholder_release(home, study_id, dp_epsilon, address, tls_dir, org, token, 
             done = roles.release(client, kh, study_id, dp_epsilon=dp_epsilon)
     lines = [f"released study {study_id[:16]}... ({done.release.mode}"
              + (", verifiable)" if done.release.mode == "exact" else ", not verifiable)")]
+    if done.release.suppressed:
+        lines.append(f"  {len(done.release.withheld)} coordinate(s) of cells below k withheld, with a proof that the "
+                     "published ones are exact (no P published)")
     lines += [f"  {k}: {v}" for k, v in done.statistics.items()]
     _emit(as_json, done.to_json(), lines)
 

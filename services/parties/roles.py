@@ -469,7 +469,7 @@ class Opened:
         s = self.spec
         return {"study_id": self.study_id, "title": s.title, "participants": [p.name for p in s.participants],
                 "quorum": s.quorum, "deadline": s.deadline, "statistics": s.value_names(), "dev_keys": self.dev_keys,
-                "circuit_key": self.circuit_key, "he_key_id": s.he_key_id.hex()}
+                "circuit_key": self.circuit_key, "he_key_id": s.he_key_id.hex(), "min_cell_size": s.min_cell_size}
 
 
 def create_study(client: GatewayClient, request: StudyRequest, card: KeyHolderCard, *, circuit_key: str | None,
@@ -484,7 +484,7 @@ def create_study(client: GatewayClient, request: StudyRequest, card: KeyHolderCa
                   question=request_question(request, registrations[0].schema),
                   quorum=request.quorum or len(registrations), deadline=request.deadline,
                   public_context=card.public_context, gateway_key=info.study_signing_key,
-                  key_holder_key=card.signing_key)
+                  key_holder_key=card.signing_key, min_cell_size=request.min_cell_size)
     if dev_circuit_key is not None:
         if not info.dev_mode:
             raise RoleError(f"the gateway at {client.address} is not in dev mode and refuses development circuit keys: "
@@ -551,7 +551,8 @@ class Released:
     def to_json(self) -> dict:
         return {"study_id": f"{self.release.study_id:064x}", "mode": self.release.mode,
                 "values": [int(v) for v in self.release.values], "statistics": self.statistics,
-                "verifiable": self.release.mode == "exact"}
+                "verifiable": self.release.mode == "exact",
+                "withheld_coordinates": list(self.release.withheld)}  # small cells (docs/disclosure.md)
 
 
 def release(client: GatewayClient, home: KeyHolderHome, study_id: str, *, dp_epsilon: float | None = None) -> Released:

@@ -28,6 +28,9 @@ against the participants' schema when the study is opened)::
       "sql": "SELECT diagnosis, COUNT(*) AS n, AVG(cholesterol) AS chol FROM patients WHERE age BETWEEN 40 AND 65 GROUP BY diagnosis"
     }
 
+``min_cell_size`` (k, default 0; ``--min-cell-size``): at release, cells with fewer records are
+withheld with a proof that the published ones are still exact (docs/disclosure.md).
+
 Statistic kinds: ``sum``, ``sum_sq``, ``histogram`` (the protocol's) and the shorthands ``mean``
 (a sum: the count always comes first) and ``variance`` (a sum and a sum of squares).
 ``deadline`` is unix seconds; ``deadline_in`` a duration (``90s``, ``30m``, ``2h``, ``7d``).
@@ -72,6 +75,7 @@ class StudyRequest:
     quorum: int | None  # None: every participant
     deadline: int  # unix seconds
     sql: str = ""  # the question in SQL; when given, filter and statistics are empty
+    min_cell_size: int = 0  # k: cells with fewer records are withheld at release (docs/disclosure.md)
 
     def question(self, schema: Schema) -> Question | None:
         """The SQL question compiled against the participants' ``schema`` (refused naming the token
@@ -84,7 +88,8 @@ class StudyRequest:
 
     def summary(self) -> dict:
         return {"title": self.title, "participants": [p.name for p in self.participants],
-                "quorum": self.quorum or len(self.participants), "deadline": self.deadline}
+                "quorum": self.quorum or len(self.participants), "deadline": self.deadline,
+                "min_cell_size": self.min_cell_size}
 
 
 def parse_duration(text: str, where: str) -> int:
@@ -186,12 +191,13 @@ def _from_file(path: str) -> dict:
     except FormatError as exc:
         raise StudyRequestError(f"the study request {exc}") from exc
     return _fields(obj, path, {"title", "participants", "filter", "statistics", "sql", "quorum", "deadline",
-                               "deadline_in"})
+                               "deadline_in", "min_cell_size"})
 
 
 def build_request(spec_file: str | None, *, title: str | None, participants: tuple[str, ...], ranges: tuple[str, ...],
                   equals: tuple[str, ...], stats: tuple[str, ...], quorum: int | None, deadline: int | None,
-                  deadline_in: str | None, now: float | None = None, sql: str | None = None) -> StudyRequest:
+                  deadline_in: str | None, now: float | None = None, sql: str | None = None,
+                  min_cell_size: int | None = None) -> StudyRequest:
     """The request from the JSON file, each command-line option replacing the file's field (``--sql``
     replaces the file's whole question: its ``sql``, ``filter`` and ``statistics``)."""
     src = spec_file or "the command line"
@@ -288,6 +294,11 @@ def build_request(spec_file: str | None, *, title: str | None, participants: tup
     if deadline <= now:
         raise StudyRequestError(f"the deadline {deadline} has already passed (now {now})")
 
+    if min_cell_size is None:
+        min_cell_size = _int(obj["min_cell_size"], f"{src}: min_cell_size") if "min_cell_size" in obj else 0
+    if not 0 <= min_cell_size <= 1 << 32:
+        raise StudyRequestError(f"min_cell_size {min_cell_size}: must lie in [0, 2^32] (0: no suppression)")
+
     if title is None:
         title = obj.get("title", "")
         if not isinstance(title, str):
@@ -295,8 +306,9 @@ def build_request(spec_file: str | None, *, title: str | None, participants: tup
     if sql is not None:
         if not title:
             title = " ".join(sql.split()).encode()[:200].decode(errors="ignore")  # a spec title holds 256 bytes
-        return StudyRequest(title, chosen, Filter(), (), quorum, deadline, sql)
-    return StudyRequest(title, chosen, Filter(range_conditions, equal_conditions), statistics, quorum, deadline)
+        return StudyRequest(title, chosen, Filter(), (), quorum, deadline, sql, min_cell_size)
+    return StudyRequest(title, chosen, Filter(range_conditions, equal_conditions), statistics, quorum, deadline,
+                        min_cell_size=min_cell_size)
 
 
 def _list(value, where: str) -> list:
