@@ -31,7 +31,7 @@ from zkgate.study import encoding as enc
 from zkgate.study.catalog import Registration
 from zkgate.study.commitment import dataset_root, root_salt, schema_element
 from zkgate.study.dataset import Column, Schema
-from zkgate.study.identity import SigningKey, hybrid_signing_input, is_hybrid_key, signature_ok
+from zkgate.study.identity import SigningKey, hybrid_signing_input, is_hybrid_key, key_ref, signature_ok
 from zkgate.study.keys import CircuitKeys, vk_hash
 from zkgate.study.messages import Aggregate, Receipt, Release, Submission
 from zkgate.study.question import Question
@@ -284,7 +284,8 @@ def test_submissions():
         sub = Submission.from_bytes(data)
         assert sub == submission_of(v["decoded"])
         check_signed(v, sub)
-        assert spec.participant(sub.participant).verify_key.hex() == v["public_key_hex"]
+        assert spec.participant(sub.participant).verify_key == key_ref(b(v["public_key_hex"]))  # by reference
+        assert sub.signer_key == (b(v["public_key_hex"]) if is_hybrid_key(sub.signer_key) else b"")
         sub.verify_signature(spec.participant(sub.participant).verify_key)
         assert enc.pack(sub.body() + [sub.signature]).hex() == v["digest_input_hex"]
         assert hashlib.sha256(b"zkgate.study.submission\x00" + b(v["digest_input_hex"])).hexdigest() \
