@@ -20,7 +20,7 @@ import {
 } from "./lib/messages.js";
 import { HYBRID, resolveKey, verifySigned } from "./lib/signatures.js";
 import { proofJson, verificationKeyJson } from "./lib/snarkjs-json.js";
-import { allowedModes, filterConstants, SUBORDER, valueBounds, valueNames } from "./lib/study.js";
+import { allowedModes, cells, filterConstants, SUBORDER, valueBounds, valueNames } from "./lib/study.js";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const USAGE = `usage: node audit.js --gateway HOST:PORT --study STUDY_ID [options]
@@ -278,11 +278,14 @@ async function audit(gateway, options, report) {
     const allowed = allowedModes(spec);
     report.add("release mode fits the study's HE preset", allowed.includes(release.mode),
       `a '${release.mode}' release of a study on the ${spec.hePreset} preset`);
-    if (release.mode === "exact") report.add("exact release publishes P", release.randomness !== null, "an exact release without P");
+    if (release.suppression) auditSuppressed(report, curves, spec, release, total, studyId, names, bounds);
+    else if (release.mode === "exact") report.add("exact release publishes P", release.randomness !== null, "an exact release without P");
     else if (release.randomness !== null) report.add("no P beside an unverified release", false, `a ${release.mode} release publishes P`);
     await report.run("GetRelease serves the same release", async () => bytesEqual((await gateway.release(studyIdHex)).release, release.bytes),
       "GetRelease and GetPublicRecord disagree");
-    if (release.values.length !== bounds.length) {
+    if (release.suppression) {
+      // checked above (auditSuppressed)
+    } else if (release.values.length !== bounds.length) {
       report.add("released values", false, `expected ${bounds.length} values, got ${release.values.length}`);
     } else {
       const out = release.values.map((v, j) => (v <= bounds[j] ? null : `${names[j]} = ${v} outside [0, ${bounds[j]}]`)).filter(Boolean);
@@ -299,6 +302,41 @@ async function audit(gateway, options, report) {
 
   // 6. the audit log
   await auditLog(gateway, report, logKey, { studyIdHex, spec, keys, submissions, aggregate, release });
+}
+
+/**
+ * A release with small cells withheld (docs/disclosure.md §2, docs/messages.md §10): no P, the
+ * withheld coordinates are whole cells, the suppression proof binds the published values to Σ C_i,
+ * no published cell is below the study's k, and the published values lie within their bounds.
+ */
+function auditSuppressed(report, curves, spec, release, total, studyId, names, bounds) {
+  const n = bounds.length;
+  const nCells = cells(spec).length;
+  const width = n / nCells;
+  const hidden = new Set(release.withheld);
+  const whole = release.withheld.every((j) => j < n)
+    && [...new Set(release.withheld.map((j) => Math.floor(j / width)))].every((c) => {
+      for (let j = c * width; j < (c + 1) * width; j++) if (!hidden.has(j)) return false;
+      return true;
+    });
+  report.add("the study withholds small cells", spec.minCellSize > 0, "cells were withheld from a study whose min_cell_size is 0");
+  report.add("withheld coordinates are whole cells", whole, `withheld coordinates are not whole cells of ${nCells} cells x ${width}`);
+  const published = [];
+  for (let j = 0; j < n; j++) if (!hidden.has(j)) published.push(j);
+  if (!whole || published.length !== release.values.length) {
+    if (whole) report.add("released values", false, `expected ${published.length} published values, got ${release.values.length}`);
+    return;
+  }
+  report.add("suppression proof (Schnorr on Baby Jubjub: the published values open Σ C_i)",
+    curves.verifySuppression(studyId, total, n, release.withheld, release.values, release.suppression),
+    "the released numbers are not what the participants proved");
+  const small = [];
+  published.forEach((j, i) => { if (j % width === 0 && release.values[i] < BigInt(spec.minCellSize)) small.push(j / width); });
+  report.add("published cells meet the minimum cell size", small.length === 0,
+    `cell(s) ${small.join(", ")} published with fewer than k = ${spec.minCellSize} records`);
+  const out = published.map((j, i) => (release.values[i] <= bounds[j] ? null : `${names[j]} = ${release.values[i]} outside [0, ${bounds[j]}]`))
+    .filter(Boolean);
+  report.add("released values within their declared bounds", out.length === 0, out.join("; "));
 }
 
 async function auditLog(gateway, report, logKey, study) {

@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import csv
 import json
+import shutil
+import subprocess
 
 import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from testsupport import dev_gateway
+from testsupport import REPO_ROOT, dev_gateway
 from zkgate.cli import cli
 from zkgate.study.patients import PATIENT_SCHEMA, patient_table
 
@@ -95,3 +97,14 @@ def test_policies_refuse_by_rule_and_small_cells_are_withheld(gateway, tmp_path)
     checks = {c["check"]: c["ok"] for c in verified["checks"]}
     assert checks["suppression proof"] and checks["published cells meet the minimum cell size"]
     assert verified["released"]["withheld_cells"] == ["1"]
+
+    # the Node auditor (no zkgate code) parses the version-3/4 release and checks the proof
+    auditor = REPO_ROOT / "examples" / "node-auditor"
+    if shutil.which("node") is None or not (auditor / "node_modules" / "circomlibjs").is_dir():
+        return  # tests/interop/test_node_auditor.py installs it where node and npm exist
+    proc = subprocess.run(["node", str(auditor / "audit.js"), "--gateway", gateway.address, "--study", study_id, "--dev",
+                           "--json"], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    report = json.loads(proc.stdout)
+    names = [c.get("check", c.get("name", "")) for c in report["checks"]]
+    assert any(n.startswith("suppression proof") for n in names), names

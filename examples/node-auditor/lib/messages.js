@@ -296,19 +296,51 @@ export function decodeAggregate(bytes) {
   };
 }
 
+/**
+ * A release. Versions 3 and 4 (docs/messages.md §10: small cells withheld) are versions 1 and 2
+ * with the withheld coordinate indices and the suppression proof before the signature; their
+ * `values` are the published coordinates only, and they publish no P.
+ */
 export function decodeRelease(bytes) {
-  const obj = unpackSigned(bytes, "release");
-  const it = items(obj, 6, "release");
-  return {
+  let version = VERSION;
+  try {
+    const peek = decode(bytes, { extensionCodec: NO_EXTENSIONS, maxStrLength: 1 << 16 });
+    if (Array.isArray(peek) && [1, 2, 3, 4].includes(peek[1])) version = peek[1];
+  } catch {
+    // unpack names the problem
+  }
+  const obj = unpack(bytes, "release", version);
+  const suppressed = version > 2;
+  const it = items(obj, suppressed ? 8 : 6, "release");
+  const out = {
     bytes,
     studyId: fe(it[0], "study_id"),
     aggregateDigest: bin(it[1], "aggregate_digest", 32),
     values: list(it[2], "values").map((v) => bigint(v, "value")),
     randomness: it[3] === null ? null : bigint(it[3], "randomness"),
     mode: str(it[4], "mode"),
-    signature: signature(it[5], obj[1]),
-    signedBytes: pack(obj.slice(0, 7)),
+    withheld: [],
+    suppression: null,
+    signature: signature(it[it.length - 1], suppressed ? version - 2 : version),
+    signedBytes: pack(obj.slice(0, obj.length - 1)),
   };
+  if (suppressed) {
+    out.withheld = list(it[5], "withheld").map((j) => int(j, "withheld coordinate"));
+    const p = list(it[6], "suppression", 3);
+    const scalar = (v, what) => bigFromBytes(bin(v, what, 32));
+    out.suppression = {
+      t: list(p[0], "suppression T", 2).map((c) => scalar(c, "suppression T")),
+      responses: list(p[1], "suppression responses").map((z) => scalar(z, "suppression response")),
+      blindingResponse: scalar(p[2], "suppression z_P"),
+    };
+    const w = out.withheld;
+    if (out.mode !== "exact" || out.randomness !== null || w.length === 0 || w.some((j, i) => i > 0 && j <= w[i - 1])
+        || out.suppression.responses.length !== w.length) {
+      throw new MessageFormatError("release: a release with withheld cells is exact, publishes no P, and lists its "
+        + "withheld coordinates (sorted, distinct), one proof response each");
+    }
+  }
+  return out;
 }
 
 /** The public record: the raw bytes of each part (decode each with the functions above). */
