@@ -41,6 +41,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import tenseal as ts
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
 from zkgate.errors import CryptoError, InvalidInputError
 from zkgate.he import context as _ctx
@@ -50,7 +51,7 @@ from zkgate.he.public_context import PublicContext
 from zkgate.he.seal.header import COMPR_ZSTD
 from zkgate.he.seal.objects import Ciphertext, EncryptionParameters, SecretKey
 from zkgate.he.seal.tenseal_proto import TenSEALContextBlob, read_bfv_vector
-from zkgate.kernels.rns import Rns, bit_reverse_permutation, rns_for
+from zkgate.kernels.rns import Rns, bit_reverse_permutation, mulmod, rns_for
 
 __all__ = [
     "CommitteeParams",
@@ -245,12 +246,12 @@ def common_polynomial(cp: CommitteeParams, seed: bytes) -> np.ndarray:
 
 # -- member state ---------------------------------------------------------------------------------
 def _ternary(n: int) -> np.ndarray:
-    raw = np.frombuffer(os.urandom(4 * n), dtype="<u4")
+    raw = np.frombuffer(_random_bytes(4 * n), dtype="<u4")
     return (raw % np.uint32(3)).astype(np.int64) - 1  # bias 2^32 mod 3 / 2^32: below 2^-31
 
 
 def _cbd(n: int) -> np.ndarray:
-    raw = np.frombuffer(os.urandom(8 * n), dtype="<u8").astype(np.uint64)
+    raw = np.frombuffer(_random_bytes(8 * n), dtype="<u8").astype(np.uint64)
     a = raw & np.uint64((1 << _CBD_ETA) - 1)
     b = (raw >> np.uint64(_CBD_ETA)) & np.uint64((1 << _CBD_ETA) - 1)
     pa = np.unpackbits(a.view(np.uint8).reshape(n, 8), axis=1).sum(axis=1).astype(np.int64)
@@ -258,11 +259,24 @@ def _cbd(n: int) -> np.ndarray:
     return pa - pb
 
 
+def _random_bytes(count: int) -> bytes:
+    """``count`` bytes from AES-256-CTR under a fresh OS-random key (a CSPRNG, far faster than urandom)."""
+    cipher = Cipher(algorithms.AES(os.urandom(32)), modes.CTR(os.urandom(16))).encryptor()
+    return cipher.update(bytes(count)) + cipher.finalize()
+
+
 def _uniform(ring: Rns) -> np.ndarray:
-    """Uniform residues per prime: a 128-bit integer reduced mod p (statistical distance < 2^-78)."""
-    raw = np.frombuffer(os.urandom(16 * ring.k * ring.n), dtype="<u8").astype(np.uint64).reshape(2, ring.k, ring.n)
-    shift = [pow(2, 64, p) for p in ring.moduli]
-    return ring.add(ring.mul_scalar(raw[0] % ring.p, shift), raw[1] % ring.p)
+    """Uniform residues per prime by rejection: u64 words masked to the prime's bit length, kept below it."""
+    out = np.empty((ring.k, ring.n), dtype=np.uint64)
+    for j, p in enumerate(ring.moduli):
+        mask = np.uint64((1 << p.bit_length()) - 1)
+        while True:
+            words = np.frombuffer(_random_bytes(8 * (2 * ring.n + 64)), dtype="<u8").astype(np.uint64) & mask
+            accepted = words[words < np.uint64(p)]
+            if accepted.size >= ring.n:
+                out[j] = accepted[: ring.n]
+                break
+    return out
 
 
 def _digest_poly(tag: bytes, poly: np.ndarray) -> bytes:
@@ -341,10 +355,10 @@ class Member:
             for _ in range(cp.threshold - 1):
                 coeffs.append(_uniform(ring))
             self._dealt = {}
-            for k in range(1, cp.members + 1):
-                acc = ring.zeros()
-                for c in reversed(coeffs):  # Horner at x = k
-                    acc = ring.add(ring.mul_scalar(acc, [k] * ring.k), c)
+            for k in range(1, cp.members + 1):  # f_i(k) = s_i + Σ_l r_l·k^l
+                acc = coeffs[0]
+                for power, c in enumerate(coeffs[1:], start=1):
+                    acc = ring.add(acc, ring.mul_scalar(c, [k**power] * ring.k))
                 self._dealt[k] = acc
         return dict(self._dealt)
 
@@ -441,7 +455,7 @@ def _smudging(cp: CommitteeParams) -> np.ndarray:
     ring = cp.data_ring()
     bits = cp.smudging_bits + 1
     limbs = -(-bits // 32)
-    raw = np.frombuffer(os.urandom(4 * limbs * ring.n), dtype="<u4").astype(np.uint64).reshape(limbs, ring.n)
+    raw = np.frombuffer(_random_bytes(4 * limbs * ring.n), dtype="<u4").astype(np.uint64).reshape(limbs, ring.n)
     top = bits - 32 * (limbs - 1)
     raw[-1] &= np.uint64((1 << top) - 1)
     acc = ring.zeros()
@@ -461,6 +475,47 @@ def decryption_share(member: Member, ct: Ciphertext, active: list[int]) -> Decry
     key = ring.mul_scalar(member.secret_share(), lam)
     d = ring.ntt_inverse(ring.mul(ring.ntt_forward(ct.data[1]), key))
     return DecryptionShare(member.index, ring.add(d, _smudging(cp)))
+
+
+_scalers: dict[bytes, tuple] = {}
+
+
+def _scale_round(cp: CommitteeParams, x: np.ndarray) -> np.ndarray:
+    """``round(t·x/q) mod t`` per coefficient of ``x`` (RNS over the data primes), without big integers.
+
+    With ``ω_j = (q/p_j)^−1 mod p_j`` and ``t·ω_j = A_j·p_j + B_j``, CRT gives
+    ``t·x/q ≡ Σ x_j·A_j + Σ x_j·B_j/p_j (mod t)``; each ``x_j·B_j = Q_j·p_j + R_j`` is split
+    exactly (``Q_j`` by exact division modulo 2^64), leaving the fraction ``Σ R_j/p_j`` to
+    float64 — off by at most 2^−48 while correct decryption keeps it 1/2 − 2^−39 away from
+    a rounding boundary.
+    """
+    ring = cp.data_ring()
+    t = cp.params.plain_modulus
+    key = cp.params.fingerprint()
+    hit = _scalers.get(key)
+    if hit is None:
+        q = cp.q
+        a_list, b_list, inv64 = [], [], []
+        for p in ring.moduli:
+            omega = pow(q // p, -1, p)
+            a_j, b_j = divmod(t * omega, p)
+            a_list.append(a_j)
+            b_list.append(b_j)
+            inv64.append(pow(p, -1, 1 << 64))
+        hit = (
+            np.array(a_list, dtype=np.uint64).reshape(ring.k, 1),
+            np.array(b_list, dtype=np.uint64).reshape(ring.k, 1),
+            np.array(inv64, dtype=np.uint64).reshape(ring.k, 1),
+        )
+        _scalers[key] = hit
+    a_mat, b_mat, inv64_mat = hit
+    r = ring.mul(x, np.broadcast_to(b_mat, x.shape))  # x_j·B_j mod p_j
+    quotient = (x * b_mat - r) * inv64_mat  # exact: x_j·B_j − R_j is a multiple of p_j, quotient < 2^50
+    whole = mulmod(x % np.uint64(t), np.broadcast_to(a_mat % np.uint64(t), x.shape), t)  # x_j·A_j mod t
+    frac = (r.astype(np.float64) / ring.pf).sum(axis=0)
+    total = whole.sum(axis=0, dtype=np.uint64) % np.uint64(t) + quotient.sum(axis=0, dtype=np.uint64) % np.uint64(t)
+    total = total + np.floor(frac + 0.5).astype(np.uint64)
+    return total % np.uint64(t)
 
 
 _slot_maps: dict[int, np.ndarray] = {}
@@ -490,14 +545,7 @@ def combine(cp: CommitteeParams, ct: Ciphertext, shares: list[DecryptionShare], 
     for s in shares:
         x = ring.add(x, ring.check(s.d, f"member {s.index}'s decryption share"))
     t = cp.params.plain_modulus
-    q = cp.q
-    # round(t·x/q) mod t per coefficient, x composed by CRT (numpy object arithmetic)
-    total = np.zeros(ring.n, dtype=object)
-    for j, p in enumerate(ring.moduli):
-        qj = q // p
-        total = total + x[j].astype(object) * (qj * pow(qj, -1, p))
-    total = total % q
-    m = ((total * (2 * t) + q) // (2 * q)) % t
+    m = _scale_round(cp, x)
     plain = rns_for(ring.n, (t,))
     values = plain.ntt_forward(np.asarray(m, dtype=np.uint64).reshape(1, ring.n))[0][_slot_map(ring.n)[:length]]
     half = (t - 1) // 2

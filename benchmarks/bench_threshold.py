@@ -1,0 +1,127 @@
+"""Key committee (#23): the threshold-BFV steps beside the single key holder's, in one run.
+
+For each preset (bfv-8192 and the largest, bfv-16384), a committee of --members with
+--threshold over --max-participants:
+
+* joint key generation per member: its secret and error, the public-key share
+  ``b_i = −a·s_i + e_i`` over every key-level prime (the common polynomial ``a`` is expanded
+  once per committee and timed separately), and, for t < N, dealing its Shamir shares;
+  baseline: TenSEAL creating a BFV context with its keys (what the single key holder does);
+* a decryption share of one aggregate ciphertext (``λ·S·c1 + smudging``), parsing the
+  TenSEAL ciphertext included; baseline: TenSEAL's own decrypt of the same vector with a
+  single key (the single key holder's whole decryption);
+* combining t shares into the slots (scale, round, BatchEncoder decode).
+
+Target: each committee step <= 100 ms on 2 cores.  Prints a Markdown table of medians
+(ratio = committee / single key holder).
+
+Usage: python -P benchmarks/bench_threshold.py [--members 5] [--threshold 3] [--repeat 9]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+
+
+def _median_ms(fn, repeat: int) -> float:
+    fn()  # warm caches (NTT tables, templates)
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times) * 1000
+
+
+def bench(preset: str, members: int, threshold: int, max_participants: int, repeat: int) -> list[tuple]:
+    import tenseal as ts
+
+    from zkgate.he import context as he_context
+    from zkgate.he.presets import PRESETS
+    from zkgate.he.threshold import (
+        CommitteeParams,
+        Member,
+        combine,
+        common_polynomial,
+        common_seed,
+        decryption_share,
+        joint_public_context,
+        read_ciphertext,
+    )
+
+    params = PRESETS[preset]
+    cp = CommitteeParams(params, members, threshold, max_participants)
+    cid = b"bench"
+    team = [Member(cp, i) for i in range(1, members + 1)]
+    seed = common_seed(cid, [m.round1_commitment(cid) for m in team])
+    a_ms = _median_ms(lambda: common_polynomial(cp, seed), repeat)
+    a = common_polynomial(cp, seed)
+
+    def keygen():
+        m = Member(cp, 1)
+        m.key_share(a)
+        if threshold < members:
+            m.deal()
+
+    keygen_ms = _median_ms(keygen, repeat)
+    shares = [m.key_share(a) for m in team]
+    pc = joint_public_context(cp, a, shares)
+    if threshold < members:
+        for dealer in team:
+            for k, share in dealer.deal().items():
+                if k != dealer.index:
+                    team[k - 1].receive(dealer.index, share)
+    ctx = pc.open()
+    values = list(range(1, cp.n + 1))
+    data = ts.bfv_vector(ctx, values).serialize()
+    active = list(range(1, threshold + 1))
+
+    def share():
+        _, ct = read_ciphertext(cp, data)
+        decryption_share(team[0], ct, active)
+
+    share_ms = _median_ms(share, repeat)
+    length, ct = read_ciphertext(cp, data)
+    dshares = [decryption_share(team[i - 1], ct, active) for i in active]
+    assert combine(cp, ct, dshares, length) == values
+    combine_ms = _median_ms(lambda: combine(cp, ct, dshares, length), repeat)
+
+    # the single key holder: TenSEAL's key generation and decrypt of a vector of the same length
+    base_keygen_ms = _median_ms(lambda: he_context.new_secret_context(params), repeat)
+    single = he_context.new_secret_context(params)
+    single_data = ts.bfv_vector(single, values).serialize()
+    base_decrypt_ms = _median_ms(lambda: ts.bfv_vector_from(single, single_data).decrypt(), repeat)
+    return [
+        (preset, "common polynomial a (once per committee)", a_ms, None),
+        (preset, "joint key generation per member", keygen_ms, base_keygen_ms),
+        (preset, "decryption share", share_ms, base_decrypt_ms),
+        (preset, f"combine {threshold} shares", combine_ms, base_decrypt_ms),
+    ]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--members", type=int, default=5)
+    ap.add_argument("--threshold", type=int, default=3)
+    ap.add_argument("--max-participants", type=int, default=1 << 20)
+    ap.add_argument("--repeat", type=int, default=9)
+    ap.add_argument("--presets", default="bfv-8192,bfv-16384")
+    args = ap.parse_args()
+    from zkgate.kernels import rns
+
+    print(f"RNS engine: {rns.ENGINE}; committee {args.threshold}-of-{args.members}, "
+          f"max participants {args.max_participants}, median of {args.repeat}")
+    print()
+    print("| preset | step | committee (ms) | single key holder (ms) | ratio |")
+    print("|---|---|---:|---:|---:|")
+    for preset in args.presets.split(","):
+        for p, step, ms, base in bench(preset, args.members, args.threshold, args.max_participants, args.repeat):
+            base_s = f"{base:.1f}" if base is not None else "–"
+            ratio = f"{ms / base:.2f}" if base else "–"
+            print(f"| {p} | {step} | {ms:.1f} | {base_s} | {ratio} |")
+
+
+if __name__ == "__main__":
+    main()
