@@ -4,7 +4,19 @@ from __future__ import annotations
 
 import pytest
 
-from zkgate.he import Field, KeyHolder, SlotLayout, statistics_layout
+from zkgate.he import Field, KeyHolder, SlotLayout, max_safe_limb_bits
+
+
+def stats_layout(params, participants: int, fields, rho_bits: int = 256) -> SlotLayout:
+    """A statistics-vector layout like a study's (fields ``(name, maximum, length)``, split into limbs
+    where a sum over ``participants`` could overflow, then ``rho``), checked against ``params``."""
+    limb = max_safe_limb_bits(params, participants)
+    out = [Field(n, m, k, 0 if m * participants < params.safe_bound else limb) for n, m, k in fields]
+    if rho_bits:
+        out.append(Field("rho", (1 << rho_bits) - 1, 1, limb))
+    layout = SlotLayout(tuple(out), participants)
+    layout.check(params)
+    return layout
 
 
 @pytest.fixture(scope="session")
@@ -25,7 +37,8 @@ def ckks() -> KeyHolder:
 
 @pytest.fixture(scope="session")
 def layout(bfv: KeyHolder) -> SlotLayout:
-    return statistics_layout(bfv.params, max_participants=100, max_count=1000, max_value=1000, histogram_bins=5)
+    return stats_layout(bfv.params, 100, [("count", 1000, 1), ("sum", 1000 * 1000, 1), ("sum_sq", 1000 * 1000**2, 1),
+                                          ("hist", 1000, 5)])
 
 
 @pytest.fixture(scope="session")

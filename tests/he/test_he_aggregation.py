@@ -22,7 +22,7 @@ from zkgate.he import (
     PublicContext,
     SecretKeyPresentError,
     SlotLayout,
-    statistics_layout,
+    max_safe_limb_bits,
 )
 from zkgate.he import context as he_context
 from zkgate.he.envelope import ContextEnvelope
@@ -213,7 +213,9 @@ def test_empty_aggregate_refused(bfv, layout):
 def test_larger_presets_round_trip(preset):
     kh = KeyHolder.create(preset)
     if kh.params.scheme == "bfv":
-        layout = statistics_layout(kh.params, max_participants=3, max_count=10, max_value=10, histogram_bins=2)
+        limb = max_safe_limb_bits(kh.params, 3)
+        layout = SlotLayout((Field("count", 10), Field("sum", 100), Field("sum_sq", 1000), Field("hist", 10, 2),
+                             Field("rho", 2**256 - 1, 1, limb)), 3)
         values = [{"count": 2, "sum": 7, "sum_sq": 25, "hist": [1, 1], "rho": 2**250 + i} for i in range(3)]
         expected = {"count": 6, "sum": 21, "sum_sq": 75, "hist": [3, 3], "rho": 3 * 2**250 + 3}
         assert kh.decrypt(run(kh, layout, values).result()) == expected

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from zkgate.errors import InvalidInputError
-from zkgate.he import PRESETS, Field, SlotLayout, SlotOverflowError, bfv_preset, max_safe_limb_bits, statistics_layout
+from zkgate.he import PRESETS, Field, SlotLayout, SlotOverflowError, bfv_preset, max_safe_limb_bits
 from zkgate.he.errors import EnvelopeFormatError
 
 P4096 = PRESETS["bfv-4096"]
@@ -54,8 +54,19 @@ def test_max_safe_limb_bits(participants):
         assert ((1 << (b + 1)) - 1) * participants >= params.safe_bound or b == 62
 
 
+def stats_layout(params, participants: int, fields, rho_bits: int = 256) -> SlotLayout:
+    """A study-like layout: ``(name, maximum, length)`` fields split into limbs where a sum over
+    ``participants`` could overflow, then ``rho`` (256 bits, in limbs)."""
+    limb = max_safe_limb_bits(params, participants)
+    out = [Field(n, m, k, 0 if m * participants < params.safe_bound else limb) for n, m, k in fields]
+    out.append(Field("rho", (1 << rho_bits) - 1, 1, limb))
+    layout = SlotLayout(tuple(out), participants)
+    layout.check(params)
+    return layout
+
+
 def test_statistics_layout_fits_and_splits():
-    lay = statistics_layout(P4096, max_participants=1000, max_count=10**6, max_value=10**6)
+    lay = stats_layout(P4096, 1000, [("count", 10**6, 1), ("sum", 10**12, 1), ("sum_sq", 10**18, 1)])
     names = [f.name for f in lay.fields]
     assert names == ["count", "sum", "sum_sq", "rho"]
     by = {f.name: f for f in lay.fields}
@@ -91,7 +102,7 @@ def test_limbs_sum_exactly(values, limb_bits):
 
 def test_encode_decode_round_trip():
     rng = random.Random(1)
-    lay = statistics_layout(P4096, max_participants=10, max_count=100, max_value=50, histogram_bins=3)
+    lay = stats_layout(P4096, 10, [("count", 100, 1), ("sum", 100 * 50, 1), ("sum_sq", 100 * 50**2, 1), ("hist", 100, 3)])
     vals = {"count": 7, "sum": 300, "sum_sq": 12000, "hist": [1, 2, 4], "rho": rng.getrandbits(256)}
     assert lay.decode(lay.encode(P4096, vals)) == vals
 

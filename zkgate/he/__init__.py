@@ -7,7 +7,7 @@ envelope; an :class:`Aggregator` adds envelopes as they arrive and produces the
 aggregate, which only the key holder can decrypt::
 
     kh = KeyHolder.create("bfv-8192")
-    layout = statistics_layout(kh.params, max_participants=100, max_count=10_000, max_value=1_000)
+    layout = SlotLayout((Field("count", 10_000), Field("sum", 10_000_000)), max_participants=100)
     env = Contributor(kh.public_context()).encrypt(layout, {"count": 3, "sum": 120, ...})
     agg = Aggregator(kh.public_context(), layout); agg.add(env)
     kh.decrypt(agg.result())  # {"count": 3, "sum": 120, ...}
@@ -29,7 +29,7 @@ from zkgate.he.errors import (
     SlotOverflowError,
 )
 from zkgate.he.keyholder import KeyHolder
-from zkgate.he.layout import Field, SlotLayout, max_safe_limb_bits, statistics_layout
+from zkgate.he.layout import Field, SlotLayout, max_safe_limb_bits
 from zkgate.he.presets import MAX_COEFF_BITS_128, PRESETS, HEParams, batching_prime, bfv_preset, ckks_preset
 from zkgate.he.public_context import PublicContext
 
@@ -58,5 +58,4 @@ __all__ = [
     "ckks_preset",
     "envelope_digest",
     "max_safe_limb_bits",
-    "statistics_layout",
 ]

@@ -27,7 +27,7 @@ from zkgate.errors import InvalidInputError
 from zkgate.he.errors import EnvelopeFormatError, SlotOverflowError
 from zkgate.he.presets import HEParams
 
-__all__ = ["Field", "SlotLayout", "layout_from_obj", "statistics_layout", "max_safe_limb_bits"]
+__all__ = ["Field", "SlotLayout", "layout_from_obj", "max_safe_limb_bits"]
 
 _MAX_FIELDS = 256
 _MAX_NAME = 64
@@ -348,46 +348,3 @@ def max_safe_limb_bits(params: HEParams, max_participants: int) -> int:
             slot="*", excess=max_participants - bound + 1,
         )
     return b
-
-
-def statistics_layout(
-    params: HEParams,
-    *,
-    max_participants: int,
-    max_count: int,
-    max_value: int,
-    histogram_bins: int = 0,
-    randomness_bits: int = 256,
-) -> SlotLayout:
-    """The protocol's statistics vector for one column, checked against ``params`` (BFV).
-
-    Fields: ``count`` (records passing the filter), ``sum``, ``sum_sq`` (sum of squares),
-    ``hist`` (``histogram_bins`` bins, omitted when 0) and ``rho`` (the Pedersen
-    randomness, ``randomness_bits`` bits, omitted when 0).  ``sum``, ``sum_sq`` and
-    ``rho`` are split into limbs when their maxima would not fit a single slot.
-    """
-    if params.scheme != "bfv":
-        raise InvalidInputError("statistics_layout builds exact BFV layouts; build CKKS layouts from Field directly")
-    for name, v in (("max_count", max_count), ("max_value", max_value)):
-        if type(v) is not int or v < 1:
-            raise InvalidInputError(f"{name} must be a positive int")
-    limb = max_safe_limb_bits(params, max_participants)
-
-    def field(name: str, maximum: int) -> Field:
-        fits = maximum * max_participants < params.safe_bound
-        return Field(name, maximum, 1, 0 if fits else limb)
-
-    fields = [
-        field("count", max_count),
-        field("sum", max_count * max_value),
-        field("sum_sq", max_count * max_value * max_value),
-    ]
-    if histogram_bins:
-        fields.append(Field("hist", max_count, histogram_bins))
-    if randomness_bits:
-        if type(randomness_bits) is not int or not 1 <= randomness_bits <= _MAX_INT_BITS - 1:
-            raise InvalidInputError(f"randomness_bits must be in [1, {_MAX_INT_BITS - 1}]")
-        fields.append(Field("rho", (1 << randomness_bits) - 1, 1, limb))
-    layout = SlotLayout(tuple(fields), max_participants)
-    layout.check(params)
-    return layout
