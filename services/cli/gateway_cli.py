@@ -145,7 +145,7 @@ def serve(data_dir: str, host: str, port: int, workers: int, max_concurrent_rpcs
 
 
 @click.group("gateway")
-@click.option("--gateway", "address", default=DEFAULT_GATEWAY, show_default=True, envvar="ZKGATE_GATEWAY", help="Gateway address HOST:PORT.")
+@click.option("--gateway", "address", default=DEFAULT_GATEWAY, show_default=True, envvar="ZKGATE_GATEWAY", help="Gateway address HOST:PORT; several processes serving one store: HOST:PORT,HOST:PORT (calls spread round-robin) or dns:///NAME:PORT.")
 @access_options
 @click.pass_context
 def gateway_group(ctx: click.Context, address: str, tls_dir: str | None, org: str | None, token: str | None) -> None:
@@ -175,7 +175,7 @@ def _target_options(command):
     run = click.option("--tls-dir", "sub_tls_dir", default=None, type=click.Path(file_okay=False),
                        help="A `zkgate certs init` folder or organisation bundle (also before the subcommand).")(run)
     return click.option("--gateway", "sub_address", default=None,
-                        help="Gateway address HOST:PORT (also before the subcommand).")(run)
+                        help="Gateway address HOST:PORT; several processes serving one store: HOST:PORT,HOST:PORT (calls spread round-robin) or dns:///NAME:PORT (also before the subcommand).")(run)
 
 
 @gateway_group.command("info")
@@ -362,7 +362,7 @@ def audit_group() -> None:
 
 
 @audit_group.command("verify")
-@click.option("--gateway", "address", default=DEFAULT_GATEWAY, show_default=True, envvar="ZKGATE_GATEWAY", help="Gateway address HOST:PORT.")
+@click.option("--gateway", "address", default=DEFAULT_GATEWAY, show_default=True, envvar="ZKGATE_GATEWAY", help="Gateway address HOST:PORT; several processes serving one store: HOST:PORT,HOST:PORT (calls spread round-robin) or dns:///NAME:PORT.")
 @click.option("--log-key", default=None,
               help="The gateway's log key (hex: Ed25519+ML-DSA-65, or Ed25519 for an older gateway) to pin; "
                    "default: trust the key it presents.")

@@ -45,7 +45,7 @@ from .common import DEFAULT_GATEWAY, GatewayTarget, access_options, client_for
 def _gateway_options(command):
     command = access_options(command)
     return click.option("--gateway", "address", default=DEFAULT_GATEWAY, show_default=True, envvar="ZKGATE_GATEWAY",
-                        help="Gateway address HOST:PORT.")(command)
+                        help="Gateway address HOST:PORT; several processes serving one store: HOST:PORT,HOST:PORT (calls spread round-robin) or dns:///NAME:PORT.")(command)
 
 
 def _json_option(command):
