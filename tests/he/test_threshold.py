@@ -19,11 +19,13 @@ from zkgate.he.threshold import (
     DecryptionShare,
     KeyShare,
     Member,
+    attribute,
     check_key_share,
     combine,
     commit_key_share,
     common_polynomial,
     common_seed,
+    covering_subsets,
     decryption_share,
     joint_public_context,
     read_ciphertext,
@@ -189,3 +191,32 @@ def test_largest_preset_t_of_n():
     data = ts.bfv_vector(pc.open(), vals).serialize()
     assert _decrypt(cp, team, data, [1, 4]) == vals
     assert _decrypt(cp, team, data, [2, 3]) == vals
+
+
+def test_covering_subsets():
+    for n in range(1, 9):
+        for t in range(1, n + 1):
+            subsets = covering_subsets(n, t)
+            assert all(len(s) == t == len(set(s)) for s in subsets)
+            assert set().union(*subsets) == set(range(1, n + 1))
+
+
+def test_self_test_names_the_bad_member(three_of_five):
+    """A member with a bad share (e.g. inconsistent Shamir dealing, or a wrong decryption share) is
+    named: it appears in no active set that decrypts the known ciphertext."""
+    cp, team, pc = three_of_five
+    known = list(range(100, 132))
+    length, ct = read_ciphertext(cp, ts.bfv_vector(pc.open(), known).serialize())
+    sets = [tuple(s) for s in itertools.combinations(range(1, 6), 3)]
+    shares: dict = {}
+    ring = cp.data_ring()
+    for active in sets:
+        for m in active:
+            share = decryption_share(team[m - 1], ct, list(active))
+            if m == 4:  # member 4 cheats
+                share = DecryptionShare(4, ring.add(share.d, ring.from_ints([cp.delta * 5] + [0] * (cp.n - 1))))
+            shares.setdefault(m, {})[active] = share
+    slots, used, bad = attribute(cp, ct, shares, length, lambda s: s == known)
+    assert slots == known and 4 not in used and bad == {4}
+    honest = {m: v for m, v in shares.items() if m != 4}
+    assert attribute(cp, ct, honest, length, lambda s: s == known)[2] == set()

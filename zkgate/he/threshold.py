@@ -55,6 +55,8 @@ from zkgate.kernels.rns import Rns, bit_reverse_permutation, mulmod, rns_for
 
 __all__ = [
     "CommitteeParams",
+    "attribute",
+    "covering_subsets",
     "DecryptionShare",
     "KeyShare",
     "Member",
@@ -550,3 +552,54 @@ def combine(cp: CommitteeParams, ct: Ciphertext, shares: list[DecryptionShare], 
     values = plain.ntt_forward(np.asarray(m, dtype=np.uint64).reshape(1, ring.n))[0][_slot_map(ring.n)[:length]]
     half = (t - 1) // 2
     return [int(v) - t if v > half else int(v) for v in values]
+
+
+# -- self-test and attribution ---------------------------------------------------------------------
+def covering_subsets(members: int, threshold: int) -> list[list[int]]:
+    """Active sets of size ``threshold`` that together cover every member (windows 1..t, 2..t+1, ...
+    wrapping around), so a setup self-test exercises each member's share at least once."""
+    if not 1 <= threshold <= members:
+        raise InvalidInputError(f"threshold {threshold} out of range for {members} members")
+    out: list[list[int]] = []
+    covered: set[int] = set()
+    start = 0
+    while len(covered) < members:
+        subset = sorted((start + i) % members + 1 for i in range(threshold))
+        out.append(subset)
+        covered.update(subset)
+        start += threshold
+    return out
+
+
+def attribute(
+    cp: CommitteeParams,
+    ct: Ciphertext,
+    shares: dict[int, dict[tuple[int, ...], DecryptionShare]],
+    length: int,
+    accept,
+) -> tuple[list[int] | None, list[int], set[int]]:
+    """Combine shares over every active set offered and name the members that break decryption.
+
+    ``shares[member][active_set]`` is the member's share for that active set; ``accept(slots)``
+    says whether a decryption is right (a known plaintext in the setup self-test, the
+    commitment equation for a release).  Returns (the first accepted decryption or None, the
+    active set that gave it, the members that appear in no accepted set while some set with
+    them was tried — with at least t honest members these are exactly the bad ones).
+    """
+    sets: set[tuple[int, ...]] = set()
+    for by_set in shares.values():
+        sets.update(by_set)
+    good_members: set[int] = set()
+    tried: set[int] = set()
+    result: list[int] | None = None
+    result_set: list[int] = []
+    for active in sorted(sets):
+        if not all(active in shares.get(m, {}) for m in active):
+            continue
+        tried.update(active)
+        slots = combine(cp, ct, [shares[m][active] for m in active], length)
+        if accept(slots):
+            good_members.update(active)
+            if result is None:
+                result, result_set = slots, list(active)
+    return result, result_set, tried - good_members
