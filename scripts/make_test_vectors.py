@@ -167,6 +167,7 @@ def build(out_dir: Path) -> None:
     from zkgate.prover.groth16 import setup as setup_module
     from zkgate.prover.groth16.prove import prove_with
     from zkgate.study import encoding as enc
+    from zkgate.study import suppression as sup
     from zkgate.study.catalog import Registration
     from zkgate.study.circuit import chunk_statistics, circuit_inputs, compile_contribution
     from zkgate.study.commitment import (
@@ -422,6 +423,18 @@ def build(out_dir: Path) -> None:
 
     # release
     release = Release(spec.study_id, aggregate.digest, tuple(totals), rho_total, "exact").sign(keys["key-holder"])
+    # the release the key holder publishes for this study (min_cell_size 2): cells below k withheld, with the
+    # suppression proof (docs/disclosure.md; deterministic nonces here, fresh ones in zkgate)
+    width = len(totals) // len(spec.question.cells(spec.schema))
+    cells_below_k = sup.cells_below(totals, len(totals) // width, width, spec.min_cell_size)
+    withheld = sup.cell_coordinates(cells_below_k, width)
+    published, hidden = sup.split(totals, withheld)
+    statement = sup.SuppressionStatement(spec.study_id, total_c, len(totals), withheld, published)
+    nonces = [_seed_int(f"suppression nonce {i}", L) for i in range(len(withheld) + 1)]
+    proof = sup.prove_with(statement, hidden, rho_total, nonces)
+    t_point = proof.nonce_commitment
+    suppressed = Release(spec.study_id, aggregate.digest, published, None, "exact", withheld=withheld,
+                         suppression=proof).sign(keys["key-holder"])
     gs, h = ped.generators(len(totals))
     write(out_dir, "release.json", "docs/messages.md sections 10 and 15: the key holder's signed exact release "
           "and the commitment equation it satisfies", {
@@ -434,12 +447,28 @@ def build(out_dir: Path) -> None:
                                  "signature": hx(release.signature)},
                      "value_names": spec.value_names(),
                      "randomness_mod_l": dec(release.randomness % L),
+                     "sum_of_commitments": pt(total_c)},
+                    {"name": "suppressed", **signed(suppressed.to_bytes(), suppressed.signed_bytes(),
+                                                    suppressed.signature, keys["key-holder"].public,
+                                                    seeds["key-holder"]),
+                     "decoded": {"kind": "release", "version": suppressed.body()[1],
+                                 "study_id": dec(suppressed.study_id),
+                                 "aggregate_digest": hx(suppressed.aggregate_digest),
+                                 "values": [dec(v) for v in suppressed.values], "randomness": None,
+                                 "mode": suppressed.mode, "withheld": list(suppressed.withheld),
+                                 "suppression": {"t": pt(suppressed.suppression.nonce_commitment),
+                                                 "responses": [dec(z) for z in suppressed.suppression.responses],
+                                                 "blinding_response": dec(suppressed.suppression.blinding_response)},
+                                 "signature": hx(suppressed.signature)},
+                     "min_cell_size": spec.min_cell_size, "withheld_cells": list(cells_below_k),
+                     "n_coordinates": len(totals), "challenge": dec(sup.challenge(statement, t_point)),
+                     "nonces": [dec(r) for r in nonces],
                      "sum_of_commitments": pt(total_c)}],
     })
 
     # public record
     record = PublicRecord(spec, public_keys, tuple(submissions[n].public() for n in order), aggregate.public(),
-                          release)
+                          suppressed if withheld else release)
     report = verify_record(record, dev_mode=True)
     if not report.ok:
         raise SystemExit(f"the vectors' public record does not verify: {report.failures}")
@@ -448,7 +477,7 @@ def build(out_dir: Path) -> None:
         "hex": hx(record.to_bytes()),
         "decoded": {"kind": "public-record", "version": 1, "spec": hx(spec.to_bytes()), "keys": hx(ck_bytes),
                     "submissions": [hx(submissions[n].public().to_bytes()) for n in order],
-                    "aggregate": hx(aggregate.public().to_bytes()), "release": hx(release.to_bytes())},
+                    "aggregate": hx(aggregate.public().to_bytes()), "release": hx(record.release.to_bytes())},
         "study_id_hex": hx(spec.study_id_bytes),
         "checks": [{"check": n, "ok": ok} for n, ok, _ in report.checks],
     })

@@ -296,6 +296,13 @@ async function audit(gateway, options, report) {
         report.add("commitment equation Σ S_j·G_j + (P mod l)·H = Σ C_i (Baby Jubjub)",
           samePoint(curves.commit(release.values, release.randomness), total),
           "the released sum is not what the participants proved");
+        if (spec.minCellSize > 0) {  // every cell published: none may be below k (docs/disclosure.md)
+          const width = bounds.length / cells(spec).length;
+          const small = [];
+          for (let c = 0; c * width < bounds.length; c++) if (release.values[c * width] < BigInt(spec.minCellSize)) small.push(c);
+          report.add("published cells meet the minimum cell size", small.length === 0,
+            `cell(s) ${small.join(", ")} published with fewer than k = ${spec.minCellSize} records`);
+        }
       }
     }
   }

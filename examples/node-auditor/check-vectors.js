@@ -134,6 +134,14 @@ await guarded("releases", () => {
     if (rel.randomness !== null && t.sum_of_commitments) {
       check(`release ${t.name}: commitment equation`, same(strings(curves.commit(rel.values, rel.randomness)), t.sum_of_commitments));
     }
+    if (rel.suppression) {  // small cells withheld (docs/messages.md §10, docs/disclosure.md §2)
+      check(`release ${t.name}: withheld coordinates`, same(rel.withheld.map(String), t.decoded.withheld.map(String)));
+      check(`release ${t.name}: suppression proof`, curves.verifySuppression(rel.studyId,
+        t.sum_of_commitments.map(BigInt), t.n_coordinates, rel.withheld, rel.values, rel.suppression));
+      const forged = rel.values.map((v, i) => (i === 0 ? v + 1n : v));
+      check(`release ${t.name}: a wrong published value fails the proof`, !curves.verifySuppression(rel.studyId,
+        t.sum_of_commitments.map(BigInt), t.n_coordinates, rel.withheld, forged, rel.suppression));
+    }
   }
 });
 

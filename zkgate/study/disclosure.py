@@ -80,6 +80,12 @@ def check_withholding(spec, withheld, published, proof: sup.SuppressionProof, co
     return out
 
 
+def small_cells(spec, values) -> list[int]:
+    """The cells of a full release (every coordinate published) whose count is below the study's k."""
+    n_cells, width = layout(spec)
+    return list(sup.cells_below(values, n_cells, width, spec.min_cell_size))
+
+
 def fill(spec, withheld, published) -> list[int]:
     """The full coordinate vector with withheld coordinates as 0 (for naming and layout only)."""
     n_cells, width = layout(spec)
@@ -123,4 +129,4 @@ def published_bounds(spec, withheld) -> list[int]:
 
 
 __all__ = ["Withholding", "check_withholding", "derive_published", "fill", "layout", "published_bounds",
-           "published_names", "withheld_reason", "withhold"]
+           "published_names", "small_cells", "withheld_reason", "withhold"]
