@@ -298,8 +298,9 @@ def list_studies(address) -> None:
 @_target_options
 def verify_study(address, study_id: str, dev: bool, as_json: bool, require_pq: bool) -> None:
     """Regulator check, run locally: fetch the study's public record and verify every proof, the
-    bounds and the commitment equation of the release; print the verdict and the released
-    numbers (histogram bins are [a, b): a <= value < b).  Exit 0 when all hold, 1 otherwise:
+    bounds and the commitment equation of the release, and recompute every derived result from the
+    released sums (refusing the release when the results the gateway publishes differ); print the
+    verdict and the released numbers (histogram bins are [a, b): a <= value < b).  Exit 0 when all hold, 1 otherwise:
     a failed check (FAILED), a study not released yet (OPEN: never closed; CLOSED: waiting
     for the key holder; CANCELLED: ended by its requester or an admin, with the reason from its
     audit leaf -- not a failure of cryptography), or a CKKS or differentially private release (UNVERIFIED: its numbers
@@ -310,7 +311,9 @@ def verify_study(address, study_id: str, dev: bool, as_json: bool, require_pq: b
         with client_for(address) as client:
             record = PublicRecord.from_bytes(client.public_record(study_id))
             cancellation = logged_cancellation(client, client.get_study(study_id))
-        report = verify_record(record, dev_mode=dev, cancellation=cancellation, require_pq=require_pq)
+            published = client.release(study_id)[1] if record.release is not None else None
+        report = verify_record(record, dev_mode=dev, cancellation=cancellation, require_pq=require_pq,
+                               published=published)
     if as_json:
         click.echo(json.dumps({"study_id": study_id, "title": record.spec.title, **report.to_dict()}, default=str))
     else:

@@ -27,7 +27,7 @@ from zkgate.study import (
 )
 from zkgate.study.dataset import Schema
 from zkgate.study.question import Aggregate, And, Between, Compare, Question
-from zkgate.study.release import derived_values
+from zkgate.study.release import derived_values, release_statistics
 from zkgate.study.statistics import moments
 
 pytestmark = pytest.mark.slow  # proves 6 chunks of a GROUP BY circuit with a regression
@@ -83,9 +83,15 @@ def test_released_results_agree_with_numpy_and_statsmodels(study):
     spec = study["spec"]
     aggregate, subs = close(study, [c.submission for c in study["contributions"]])
     release = StudyKeyHolder(spec, study["he"], study["khk"]).release(aggregate, subs)
-    report = verify_record(PublicRecord(spec, study["ckeys"].public(), tuple(subs), aggregate.public(), release),
-                           dev_mode=True)
+    record = PublicRecord(spec, study["ckeys"].public(), tuple(subs), aggregate.public(), release)
+    published = release_statistics(spec, release)
+    report = verify_record(record, dev_mode=True, published=published)
     assert report.ok, report.failures
+    assert "derived values recomputed from the released sums" in {n for n, ok, _ in report.checks if ok}
+    # a published result that differs from what the released sums give is refused, by alias
+    forged = dict(published, r={**published["r"], "1": published["r"]["1"] + 1e-9})
+    report = verify_record(record, dev_mode=True, published=forged)
+    assert not report.ok and any("derived values" in f and ": r" in f for f in report.failures)
     results = derived_values(spec, release.values)
     pooled = np.concatenate(study["tables"])
     truth = moments.truth(QUESTION, SCHEMA, [dict(zip(SCHEMA.names, map(int, r))) for r in pooled.tolist()])

@@ -29,6 +29,7 @@ report has ``status`` ``"cancelled"``, ``stage`` ``"cancelled"`` and the reason 
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 
 from zkgate.errors import ZkgateError
@@ -39,7 +40,7 @@ from zkgate.study.disclosure import check_withholding, derive_published, publish
 from zkgate.study.identity import ED25519, HYBRID, algorithms, ref_is_hybrid
 from zkgate.study.keys import CircuitKeys
 from zkgate.study.messages import Aggregate, Release, Submission
-from zkgate.study.release import commitment_opens, derived_statistics
+from zkgate.study.release import commitment_opens, derived_statistics, release_statistics
 from zkgate.study.spec import StudySpec
 from zkgate.study.statistics.numbers import to_json
 
@@ -164,6 +165,19 @@ def released_numbers(spec: StudySpec, release: Release) -> dict:
             "statistics": derived_statistics(spec, release.values), "histogram_bins": bins}
 
 
+def check_published_results(spec: StudySpec, release: Release, published: dict, rep: VerificationReport) -> None:
+    """The check "derived values recomputed from the released sums" (see :func:`verify_record`)."""
+    try:
+        mine = json.loads(json.dumps(release_statistics(spec, release)))
+    except (ArithmeticError, ValueError, TypeError, KeyError) as exc:
+        rep.add("derived values recomputed from the released sums", False, f"the released sums give no results ({exc})")
+        return
+    theirs = json.loads(json.dumps(published)) if isinstance(published, dict) else {}
+    differ = sorted(set(mine) ^ set(theirs)) + sorted(k for k in set(mine) & set(theirs) if mine[k] != theirs[k])
+    rep.add("derived values recomputed from the released sums", not differ,
+            "" if not differ else f"the published results differ from those the released sums give: {', '.join(differ)}")
+
+
 def classical_keys(spec: StudySpec) -> list[str]:
     """Who the spec names with a classical Ed25519-only key (no ML-DSA-65 half)."""
     out = [f"participant {p.name!r}" for p in spec.participants if not ref_is_hybrid(p.verify_key)]
@@ -187,12 +201,20 @@ def signature_algorithms(record: PublicRecord) -> dict[str, str]:
 
 
 def verify_record(record: PublicRecord, *, dev_mode: bool = False,
-                  cancellation: StudyCancellation | None = None, require_pq: bool = False) -> VerificationReport:
+                  cancellation: StudyCancellation | None = None, require_pq: bool = False,
+                  published: dict | None = None) -> VerificationReport:
     """Every check of the record; with ``cancellation`` (the study's ``study_cancelled`` audit
     leaf), a study without a release is reported as cancelled instead of open or closed.  The
     report lists which algorithms signed each object (``signatures``); ``require_pq`` adds a
-    check that fails, naming them, on objects signed with classical Ed25519-only keys."""
+    check that fails, naming them, on objects signed with classical Ed25519-only keys.
+
+    ``published``: the derived results as someone published them (the gateway's ``GetRelease``
+    statistics, a key holder's report: alias -> value, JSON form); every one is recomputed from the
+    released sums (:func:`~zkgate.study.release.release_statistics`) and the release is refused
+    when any differs, naming the aliases."""
     rep = _verify(record, dev_mode)
+    if published is not None and record.release is not None:
+        check_published_results(record.spec, record.release, published, rep)
     rep.signatures = signature_algorithms(record)
     if require_pq:
         classical = [name for name, alg in rep.signatures.items() if alg != HYBRID]
@@ -338,5 +360,6 @@ def _verify_suppressed(spec: StudySpec, rel: Release, total, rep: VerificationRe
     return rep
 
 
-__all__ = ["CKKS_UNVERIFIED", "DP_UNVERIFIED", "PublicRecord", "VerificationReport", "classical_keys", "released_numbers",
+__all__ = ["CKKS_UNVERIFIED", "DP_UNVERIFIED", "PublicRecord", "VerificationReport", "check_published_results",
+           "classical_keys", "released_numbers",
            "signature_algorithms", "verify_record"]
