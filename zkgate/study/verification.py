@@ -36,7 +36,13 @@ from zkgate.errors import ZkgateError
 from zkgate.study import encoding as enc
 from zkgate.study.aggregator import check_submission_statement, sum_points
 from zkgate.study.cancellation import StudyCancellation
-from zkgate.study.disclosure import check_withholding, derive_published, published_bounds, published_names
+from zkgate.study.disclosure import (
+    check_withholding,
+    derive_published,
+    published_bounds,
+    published_names,
+    small_cells,
+)
 from zkgate.study.identity import ED25519, HYBRID, algorithms, ref_is_hybrid
 from zkgate.study.keys import CircuitKeys
 from zkgate.study.messages import Aggregate, Release, Submission
@@ -329,6 +335,11 @@ def _verify(record: PublicRecord, dev_mode: bool) -> VerificationReport:
     ok = commitment_opens(spec, rel.values, rel.randomness, total)
     rep.add("commitment equation", ok,
             "" if ok else "Σ S_j·G_j + (P mod l)·H ≠ Σ C_i: the released sum is not what the participants proved")
+    if spec.min_cell_size > 0:  # every cell is published: none may be below k (docs/disclosure.md)
+        small = small_cells(spec, rel.values)
+        rep.add("published cells meet the minimum cell size", not small,
+                "" if not small else f"cell(s) {small[:8]} are published with fewer than k = {spec.min_cell_size} "
+                                     "records (the key holder should have withheld them)")
     return rep
 
 
