@@ -123,7 +123,7 @@ REFUSED = [
     ("SELECT COUNT(*) / 2 AS m FROM p", "'/'", "arithmetic"),
     ("SELECT MAX(age) AS m FROM p", "MAX", "unknown aggregate"),
     ("SELECT FOO(age) AS m FROM p", "FOO", "unknown aggregate"),
-    ("SELECT PERCENTILE_CONT(0.5) WITHIN GROUP (ORDER BY age) AS m FROM p", "WITHIN GROUP", None),
+    ("SELECT PERCENTILE_DISC(0.5) WITHIN GROUP (ORDER BY age) AS m FROM p", "WITHIN GROUP", None),
     ("SELECT COUNT(*) OVER () AS n FROM p", "OVER", None),
     ("SELECT AVG(age) FILTER (WHERE sex = 1) AS m FROM p", "FILTER", None),
     ("SELECT COUNT(*) AS n FROM p WHERE name LIKE 'a%'", "LIKE", None),
@@ -195,10 +195,22 @@ def test_question_limits(schema, text, needle):
 
 
 def test_function_outside_the_supported_set_is_refused_by_name(schema):
-    """MEDIAN is not in the registry, or is registered but not provable yet: refused either way, named."""
     with pytest.raises(SpecError) as info:
-        compile_sql("SELECT MEDIAN(age) AS m FROM p", schema)
-    assert "MEDIAN" in str(info.value)
+        compile_sql("SELECT MODE(age) AS m FROM p", schema)
+    assert "MODE" in str(info.value)
+
+
+def test_survival_and_quantile_forms(schema):
+    q = compile_sql("SELECT MEDIAN(age) AS m, PERCENTILE_CONT(0.9) WITHIN GROUP (ORDER BY cholesterol) AS p90, "
+                    "PERCENTILE_CONT(0.25) WITHIN GROUP (ORDER BY age) AS q1 FROM p", schema)
+    assert [(a.function, a.columns, a.params) for a in q.aggregates] == [
+        ("MEDIAN", ("age",), ()), ("PERCENTILE_CONT", ("cholesterol",), (9, 10)), ("PERCENTILE_CONT", ("age",), (1, 4))]
+    for bad, needle in (("PERCENTILE_CONT(1.5) WITHIN GROUP (ORDER BY age)", "outside [0, 1]"),
+                        ("PERCENTILE_CONT(0.5) WITHIN GROUP (ORDER BY age DESC)", "ascending"),
+                        ("PERCENTILE_DISC(0.5) WITHIN GROUP (ORDER BY age)", "PERCENTILE_CONT")):
+        with pytest.raises(SpecError) as info:
+            compile_sql(f"SELECT {bad} AS x FROM p", schema)
+        assert needle in str(info.value)
 
 
 def test_in_normalised_and_bound(schema):

@@ -120,10 +120,14 @@ def test_even_median_spanning_two_bins():
     assert got["low"] == -300 and got["high"] == 300  # the half-integer median -0.5 lies across both bins
 
 
-def test_new_kinds_refused_until_their_circuit_exists():
-    q = Question(None, (), (Aggregate("m", "MEDIAN", ("sbp",)),))
-    with pytest.raises(SpecError, match="cannot be asked yet"):
-        q.check(SCHEMA)
+def test_kinds_checked_by_name():
+    Question(None, (), (Aggregate("m", "MEDIAN", ("sbp",)),)).check(SCHEMA)
+    with pytest.raises(SpecError, match="event column 'age' must be declared"):
+        Question(None, (), (Aggregate("km", "KAPLAN_MEIER", ("followup_days", "age"), (8,)),)).check(SCHEMA)
+    with pytest.raises(SpecError, match="number of time bins"):
+        Question(None, (), (Aggregate("km", "KAPLAN_MEIER", ("followup_days", "died"), (300,)),)).check(SCHEMA)
+    with pytest.raises(SpecError, match="fraction must lie in"):
+        Question(None, (), (Aggregate("p", "PERCENTILE_CONT", ("sbp",), (3, 2)),)).check(SCHEMA)
 
 
 def test_special_functions():

@@ -165,7 +165,7 @@ def contribution_circuit(api, names, col_bits, capacity, predicate, groups, mome
     packed = _inputs(api, "packed", pk.n_elements)
     salt = api.private_input("chunk_salt")
     n_pred = n_constants(predicate)
-    constants = _inputs(api, "constants", n_pred + sum(len(m.edges) for m in ms))
+    constants = _inputs(api, "constants", n_pred + sum(len(m.edges) for m in ms if m.kind == "hist"))
     rest = api.private_input("spec_rest")
     rho = api.private_input("rho")
 
@@ -200,12 +200,14 @@ def contribution_circuit(api, names, col_bits, capacity, predicate, groups, mome
             base = r * rb
             flag = bits[base]
             x: dict[str, LC] = {}
+            xbits: dict[str, list] = {}
             for j, (name, w) in enumerate(zip(names, col_bits)):
                 start = base + offs[j]
                 v = LC()
                 for i in range(w):
                     v = v.combine(bits[start + i], 1 << i)
                 x[name] = v
+                xbits[name] = bits[start : start + w]
             p = flag if predicate is None else api.mul(flag, _evaluate(api, predicate, x, bits_of, iter(pred_consts)))
             if groups:
                 gs = api.hint(partial(_one_hot, firsts=firsts, sizes=sizes), p, *(x[g] for g, _, _ in groups),
@@ -225,11 +227,14 @@ def contribution_circuit(api, names, col_bits, capacity, predicate, groups, mome
                 gs = [p]
             ge = {i: [geq(api, x[ms[i].columns[0]], ed, bits_of[ms[i].columns[0]]) for ed in es]
                   for i, es in edges.items()}
+            joint = {i: mom.binned_indicators(api, m, gs, p, x, xbits) for i, m in enumerate(ms)
+                     if m.kind in ("bins", "surv")}
             for c, g in enumerate(gs):
                 slot = c * width
                 gx: dict = {}
                 for i, m in enumerate(ms):
-                    for v in mom.circuit_contribution(api, m, g, x, ge.get(i), gx):
+                    values = joint[i][c] if i in joint else mom.circuit_contribution(api, m, g, x, ge.get(i), gx)
+                    for v in values:
                         acc[slot] = acc[slot] + v
                         slot += 1
 

@@ -41,6 +41,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from fractions import Fraction
 
 import sqlglot
 from sqlglot import exp
@@ -409,6 +410,30 @@ def _aggregate(item: exp.Expression, ctx: _Context) -> Aggregate:
     except SpecError as exc:
         raise SqlError(f"{_fragment(node)}: {exc}") from None
     return agg
+
+
+def _percentile_within_group(node: exp.WithinGroup, ctx: _Context) -> tuple[str, tuple[str, ...], tuple[int, ...]]:
+    """``PERCENTILE_CONT(p) WITHIN GROUP (ORDER BY x)``: p a decimal literal in [0, 1], kept exact as
+    the fraction (num, den); one ascending ORDER BY column."""
+    frag = _fragment(node)
+    inner = node.this
+    if not isinstance(inner, exp.PercentileCont):
+        raise _refuse(f"WITHIN GROUP in {frag}", "only PERCENTILE_CONT(p) WITHIN GROUP (ORDER BY column)")
+    lit = inner.this
+    text = lit.name if isinstance(lit, exp.Literal) and not lit.is_string else ""
+    if not re.fullmatch(r"[0-9]{1,6}(\.[0-9]{1,12})?", text):
+        raise SqlError(f"{frag}: the percentile must be a decimal literal in [0, 1], like 0.9")
+    p = Fraction(text)
+    if not 0 <= p <= 1:
+        raise SqlError(f"{frag}: the percentile {text} is outside [0, 1]")
+    order = node.expression
+    items = order.expressions if isinstance(order, exp.Order) else []
+    if len(items) != 1 or not isinstance(items[0], exp.Ordered) or items[0].args.get("desc"):
+        raise SqlError(f"{frag}: write WITHIN GROUP (ORDER BY column), one column, ascending")
+    return "PERCENTILE_CONT", (ctx.column(items[0].this, frag),), (p.numerator, p.denominator)
+
+
+register_form(exp.WithinGroup, _percentile_within_group)
 
 
 # -- compile --------------------------------------------------------------------------------------

@@ -41,8 +41,9 @@ def per_record_bounds(moment: Moment, schema: Schema) -> list[int]:
     return [1] * moment.width  # hist, bins, surv: one record is in at most one bin
 
 
-#: The moment kinds the contribution circuit proves (:func:`circuit_contribution`).
-CIRCUIT_KINDS = ("count", "sum", "prod", "hist")
+#: The moment kinds the contribution circuit proves (:func:`circuit_contribution`; ``bins`` and
+#: ``surv`` through :func:`binned_indicators`, jointly over the cells).
+CIRCUIT_KINDS = ("count", "sum", "prod", "hist", "bins", "surv")
 
 
 def chunk_bits(moment: Moment, col_bits: dict[str, int], capacity: int) -> list[int]:
@@ -83,6 +84,78 @@ def circuit_contribution(api, moment: Moment, g, x: dict, ge: list | None, gx: d
     if moment.kind == "hist":
         return [api.mul(g, ge[b] - ge[b + 1]) for b in range(moment.width)]
     raise ValueError(f"the contribution circuit does not prove {moment.kind!r} moments")
+
+
+def _joint_one_hot(p: int, *args, n_cells: int, n_bins: int, kinds: int) -> list[int]:
+    """Hint: the (cell, bin, kind) indicator of one record; args = cell indicators, bin index, event bit."""
+    gs, idx, event = args[:n_cells], args[n_cells], args[n_cells + 1] if kinds == 2 else 1
+    out = [0] * (n_cells * n_bins * kinds)
+    if p != 1 or not 0 <= idx < n_bins:
+        return out
+    cell = next((c for c, g in enumerate(gs) if g == 1), None)
+    if cell is None:
+        return out
+    kind = 0 if event == 1 else 1
+    out[(cell * kinds + kind) * n_bins + idx] = 1
+    return out
+
+
+def binned_indicators(api, moment: Moment, gs: list, p, x: dict, xbits: dict) -> list[list]:
+    """The coordinates of a ``bins`` or ``surv`` moment for every cell at once, for one record.
+
+    One hinted one-hot ``q`` over (cell, bin[, event/censored]), each entry proven boolean, with
+    ``Σ_bins q[c] = g_c`` for every cell (so the record is in the cell it counts in, and nowhere when
+    it does not count), ``Σ b·q = p·index`` (the bin is the value's bin) and, for ``surv``,
+    ``Σ q_event = p·event``.  The index of ``bins`` is read from the value's top bits (width 2^s:
+    free); that of ``surv`` (width w) is hinted and pinned by ``0 <= t − index·w < w`` (two range
+    checks of ⌈log2 w⌉ bits, one when w is a power of two).  Cost per record: cells × bins (× 2 for
+    ``surv``) boolean constraints + cells + 2 or 3.
+    """
+    from functools import partial
+
+    from zkgate.circuits.lc import LC
+
+    col = moment.columns[0]
+    if moment.kind == "bins":
+        shift, nb = moment.edges
+        index = LC()
+        for i, b in enumerate(xbits[col][shift:]):
+            index = index.combine(b, 1 << i)
+        kinds, event = 1, None
+    else:
+        w, nb = moment.edges
+        index = api.hint(lambda t, w=w: t // w, x[col])
+        rem = x[col] - index * w
+        k = max(1, (w - 1).bit_length())
+        api.to_bits(rem, k)
+        if w & (w - 1):
+            api.to_bits((w - 1) - rem, k)
+        kinds, event = 2, x[moment.columns[1]]
+    n_cells = len(gs)
+    extra = [event] if kinds == 2 else []
+    q = api.hint(partial(_joint_one_hot, n_cells=n_cells, n_bins=nb, kinds=kinds), p, *gs, index, *extra,
+                 n_out=n_cells * nb * kinds)
+    q = q if isinstance(q, list) else [q]
+    weighted, events = LC(), LC()
+    out = []
+    for c, g in enumerate(gs):
+        total = LC()
+        cell = []
+        for kind in range(kinds):
+            for b in range(nb):
+                v = q[(c * kinds + kind) * nb + b]
+                api.assert_boolean(v)
+                total = total + v
+                weighted = weighted.combine(v, b) if b else weighted
+                if kind == 0 and kinds == 2:
+                    events = events + v
+                cell.append(v)
+        api.assert_equal(total, g)
+        out.append(cell)
+    api.assert_equal(weighted, api.mul(p, index))
+    if kinds == 2:
+        api.assert_equal(events, api.mul(p, event))
+    return out
 
 
 def sensitivity(moment: Moment, schema: Schema) -> int:

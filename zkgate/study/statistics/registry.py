@@ -107,7 +107,6 @@ class Kind:
     functions: tuple[str, ...] = ()
     n_columns: int | tuple[int, int] = 1  # exact count, or (min, max)
     takes_params = False
-    provable = True  # False: derivation exists, the contribution circuit does not prove its moments yet
 
     def check(self, agg: Aggregate, schema: Schema) -> None:
         lo, hi = (self.n_columns, self.n_columns) if isinstance(self.n_columns, int) else self.n_columns
@@ -359,7 +358,6 @@ class KaplanMeier(Kind):
     functions = ("KAPLAN_MEIER",)
     n_columns = 2
     takes_params = True
-    provable = False
 
     def check(self, agg, schema):
         super().check(agg, schema)
@@ -416,7 +414,6 @@ class Percentile(Kind):
 
     functions = ("PERCENTILE_CONT", "MEDIAN")
     takes_params = True
-    provable = False
 
     def _params(self, agg) -> tuple[Fraction, int]:
         p = agg.params
