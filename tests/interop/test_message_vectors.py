@@ -401,7 +401,8 @@ def test_suppressed_release_and_its_proof():
     st = sup.SuppressionStatement(r.study_id, pt(v["sum_of_commitments"]), v["n_coordinates"], r.withheld, r.values)
     assert str(sup.challenge(st, r.suppression.nonce_commitment)) == v["challenge"]
     assert sup.verify(st, r.suppression)
-    for i, bad in flipped(data):
+    # every byte before the signature (the exact release's test flips signature bytes)
+    for i, bad in flipped(data, range(len(data) - len(r.signature))):
         try:
             other = Release.from_bytes(bad)
             other.verify_signature(b(v["public_key_hex"]))
