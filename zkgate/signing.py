@@ -21,7 +21,8 @@ A hybrid signature signs, with both halves (ML-DSA with the empty context),
     ``b"zkgate-hybrid-v1" ‖ u8 len(label) ‖ label ‖ SHA-256(ed25519_pk ‖ mldsa_pk) ‖ message``
 
 where ``label`` names the message type (``registration``, ``submission``, ``receipt``,
-``aggregate``, ``release``, ``tree-head``): a stripped Ed25519 half never verifies as a
+``aggregate``, ``release``, ``tree-head``; ``committee`` and ``decryption-share`` for the key
+committee of :mod:`zkgate.he.committee`): a stripped Ed25519 half never verifies as a
 classical signature of the message (different bytes), an ML-DSA half moved to another message
 type or another key does not verify, and the signature verifies only if both halves do.  A
 classical key signs the message itself with Ed25519 (the release before hybrid keys).
@@ -83,7 +84,7 @@ HYBRID_DOMAIN = b"zkgate-hybrid-v1"
 HYBRID_KEY_MAGIC = b"zkgate-hybrid-key-v1\x00"
 HYBRID_PRIVATE_KEY_BYTES = len(HYBRID_KEY_MAGIC) + 64
 
-LABELS = ("registration", "submission", "receipt", "aggregate", "release", "tree-head")
+LABELS = ("registration", "submission", "receipt", "aggregate", "release", "tree-head", "committee", "decryption-share")
 
 
 def key_hash(public: bytes) -> bytes:

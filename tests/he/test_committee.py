@@ -1,0 +1,162 @@
+"""The key committee's messages (zkgate.he.committee): rounds through signed messages, Shamir and
+decryption shares HPKE-sealed (ML-KEM-768 + X25519), tampering, replay, equivocation and
+wrong-recipient refusals, and a member refusing a ciphertext other than its recomputed sum."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+import tenseal as ts
+
+from zkgate.errors import CryptoError
+from zkgate.he.committee import (
+    CommitteeMember,
+    DecryptionRequest,
+    Message,
+    Roster,
+    Transcript,
+    TransportKey,
+    ciphertext_digest,
+    open_decryption_shares,
+    open_sealed,
+    seal,
+)
+from zkgate.he.errors import EnvelopeFormatError, EnvelopeMismatchError
+from zkgate.he.presets import PRESETS
+from zkgate.he.threshold import CommitteeParams, attribute, combine, read_ciphertext
+from zkgate.signing import SigningKey
+
+
+def _committee(members: int, threshold: int):
+    cp = CommitteeParams(PRESETS["bfv-8192"], members, threshold, 1000)
+    sks = [SigningKey.generate() for _ in range(members)]
+    tks = [TransportKey.generate() for _ in range(members)]
+    roster = Roster(cp, os.urandom(32), tuple(k.public for k in sks), tuple(k.public for k in tks))
+    team = [CommitteeMember(roster, i + 1, sks[i], tks[i]) for i in range(members)]
+    r1 = [m.round1() for m in team]
+    commits = [m.key_commit(r1) for m in team]
+    reveals = [m.key_reveal(commits) for m in team]
+    approvals = [m.approve(reveals) for m in team]
+    contexts = [m.check_approvals(approvals) for m in team]
+    assert len({c.key_id for c in contexts}) == 1
+    if threshold < members:
+        dealt = [msg for m in team for msg in m.deal()]
+        for m in team:
+            m.receive_shares([d for d in dealt if Message.from_bytes(d).recipient == m.index])
+    return roster, team, tks, contexts[0], (r1, commits, reveals, approvals)
+
+
+@pytest.fixture(scope="module")
+def committee():
+    return _committee(4, 2)
+
+
+def test_rounds_and_threshold_decryption(committee):
+    roster, team, tks, pc, _ = committee
+    vals = list(range(-20, 20))
+    data = ts.bfv_vector(pc.open(), vals).serialize()
+    request = DecryptionRequest(roster.committee_id, ciphertext_digest(data), (2, 4), requester=1, log_position=b"\x07" * 40)
+    msgs = [team[i - 1].decryption_share(request, data) for i in request.active]
+    shares = open_decryption_shares(roster, 1, tks[0], request, msgs)
+    length, ct = read_ciphertext(roster.cp, data)
+    assert combine(roster.cp, ct, shares, length) == vals
+    # another requester cannot open shares sealed to member 1
+    with pytest.raises(CryptoError, match="does not open"):
+        open_decryption_shares(roster, 1, tks[2], request, msgs)
+
+
+def test_member_refuses_a_ciphertext_other_than_its_recomputed_sum(committee):
+    roster, team, _, pc, _ = committee
+    ctx = pc.open()
+    one = ts.bfv_vector(ctx, [5] * 8).serialize()
+    total = (ts.bfv_vector(ctx, [5] * 8) + ts.bfv_vector(ctx, [1] * 8)).serialize()
+    request = DecryptionRequest(roster.committee_id, ciphertext_digest(one), (1, 2), requester=3)
+    with pytest.raises(CryptoError, match="recomputed"):
+        team[0].decryption_share(request, total)
+
+
+def test_tampered_replayed_and_foreign_messages_refused(committee):
+    roster, team, tks, pc, (r1, commits, reveals, approvals) = committee
+    # a flipped bit in a revealed key share breaks its signature
+    raw = bytearray(reveals[1])
+    raw[-5000] ^= 1
+    fresh = Transcript(roster)
+    with pytest.raises(CryptoError, match="signature"):
+        fresh.accept(bytes(raw), "key-reveal")
+    # replay and equivocation
+    fresh.accept(reveals[1], "key-reveal")
+    with pytest.raises(EnvelopeMismatchError, match="replayed"):
+        fresh.accept(reveals[1], "key-reveal")
+    # a message of one kind offered as another
+    with pytest.raises(EnvelopeMismatchError, match="expected a key-commit"):
+        Transcript(roster).accept(reveals[0], "key-commit")
+    # a message from another committee (same keys, another nonce) does not verify here
+    other = Roster(roster.cp, os.urandom(32), roster.signing_keys, roster.transport_keys)
+    with pytest.raises(EnvelopeMismatchError, match="another committee"):
+        Transcript(other).accept(commits[0], "key-commit")
+    with pytest.raises(EnvelopeFormatError):
+        Message.from_bytes(commits[0][:-1])
+    # a decryption share replayed into another request, or twice
+    data = ts.bfv_vector(pc.open(), [1, 2, 3]).serialize()
+    req1 = DecryptionRequest(roster.committee_id, ciphertext_digest(data), (1, 3), requester=2)
+    req2 = DecryptionRequest(roster.committee_id, ciphertext_digest(data), (1, 3), requester=2, log_position=b"x")
+    msgs = [team[i - 1].decryption_share(req1, data) for i in (1, 3)]
+    with pytest.raises(EnvelopeMismatchError, match="another request"):
+        open_decryption_shares(roster, 2, tks[1], req2, msgs)
+    with pytest.raises(EnvelopeMismatchError, match="replayed"):
+        open_decryption_shares(roster, 2, tks[1], req1, msgs + msgs[:1])
+
+
+def test_rogue_reveal_after_commitments_refused():
+    """Member 3 commits honestly, then reveals a share chosen after seeing the others': refused."""
+    roster, team, tks, _, (r1, commits, reveals, _) = _committee(3, 3)
+    fresh_member = team[0]
+    forged = Message.from_bytes(reveals[1])
+    # member 3 signs member 2's share as its own reveal: a valid signature, not its commitment
+    replaced = [reveals[0], reveals[1], Message.signed(team[2]._key, "key-reveal", roster.committee_id, 3, 0,
+                                                        list(forged.payload)).to_bytes()]
+    checker = CommitteeMember.__new__(CommitteeMember)
+    checker.__dict__.update(fresh_member.__dict__)
+    checker.transcript = Transcript(roster)
+    for msg in commits:
+        checker.transcript.accept(msg, "key-commit")
+    with pytest.raises(EnvelopeMismatchError, match="member 3"):
+        checker.approve(replaced)
+
+
+def test_hpke_binds_committee_sender_and_recipient():
+    key = TransportKey.generate()
+    sealed = seal(key.public, b"share", b"c" * 32, "shamir", 1, 2)
+    assert open_sealed(key, sealed, b"c" * 32, "shamir", 1, 2) == b"share"
+    for args in ((b"d" * 32, "shamir", 1, 2), (b"c" * 32, "shamir", 3, 2), (b"c" * 32, "shamir", 1, 3),
+                 (b"c" * 32, "decryption-share", 1, 2)):
+        with pytest.raises(CryptoError):
+            open_sealed(key, sealed, *args)
+    assert TransportKey.from_bytes(key.to_bytes()).public == key.public
+    with pytest.raises(EnvelopeFormatError):
+        seal(key.public[:-1], b"x", b"c" * 32, "shamir", 1, 2)
+
+
+def test_self_test_names_a_member_with_a_bad_shamir_share():
+    """Member 2 received a wrong Shamir share from member 3 (inconsistent dealing): the setup
+    self-test over active sets covering every member names member 2, whose share breaks it."""
+    import numpy as np
+
+    roster, team, tks, pc, _ = _committee(4, 2)
+    ring = roster.cp.data_ring()
+    bad = team[1]._member
+    bad._received[3] = ring.add(bad._received[3], ring.from_small(np.ones(roster.cp.n, dtype=np.int64)))
+    known = list(range(16))
+    data = ts.bfv_vector(pc.open(), known).serialize()
+    length, ct = read_ciphertext(roster.cp, data)
+    from itertools import combinations
+
+    from zkgate.he.threshold import decryption_share
+
+    shares: dict = {}
+    for active in combinations(range(1, 5), 2):
+        for m in active:
+            shares.setdefault(m, {})[active] = decryption_share(team[m - 1]._member, ct, list(active))
+    slots, used, culprits = attribute(roster.cp, ct, shares, length, lambda s: s == known)
+    assert slots == known and culprits == {2}
