@@ -34,14 +34,17 @@ from zkgate.study.commitment import DatasetCommitment  # noqa: E402
 from zkgate.study.dataset import Dataset  # noqa: E402
 from zkgate.study.keys import CircuitKeys  # noqa: E402
 from zkgate.study.simulate import PATIENT_SCHEMA, STUDY_FILTER, STUDY_STATISTICS, patient_table, simulate  # noqa: E402
-from zkgate.study.spec import Participant, StudySpec  # noqa: E402
+from zkgate.study.spec import Participant, StudySpec, legacy_question  # noqa: E402
 
 Z = b"\x00" * 32
 
 
 def spec_for(cap: int, root: int = 1, chunks: int = 1) -> StudySpec:
-    return StudySpec("bench", PATIENT_SCHEMA, cap, STUDY_FILTER, STUDY_STATISTICS, (Participant("a", root, chunks, Z),),
-                     1, 1 << 40, "bfv-4096", Z, Z, Z, Z, Z, Z, b"\x00" * 16)
+    return StudySpec(title="bench", schema=PATIENT_SCHEMA, capacity=cap,
+                     question=legacy_question(STUDY_FILTER, STUDY_STATISTICS),
+                     participants=(Participant("a", root, chunks, Z),), quorum=1, deadline=1 << 40,
+                     he_preset="bfv-4096", he_key_id=Z, he_context_digest=Z, vk_hash=Z, transcript_hash=Z,
+                     gateway_key=Z, key_holder_key=Z, nonce=b"\x00" * 16)
 
 
 def circom_constraints(n: int, opt: str) -> int | None:
