@@ -13,8 +13,14 @@ what metrics cost: the same prepared contributions ingested by fresh gateways (c
 data folder, so the study's gateway key matches) without and with the metrics endpoint,
 interleaved (ABBA order), and prints each side's median throughput and their ratio.
 
+``--compare-signatures ROUNDS`` measures what hybrid signatures cost (issue 22): two worlds, one
+with Ed25519-only keys everywhere (participants, key holder, the gateway's study and log keys) and
+one with hybrid Ed25519 + ML-DSA-65 keys, each ingested by fresh gateways (copies of its data
+folder) in interleaved rounds (ABBA order); prints each side's median throughput and their ratio.
+
 Usage: python benchmarks/bench_gateway.py [--participants 120] [--clients 8] [--metrics-port P]
        python benchmarks/bench_gateway.py --participants 120 --compare-metrics 4
+       python benchmarks/bench_gateway.py --participants 120 --compare-signatures 4
 """
 
 from __future__ import annotations
@@ -33,10 +39,14 @@ from types import SimpleNamespace
 import grpc
 import numpy as np
 
+from zkgate.audit import TreeHeadSigner
+from zkgate.fileio import SECRET_FILE_MODE, atomic_write
 from zkgate.he import KeyHolder
 from zkgate.services.client.gateway_client import GatewayClient
 from zkgate.services.gateway.metrics import GatewayMetrics, RpcObserver
 from zkgate.services.gateway.server import Gateway, ServerConfig
+from zkgate.services.gateway.servicers.audit import LOG_KEY_FILE
+from zkgate.services.gateway.servicers.study import GATEWAY_KEY_FILE
 from zkgate.study.catalog import Registration
 from zkgate.study.commitment import DatasetCommitment
 from zkgate.study.contributor import Contributor
@@ -56,10 +66,15 @@ def main() -> None:
                         help="serve Prometheus metrics on this port (0: a free one) and scrape them every second")
     parser.add_argument("--compare-metrics", type=int, default=0, metavar="ROUNDS",
                         help="ROUNDS interleaved ingests without and with a metrics endpoint; prints the ratio")
+    parser.add_argument("--compare-signatures", type=int, default=0, metavar="ROUNDS",
+                        help="ROUNDS interleaved ingests with Ed25519-only and with hybrid keys; prints the ratio")
     args = parser.parse_args()
 
     if args.compare_metrics:
         compare_metrics(args)
+        return
+    if args.compare_signatures:
+        compare_signatures(args)
         return
     with tempfile.TemporaryDirectory() as data_dir:
         gateway = start_gateway(data_dir, args, args.metrics_port)
@@ -79,15 +94,16 @@ def run(gateway: Gateway, args) -> None:
     ingest(gateway, world, args, report=True)
 
 
-def prepare(gateway: Gateway, args) -> dict:
-    """Registrations, an open study's spec and keys, and every participant's submission (not sent)."""
+def prepare(gateway: Gateway, args, hybrid: bool = True) -> dict:
+    """Registrations, an open study's spec and keys, and every participant's submission (not sent);
+    the participants' and the key holder's keys are hybrid unless ``hybrid=False``."""
     rng = np.random.default_rng(5)
     names = [f"clinic-{i:04d}" for i in range(args.participants)]
     print(f"preparing {args.participants} contributions (one chunk of {args.records} records each) ...", flush=True)
     t0 = time.perf_counter()
     commitments = [DatasetCommitment(Dataset.from_array(PATIENT_SCHEMA, patient_table(rng, args.records)), args.records)
                    for _ in names]
-    keys = [SigningKey.generate() for _ in names]
+    keys = [SigningKey.generate(hybrid=hybrid) for _ in names]
     registrations = [Registration.create(n, c, k) for n, c, k in zip(names, commitments, keys)]
     with GatewayClient(gateway.address, timeout=600) as client:
         info = client.gateway_info()
@@ -96,7 +112,7 @@ def prepare(gateway: Gateway, args) -> dict:
     spec, circuit_keys = open_study(
         title="load", registrations=registrations, filter=STUDY_FILTER, statistics=STUDY_STATISTICS,
         quorum=1, deadline=int(time.time()) + 7200, public_context=context, gateway_key=info.study_signing_key,
-        key_holder_key=SigningKey.generate().public, keys="dev", dev_mode=True,
+        key_holder_key=SigningKey.generate(hybrid=hybrid).public, keys="dev", dev_mode=True,
     )
     submissions = [
         Contributor(n, c, k, dev_mode=True).contribute(spec, context, circuit_keys).submission.to_bytes()
@@ -107,9 +123,10 @@ def prepare(gateway: Gateway, args) -> dict:
                 submissions=submissions)
 
 
-def ingest(gateway: Gateway, world: dict, args, report: bool = False) -> float:
+def ingest(gateway: Gateway, world: dict, args, report: bool = False, stats: dict | None = None) -> float:
     """Register the data sets, open the study and submit every contribution from N client threads;
-    returns the throughput (verified, stored submissions per second)."""
+    returns the throughput (verified, stored submissions per second).  ``stats`` (a dict) receives
+    ``cpu``: the CPU seconds this process (gateway and clients) spent while the clients submitted."""
     client = GatewayClient(gateway.address, timeout=600)
     for registration in world["registrations"]:
         client.register_dataset(registration.to_bytes())
@@ -148,12 +165,14 @@ def ingest(gateway: Gateway, world: dict, args, report: bool = False) -> float:
                     receipts.append(receipt)
 
     threads = [threading.Thread(target=worker) for _ in range(args.clients)]
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), time.process_time()
     for t in threads:
         t.start()
     for t in threads:
         t.join()
     wall = time.perf_counter() - start
+    if stats is not None:
+        stats["cpu"] = time.process_time() - cpu_start
     scraping.set()
     if scraper is not None:
         scraper.join()
@@ -239,6 +258,53 @@ def compare_metrics(args) -> None:
           f"with metrics, {bare * 1e6:.1f} us without; per accepted submission ({without:.0f}/s on "
           f"{os.cpu_count()} CPUs: {os.cpu_count() / without * 1e3:.1f} ms of CPU at most) that is "
           f"{100 * (metered - bare) / (os.cpu_count() / without):.3f}% per RPC")
+
+
+def compare_signatures(args) -> None:
+    """Interleaved ingests of two worlds: Ed25519-only keys everywhere, and hybrid keys."""
+    with tempfile.TemporaryDirectory() as root:
+        worlds, templates = {}, {}
+        for hybrid in (False, True):
+            template = Path(root) / f"template-{'hybrid' if hybrid else 'ed25519'}"
+            template.mkdir()
+            if not hybrid:  # a data folder whose study and log keys are Ed25519-only (as before issue 22)
+                atomic_write(template / GATEWAY_KEY_FILE, SigningKey.generate(hybrid=False).raw, mode=SECRET_FILE_MODE)
+                atomic_write(template / LOG_KEY_FILE, TreeHeadSigner.generate(hybrid=False).to_pem(), mode=SECRET_FILE_MODE)
+            gateway = start_gateway(str(template), args, None)
+            try:
+                worlds[hybrid] = prepare(gateway, args, hybrid=hybrid)
+                assert len(gateway.gateway_key.public) == (1984 if hybrid else 32)
+            finally:
+                gateway.stop(grace=1)
+            templates[hybrid] = template
+        rates: dict[bool, list[float]] = {False: [], True: []}
+        cpus: dict[bool, list[float]] = {False: [], True: []}
+        for round_ in range(args.compare_signatures):
+            for hybrid in ((False, True) if round_ % 2 == 0 else (True, False)):
+                data_dir = str(Path(root) / f"run-{round_}-{int(hybrid)}")
+                shutil.copytree(templates[hybrid], data_dir)
+                gateway = start_gateway(data_dir, args, None)
+                stats: dict = {}
+                try:
+                    rate = ingest(gateway, worlds[hybrid], args, stats=stats)
+                finally:
+                    gateway.stop(grace=1)
+                shutil.rmtree(data_dir)
+                rates[hybrid].append(rate)
+                cpus[hybrid].append(stats["cpu"] / args.participants)
+                print(f"round {round_ + 1}: {'hybrid' if hybrid else 'Ed25519-only'} {rate:.1f} submissions/s, "
+                      f"{cpus[hybrid][-1] * 1e3:.2f} ms CPU a submission", flush=True)
+    classical, hybrid = statistics.median(rates[False]), statistics.median(rates[True])
+    paired = statistics.median(h / c for h, c in zip(rates[True], rates[False]))
+    sizes = {h: len(worlds[h]["submissions"][0]) for h in (False, True)}
+    print(f"median throughput Ed25519-only {classical:.1f}/s, hybrid Ed25519+ML-DSA-65 {hybrid:.1f}/s "
+          f"({args.participants} submissions, {args.clients} clients, {args.compare_signatures} rounds each; "
+          f"submission {sizes[False]} vs {sizes[True]} bytes)")
+    print(f"ratio hybrid/Ed25519-only {hybrid / classical:.3f} (median of the rounds' own ratios {paired:.3f}; "
+          f"target >= 0.90)")
+    cpu_c, cpu_h = statistics.median(cpus[False]) * 1e3, statistics.median(cpus[True]) * 1e3
+    print(f"CPU a submission (gateway and clients in this process, median): Ed25519-only {cpu_c:.2f} ms, hybrid "
+          f"{cpu_h:.2f} ms: CPU-bound throughput ratio {cpu_c / cpu_h:.3f}")
 
 
 PROBE_CALLS = 500
