@@ -160,3 +160,44 @@ def test_self_test_names_a_member_with_a_bad_shamir_share():
             shares.setdefault(m, {})[active] = decryption_share(team[m - 1]._member, ct, list(active))
     slots, used, culprits = attribute(roster.cp, ct, shares, length, lambda s: s == known)
     assert slots == known and culprits == {2}
+
+
+def test_study_aggregate_decrypted_by_the_committee(committee):
+    """Real contributions (Contributor, Aggregator, a statistics layout) decrypted by 2 of 4 members;
+    a member refuses an aggregate other than the one it recomputed; a bad share fails the range check
+    or the values."""
+    from zkgate.he import Aggregator, Contributor, Field, SlotLayout
+    from zkgate.he.committee import aggregate_digest, combine_aggregate, open_aggregate_shares
+    from zkgate.he.errors import AggregateRangeError
+
+    roster, team, tks, pc, _ = committee
+    layout = SlotLayout((Field("count", 1000), Field("sum", 10**6), Field("hist", 1000, 4)), max_participants=50)
+    rows = [{"count": 3, "sum": 120, "hist": [1, 1, 1, 0]}, {"count": 5, "sum": 300, "hist": [0, 2, 2, 1]}]
+    envs = [Contributor(pc, sender=f"h{i}", study_id=b"s1").encrypt(layout, r) for i, r in enumerate(rows)]
+
+    def aggregate(envelopes):
+        agg = Aggregator(pc, layout, study_id=b"s1")
+        for e in envelopes:
+            agg.add(e)
+        return agg.result()
+
+    total = aggregate(envs)
+    again = aggregate(list(reversed(envs)))  # what each member recomputes from the log
+    digest = aggregate_digest(roster.cp, total, pc.key_id, layout)
+    assert aggregate_digest(roster.cp, again, pc.key_id, layout) == digest
+    request = DecryptionRequest(roster.committee_id, digest, (1, 3), requester=4)
+    msgs = [team[i - 1].aggregate_share(request, again, pc.key_id, layout) for i in (1, 3)]
+    shares = open_aggregate_shares(roster, 4, tks[3], request, msgs, chunks=1)
+    values = combine_aggregate(roster.cp, total, pc.key_id, shares, layout)
+    assert values["count"] == 8 and values["sum"] == 420 and values["hist"] == [1, 3, 3, 1]
+    # one participant's ciphertext offered as "the aggregate": members refuse it
+    with pytest.raises(CryptoError, match="recomputed"):
+        team[0].aggregate_share(request, aggregate(envs[:1]), pc.key_id, layout)
+    # a wrong share: the slots leave their range (or decode wrong), nothing is returned silently
+    ring = roster.cp.data_ring()
+    bad = {m: list(v) for m, v in shares.items()}
+    from zkgate.he.threshold import DecryptionShare
+
+    bad[3][0] = DecryptionShare(3, ring.add(bad[3][0].d, ring.from_ints([roster.cp.delta * (roster.cp.params.plain_modulus // 3)] + [0] * (roster.cp.n - 1))))
+    with pytest.raises(AggregateRangeError):
+        combine_aggregate(roster.cp, total, pc.key_id, bad, layout)

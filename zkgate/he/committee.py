@@ -38,14 +38,18 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from zkgate import signing
 from zkgate.errors import CryptoError, InvalidInputError
-from zkgate.he.errors import EnvelopeFormatError, EnvelopeMismatchError
+from zkgate.he.envelope import AggregateEnvelope
+from zkgate.he.errors import AggregateRangeError, EnvelopeFormatError, EnvelopeMismatchError
+from zkgate.he.layout import SlotLayout
 from zkgate.he.public_context import PublicContext
+from zkgate.he.seal.objects import Ciphertext
 from zkgate.he.threshold import (
     CommitteeParams,
     DecryptionShare,
     KeyShare,
     Member,
     check_key_share,
+    combine,
     commit_key_share,
     common_polynomial,
     common_seed,
@@ -61,7 +65,10 @@ __all__ = [
     "Roster",
     "Transcript",
     "TransportKey",
+    "aggregate_digest",
     "ciphertext_digest",
+    "combine_aggregate",
+    "open_aggregate_shares",
     "open_decryption_shares",
     "open_sealed",
     "seal",
@@ -425,6 +432,107 @@ class CommitteeMember:
         sealed = seal(self.roster.transport_keys[request.requester - 1], _poly_bytes(share.d), self.cid,
                       "decryption-share", self.index, request.requester)
         return self._sign("decryption-share", [request.digest(), sealed], recipient=request.requester)
+
+
+    def aggregate_share(self, request: DecryptionRequest, recomputed_aggregate: bytes, key_id: bytes,
+                        layout: SlotLayout | None = None) -> bytes:
+        """Decryption shares of every chunk of an aggregate envelope — only for the aggregate this
+        member recomputed itself from the logged contributions (``request.ciphertext_digest`` must be
+        its :func:`aggregate_digest`), under the committee's joint key ``key_id``."""
+        if request.committee_id != self.cid:
+            raise EnvelopeMismatchError("the decryption request belongs to another committee")
+        env, chunks = _aggregate_chunks(self.cp, recomputed_aggregate, key_id, layout)
+        if aggregate_digest(self.cp, recomputed_aggregate, key_id, layout) != request.ciphertext_digest:
+            raise CryptoError(
+                "refusing to decrypt: the requested aggregate is not the sum this member recomputed from the logged contributions"
+            )
+        if self.index not in request.active or len(request.active) != self.cp.threshold:
+            raise InvalidInputError(f"member {self.index} is not in the request's active set of {self.cp.threshold}")
+        body = b"".join(_poly_bytes(decryption_share(self._member, ct, list(request.active)).d) for _, ct in chunks)
+        sealed = seal(self.roster.transport_keys[request.requester - 1], body, self.cid,
+                      "decryption-share", self.index, request.requester)
+        return self._sign("decryption-share", [request.digest(), sealed], recipient=request.requester)
+
+
+def _aggregate_chunks(cp: CommitteeParams, aggregate: bytes, key_id: bytes,
+                      layout: SlotLayout | None) -> tuple[AggregateEnvelope, list[tuple[int, Ciphertext]]]:
+    env = AggregateEnvelope.from_bytes(aggregate, cp.params, layout)
+    if env.key_id != key_id:
+        raise EnvelopeMismatchError("the aggregate was made under another key than the committee's")
+    if env.params_fingerprint != cp.params.fingerprint() or env.scheme != "bfv":
+        raise EnvelopeMismatchError("the aggregate declares other HE parameters")
+    if env.contributions > cp.max_participants:
+        raise EnvelopeMismatchError(
+            f"the aggregate adds {env.contributions} contributions, beyond the {cp.max_participants} "
+            "the committee's noise budget was sized for"
+        )
+    env.layout.check(cp.params)
+    chunks, remaining = [], env.layout.total_slots
+    for i, data in enumerate(env.payload):
+        length, ct = read_ciphertext(cp, data)
+        want = min(remaining, cp.params.slot_count)
+        if length != want:
+            raise EnvelopeFormatError(f"aggregate ciphertext {i} holds {length} slots, expected {want}")
+        chunks.append((length, ct))
+        remaining -= length
+    if remaining:
+        raise EnvelopeFormatError("the aggregate holds fewer slots than its layout")
+    return env, chunks
+
+
+def aggregate_digest(cp: CommitteeParams, aggregate: bytes, key_id: bytes, layout: SlotLayout | None = None) -> bytes:
+    """What a decryption request names: the study, key, layout, senders and every chunk's RNS
+    polynomials (not the bytes, so recompression does not matter; homomorphic addition is exact,
+    so every member recomputing the sum gets the same digest)."""
+    env, chunks = _aggregate_chunks(cp, aggregate, key_id, layout)
+    h = hashlib.sha256(_DOMAIN + b"\x00aggregate")
+    h.update(_frame([env.study_id, env.key_id, env.params_fingerprint,
+                     "\x00".join(env.senders).encode(), repr(env.layout.to_obj()).encode()]))
+    for length, ct in chunks:
+        h.update(struct.pack("<I", length) + ct.parms_id + _poly_bytes(ct.data))
+    return h.digest()
+
+
+def open_aggregate_shares(roster: Roster, requester: int, key: TransportKey, request: DecryptionRequest,
+                          messages: list[bytes], chunks: int,
+                          transcript: Transcript | None = None) -> dict[int, list[DecryptionShare]]:
+    """The requester's side for an aggregate: per member, its share of each chunk."""
+    transcript = transcript or Transcript(roster)
+    cid = roster.committee_id
+    k, n = len(roster.cp.data_moduli), roster.cp.n
+    out: dict[int, list[DecryptionShare]] = {}
+    for data in messages:
+        msg = transcript.accept(data, "decryption-share", context=request.digest())
+        if msg.payload[0] != request.digest() or msg.recipient != requester:
+            raise EnvelopeMismatchError(f"member {msg.sender}'s decryption share answers another request")
+        if msg.sender not in request.active:
+            raise EnvelopeMismatchError(f"member {msg.sender} is not in the request's active set")
+        plain = open_sealed(key, msg.payload[1], cid, "decryption-share", msg.sender, requester)
+        polys = _poly_from(plain, (chunks * k, n), f"member {msg.sender}'s decryption shares")
+        out[msg.sender] = [DecryptionShare(msg.sender, polys[c * k : (c + 1) * k]) for c in range(chunks)]
+    return out
+
+
+def combine_aggregate(cp: CommitteeParams, aggregate: bytes, key_id: bytes, shares: dict[int, list[DecryptionShare]],
+                      layout: SlotLayout | None = None) -> dict:
+    """Combine t members' shares of every chunk, range-check the slots and decode the layout
+    (as :meth:`zkgate.he.KeyHolder.decrypt` does for a single key)."""
+    env, chunks = _aggregate_chunks(cp, aggregate, key_id, layout)
+    if len(shares) != cp.threshold:
+        raise InvalidInputError(f"combining needs the shares of exactly {cp.threshold} members, got {len(shares)}")
+    slots: list[int] = []
+    for c, (length, ct) in enumerate(chunks):
+        slots.extend(combine(cp, ct, [per_member[c] for per_member in shares.values()], length))
+    values = np.array(slots, dtype=np.int64)
+    limits = env.layout.slot_bounds_array.astype(np.int64) * env.contributions
+    ok = (values >= 0) & (values <= limits)
+    if not ok.all():
+        i = int(np.argmin(ok))
+        raise AggregateRangeError(
+            f"aggregate slot {i} lies outside [0, {limits[i]}] for {env.contributions} contributions: "
+            "a decryption share or a contribution was wrong"
+        )
+    return env.layout.decode(slots)
 
 
 def open_decryption_shares(roster: Roster, requester: int, key: TransportKey, request: DecryptionRequest,
