@@ -11,8 +11,9 @@ from dataclasses import replace
 import pytest
 
 from zkgate.circuits.babyjubjub import SUBORDER as L
+from zkgate.he import KeyHolder
 from zkgate.study import StudyAggregator, StudyKeyHolder
-from zkgate.study.errors import MessageFormatError
+from zkgate.study.errors import MessageFormatError, ReleaseCheckError
 from zkgate.study.messages import Release
 from zkgate.study.question import Aggregate, Between, Question
 from zkgate.study.release import release_statistics
@@ -27,20 +28,24 @@ QUESTION = Question(Between("age", 3, 12), ("sex",), (Aggregate("n", "COUNT", ()
 K = 5
 
 
-def _run(world, k):
+def _closed(world, k, he=None):
+    he = he or world.he
+    context = he.public_context()
     spec, ckeys = open_study(title="suppression", registrations=world.regs, question=QUESTION, min_cell_size=k,
-                             quorum=2, deadline=int(time.time()) + 3600, public_context=world.public_context,
+                             quorum=2, deadline=int(time.time()) + 3600, public_context=context,
                              gateway_key=world.gateway.public, key_holder_key=world.keyholder_key.public, keys="dev",
                              dev_mode=True)
-    subs = [world.contributor(i).contribute(spec, world.public_context, ckeys).submission for i in range(3)]
-    aggregator = StudyAggregator(spec, ckeys.public(), world.public_context, world.gateway, dev_mode=True,
-                                 retain_submissions=True)
+    subs = [world.contributor(i).contribute(spec, context, ckeys).submission for i in range(3)]
+    aggregator = StudyAggregator(spec, ckeys.public(), context, world.gateway, dev_mode=True, retain_submissions=True)
     for s in subs:
         aggregator.submit(s)
     aggregate = aggregator.close()
-    accepted = [s.public() for s in aggregator.accepted]
-    release = StudyKeyHolder(spec, world.he, world.keyholder_key).release(aggregate, accepted)
-    return spec, ckeys, accepted, aggregate, release
+    return spec, ckeys, [s.public() for s in aggregator.accepted], aggregate, StudyKeyHolder(spec, he, world.keyholder_key)
+
+
+def _run(world, k):
+    spec, ckeys, accepted, aggregate, holder = _closed(world, k)
+    return spec, ckeys, accepted, aggregate, holder.release(aggregate, accepted)
 
 
 @pytest.fixture(scope="module")
@@ -113,3 +118,10 @@ def test_release_message_is_strict(suppressed):
             continue
         with pytest.raises(MessageFormatError):
             Release.from_bytes(enc.pack(["release", version, *bad]))
+
+
+def test_a_ckks_release_cannot_withhold_so_it_publishes_nothing(world):
+    """A CKKS release has no P and hence no suppression proof: with a cell below k it refuses."""
+    spec, _, accepted, aggregate, holder = _closed(world, K, he=KeyHolder.create("ckks-8192"))
+    with pytest.raises(ReleaseCheckError, match="cannot withhold cells"):
+        holder.release_ckks(aggregate, accepted)

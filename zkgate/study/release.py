@@ -27,7 +27,7 @@ from zkgate.errors import ZkgateError
 from zkgate.he import KeyHolder
 from zkgate.he.envelope import AggregateEnvelope, envelope_digest
 from zkgate.study.aggregator import sum_points
-from zkgate.study.disclosure import derive_published, withhold
+from zkgate.study.disclosure import derive_published, small_cells, withhold
 from zkgate.study.errors import ReleaseCheckError, ReleaseModeError, WrongStudyError
 from zkgate.study.identity import SigningKey
 from zkgate.study.messages import Aggregate, Release, Submission
@@ -115,6 +115,11 @@ class StudyKeyHolder:
             if not 0 <= v <= b:
                 raise ReleaseCheckError(f"{name} = {v} lies outside [0, {b}]; nothing is published")
             values.append(int(v))
+        small = small_cells(spec, values) if spec.min_cell_size else []
+        if small:  # a CKKS release has no P, hence no suppression proof: it cannot withhold cells, so it publishes nothing
+            raise ReleaseCheckError(f"cell(s) {small[:8]} hold fewer than k = {spec.min_cell_size} records and a CKKS "
+                                    "release cannot withhold cells (no P, no suppression proof); nothing is published "
+                                    "(docs/disclosure.md)")
         return Release(spec.study_id, aggregate.digest, tuple(values), None, "ckks").sign(self._key)
 
     def _require_mode(self, mode: str, method: str) -> None:
