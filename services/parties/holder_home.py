@@ -13,6 +13,8 @@ Layout (secrets 0600 in a 0700 folder)::
     studies/STUDY_ID/submission.bin  the signed submission, kept until it has a receipt
     studies/STUDY_ID/receipt.bin     the gateway's signed receipt (and receipt.json)
     circuit-keys/VK_HASH.zkey        a study's circuit key fetched from the gateway (public, checked)
+    policy.json                      the disclosure policy, written by the holder (docs/disclosure.md)
+    answered.json                    the studies answered, for the policy (services/parties/policy_home.py)
 
 The records are kept as committed (not re-read from the CSV), so a later edit of the CSV cannot
 make a contribution disagree with the registered root; loading recomputes the root and refuses

@@ -8,6 +8,8 @@ Layout (secrets 0600 in a 0700 folder)::
                             before hybrid signatures, still loaded)              SECRET
     keyholder.card          public: release-signing key + HE public context (give it to the requester)
     releases/STUDY_ID.bin   the releases this key holder published
+    policy.json             its disclosure policy, applied before decrypting (docs/disclosure.md)
+    answered.json           the studies released, for the policy (services/parties/policy_home.py)
 
 The card is what a requester needs to open a study naming this key holder; it carries no
 secret (the public context is checked to hold no secret key when it is made).
