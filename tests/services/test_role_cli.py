@@ -184,7 +184,9 @@ def test_errors_name_what_to_fix(gateway, study, tmp_path):
 
     # a CSV value outside its declared range names the file, row and column
     bad = tmp_path / "bad.csv"
-    bad.write_text("age,sex,diagnosis,sbp,cholesterol\n50,1,3,120,200\n17,0,3,120,200\n")
+    good = {**{c.name: c.lo for c in PATIENT_SCHEMA.columns}, "age": 50}
+    bad.write_text("".join(",".join(str(v) for v in row) + "\n" for row in
+                           (PATIENT_SCHEMA.names, good.values(), {**good, "age": 17}.values())))
     message = fails("holder", "register-dataset", "--home", home, bad, "--schema", study["schema"], *gw)
     assert "bad.csv" in message and "row 2" in message and "'age'" in message
 

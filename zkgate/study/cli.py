@@ -35,14 +35,32 @@ def study() -> None:
                    "scheduler's address (see docs/scale.md; needs `pip install 'zkgate[dask]'`).")
 @click.option("--dask-tls", type=click.Path(dir_okay=False),
               help="Dask's TLS security configuration (YAML), required for a scheduler beyond localhost.")
+@click.option("--sql", "sql", metavar="QUERY",
+              help="The question in SQL over the synthetic patients (columns age, sex, diagnosis 1..4, bmi, sbp, "
+                   "cholesterol, followup_days, died), e.g. \"SELECT diagnosis, COUNT(*) AS n, AVG(cholesterol) AS chol, "
+                   "CORR(age, cholesterol) AS r FROM patients WHERE age BETWEEN 40 AND 65 GROUP BY diagnosis\"; "
+                   "the subset and the aggregates are in docs/statistics.md.  [default: women aged 40-65: count, sum, "
+                   "mean and variance of cholesterol, histogram of sbp]")
+@click.option("--export-data", "export_data", type=click.Path(file_okay=False), metavar="DIR",
+              help="Write each hospital's synthetic table to DIR/<hospital>.csv (header row), to recompute the "
+                   "truth with other tools.")
 @click.option("--json", "as_json", is_flag=True,
-              help="End with one line of JSON (verified, status, mode, released, truth, reason, max_relative_error, timings).")
+              help="End with one line of JSON: verified, results and truth keyed by alias (numbers; HISTOGRAM a "
+                   "list; OLS {coef, se, r2, n}; under GROUP BY {group value: ...}, \"a|b\" for two columns), "
+                   "then status, mode, question, reason, max_relative_error, timings.")
 def simulate_command(holders, records, seed, chunk, tamper, scheme, preset, workers, dask_address, dask_tls,
-                     as_json) -> None:
+                     sql, export_data, as_json) -> None:
     """Run a whole study in one process on synthetic, seeded patient tables (dev keys).
 
-    Prints the released statistics beside the ground truth computed in the clear, the
+    Prints the released results beside the ground truth computed in the clear, the
     largest relative error between them, the verification outcome and timings per phase.
+    --sql asks another question of the synthetic patient tables (docs/statistics.md), e.g.
+
+    \b
+      zkgate study simulate --sql "SELECT diagnosis, COUNT(*) AS n, AVG(cholesterol) AS chol,
+          CORR(age, cholesterol) AS r, OLS(cholesterol, age, bmi) AS fit FROM patients
+          WHERE age BETWEEN 40 AND 65 AND (sex = 1 OR diagnosis IN (2, 3)) GROUP BY diagnosis" --json
+
     A CKKS study (--he ckks) is released approximately and is never verified: its proofs
     are checked, its released numbers are not bound to them.  Exit status 0 when verified,
     or for a CKKS study when every check that can run passed; 1 otherwise.
@@ -67,15 +85,26 @@ def simulate_command(holders, records, seed, chunk, tamper, scheme, preset, work
             raise click.UsageError(str(exc)) from None
     elif dask_tls is not None:
         raise click.UsageError("--dask-tls needs --dask ADDRESS")
+    question = None
+    if sql is not None:
+        from zkgate.study.errors import SpecError
+        from zkgate.study.patients import PATIENT_SCHEMA
+        from zkgate.study.sql import compile_sql
+
+        try:
+            question = compile_sql(sql, PATIENT_SCHEMA)
+        except SpecError as exc:
+            raise click.BadParameter(str(exc), param_hint="--sql") from None
     log = (lambda m: click.echo(m, err=True)) if as_json else click.echo
     res = simulate(holders, records, seed, chunk, tamper=tamper, preset=preset, workers=workers, log=log,
-                   dask=dask_address, dask_tls=dask_tls)
+                   dask=dask_address, dask_tls=dask_tls, question=question, export_data=export_data)
     out = click.echo if not as_json else (lambda m: click.echo(m, err=True))
     out("")
-    out(f"{'statistic':<24} {'released':>22} {'truth':>22}")
-    for k, v in res.truth.items():
-        rel = "-" if res.released is None else res.released.get(k)
-        out(f"{k:<24} {str(rel):>22} {str(v):>22}")
+    out(f"question: {res.question}")
+    out(f"{'result':<32} {'released':>22} {'truth':>22}")
+    released = dict(_flatten(res.released)) if res.released is not None else {}
+    for k, v in _flatten(res.truth):
+        out(f"{k:<32} {str(released.get(k, '-')):>22} {str(v):>22}")
     out("")
     err = res.max_relative_error
     out(f"mode: {res.mode} ({res.preset})" + ("" if err is None else f"; max relative error released vs truth: {err:.3g}"))
@@ -89,6 +118,24 @@ def simulate_command(holders, records, seed, chunk, tamper, scheme, preset, work
     if as_json:
         click.echo(json.dumps(res.to_json(), sort_keys=True))
     sys.exit(0 if res.verified or (res.mode == "ckks" and res.status == "unverified") else 1)
+
+
+def _flatten(results: dict):
+    """``(name, number)`` rows of a results object: ``alias``, ``alias[3]`` (histogram bins),
+    ``alias.coef[1]`` (OLS), ``alias{2}`` (a GROUP BY cell; group labels are integers)."""
+    for key, value in results.items():
+        yield from _rows(key, value)
+
+
+def _rows(name: str, value):
+    if isinstance(value, dict):
+        for k, v in value.items():
+            yield from _rows(f"{name}.{k}" if k in ("coef", "se", "r2", "n") else f"{name}{{{k}}}", v)
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            yield from _rows(f"{name}[{i}]", v)
+    else:
+        yield name, value
 
 
 COMMANDS = [study]

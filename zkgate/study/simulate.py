@@ -1,10 +1,13 @@
 """One-process simulation of a whole study on synthetic, seeded patient tables.
 
-``simulate(holders, records, seed, chunk)`` generates one table per hospital (age, sex,
-diagnosis code, systolic blood pressure, cholesterol), commits and registers them, opens a
-study (age 40-65, women; sum, sum of squares and mean of cholesterol; histogram of systolic
-pressure), lets every party do its part and verifies the public record; ``tamper``
-injects one party's misbehaviour:
+``simulate(holders, records, seed, chunk)`` generates one synthetic patient table per hospital
+(:mod:`zkgate.study.patients`: age, sex, diagnosis, bmi, systolic blood pressure, cholesterol,
+follow-up, death), commits and registers them, opens a study, lets every party do its part and
+verifies the public record.  The question is ``sql`` (compiled against the patient schema,
+:mod:`zkgate.study.sql`) or a compiled ``question``; by default women aged 40-65: count, sum, mean
+and variance of cholesterol and a histogram of systolic pressure.  ``export_data`` writes each
+hospital's table as a CSV file there (header row), so the truth can be recomputed with other tools.
+``tamper`` injects one party's misbehaviour:
 
 * ``participant``: the first hospital encrypts other values than it proved;
 * ``aggregator``: the gateway substitutes one hospital's ciphertext with another encryption;
@@ -35,10 +38,12 @@ from zkgate.study.catalog import Registration
 from zkgate.study.circuit import chunk_statistics
 from zkgate.study.commitment import DatasetCommitment
 from zkgate.study.contributor import Contributor
-from zkgate.study.dataset import Dataset, Schema
+from zkgate.study.dataset import Dataset
 from zkgate.study.distributed import DaskProver, parse_target
 from zkgate.study.identity import SigningKey
 from zkgate.study.messages import Release
+from zkgate.study.patients import PATIENT_SCHEMA, export_tables, patient_table
+from zkgate.study.question import Question
 from zkgate.study.release import StudyKeyHolder, release_statistics
 from zkgate.study.requester import open_study
 from zkgate.study.spec import EqualsCondition, Filter, RangeCondition, Statistic, StudySpec
@@ -48,28 +53,12 @@ from zkgate.study.verification import PublicRecord, verify_record
 
 TAMPER_MODES = ("participant", "aggregator", "keyholder")
 
-PATIENT_SCHEMA = Schema.of(
-    ("age", 18, 90),
-    ("sex", 0, 1),
-    ("diagnosis", 0, 31),
-    ("sbp", 80, 200),
-    ("cholesterol", 100, 350),
-)
 STUDY_FILTER = Filter((RangeCondition("age", 40, 65),), (EqualsCondition("sex", 1),))
 STUDY_STATISTICS = (
     Statistic("sum", "cholesterol"),
     Statistic("sum_sq", "cholesterol"),
     Statistic("histogram", "sbp", (80, 120, 140, 160, 201)),
 )
-
-
-def patient_table(rng: np.random.Generator, n: int) -> np.ndarray:
-    age = rng.integers(18, 91, n)
-    sex = rng.integers(0, 2, n)
-    dx = rng.integers(0, 32, n)
-    sbp = np.clip(np.round(rng.normal(100 + 0.5 * age, 15)), 80, 200).astype(np.int64)
-    chol = np.clip(np.round(rng.normal(150 + age, 30)), 100, 350).astype(np.int64)
-    return np.stack([age, sex, dx, sbp, chol], axis=1)
 
 
 def ground_truth(spec: StudySpec, tables: list[np.ndarray]) -> dict:
@@ -83,26 +72,28 @@ def ground_truth(spec: StudySpec, tables: list[np.ndarray]) -> dict:
 
 
 def max_relative_error(released: dict | None, truth: dict) -> float | None:
-    """Largest ``|released − truth| / |truth|`` over every number of ``truth`` (histogram bins one
-    by one; the absolute error where the truth is 0); None when nothing was released."""
+    """Largest ``|released − truth| / |truth|`` over every number of ``truth`` (histogram bins, OLS
+    fields and GROUP BY cells one by one; the absolute error where the truth is 0); None when
+    nothing was released."""
     if released is None:
         return None
-    worst = 0.0
 
     def one(r, t) -> float:
-        if r is None or t is None:
-            return 0.0 if r is None and t is None else float("inf")
-        return abs(float(r) - float(t)) / (abs(float(t)) or 1.0)
-
-    for k, t in truth.items():
-        r = released.get(k)
+        if isinstance(t, dict):
+            if not isinstance(r, dict) or set(r) != set(t):
+                return float("inf")
+            return max([0.0, *(one(r[k], v) for k, v in t.items())])
         if isinstance(t, list):
             if not isinstance(r, list) or len(r) != len(t):
                 return float("inf")
-            worst = max([worst, *(one(a, b) for a, b in zip(r, t))])
-        else:
-            worst = max(worst, one(r, t))
-    return worst
+            return max([0.0, *(one(a, b) for a, b in zip(r, t))])
+        if r is None or t is None:
+            return 0.0 if r is None and t is None else float("inf")
+        if isinstance(r, (dict, list)):
+            return float("inf")
+        return abs(float(r) - float(t)) / (abs(float(t)) or 1.0)
+
+    return max([0.0, *(one(released.get(k), t) for k, t in truth.items())])
 
 
 @dataclass
@@ -124,6 +115,14 @@ class SimulationResult:
     status: str = "failed"       # "verified", "failed" or "unverified" (see VerificationReport.status)
     unverified: list[str] = field(default_factory=list)
     record: PublicRecord | None = field(default=None, repr=False)
+    question: str = ""           # the compiled question as readable SQL (Question.describe)
+    sql: str = ""                # the SQL text asked, if any
+    exported: list[str] = field(default_factory=list)  # CSV files written by export_data
+
+    @property
+    def results(self) -> dict | None:
+        """The released results keyed by alias (``None`` when nothing was released)."""
+        return self.released
 
     @property
     def max_relative_error(self) -> float | None:
@@ -132,7 +131,8 @@ class SimulationResult:
     def to_json(self) -> dict:
         err = self.max_relative_error
         return {"verified": self.verified, "status": self.status, "mode": self.mode, "preset": self.preset,
-                "released": self.released, "truth": self.truth, "reason": self.reason,
+                "results": self.released, "released": self.released, "truth": self.truth, "reason": self.reason,
+                "question": self.question, "sql": self.sql, "exported": self.exported,
                 "max_relative_error": err if err is None or err != float("inf") else "inf",
                 "failures": self.failures, "unverified": self.unverified, "tamper": self.tamper,
                 "holders": self.holders, "records": self.records,
@@ -142,9 +142,20 @@ class SimulationResult:
 
 def simulate(holders: int = 3, records: int = 100, seed: int = 1, chunk: int = 64, *, tamper: str | None = None,
              preset: str = "bfv-4096", workers: int = 1, log=None, dask: str | None = None,
-             dask_tls: str | None = None) -> SimulationResult:
+             dask_tls: str | None = None, sql: str | None = None, question: Question | None = None,
+             export_data: str | None = None) -> SimulationResult:
     """``dask``: prove the chunks on a Dask cluster (``local:N`` or a scheduler address, see
-    :func:`zkgate.study.distributed.parse_target`) instead of in this process."""
+    :func:`zkgate.study.distributed.parse_target`) instead of in this process.  ``sql`` (or a compiled
+    ``question``) replaces the default question; it is compiled before anything else runs, so a
+    refused query costs nothing.  ``export_data``: a folder for one CSV file per hospital."""
+    if sql is not None and question is not None:
+        raise ValueError("give sql or question, not both")
+    if sql is not None:
+        from zkgate.study.sql import compile_sql
+
+        question = compile_sql(sql, PATIENT_SCHEMA)  # SqlError / SpecError naming the token or constant
+    elif question is not None:
+        question.check(PATIENT_SCHEMA)
     if tamper is not None and tamper not in TAMPER_MODES:
         raise ValueError(f"tamper must be one of {TAMPER_MODES}")
     if tamper is not None and get_preset(preset).scheme != "bfv":
@@ -170,14 +181,21 @@ def simulate(holders: int = 3, records: int = 100, seed: int = 1, chunk: int = 6
         keys = [SigningKey.generate() for _ in names]
         regs = [Registration.create(n, c, k) for n, c, k in zip(names, commitments, keys)]
     say(f"committed {holders} data sets of {records} records ({commitments[0].n_chunks} chunks of {chunk} each)")
+    exported = []
+    if export_data is not None:
+        exported = [str(p) for p in export_tables(export_data, PATIENT_SCHEMA, dict(zip(names, tables)))]
+        say(f"wrote {len(exported)} table(s) as CSV to {export_data}")
     gateway_key, kh_key = SigningKey.generate(), SigningKey.generate()
     with phase("he_keys"):
         he_kh = KeyHolder.create(preset)
         public_context = he_kh.public_context()
     with phase("setup"):
+        asked = dict(question=question) if question is not None else dict(filter=STUDY_FILTER,
+                                                                            statistics=STUDY_STATISTICS)
+        title = ("simulated study: " + " ".join(question.describe().split()))[:200] if question is not None \
+            else "simulated study: cholesterol of women aged 40-65"
         spec, ckeys = open_study(
-            title="simulated study: cholesterol of women aged 40-65", registrations=regs, filter=STUDY_FILTER,
-            statistics=STUDY_STATISTICS, quorum=holders, deadline=int(time.time()) + 3600,
+            title=title, registrations=regs, **asked, quorum=holders, deadline=int(time.time()) + 3600,
             public_context=public_context, gateway_key=gateway_key.public, key_holder_key=kh_key.public,
             keys="dev", dev_mode=True,
         )
@@ -255,7 +273,8 @@ def simulate(holders: int = 3, records: int = 100, seed: int = 1, chunk: int = 6
         verified=report.ok, released=released, truth=ground_truth(spec, tables), reason=reason,
         failures=failures, timings=timings, tamper=tamper, holders=holders, records=records, seed=seed, chunk=chunk,
         chunks_per_holder=commitments[0].n_chunks, mode=spec.release_mode, preset=spec.he_preset,
-        status=report.status, unverified=unverified, record=record,
+        status=report.status, unverified=unverified, record=record, question=spec.question.describe(),
+        sql=spec.question.sql, exported=exported,
     )
 
 
