@@ -331,10 +331,15 @@ def _request_options(command):
     """The question a study asks (a JSON file and/or options; see services/parties/study_request.py)."""
     options = [
         click.option("--spec", "spec_file", type=click.Path(dir_okay=False),
-                     help="Study request as JSON (title, participants, filter, statistics, quorum, deadline); options override its fields."),
+                     help="Study request as JSON (title, participants, sql or filter and statistics, quorum, deadline); options override its fields."),
         click.option("--title", default=None, help="What the study asks, for people."),
         click.option("--participant", "participants", multiple=True, metavar="NAME[=DATASET_ID]",
                      help="An expected participant (repeat); =DATASET_ID picks one of several registered data sets."),
+        click.option("--sql", "sql", default=None, metavar="QUERY",
+                     help="The question in SQL, e.g. \"SELECT diagnosis, COUNT(*) AS n, AVG(cholesterol) AS chol, "
+                          "CORR(age, cholesterol) AS r FROM patients WHERE age BETWEEN 40 AND 65 GROUP BY diagnosis\": "
+                          "compiled against the participants' schema and carried compiled in the spec (the subset and "
+                          "the aggregates: docs/statistics.md). Replaces the file's question; excludes --range/--equals/--stat."),
         click.option("--range", "ranges", multiple=True, metavar="COLUMN:MIN:MAX",
                      help="Filter: keep records with MIN <= COLUMN <= MAX (repeat)."),
         click.option("--equals", multiple=True, metavar="COLUMN:VALUE", help="Filter: keep records with COLUMN == VALUE (repeat)."),
@@ -351,10 +356,10 @@ def _request_options(command):
 
 
 def _build_request(spec_file, title, participants, ranges, equals, stats, quorum, deadline, deadline_in,
-                   min_cell_size=None):
+                   min_cell_size=None, sql=None):
     return build_request(spec_file, title=title, participants=participants, ranges=ranges, equals=equals,
                          stats=stats, quorum=quorum, deadline=deadline, deadline_in=deadline_in,
-                         min_cell_size=min_cell_size)
+                         min_cell_size=min_cell_size, sql=sql)
 
 
 @requester_group.command("create-study")
@@ -373,8 +378,11 @@ def _build_request(spec_file, title, participants, ranges, equals, stats, quorum
 @_json_option
 def requester_create_study(spec_file, title, participants, ranges, equals, stats, quorum, deadline, deadline_in,
                            card_file, circuit_key, dev_circuit_key, min_cell_size, address, tls_dir, org, token,
-                           as_json) -> None:
+                           as_json, sql=None) -> None:
     """Open a study; prints its id.
+
+    The question is --sql "SELECT ..." (docs/statistics.md), or a filter and statistics
+    (--range/--equals/--stat, or a --spec file).
 
     The study names every participant's registered data set root and signing key (from the
     gateway's catalog), the key holder's HE public context and release key (from its card), the
@@ -383,7 +391,7 @@ def requester_create_study(spec_file, title, participants, ranges, equals, stats
     """
     with reported(CallTarget(address, tls_dir, org)):
         request = _build_request(spec_file, title, participants, ranges, equals, stats, quorum, deadline, deadline_in,
-                                 min_cell_size)
+                                 min_cell_size, sql)
         card = read_card(card_file)
         with client_for(GatewayTarget(address, tls_dir, org, token)) as client:
             opened = roles.create_study(client, request, card, circuit_key=circuit_key, dev_circuit_key=dev_circuit_key,
@@ -404,7 +412,7 @@ def requester_create_study(spec_file, title, participants, ranges, equals, stats
 @_gateway_options
 @_json_option
 def requester_circuit(spec_file, title, participants, ranges, equals, stats, quorum, deadline, deadline_in, out_file,
-                      address, tls_dir, org, token, as_json) -> None:
+                      address, tls_dir, org, token, as_json, sql=None) -> None:
     """Write the contribution circuit (.r1cs) of a study request, for a key ceremony.
 
     Its keys depend only on the study's shape (column widths, chunk capacity, filtered columns,
@@ -413,7 +421,8 @@ def requester_circuit(spec_file, title, participants, ranges, equals, stats, quo
     each party, then `zkgate requester create-study ... --circuit-key final.zkey`.
     """
     with reported(CallTarget(address, tls_dir, org)):
-        request = _build_request(spec_file, title, participants, ranges, equals, stats, quorum, deadline, deadline_in)
+        request = _build_request(spec_file, title, participants, ranges, equals, stats, quorum, deadline, deadline_in,
+                                 sql=sql)
         with client_for(GatewayTarget(address, tls_dir, org, token)) as client:
             circuit = roles.contribution_circuit(client, request)
         write_r1cs(circuit.r1cs, out_file)

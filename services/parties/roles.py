@@ -36,7 +36,7 @@ from zkgate.study.commitment import DatasetCommitment
 from zkgate.study.contributor import Contribution, Contributor
 from zkgate.study.dataset import Dataset, Schema
 from zkgate.study.distributed import DaskProver, DaskTarget
-from zkgate.study.errors import DevKeyError, KeyMismatchError, UnknownParticipantError
+from zkgate.study.errors import DevKeyError, KeyMismatchError, SpecError, UnknownParticipantError
 from zkgate.study.key_policy import refuse_uncontributed
 from zkgate.study.keys import CircuitKeys
 from zkgate.study.messages import Aggregate, Receipt, Release
@@ -44,6 +44,7 @@ from zkgate.study.question import Question
 from zkgate.study.release import StudyKeyHolder, release_statistics
 from zkgate.study.requester import open_study
 from zkgate.study.spec import Participant, StudySpec, check_registrations, legacy_question
+from zkgate.study.sql import recompile_matches
 from zkgate.study.verification import PublicRecord
 
 from ..client.gateway_client import GatewayCallError, GatewayClient
@@ -77,6 +78,11 @@ def fetch_spec(client: GatewayClient, study_id: str):
     spec = StudySpec.from_bytes(study.spec)
     if spec.study_id_bytes.hex() != study_id:
         raise RoleError(f"the gateway served another study than {study_id}")
+    if spec.question.sql:  # every party recompiles the SQL text: the compiled question must say the same
+        try:
+            recompile_matches(spec.question, spec.schema)
+        except SpecError as exc:
+            raise RoleError(f"study {study_id[:16]}... is refused: {exc}") from None
     return study, spec
 
 

@@ -245,6 +245,14 @@ def verify_record(record: PublicRecord, *, dev_mode: bool = False,
 
 def _verify(record: PublicRecord, dev_mode: bool) -> VerificationReport:
     spec, rep = record.spec, VerificationReport()
+    if spec.question.sql:  # the compiled question is the authority; its SQL text must say the same
+        from zkgate.study.sql import recompile_matches
+
+        try:
+            recompile_matches(spec.question, spec.schema)
+            rep.add("SQL text compiles to the study's question", True)
+        except ZkgateError as exc:
+            rep.add("SQL text compiles to the study's question", False, str(exc))
     try:
         record.keys.check(spec, dev_mode=dev_mode)
         rep.add("circuit keys", True)
