@@ -193,6 +193,8 @@ def contribution_circuit(api, names, col_bits, capacity, predicate, groups, mome
     keys = [tuple(first + j for (_, first, _), j in zip(groups, idx)) for idx in np.ndindex(*sizes)] if groups else [()]
     width = sum(m.width for m in ms)
     acc = [LC() for _ in range(width * len(keys))]
+    keys_of_cells = keys
+    lookups: dict[int, list] = {i: [] for i, m in enumerate(ms) if m.kind in ("bins", "surv")}
     for e, elem in enumerate(packed):
         k = pk.element_records(e)
         bits = api.to_bits(elem, k * rb)
@@ -227,16 +229,36 @@ def contribution_circuit(api, names, col_bits, capacity, predicate, groups, mome
                 gs = [p]
             ge = {i: [geq(api, x[ms[i].columns[0]], ed, bits_of[ms[i].columns[0]]) for ed in es]
                   for i, es in edges.items()}
-            joint = {i: mom.binned_indicators(api, m, gs, p, x, xbits) for i, m in enumerate(ms)
-                     if m.kind in ("bins", "surv")}
+            if lookups:
+                cell_index = LC()
+                for c, g in enumerate(gs[1:], start=1):
+                    cell_index = cell_index + g * c
+                for i in lookups:
+                    lookups[i].append((p, mom.record_bucket(api, ms[i], cell_index, x, xbits, bits_of)))
             for c, g in enumerate(gs):
                 slot = c * width
                 gx: dict = {}
                 for i, m in enumerate(ms):
-                    values = joint[i][c] if i in joint else mom.circuit_contribution(api, m, g, x, ge.get(i), gx)
-                    for v in values:
+                    if i in lookups:
+                        slot += m.width  # proven per chunk below
+                        continue
+                    for v in mom.circuit_contribution(api, m, g, x, ge.get(i), gx):
                         acc[slot] = acc[slot] + v
                         slot += 1
+
+    # 3b. bins / surv moments: the chunk's bucket counts, proven by one log-derivative identity each
+    if lookups:
+        alpha = sponge(api, [mom.TAG_LOOKUP, chunk_root, study_id, cx, cy])
+        offsets = {}
+        pos = 0
+        for i, m in enumerate(ms):
+            offsets[i] = pos
+            pos += m.width
+        for i, records in lookups.items():
+            buckets = mom.bucket_keys(ms[i], len(keys_of_cells), bits_of)
+            for c, counts in enumerate(mom.lookup_histogram(api, ms[i], records, buckets, alpha)):
+                for b, h in enumerate(counts):
+                    acc[c * width + offsets[i] + b] = acc[c * width + offsets[i] + b] + h
 
     # 4. the commitment opens to the statistics with rho < l
     vbits = value_bits(shape)

@@ -23,6 +23,8 @@ accumulators; :func:`derive` turns released sums into results through the regist
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 
 from zkgate.study.dataset import Schema
@@ -42,7 +44,7 @@ def per_record_bounds(moment: Moment, schema: Schema) -> list[int]:
 
 
 #: The moment kinds the contribution circuit proves (:func:`circuit_contribution`; ``bins`` and
-#: ``surv`` through :func:`binned_indicators`, jointly over the cells).
+#: ``surv`` per chunk through :func:`lookup_histogram`).
 CIRCUIT_KINDS = ("count", "sum", "prod", "hist", "bins", "surv")
 
 
@@ -86,75 +88,98 @@ def circuit_contribution(api, moment: Moment, g, x: dict, ge: list | None, gx: d
     raise ValueError(f"the contribution circuit does not prove {moment.kind!r} moments")
 
 
-def _joint_one_hot(p: int, *args, n_cells: int, n_bins: int, kinds: int) -> list[int]:
-    """Hint: the (cell, bin, kind) indicator of one record; args = cell indicators, bin index, event bit."""
-    gs, idx, event = args[:n_cells], args[n_cells], args[n_cells + 1] if kinds == 2 else 1
-    out = [0] * (n_cells * n_bins * kinds)
-    if p != 1 or not 0 <= idx < n_bins:
-        return out
-    cell = next((c for c, g in enumerate(gs) if g == 1), None)
-    if cell is None:
-        return out
-    kind = 0 if event == 1 else 1
-    out[(cell * kinds + kind) * n_bins + idx] = 1
+#: Domain tag of the lookup challenge (in-circuit Fiat–Shamir).
+TAG_LOOKUP = int.from_bytes(b"zkgate/study/lookup/v1", "big")
+
+
+def bucket_stride(moment: Moment, col_bits: dict[str, int]) -> int:
+    """Distance between the buckets of consecutive cells (or event kinds): every bin index the column's
+    bits can express, so no out-of-range value can land in another cell's bucket."""
+    if moment.kind == "bins":
+        return 1 << max(0, col_bits[moment.columns[0]] - moment.edges[0])
+    w, _ = moment.edges
+    return -(-(1 << col_bits[moment.columns[0]]) // w)
+
+
+def bucket_keys(moment: Moment, n_cells: int, col_bits: dict[str, int]) -> list[list[int]]:
+    """The lookup key of each committed coordinate of a ``bins`` / ``surv`` moment, per cell."""
+    stride = bucket_stride(moment, col_bits)
+    nb = moment.edges[1]
+    if moment.kind == "bins":
+        return [[c * stride + b for b in range(nb)] for c in range(n_cells)]
+    return [[(2 * c + kind) * stride + b for kind in (0, 1) for b in range(nb)] for c in range(n_cells)]
+
+
+def record_bucket(api, moment: Moment, cell_index, x: dict, xbits: dict, col_bits: dict[str, int]):
+    """One record's lookup key for a ``bins`` / ``surv`` moment (a linear combination, meaningful when
+    the record counts).  ``bins``: ``cell·stride + (x >> s)`` from the value's top bits (free).
+    ``surv``: ``(2·cell + 1 − event)·stride + index`` with the index hinted and pinned by
+    ``0 <= t − index·w < w`` (range checks of ⌈log2 w⌉ bits: one when w is a power of two, two otherwise)."""
+    from zkgate.circuits.lc import LC
+
+    stride = bucket_stride(moment, col_bits)
+    col = moment.columns[0]
+    if moment.kind == "bins":
+        index = LC()
+        for i, b in enumerate(xbits[col][moment.edges[0]:]):
+            index = index.combine(b, 1 << i)
+        return cell_index * stride + index
+    w, _ = moment.edges
+    index = api.hint(partial(_floor_div, w=w), x[col])
+    rem = x[col] - index * w
+    k = max(1, (w - 1).bit_length())
+    api.to_bits(rem, k)
+    if w & (w - 1):
+        api.to_bits((w - 1) - rem, k)
+    return (cell_index * 2 + 1 - x[moment.columns[1]]) * stride + index
+
+
+def _floor_div(t: int, *, w: int) -> int:
+    return t // w
+
+
+def _bucket_counts(*args, keys: tuple[int, ...]) -> list[int]:
+    """Hint: how many counting records fall in each bucket (args = p_0..p_{n-1}, k_0..k_{n-1})."""
+    n = len(args) // 2
+    where = {k: i for i, k in enumerate(keys)}
+    out = [0] * len(keys)
+    for p, k in zip(args[:n], args[n:]):
+        if p == 1 and k in where:
+            out[where[k]] += 1
     return out
 
 
-def binned_indicators(api, moment: Moment, gs: list, p, x: dict, xbits: dict) -> list[list]:
-    """The coordinates of a ``bins`` or ``surv`` moment for every cell at once, for one record.
+def lookup_histogram(api, moment: Moment, records: list, keys: list[list[int]], alpha) -> list[list]:
+    """The chunk's coordinates of a ``bins`` / ``surv`` moment, proven by a log-derivative identity.
 
-    One hinted one-hot ``q`` over (cell, bin[, event/censored]), each entry proven boolean, with
-    ``Σ_bins q[c] = g_c`` for every cell (so the record is in the cell it counts in, and nowhere when
-    it does not count), ``Σ b·q = p·index`` (the bin is the value's bin) and, for ``surv``,
-    ``Σ q_event = p·event``.  The index of ``bins`` is read from the value's top bits (width 2^s:
-    free); that of ``surv`` (width w) is hinted and pinned by ``0 <= t − index·w < w`` (two range
-    checks of ⌈log2 w⌉ bits, one when w is a power of two).  Cost per record: cells × bins (× 2 for
-    ``surv``) boolean constraints + cells + 2 or 3.
-    """
-    from functools import partial
+    ``records`` holds each record's ``(p, key)``: p the boolean that it counts (flag · predicate), key
+    its bucket (:func:`record_bucket`).  The bucket counts H are hinted and proven by
 
-    from zkgate.circuits.lc import LC
+        Σ_records p / (α − key)  ==  Σ_buckets H_j / (α − key_j)
 
-    col = moment.columns[0]
-    if moment.kind == "bins":
-        shift, nb = moment.edges
-        index = LC()
-        for i, b in enumerate(xbits[col][shift:]):
-            index = index.combine(b, 1 << i)
-        kinds, event = 1, None
-    else:
-        w, nb = moment.edges
-        index = api.hint(lambda t, w=w: t // w, x[col])
-        rem = x[col] - index * w
-        k = max(1, (w - 1).bit_length())
-        api.to_bits(rem, k)
-        if w & (w - 1):
-            api.to_bits((w - 1) - rem, k)
-        kinds, event = 2, x[moment.columns[1]]
-    n_cells = len(gs)
-    extra = [event] if kinds == 2 else []
-    q = api.hint(partial(_joint_one_hot, n_cells=n_cells, n_bins=nb, kinds=kinds), p, *gs, index, *extra,
-                 n_out=n_cells * nb * kinds)
-    q = q if isinstance(q, list) else [q]
-    weighted, events = LC(), LC()
-    out = []
-    for c, g in enumerate(gs):
-        total = LC()
-        cell = []
-        for kind in range(kinds):
-            for b in range(nb):
-                v = q[(c * kinds + kind) * nb + b]
-                api.assert_boolean(v)
-                total = total + v
-                weighted = weighted.combine(v, b) if b else weighted
-                if kind == 0 and kinds == 2:
-                    events = events + v
-                cell.append(v)
-        api.assert_equal(total, g)
-        out.append(cell)
-    api.assert_equal(weighted, api.mul(p, index))
-    if kinds == 2:
-        api.assert_equal(events, api.mul(p, event))
+    at ``α`` = a Poseidon hash of the chunk root, the study id and the commitment C, which binds the
+    records and H (C commits every coordinate) before α exists: as rational functions both sides are
+    equal iff every counting record's key is a committed bucket and each H_j is its number of records, so
+    a false H passes with probability at most (records + buckets)/r (Schwartz–Zippel; grinding ρ to
+    re-draw α costs a Poseidon hash per try).  Cost: one constraint per record and one per bucket
+    (each ``H_j / (α − key_j)`` and ``p / (α − key)`` is one division), against cells × bins booleans
+    for a one-hot per record.  The caller range-checks H through the commitment's bit decomposition."""
+    flat = [k for cell in keys for k in cell]
+    ps = [p for p, _ in records]
+    ks = [k for _, k in records]
+    counts = api.hint(partial(_bucket_counts, keys=tuple(flat)), *ps, *ks, n_out=len(flat))
+    counts = counts if isinstance(counts, list) else [counts]
+    lhs = 0
+    for p, k in records:
+        lhs = api.div(p, alpha - k) + lhs
+    rhs = 0
+    for h, key in zip(counts, flat):
+        rhs = api.div(h, alpha - key) + rhs
+    api.assert_equal(lhs, rhs)
+    out, pos = [], 0
+    for cell in keys:
+        out.append(counts[pos : pos + len(cell)])
+        pos += len(cell)
     return out
 
 
