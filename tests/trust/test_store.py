@@ -7,6 +7,7 @@ stores of every earlier schema version open and migrate to the schema a new stor
 from __future__ import annotations
 
 import ast
+import dataclasses
 import hashlib
 import inspect
 import multiprocessing
@@ -276,6 +277,18 @@ def test_submissions_decided_by_the_store(backend):
         store.set_study_state(study.study_id, "CANCELLED", _entry(11), expect_state="CLOSED")
         assert "cancelled" in str(store.accept_submissions([_new(study.study_id, "h6", blobs[4])])[0])
         assert [e.data for _, e in store.audit_entries(0, 100)][4:] == [_entry(9).data, _entry(11).data]
+
+        # a blob written in the accepting transaction (stores that keep blobs in the database)
+        other = StudyRecord("b" * 64, "t", b"spec", b"keys", blobs[0], "OPEN")
+        store.add_study(other, _entry(12))
+        data = b"submission written with its row"
+        blob_id = hashlib.sha256(data).hexdigest()
+        item = dataclasses.replace(_new(other.study_id, "h1", blob_id), data=data)
+        [written] = store.accept_submissions([item])
+        if store.blobs_in_transaction:
+            assert written.sequence == 0 and store.read_blob(blob_id) == data
+        else:  # SQLite keeps blobs in files: put_blob first
+            assert isinstance(written, NotImplementedError) and store.get_submission(other.study_id, "h1") is None
     finally:
         store.close()
 

@@ -203,6 +203,10 @@ class StudyServicer(study_pb2_grpc.StudyServiceServicer):
             self.limits,
         )
         spec = StudySpec.from_bytes(parts["spec_chunk"])
+        if spec.question.sql:  # the compiled question is the authority: its SQL text must compile to it
+            from zkgate.study.sql import recompile_matches  # sqlglot: only for a study asked in SQL
+
+            recompile_matches(spec.question, spec.schema)  # SqlError: INVALID_ARGUMENT naming the difference
         keys = CircuitKeys.from_bytes(parts["keys_chunk"]).public()
         refuse_uncontributed(keys, "the study's circuit key")  # FAILED_PRECONDITION: nobody could ever submit
         if spec.gateway_key != self.gateway_key.public:
@@ -333,8 +337,10 @@ class StudyServicer(study_pb2_grpc.StudyServiceServicer):
             raise InvalidInputError("the submission is for another study than the header names")
         check_deadline(context, "verifying the submission")
         checker.check(submission, proofs=False)  # the proofs: in the batch below
-        # content-addressed and idempotent: durable before the row that names it
-        blob = self.store.put_blob(data)
+        # content-addressed and idempotent: durable before the row that names it, or (blobs in the
+        # database) written in the transaction that accepts the submission
+        in_transaction = self.store.blobs_in_transaction
+        blob = _sha256(data) if in_transaction else self.store.put_blob(data)
 
         def seal(sequence: int):
             receipt = checker.sign_receipt(submission, sequence)
@@ -345,7 +351,8 @@ class StudyServicer(study_pb2_grpc.StudyServiceServicer):
             )
             return receipt.to_bytes(), audit
 
-        return self.batcher.submit(NewSubmission(record.study_id, submission.participant, blob, seal),
+        return self.batcher.submit(NewSubmission(record.study_id, submission.participant, blob, seal,
+                                                 data if in_transaction else None),
                                    checker.keys, proof_items(checker.spec, submission),
                                    lambda bad: proofs_rejected(submission, bad))
 

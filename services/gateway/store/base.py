@@ -94,12 +94,17 @@ class NewSubmission:
 
     study_id: str
     participant: str
-    submission_blob: str  # already stored with put_blob
+    submission_blob: str  # stored with put_blob already, or ``data`` (when the store keeps blobs in transactions)
     seal: Callable[[int], tuple[bytes, AuditEntry]]
+    data: bytes | None = None  # the blob's bytes, written in the accepting transaction (blobs_in_transaction)
 
 
 class Store(abc.ABC):
     """What the gateway persists.  Every write is durable when the call returns."""
+
+    blobs_in_transaction = False
+    """True when blobs live in the database itself (PostgreSQL): a new submission's blob is then
+    written in the transaction that accepts it (``NewSubmission.data``: one commit, not two)."""
 
     # -- blobs -----------------------------------------------------------------------------
     @abc.abstractmethod

@@ -7,7 +7,8 @@ outgrow one machine.  Several gateway processes can share one database.
   rollback, so two leaves never share an index (the primary key would refuse it anyway) and a
   rolled-back append leaves no gap: the next one takes the same index.
 * Blobs live in the database (``bytea``, content-addressed), so every process sees them; a local
-  cache folder serves ``blob_path`` (large keys are memory-mapped from a file).
+  cache folder serves ``blob_path`` (large keys are memory-mapped from a file).  A submission's
+  blob is written in the transaction that accepts it (``blobs_in_transaction``).
 * The schema is versioned in ``zkgate_schema``; the migrations are the SQLite store's
   (:mod:`~zkgate.services.gateway.store.schema`), run in one transaction under their own advisory
   lock, so processes starting together do not race.  A database written before the list was shared
@@ -15,8 +16,11 @@ outgrow one machine.  Several gateway processes can share one database.
 * The record and audit-log queries are :class:`~zkgate.services.gateway.store.sql_store.SqlStore`'s,
   with ``?`` translated to psycopg's ``%s``.
 
-What several processes do not share is each process's in-memory study aggregator: route the
-submissions of one study to one gateway process (reads, the catalog and the log are shared).
+Any number of gateway processes serve the same studies: a submission's duplicate check, the
+study's state, its sequence number and its audit leaf are decided in the transaction that stores
+it (:meth:`SqlStore.accept_submissions`, under the audit lock), closing checks that the stored
+submissions are exactly those its aggregate adds, and no process keeps study state another cannot
+see (docs/gateway.md, "Several gateway processes").
 """
 
 from __future__ import annotations
@@ -69,6 +73,8 @@ class _QmarkCursor:
 
 
 class PostgresStore(SqlStore):
+    blobs_in_transaction = True  # a submission's blob commits with its row (one commit for a group)
+
     def __init__(self, url: str, cache_dir: str | os.PathLike, pool_size: int = 8) -> None:
         try:
             import psycopg  # an optional dependency (the postgres extra): imported when used
@@ -179,6 +185,12 @@ class PostgresStore(SqlStore):
             cur.execute("INSERT INTO blobs (blob_id, data) VALUES (?, ?) ON CONFLICT (blob_id) DO NOTHING",
                         (blob_id, data))
         return blob_id
+
+    def _insert_blob(self, cursor, blob_id: str, data: bytes) -> None:
+        if hashlib.sha256(data).hexdigest() != blob_id:
+            raise ValueError(f"blob {blob_id}: the bytes given hash to another id")
+        cursor.execute("INSERT INTO blobs (blob_id, data) VALUES (?, ?) ON CONFLICT (blob_id) DO NOTHING",
+                       (blob_id, data))
 
     def read_blob(self, blob_id: str) -> bytes:
         """The blob's bytes, re-hashed: a damaged or missing blob raises StoredDataError (DATA_LOSS)."""

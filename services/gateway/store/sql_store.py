@@ -102,6 +102,10 @@ class SqlStore(Store):
     def schema_version(self) -> int:
         """The number of migrations (schema.MIGRATIONS) this database has run."""
 
+    def _insert_blob(self, cursor: Cursor, blob_id: str, data: bytes) -> None:
+        """Write a blob inside the caller's transaction (stores with ``blobs_in_transaction``)."""
+        raise NotImplementedError(f"{type(self).__name__} keeps blobs outside its transactions: put_blob first")
+
     # -- helpers ----------------------------------------------------------------------------------
     def _select(self, cls, table: str, where: str = "", params: tuple = ()) -> list:
         names = ", ".join(f.name for f in fields(cls))
@@ -245,6 +249,8 @@ class SqlStore(Store):
         last = cursor.execute("SELECT MAX(sequence) FROM submissions WHERE study_id = ?", (item.study_id,)).fetchone()
         sequence = 0 if last[0] is None else last[0] + 1
         receipt, audit = item.seal(sequence)  # may refuse (the deadline): nothing written yet
+        if item.data is not None:
+            self._insert_blob(cursor, item.submission_blob, item.data)
         leaf = self._append_audit(cursor, audit)
         record = SubmissionRecord(item.study_id, item.participant, sequence, item.submission_blob, receipt, leaf)
         cursor.execute(
