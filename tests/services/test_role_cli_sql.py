@@ -87,9 +87,10 @@ def test_sql_study_through_the_gateway(gateway, tmp_path):
     assert verified.stdout.splitlines()[0] == "VERIFIED"
 
 
-def test_forged_question_is_refused_by_the_verifier(tmp_path):
-    """A spec whose compiled question is not what its SQL text says: verify-study's check fails,
-    naming the difference (the study id covers both, so only the requester could have made it)."""
+def test_forged_question_is_refused_by_the_verifier(gateway, tmp_path):
+    """A spec whose compiled question is not what its SQL text says (the study id covers both, so only
+    the requester could have made it): verify-study's check fails naming the difference, the gateway
+    refuses to open it, parties fetching it refuse it."""
     from zkgate.he import KeyHolder
     from zkgate.study.catalog import Registration
     from zkgate.study.commitment import DatasetCommitment
@@ -129,6 +130,20 @@ def test_forged_question_is_refused_by_the_verifier(tmp_path):
 
         def get_study(self, study_id):
             return SimpleNamespace(spec=self.spec.to_bytes())
+
+    # the gateway refuses to open it: INVALID_ARGUMENT naming the difference
+    import grpc
+
+    from zkgate.prover.formats.zkey import write_zkey
+    from zkgate.services.client.gateway_client import GatewayCallError, GatewayClient
+
+    zkey = tmp_path / "forged.zkey"
+    write_zkey(zkey, ckeys.pk)
+    with GatewayClient(gateway.address) as client, pytest.raises(GatewayCallError) as refused:
+        client.create_study(specs["forged"].to_bytes(), ckeys.public().to_bytes(), kh.public_context().to_bytes(),
+                            zkey.read_bytes())
+    assert refused.value.code == grpc.StatusCode.INVALID_ARGUMENT
+    assert "age BETWEEN 18 AND 90 vs age BETWEEN 40 AND 65" in refused.value.details
 
     honest = specs["honest"]
     assert fetch_spec(Client(honest), honest.study_id_bytes.hex())[1] == honest
