@@ -10,7 +10,7 @@ import sys
 from zkgate import _native
 
 COMPILED_MODULES = {f"zkgate._native.{name}"
-                    for name in ("_field", "_curve", "_ntt", "_pairing", "_witness", "_qap", "_ceremony")}
+                    for name in ("_field", "_curve", "_ntt", "_pairing", "_witness", "_qap", "_ceremony", "_rns")}
 
 # Run in a fresh interpreter: which backend every kernel layer chose, which compiled modules are
 # loaded, and one MSM and one witness solved through the dispatching APIs (checked against the

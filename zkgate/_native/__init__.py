@@ -27,7 +27,7 @@ if PUREPYTHON_REQUESTED:
 else:
     try:
         # every compiled module must load, or none is used (a half-built backend fails loudly in CI)
-        from zkgate._native import _ceremony, _curve, _ntt, _pairing, _qap, _witness  # noqa: F401
+        from zkgate._native import _ceremony, _curve, _ntt, _pairing, _qap, _rns, _witness  # noqa: F401
         from zkgate._native import _field as field  # noqa: F811
     except ImportError as exc:  # the extension did not build or cannot load
         BACKEND = "python"

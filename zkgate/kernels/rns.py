@@ -11,18 +11,22 @@ read from SEAL's serialization therefore has exactly the values :func:`ntt_forwa
 Products modulo a prime of up to 50 bits use a float64 quotient estimate and an exact
 wrapping uint64 correction (two conditional subtractions); primes of 51..62 bits split
 one factor into 31-bit halves first.  Every stage of the transform is vectorised over all
-primes at once.  This is the numpy engine, used on both backends (the compiled kernels
-have no RNS module yet): ``ENGINE`` says so.  Not constant-time (see docs/he.md for where
-secrets meet it).
+primes at once.  That numpy code is the pure-Python twin; on the native backend the NTTs and
+products run in ``zkgate._native._rns`` (C loops, Shoup twiddle products, 128-bit remainders),
+chosen once at import like every kernel facade: ``ENGINE`` says which (``"native"`` or
+``"numpy"``).  Both give identical, fully reduced results.  Not constant-time (see
+docs/he.md for where secrets meet it).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from dataclasses import dataclass
 
 import numpy as np
 
+from zkgate import _native
 from zkgate.errors import InvalidInputError
 
 __all__ = [
@@ -34,8 +38,9 @@ __all__ = [
     "rns_for",
 ]
 
-ENGINE = "numpy"
-"""Which engine runs the functions below (``"numpy"`` on both backends for now)."""
+_compiled = _native.compiled("_rns")
+ENGINE = "native" if _compiled is not None else "numpy"
+"""Which engine runs the NTTs and products: ``"native"`` (compiled) or ``"numpy"`` (the twin)."""
 
 _U64 = np.uint64
 
@@ -166,6 +171,7 @@ class Rns:
     iroots_q: np.ndarray
     n_inv: np.ndarray  # (k, 1)
     n_inv_q: np.ndarray
+    shoup: tuple | None = None  # native engine: (roots', iroots', n_inv') Shoup quotients
 
     @property
     def large(self) -> bool:
@@ -175,6 +181,10 @@ class Rns:
     @property
     def k(self) -> int:
         return len(self.moduli)
+
+    def twin(self) -> Rns:
+        """The same ring on the numpy engine (for differential tests of the native kernels)."""
+        return dataclasses.replace(self, shoup=None)
 
     def prefix(self, count: int) -> Rns:
         """The ring over the first ``count`` primes (the data level of a key-level ring)."""
@@ -219,6 +229,8 @@ class Rns:
 
     def mul(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         """Element-wise product (of two NTT-form polynomials: the ring product)."""
+        if self.shoup is not None:
+            return _compiled.mul(a, np.broadcast_to(b, a.shape), self.p)
         if self.large:
             return _mulmod_large(a, np.broadcast_to(b, a.shape), self.p, self.pf)
         return _mulmod_small(a, b, self.p, self.pf)
@@ -231,6 +243,8 @@ class Rns:
     # the negacyclic NTT (SEAL's) ---------------------------------------------------------------
     def ntt_forward(self, a: np.ndarray) -> np.ndarray:
         n, k = self.n, self.k
+        if self.shoup is not None:
+            return _compiled.ntt_forward(np.asarray(a).reshape(k, n), self.roots, self.shoup[0], self.p)
         v = np.array(a, dtype=_U64, copy=True).reshape(k, n)
         p3 = self.p.reshape(k, 1, 1)
         m, gap = 1, n >> 1
@@ -251,6 +265,9 @@ class Rns:
 
     def ntt_inverse(self, a: np.ndarray) -> np.ndarray:
         n, k = self.n, self.k
+        if self.shoup is not None:
+            return _compiled.ntt_inverse(np.asarray(a).reshape(k, n), self.iroots, self.shoup[1], self.p,
+                                         self.n_inv, self.shoup[2])
         v = np.array(a, dtype=_U64, copy=True).reshape(k, n)
         p3 = self.p.reshape(k, 1, 1)
         m, gap = n >> 1, 1
@@ -335,6 +352,11 @@ def rns_for(n: int, moduli: tuple[int, ...] | list[int]) -> Rns:
         iroots_q=iroots.astype(np.float64) / pf,
         n_inv=n_inv,
         n_inv_q=n_inv.astype(np.float64) / pf,
+        shoup=None if _compiled is None else (
+            _compiled.shoup_quotients(roots, p),
+            _compiled.shoup_quotients(iroots, p),
+            _compiled.shoup_quotients(n_inv, p),
+        ),
     )
     with _cache_lock:
         _cache[key] = ring
