@@ -280,3 +280,50 @@ def test_semantics_agree_with_sqlite(schema, text):
         assert truth["s"][label].to_json() == row[k + 1]
     for label, v in truth["n"].items():  # cells SQLite leaves out are the empty ones
         assert label in seen or v.to_json() == 0
+
+
+@pytest.mark.parametrize("text,needle", [
+    ("SELECT COUNT(*) AS n FROM p WHERE " + "(" * 3000 + "age > 40" + ")" * 3000, "nested too deeply"),
+    ("SELECT COUNT(*) AS n FROM p WHERE " + " AND ".join(["age > 40"] * 100), "more than 64 terms"),
+    ("SELECT COUNT(*) AS n FROM p WHERE " + "NOT " * 100 + "age > 40", "more than 64 terms"),
+    ("SELECT COUNT(*) AS n FROM p WHERE " + " OR ".join(["age > 40"] * 2000), "at most 16384"),
+])
+def test_oversized_input_is_refused(schema, text, needle):
+    with pytest.raises(SqlError, match=needle):
+        compile_sql(text, schema)
+
+
+VOCABULARY = ("SELECT FROM WHERE GROUP BY AND OR NOT IN BETWEEN IS NULL AS ( ) , * = <> < <= > >= - + / age sex "
+              "diagnosis bmi sbp delta p COUNT SUM AVG VAR_SAMP CORR OLS HISTOGRAM REGR_SLOPE STDDEV MEDIAN "
+              "PERCENTILE_CONT WITHIN ORDER 1 2 40 65 0.5 'x' n m DISTINCT OVER CASE WHEN THEN END LIMIT HAVING "
+              "JOIN ON ; TRUE x.age CAST INTEGER EXISTS ALL ANY ROLLUP UNION WITH LIKE FILTER").split()
+
+
+def test_random_token_soup_never_crashes(schema):
+    """Mutated and random statements either compile to a checked Question or are refused with a
+    SpecError (SqlError): never another exception from an unexpected syntax tree."""
+    rng = random.Random(2026)
+    base = ("SELECT diagnosis, COUNT(*) AS n, AVG(cholesterol) AS c FROM patients WHERE age BETWEEN 40 AND 65 AND "
+            "(sex = 1 OR diagnosis IN (2, 3)) GROUP BY diagnosis").split()
+    compiled = 0
+    for _ in range(1500):
+        if rng.random() < 0.5:
+            tokens = [rng.choice(VOCABULARY) for _ in range(rng.randint(1, 30))]
+        else:
+            tokens = list(base)
+            for _ in range(rng.randint(1, 4)):
+                j = rng.randrange(len(tokens))
+                r = rng.random()
+                if r < 0.33:
+                    tokens[j] = rng.choice(VOCABULARY)
+                elif r < 0.66:
+                    tokens.insert(j, rng.choice(VOCABULARY))
+                else:
+                    del tokens[j]
+        try:
+            q = compile_sql(" ".join(tokens), schema)
+        except SpecError:
+            continue
+        compiled += 1
+        q.check(schema)
+    assert compiled > 0
