@@ -201,3 +201,23 @@ def test_study_aggregate_decrypted_by_the_committee(committee):
     bad[3][0] = DecryptionShare(3, ring.add(bad[3][0].d, ring.from_ints([roster.cp.delta * (roster.cp.params.plain_modulus // 3)] + [0] * (roster.cp.n - 1))))
     with pytest.raises(AggregateRangeError):
         combine_aggregate(roster.cp, total, pc.key_id, bad, layout)
+
+
+def test_local_committee_decrypts_and_names_a_cheater():
+    from zkgate.he import Aggregator, Contributor, Field, SlotLayout
+    from zkgate.he.committee import LocalCommittee
+
+    cp = CommitteeParams(PRESETS["bfv-8192"], 4, 3, 100)
+    layout = SlotLayout((Field("count", 1000), Field("sum", 10**6)), max_participants=10)
+    for tamper in (None, 2):
+        committee = LocalCommittee(cp, tamper_member=tamper)
+        agg = Aggregator(committee.public_context, layout, study_id=b"s")
+        for i, row in enumerate(({"count": 1, "sum": 10}, {"count": 2, "sum": 32})):
+            agg.add(Contributor(committee.public_context, sender=f"p{i}", study_id=b"s").encrypt(layout, row))
+        result = agg.result()
+        committee.bind(lambda member, r=result: r, lambda values: values["sum"] == 42)
+        if tamper is None:
+            assert committee.decrypt(result, layout=layout, study_id=b"s") == {"count": 3, "sum": 42}
+        else:
+            with pytest.raises(CryptoError, match=r"member\(s\) \[2\]"):
+                committee.decrypt(result, layout=layout, study_id=b"s")

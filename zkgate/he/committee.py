@@ -29,8 +29,10 @@ import hashlib
 import os
 import struct
 from dataclasses import dataclass
+from itertools import combinations
 
 import numpy as np
+import tenseal as ts
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hpke
 from cryptography.hazmat.primitives.asymmetric import mlkem, x25519
@@ -48,11 +50,13 @@ from zkgate.he.threshold import (
     DecryptionShare,
     KeyShare,
     Member,
+    attribute,
     check_key_share,
     combine,
     commit_key_share,
     common_polynomial,
     common_seed,
+    covering_subsets,
     decryption_share,
     joint_public_context,
     read_ciphertext,
@@ -61,6 +65,7 @@ from zkgate.he.threshold import (
 __all__ = [
     "CommitteeMember",
     "DecryptionRequest",
+    "LocalCommittee",
     "Message",
     "Roster",
     "Transcript",
@@ -552,3 +557,139 @@ def open_decryption_shares(roster: Roster, requester: int, key: TransportKey, re
         out.append(DecryptionShare(msg.sender, _poly_from(plain, shape, f"member {msg.sender}'s decryption share")))
     return out
 
+
+
+# -- a whole committee in one process (simulations, demos, tests) -------------------------------------
+class LocalCommittee:
+    """Every member of a committee in this process, driven through the real messages: setup rounds,
+    Shamir dealing, the setup self-test, and decryption of study aggregates with attribution.
+
+    ``decrypt`` has the shape of :meth:`zkgate.he.KeyHolder.decrypt`, so the study's key holder
+    (:class:`zkgate.study.release.StudyKeyHolder`) releases through the committee unchanged; the
+    study layer supplies ``recompute(member)`` (the aggregate that member recomputed from the
+    logged contributions) and ``accept(values)`` (the commitment equation) with :meth:`bind`.
+    Member 1 requests and combines.  ``tamper_member`` makes that member post wrong shares
+    (``zkgate study simulate --tamper share``).
+    """
+
+    def __init__(self, cp: CommitteeParams, *, tamper_member: int | None = None) -> None:
+        self.cp = cp
+        sks = [signing.SigningKey.generate() for _ in range(cp.members)]
+        tks = [TransportKey.generate() for _ in range(cp.members)]
+        self.roster = Roster(cp, os.urandom(32), tuple(k.public for k in sks), tuple(k.public for k in tks))
+        self.members = [CommitteeMember(self.roster, i + 1, sks[i], tks[i]) for i in range(cp.members)]
+        self._transport = tks
+        r1 = [m.round1() for m in self.members]
+        commits = [m.key_commit(r1) for m in self.members]
+        reveals = [m.key_reveal(commits) for m in self.members]
+        approvals = [m.approve(reveals) for m in self.members]
+        contexts = {m.check_approvals(approvals).key_id for m in self.members}
+        if len(contexts) != 1:  # pragma: no cover - check_approvals refuses a differing key first
+            raise CryptoError("members formed different joint keys")
+        self.approvals = approvals
+        self.public_context: PublicContext = self.members[0].public_context  # type: ignore[assignment]
+        if cp.threshold < cp.members:
+            dealt = [msg for m in self.members for msg in m.deal()]
+            for m in self.members:
+                m.receive_shares([d for d in dealt if Message.from_bytes(d).recipient == m.index])
+        self.tamper_member = tamper_member
+        self._recompute = None
+        self._accept = None
+        self.self_test()
+
+    @property
+    def params(self):
+        return self.cp.params
+
+    @property
+    def key_id(self) -> bytes:
+        return self.public_context.key_id
+
+    def bind(self, recompute, accept) -> LocalCommittee:
+        """``recompute(member_index) -> aggregate bytes``; ``accept(decoded values) -> bool``."""
+        self._recompute, self._accept = recompute, accept
+        return self
+
+    def self_test(self) -> None:
+        """Decrypt a known ciphertext with active sets covering every member; name any that fails."""
+        cp = self.cp
+        known = [(i * 7919) % 1000 for i in range(64)]
+        data = ts.bfv_vector(self.public_context.open(), known).serialize()
+        length, ct = read_ciphertext(cp, data)
+        shares: dict[int, dict[tuple[int, ...], DecryptionShare]] = {}
+        for active in covering_subsets(cp.members, cp.threshold):
+            for m in active:
+                shares.setdefault(m, {})[tuple(active)] = decryption_share(self.members[m - 1]._member, ct, active)
+        _, _, bad = attribute(cp, ct, shares, length, lambda slots: slots == known)
+        if bad:
+            raise CryptoError(f"committee setup self-test failed: the shares of member(s) {sorted(bad)} do not decrypt")
+
+    def _shares_for(self, active: tuple[int, ...], request: DecryptionRequest, chunks: int,
+                    transcript: Transcript) -> dict[int, list[DecryptionShare]]:
+        msgs = []
+        for m in active:
+            recomputed = self._recompute(m) if self._recompute is not None else self._aggregate
+            msg = self.members[m - 1].aggregate_share(request, recomputed, self.key_id, self._layout)
+            if m == self.tamper_member:  # a member posting a wrong share: re-seal and re-sign its forgery
+                msg = self._forge(m, request, msg)
+            msgs.append(msg)
+        return open_aggregate_shares(self.roster, 1, self._transport[0], request, msgs, chunks, transcript)
+
+    def _forge(self, m: int, request: DecryptionRequest, msg: bytes) -> bytes:
+        member = self.members[m - 1]
+        plain = open_sealed(self._transport[0], Message.from_bytes(msg).payload[1], self.roster.committee_id,
+                            "decryption-share", m, 1)
+        shape_rows = len(self.cp.data_moduli)
+        polys = np.frombuffer(plain, dtype="<u8").astype(np.uint64).reshape(-1, self.cp.n).copy()
+        ring = self.cp.data_ring()
+        polys[:shape_rows] = ring.add(polys[:shape_rows], ring.from_ints([self.cp.delta] + [0] * (self.cp.n - 1)))
+        sealed = seal(self.roster.transport_keys[0], _poly_bytes(polys), self.roster.committee_id,
+                      "decryption-share", m, 1)
+        return member._sign("decryption-share", [request.digest(), sealed], recipient=1)
+
+    def decrypt(self, aggregate: bytes, *, layout: SlotLayout | None = None, study_id: bytes | None = None) -> dict:
+        """Decrypt a study aggregate through the committee (first the active set 1..t).
+
+        If that decryption fails (range check or ``accept``), every active set is tried, the
+        members in no accepted set are named, and nothing is returned: a committee with a
+        misbehaving member publishes nothing.
+        """
+        cp = self.cp
+        env, chunks = _aggregate_chunks(cp, aggregate, self.key_id, layout)
+        if study_id is not None and env.study_id != study_id:
+            raise EnvelopeMismatchError("the aggregate belongs to another study")
+        self._aggregate, self._layout = aggregate, layout
+        digest = aggregate_digest(cp, aggregate, self.key_id, layout)
+
+        def attempt(active: tuple[int, ...]) -> dict | None:
+            request = DecryptionRequest(self.roster.committee_id, digest, active, requester=1)
+            shares = self._shares_for(active, request, len(chunks), Transcript(self.roster))
+            try:
+                values = combine_aggregate(cp, aggregate, self.key_id, shares, layout)
+            except AggregateRangeError:
+                return None
+            if self._accept is not None and not self._accept(values):
+                return None
+            return values
+
+        first = tuple(range(1, cp.threshold + 1))
+        values = attempt(first)
+        if values is not None:
+            return values
+        if cp.threshold == cp.members:
+            raise CryptoError(
+                f"the committee's decryption does not check (range or commitment equation) with all {cp.members} "
+                "members' shares: some member's share is wrong; with threshold = members it cannot be attributed; "
+                "nothing is published"
+            )
+        good: set[int] = set()
+        tried: set[int] = set()
+        for active in combinations(range(1, cp.members + 1), cp.threshold):
+            tried.update(active)
+            if attempt(active) is not None:
+                good.update(active)
+        bad = sorted(tried - good)
+        raise CryptoError(
+            f"the committee's decryption failed with active set {list(first)}; trying every other set names "
+            f"member(s) {bad} as posting wrong decryption shares; nothing is published"
+        )
