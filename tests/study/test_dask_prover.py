@@ -18,7 +18,14 @@ from zkgate.prover.groth16.prove import prove
 from zkgate.prover.groth16.verify import verify
 from zkgate.study import Contributor, Dataset, DatasetCommitment, Registration, SigningKey
 from zkgate.study.circuit import circuit_inputs, commit, compile_contribution
-from zkgate.study.distributed import DaskProver, DaskSetupError, DaskTarget, parse_target, prove_chunk
+from zkgate.study.distributed import (
+    DaskProver,
+    DaskProvingError,
+    DaskSetupError,
+    DaskTarget,
+    parse_target,
+    prove_chunk,
+)
 
 distributed = pytest.importorskip("distributed")
 
@@ -149,6 +156,13 @@ def test_randomness_differs_across_chunks_and_workers(study, prover):
     assert all(verify(ckeys.pk.verifying_key, public, p) for p, _ in proofs)
     for future in (*runs, pk):
         future.release()
+
+
+@pytest.mark.slow
+def test_a_failing_task_is_named(study, prover):
+    _, com, _, spec, _, _ = study
+    with pytest.raises(DaskProvingError, match=r"chunk \d+'s proof failed on a Dask worker: "):
+        prover.prove_chunks(spec, None, com)  # no proving key: every task raises
 
 
 @pytest.mark.slow

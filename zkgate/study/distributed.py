@@ -32,7 +32,7 @@ from urllib.parse import urlsplit
 
 from zkgate.bn254 import FrArray
 from zkgate.circuits.babyjubjub import SUBORDER as L
-from zkgate.errors import InvalidInputError
+from zkgate.errors import InvalidInputError, ZkgateError
 from zkgate.prover.groth16.prove import prove
 from zkgate.study.circuit import chunk_statistics, circuit_inputs, commit, compile_contribution
 from zkgate.study.errors import StudyError
@@ -181,6 +181,17 @@ def prove_chunk(spec, pk, index: int, rows, elements, salt, root) -> ChunkProof:
     return ChunkProof(index, s, rho, pt, proof, public, t1 - t0, t2 - t1, f"{socket.gethostname()}:{os.getpid()}")
 
 
+def _raise_task_error(future) -> None:
+    """A chunk task that raised (after its retries): a ZkgateError as it is, anything else named."""
+    exc = future.exception()
+    if isinstance(exc, ZkgateError):
+        raise exc
+    index = future.key.rsplit("-", 1)[-1]
+    raise DaskProvingError(
+        f"chunk {index}'s proof failed on a Dask worker: {type(exc).__name__}: {exc} (the workers need the same "
+        "zkgate version as this machine, installed with `pip install 'zkgate[dask]'`)") from exc
+
+
 def _worker_pid() -> int:
     return os.getpid()
 
@@ -284,7 +295,7 @@ class DaskProver:
             done = 0
             for future in distributed.as_completed(futures, timeout=self.timeout):
                 if future.status == "error":
-                    future.result()  # raises the task's exception (after its retries)
+                    _raise_task_error(future)
                 done += 1
                 if progress is not None:
                     progress(done, n)
