@@ -60,7 +60,12 @@ def _moments(shape_moments) -> list[Moment]:
     for kind, cols, edges in shape_moments:
         if kind not in mom.CIRCUIT_KINDS:
             raise SpecError(f"the contribution circuit does not prove {kind!r} moments yet")
-        out.append(Moment(kind, tuple(cols), tuple(range(edges)) if kind == "hist" else tuple(edges)))
+        if kind == "hist":
+            out.append(Moment(kind, tuple(cols), tuple(range(edges))))
+        elif kind == "wbins":
+            out.append(Moment(kind, tuple(cols), (0, *edges)))  # lo is a constant (a witness value)
+        else:
+            out.append(Moment(kind, tuple(cols), tuple(edges)))
     return out
 
 
@@ -165,7 +170,8 @@ def contribution_circuit(api, names, col_bits, capacity, predicate, groups, mome
     packed = _inputs(api, "packed", pk.n_elements)
     salt = api.private_input("chunk_salt")
     n_pred = n_constants(predicate)
-    constants = _inputs(api, "constants", n_pred + sum(len(m.edges) for m in ms if m.kind == "hist"))
+    constants = _inputs(api, "constants", n_pred + sum(len(m.edges) if m.kind == "hist" else 1 if m.kind == "wbins" else 0
+                                                       for m in ms))
     rest = api.private_input("spec_rest")
     rho = api.private_input("rho")
 
@@ -175,6 +181,7 @@ def contribution_circuit(api, names, col_bits, capacity, predicate, groups, mome
     for (col, _), c in zip(_constant_columns(predicate), pred_consts):
         api.assert_range(c, bits_of[col])
     edges: dict[int, list] = {}  # moment index -> its edge wires
+    window: dict[int, LC] = {}  # moment index -> the constant lo of a windowed histogram
     pos = n_pred
     for i, m in enumerate(ms):
         if m.kind == "hist":
@@ -183,6 +190,10 @@ def contribution_circuit(api, names, col_bits, capacity, predicate, groups, mome
             for e in es:
                 api.assert_range(e, bits_of[m.columns[0]] + 1)  # an edge may be max + 1 <= 2^bits
             edges[i] = es
+        elif m.kind == "wbins":
+            window[i] = constants[pos]
+            api.assert_range(window[i], bits_of[m.columns[0]])
+            pos += 1
 
     # 1. the records hash to the chunk root
     api.assert_equal(sponge(api, [TAG_CHUNK, *packed, salt]), chunk_root)
@@ -194,7 +205,7 @@ def contribution_circuit(api, names, col_bits, capacity, predicate, groups, mome
     width = sum(m.width for m in ms)
     acc = [LC() for _ in range(width * len(keys))]
     keys_of_cells = keys
-    lookups: dict[int, list] = {i: [] for i, m in enumerate(ms) if m.kind in ("bins", "surv")}
+    lookups: dict[int, list] = {i: [] for i, m in enumerate(ms) if m.kind in ("bins", "surv", "wbins")}
     for e, elem in enumerate(packed):
         k = pk.element_records(e)
         bits = api.to_bits(elem, k * rb)
@@ -234,7 +245,7 @@ def contribution_circuit(api, names, col_bits, capacity, predicate, groups, mome
                 for c, g in enumerate(gs[1:], start=1):
                     cell_index = cell_index + g * c
                 for i in lookups:
-                    lookups[i].append((p, mom.record_bucket(api, ms[i], cell_index, x, xbits, bits_of)))
+                    lookups[i].append((p, mom.record_bucket(api, ms[i], cell_index, x, xbits, bits_of, window.get(i))))
             for c, g in enumerate(gs):
                 slot = c * width
                 gx: dict = {}

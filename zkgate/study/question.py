@@ -257,6 +257,7 @@ class Question:
             for column in a.columns:
                 _column(schema, column)
             registry.kind(a.function).check(a, schema)
+            registry.kind(a.function).check_in(a, self.predicate)
         n = self.n_coordinates(schema)
         if n > MAX_COORDINATES:
             raise SpecError(f"the question commits {len(self.cells(schema))} cells × "
@@ -303,6 +304,8 @@ class Question:
         for m in self.moments(schema):
             if m.kind == "hist":
                 out += list(m.edges)
+            elif m.kind == "wbins":
+                out.append(m.edges[0])
         return out
 
     def shape(self, schema: Schema):
@@ -311,7 +314,8 @@ class Question:
         return (
             predicate_shape(self.predicate),
             tuple((g, len(range(schema.column(g).lo, schema.column(g).hi + 1))) for g in self.group_by),
-            tuple((m.kind, m.columns, len(m.edges) if m.kind == "hist" else m.edges) for m in self.moments(schema)),
+            tuple((m.kind, m.columns, len(m.edges) if m.kind == "hist" else m.edges[1:] if m.kind == "wbins" else m.edges)
+                  for m in self.moments(schema)),
         )
 
     def describe(self) -> str:

@@ -27,6 +27,9 @@ class Moment:
     width 2^s over stored values, bin = ``x >> s``, read from the value's bits; structure, not
     constants) or ``"surv"`` (a time and an event column, ``edges = (w, nbins)``: equal bins of width w
     over stored times; ``2·nbins`` coordinates, the events of each bin then the censorings of each bin).
+    ``"wbins"`` is ``bins`` inside a window (a quantile refinement): ``edges = (lo, s, nbins)``, bin =
+    ``(x − lo) >> s`` for ``lo <= x`` (lo a multiple of 2^s), ``lo`` a question constant bound into the
+    study id, ``(s, nbins)`` structure.
     """
 
     kind: str
@@ -41,12 +44,14 @@ class Moment:
             return self.edges[1]
         if self.kind == "surv":
             return 2 * self.edges[1]
+        if self.kind == "wbins":
+            return self.edges[2]
         return 1
 
     @property
     def binned(self) -> bool:
         """A histogram-like moment (several coordinates; listed after counts, sums and products)."""
-        return self.kind in ("hist", "bins", "surv")
+        return self.kind in ("hist", "bins", "surv", "wbins")
 
     @property
     def name(self) -> str:

@@ -27,6 +27,7 @@ from functools import partial
 
 import numpy as np
 
+from zkgate.circuits.field import R
 from zkgate.study.dataset import Schema
 from zkgate.study.question import Moment, Question, evaluate
 from zkgate.study.statistics import registry
@@ -45,7 +46,7 @@ def per_record_bounds(moment: Moment, schema: Schema) -> list[int]:
 
 #: The moment kinds the contribution circuit proves (:func:`circuit_contribution`; ``bins`` and
 #: ``surv`` per chunk through :func:`lookup_histogram`).
-CIRCUIT_KINDS = ("count", "sum", "prod", "hist", "bins", "surv")
+CIRCUIT_KINDS = ("count", "sum", "prod", "hist", "bins", "surv", "wbins")
 
 
 def chunk_bits(moment: Moment, col_bits: dict[str, int], capacity: int) -> list[int]:
@@ -97,6 +98,8 @@ def bucket_stride(moment: Moment, col_bits: dict[str, int]) -> int:
     bits can express, so no out-of-range value can land in another cell's bucket."""
     if moment.kind == "bins":
         return 1 << max(0, col_bits[moment.columns[0]] - moment.edges[0])
+    if moment.kind == "wbins":  # (x >> s) − lo/2^s may be negative for a non-counting record: twice the span
+        return 2 << max(0, col_bits[moment.columns[0]] - moment.edges[1])
     w, _ = moment.edges
     return -(-(1 << col_bits[moment.columns[0]]) // w)
 
@@ -104,13 +107,13 @@ def bucket_stride(moment: Moment, col_bits: dict[str, int]) -> int:
 def bucket_keys(moment: Moment, n_cells: int, col_bits: dict[str, int]) -> list[list[int]]:
     """The lookup key of each committed coordinate of a ``bins`` / ``surv`` moment, per cell."""
     stride = bucket_stride(moment, col_bits)
-    nb = moment.edges[1]
-    if moment.kind == "bins":
+    nb = moment.width if moment.kind == "wbins" else moment.edges[1]
+    if moment.kind in ("bins", "wbins"):
         return [[c * stride + b for b in range(nb)] for c in range(n_cells)]
     return [[(2 * c + kind) * stride + b for kind in (0, 1) for b in range(nb)] for c in range(n_cells)]
 
 
-def record_bucket(api, moment: Moment, cell_index, x: dict, xbits: dict, col_bits: dict[str, int]):
+def record_bucket(api, moment: Moment, cell_index, x: dict, xbits: dict, col_bits: dict[str, int], window=None):
     """One record's lookup key for a ``bins`` / ``surv`` moment (a linear combination, meaningful when
     the record counts).  ``bins``: ``cell·stride + (x >> s)`` from the value's top bits (free).
     ``surv``: ``(2·cell + 1 − event)·stride + index`` with the index hinted and pinned by
@@ -124,6 +127,12 @@ def record_bucket(api, moment: Moment, cell_index, x: dict, xbits: dict, col_bit
         for i, b in enumerate(xbits[col][moment.edges[0]:]):
             index = index.combine(b, 1 << i)
         return cell_index * stride + index
+    if moment.kind == "wbins":  # ``window`` is the constant lo (a multiple of 2^s, so the shift is exact)
+        shift = moment.edges[1]
+        index = LC()
+        for i, b in enumerate(xbits[col][shift:]):
+            index = index.combine(b, 1 << i)
+        return cell_index * stride + index - window * pow(1 << shift, -1, R)
     w, _ = moment.edges
     index = api.hint(partial(_floor_div, w=w), x[col])
     rem = x[col] - index * w
@@ -268,6 +277,11 @@ def chunk_values(question: Question, schema: Schema, stored: np.ndarray) -> list
             elif m.kind == "bins":
                 x = rows[:, schema.index(m.columns[0])] >> m.edges[0]
                 out += np.bincount(x, minlength=m.width).tolist()[: m.width]
+            elif m.kind == "wbins":
+                lo, shift, nb = m.edges
+                x = rows[:, schema.index(m.columns[0])]
+                x = (x[x >= lo] - lo) >> shift
+                out += np.bincount(x[x < nb], minlength=nb).tolist()
             else:  # surv
                 w, nb = m.edges
                 t = rows[:, schema.index(m.columns[0])] // w
@@ -325,6 +339,10 @@ def truth(question: Question, schema: Schema, rows_declared: list[dict[str, int]
                     acc[pos + b] += int(m.edges[b] <= st[0] < m.edges[b + 1])
             elif m.kind == "bins":
                 acc[pos + (st[0] >> m.edges[0])] += 1
+            elif m.kind == "wbins":
+                lo, shift, nb = m.edges
+                if lo <= st[0] and (st[0] - lo) >> shift < nb:
+                    acc[pos + ((st[0] - lo) >> shift)] += 1
             else:  # surv: events of bin b at pos + b, censorings at pos + nbins + b
                 w, nb = m.edges
                 acc[pos + st[0] // w + (0 if st[1] == 1 else nb)] += 1

@@ -122,6 +122,9 @@ class Kind:
     def derive(self, agg: Aggregate, cell: CellSums):
         raise NotImplementedError
 
+    def check_in(self, agg: Aggregate, predicate) -> None:
+        """Checks that need the question's predicate (default: none)."""
+
     def derive_across(self, agg: Aggregate, cells: dict[str, CellSums]) -> dict:
         """Under GROUP BY: extra entries computed across the cells (e.g. a log-rank test), added
         beside the per-group values."""
@@ -405,6 +408,15 @@ def quantile_bins(schema: Schema, column: str, max_bins: int) -> tuple[int, int]
     return shift, (top >> shift) + 1
 
 
+def _interval(low: int, high: int, h: Fraction, shift: int) -> dict:
+    """The published interval; with unit bins its ends are the order statistics x_⌊h⌋ and x_⌈h⌉ themselves,
+    so the interpolated percentile is exact too (``"value"``)."""
+    out = {"low": exact(low), "high": exact(high)}
+    if shift == 0:
+        out["value"] = Exact(low + (h - h.numerator // h.denominator) * (high - low))
+    return out
+
+
 class Percentile(Kind):
     """``PERCENTILE_CONT(p) WITHIN GROUP (ORDER BY x)`` and ``MEDIAN(x)`` (p = 1/2): an exact histogram over
     power-of-two bins and the exact rank give the interval ``{"low", "high"}`` (declared units, inclusive)
@@ -458,7 +470,7 @@ class Percentile(Kind):
         off, top = cell.offset(column), cell._schema.column(column).hi
         low = off + (bin_of(lo_rank) << shift)
         high = min(top, off + ((bin_of(hi_rank) + 1) << shift) - 1)
-        return {"low": exact(low), "high": exact(high)}
+        return _interval(low, high, h, shift)
 
     def describe(self, agg):
         if agg.function == "MEDIAN":
@@ -466,8 +478,95 @@ class Percentile(Kind):
         return f"PERCENTILE_CONT({agg.params[0]}/{agg.params[1]}) WITHIN GROUP (ORDER BY {agg.columns[0]})"
 
 
+class PercentileRefine(Kind):
+    """``PERCENTILE_REFINE(x, p_num, p_den, lo, hi, below, inside, n[, max_bins])``: the follow-up of a
+    quantile interval ``[lo, hi]`` (``zkgate requester refine-quantile``).  The follow-up study's filter is
+    the parent's AND ``x BETWEEN lo AND hi``; it commits a finer histogram of ``x`` inside the window
+    (power-of-two bins, ``(x − lo) >> s``), and with the parent's published ``below`` (records under
+    ``lo``), ``inside`` (records in the window) and ``n`` (all records) gives a narrower interval for
+    the same rank.  A follow-up whose window count differs from the parent's ``inside`` yields ``null``
+    with the reason (verify-study then refuses it)."""
+
+    functions = ("PERCENTILE_REFINE",)
+    takes_params = True
+
+    def _params(self, agg):
+        p = agg.params
+        return Fraction(p[0], p[1]), p[2], p[3], p[4], p[5], p[6], (p[7] if len(p) > 7 else DEFAULT_QUANTILE_BINS)
+
+    def _window(self, agg, schema):
+        _, lo, hi, _, _, _, max_bins = self._params(agg)
+        c = schema.column(agg.columns[0])
+        lo_st, hi_st = c.store(lo), c.store(hi)
+        shift = 0
+        while ((hi_st - lo_st) >> shift) + 1 > max_bins:
+            shift += 1
+        return lo_st, shift, ((hi_st - lo_st) >> shift) + 1
+
+    def check(self, agg, schema):
+        super().check(agg, schema)
+        p = agg.params
+        if not 7 <= len(p) <= 8:
+            raise SpecError(f"PERCENTILE_REFINE ({agg.alias}): give p_num, p_den, lo, hi, below, inside, n[, max_bins]")
+        frac, lo, hi, below, inside, n, max_bins = self._params(agg)
+        c = schema.column(agg.columns[0])
+        if p[1] <= 0 or not 0 <= frac <= 1:
+            raise SpecError(f"PERCENTILE_REFINE ({agg.alias}): the fraction must lie in [0, 1]")
+        if not c.lo <= lo <= hi <= c.hi:
+            raise SpecError(f"PERCENTILE_REFINE ({agg.alias}): the window [{lo}, {hi}] must lie in {c.name!r}'s declared "
+                            f"range [{c.lo}, {c.hi}]")
+        if not (0 <= below and 1 <= inside and below + inside <= n):
+            raise SpecError(f"PERCENTILE_REFINE ({agg.alias}): need 0 <= below, 1 <= inside, below + inside <= n")
+        h = (n - 1) * frac
+        if not below <= h.numerator // h.denominator and -(-h.numerator // h.denominator) < below + inside:
+            raise SpecError(f"PERCENTILE_REFINE ({agg.alias}): the quantile's ranks do not fall in the window")
+        if not 1 <= max_bins <= MAX_HISTOGRAM_BINS:
+            raise SpecError(f"PERCENTILE_REFINE ({agg.alias}): at most {MAX_HISTOGRAM_BINS} bins")
+        lo_st, shift, _ = self._window(agg, schema)
+        if lo_st % (1 << shift):
+            raise SpecError(f"PERCENTILE_REFINE ({agg.alias}): the window's start {lo} is not a multiple of its bin "
+                            f"width {1 << shift} (stored units): refine a parent bin")
+
+    def check_in(self, agg, predicate):
+        _, lo, hi, *_ = self._params(agg)
+        terms = predicate.terms if type(predicate).__name__ == "And" else (predicate,)
+        window = [t for t in terms if type(t).__name__ == "Between" and (t.column, t.lo, t.hi) == (agg.columns[0], lo, hi)]
+        if not window:
+            raise SpecError(f"PERCENTILE_REFINE ({agg.alias}): the filter must include {agg.columns[0]} BETWEEN {lo} AND "
+                            f"{hi} as a top-level AND term (only the window's records count)")
+
+    def moments(self, agg, schema):
+        return [Moment("wbins", agg.columns, self._window(agg, schema))]
+
+    def derive(self, agg, cell):
+        frac, lo, hi, below, inside, n, _ = self._params(agg)
+        lo_st, shift, nb = self._window(agg, cell._schema)
+        counts = cell.moment(Moment("wbins", agg.columns, (lo_st, shift, nb)))
+        found = sum(counts)
+        if found != inside:
+            return Null(f"the follow-up counts {found} records in [{lo}, {hi}], the parent study {inside}: "
+                        "not the same records")
+        h = (n - 1) * frac
+        ranks = (h.numerator // h.denominator - below, -(-h.numerator // h.denominator) - below)
+
+        def bin_of(rank: int) -> int:
+            seen = 0
+            for b, c in enumerate(counts):
+                seen += c
+                if rank < seen:
+                    return b
+            raise AssertionError("rank beyond the window")
+
+        low = lo + (bin_of(ranks[0]) << shift)
+        high = min(hi, lo + ((bin_of(ranks[1]) + 1) << shift) - 1)
+        return {**_interval(low, high, h, shift), "count": exact(found)}
+
+    def describe(self, agg):
+        return f"PERCENTILE_REFINE({agg.columns[0]}, {', '.join(str(p) for p in agg.params)})"
+
+
 for _k in (Count(), Sum(), Avg(), Variance(), Covariance(), Correlation(), SimpleRegression(),
-           OrdinaryLeastSquares(), Histogram(), KaplanMeier(), Percentile()):
+           OrdinaryLeastSquares(), Histogram(), KaplanMeier(), Percentile(), PercentileRefine()):
     register(_k)
 
 
