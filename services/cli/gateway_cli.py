@@ -30,7 +30,7 @@ from ..gateway.server import Gateway, ServerConfig
 from ..gateway.store.check import CANNOT_CHECK, CannotCheckError, check_store
 from ..gateway.uploads import UploadLimits
 from ..parties.certs import OrgSpec, describe_bundles, init_certs
-from ..parties.demo import run_demo_command
+from ..parties.demo import DEMO_SQL, run_demo_command
 from ..parties.holder_home import check_study_id
 from ..parties.roles import logged_cancellation
 from ..v1 import study_pb2
@@ -459,20 +459,31 @@ def _could_not_check(exc, target) -> None:
 @click.command("demo")
 @click.option("--gateway", "address", default=None, help="Use a running gateway (started with --dev) instead of an embedded one.")
 @click.option("--hospitals", default=3, show_default=True, type=click.IntRange(1, 26), help="Simulated hospitals.")
-@click.option("--records", default=200, show_default=True, type=click.IntRange(1, 100000), help="Patients per hospital.")
+@click.option("--records", default=100, show_default=True, type=click.IntRange(1, 100000), help="Patients per hospital.")
 @click.option("--chunk", default=32, show_default=True, type=click.IntRange(1, 1024), help="Records per committed chunk (one proof each).")
 @click.option("--seed", default=7, show_default=True, type=int, help="Seed of the synthetic patient tables.")
 @click.option("--json", "as_json", is_flag=True,
-              help="Print one JSON object on stdout (verified, released, truth, audit_tree_size, ...); tables go to stderr.")
-def demo(address: str | None, hospitals: int, records: int, chunk: int, seed: int, as_json: bool) -> None:
+              help="Print one JSON object on stdout (verified, sql, released, truth, audit_tree_size, ...); tables go to stderr.")
+@click.option("--sql", default=None, metavar="QUERY",
+              help="Ask another question over the synthetic patient tables (columns age, sex, diagnosis, bmi, sbp, "
+                   "cholesterol, followup_days, died; see docs/statistics.md). Default: the demo's GROUP BY diagnosis "
+                   "query.")
+@click.option("--report", "report", default=None, metavar="FILE.html", type=click.Path(dir_okay=False),
+              help="Also write the results as a self-contained HTML report (inline SVG charts, no script, no network).")
+def demo(address: str | None, hospitals: int, records: int, chunk: int, seed: int, as_json: bool,
+         sql: str | None, report: str | None) -> None:
     """Run a complete verifiable joint study across simulated hospitals over gRPC.
 
-    Hospitals commit and register synthetic patient tables, a requester opens a study (count,
-    mean and variance of cholesterol for women aged 40-65, histogram of systolic blood pressure),
-    every hospital proves and encrypts its contribution, the gateway adds them without reading
-    them, the key holder checks and publishes the sum, and a regulator verifies everything.
+    Hospitals commit and register synthetic patient tables, a requester opens a study asked in
+    SQL (by default, per diagnosis for patients aged 40-75: count, mean cholesterol, the
+    age-cholesterol correlation, an OLS regression of cholesterol on age, bmi and sex, a histogram
+    and the median of systolic blood pressure, a Kaplan-Meier survival curve with the log-rank
+    test), every hospital proves and encrypts its contribution, the gateway adds them without
+    reading them, the key holder checks and publishes the sums, and a regulator verifies
+    everything. The histogram and the survival curves are drawn in the terminal.
     """
-    sys.exit(run_demo_command(address, holders=hospitals, records=records, chunk=chunk, seed=seed, as_json=as_json))
+    sys.exit(run_demo_command(address, holders=hospitals, records=records, chunk=chunk, seed=seed, as_json=as_json,
+                              sql=sql or DEMO_SQL, report=report))
 
 
 @click.group("certs")

@@ -4,9 +4,11 @@ Starts an embedded gateway (SQLite in a temporary folder, localhost, dev mode) u
 is given, then plays every party through the gateway's API:
 
 1. three hospitals commit seeded synthetic patient tables and register them (CatalogService);
-2. the requester / key holder makes the BFV keys and opens a study (StudyService.CreateStudy):
-   count, mean and variance of cholesterol for women aged 40-65, and a histogram of systolic
-   blood pressure;
+2. the requester / key holder makes the BFV keys and opens a study (StudyService.CreateStudy)
+   asked in SQL (:data:`DEMO_SQL`, compiled by :mod:`zkgate.study.sql`): per diagnosis, patients aged
+   40-75 — count, mean cholesterol, the age-cholesterol correlation, a regression of cholesterol on
+   age, bmi and sex (OLS), a histogram and the median of systolic blood pressure, and a Kaplan-Meier
+   survival curve (with the log-rank test across diagnoses);
 3. each hospital fetches the study and its public HE context, proves every chunk of its data,
    encrypts, signs and submits, then checks its receipt and that the submission is in the
    audit log (inclusion proof against the signed tree head);
@@ -17,6 +19,10 @@ is given, then plays every party through the gateway's API:
 
 Circuit keys come from a development setup (one party saw the toxic waste), which only a
 gateway in dev mode accepts: this is a demonstration, not a deployment.
+
+The results are printed beside the truth, the histogram and the survival curves are drawn in the
+terminal, and ``--report FILE.html`` writes them as a self-contained HTML page
+(:mod:`zkgate.report.study`, inline SVG from :mod:`zkgate.report.charts`).
 """
 
 from __future__ import annotations
@@ -30,25 +36,39 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from zkgate import safejson
 from zkgate.errors import ZkgateError
 from zkgate.he import KeyHolder
+from zkgate.report.study import html_report, pooled_histogram, summarize, text_histogram, text_survival, write_report
 from zkgate.study.catalog import Registration
 from zkgate.study.commitment import DatasetCommitment
 from zkgate.study.contributor import Contributor
 from zkgate.study.dataset import Dataset
 from zkgate.study.identity import SigningKey
 from zkgate.study.messages import Aggregate, Receipt
+from zkgate.study.patients import DIAGNOSES, PATIENT_SCHEMA, patient_table
+from zkgate.study.question import Question
 from zkgate.study.release import StudyKeyHolder, release_statistics
 from zkgate.study.requester import open_study
-from zkgate.study.simulate import PATIENT_SCHEMA, STUDY_FILTER, STUDY_STATISTICS, ground_truth, patient_table
+from zkgate.study.simulate import ground_truth
 from zkgate.study.spec import StudySpec
+from zkgate.study.sql import compile_sql
 from zkgate.study.verification import PublicRecord, verify_record
 
 from ..client.gateway_client import GatewayClient
 from ..gateway.server import Gateway, ServerConfig
+
+#: The demo's question (``zkgate demo --sql`` asks another one over the same patient tables).
+DEMO_SQL = (
+    "SELECT diagnosis, COUNT(*) AS n, AVG(cholesterol) AS mean_chol, CORR(age, cholesterol) AS r_age_chol, "
+    "OLS(cholesterol, age, bmi, sex) AS chol_fit, "
+    "HISTOGRAM(sbp, 80, 100, 120, 140, 160, 180, 200, 221) AS sbp_hist, MEDIAN(sbp) AS median_sbp, "
+    "KAPLAN_MEIER(followup_days, died, 12) AS survival "
+    "FROM patients WHERE age BETWEEN 40 AND 75 GROUP BY diagnosis"
+)
 
 
 @dataclass
@@ -63,10 +83,13 @@ class DemoResult:
     timings: dict[str, float] = field(default_factory=dict)
     hospitals: list[str] = field(default_factory=list)
     records: int = 0
+    question: Question | None = field(default=None, repr=False)
+    sql: str = ""
 
     def to_json(self) -> dict:
         return {
             "verified": self.verified,
+            "sql": self.sql,
             "released": self.released,
             "truth": self.truth,
             "audit_tree_size": self.audit_tree_size,
@@ -83,13 +106,16 @@ def run_demo(
     gateway: str | None = None,
     *,
     holders: int = 3,
-    records: int = 200,
+    records: int = 100,
     seed: int = 7,
     chunk: int = 32,
     preset: str = "bfv-4096",
+    sql: str = DEMO_SQL,
     step: Callable[[str], None] = lambda message: None,
 ) -> DemoResult:
-    """Run the whole study over gRPC; ``step`` receives a line per phase (for progress display)."""
+    """Run the whole study over gRPC; ``step`` receives a line per phase (for progress display).
+    ``sql`` is the question, compiled against the patient schema before anything starts."""
+    question = compile_sql(sql, PATIENT_SCHEMA)
     embedded = None
     workdir = None
     if gateway is None:
@@ -130,10 +156,9 @@ def run_demo(
                 public_context = he_key_holder.public_context()
                 key_holder_signing = SigningKey.generate()
                 spec, circuit_keys = open_study(
-                    title="cholesterol and blood pressure of women aged 40-65",
+                    title="cholesterol, blood pressure and survival by diagnosis" if sql == DEMO_SQL else "demo study",
                     registrations=registrations,
-                    filter=STUDY_FILTER,
-                    statistics=STUDY_STATISTICS,
+                    question=question,
                     quorum=holders,
                     deadline=int(time.time()) + 3600,
                     public_context=public_context,
@@ -198,6 +223,8 @@ def run_demo(
                 timings=timings,
                 hospitals=names,
                 records=records,
+                question=spec.question,
+                sql=sql,
             )
     finally:
         if embedded is not None:
@@ -206,14 +233,77 @@ def run_demo(
             workdir.cleanup()
 
 
+def _result_rows(result: DemoResult) -> list[tuple[str, str, str, str]]:
+    """(statistic, released, truth, match) per alias — per alias and group under GROUP BY."""
+    rows = []
+    released_all = result.released or {}
+    functions = {a.alias: a.function for a in result.question.aggregates} if result.question else {}
+    for key, truth in result.truth.items():
+        released = released_all.get(key)
+        function = functions.get(key, "")
+        if result.question is not None and result.question.group_by and isinstance(truth, dict):
+            for cell, t in truth.items():
+                r = released.get(cell) if isinstance(released, dict) else None
+                name = f"{key} [{', '.join(result.question.group_by)} = {cell}]" if cell != "logrank" else f"{key} log-rank"
+                rows.append((name, summarize(function, r), summarize(function, t), "yes" if r == t else "NO"))
+        else:
+            rows.append((key, summarize(function, released), summarize(function, truth),
+                         "yes" if released == truth else "NO"))
+    return rows
+
+
+def _draw(results: Console, result: DemoResult) -> None:
+    """The histogram (summed over the groups) and the survival curves, as text."""
+    if result.question is None or not result.released:
+        return
+    pooled = pooled_histogram(result.question, result.released)
+    if pooled is not None and pooled[1]:
+        agg, counts = pooled
+        over = " (all groups)" if result.question.group_by else ""
+        results.print(f"{agg.alias}: histogram of {agg.columns[0]}{over}", markup=False, highlight=False)
+        for line in text_histogram(list(agg.params), counts):
+            results.print("  " + line, markup=False, highlight=False)
+    for agg in result.question.aggregates:
+        if agg.function != "KAPLAN_MEIER":
+            continue
+        value = result.released.get(agg.alias)
+        if result.question.group_by and isinstance(value, dict):
+            curves = {(f"{c} {DIAGNOSES[int(c)]}" if result.question.group_by == ("diagnosis",) and c.isdigit()
+                       and int(c) in DIAGNOSES else c): v
+                      for c, v in value.items() if c != "logrank" and isinstance(v, dict)}
+        else:
+            curves = {"all": value} if isinstance(value, dict) else {}
+        results.print(f"{agg.alias}: Kaplan-Meier survival S(t) over {agg.columns[0]}", markup=False, highlight=False)
+        for line in text_survival(curves):
+            results.print("  " + line, markup=False, highlight=False)
+        break
+
+
+def _write_report(path: str, result: DemoResult) -> None:
+    group_names = None
+    if result.question is not None and result.question.group_by == ("diagnosis",):
+        group_names = {str(k): v for k, v in DIAGNOSES.items()}
+    page = html_report(
+        question=result.question, results=result.released, truth=result.truth, verified=result.verified,
+        title="zkgate demo: a verifiable joint study", failures=result.failures, group_names=group_names,
+        facts={"study id": result.study_id, "hospitals": ", ".join(result.hospitals),
+               "records per hospital": result.records, "audit log": f"{result.audit_tree_size} entries, root "
+               f"{result.audit_root}", "data": "synthetic patients (zkgate.study.patients), nothing real",
+               "circuit keys": "development setup (a demonstration, not a deployment)"},
+    )
+    write_report(path, page)
+
+
 def run_demo_command(gateway: str | None, *, holders: int, records: int, chunk: int, seed: int,
-                     as_json: bool, stdout=None, stderr=None) -> int:
+                     as_json: bool, sql: str = DEMO_SQL, report: str | None = None, stdout=None,
+                     stderr=None) -> int:
     """``zkgate demo``: results on stdout, progress and logs on stderr; the exit status.
 
-    Results are the released statistics beside the ground truth, the time per phase and the
-    verdict; with ``as_json`` stdout holds exactly one JSON object instead and the tables go to
-    stderr.  On a terminal progress is a spinner with timestamped log lines; elsewhere (CI, a
-    pipe, a file) each progress step is one whole line, never cut or wrapped at 80 columns."""
+    Results are the released statistics beside the ground truth, the histogram and survival curves
+    drawn as text, the time per phase and the verdict; with ``as_json`` stdout holds exactly one
+    JSON object instead and the tables go to stderr.  ``report`` writes the HTML report there.  On a
+    terminal progress is a spinner with timestamped log lines; elsewhere (CI, a pipe, a file) each
+    progress step is one whole line, never cut or wrapped at 80 columns."""
     stdout = sys.stdout if stdout is None else stdout
     stderr = sys.stderr if stderr is None else stderr
     progress = Console(file=stderr, soft_wrap=True)
@@ -224,27 +314,28 @@ def run_demo_command(gateway: str | None, *, holders: int, records: int, chunk: 
                 progress.log(message)
                 status.update(message)
 
-            result = run_demo(gateway, holders=holders, records=records, seed=seed, chunk=chunk, step=step)
+            result = run_demo(gateway, holders=holders, records=records, seed=seed, chunk=chunk, sql=sql, step=step)
     else:
 
         def step(message: str) -> None:
             print(f"[{time.strftime('%H:%M:%S')}] {message}", file=stderr, flush=True)
 
-        result = run_demo(gateway, holders=holders, records=records, seed=seed, chunk=chunk, step=step)
+        result = run_demo(gateway, holders=holders, records=records, seed=seed, chunk=chunk, sql=sql, step=step)
 
     target = stderr if as_json else stdout
     results = Console(file=target, soft_wrap=True)
     if not results.is_terminal:
         results = Console(file=target, soft_wrap=True, width=120)  # tables whole, not squeezed into 80 columns
+    results.print(f"question: {result.sql}", markup=False, highlight=False)
     table = Table(title=f"Study {result.study_id[:16]}... released over gRPC")
     table.add_column("statistic")
     table.add_column("released (from encrypted contributions)", justify="right")
     table.add_column("ground truth (in the clear)", justify="right")
     table.add_column("match")
-    for key in result.truth:
-        released = (result.released or {}).get(key)
-        table.add_row(key, str(released), str(result.truth[key]), "yes" if released == result.truth[key] else "NO")
+    for row in _result_rows(result):
+        table.add_row(*(escape(x) for x in row))
     results.print(table)
+    _draw(results, result)
     timing = Table(title="Time per phase (s)")
     timing.add_column("phase")
     timing.add_column("seconds", justify="right")
@@ -252,8 +343,11 @@ def run_demo_command(gateway: str | None, *, holders: int, records: int, chunk: 
         timing.add_row(phase, f"{seconds:.2f}")
     results.print(timing)
     verdict = ("[green]VERIFIED[/green]" if result.verified
-               else "[red]VERIFICATION FAILED: " + "; ".join(result.failures) + "[/red]")
+               else "[red]VERIFICATION FAILED: " + escape("; ".join(result.failures)) + "[/red]")
     results.print(f"{verdict}; audit log: {result.audit_tree_size} entries, root {result.audit_root[:16]}...")
+    if report is not None:
+        _write_report(report, result)
+        step(f"HTML report written to {report}")
     if as_json:
         print(json.dumps(result.to_json()), file=stdout, flush=True)
     return 0 if result.verified else 1

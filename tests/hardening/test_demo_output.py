@@ -31,6 +31,10 @@ def test_demo_results_on_stdout_whole_progress_lines_on_stderr(tmp_path):
     # results: the tables and the verdict on stdout
     assert "released over gRPC" in out.stdout
     assert "Time per phase" in out.stdout
+    # the richer default study (issues 19/20): GROUP BY diagnosis, the histogram and the survival curves drawn
+    assert "n [diagnosis = 1]" in out.stdout and "chol_fit [diagnosis = 4]" in out.stdout
+    assert "sbp_hist: histogram of sbp (all groups)" in out.stdout and "█" in out.stdout
+    assert "survival: Kaplan-Meier survival S(t)" in out.stdout and "1 hypertension" in out.stdout
     assert "VERIFIED" in out.stdout and "FAILED" not in out.stdout
     assert "released over gRPC" not in out.stderr and "VERIFIED" not in out.stderr
     # progress on stderr, each step one whole line even though it is longer than 80 columns
@@ -44,8 +48,13 @@ def test_demo_results_on_stdout_whole_progress_lines_on_stderr(tmp_path):
 
 
 def test_demo_json_is_the_only_thing_on_stdout(tmp_path):
-    out = _run([*DEMO, "--json"], tmp_path)
+    out = _run([*DEMO, "--json", "--report", "report.html"], tmp_path)
     assert out.returncode == 0, out.stderr[-3000:]
     result = json.loads(out.stdout)  # exactly one JSON object, nothing else
     assert result["verified"] is True and result["released"] == result["truth"]
+    assert "GROUP BY diagnosis" in result["sql"] and set(result["released"]["survival"]) >= {"logrank"}
     assert "released over gRPC" in out.stderr  # the human-readable tables moved aside
+    page = (tmp_path / "report.html").read_text(encoding="utf-8")  # --report: the self-contained HTML report
+    assert page.startswith("<!DOCTYPE html>") and "VERIFIED" in page and "<script" not in page
+    assert page.count("<svg") >= 5 and "survival (95% CI)" in page
+    assert "HTML report written to report.html" in out.stderr
