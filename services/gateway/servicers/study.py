@@ -330,6 +330,10 @@ class StudyServicer(study_pb2_grpc.StudyServiceServicer):
         concurrent submissions' and its row in their group commit.  The store decides
         duplicates, the study's state, the sequence number and the audit leaf in that commit."""
         if record.state != "OPEN":
+            with self._lock:  # closed or cancelled by another process: its checker is no longer needed
+                stale = self._checkers.pop(record.study_id, None)
+            if stale is not None:
+                release_free_memory()
             raise LateSubmissionError(f"the study is {record.state.lower()}; the submission of "
                                       f"{submission.participant!r} came too late")
         checker = self._checker(record)
