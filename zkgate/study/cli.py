@@ -21,8 +21,15 @@ def study() -> None:
 @click.option("--records", default=100, show_default=True, type=click.IntRange(0, 10_000_000), help="Records per holder.")
 @click.option("--seed", default=1, show_default=True, type=int, help="Seed of the synthetic tables.")
 @click.option("--chunk", default=64, show_default=True, type=click.IntRange(1, 1 << 16), help="Chunk capacity (records per proof).")
-@click.option("--tamper", type=click.Choice(["participant", "aggregator", "keyholder"]), default=None,
-              help="Inject one party's misbehaviour; the run must end unverified, with the reason.")
+@click.option("--tamper", type=click.Choice(["participant", "aggregator", "keyholder", "share"]), default=None,
+              help="Inject one party's misbehaviour; the run must end unverified, with the reason (share: a key "
+                   "committee member posts wrong decryption shares and is named; needs --key-holders).")
+@click.option("--key-holders", "key_holders", default=1, show_default=True, type=click.IntRange(1, 16),
+              help="Key holders: 1 = one key holder with the whole BFV secret key; N > 1 = a key committee of N "
+                   "members with a joint key that nobody holds (docs/he.md); needs bfv-8192 or bfv-16384 "
+                   "(bfv-8192 unless --preset says otherwise).")
+@click.option("--threshold", "threshold", default=None, type=click.IntRange(2, 16),
+              help="Members of the key committee needed to decrypt (2 <= T <= --key-holders).  [default: all]")
 @click.option("--he", "scheme", type=click.Choice(["bfv", "ckks"]), default=None,
               help="HE scheme: bfv (exact, verified release; preset bfv-4096) or ckks (approximate, "
                    "unverified release; preset ckks-8192).  [default: bfv]")
@@ -48,8 +55,8 @@ def study() -> None:
               help="End with one line of JSON: verified, results and truth keyed by alias (numbers; HISTOGRAM a "
                    "list; OLS {coef, se, r2, n}; under GROUP BY {group value: ...}, \"a|b\" for two columns), "
                    "then status, mode, question, reason, max_relative_error, timings.")
-def simulate_command(holders, records, seed, chunk, tamper, scheme, preset, workers, dask_address, dask_tls,
-                     sql, export_data, as_json) -> None:
+def simulate_command(holders, records, seed, chunk, tamper, key_holders, threshold, scheme, preset, workers,
+                     dask_address, dask_tls, sql, export_data, as_json) -> None:
     """Run a whole study in one process on synthetic, seeded patient tables (dev keys).
 
     Prints the released results beside the ground truth computed in the clear, the
@@ -61,10 +68,23 @@ def simulate_command(holders, records, seed, chunk, tamper, scheme, preset, work
           CORR(age, cholesterol) AS r, OLS(cholesterol, age, bmi) AS fit FROM patients
           WHERE age BETWEEN 40 AND 65 AND (sex = 1 OR diagnosis IN (2, 3)) GROUP BY diagnosis" --json
 
+    --key-holders N --threshold T replaces the single key holder by a key committee: a joint
+    key nobody holds, any T members decrypt (each only the sum it recomputed itself), and the
+    release is published only if the commitment equation holds (docs/he.md); --tamper share
+    makes member 2 post wrong shares, which names it and publishes nothing.
+
     A CKKS study (--he ckks) is released approximately and is never verified: its proofs
     are checked, its released numbers are not bound to them.  Exit status 0 when verified,
     or for a CKKS study when every check that can run passed; 1 otherwise.
     """
+    if threshold is not None and (key_holders < 2 or threshold > key_holders):
+        raise click.BadParameter(f"needs 2 <= T <= --key-holders ({key_holders})", param_hint="--threshold")
+    if tamper == "share" and key_holders < 2:
+        raise click.UsageError("--tamper share needs a key committee: --key-holders N (N >= 2)")
+    if preset is None and key_holders > 1:
+        if scheme == "ckks":
+            raise click.UsageError("a key committee decrypts BFV studies only; drop --he ckks")
+        preset = "bfv-8192"  # bfv-4096 has no room for the committee's smudging noise (docs/he.md)
     if preset is None:
         preset = {"bfv": "bfv-4096", "ckks": "ckks-8192", None: "bfv-4096"}[scheme]
     if preset not in PRESETS:
@@ -96,8 +116,14 @@ def simulate_command(holders, records, seed, chunk, tamper, scheme, preset, work
         except SpecError as exc:
             raise click.BadParameter(str(exc), param_hint="--sql") from None
     log = (lambda m: click.echo(m, err=True)) if as_json else click.echo
-    res = simulate(holders, records, seed, chunk, tamper=tamper, preset=preset, workers=workers, log=log,
-                   dask=dask_address, dask_tls=dask_tls, question=question, export_data=export_data)
+    try:
+        res = simulate(holders, records, seed, chunk, tamper=tamper, preset=preset, workers=workers, log=log,
+                       dask=dask_address, dask_tls=dask_tls, question=question, export_data=export_data,
+                       key_holders=key_holders, threshold=threshold)
+    except ValueError as exc:  # e.g. a preset that cannot serve a key committee, with the reason
+        if key_holders < 2:
+            raise
+        raise click.UsageError(str(exc)) from None
     out = click.echo if not as_json else (lambda m: click.echo(m, err=True))
     out("")
     out(f"question: {res.question}")

@@ -11,7 +11,14 @@ hospital's table as a CSV file there (header row), so the truth can be recompute
 
 * ``participant``: the first hospital encrypts other values than it proved;
 * ``aggregator``: the gateway substitutes one hospital's ciphertext with another encryption;
-* ``keyholder``: the key holder publishes a misreported sum.
+* ``keyholder``: the key holder publishes a misreported sum;
+* ``share``: with a key committee, member 2 posts wrong decryption shares.
+
+``key_holders`` = N > 1 replaces the single key holder by a key committee of N members with
+``threshold`` T (:class:`zkgate.he.committee.LocalCommittee`, all members in this process): a
+joint key from commit-then-reveal shares, each member recomputing the aggregate itself from the
+logged contributions before its (smudged, sealed, signed) decryption share; the key holder
+combines T shares and publishes only if the commitment equation holds (a wrong share is named).
 
 With a CKKS preset (``preset="ckks-8192"``) the study runs in CKKS mode: the same proofs and
 commitments, CKKS ciphertexts of the statistics (no ``ρ``), and the key holder's approximate
@@ -33,7 +40,7 @@ from zkgate.errors import ZkgateError
 from zkgate.he import Contributor as HEContributor
 from zkgate.he import KeyHolder
 from zkgate.he.presets import get_preset
-from zkgate.study.aggregator import StudyAggregator, build_aggregate
+from zkgate.study.aggregator import StudyAggregator, build_aggregate, sum_points
 from zkgate.study.catalog import Registration
 from zkgate.study.circuit import chunk_statistics
 from zkgate.study.commitment import DatasetCommitment
@@ -44,14 +51,14 @@ from zkgate.study.identity import SigningKey
 from zkgate.study.messages import Release
 from zkgate.study.patients import PATIENT_SCHEMA, export_tables, patient_table
 from zkgate.study.question import Question
-from zkgate.study.release import StudyKeyHolder, release_statistics
+from zkgate.study.release import StudyKeyHolder, commitment_opens, release_statistics
 from zkgate.study.requester import open_study
 from zkgate.study.spec import EqualsCondition, Filter, RangeCondition, Statistic, StudySpec
 from zkgate.study.statistics import moments
 from zkgate.study.statistics.numbers import to_json
 from zkgate.study.verification import PublicRecord, verify_record
 
-TAMPER_MODES = ("participant", "aggregator", "keyholder")
+TAMPER_MODES = ("participant", "aggregator", "keyholder", "share")
 
 STUDY_FILTER = Filter((RangeCondition("age", 40, 65),), (EqualsCondition("sex", 1),))
 STUDY_STATISTICS = (
@@ -118,6 +125,8 @@ class SimulationResult:
     question: str = ""           # the compiled question as readable SQL (Question.describe)
     sql: str = ""                # the SQL text asked, if any
     exported: list[str] = field(default_factory=list)  # CSV files written by export_data
+    key_holders: int = 1         # N: 1 = the single key holder, else a key committee
+    threshold: int = 1           # T of the key committee
 
     @property
     def results(self) -> dict | None:
@@ -136,6 +145,7 @@ class SimulationResult:
                 "max_relative_error": err if err is None or err != float("inf") else "inf",
                 "failures": self.failures, "unverified": self.unverified, "tamper": self.tamper,
                 "holders": self.holders, "records": self.records,
+                "key_holders": self.key_holders, "threshold": self.threshold,
                 "seed": self.seed, "chunk": self.chunk, "chunks_per_holder": self.chunks_per_holder,
                 "timings": {k: round(v, 4) for k, v in self.timings.items()}}
 
@@ -143,7 +153,8 @@ class SimulationResult:
 def simulate(holders: int = 3, records: int = 100, seed: int = 1, chunk: int = 64, *, tamper: str | None = None,
              preset: str = "bfv-4096", workers: int = 1, log=None, dask: str | None = None,
              dask_tls: str | None = None, sql: str | None = None, question: Question | None = None,
-             export_data: str | None = None) -> SimulationResult:
+             export_data: str | None = None, key_holders: int = 1,
+             threshold: int | None = None) -> SimulationResult:
     """``dask``: prove the chunks on a Dask cluster (``local:N`` or a scheduler address, see
     :func:`zkgate.study.distributed.parse_target`) instead of in this process.  ``sql`` (or a compiled
     ``question``) replaces the default question; it is compiled before anything else runs, so a
@@ -158,6 +169,12 @@ def simulate(holders: int = 3, records: int = 100, seed: int = 1, chunk: int = 6
         question.check(PATIENT_SCHEMA)
     if tamper is not None and tamper not in TAMPER_MODES:
         raise ValueError(f"tamper must be one of {TAMPER_MODES}")
+    threshold = key_holders if threshold is None else threshold
+    if key_holders < 1 or not 1 <= threshold <= key_holders or (key_holders > 1 and threshold < 2):
+        raise ValueError(f"a key committee needs 2 <= threshold <= key holders (or one key holder), got "
+                         f"threshold {threshold} of {key_holders}")
+    if tamper == "share" and key_holders < 2:
+        raise ValueError("--tamper share needs a key committee (key_holders >= 2)")
     if tamper is not None and get_preset(preset).scheme != "bfv":
         raise ValueError(f"tampering is detected by the exact BFV release check; a CKKS study ({preset}) "
                          "is released unverified and cannot detect it: use a BFV preset with --tamper")
@@ -186,9 +203,21 @@ def simulate(holders: int = 3, records: int = 100, seed: int = 1, chunk: int = 6
         exported = [str(p) for p in export_tables(export_data, PATIENT_SCHEMA, dict(zip(names, tables)))]
         say(f"wrote {len(exported)} table(s) as CSV to {export_data}")
     gateway_key, kh_key = SigningKey.generate(), SigningKey.generate()
+    committee = None
     with phase("he_keys"):
-        he_kh = KeyHolder.create(preset)
-        public_context = he_kh.public_context()
+        if key_holders > 1:
+            from zkgate.he.committee import LocalCommittee
+            from zkgate.he.threshold import CommitteeParams
+
+            # ZkgateError (e.g. bfv-4096: no room for the smudging noise) names the reason
+            cp = CommitteeParams(get_preset(preset), key_holders, threshold, max(holders, 1))
+            committee = he_kh = LocalCommittee(cp, tamper_member=2 if tamper == "share" else None)
+            public_context = committee.public_context
+            say(f"key committee: {threshold} of {key_holders} members, joint key {public_context.key_id.hex()[:16]}... "
+                "(commit-then-reveal shares, setup self-test passed)")
+        else:
+            he_kh = KeyHolder.create(preset)
+            public_context = he_kh.public_context()
     with phase("setup"):
         asked = dict(question=question) if question is not None else dict(filter=STUDY_FILTER,
                                                                             statistics=STUDY_STATISTICS)
@@ -247,6 +276,20 @@ def simulate(holders: int = 3, records: int = 100, seed: int = 1, chunk: int = 6
 
     release, reason = None, ""
     with phase("release"):
+        if committee is not None:
+            logged = [s.public() for s in agg.accepted]
+            total = sum_points(s.commitment for s in logged)
+
+            def recompute(member: int) -> bytes:  # each member sums the logged contributions itself
+                from zkgate.he import Aggregator as HEAggregator
+
+                own = HEAggregator(public_context, spec.layout(), study_id=spec.study_id_bytes)
+                for sub in agg.accepted:
+                    own.add(sub.envelope)
+                return own.result()
+
+            committee.bind(recompute, lambda decoded: commitment_opens(
+                spec, spec.join_values(decoded), int(decoded["rho"]), total))
         kh = StudyKeyHolder(spec, he_kh, kh_key)
         publish = kh.release if spec.release_mode == "exact" else kh.release_ckks
         try:
@@ -274,7 +317,7 @@ def simulate(holders: int = 3, records: int = 100, seed: int = 1, chunk: int = 6
         failures=failures, timings=timings, tamper=tamper, holders=holders, records=records, seed=seed, chunk=chunk,
         chunks_per_holder=commitments[0].n_chunks, mode=spec.release_mode, preset=spec.he_preset,
         status=report.status, unverified=unverified, record=record, question=spec.question.describe(),
-        sql=spec.question.sql, exported=exported,
+        sql=spec.question.sql, exported=exported, key_holders=key_holders, threshold=threshold,
     )
 
 
