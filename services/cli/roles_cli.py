@@ -25,6 +25,7 @@ import json
 import os
 import re
 import sys
+import time
 
 import click
 
@@ -404,6 +405,51 @@ def requester_create_study(spec_file, title, participants, ranges, equals, stats
         if opened.dev_keys:
             _note("warning: DEVELOPMENT circuit key (one party saw the toxic waste): holders need --dev")
     _emit(as_json, opened.to_json(), [opened.study_id])
+
+
+@requester_group.command("refine-quantile")
+@click.argument("study_id")
+@click.argument("alias")
+@click.option("--group", default=None, metavar="LABEL",
+              help="Under GROUP BY, the group whose quantile to refine (as published: \"2\", or \"2|1\" for two columns).")
+@click.option("--max-bins", type=click.IntRange(1, 256), default=None,
+              help="Bins of the follow-up's histogram inside the window (default 64; a window of at most twice "
+                   "that many values gets unit bins, the exact answer).")
+@click.option("--deadline-in", default=None, help="Deadline from now: 90s, 30m, 2h, 7d (default 24h).")
+@click.option("--key-holder", "card_file", required=True, type=click.Path(dir_okay=False),
+              help="The key holder's card (KH_HOME/keyholder.card).")
+@click.option("--circuit-key", type=click.Path(dir_okay=False),
+              help="Contribution circuit key (.zkey) for the follow-up's shape (a ceremony's).")
+@click.option("--dev-circuit-key", type=click.Path(dir_okay=False),
+              help="Instead: make a DEVELOPMENT circuit key and write it here (dev-mode gateways only).")
+@_gateway_options
+@_json_option
+def requester_refine_quantile(study_id, alias, group, max_bins, deadline_in, card_file, circuit_key, dev_circuit_key,
+                              address, tls_dir, org, token, as_json) -> None:
+    """Open the follow-up study that narrows a released quantile interval; prints its id.
+
+    ALIAS names a MEDIAN, PERCENTILE_CONT (or an earlier refinement) of the released study
+    STUDY_ID.  The follow-up asks the same participants (their data sets pinned, quorum = all of
+    them) for a finer histogram inside the released interval [low, high]: its filter is the
+    parent's AND the window, and PERCENTILE_REFINE carries the parent's published counts, so
+    verify-study checks that the follow-up counted exactly the parent's records in the window.
+    Repeat on the follow-up until its result has an exact "value" (unit bins).  Holders' policies
+    (docs/disclosure.md) may refuse to go that far: one unit of width can single out one patient.
+    """
+    from ..parties.study_request import parse_duration
+
+    with reported(CallTarget(address, tls_dir, org)):
+        deadline = int(time.time()) + parse_duration(deadline_in or "24h", "--deadline-in")
+        card = read_card(card_file)
+        with client_for(GatewayTarget(address, tls_dir, org, token)) as client:
+            request = roles.refine_quantile_request(client, study_id, alias, group=group, max_bins=max_bins,
+                                                    deadline=deadline)
+            _note(f"follow-up question: {request.sql}")
+            opened = roles.create_study(client, request, card, circuit_key=circuit_key, dev_circuit_key=dev_circuit_key,
+                                        progress=_note)
+    out = opened.to_json()
+    out["sql"] = request.sql
+    _emit(as_json, out, [opened.study_id])
 
 
 @requester_group.command("circuit")

@@ -43,7 +43,7 @@ from zkgate.study.messages import Aggregate, Receipt, Release
 from zkgate.study.question import Question
 from zkgate.study.release import StudyKeyHolder, release_statistics
 from zkgate.study.requester import open_study
-from zkgate.study.spec import Participant, StudySpec, check_registrations, legacy_question
+from zkgate.study.spec import Filter, Participant, StudySpec, check_registrations, legacy_question
 from zkgate.study.verification import PublicRecord
 
 from ..client.gateway_client import GatewayCallError, GatewayClient
@@ -463,6 +463,47 @@ def contribution_circuit(client: GatewayClient, request: StudyRequest):
     )
     check_registrations(draft, registrations)
     return compile_contribution(draft.shape())
+
+
+def refine_quantile_request(client: GatewayClient, study_id: str, alias: str, *, group: str | None = None,
+                            max_bins: int | None = None, deadline: int) -> StudyRequest:
+    """The follow-up study of a released quantile (``zkgate requester refine-quantile``): the parent's
+    participants with their data sets pinned (the registrations whose roots the parent names), quorum =
+    all of them, the parent's filter AND the released interval as the window, asking PERCENTILE_REFINE
+    with the parent's published counts (:func:`zkgate.study.statistics.refine.refine`)."""
+    from zkgate.study.statistics.refine import refine, with_sql
+    from zkgate.study.statistics.registry import DEFAULT_QUANTILE_BINS
+
+    from .study_request import ParticipantChoice
+
+    _, spec = fetch_spec(client, study_id)
+    try:
+        release_bytes, _ = client.release(study_id)
+    except GatewayCallError as exc:
+        raise RoleError(f"study {study_id[:16]}... has no release to refine ({exc})") from exc
+    rel = Release.from_bytes(release_bytes)
+    rel.verify_signature(spec.key_holder_key)
+    if rel.study_id != spec.study_id or rel.mode != "exact":
+        raise RoleError(f"study {study_id[:16]}...: only an exact release of the study itself can be refined "
+                        f"(this one is {rel.mode!r})")
+    if rel.suppressed:
+        raise RoleError(f"study {study_id[:16]}... withheld small cells at release: a refinement would single out "
+                        "their records; refine a study released in full")
+    try:
+        follow = with_sql(refine(spec.question, spec.schema, list(rel.values), alias, group=group,
+                                 max_bins=max_bins or DEFAULT_QUANTILE_BINS), spec.schema)
+    except SpecError as exc:
+        raise RoleError(f"cannot refine {alias!r} of study {study_id[:16]}...: {exc}") from exc
+    choices = []
+    for p in spec.participants:
+        pinned = [d for d in client.list_datasets(p.name) if Registration.from_bytes(d.registration).root == p.root]
+        if not pinned:
+            raise RoleError(f"{p.name!r} no longer has the data set the parent study used in the catalog")
+        choices.append(ParticipantChoice(p.name, pinned[0].dataset_id))
+    where = f" (group {group})" if group else ""
+    return StudyRequest(title=f"refinement of {alias}{where} of study {study_id[:16]}", participants=tuple(choices),
+                        filter=Filter(), statistics=(), quorum=len(choices), deadline=deadline, sql=follow.sql,
+                        min_cell_size=spec.min_cell_size)
 
 
 @dataclass(frozen=True)

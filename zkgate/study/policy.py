@@ -10,7 +10,11 @@ against it and returns a :class:`Verdict` listing every rule the question breaks
 ``max_cells``
     GROUP BY makes more cells than this;
 ``max_bins``
-    a ``HISTOGRAM`` has more bins than this;
+    a ``HISTOGRAM`` (or the histogram behind a quantile or a survival curve) has more bins than this;
+``min_quantile_bin_width``
+    a quantile (``MEDIAN``, ``PERCENTILE_CONT``) or a quantile refinement (``PERCENTILE_REFINE``,
+    ``zkgate requester refine-quantile``) would count records in bins narrower than this many units:
+    refinement chains end here (one unit of width can single out one patient);
 ``min_cell_size``
     the study's own minimum cell size k (cells with fewer records are withheld at release, with a
     proof: :mod:`zkgate.study.suppression`) is below the policy's;
@@ -65,13 +69,14 @@ from zkgate.study.question import (
     _walk,
     evaluate,
 )
+from zkgate.study.statistics import registry
 
 MAX_OVERLAP_PIECES = 1 << 16
 DAY = 86400
-RULES = ("forbidden_columns", "max_cells", "max_bins", "min_cell_size", "max_studies_per_period", "max_overlap",
-         "min_difference_records")
-_KEYS = ("forbidden_columns", "max_cells", "max_bins", "min_cell_size", "max_studies_per_period", "period_days",
-         "max_overlap", "min_difference_records")
+RULES = ("forbidden_columns", "max_cells", "max_bins", "min_quantile_bin_width", "min_cell_size",
+         "max_studies_per_period", "max_overlap", "min_difference_records")
+_KEYS = ("forbidden_columns", "max_cells", "max_bins", "min_quantile_bin_width", "min_cell_size",
+         "max_studies_per_period", "period_days", "max_overlap", "min_difference_records")
 
 
 class PolicyError(StudyError, InvalidInputError):
@@ -93,6 +98,7 @@ class DisclosurePolicy:
     forbidden_columns: tuple[str, ...] = ()
     max_cells: int = MAX_CELLS
     max_bins: int = 64
+    min_quantile_bin_width: int = 1
     min_cell_size: int = 0
     max_studies_per_period: int | None = None
     period_days: int = 30
@@ -108,7 +114,8 @@ class DisclosurePolicy:
         if not isinstance(self.forbidden_columns, tuple) or any(
                 type(c) is not str or not 1 <= len(c) <= 64 for c in self.forbidden_columns):
             raise PolicyError("policy: forbidden_columns must be a list of column names")
-        for name, lo in (("max_cells", 1), ("max_bins", 1), ("min_cell_size", 0), ("period_days", 1),
+        for name, lo in (("max_cells", 1), ("max_bins", 1), ("min_quantile_bin_width", 1), ("min_cell_size", 0),
+                         ("period_days", 1),
                          ("min_difference_records", 0)):
             count(name, lo)
         if self.max_studies_per_period is not None:
@@ -135,7 +142,8 @@ class DisclosurePolicy:
             if type(v) not in (int, float):
                 raise PolicyError(f"{where}: max_overlap must be a number in [0, 1), got {v!r}")
             kw["max_overlap"] = Fraction(str(v))
-        for name in ("max_cells", "max_bins", "min_cell_size", "period_days", "min_difference_records",
+        for name in ("max_cells", "max_bins", "min_quantile_bin_width", "min_cell_size", "period_days",
+                     "min_difference_records",
                      "max_studies_per_period"):
             if name in kw and type(kw[name]) is not int and not (name == "max_studies_per_period" and kw[name] is None):
                 raise PolicyError(f"{where}: {name} must be an integer, got {kw[name]!r}")
@@ -146,7 +154,8 @@ class DisclosurePolicy:
 
     def to_json(self) -> dict:
         return {"forbidden_columns": list(self.forbidden_columns), "max_cells": self.max_cells,
-                "max_bins": self.max_bins, "min_cell_size": self.min_cell_size,
+                "max_bins": self.max_bins, "min_quantile_bin_width": self.min_quantile_bin_width,
+                "min_cell_size": self.min_cell_size,
                 "max_studies_per_period": self.max_studies_per_period, "period_days": self.period_days,
                 "max_overlap": None if self.max_overlap is None else float(self.max_overlap),
                 "min_difference_records": self.min_difference_records}
@@ -224,6 +233,18 @@ def evaluate_policy(policy: DisclosurePolicy, question: Question, schema: Schema
     for a in question.aggregates:
         if a.function == "HISTOGRAM" and len(a.params) - 1 > policy.max_bins:
             out.append(Violation("max_bins", f"HISTOGRAM {a.alias} has {len(a.params) - 1} bins; at most {policy.max_bins}"))
+        for m in registry.kind(a.function).moments(a, schema) if a.function != "HISTOGRAM" else ():
+            if m.kind not in ("bins", "wbins", "surv"):
+                continue
+            nb = m.edges[1] if m.kind in ("bins", "surv") else m.edges[2]
+            width = m.edges[0] if m.kind == "surv" else 1 << (m.edges[0] if m.kind == "bins" else m.edges[1])
+            if nb > policy.max_bins:
+                out.append(Violation("max_bins", f"{a.function} {a.alias} counts records in {nb} bins; at most "
+                                                 f"{policy.max_bins}"))
+            if m.kind != "surv" and width < policy.min_quantile_bin_width:
+                out.append(Violation("min_quantile_bin_width", f"{a.function} {a.alias} counts records in bins "
+                                     f"{width} unit(s) wide; this party allows no narrower than "
+                                     f"{policy.min_quantile_bin_width}"))
     if min_cell_size < policy.min_cell_size:
         out.append(Violation("min_cell_size", f"the study withholds cells of fewer than {min_cell_size} records "
                                               f"(k = {min_cell_size}); this party requires k >= {policy.min_cell_size}"))

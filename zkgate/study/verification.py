@@ -184,6 +184,25 @@ def check_published_results(spec: StudySpec, release: Release, published: dict, 
             "" if not differ else f"the published results differ from those the released sums give: {', '.join(differ)}")
 
 
+def check_refinements(spec: StudySpec, values, rep: VerificationReport) -> None:
+    """A quantile refinement (PERCENTILE_REFINE) must count, inside its window, exactly the records its
+    parent study published there (the parent's count is bound into the study id as a parameter)."""
+    refining = [a for a in spec.question.aggregates if a.function == "PERCENTILE_REFINE"]
+    if not refining:
+        return
+    try:
+        derived = spec.derive(list(values))
+    except (ArithmeticError, ValueError, KeyError) as exc:
+        rep.add("refinement counts the parent's records", False, f"the released sums give no results ({exc})")
+        return
+    bad = []
+    for a in refining:
+        for label, v in (derived[a.alias].items() if spec.question.group_by else [("", derived[a.alias])]):
+            if getattr(v, "reason", None):
+                bad.append(f"{a.alias}{'[' + label + ']' if label else ''}: {v.reason}")
+    rep.add("refinement counts the parent's records", not bad, "; ".join(bad))
+
+
 def classical_keys(spec: StudySpec) -> list[str]:
     """Who the spec names with a classical Ed25519-only key (no ML-DSA-65 half)."""
     out = [f"participant {p.name!r}" for p in spec.participants if not ref_is_hybrid(p.verify_key)]
@@ -343,6 +362,7 @@ def _verify(record: PublicRecord, dev_mode: bool) -> VerificationReport:
     ok = commitment_opens(spec, rel.values, rel.randomness, total)
     rep.add("commitment equation", ok,
             "" if ok else "Σ S_j·G_j + (P mod l)·H ≠ Σ C_i: the released sum is not what the participants proved")
+    check_refinements(spec, rel.values, rep)
     if spec.min_cell_size > 0:  # every cell is published: none may be below k (docs/disclosure.md)
         small = small_cells(spec, rel.values)
         rep.add("published cells meet the minimum cell size", not small,
