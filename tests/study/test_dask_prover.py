@@ -7,6 +7,8 @@ import ipaddress
 import json
 import os
 import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -199,6 +201,17 @@ def test_study_simulate_dask_end_to_end():
     out = json.loads(res.output.strip().splitlines()[-1])
     assert out["verified"] is True and out["released"] == out["truth"] and out["chunks_per_holder"] == 2
     assert "dask_start" in out["timings"]
+
+
+@pytest.mark.slow
+def test_in_process_workers_pool_completes():
+    """--workers 2 (the local process pool, no Dask): its children are spawned, not forked after the
+    parent used the OpenMP kernels (a forked child deadlocked in its first NTT); bounded by a timeout."""
+    out = subprocess.run([sys.executable, "-m", "zkgate", "study", "simulate", "--holders", "1", "--records", "12",
+                          "--chunk", "4", "--workers", "2", "--json"], capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stderr[-2000:]
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    assert result["verified"] is True and result["chunks_per_holder"] == 3
 
 
 def test_docs_name_the_commands():

@@ -141,7 +141,9 @@ class Contributor:
         t0 = time.perf_counter()
         jobs = [(keys.pk, w) for w in witnesses]
         if workers > 1 and len(jobs) > 1:
-            with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("fork")) as ex:
+            # spawn, not fork: a child forked after this process used the OpenMP kernels (the witness
+            # above) deadlocks in its first parallel region (libgomp's pool is not fork-safe)
+            with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn")) as ex:
                 results = list(ex.map(_prove_one, jobs))
         else:
             results = [_prove_one(j) for j in jobs]
