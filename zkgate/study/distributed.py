@@ -234,10 +234,13 @@ class DaskProver:
         import logging
 
         if self.target.is_local:
-            # worker processes (each draws its own randomness), one thread each: the kernels hold the GIL
+            # worker processes (each draws its own randomness), one task thread each (the kernels hold
+            # the GIL), and this machine's cores shared out among their OpenMP kernels
+            n = self.target.local_workers
+            threads = str(max(1, (os.cpu_count() or 1) // n))
             self.cluster = distributed.LocalCluster(
-                n_workers=self.target.local_workers, threads_per_worker=1, processes=True,
-                dashboard_address=":0", silence_logs=logging.ERROR, host="127.0.0.1")
+                n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":0",
+                silence_logs=logging.ERROR, host="127.0.0.1", env={"ZKGATE_THREADS": threads, "OMP_NUM_THREADS": threads})
             self.client = distributed.Client(self.cluster, timeout=self.connect_timeout)
             self.client.wait_for_workers(self.target.local_workers, timeout=self.connect_timeout)
         else:
