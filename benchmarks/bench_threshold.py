@@ -16,7 +16,11 @@ Target: each committee step <= 100 ms on 2 cores.  Prints a Markdown table of me
 time with the CPU time of the same runs in parentheses (ratio = committee / single key holder,
 wall).
 
-Usage: python -P benchmarks/bench_threshold.py [--members 5] [--threshold 3] [--repeat 9]
+With ``--study HOLDERS``: a whole simulated study (``zkgate.study.simulate``, proofs included) with
+the single key holder and with the committee, in ABBA order, wall and CPU time of each, and the
+ratio (target: committee within 1.3x).
+
+Usage: python -P benchmarks/bench_threshold.py [--members 5] [--threshold 3] [--repeat 9] [--study 3]
 """
 
 from __future__ import annotations
@@ -113,6 +117,30 @@ def bench(preset: str, members: int, threshold: int, max_participants: int, repe
     ]
 
 
+def study(holders: int, records: int, members: int, threshold: int) -> None:
+    from zkgate.study.simulate import simulate
+
+    def run(committee: bool) -> tuple[float, float]:
+        t0, c0 = time.perf_counter(), time.process_time()
+        kw = dict(key_holders=members, threshold=threshold) if committee else {}
+        res = simulate(holders, records, 1, preset="bfv-8192", **kw)
+        assert res.verified, res.reason
+        return time.perf_counter() - t0, time.process_time() - c0
+
+    run(True)  # warm-up (circuit, keys and NTT caches), discarded
+    out = {False: [], True: []}
+    for committee in (False, True, True, False):  # ABBA
+        out[committee].append(run(committee))
+    single = [sum(x) / 2 for x in zip(*out[False])]
+    comm = [sum(x) / 2 for x in zip(*out[True])]
+    print(f"study: {holders} holders x {records} records, bfv-8192, mean of 2 runs each (ABBA)")
+    print("| key holders | wall s | CPU s |")
+    print("|---|---:|---:|")
+    print(f"| single key holder | {single[0]:.2f} | {single[1]:.2f} |")
+    print(f"| committee {threshold}-of-{members} | {comm[0]:.2f} | {comm[1]:.2f} |")
+    print(f"| ratio | {comm[0] / single[0]:.2f} | {comm[1] / single[1]:.2f} |")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--members", type=int, default=5)
@@ -120,7 +148,13 @@ def main() -> None:
     ap.add_argument("--max-participants", type=int, default=1 << 20)
     ap.add_argument("--repeat", type=int, default=9)
     ap.add_argument("--presets", default="bfv-8192,bfv-16384")
+    ap.add_argument("--study", type=int, default=0, metavar="HOLDERS",
+                    help="also time a whole simulated study (bfv-8192) single key holder vs committee")
+    ap.add_argument("--records", type=int, default=100)
     args = ap.parse_args()
+    if args.study:
+        study(args.study, args.records, args.members, args.threshold)
+        return
     from zkgate.kernels import rns
 
     print(f"RNS engine: {rns.ENGINE}; committee {args.threshold}-of-{args.members}, "
