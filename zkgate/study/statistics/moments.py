@@ -19,6 +19,15 @@ surv(t,e)   event / censoring in    1 per bin             1
 Coordinates are laid out cell-major: cell 0's moments (count first), then cell 1's, ...
 (:func:`coordinate_names`).  :func:`chunk_values` is the exact numpy twin of the circuit's
 accumulators; :func:`derive` turns released sums into results through the registry.
+
+In the contribution circuit (:func:`circuit_contribution`; ``g`` the record's boolean indicator
+for the cell: real/dummy flag × predicate, × the cell's one-hot entry under GROUP BY) a record adds,
+per cell, ``g`` to the count (no constraint), ``g·x`` to a sum (1), ``(g·x)·y`` to a product (1,
+sharing the sum's ``g·x``), ``g·([x >= e_b] − [x >= e_{b+1}])`` to each histogram bin (1, the
+comparisons computed once per record: bits(x) + 1 constraints per edge).  Per record, on top:
+the record's bits (1 each), the predicate (``>=``/``<=``/``<``/``>`` bits(x) + 1, ``=``/``<>`` 2,
+``BETWEEN`` 2·(bits(x) + 1) + 1, ``IN`` of k values k + 1, ``AND``/``OR`` of k terms k − 1, the flag
+1) and, under GROUP BY, one constraint per cell (one-hot bits) and one per group column.
 """
 
 from __future__ import annotations
