@@ -221,3 +221,20 @@ def test_local_committee_decrypts_and_names_a_cheater():
         else:
             with pytest.raises(CryptoError, match=r"member\(s\) \[2\]"):
                 committee.decrypt(result, layout=layout, study_id=b"s")
+
+
+def test_repeated_requests_get_the_same_share(committee):
+    """Averaging fresh smudging noise over repeated requests would strip it: a member asked again
+    for the same ciphertext and active set (any order, another requester or log position) gives
+    the very same share."""
+    roster, team, tks, pc, _ = committee
+    data = ts.bfv_vector(pc.open(), [3, 1, 4]).serialize()
+    digest = ciphertext_digest(data)
+    first = DecryptionRequest(roster.committee_id, digest, (2, 3), requester=1)
+    again = DecryptionRequest(roster.committee_id, digest, (3, 2), requester=4, log_position=b"later")
+    s1 = open_decryption_shares(roster, 1, tks[0], first, [team[1].decryption_share(first, data)])[0]
+    s2 = open_decryption_shares(roster, 4, tks[3], again, [team[1].decryption_share(again, data)])[0]
+    assert (s1.d == s2.d).all()
+    other_set = DecryptionRequest(roster.committee_id, digest, (2, 4), requester=1)
+    s3 = open_decryption_shares(roster, 1, tks[0], other_set, [team[1].decryption_share(other_set, data)])[0]
+    assert not (s1.d == s3.d).all()

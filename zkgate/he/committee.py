@@ -348,6 +348,9 @@ class CommitteeMember:
         self.transcript = Transcript(roster)
         self._share: KeyShare | None = None
         self.public_context: PublicContext | None = None
+        # (ciphertext digest, active set) -> the share given: asked again, the member gives the very
+        # same share (same smudging noise), since averaging fresh noise over repeats would strip it
+        self._answered: dict[tuple[bytes, tuple[int, ...]], bytes] = {}
 
     def _sign(self, kind: str, payload: list[bytes], recipient: int = 0) -> bytes:
         return Message.signed(self._key, kind, self.cid, self.index, recipient, payload).to_bytes()
@@ -433,7 +436,10 @@ class CommitteeMember:
         if self.index not in request.active or len(request.active) != self.cp.threshold:
             raise InvalidInputError(f"member {self.index} is not in the request's active set of {self.cp.threshold}")
         _, ct = read_ciphertext(self.cp, recomputed_vector)
-        share = decryption_share(self._member, ct, list(request.active))
+        key = (request.ciphertext_digest, tuple(sorted(request.active)))
+        if key not in self._answered:
+            self._answered[key] = _poly_bytes(decryption_share(self._member, ct, list(request.active)).d)
+        share = DecryptionShare(self.index, _poly_from(self._answered[key], ct.data[1].shape, "cached share"))
         sealed = seal(self.roster.transport_keys[request.requester - 1], _poly_bytes(share.d), self.cid,
                       "decryption-share", self.index, request.requester)
         return self._sign("decryption-share", [request.digest(), sealed], recipient=request.requester)
@@ -453,7 +459,11 @@ class CommitteeMember:
             )
         if self.index not in request.active or len(request.active) != self.cp.threshold:
             raise InvalidInputError(f"member {self.index} is not in the request's active set of {self.cp.threshold}")
-        body = b"".join(_poly_bytes(decryption_share(self._member, ct, list(request.active)).d) for _, ct in chunks)
+        key = (request.ciphertext_digest, tuple(sorted(request.active)))
+        if key not in self._answered:
+            self._answered[key] = b"".join(
+                _poly_bytes(decryption_share(self._member, ct, list(request.active)).d) for _, ct in chunks)
+        body = self._answered[key]
         sealed = seal(self.roster.transport_keys[request.requester - 1], body, self.cid,
                       "decryption-share", self.index, request.requester)
         return self._sign("decryption-share", [request.digest(), sealed], recipient=request.requester)
