@@ -9,7 +9,7 @@ study, development key), proved four ways in one run, each a whole contribution'
 (statistics, ρ, commitment, witness, Groth16 proof):
 
 1. in-process, one chunk after the other (``Contributor.contribute`` without workers);
-2. with ``--fork-pool``, in-process with ``workers=2`` (the ProcessPoolExecutor path, fork);
+2. with ``--pool``, in-process with ``workers=2`` (the local process pool, spawned);
 3. ``--dask local:1``: one worker process — the wall time per chunk minus the witness + proof
    time measured inside each task is the per-task overhead (scheduling, pickling the chunk's
    records and the result, transfers, the client's bookkeeping);
@@ -90,8 +90,7 @@ def main() -> None:
     ap.add_argument("--echo", type=int, default=40, help="empty round trips to time")
     ap.add_argument("--projection-records", type=int, default=10_000_000)
     ap.add_argument("--projection-workers", type=int, default=64)
-    ap.add_argument("--fork-pool", action="store_true",
-                    help="also time in-process workers=2 (the fork pool; it hung on the 2-core CI machine)")
+    ap.add_argument("--pool", action="store_true", help="also time in-process workers=2 (the local process pool)")
     args = ap.parse_args()
     print(f"backend {_native.BACKEND}, {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f}")
     com, key, spec, ckeys, pub = setup(args.chunk, args.chunks)
@@ -121,7 +120,7 @@ def main() -> None:
 
         runs: dict[str, list] = {"in_process": [], "dask1": [], "dask2": []}
         overheads, inside_per_chunk, local_chunk = [], [], []
-        if args.fork_pool:
+        if args.pool:
             runs["in_process_workers2"] = []
         for r in range(args.rounds):
             order = list(runs) if r % 2 == 0 else list(reversed(runs))  # ABBA: load drifts evenly
