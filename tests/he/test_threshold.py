@@ -19,6 +19,7 @@ from zkgate.he.threshold import (
     DecryptionShare,
     KeyShare,
     Member,
+    Trial,
     attribute,
     check_key_share,
     combine,
@@ -203,20 +204,25 @@ def test_covering_subsets():
 
 def test_self_test_names_the_bad_member(three_of_five):
     """A member with a bad share (e.g. inconsistent Shamir dealing, or a wrong decryption share) is
-    named: it appears in no active set that decrypts the known ciphertext."""
+    named: it appears in no active set that decrypts its known ciphertext (one ciphertext per set)."""
     cp, team, pc = three_of_five
-    known = list(range(100, 132))
-    length, ct = read_ciphertext(cp, ts.bfv_vector(pc.open(), known).serialize())
-    sets = [tuple(s) for s in itertools.combinations(range(1, 6), 3)]
-    shares: dict = {}
+    ctx = pc.open()
     ring = cp.data_ring()
-    for active in sets:
+    trials, expected = [], {}
+    for i, active in enumerate(itertools.combinations(range(1, 6), 3)):
+        known = [i * 100 + j for j in range(32)]
+        length, ct = read_ciphertext(cp, ts.bfv_vector(ctx, known).serialize())
+        shares = {}
         for m in active:
             share = decryption_share(team[m - 1], ct, list(active))
             if m == 4:  # member 4 cheats
                 share = DecryptionShare(4, ring.add(share.d, ring.from_ints([cp.delta * 5] + [0] * (cp.n - 1))))
-            shares.setdefault(m, {})[active] = share
-    slots, used, bad = attribute(cp, ct, shares, length, lambda s: s == known)
-    assert slots == known and 4 not in used and bad == {4}
-    honest = {m: v for m, v in shares.items() if m != 4}
-    assert attribute(cp, ct, honest, length, lambda s: s == known)[2] == set()
+            shares[m] = share
+        trials.append(Trial(active, ct, length, shares))
+        expected[active] = known
+    bad, good = attribute(cp, trials, lambda trial, slots: slots == expected[trial.active])
+    assert bad == {4} and good == {1, 2, 3, 5}
+    # one ciphertext under two active sets would leak key shares: refused
+    with pytest.raises(InvalidInputError, match="two active sets"):
+        attribute(cp, [trials[0], Trial(trials[1].active, trials[0].ct, trials[0].length, trials[1].shares)],
+                  lambda trial, slots: True)

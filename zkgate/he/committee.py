@@ -50,6 +50,7 @@ from zkgate.he.threshold import (
     DecryptionShare,
     KeyShare,
     Member,
+    Trial,
     attribute,
     check_key_share,
     combine,
@@ -84,6 +85,8 @@ SUITE = hpke.Suite(hpke.KEM.MLKEM768_X25519, hpke.KDF.HKDF_SHA256, hpke.AEAD.AES
 MLKEM768_PUBLIC_BYTES = 1184
 TRANSPORT_PUBLIC_BYTES = MLKEM768_PUBLIC_BYTES + 32
 _TRANSPORT_MAGIC = b"zkgate-transport-key-v1\x00"
+
+_MAX_SEARCH_TRIALS = 256  # attribution: fresh ciphertexts tried in search of one active set that decrypts
 
 KINDS = ("round1", "key-commit", "key-reveal", "approve", "shamir", "decryption-share")
 
@@ -348,9 +351,9 @@ class CommitteeMember:
         self.transcript = Transcript(roster)
         self._share: KeyShare | None = None
         self.public_context: PublicContext | None = None
-        # (ciphertext digest, active set) -> the share given: asked again, the member gives the very
-        # same share (same smudging noise), since averaging fresh noise over repeats would strip it
-        self._answered: dict[tuple[bytes, tuple[int, ...]], bytes] = {}
+        # shares given, by (hashes of the chunks' c1, active set), and the one active set per ciphertext
+        self._answered: dict[tuple[tuple[bytes, ...], tuple[int, ...]], bytes] = {}
+        self._answered_set: dict[bytes, tuple[int, ...]] = {}
 
     def _sign(self, kind: str, payload: list[bytes], recipient: int = 0) -> bytes:
         return Message.signed(self._key, kind, self.cid, self.index, recipient, payload).to_bytes()
@@ -436,14 +439,32 @@ class CommitteeMember:
         if self.index not in request.active or len(request.active) != self.cp.threshold:
             raise InvalidInputError(f"member {self.index} is not in the request's active set of {self.cp.threshold}")
         _, ct = read_ciphertext(self.cp, recomputed_vector)
-        key = (request.ciphertext_digest, tuple(sorted(request.active)))
-        if key not in self._answered:
-            self._answered[key] = _poly_bytes(decryption_share(self._member, ct, list(request.active)).d)
-        share = DecryptionShare(self.index, _poly_from(self._answered[key], ct.data[1].shape, "cached share"))
-        sealed = seal(self.roster.transport_keys[request.requester - 1], _poly_bytes(share.d), self.cid,
-                      "decryption-share", self.index, request.requester)
+        sealed = seal(self.roster.transport_keys[request.requester - 1], self._share_of([ct], request.active),
+                      self.cid, "decryption-share", self.index, request.requester)
         return self._sign("decryption-share", [request.digest(), sealed], recipient=request.requester)
 
+    def _share_of(self, cts: list[Ciphertext], active: tuple[int, ...]) -> bytes:
+        """This member's shares of ``cts`` for ``active``: one active set per ciphertext, ever.
+
+        Asked again for the same set it returns the very same shares (fresh smudging noise per
+        repeat would average out); asked for another set it refuses, since shares of one
+        ciphertext under two Lagrange coefficients reveal ``S·c1`` by a small lattice reduction.
+        """
+        active = tuple(sorted(active))
+        tags = tuple(hashlib.sha256(np.ascontiguousarray(ct.data[1]).tobytes()).digest() for ct in cts)
+        for tag in tags:
+            earlier = self._answered_set.get(tag)
+            if earlier is not None and earlier != active:
+                raise CryptoError(
+                    f"member {self.index} already gave a share of this ciphertext for active set {list(earlier)}; "
+                    f"a share for another set ({list(active)}) would reveal its key share, so it is refused"
+                )
+        key = (tags, active)
+        if key not in self._answered:
+            self._answered[key] = b"".join(_poly_bytes(decryption_share(self._member, ct, list(active)).d) for ct in cts)
+            for tag in tags:
+                self._answered_set[tag] = active
+        return self._answered[key]
 
     def aggregate_share(self, request: DecryptionRequest, recomputed_aggregate: bytes, key_id: bytes,
                         layout: SlotLayout | None = None) -> bytes:
@@ -459,11 +480,7 @@ class CommitteeMember:
             )
         if self.index not in request.active or len(request.active) != self.cp.threshold:
             raise InvalidInputError(f"member {self.index} is not in the request's active set of {self.cp.threshold}")
-        key = (request.ciphertext_digest, tuple(sorted(request.active)))
-        if key not in self._answered:
-            self._answered[key] = b"".join(
-                _poly_bytes(decryption_share(self._member, ct, list(request.active)).d) for _, ct in chunks)
-        body = self._answered[key]
+        body = self._share_of([ct for _, ct in chunks], request.active)
         sealed = seal(self.roster.transport_keys[request.requester - 1], body, self.cid,
                       "decryption-share", self.index, request.requester)
         return self._sign("decryption-share", [request.digest(), sealed], recipient=request.requester)
@@ -603,9 +620,11 @@ class LocalCommittee:
             for m in self.members:
                 m.receive_shares([d for d in dealt if Message.from_bytes(d).recipient == m.index])
         self.tamper_member = tamper_member
+        self._cheating = False  # the tampering member cheats at release, after an honest setup
         self._recompute = None
         self._accept = None
         self.self_test()
+        self._cheating = True
 
     @property
     def params(self):
@@ -621,18 +640,56 @@ class LocalCommittee:
         return self
 
     def self_test(self) -> None:
-        """Decrypt a known ciphertext with active sets covering every member; name any that fails."""
-        cp = self.cp
-        known = [(i * 7919) % 1000 for i in range(64)]
-        data = ts.bfv_vector(self.public_context.open(), known).serialize()
-        length, ct = read_ciphertext(cp, data)
-        shares: dict[int, dict[tuple[int, ...], DecryptionShare]] = {}
-        for active in covering_subsets(cp.members, cp.threshold):
-            for m in active:
-                shares.setdefault(m, {})[tuple(active)] = decryption_share(self.members[m - 1]._member, ct, active)
-        _, _, bad = attribute(cp, ct, shares, length, lambda slots: slots == known)
+        """Decrypt fresh known ciphertexts with active sets covering every member (one ciphertext per
+        set: a member never shares one ciphertext under two sets); name any member that fails."""
+        bad = self._test_members()
         if bad:
             raise CryptoError(f"committee setup self-test failed: the shares of member(s) {sorted(bad)} do not decrypt")
+
+    def _trial(self, active: tuple[int, ...], rng_seed: int) -> tuple[Trial, list[int]]:
+        """One active set decrypting its own fresh encryption of known values, through the messages."""
+        cp = self.cp
+        known = [int(v) for v in np.random.default_rng(rng_seed).integers(0, 1 << 20, 64)]
+        data = ts.bfv_vector(self.public_context.open(), known).serialize()
+        request = DecryptionRequest(self.roster.committee_id, ciphertext_digest(data), active, requester=1)
+        msgs = []
+        for m in active:
+            msg = self.members[m - 1].decryption_share(request, data)
+            msgs.append(self._forge(m, request, msg) if m == self.tamper_member and self._cheating else msg)
+        shares = open_decryption_shares(self.roster, 1, self._transport[0], request, msgs)
+        length, ct = read_ciphertext(cp, data)
+        return Trial(active, ct, length, {sh.index: sh for sh in shares}), known
+
+    def _test_members(self) -> set[int]:
+        """Members whose shares break decryption, found with fresh known ciphertexts: first active
+        sets covering every member, then each suspect with t − 1 members already seen to decrypt."""
+        cp = self.cp
+        expected: dict[tuple[int, ...], list[int]] = {}
+        trials = []
+        for i, active in enumerate(covering_subsets(cp.members, cp.threshold)):
+            trial, known = self._trial(tuple(active), i)
+            trials.append(trial)
+            expected[trial.active] = known
+        bad, good = attribute(cp, trials, lambda trial, slots: slots == expected[trial.active])
+        if not bad or cp.threshold == cp.members:
+            return bad
+        if len(good) < cp.threshold - 1:  # no window passed: look for one active set that decrypts
+            for j, active in enumerate(combinations(range(1, cp.members + 1), cp.threshold)):
+                if j >= _MAX_SEARCH_TRIALS:
+                    return bad  # not attributable within the budget: every failing member stays a suspect
+                trial, known = self._trial(active, 500 + j)
+                if combine(cp, trial.ct, [trial.shares[m] for m in active], trial.length) == known:
+                    good.update(active)
+                    break
+            else:
+                return bad
+        helpers = sorted(good)[: cp.threshold - 1]
+        named: set[int] = set()
+        for j, suspect in enumerate(sorted(set(range(1, cp.members + 1)) - good)):
+            trial, known = self._trial(tuple(sorted([suspect, *helpers])), 1000 + j)
+            if combine(cp, trial.ct, [trial.shares[m] for m in trial.active], trial.length) != known:
+                named.add(suspect)
+        return named
 
     def _shares_for(self, active: tuple[int, ...], request: DecryptionRequest, chunks: int,
                     transcript: Transcript) -> dict[int, list[DecryptionShare]]:
@@ -640,29 +697,31 @@ class LocalCommittee:
         for m in active:
             recomputed = self._recompute(m) if self._recompute is not None else self._aggregate
             msg = self.members[m - 1].aggregate_share(request, recomputed, self.key_id, self._layout)
-            if m == self.tamper_member:  # a member posting a wrong share: re-seal and re-sign its forgery
+            if m == self.tamper_member and self._cheating:  # a wrong share: re-sealed and re-signed forgery
                 msg = self._forge(m, request, msg)
             msgs.append(msg)
         return open_aggregate_shares(self.roster, 1, self._transport[0], request, msgs, chunks, transcript)
 
     def _forge(self, m: int, request: DecryptionRequest, msg: bytes) -> bytes:
-        member = self.members[m - 1]
+        """Member ``m``'s share with Δ added to its first polynomial (every slot of chunk 0 shifts by one)."""
         plain = open_sealed(self._transport[0], Message.from_bytes(msg).payload[1], self.roster.committee_id,
                             "decryption-share", m, 1)
-        shape_rows = len(self.cp.data_moduli)
+        rows = len(self.cp.data_moduli)
         polys = np.frombuffer(plain, dtype="<u8").astype(np.uint64).reshape(-1, self.cp.n).copy()
         ring = self.cp.data_ring()
-        polys[:shape_rows] = ring.add(polys[:shape_rows], ring.from_ints([self.cp.delta] + [0] * (self.cp.n - 1)))
+        polys[:rows] = ring.add(polys[:rows], ring.from_ints([self.cp.delta] + [0] * (self.cp.n - 1)))
         sealed = seal(self.roster.transport_keys[0], _poly_bytes(polys), self.roster.committee_id,
                       "decryption-share", m, 1)
-        return member._sign("decryption-share", [request.digest(), sealed], recipient=1)
+        return self.members[m - 1]._sign("decryption-share", [request.digest(), sealed], recipient=1)
 
     def decrypt(self, aggregate: bytes, *, layout: SlotLayout | None = None, study_id: bytes | None = None) -> dict:
         """Decrypt a study aggregate through the committee (first the active set 1..t).
 
-        If that decryption fails (range check or ``accept``), every active set is tried, the
-        members in no accepted set are named, and nothing is returned: a committee with a
-        misbehaving member publishes nothing.
+        If that decryption fails (range check or ``accept``), the aggregate is never asked for
+        again under another active set (members refuse: that would leak their key shares);
+        fresh known ciphertexts, one per active set, find the members whose shares fail, who
+        are named, and nothing is returned: a committee with a misbehaving member publishes
+        nothing.
         """
         cp = self.cp
         env, chunks = _aggregate_chunks(cp, aggregate, self.key_id, layout)
@@ -692,14 +751,10 @@ class LocalCommittee:
                 "members' shares: some member's share is wrong; with threshold = members it cannot be attributed; "
                 "nothing is published"
             )
-        good: set[int] = set()
-        tried: set[int] = set()
-        for active in combinations(range(1, cp.members + 1), cp.threshold):
-            tried.update(active)
-            if attempt(active) is not None:
-                good.update(active)
-        bad = sorted(tried - good)
+        # never ask for the aggregate again under another active set (that would leak key shares):
+        # attribution decrypts fresh known ciphertexts instead, one per active set
+        bad = sorted(self._test_members())
         raise CryptoError(
-            f"the committee's decryption failed with active set {list(first)}; trying every other set names "
-            f"member(s) {bad} as posting wrong decryption shares; nothing is published"
+            f"the committee's decryption failed with active set {list(first)}; decrypting fresh known ciphertexts "
+            f"with other active sets names member(s) {bad} as posting wrong decryption shares; nothing is published"
         )

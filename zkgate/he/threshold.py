@@ -60,6 +60,7 @@ __all__ = [
     "DecryptionShare",
     "KeyShare",
     "Member",
+    "Trial",
     "MAX_MEMBERS",
     "combine",
     "commit_key_share",
@@ -571,35 +572,46 @@ def covering_subsets(members: int, threshold: int) -> list[list[int]]:
     return out
 
 
-def attribute(
-    cp: CommitteeParams,
-    ct: Ciphertext,
-    shares: dict[int, dict[tuple[int, ...], DecryptionShare]],
-    length: int,
-    accept,
-) -> tuple[list[int] | None, list[int], set[int]]:
-    """Combine shares over every active set offered and name the members that break decryption.
+@dataclass(frozen=True, eq=False)
+class Trial:
+    """One active set's decryption of its *own* ciphertext: ``shares`` by member, and whether the
+    result is right is decided by ``accept(slots)``."""
 
-    ``shares[member][active_set]`` is the member's share for that active set; ``accept(slots)``
-    says whether a decryption is right (a known plaintext in the setup self-test, the
-    commitment equation for a release).  Returns (the first accepted decryption or None, the
-    active set that gave it, the members that appear in no accepted set while some set with
-    them was tried — with at least t honest members these are exactly the bad ones).
+    active: tuple[int, ...]
+    ct: Ciphertext
+    length: int
+    shares: dict[int, DecryptionShare]
+
+
+def attribute(cp: CommitteeParams, trials: list[Trial], accept) -> tuple[set[int], set[int]]:
+    """Name the members whose shares break decryption: ``(bad, good)``.
+
+    Each trial combines its active set's shares of its own ciphertext; ``accept(trial, slots)``
+    says whether the result is right (a known plaintext).  ``good`` are the members of some
+    accepted trial, ``bad`` those that took part only in failing ones — with at least t honest
+    members, exactly the misbehaving ones.
+
+    **Every trial needs its own ciphertext**: a member must never give shares of one ciphertext
+    for two active sets — ``λ_A·X + E_A`` and ``λ_B·X + E_B`` with ``X = S·c1`` make a
+    two-dimensional lattice problem whose short solution reveals ``X`` (hence the member's key
+    share) despite the smudging.  :class:`zkgate.he.committee.CommitteeMember` refuses it.
     """
-    sets: set[tuple[int, ...]] = set()
-    for by_set in shares.values():
-        sets.update(by_set)
-    good_members: set[int] = set()
+    seen: dict[int, set[bytes]] = {}
+    good: set[int] = set()
     tried: set[int] = set()
-    result: list[int] | None = None
-    result_set: list[int] = []
-    for active in sorted(sets):
-        if not all(active in shares.get(m, {}) for m in active):
-            continue
-        tried.update(active)
-        slots = combine(cp, ct, [shares[m][active] for m in active], length)
-        if accept(slots):
-            good_members.update(active)
-            if result is None:
-                result, result_set = slots, list(active)
-    return result, result_set, tried - good_members
+    for trial in trials:
+        if sorted(trial.shares) != sorted(trial.active) or len(trial.active) != cp.threshold:
+            raise InvalidInputError(f"trial {list(trial.active)}: needs exactly the active set's {cp.threshold} shares")
+        tag = hashlib.sha256(np.ascontiguousarray(trial.ct.data[1]).tobytes()).digest()
+        for m in trial.active:
+            if tag in seen.setdefault(m, set()):
+                raise InvalidInputError(
+                    f"member {m} would share one ciphertext under two active sets (that leaks its key share); "
+                    "give every trial its own ciphertext"
+                )
+            seen[m].add(tag)
+        tried.update(trial.active)
+        slots = combine(cp, trial.ct, [trial.shares[m] for m in trial.active], trial.length)
+        if accept(trial, slots):
+            good.update(trial.active)
+    return tried - good, good
