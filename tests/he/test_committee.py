@@ -155,13 +155,14 @@ def test_self_test_names_a_member_with_a_bad_shamir_share():
 
 
 def test_member_gives_one_active_set_per_ciphertext(committee):
-    """Shares of one ciphertext under two Lagrange coefficients would reveal S·c1 (a 2-D lattice
-    problem): a member asked for a second active set of the same ciphertext refuses."""
+    """Shares of one ciphertext under two Lagrange coefficients give the requester an exact relation
+    between their smudging noises (test_threshold): a member asked for a second active set of the
+    same ciphertext refuses."""
     roster, team, tks, pc, _ = committee
     data = ts.bfv_vector(pc.open(), [2, 7, 1, 8]).serialize()
     digest = ciphertext_digest(data)
     team[0].decryption_share(DecryptionRequest(roster.committee_id, digest, (1, 2), requester=3), data)
-    with pytest.raises(CryptoError, match="would reveal its key share"):
+    with pytest.raises(CryptoError, match="second smudged sample"):
         team[0].decryption_share(DecryptionRequest(roster.committee_id, digest, (1, 4), requester=3), data)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import random
+from fractions import Fraction
 
 import numpy as np
 import pytest
@@ -222,7 +223,45 @@ def test_self_test_names_the_bad_member(three_of_five):
         expected[active] = known
     bad, good = attribute(cp, trials, lambda trial, slots: slots == expected[trial.active])
     assert bad == {4} and good == {1, 2, 3, 5}
-    # one ciphertext under two active sets would leak key shares: refused
+    # one ciphertext under two active sets (extra smudged samples of one secret value): refused
     with pytest.raises(InvalidInputError, match="two active sets"):
         attribute(cp, [trials[0], Trial(trials[1].active, trials[0].ct, trials[0].length, trials[1].shares)],
                   lambda trial, slots: True)
+
+
+def test_two_active_sets_on_one_ciphertext_strip_the_noise(three_of_five, monkeypatch):
+    """Why a member shares one ciphertext with one active set only: with d_A = λ_A·X + E_A and
+    d_B = λ_B·X + E_B (X = S·c1; λ = num/den small rationals), the requester computes
+    num_B·den_A·d_A − num_A·den_B·d_B ≡ num_B·den_A·E_A − num_A·den_B·E_B (mod q): an exact
+    integer relation between the smudging noises, with X gone — the noise is no longer a fresh
+    mask; more sets erode it further.  (The refusal is in zkgate.he.committee.)"""
+    import zkgate.he.threshold as threshold
+
+    cp, team, pc = three_of_five
+    length, ct = read_ciphertext(cp, ts.bfv_vector(pc.open(), [1, 2, 3]).serialize())
+    ring = cp.data_ring()
+    q = cp.q
+    noises = []
+    real = threshold._smudging
+
+    def spy(cp_):
+        e = real(cp_)
+        noises.append(ring.to_centered_ints(e)[0])
+        return e
+
+    monkeypatch.setattr(threshold, "_smudging", spy)
+    d_a = ring.to_centered_ints(decryption_share(team[0], ct, [1, 2, 3]).d)[0]
+    d_b = ring.to_centered_ints(decryption_share(team[0], ct, [1, 4, 5]).d)[0]
+
+    def lam(active):
+        out = Fraction(1)
+        for m in active:
+            if m != 1:
+                out *= Fraction(m, m - 1)
+        return out
+
+    la, lb = lam([1, 2, 3]), lam([1, 4, 5])
+    rel = (lb.numerator * la.denominator * d_a - la.numerator * lb.denominator * d_b) % q
+    rel = rel - q if rel > q // 2 else rel
+    assert rel == lb.numerator * la.denominator * noises[0] - la.numerator * lb.denominator * noises[1]
+    assert abs(rel) < 1 << (cp.smudging_bits + 8)  # small: a relation between noises, X cancelled

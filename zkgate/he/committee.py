@@ -448,7 +448,9 @@ class CommitteeMember:
 
         Asked again for the same set it returns the very same shares (fresh smudging noise per
         repeat would average out); asked for another set it refuses, since shares of one
-        ciphertext under two Lagrange coefficients reveal ``S·c1`` by a small lattice reduction.
+        ciphertext under two Lagrange coefficients give the requester a second smudged sample of the
+        same secret-dependent value ``S·c1`` (two of them cancel it: an exact relation between the
+        noises), eroding the margin the noise analysis assumes (one share per member and ciphertext).
         """
         active = tuple(sorted(active))
         tags = tuple(hashlib.sha256(np.ascontiguousarray(ct.data[1]).tobytes()).digest() for ct in cts)
@@ -457,7 +459,8 @@ class CommitteeMember:
             if earlier is not None and earlier != active:
                 raise CryptoError(
                     f"member {self.index} already gave a share of this ciphertext for active set {list(earlier)}; "
-                    f"a share for another set ({list(active)}) would reveal its key share, so it is refused"
+                    f"a share for another set ({list(active)}) would give a second smudged sample of the same "
+                    "secret-dependent value, so it is refused"
                 )
         key = (tags, active)
         if key not in self._answered:
@@ -718,7 +721,7 @@ class LocalCommittee:
         """Decrypt a study aggregate through the committee (first the active set 1..t).
 
         If that decryption fails (range check or ``accept``), the aggregate is never asked for
-        again under another active set (members refuse: that would leak their key shares);
+        again under another active set (members refuse: a second smudged sample of the same value);
         fresh known ciphertexts, one per active set, find the members whose shares fail, who
         are named, and nothing is returned: a committee with a misbehaving member publishes
         nothing.
@@ -751,7 +754,7 @@ class LocalCommittee:
                 "members' shares: some member's share is wrong; with threshold = members it cannot be attributed; "
                 "nothing is published"
             )
-        # never ask for the aggregate again under another active set (that would leak key shares):
+        # never ask for the aggregate again under another active set (members refuse: extra samples):
         # attribution decrypts fresh known ciphertexts instead, one per active set
         bad = sorted(self._test_members())
         raise CryptoError(

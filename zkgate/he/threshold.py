@@ -592,9 +592,10 @@ def attribute(cp: CommitteeParams, trials: list[Trial], accept) -> tuple[set[int
     members, exactly the misbehaving ones.
 
     **Every trial needs its own ciphertext**: a member must never give shares of one ciphertext
-    for two active sets — ``λ_A·X + E_A`` and ``λ_B·X + E_B`` with ``X = S·c1`` make a
-    two-dimensional lattice problem whose short solution reveals ``X`` (hence the member's key
-    share) despite the smudging.  :class:`zkgate.he.committee.CommitteeMember` refuses it.
+    for two active sets — from ``λ_A·X + E_A`` and ``λ_B·X + E_B`` (``X = S·c1``, λ small
+    rationals) the requester cancels ``X`` and learns an exact relation between the noises; the
+    smudging analysis assumes one fresh noise per member and ciphertext.
+    :class:`zkgate.he.committee.CommitteeMember` refuses it.
     """
     seen: dict[int, set[bytes]] = {}
     good: set[int] = set()
@@ -606,7 +607,7 @@ def attribute(cp: CommitteeParams, trials: list[Trial], accept) -> tuple[set[int
         for m in trial.active:
             if tag in seen.setdefault(m, set()):
                 raise InvalidInputError(
-                    f"member {m} would share one ciphertext under two active sets (that leaks its key share); "
+                    f"member {m} would share one ciphertext under two active sets (a second smudged sample); "
                     "give every trial its own ciphertext"
                 )
             seen[m].add(tag)
