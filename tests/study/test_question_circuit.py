@@ -128,13 +128,18 @@ def test_other_constants_than_the_studys_fail(data):
             c.solve(dict(inp, constants=bad))
 
 
-_HONEST_ONE_HOT = circuit_module._one_hot
+_HONEST_SUMS = circuit_module._grouped_sums
 _HONEST_LOW_BITS = gadgets._low_bits
 
 
-def _shifted_one_hot(p, *keys, firsts, sizes):
-    honest = _HONEST_ONE_HOT(p, *keys, firsts=firsts, sizes=sizes)
-    return honest[-1:] + honest[:-1]  # the record's indicator moved to the next cell
+def _rotated_sums(*args, coords, n_cols, n_ge, keys):
+    honest = _HONEST_SUMS(*args, coords=coords, n_cols=n_cols, n_ge=n_ge, keys=keys)
+    n = len(keys)
+    out = []
+    for t in range(len(coords)):
+        row = honest[t * n : (t + 1) * n]
+        out += row[-1:] + row[:-1]  # every cell's sums claimed by the next cell
+    return out
 
 
 def _flipped_low_bits(d, *, n):
@@ -158,7 +163,7 @@ def test_a_record_in_another_cell_fails(monkeypatch, data):
     assert moved != s and rows.shape[0] == CAPACITY
     _, _, inp = inputs(spec, data, 0, values=moved, rho=rho)
     with pytest.raises(UnsatisfiedConstraintError):
-        _solve_with(monkeypatch, circuit_module, "_one_hot", _shifted_one_hot, spec, inp)
+        _solve_with(monkeypatch, circuit_module, "_grouped_sums", _rotated_sums, spec, inp)
 
 
 def test_a_flipped_comparison_fails(monkeypatch, data):

@@ -19,11 +19,16 @@ It proves:
    :func:`~zkgate.study.gadgets.geq` gadget, ``x <= c`` is ``geq(c, x)``, ``<`` and ``>`` are
    ``1 − geq``, ``=`` is ``is_equal``, ``<>`` ``1 − is_equal``, ``BETWEEN`` the product of two
    ``geq``, ``IN`` ``is_zero(Π (x − v))`` (the values are distinct); ``NOT b = 1 − b``, ``AND`` a
-   product, ``OR`` ``1 − Π(1 − b)``.  Under GROUP BY a one-hot ``g_c`` over the cells (each proven
-   boolean) sums to the record's predicate ``p`` and ``Σ g_c·key_a(c) = p·x_a`` for each group
-   column, so a passing record counts in exactly one cell, the one of its keys, and
-   Σ cells = COUNT; without GROUP BY ``g = p``.  Each cell coordinate is ``g_c`` times the
-   moment's per-record value (:func:`~zkgate.study.statistics.moments.circuit_contribution`);
+   product, ``OR`` ``1 − Π(1 − b)``.  Without GROUP BY each coordinate is ``p`` times the moment's
+   per-record value (:func:`~zkgate.study.statistics.moments.circuit_contribution`).  Under GROUP
+   BY a record's *group key* is linear in its group columns (``Σ (x_a − first_a)·mult_a``, strides
+   covering every representable value) and every coordinate's per-cell sums S are hinted and proven
+   by one log-derivative identity each at the challenge ``α = Poseidon(tag, chunk root, study id,
+   C)``: ``Σ_records v·p/(α − key) = Σ_cells S_c/(α − key_c)`` — one division per record
+   (``p/(α − key)``) and one multiplication per coordinate value, instead of a one-hot over the
+   cells and a multiplication per (cell, coordinate); the count's identity puts every counting record
+   in a declared cell.  Binned moments (``bins``/``wbins``/``surv``) use the same challenge with
+   (cell, bin) keys (:func:`~zkgate.study.statistics.moments.lookup_histogram`);
 4. ``C`` opens to ``s`` with ``ρ < l`` (``ρ``'s 252 bits compared with l − 1).
 
 It is compiled once per study *shape* (:class:`~zkgate.study.spec.CircuitShape`: column
@@ -138,21 +143,38 @@ def _evaluate(api, node, x: dict, bits: dict, consts) -> LC:
     return 1 - out
 
 
-def _one_hot(p: int, *keys: int, firsts: tuple[int, ...], sizes: tuple[int, ...]) -> list[int]:
-    """Hint: the record's cell indicator (all zero when the record does not count)."""
-    n = 1
-    for s in sizes:
-        n *= s
-    out = [0] * n
-    if p != 1:
-        return out
-    idx = 0
-    for k, first, size in zip(keys, firsts, sizes):
-        j = k - first
-        if not 0 <= j < size:
-            return out  # outside the declared categories: no cell (the constraints then fail)
-        idx = idx * size + j
-    out[idx] = 1
+def group_multipliers(groups, bits_of: dict[str, int]) -> list[int]:
+    """Weights of the group columns in a record's group key ``Σ_a (x_a − first_a)·mult_a``: each column's
+    stride covers every value its bits can hold, so distinct (representable) keys never collide."""
+    out, m = [], 1
+    for gname, _, _ in reversed(groups):
+        out.insert(0, m)
+        m *= 1 << bits_of[gname]
+    return out
+
+
+def cell_keys(groups, bits_of: dict[str, int]) -> list[int]:
+    """The group key of every declared cell, cell-major (``[0]`` without GROUP BY)."""
+    if not groups:
+        return [0]
+    mults = group_multipliers(groups, bits_of)
+    return [sum(j * m for j, m in zip(idx, mults)) for idx in np.ndindex(*(size for _, _, size in groups))]
+
+
+def _grouped_sums(*args, coords: tuple, n_cols: int, n_ge: int, keys: tuple[int, ...]) -> list[int]:
+    """Hint: each non-binned coordinate's sum per cell (coordinate-major) over the chunk's counting
+    records; ``args`` per record: group key, p, the column values, the histogram edge bits."""
+    per = 2 + n_cols + n_ge
+    where = {k: i for i, k in enumerate(keys)}
+    out = [0] * (len(coords) * len(keys))
+    for r in range(len(args) // per):
+        a = args[r * per : (r + 1) * per]
+        if a[1] != 1 or a[0] not in where:
+            continue
+        c, xs, ges = where[a[0]], a[2 : 2 + n_cols], a[2 + n_cols :]
+        for t, (kind, i, j) in enumerate(coords):
+            v = 1 if kind == "count" else xs[i] if kind == "sum" else xs[i] * xs[j] if kind == "prod" else ges[i] - ges[j]
+            out[t * len(keys) + c] += v
     return out
 
 
@@ -199,13 +221,34 @@ def contribution_circuit(api, names, col_bits, capacity, predicate, groups, mome
     api.assert_equal(sponge(api, [TAG_CHUNK, *packed, salt]), chunk_root)
 
     # 3. the moments of every cell over the passing real records
-    firsts = tuple(first for _, first, _ in groups)
     sizes = tuple(size for _, _, size in groups)
     keys = [tuple(first + j for (_, first, _), j in zip(groups, idx)) for idx in np.ndindex(*sizes)] if groups else [()]
     width = sum(m.width for m in ms)
     acc = [LC() for _ in range(width * len(keys))]
-    keys_of_cells = keys
+    ckeys = cell_keys(groups, bits_of)
+    mults = group_multipliers(groups, bits_of)
     lookups: dict[int, list] = {i: [] for i, m in enumerate(ms) if m.kind in ("bins", "surv", "wbins")}
+    alpha = sponge(api, [mom.TAG_LOOKUP, chunk_root, study_id, cx, cy]) if (lookups or groups) else None
+    # under GROUP BY every other coordinate is a weighted lookup too: (moment index, coordinate, hint spec)
+    col_index = {name: j for j, name in enumerate(names)}
+    grouped: list[tuple[int, int, tuple]] = []
+    ge_base: dict[int, int] = {}
+    n_ge = 0
+    for i, m in enumerate(ms):
+        if m.kind == "hist":
+            ge_base[i] = n_ge
+            n_ge += len(m.edges)
+    if groups:
+        for i, m in enumerate(ms):
+            if i in lookups:
+                continue
+            for b in range(m.width):
+                cols = [col_index[c] for c in m.columns]
+                spec_t = (("count", 0, 0) if m.kind == "count" else ("sum", cols[0], 0) if m.kind == "sum"
+                          else ("prod", cols[0], cols[1]) if m.kind == "prod" else ("hist", ge_base[i] + b, ge_base[i] + b + 1))
+                grouped.append((i, b, spec_t))
+    lhs = [LC() for _ in grouped]
+    hint_args: list = []
     for e, elem in enumerate(packed):
         k = pk.element_records(e)
         bits = api.to_bits(elem, k * rb)
@@ -222,51 +265,74 @@ def contribution_circuit(api, names, col_bits, capacity, predicate, groups, mome
                 x[name] = v
                 xbits[name] = bits[start : start + w]
             p = flag if predicate is None else api.mul(flag, _evaluate(api, predicate, x, bits_of, iter(pred_consts)))
-            if groups:
-                gs = api.hint(partial(_one_hot, firsts=firsts, sizes=sizes), p, *(x[g] for g, _, _ in groups),
-                              n_out=len(keys))
-                gs = gs if isinstance(gs, list) else [gs]
-                total = LC()
-                for g in gs:
-                    api.assert_boolean(g)
-                    total = total + g
-                api.assert_equal(total, p)
-                for a, (gname, _, _) in enumerate(groups):
-                    keyed = LC()
-                    for g, key in zip(gs, keys):
-                        keyed = keyed.combine(g, key[a]) if key[a] else keyed
-                    api.assert_equal(keyed, api.mul(p, x[gname]))
-            else:
-                gs = [p]
             ge = {i: [geq(api, x[ms[i].columns[0]], ed, bits_of[ms[i].columns[0]]) for ed in es]
                   for i, es in edges.items()}
-            if lookups:
-                cell_index = LC()
-                for c, g in enumerate(gs[1:], start=1):
-                    cell_index = cell_index + g * c
-                for i in lookups:
-                    lookups[i].append((p, mom.record_bucket(api, ms[i], cell_index, x, xbits, bits_of, window.get(i))))
-            for c, g in enumerate(gs):
-                slot = c * width
-                gx: dict = {}
-                for i, m in enumerate(ms):
-                    if i in lookups:
-                        slot += m.width  # proven per chunk below
-                        continue
-                    for v in mom.circuit_contribution(api, m, g, x, ge.get(i), gx):
-                        acc[slot] = acc[slot] + v
-                        slot += 1
+            key = LC()
+            for (gname, first, _), mult in zip(groups, mults):
+                key = key + (x[gname] - first) * mult
+            for i in lookups:
+                lookups[i].append((p, mom.record_bucket(api, ms[i], key, x, xbits, bits_of, window.get(i))))
+            if groups:
+                # weighted lookup: u = p/(α − key) once, then each coordinate's value times it
+                pinv = api.div(p, alpha - key)
+                pinv_x: dict[str, LC] = {}
+
+                def times_x(c, pinv=pinv, pinv_x=pinv_x, x=x):
+                    if c not in pinv_x:
+                        pinv_x[c] = api.mul(pinv, x[c])
+                    return pinv_x[c]
+
+                for t, (i, b, (kind, _, _)) in enumerate(grouped):
+                    m = ms[i]
+                    if kind == "count":
+                        u = pinv
+                    elif kind == "sum":
+                        u = times_x(m.columns[0])
+                    elif kind == "prod":
+                        u = api.mul(times_x(m.columns[0]), x[m.columns[1]])
+                    else:
+                        u = api.mul(pinv, ge[i][b] - ge[i][b + 1])
+                    lhs[t] = lhs[t] + u
+                hint_args += [key, p, *(x[c] for c in names), *(g for i in sorted(ge) for g in ge[i])]
+                continue
+            gx: dict = {}
+            slot = 0
+            for i, m in enumerate(ms):
+                if i in lookups:
+                    slot += m.width  # proven per chunk below
+                    continue
+                for v in mom.circuit_contribution(api, m, p, x, ge.get(i), gx):
+                    acc[slot] = acc[slot] + v
+                    slot += 1
+
+    # 3a. GROUP BY: each coordinate's per-cell sums, proven by Σ_records v·p/(α − key) = Σ_cells S/(α − key_c)
+    if grouped:
+        sums = api.hint(partial(_grouped_sums, coords=tuple(t for _, _, t in grouped), n_cols=len(names), n_ge=n_ge,
+                                keys=tuple(ckeys)), *hint_args, n_out=len(grouped) * len(ckeys))
+        sums = sums if isinstance(sums, list) else [sums]
+        inv_cell = [api.inverse(alpha - k) for k in ckeys]
+        offsets = {}
+        pos = 0
+        for i, m in enumerate(ms):
+            offsets[i] = pos
+            pos += m.width
+        for t, (i, b, _) in enumerate(grouped):
+            rhs = LC()
+            for c, inv in enumerate(inv_cell):
+                s_tc = sums[t * len(ckeys) + c]
+                rhs = rhs + api.mul(s_tc, inv)
+                acc[c * width + offsets[i] + b] = acc[c * width + offsets[i] + b] + s_tc
+            api.assert_equal(lhs[t], rhs)
 
     # 3b. bins / surv moments: the chunk's bucket counts, proven by one log-derivative identity each
     if lookups:
-        alpha = sponge(api, [mom.TAG_LOOKUP, chunk_root, study_id, cx, cy])
         offsets = {}
         pos = 0
         for i, m in enumerate(ms):
             offsets[i] = pos
             pos += m.width
         for i, records in lookups.items():
-            buckets = mom.bucket_keys(ms[i], len(keys_of_cells), bits_of)
+            buckets = mom.bucket_keys(ms[i], ckeys, bits_of)
             for c, counts in enumerate(mom.lookup_histogram(api, ms[i], records, buckets, alpha)):
                 for b, h in enumerate(counts):
                     acc[c * width + offsets[i] + b] = acc[c * width + offsets[i] + b] + h

@@ -113,18 +113,19 @@ def bucket_stride(moment: Moment, col_bits: dict[str, int]) -> int:
     return -(-(1 << col_bits[moment.columns[0]]) // w)
 
 
-def bucket_keys(moment: Moment, n_cells: int, col_bits: dict[str, int]) -> list[list[int]]:
-    """The lookup key of each committed coordinate of a ``bins`` / ``surv`` moment, per cell."""
+def bucket_keys(moment: Moment, cell_keys: list[int], col_bits: dict[str, int]) -> list[list[int]]:
+    """The lookup key of each committed coordinate of a ``bins`` / ``surv`` moment, per cell (``cell_keys``:
+    each cell's group key, see :func:`zkgate.study.circuit.cell_keys`)."""
     stride = bucket_stride(moment, col_bits)
     nb = moment.width if moment.kind == "wbins" else moment.edges[1]
     if moment.kind in ("bins", "wbins"):
-        return [[c * stride + b for b in range(nb)] for c in range(n_cells)]
-    return [[(2 * c + kind) * stride + b for kind in (0, 1) for b in range(nb)] for c in range(n_cells)]
+        return [[c * stride + b for b in range(nb)] for c in cell_keys]
+    return [[(2 * c + kind) * stride + b for kind in (0, 1) for b in range(nb)] for c in cell_keys]
 
 
-def record_bucket(api, moment: Moment, cell_index, x: dict, xbits: dict, col_bits: dict[str, int], window=None):
+def record_bucket(api, moment: Moment, cell_key, x: dict, xbits: dict, col_bits: dict[str, int], window=None):
     """One record's lookup key for a ``bins`` / ``surv`` moment (a linear combination, meaningful when
-    the record counts).  ``bins``: ``cell·stride + (x >> s)`` from the value's top bits (free).
+    the record counts; ``cell_key`` the record's group key).  ``bins``: ``cell·stride + (x >> s)`` from the value's top bits (free).
     ``surv``: ``(2·cell + 1 − event)·stride + index`` with the index hinted and pinned by
     ``0 <= t − index·w < w`` (range checks of ⌈log2 w⌉ bits: one when w is a power of two, two otherwise)."""
     from zkgate.circuits.lc import LC
@@ -135,13 +136,13 @@ def record_bucket(api, moment: Moment, cell_index, x: dict, xbits: dict, col_bit
         index = LC()
         for i, b in enumerate(xbits[col][moment.edges[0]:]):
             index = index.combine(b, 1 << i)
-        return cell_index * stride + index
+        return cell_key * stride + index
     if moment.kind == "wbins":  # ``window`` is the constant lo (a multiple of 2^s, so the shift is exact)
         shift = moment.edges[1]
         index = LC()
         for i, b in enumerate(xbits[col][shift:]):
             index = index.combine(b, 1 << i)
-        return cell_index * stride + index - window * pow(1 << shift, -1, R)
+        return cell_key * stride + index - window * pow(1 << shift, -1, R)
     w, _ = moment.edges
     index = api.hint(partial(_floor_div, w=w), x[col])
     rem = x[col] - index * w
@@ -149,7 +150,7 @@ def record_bucket(api, moment: Moment, cell_index, x: dict, xbits: dict, col_bit
     api.to_bits(rem, k)
     if w & (w - 1):
         api.to_bits((w - 1) - rem, k)
-    return (cell_index * 2 + 1 - x[moment.columns[1]]) * stride + index
+    return (cell_key * 2 + 1 - x[moment.columns[1]]) * stride + index
 
 
 def _floor_div(t: int, *, w: int) -> int:
