@@ -207,3 +207,35 @@ def test_native_rns_kernels_equal_the_numpy_twin(bits):
     assert (ring.mul(a, b) == twin.mul(a, b)).all()
     assert (ring.ntt_inverse(ring.ntt_forward(a)) == a).all()
     assert rns.ENGINE == ("native" if ring.shoup is not None else "numpy")
+
+
+def test_mutated_blobs_raise_format_errors(seal_ctx):
+    """Bit flips, truncations and trailing bytes in TenSEAL vectors and SEAL ciphertexts raise the
+    HE format / mismatch errors, never anything else (no IndexError, struct.error, ValueError)."""
+    from zkgate.he.errors import EnvelopeMismatchError
+    from zkgate.he.threshold import CommitteeParams, read_ciphertext
+
+    cp = CommitteeParams(PRESETS["bfv-8192"], 3, 2, 100)
+    data = ts.bfv_vector(seal_ctx, [1, 2, 3]).serialize()
+    _, cts = read_bfv_vector(data)
+    raw = Ciphertext.from_bytes(cts[0], n=8192, k=4).to_bytes(COMPR_NONE)
+    rng = random.Random(7)
+    for _ in range(400):
+        src = rng.choice([data, raw, cts[0]])
+        b = bytearray(src)
+        op = rng.randrange(3)
+        if op == 0:
+            for _ in range(rng.randrange(1, 4)):
+                i = rng.randrange(min(len(b), 200)) if rng.random() < 0.7 else rng.randrange(len(b))
+                b[i] ^= 1 << rng.randrange(8)
+        elif op == 1:
+            b = b[: rng.randrange(len(b))]
+        else:
+            b += bytes(rng.randrange(1, 10))
+        try:
+            if src is data:
+                read_ciphertext(cp, bytes(b))
+            else:
+                Ciphertext.from_bytes(bytes(b), n=8192, k=4)
+        except (EnvelopeFormatError, EnvelopeMismatchError):
+            pass

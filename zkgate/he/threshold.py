@@ -421,8 +421,11 @@ def read_ciphertext(cp: CommitteeParams, vector: bytes) -> tuple[int, Ciphertext
         raise EnvelopeMismatchError("ciphertext is not at the committee's first data level")
     if not 0 < sizes[0] <= cp.n:
         raise EnvelopeFormatError(f"vector length {sizes[0]} out of range")
-    cp.data_ring().check(ct.data[0], "ciphertext c0")
-    cp.data_ring().check(ct.data[1], "ciphertext c1")
+    try:
+        cp.data_ring().check(ct.data[0], "ciphertext c0")
+        cp.data_ring().check(ct.data[1], "ciphertext c1")
+    except InvalidInputError as exc:
+        raise EnvelopeFormatError(str(exc)) from exc
     return sizes[0], ct
 
 
