@@ -18,7 +18,7 @@ the gateway, which must learn nothing and cannot swap anything):
 
 The rounds (:class:`CommitteeMember`): ``round1`` (commitment to fresh randomness) →
 ``key_commit`` (``H(b_i)``, once every round-1 message is in: ``a`` is seeded by their hash) →
-``key_reveal`` (``b_i``) → ``approve`` (the joint key's id, signed; the study spec carries
+``key_reveal`` (``b_i``) → ``approve`` (the joint key's id, signed; for the study spec to carry
 these) and, for t < N, ``deal`` / ``receive_shares``; then per request ``decryption_share``,
 which a member produces only for the ciphertext it recomputed itself.
 """
@@ -400,7 +400,7 @@ class CommitteeMember:
         return self._sign("approve", [self.public_context.key_id])
 
     def check_approvals(self, approvals: list[bytes]) -> PublicContext:
-        """Every member signed the same joint key id (what the study spec carries)."""
+        """Every member signed the same joint key id (what the study spec is to carry; not wired yet)."""
         got = self._collect(approvals, "approve")
         assert self.public_context is not None
         for i, msg in got.items():
