@@ -152,3 +152,20 @@ def test_round_trip_canonical_form():
     assert Question.from_obj(q.to_obj()) == q
     assert registry.kind("OLS").functions == ("OLS",)
     assert q.constants(SCHEMA)[:2] == [40, 75]
+
+
+def test_he_slot_limit_counts_limbs():
+    """cells × statistics fit 2,048, but large sums split into limbs exceed it: refused naming the product."""
+    from zkgate.study.spec import Participant, StudySpec
+
+    big = Schema.of(("g1", 0, 15), ("g2", 0, 15), ("x", 0, (1 << 20) - 1), ("y", 0, (1 << 20) - 1))
+    q = Question(None, ("g1", "g2"), (Aggregate("c", "CORR", ("x", "y")),))
+    q.check(big)
+    assert q.n_coordinates(big) == 1536
+    z = b"\x00" * 32
+    spec = StudySpec(title="q", schema=big, capacity=1024, question=q,
+                     participants=tuple(Participant(f"p{i}", 5, 100, b"\x01" * 32) for i in range(50)), quorum=1,
+                     deadline=10**10, he_preset="bfv-4096", he_key_id=z, he_context_digest=z, vk_hash=z,
+                     transcript_hash=z, gateway_key=z, key_holder_key=z, nonce=b"\x00" * 16)
+    with pytest.raises(SpecError, match=r"256 cell\(s\) × 6 statistic\(s\) × limbs = 2816"):
+        spec.layout()

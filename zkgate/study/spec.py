@@ -43,7 +43,7 @@ from zkgate.study.dataset import Schema
 from zkgate.study.errors import MessageFormatError, SchemaError, SpecError, UnknownParticipantError
 from zkgate.study.identity import check_key_ref, check_public_key
 from zkgate.study.legacy import EqualsCondition, Filter, RangeCondition, Statistic, legacy_question
-from zkgate.study.question import Question
+from zkgate.study.question import MAX_COORDINATES, Question
 from zkgate.study.statistics import moments as mom
 
 KIND = "study-spec"
@@ -365,6 +365,13 @@ class StudySpec:
             return Field(name, maximum, length, 0 if fits else limb)
 
         fields = [fld(name, b * per_part, length) for name, b, length in self._fields()]
+        slots = sum(f.width for f in fields)
+        if self.v1 is None and slots > MAX_COORDINATES:
+            n_coords = sum(f.length for f in fields)
+            raise SpecError(f"the question commits {self.n_cells} cell(s) × {n_coords // max(1, self.n_cells)} "
+                            f"statistic(s) × limbs = {slots} HE slots (with {len(self.participants)} participants on "
+                            f"{self.he_preset}, large sums split into limbs); at most {MAX_COORDINATES}: ask fewer "
+                            "cells or statistics, or use a larger preset")
         fields.append(Field("rho", max(p.n_chunks for p in self.participants) * (L - 1), 1, limb))
         layout = SlotLayout(tuple(fields), n)
         layout.check(params)
