@@ -127,6 +127,11 @@ def test_local_cluster_identical_to_in_process(study, prover):
     assert not verify(vk, [b.chunk_roots[1], spec.study_id, *b.chunk_commitments[0]], b.proofs[0])
     _accepted(world, spec, ckeys, local)
     _accepted(world, spec, ckeys, dask)
+    # the proving key went to each worker once: one scattered copy per worker, reused by every task
+    [(pk, future)] = prover._scattered.values()
+    assert pk is ckeys.pk
+    holders = prover.client.who_has([future])[future.key]
+    assert sorted(holders) == sorted(prover.worker_pids())
 
 
 @pytest.mark.slow
@@ -187,7 +192,7 @@ def test_worker_killed_mid_run_still_completes(study):
         dask = Contributor("delta", com, key, dev_mode=True).contribute(spec, world.public_context, ckeys, dask=p,
                                                                         progress=kill_one)
         after = p.client.run(os.getpid)
-    assert killed and killed["done"] < CHUNKS  # killed mid-run, chunks still to prove
+    assert killed and killed["done"] < CHUNKS and killed["tasks"] >= 1  # killed mid-run, with chunks in flight
     assert killed["pid"] not in after.values()  # the process is gone (the nanny started another)
     assert dask.submission.chunk_roots == tuple(com.chunk_roots) and dask.values == local.values
     _accepted(world, spec, ckeys, dask)  # every proof verifies, each chunk exactly once
