@@ -49,6 +49,7 @@ from .servicers.audit import LOG_KEY_FILE, AuditServicer, load_or_create_signer
 from .servicers.catalog import CatalogServicer
 from .servicers.prover import ProverServicer
 from .servicers.study import GATEWAY_KEY_FILE, StudyServicer, load_or_create_gateway_key
+from .shared_keys import key_mismatch
 from .store import Store, open_store
 from .transport import DEFAULT_STREAM_IDLE_SECONDS, TransportInterceptor, TransportLimits
 from .uploads import UploadLimits
@@ -198,6 +199,10 @@ class Gateway:
         log.log(logging.INFO if self.config.tls else logging.WARNING, "%s", self.security_summary())
         if self.metrics_address is not None:
             log.info("Prometheus metrics on http://%s/metrics", self.metrics_address)
+        if self.config.store_url is not None:  # processes sharing one database must share their keys
+            mismatch = key_mismatch(self.store, self.signer.public_key_bytes, self.gateway_key.public)
+            if mismatch:
+                log.warning("%s", mismatch)
         return self
 
     @property

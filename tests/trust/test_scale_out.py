@@ -24,11 +24,14 @@ import numpy as np
 import pytest
 
 from testsupport import fresh_postgres_database, postgres_missing_reason
+from zkgate.audit.tree_head import TreeHeadSigner
 from zkgate.he import KeyHolder
 from zkgate.services.client.gateway_client import GatewayCallError, GatewayClient
 from zkgate.services.client.targets import channel_target
 from zkgate.services.gateway.servicers.audit import LOG_KEY_FILE
 from zkgate.services.gateway.servicers.study import GATEWAY_KEY_FILE
+from zkgate.services.gateway.shared_keys import key_mismatch
+from zkgate.services.gateway.store import AuditEntry, open_store
 from zkgate.study.catalog import Registration
 from zkgate.study.commitment import DatasetCommitment
 from zkgate.study.contributor import Contributor
@@ -103,6 +106,21 @@ def test_several_addresses_make_one_round_robin_target():
     assert channel_target("dns:///gateways.example:50051").spread
     with pytest.raises(Exception, match="HOST:PORT"):
         channel_target("127.0.0.1:1,nothing")
+
+
+def test_a_process_with_other_keys_is_told_which_files_to_copy(tmp_path):
+    store = open_store(tmp_path, None)
+    try:
+        signer, other = TreeHeadSigner.generate(), TreeHeadSigner.generate()
+        gateway = SigningKey.generate().public
+        assert key_mismatch(store, other.public_key_bytes, gateway) is None  # nothing signed yet
+        store.append_audit(AuditEntry("test", b"{}"))
+        store.save_tree_head(signer.sign(1, store.audit_read(lambda t: t.root())))
+        assert key_mismatch(store, signer.public_key_bytes, gateway) is None
+        told = key_mismatch(store, other.public_key_bytes, gateway)
+        assert "another log key" in told and LOG_KEY_FILE in told and GATEWAY_KEY_FILE in told
+    finally:
+        store.close()
 
 
 @pytest.fixture
@@ -243,6 +261,11 @@ def test_three_processes_one_postgres_survive_a_sigkill(tmp_path, postgres_url):
             assert singles[0].submit(study_id, submissions[names[-1]]) == (receipt, leaf)  # after the release too
             final, _ = singles[0].tree_head()
             singles[2].check_consistency(new_head, final)
+            # a fourth process started with keys of its own is told at start which files to copy
+            stranger = ServeProcess(tmp_path / "stranger", postgres_url)
+            servers.append(stranger)
+            time.sleep(0.5)
+            assert any("another log key" in line for line in stranger.lines), "".join(stranger.lines)
         finally:
             for single in singles:
                 single.close()
