@@ -66,6 +66,7 @@ def test_report_is_self_contained_and_draws_every_result(tmp_path):
     assert "VERIFIED" in page and "FAILED" not in page
     for alias in ("n", "mean_chol", "r", "fit", "h", "med", "km"):
         assert f"<h2>{alias}: " in page
+    assert "<h2>n: COUNT(*)</h2>" in page
     # charts: a bar chart per scalar result, a histogram per group, one survival chart with 4 curves
     assert page.count("<svg") >= 3 + 4 + 1
     assert page.count('class="zkgate-regression"') == 4  # one OLS table per diagnosis

@@ -212,9 +212,10 @@ def _per_cell(value: object, cells: list[str]) -> dict[str, object]:
 
 
 def _section(agg: Aggregate, released: object, truth: object | None, cells: list[str],
-             group_names: Mapping[str, str] | None) -> str:
+             group_names: Mapping[str, str] | None, group_by: Sequence[str] = ()) -> str:
     f = agg.function
-    parts = [f"<h2>{_esc(agg.alias)}: {_esc(f)}({_esc(', '.join(agg.columns + tuple(str(p) for p in agg.params)))})</h2>"]
+    arguments = ", ".join(agg.columns + tuple(str(p) for p in agg.params)) or "*"
+    parts = [f"<h2>{_esc(agg.alias)}: {_esc(f)}({_esc(arguments)})</h2>"]
     by_cell = _per_cell(released, cells)
     names = {c: _label(c, group_names) for c in by_cell}
     charts_html: list[str] = []
@@ -252,9 +253,9 @@ def _section(agg: Aggregate, released: object, truth: object | None, cells: list
         parts.append('<p class="note">The released histogram and the exact rank give an interval that provably '
                      "holds the quantile (<code>zkgate requester refine-quantile</code> narrows it).</p>")
     elif cells and all(not isinstance(v, (dict, list)) for v in by_cell.values()):
-        charts_html.append(charts.bar_chart([names[c] for c in by_cell], list(by_cell.values()),
+        charts_html.append(charts.bar_chart(list(by_cell), list(by_cell.values()),  # short keys; names below
                                             title=f"{agg.alias}: {_SCALAR_LABELS.get(f, f)}",
-                                            x_label=", ".join(cells and ["group"]), y_label=agg.alias))
+                                            x_label=" | ".join(group_by), y_label=agg.alias))
     if charts_html:
         parts.append('<div class="charts">' + "".join(charts_html) + "</div>")
     parts.append(_values_table(agg, cells, released, truth, group_names))
@@ -273,7 +274,7 @@ def html_report(*, question: Question, results: Mapping[str, object] | None, tru
                '<p class="bad">VERIFICATION FAILED: ' + _esc("; ".join(failures)) + "</p>")
     fact_rows = "".join(f"<tr><th>{_esc(k)}</th><td>{_esc(v)}</td></tr>" for k, v in (facts or {}).items())
     sections = [_section(agg, results.get(agg.alias), None if truth is None else truth.get(agg.alias), cells,
-                         group_names) for agg in question.aggregates]
+                         group_names, question.group_by) for agg in question.aggregates]
     sql = question.sql or question.describe()
     return "".join([
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">",
