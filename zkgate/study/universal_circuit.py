@@ -1,0 +1,290 @@
+"""The universal contribution circuit: one circuit (one ceremony) per schema, capacity and maxima.
+
+Public inputs are those of the per-shape circuit (``chunk_root``, ``study_id``, ``cx``, ``cy``), so
+submission, aggregation, release and verification are unchanged.  Private: the packed records and
+salt, the question's encoding (:func:`zkgate.study.universal.encode`), ``spec_rest``, ``ρ`` and the
+chunk's committed coordinates ``values`` (the question's, zero beyond them).
+
+It proves:
+
+1. the records hash to ``chunk_root`` (and are decomposed into their bits: every value within its
+   column's width, every flag a bit);
+2. ``poseidon_sponge([TAG_STUDY_UNIVERSAL, constants..., rest]) == study_id``, and the constants are
+   well formed: every mask boolean and one-hot where it selects, breakpoints sorted and within the
+   column's width + 1 bit, slot indices within the columns, the survival width in [1, 2^bits];
+3. per record, with ``p = flag · [every column passes]`` (a column passes iff the alternating sum of
+   ``[x >= e_i]`` over its sorted breakpoints, XOR its complement bit, is 1 — a union of intervals):
+   the cell key ``K = Σ c_j x_j``, the moment weight ``W = 1/(β−0) + Σ_j x_j (a_j + Σ_{l≥j} b_jl x_l)``
+   (``a_j``/``b_jl`` carry ``1/(β − m)`` of every moment slot m that sums ``x_j`` / multiplies
+   ``x_j x_l``: computed once per chunk from the masks), the bins key of the selected column
+   (``x >> s`` read from its bits) and the survival key (time bin hinted, pinned by
+   ``0 <= t − idx·w < w``) — and one log-derivative identity over the chunk:
+
+       Σ_r p_r (W_r/(α − K_r) + κ_B/(α − K^B_r) + κ_S/(α − K^S_r)) = Σ_i v_i / ((α − key_i)(β − m_i))
+
+   with ``(key_i, m_i)`` the coordinate tags of the constants and α, β Poseidon hashes of the chunk
+   root, the study id and C (Fiat–Shamir: the records and every v_i are fixed before α and β exist).
+   As rational functions of (α, β) both sides agree iff each ``v_i`` is exactly the sum over the
+   counting records of its cell of its moment's value (a count, sum, product, bin or survival
+   count), and every counting record lands in a tagged cell; an unselected moment has no term on the
+   left, so its coordinate is 0 and is not released (selection is applied per chunk, to the
+   coefficients a_j, b_jl, κ — not per record);
+4. ``C = Σ v_i·G_i + ρ·H`` with every ``v_i`` in ``coordinate_bits`` bits and ``ρ < l``: the same
+   commitment as the per-shape circuit's for the question's coordinates (zeros add nothing).
+"""
+
+from __future__ import annotations
+
+from functools import partial
+
+from zkgate.circuits import compile_circuit
+from zkgate.circuits import pedersen as ped
+from zkgate.circuits.babyjubjub import SUBORDER as L
+from zkgate.circuits.field import R
+from zkgate.circuits.gadgets.babyjubjub import point_add, scalar_mul_fixed
+from zkgate.circuits.lc import LC
+from zkgate.study.commitment import TAG_CHUNK, Packing
+from zkgate.study.gadgets import geq, source_digest, sponge
+from zkgate.study.universal import BINS_BASE, SURV_BASE, TAG_STUDY_UNIVERSAL, UniversalParams
+
+RHO_BITS = 252
+TAG_CHALLENGE = int.from_bytes(b"zkgate/study/universal/challenge/v1", "big")
+
+
+def _one_hot_of(index: int, *, n: int) -> list[int]:
+    return [int(index == j + 1) for j in range(n)]
+
+
+def _floor_div(t: int, w: int) -> int:
+    return t // w if w else 0
+
+
+def _one_hot(api, index, n: int) -> list:
+    """Masks m_0..m_{n-1}: boolean, at most one set, Σ (j+1)·m_j == index (so index 0 = none)."""
+    ms = api.hint(partial(_one_hot_of, n=n), index, n_out=n)
+    ms = ms if isinstance(ms, list) else [ms]
+    total, weighted = LC(), LC()
+    for j, m in enumerate(ms):
+        api.assert_boolean(m)
+        total = total + m
+        weighted = weighted.combine(m, j + 1)
+    api.assert_boolean(total)
+    api.assert_equal(weighted, index)
+    return ms
+
+
+def _assert_masks(api, masks: list) -> LC:
+    """Each mask boolean, at most one set; returns their sum (whether one is set)."""
+    total = LC()
+    for m in masks:
+        api.assert_boolean(m)
+        total = total + m
+    api.assert_boolean(total)
+    return total
+
+
+def universal_circuit(api, names, col_bits, capacity, terms, groups, binary, shifts, max_cells, max_moments,
+                      n_coordinates, coordinate_bits, src):
+    n = len(names)
+    pk = Packing(tuple(col_bits), capacity)
+    rb, offs = pk.record_bits, pk.field_offsets()
+    big = max(col_bits)
+    stride = 1 << big
+    chunk_root = api.public_input("chunk_root")
+    study_id = api.public_input("study_id")
+    cx = api.public_input("cx")
+    cy = api.public_input("cy")
+    packed = list(api.private_input("packed", pk.n_elements))
+    salt = api.private_input("chunk_salt")
+    n_const = (sum(terms) + n + 2 * len(groups) + 2 * (max_moments - 1) + 2 * n + len(binary) + 1
+               + 2 * n_coordinates)
+    consts = list(api.private_input("constants", n_const))
+    rest = api.private_input("spec_rest")
+    rho = api.private_input("rho")
+    values = list(api.private_input("values", n_coordinates))
+
+    # 2. the constants belong to the study and are well formed
+    api.assert_equal(sponge(api, [TAG_STUDY_UNIVERSAL, *consts, rest]), study_id)
+    it = iter(consts)
+    breaks, comps = [], []
+    for j in range(n):
+        es = [next(it) for _ in range(terms[j])]
+        for e in es:
+            api.assert_range(e, col_bits[j] + 1)
+        for a, b in zip(es, es[1:]):
+            api.assert_equal(geq(api, b, a, col_bits[j] + 1), 1)  # sorted
+        comp = next(it)
+        api.assert_boolean(comp)
+        breaks.append(es)
+        comps.append(comp)
+    g_hi, g_lo = [], []
+    for _ in groups:
+        g_hi.append(next(it))
+        g_lo.append(next(it))
+    _assert_masks(api, g_hi)
+    has_lo = _assert_masks(api, g_lo)
+    for h, lo_ in zip(g_hi, g_lo):
+        api.assert_zero(api.mul(h, lo_))  # two distinct columns
+    api.assert_zero(api.mul(sum(g_hi, LC()), 1 - has_lo))  # a high column only with a low one
+    lo_span = LC()
+    for j, m in zip(groups, g_lo):
+        lo_span = lo_span.combine(m, 1 << col_bits[j])
+    cell_coef = {j: api.mul(h, lo_span) + lo_ for j, h, lo_ in zip(groups, g_hi, g_lo)}
+    slots = [(next(it), next(it)) for _ in range(1, max_moments)]
+    bins_sel = [next(it) for _ in range(n)]
+    use_bins = _assert_masks(api, bins_sel)
+    time_sel = [next(it) for _ in range(n)]
+    use_surv = _assert_masks(api, time_sel)
+    event_sel = [next(it) for _ in binary]
+    api.assert_equal(_assert_masks(api, event_sel), use_surv)
+    width = next(it)
+    api.assert_range(width - 1, big)  # 1 <= w <= 2^big
+    tags = [(next(it), next(it)) for _ in range(n_coordinates)]
+
+    # 1. the records hash to the chunk root
+    api.assert_equal(sponge(api, [TAG_CHUNK, *packed, salt]), chunk_root)
+
+    # the challenges (after the records and the commitment are fixed)
+    alpha = sponge(api, [TAG_CHALLENGE, chunk_root, study_id, cx, cy])
+    beta = sponge(api, [TAG_CHALLENGE, alpha])
+    inv = [api.inverse(beta - m) for m in range(max_moments + 1)]
+    lin = [LC() for _ in range(n)]
+    quad = [[LC() for _ in range(n)] for _ in range(n)]
+    for m, (a, b) in enumerate(slots, start=1):
+        am = _one_hot(api, a, n)
+        bm = _one_hot(api, b, n)
+        is_sum = 1 - sum(bm, LC())
+        w_sum = api.mul(inv[m], is_sum)
+        for j in range(n):
+            lin[j] = lin[j] + api.mul(w_sum, am[j])
+            wa = api.mul(inv[m], am[j])
+            for k in range(n):
+                lo_, hi_ = min(j, k), max(j, k)
+                quad[lo_][hi_] = quad[lo_][hi_] + api.mul(wa, bm[k])
+    kappa = inv[max_moments]
+    kappa_b = api.mul(kappa, use_bins)
+    kappa_s = api.mul(kappa, use_surv)
+
+    # 3. per record
+    lhs = LC()
+    for e, elem in enumerate(packed):
+        k = pk.element_records(e)
+        bits = api.to_bits(elem, k * rb)
+        for r in range(k):
+            base = r * rb
+            flag = bits[base]
+            xs, xbits = [], []
+            for j in range(n):
+                start = base + offs[j]
+                v = LC()
+                for i in range(col_bits[j]):
+                    v = v.combine(bits[start + i], 1 << i)
+                xs.append(v)
+                xbits.append(bits[start : start + col_bits[j]])
+            passing = LC()
+            for j in range(n):
+                inside = LC()
+                for i, br in enumerate(breaks[j]):
+                    g = geq(api, xs[j], br, col_bits[j])
+                    inside = inside + g if i % 2 == 0 else inside - g
+                # inside XOR comp = comp + inside − 2·comp·inside
+                passing = passing + comps[j] + inside - api.mul(comps[j], inside) * 2
+            p = api.mul(flag, api.is_equal(passing, n))
+            kc = LC()
+            for j in groups:
+                kc = kc + api.mul(cell_coef[j], xs[j])
+            wsum = inv[0]
+            for j in range(n):
+                z = lin[j]
+                for k2 in range(j, n):
+                    z = z + api.mul(quad[j][k2], xs[k2])
+                wsum = api.mul_add(xs[j], z, wsum)
+            lhs = lhs + api.div(api.mul(p, wsum), alpha - kc)
+            kb = LC()
+            for j in range(n):
+                top = LC()
+                for i, b in enumerate(xbits[j][shifts[j]:]):
+                    top = top.combine(b, 1 << i)
+                kb = kb + api.mul(bins_sel[j], top)
+            lhs = lhs + api.div(api.mul(p, kappa_b), alpha - (kc * stride + kb + BINS_BASE))
+            t = LC()
+            for j in range(n):
+                t = t + api.mul(time_sel[j], xs[j])
+            ev = LC()
+            for j, s in zip(binary, event_sel):
+                ev = ev + api.mul(s, xs[j])
+            idx = api.hint(_floor_div, t, width)
+            rem = t - api.mul(idx, width)
+            api.to_bits(rem, big)
+            api.to_bits(width - 1 - rem, big)
+            key_s = SURV_BASE + (kc * 2 + 1 - ev) * stride + idx
+            lhs = lhs + api.div(api.mul(p, kappa_s), alpha - key_s)
+
+    # the right side: every committed coordinate under its tag
+    rhs = LC()
+    for v, (key, slot) in zip(values, tags):
+        rhs = rhs + api.div(v, api.mul(alpha - key, beta - slot))
+    api.assert_equal(lhs, rhs)
+
+    # 4. the commitment opens to the coordinates with rho < l
+    gens, h = ped.generators(n_coordinates)
+    point = None
+    for v, g in zip(values, gens):
+        term = scalar_mul_fixed(api, api.to_bits(v, coordinate_bits), g)
+        point = term if point is None else point_add(api, point, term)
+    rho_bits = api.to_bits(rho, RHO_BITS)
+    api.assert_bits_le_const(rho_bits, L - 1)
+    point = point_add(api, point, scalar_mul_fixed(api, rho_bits, h))
+    api.assert_equal(point[0], cx)
+    api.assert_equal(point[1], cy)
+
+
+def compile_universal(params: UniversalParams, *, cache=True):
+    """The compiled universal circuit (memory and disk cache)."""
+    return compile_circuit(universal_circuit, cache=cache, src=source_digest() + "u" + _own_digest(),
+                           **params.circuit_params())
+
+
+def _own_digest() -> str:
+    import hashlib
+    from pathlib import Path
+
+    here = Path(__file__).resolve().parent
+    h = hashlib.sha256()
+    for name in ("universal.py", "universal_circuit.py"):
+        h.update((here / name).read_bytes())
+    return h.hexdigest()[:16]
+
+
+def universal_inputs(constants: list[int], rest: int, study_id: int, elements: list[int], salt: int,
+                     chunk_root: int, rho: int, point: tuple[int, int], values: list[int]) -> dict:
+    return {"chunk_root": chunk_root, "study_id": study_id, "cx": point[0], "cy": point[1],
+            "packed": list(elements), "chunk_salt": salt, "constants": [c % R for c in constants],
+            "spec_rest": rest, "rho": rho, "values": list(values)}
+
+
+# -- a study's circuit, per-shape or universal ------------------------------------------------------
+
+def compile_for(spec):
+    """The compiled contribution circuit a study names: universal when ``spec.universal`` is set."""
+    if spec.universal is not None:
+        return compile_universal(spec.universal)
+    from zkgate.study.circuit import compile_contribution
+
+    return compile_contribution(spec.shape())
+
+
+def chunk_inputs(spec, elements: list[int], salt: int, chunk_root: int, rho: int, point: tuple[int, int],
+                 values: list[int]) -> dict:
+    """The circuit inputs of one chunk for either circuit (``values``: the chunk's coordinates)."""
+    if spec.universal is None:
+        from zkgate.study.circuit import circuit_inputs
+
+        return circuit_inputs(spec, elements, salt, chunk_root, rho, point)
+    from zkgate.study.universal import pad_values
+
+    return universal_inputs(spec.universal_constants(), spec.rest_element(), spec.study_id, elements, salt,
+                            chunk_root, rho, point, pad_values(values, spec.universal))
+
+
+__all__ = ["chunk_inputs", "compile_for", "compile_universal", "universal_circuit", "universal_inputs"]
