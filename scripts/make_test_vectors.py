@@ -147,6 +147,52 @@ def write(out_dir: Path, name: str, description: str, body: dict) -> None:
     (out_dir / name).write_text(text)
 
 
+# -- the key committee (issue 23) ---------------------------------------------------------------
+def committee_vector(out_dir: Path, sd, keys: dict, known: list[bytes]) -> None:
+    """``study_spec_committee.json``: a spec carrying a 2-of-3 key committee (seeded member keys;
+    he_key_id is still a placeholder: the members sign it as they sign a joint key's id)."""
+    from zkgate.he.committee import Message, Roster, TransportKey
+    from zkgate.he.presets import get_preset
+    from zkgate.he.threshold import CommitteeParams
+    from zkgate.study import encoding as enc
+    from zkgate.study.identity import SigningKey
+    from zkgate.study.key_committee import KeyCommittee
+    from zkgate.study.spec import Participant, StudySpec
+
+    params = get_preset("bfv-8192")
+    members = [f"member-{i}" for i in (1, 2, 3)]
+    sks = [_StableKey(SigningKey.from_seeds(_seed(f"signing key/{m}"), _seed(f"ml-dsa-65 seed/{m}")), known)
+           for m in members]
+    tks = [TransportKey(_seed(f"transport key/{m}", 64), _seed(f"x25519/{m}")) for m in members]
+    cp = CommitteeParams(params, 3, 2, 3)
+    roster = Roster(cp, _seed("committee nonce"), tuple(k.public for k in sks), tuple(k.public for k in tks))
+    key_id = _seed("placeholder: joint HE key id")
+    approvals = [Message.signed(k, "approve", roster.committee_id, i, 0, [key_id]) for i, k in enumerate(sks, 1)]
+    third = Participant("hospital-c", _seed_int("placeholder: hospital-c root", 1 << 250), 1,
+                        b"\x01" + _seed("placeholder: hospital-c key hash"))
+    spec = StudySpec(
+        title="zkgate test vector study (key committee)", schema=sd.schema, capacity=sd.capacity,
+        question=sd.question, min_cell_size=sd.min_cell_size, participants=(*sd.participants, third), quorum=3,
+        deadline=sd.deadline, he_preset="bfv-8192", he_key_id=key_id,
+        he_context_digest=_seed("placeholder: joint HE public context digest"), vk_hash=sd.vk_hash,
+        transcript_hash=sd.transcript_hash, gateway_key=sd.gateway_key, key_holder_key=sd.key_holder_key,
+        nonce=_seed("committee study nonce", 16), dev_keys=sd.dev_keys,
+        committee=KeyCommittee.from_setup(roster, [m.to_bytes() for m in approvals]),
+    )
+    write(out_dir, "study_spec_committee.json", "docs/messages.md section 5: a study spec with a 2-of-3 key "
+          "committee: the roster, each member's approve message and signature over he_key_id (a placeholder)", {
+        "hex": hx(spec.to_bytes()),
+        "params_fingerprint_hex": hx(params.fingerprint()),
+        "committee_id_hex": hx(roster.committee_id),
+        "members": [{"index": i, "signing_key_hex": hx(sks[i - 1].public), "transport_key_hex": hx(tks[i - 1].public),
+                     "approve_body_hex": hx(m.body()), "signature_hex": hx(m.signature)}
+                    for i, m in enumerate(approvals, 1)],
+        "threshold": 2, "max_participants": 3, "he_key_id_hex": hx(key_id),
+        "rest": dec(spec.rest_element()), "study_id": dec(spec.study_id), "study_id_hex": hx(spec.study_id_bytes),
+        "bytes_to_field_elements_count": len(enc.bytes_to_field_elements(spec.to_bytes())),
+    })
+
+
 # -- the scenario ------------------------------------------------------------------------------
 VECTOR_SQL = ("SELECT sex, COUNT(*) AS n, AVG(delta) AS mean_delta, VAR_SAMP(delta) AS var_delta, "
               "CORR(age, delta) AS r, HISTOGRAM(age, 18, 40, 65, 91) AS ages FROM data "
@@ -336,6 +382,10 @@ def build(out_dir: Path) -> None:
         "value_bounds": [dec(b) for b in sd.value_bounds()],
         "release_mode": sd.release_mode,
     })
+
+    # the same study decrypted by a key committee (issue 23): 3 participants (committee studies need
+    # quorum >= 3), bfv-8192, the spec's optional committee item with every member's approval
+    committee_vector(out_dir, sd, keys, known)
 
     ck_bytes = public_keys.to_bytes()
     vk = public_keys.vk

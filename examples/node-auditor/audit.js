@@ -12,6 +12,7 @@ import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 
+import { checkCommittee } from "./lib/committee.js";
 import { ConnectError, Gateway } from "./lib/gateway.js";
 import { leafHash, rootOf, treeHeadBytes, verifyConsistency, verifyInclusion } from "./lib/merkle.js";
 import {
@@ -184,6 +185,10 @@ async function audit(gateway, options, report) {
     if (study.state === "CANCELLED") report.cancel(study.cancellation); // checked against its audit leaf below
     return bytesEqual(study.spec, spec.bytes) && bytesEqual(study.circuit_keys, keys.bytes);
   }, "GetStudy and GetPublicRecord disagree");
+  if (spec.committee !== null) {  // issue 23: every member of the key committee approved the study's HE key
+    const why = checkCommittee(spec, spec.participants.length);
+    report.add(`key committee (${spec.committee.threshold} of ${spec.committee.members}) approved the study's HE key`, why === null, why);
+  }
   report.add("study names this gateway's signing key", bytesEqual(spec.gatewayKey, gatewayKey),
     `the spec names ${hex(spec.gatewayKey)}, the gateway's key is ${hex(gatewayKey)}`);
   const bounds = valueBounds(spec);

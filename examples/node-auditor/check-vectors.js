@@ -8,6 +8,7 @@ import { readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
+import { checkCommittee, committeeId, unapproved } from "./lib/committee.js";
 import { Curves } from "./lib/curve.js";
 import { leafHash, rootOf, treeHeadBytes } from "./lib/merkle.js";
 import { verifySigned } from "./lib/signatures.js";
@@ -41,7 +42,7 @@ let vectors;
 try {
   vectors = Object.fromEntries(
     ["poseidon", "pedersen", "dataset_root", "study_spec", "circuit_keys", "submission", "aggregate", "release",
-      "audit_leaf", "tree_head", "public_record"].map((n) => [n, JSON.parse(readFileSync(join(dir, `${n}.json`), "utf8"))]),
+      "audit_leaf", "tree_head", "public_record", "study_spec_committee"].map((n) => [n, JSON.parse(readFileSync(join(dir, `${n}.json`), "utf8"))]),
   );
 } catch (err) {
   console.error(`error: cannot read the test vectors in ${dir}: ${err.message}`);
@@ -87,6 +88,19 @@ await guarded("study spec", () => {
   check("study id", curves.studyId(spec, filterConstants(spec)).toString() === v.study_id);
   check("value names", same(valueNames(spec), v.value_names));
   check("value bounds", same(strings(valueBounds(spec)), v.value_bounds));
+});
+
+await guarded("study spec with a key committee", () => {
+  const v = vectors.study_spec_committee;
+  const cspec = decodeSpec(fromHex(v.hex));
+  const c = cspec.committee;
+  check("committee spec decodes (members, threshold)", c !== null && c.members === v.members.length && c.threshold === v.threshold);
+  check("committee id (framed roster)", hex(committeeId(c)) === v.committee_id_hex);
+  check("every member approved the spec's HE key", checkCommittee(cspec, cspec.participants.length, fromHex(v.params_fingerprint_hex)) === null);
+  const other = Buffer.from(cspec.heKeyId);
+  other[0] ^= 1;
+  check("an HE key the members did not approve is named", unapproved(c, other).join(",") === "1,2,3");
+  check("committee study id", curves.studyId(cspec, filterConstants(cspec)).toString() === v.study_id);
 });
 
 let keys;

@@ -41,7 +41,7 @@ from zkgate.study.verification import PublicRecord, verify_record
 VECTORS = Path(__file__).resolve().parent.parent / "vectors"
 OWN_FILES = ["aggregate.json", "circuit_keys.json", "dataset_root.json", "he_envelope.json", "pedersen.json",
              "poseidon.json", "public_record.json", "receipt.json", "registration.json", "release.json",
-             "schema.json", "study_spec.json", "submission.json", "tree_head.json"]
+             "schema.json", "study_spec.json", "study_spec_committee.json", "submission.json", "tree_head.json"]
 
 
 def load(name: str) -> dict:
@@ -218,6 +218,41 @@ def test_dataset_root():
 
 
 # -- spec, circuit keys ----------------------------------------------------------------------
+def test_study_spec_with_a_key_committee():
+    """Issue 23: the committee item (roster, approvals over he_key_id) round-trips, the committee id and
+    approve bodies are as docs/messages.md §5 frames them, and a changed approval is refused."""
+    import struct
+
+    from zkgate.he.presets import get_preset
+    from zkgate.study.errors import MessageFormatError
+
+    v = load("study_spec_committee.json")
+    data = b(v["hex"])
+    spec = StudySpec.from_bytes(data)
+    assert spec.to_bytes() == data and spec.study_id == int(v["study_id"])
+    assert poseidon_sponge(enc.bytes_to_field_elements(data)) == int(v["rest"])
+    c = spec.committee
+    assert (c.members, c.threshold, c.max_participants) == (3, v["threshold"], v["max_participants"])
+    assert c.params_fingerprint.hex() == v["params_fingerprint_hex"] == get_preset("bfv-8192").fingerprint().hex()
+
+    def frame(fields):
+        return b"".join(struct.pack("<I", len(f)) + f for f in fields)
+
+    members = v["members"]
+    cid = hashlib.sha256(frame([b"zkgate.committee.v1\x00roster", c.params_fingerprint, struct.pack("<III", 3, 2, 3),
+                                c.nonce, *(b(m["signing_key_hex"]) for m in members),
+                                *(b(m["transport_key_hex"]) for m in members)])).digest()
+    assert cid.hex() == v["committee_id_hex"] == spec.committee_id.hex()
+    for m in members:
+        body = frame([b"zkgate.committee.v1", b"approve", cid, bytes([m["index"], 0]), spec.he_key_id])
+        assert body.hex() == m["approve_body_hex"]
+        assert signature_ok(b(m["signing_key_hex"]), body, b(m["signature_hex"]), "committee")
+        assert c.approvals[m["index"] - 1].hex() == m["signature_hex"]
+    sig = b(members[1]["signature_hex"])
+    with pytest.raises(MessageFormatError, match="member 2's approval"):
+        StudySpec.from_bytes(data.replace(sig, sig[:-1] + bytes([sig[-1] ^ 1])))
+
+
 def test_study_spec_and_id():
     v = load("study_spec.json")
     data = b(v["hex"])

@@ -14,6 +14,7 @@ from zkgate.study.catalog import Registration
 from zkgate.study.circuit import compile_contribution
 from zkgate.study.contributor import context_digest
 from zkgate.study.errors import SpecError
+from zkgate.study.key_committee import KeyCommittee
 from zkgate.study.keys import CircuitKeys, check_dev
 from zkgate.study.question import Question
 from zkgate.study.spec import Filter, Participant, Statistic, StudySpec, check_registrations, legacy_question
@@ -25,11 +26,14 @@ def open_study(*, title: str, registrations: list[Registration], question: Quest
                filter: Filter | None = None, statistics: tuple[Statistic, ...] | None = None,
                quorum: int, deadline: int, public_context: PublicContext, gateway_key: bytes,
                key_holder_key: bytes, keys: CircuitKeys | str, dev_mode: bool = False,
-               nonce: bytes | None = None, min_cell_size: int = 0) -> tuple[StudySpec, CircuitKeys]:
+               nonce: bytes | None = None, min_cell_size: int = 0,
+               committee: KeyCommittee | None = None) -> tuple[StudySpec, CircuitKeys]:
     """Returns the spec and the circuit keys it names (with the proving key for contributors).
 
     The question is a compiled :class:`Question`, or (the form of earlier releases) a ``filter``
-    and ``statistics``, converted by :func:`~zkgate.study.legacy.legacy_question`."""
+    and ``statistics``, converted by :func:`~zkgate.study.legacy.legacy_question`.
+    ``committee``: the key committee whose joint key ``public_context`` is, with every member's approval
+    (issue 23; :meth:`KeyCommittee.from_setup`); the spec refuses it unless all approvals verify."""
     if not registrations:
         raise SpecError("a study needs at least one registered participant")
     if question is None:
@@ -44,6 +48,7 @@ def open_study(*, title: str, registrations: list[Registration], question: Quest
         he_context_digest=context_digest(public_context), vk_hash=_ZERO, transcript_hash=_ZERO,
         gateway_key=gateway_key, key_holder_key=key_holder_key,
         nonce=nonce if nonce is not None else secrets.token_bytes(16), dev_keys=False,
+        committee=committee,
     )
     check_registrations(draft, registrations)
     draft.layout()  # the HE overflow guard, before anyone proves anything

@@ -42,6 +42,7 @@ from zkgate.study.commitment import check_capacity
 from zkgate.study.dataset import Schema
 from zkgate.study.errors import MessageFormatError, SchemaError, SpecError, UnknownParticipantError
 from zkgate.study.identity import check_key_ref, check_public_key
+from zkgate.study.key_committee import KeyCommittee
 from zkgate.study.legacy import EqualsCondition, Filter, RangeCondition, Statistic, legacy_question
 from zkgate.study.question import MAX_COORDINATES, Question
 from zkgate.study.statistics import moments as mom
@@ -143,6 +144,7 @@ class StudySpec:
     dev_keys: bool = False
     min_cell_size: int = 0  # k: cells with fewer records are withheld at release (0: no suppression)
     v1: V1Form | None = None  # set only when decoding a version-1 spec (see V1Form)
+    committee: KeyCommittee | None = None  # the key committee holding the joint HE key (None: one key holder)
     _cache: dict = field(default_factory=dict, compare=False, repr=False, hash=False)
 
     def __post_init__(self) -> None:
@@ -205,6 +207,15 @@ class StudySpec:
             raise SpecError("nonce must be 16 bytes")
         if type(self.dev_keys) is not bool:
             raise SpecError("dev_keys must be a bool")
+        if self.committee is not None:  # issue 23: every member approved the joint key the spec names
+            if not isinstance(self.committee, KeyCommittee) or self.v1 is not None:
+                raise SpecError("committee must be a KeyCommittee (zkgate.study.key_committee), in a version-2 spec")
+            if self.params.scheme != "bfv":
+                raise SpecError("a key committee decrypts BFV studies only")
+            if self.quorum < 3:
+                raise SpecError(f"a study decrypted by a key committee needs quorum >= 3, got {self.quorum}: with two "
+                                "contributions each participant learns the other's from the released sum")
+            self._cache["committee_id"] = self.committee.check(self.params, self.he_key_id, len(self.participants))
         for j, b in enumerate(self.value_bounds()):
             if b >= L:
                 raise SpecError(f"statistic {self.value_names()[j]!r} could reach {b}, not below the subgroup order l")
@@ -213,6 +224,11 @@ class StudySpec:
     @property
     def params(self) -> HEParams:
         return PRESETS[self.he_preset]
+
+    @property
+    def committee_id(self) -> bytes | None:
+        """The key committee's id (the hash of its roster), or None for a single key holder."""
+        return self._cache.get("committee_id") if self.committee is not None else None
 
     @property
     def release_mode(self) -> str:
@@ -446,7 +462,7 @@ class StudySpec:
             self.key_holder_key,
             self.nonce,
             self.dev_keys,
-        ]
+        ] + ([["committee", self.committee.to_obj()]] if self.committee is not None else [])
 
     def to_bytes(self) -> bytes:
         if "bytes" not in self._cache:
@@ -458,10 +474,18 @@ class StudySpec:
         version, it = enc.unpack_versioned(data, KIND, (1, SPEC_VERSION))
         if version == 1:
             return cls._from_v1(data, it)
-        if len(it) != 17:
-            raise MessageFormatError(f"{KIND}: expected 17 items")
+        if not 17 <= len(it) <= 18:
+            raise MessageFormatError(f"{KIND}: expected 17 items (then the optional committee item)")
         try:
+            committee = None
+            for x in it[17:]:  # optional ["committee", ...] (issue 23)
+                u = enc.read_list(x, "spec extension", 2)
+                if u[0] == "committee" and committee is None:
+                    committee = KeyCommittee.from_obj(u[1])
+                else:
+                    raise MessageFormatError(f"{KIND}: unknown or repeated item {u[0]!r}")
             spec = cls(
+                committee=committee,
                 title=enc.read_str(it[0], "title"),
                 schema=Schema.from_obj(it[1]),
                 capacity=enc.read_int(it[2], "capacity"),

@@ -189,9 +189,33 @@ function question(v) {
 }
 
 // -- messages ----------------------------------------------------------------------------------
+/** A spec's optional key committee (issue 23, docs/messages.md §5): the roster and every member's
+ * approval signature; lib/committee.js checks them. */
+function keyCommittee(v) {
+  const c = list(v, "committee", 8);
+  const members = int(c[1], "committee members");
+  if (members < 2 || members > 16) throw new MessageFormatError(`committee: ${members} members, expected 2..16`);
+  const threshold = int(c[2], "committee threshold");
+  if (threshold < 2 || threshold > members) throw new MessageFormatError(`committee: threshold ${threshold} outside [2, ${members}]`);
+  const keys = (x, what, size) => list(x, what, members).map((k) => bin(k, what, size));
+  return {
+    paramsFingerprint: bin(c[0], "committee params_fingerprint", 32), members, threshold,
+    maxParticipants: int(c[3], "committee max_participants"), nonce: bin(c[4], "committee nonce", 32),
+    signingKeys: keys(c[5], "committee signing key", 32 + 1952), transportKeys: keys(c[6], "committee transport key", 1184 + 32),
+    approvals: keys(c[7], "committee approval", 64 + 3309),
+  };
+}
+
 export function decodeSpec(bytes) {
   const obj = unpack(bytes, "study-spec", SPEC_VERSION);
-  const it = items(obj, 17, "study-spec");
+  if (obj.length < 19 || obj.length > 21) throw new MessageFormatError(`study-spec: expected 17 items after kind and version (then optional extensions), got ${obj.length - 2}`);
+  const it = obj.slice(2);
+  let committee = null;
+  for (const x of it.slice(17)) {  // optional extensions; this auditor reads the key committee (issue 23)
+    const e = list(x, "spec extension", 2);
+    if (e[0] !== "committee" || committee !== null) throw new MessageFormatError(`study-spec: the '${e[0]}' item is not read by this auditor`);
+    committee = keyCommittee(e[1]);
+  }
   const schema = list(it[1], "schema").map((c, i) => {
     c = list(c, `schema column ${i}`, 3);
     return { name: str(c[0], "column name"), lo: int(c[1], "column lo"), hi: int(c[2], "column hi") };
@@ -222,6 +246,7 @@ export function decodeSpec(bytes) {
       if (typeof it[16] !== "boolean") throw new MessageFormatError("dev_keys: expected a boolean");
       return it[16];
     })(),
+    committee,
   };
 }
 
