@@ -6,7 +6,9 @@
 
 1. constraints per record of the contribution circuit (marginal, chunks of 64 vs 128 records)
    beside benchmarks/circom/study_contribution.circom (the same per-record statement with
-   circomlib) compiled by circom2 --O2 and --O1;
+   circomlib) compiled by circom2 --O2 and --O1 — note: that circom file models issue 9's 5-column
+   schema (31-bit records) while zkgate now runs the study on the 8-column synthetic patients
+   (47-bit records), so zkgate's side carries ~16 more decoding constraints per record;
 2. witness + prove per chunk of ``--chunk`` records (development key);
 3. commitment throughput (packing + chunk roots + data set root), records/s;
 4. an end-to-end simulated study, ``--holders`` x ``--records``, timings per phase;
