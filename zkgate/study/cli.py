@@ -8,7 +8,7 @@ import sys
 import click
 
 from zkgate.he.presets import PRESETS
-from zkgate.study.simulate import simulate
+from zkgate.study.simulate import STUDY_FILTER, STUDY_STATISTICS, simulate
 
 
 @click.group()
@@ -51,12 +51,17 @@ def study() -> None:
 @click.option("--export-data", "export_data", type=click.Path(file_okay=False), metavar="DIR",
               help="Write each hospital's synthetic table to DIR/<hospital>.csv (header row), to recompute the "
                    "truth with other tools.")
+@click.option("--universal", is_flag=True,
+              help="Prove with the universal circuit of the patient schema (one key for every question within its "
+                   "maxima: 16 filter breakpoints, 8 cells, 20 moments per cell, 64 quantile bins, 24 survival bins; "
+                   "docs/protocol.md) instead of the question's per-shape circuit; a question beyond them is refused "
+                   "naming the limit.")
 @click.option("--json", "as_json", is_flag=True,
               help="End with one line of JSON: verified, results and truth keyed by alias (numbers; HISTOGRAM a "
                    "list; OLS {coef, se, r2, n}; under GROUP BY {group value: ...}, \"a|b\" for two columns), "
                    "then status, mode, question, reason, max_relative_error, timings.")
 def simulate_command(holders, records, seed, chunk, tamper, key_holders, threshold, scheme, preset, workers,
-                     dask_address, dask_tls, sql, export_data, as_json) -> None:
+                     dask_address, dask_tls, sql, export_data, universal, as_json) -> None:
     """Run a whole study in one process on synthetic, seeded patient tables (dev keys).
 
     Prints the released results beside the ground truth computed in the clear, the
@@ -116,10 +121,22 @@ def simulate_command(holders, records, seed, chunk, tamper, key_holders, thresho
         except SpecError as exc:
             raise click.BadParameter(str(exc), param_hint="--sql") from None
     log = (lambda m: click.echo(m, err=True)) if as_json else click.echo
+    if universal:
+        from zkgate.study.errors import SpecError
+        from zkgate.study.patients import PATIENT_SCHEMA
+        from zkgate.study.simulate import universal_key
+        from zkgate.study.spec import legacy_question
+        from zkgate.study.universal import encode
+
+        try:
+            encode(question if question is not None else legacy_question(STUDY_FILTER, STUDY_STATISTICS),
+                   universal_key(chunk))
+        except SpecError as exc:
+            raise click.BadParameter(str(exc), param_hint="--universal") from None
     try:
         res = simulate(holders, records, seed, chunk, tamper=tamper, preset=preset, workers=workers, log=log,
                        dask=dask_address, dask_tls=dask_tls, question=question, export_data=export_data,
-                       key_holders=key_holders, threshold=threshold)
+                       key_holders=key_holders, threshold=threshold, universal=universal)
     except ValueError as exc:  # e.g. a preset that cannot serve a key committee, with the reason
         if key_holders < 2:
             raise

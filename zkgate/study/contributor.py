@@ -21,13 +21,14 @@ from zkgate.he import PublicContext
 from zkgate.he.envelope import envelope_digest
 from zkgate.prover.groth16.prove import prove
 from zkgate.study import encoding as enc
-from zkgate.study.circuit import chunk_statistics, circuit_inputs, commit, compile_contribution
+from zkgate.study.circuit import chunk_statistics, commit
 from zkgate.study.commitment import DatasetCommitment
 from zkgate.study.errors import SpecError, WrongStudyError
 from zkgate.study.identity import SigningKey
 from zkgate.study.keys import CircuitKeys
 from zkgate.study.messages import Receipt, Submission
 from zkgate.study.spec import StudySpec
+from zkgate.study.universal_circuit import chunk_inputs, compile_for
 
 
 def context_digest(public_context: PublicContext | bytes) -> bytes:
@@ -109,10 +110,12 @@ class Contributor:
         if keys.pk is None:
             raise SpecError("proving needs the proving key")
         ctx = check_public_context(spec, public_context)
-        circuit = compile_contribution(spec.shape())
+        circuit = compile_for(spec)  # per-shape, or the universal circuit (issue 21)
         c = self.commitment
         t = ContributionTimings(chunks=c.n_chunks)
         if dask is not None:
+            if spec.universal is not None:
+                raise SpecError("proving a universal-circuit study on Dask is not supported yet; prove in process")
             chunks = dask.prove_chunks(spec, keys.pk, c, progress=progress)
             points = [r.point for r in chunks]
             total = [sum(v) for v in zip(*(r.statistics for r in chunks))]
@@ -132,7 +135,7 @@ class Contributor:
             s = chunk_statistics(spec, c.chunk_rows(k))
             rho = secrets.randbelow(L)
             pt = commit(s, rho)
-            inputs = circuit_inputs(spec, c.chunk_elements[k], c.chunk_salts[k], c.chunk_roots[k], rho, pt)
+            inputs = chunk_inputs(spec, c.chunk_elements[k], c.chunk_salts[k], c.chunk_roots[k], rho, pt, s)
             witnesses.append(circuit.solve(inputs, check=False))
             points.append(pt)
             total = s if total is None else [a + b for a, b in zip(total, s)]

@@ -11,13 +11,14 @@ import secrets
 
 from zkgate.he import PublicContext
 from zkgate.study.catalog import Registration
-from zkgate.study.circuit import compile_contribution
 from zkgate.study.contributor import context_digest
 from zkgate.study.errors import SpecError
 from zkgate.study.key_committee import KeyCommittee
 from zkgate.study.keys import CircuitKeys, check_dev
 from zkgate.study.question import Question
 from zkgate.study.spec import Filter, Participant, Statistic, StudySpec, check_registrations, legacy_question
+from zkgate.study.universal import UniversalParams
+from zkgate.study.universal_circuit import compile_for
 
 _ZERO = b"\x00" * 32
 
@@ -27,11 +28,13 @@ def open_study(*, title: str, registrations: list[Registration], question: Quest
                quorum: int, deadline: int, public_context: PublicContext, gateway_key: bytes,
                key_holder_key: bytes, keys: CircuitKeys | str, dev_mode: bool = False,
                nonce: bytes | None = None, min_cell_size: int = 0,
+               universal: UniversalParams | None = None,
                committee: KeyCommittee | None = None) -> tuple[StudySpec, CircuitKeys]:
     """Returns the spec and the circuit keys it names (with the proving key for contributors).
 
     The question is a compiled :class:`Question`, or (the form of earlier releases) a ``filter``
-    and ``statistics``, converted by :func:`~zkgate.study.legacy.legacy_question`.
+    and ``statistics``, converted by :func:`~zkgate.study.legacy.legacy_question`.  ``universal``: prove with
+    the universal circuit of these key parameters (issue 21; refused, naming the limit, beyond its maxima).
     ``committee``: the key committee whose joint key ``public_context`` is, with every member's approval
     (issue 23; :meth:`KeyCommittee.from_setup`); the spec refuses it unless all approvals verify."""
     if not registrations:
@@ -47,7 +50,7 @@ def open_study(*, title: str, registrations: list[Registration], question: Quest
         deadline=deadline, he_preset=public_context.params.name, he_key_id=public_context.key_id,
         he_context_digest=context_digest(public_context), vk_hash=_ZERO, transcript_hash=_ZERO,
         gateway_key=gateway_key, key_holder_key=key_holder_key,
-        nonce=nonce if nonce is not None else secrets.token_bytes(16), dev_keys=False,
+        nonce=nonce if nonce is not None else secrets.token_bytes(16), dev_keys=False, universal=universal,
         committee=committee,
     )
     check_registrations(draft, registrations)
@@ -55,7 +58,7 @@ def open_study(*, title: str, registrations: list[Registration], question: Quest
     if isinstance(keys, str):
         if keys != "dev":
             raise SpecError("keys must be CircuitKeys or 'dev'")
-        keys = CircuitKeys.dev(compile_contribution(draft.shape()))
+        keys = CircuitKeys.dev(compile_for(draft))
     spec = draft.with_keys(vk_hash=keys.vk_hash, transcript_hash=keys.transcript_hash, dev_keys=keys.is_dev)
     check_dev(spec, keys.is_dev, dev_mode=dev_mode)
     return spec, keys

@@ -53,9 +53,10 @@ from zkgate.study.patients import PATIENT_SCHEMA, export_tables, patient_table
 from zkgate.study.question import Question
 from zkgate.study.release import StudyKeyHolder, commitment_opens, release_statistics
 from zkgate.study.requester import open_study
-from zkgate.study.spec import EqualsCondition, Filter, RangeCondition, Statistic, StudySpec
+from zkgate.study.spec import EqualsCondition, Filter, RangeCondition, Statistic, StudySpec, legacy_question
 from zkgate.study.statistics import moments
 from zkgate.study.statistics.numbers import to_json
+from zkgate.study.universal import UniversalParams, encode
 from zkgate.study.verification import PublicRecord, verify_record
 
 TAMPER_MODES = ("participant", "aggregator", "keyholder", "share")
@@ -150,15 +151,25 @@ class SimulationResult:
                 "timings": {k: round(v, 4) for k, v in self.timings.items()}}
 
 
+def universal_key(chunk: int):
+    """The universal key parameters ``zkgate study simulate --universal`` uses: the patient schema at
+    ``chunk`` records, 16 filter breakpoints, 8 cells, 20 moments per cell, 64 quantile bins, 24 survival bins."""
+    return UniversalParams.of(PATIENT_SCHEMA, chunk, max_terms=16, max_cells=8, max_moments=20, max_bins=64,
+                              max_surv_bins=24)
+
+
 def simulate(holders: int = 3, records: int = 100, seed: int = 1, chunk: int = 64, *, tamper: str | None = None,
              preset: str = "bfv-4096", workers: int = 1, log=None, dask: str | None = None,
              dask_tls: str | None = None, sql: str | None = None, question: Question | None = None,
              export_data: str | None = None, key_holders: int = 1,
-             threshold: int | None = None) -> SimulationResult:
+             threshold: int | None = None, universal=False) -> SimulationResult:
     """``dask``: prove the chunks on a Dask cluster (``local:N`` or a scheduler address, see
     :func:`zkgate.study.distributed.parse_target`) instead of in this process.  ``sql`` (or a compiled
     ``question``) replaces the default question; it is compiled before anything else runs, so a
-    refused query costs nothing.  ``export_data``: a folder for one CSV file per hospital."""
+    refused query costs nothing.  ``export_data``: a folder for one CSV file per hospital.  ``universal``:
+    prove with the universal circuit of the patient schema (:func:`universal_key`, or the
+    :class:`~zkgate.study.universal.UniversalParams` given; issue 21) instead of the question's per-shape
+    circuit."""
     if sql is not None and question is not None:
         raise ValueError("give sql or question, not both")
     if sql is not None:
@@ -167,6 +178,10 @@ def simulate(holders: int = 3, records: int = 100, seed: int = 1, chunk: int = 6
         question = compile_sql(sql, PATIENT_SCHEMA)  # SqlError / SpecError naming the token or constant
     elif question is not None:
         question.check(PATIENT_SCHEMA)
+    ukey = None
+    if universal:
+        ukey = universal_key(chunk) if universal is True else universal
+        encode(question if question is not None else legacy_question(STUDY_FILTER, STUDY_STATISTICS), ukey)
     if tamper is not None and tamper not in TAMPER_MODES:
         raise ValueError(f"tamper must be one of {TAMPER_MODES}")
     threshold = key_holders if threshold is None else threshold
@@ -226,9 +241,10 @@ def simulate(holders: int = 3, records: int = 100, seed: int = 1, chunk: int = 6
         spec, ckeys = open_study(
             title=title, registrations=regs, **asked, quorum=holders, deadline=int(time.time()) + 3600,
             public_context=public_context, gateway_key=gateway_key.public, key_holder_key=kh_key.public,
-            keys="dev", dev_mode=True,
+            keys="dev", dev_mode=True, universal=ukey,
         )
-    say(f"study {spec.study_id:#x} opened (development circuit key, dev mode)")
+    say(f"study {spec.study_id:#x} opened (development circuit key, dev mode"
+        + (", universal circuit)" if ukey is not None else ")"))
 
     contributions = []
     prover = None

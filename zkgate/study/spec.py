@@ -46,6 +46,8 @@ from zkgate.study.key_committee import KeyCommittee
 from zkgate.study.legacy import EqualsCondition, Filter, RangeCondition, Statistic, legacy_question
 from zkgate.study.question import MAX_COORDINATES, Question
 from zkgate.study.statistics import moments as mom
+from zkgate.study.universal import TAG_STUDY_UNIVERSAL, UniversalParams
+from zkgate.study.universal import encode as universal_encode
 
 KIND = "study-spec"
 SPEC_VERSION = 2  # 1: filter (ranges, equalities) and statistics list; 2: the compiled question, min_cell_size
@@ -144,6 +146,7 @@ class StudySpec:
     dev_keys: bool = False
     min_cell_size: int = 0  # k: cells with fewer records are withheld at release (0: no suppression)
     v1: V1Form | None = None  # set only when decoding a version-1 spec (see V1Form)
+    universal: UniversalParams | None = None  # the universal circuit's key parameters (None: per-shape, issue 21)
     committee: KeyCommittee | None = None  # the key committee holding the joint HE key (None: one key holder)
     _cache: dict = field(default_factory=dict, compare=False, repr=False, hash=False)
 
@@ -173,6 +176,13 @@ class StudySpec:
             for st in self.v1.statistics:
                 if st.kind == "histogram" and len(st.edges) > MAX_V1_BINS + 1:
                     raise SpecError(f"histogram of {st.column!r}: give 2..{MAX_V1_BINS + 1} integer edges")
+        if self.universal is not None:
+            u = self.universal
+            if not isinstance(u, UniversalParams) or self.v1 is not None:
+                raise SpecError("universal must be UniversalParams (zkgate.study.universal), in a version-2 spec")
+            if u.schema != s or u.capacity != self.capacity:
+                raise SpecError("the universal key was made for another schema or chunk capacity than the study's")
+            self._cache["universal"] = universal_encode(self.question, u)  # refuses, naming the key's limit
         if type(self.min_cell_size) is not int or not 0 <= self.min_cell_size <= MAX_MIN_CELL_SIZE:
             raise SpecError(f"min_cell_size must be an int in [0, {MAX_MIN_CELL_SIZE}], got {self.min_cell_size!r}")
         if not isinstance(self.participants, tuple) or not 1 <= len(self.participants) <= MAX_PARTICIPANTS:
@@ -255,6 +265,8 @@ class StudySpec:
         return self._cache["v1_order"]
 
     def shape(self) -> CircuitShape:
+        """The per-shape circuit's shape (a universal study proves with
+        :func:`zkgate.study.universal_circuit.compile_for`; its shape is still the question's)."""
         if self.v1 is not None:
             raise SpecError("this is a version-1 study (made before compiled questions): it can be verified, but its "
                             "contribution circuit is no longer built; open a new study")
@@ -305,6 +317,12 @@ class StudySpec:
 
     filter_constants = constants  # the name of earlier releases
 
+    def universal_constants(self) -> list[int]:
+        """A universal study's constants (:func:`zkgate.study.universal.encode` of the question)."""
+        if self.universal is None:
+            raise SpecError("this study uses a per-shape circuit")
+        return self._cache["universal"]
+
     def derive(self, values) -> dict:
         """Every aggregate's result from released coordinates (:func:`moments.derive`)."""
         values = [int(v) for v in values]
@@ -325,6 +343,10 @@ class StudySpec:
     @property
     def study_id(self) -> int:
         if "id" not in self._cache:
+            if self.universal is not None:  # the question's encoding for the universal circuit
+                self._cache["id"] = poseidon_sponge([TAG_STUDY_UNIVERSAL, *self.universal_constants(),
+                                                     self.rest_element()])
+                return self._cache["id"]
             tag = TAG_STUDY if self.v1 is None else TAG_STUDY_V1
             self._cache["id"] = poseidon_sponge([tag, *self.constants(), self.rest_element()])
         return self._cache["id"]
@@ -462,7 +484,8 @@ class StudySpec:
             self.key_holder_key,
             self.nonce,
             self.dev_keys,
-        ] + ([["committee", self.committee.to_obj()]] if self.committee is not None else [])
+        ] + ([["universal", self.universal.to_obj()]] if self.universal is not None else []) + (
+            [["committee", self.committee.to_obj()]] if self.committee is not None else [])
 
     def to_bytes(self) -> bytes:
         if "bytes" not in self._cache:
@@ -474,18 +497,20 @@ class StudySpec:
         version, it = enc.unpack_versioned(data, KIND, (1, SPEC_VERSION))
         if version == 1:
             return cls._from_v1(data, it)
-        if not 17 <= len(it) <= 18:
-            raise MessageFormatError(f"{KIND}: expected 17 items (then the optional committee item)")
+        if not 17 <= len(it) <= 19:
+            raise MessageFormatError(f"{KIND}: expected 17 items (then the optional universal and committee items)")
         try:
-            committee = None
-            for x in it[17:]:  # optional ["committee", ...] (issue 23)
+            universal = committee = None
+            for x in it[17:]:  # optional ["universal", key parameters] (issue 21), ["committee", ...] (issue 23)
                 u = enc.read_list(x, "spec extension", 2)
-                if u[0] == "committee" and committee is None:
+                if u[0] == "universal" and universal is None and committee is None:
+                    universal = UniversalParams.from_obj(Schema.from_obj(it[1]), enc.read_int(it[2], "capacity"), u[1])
+                elif u[0] == "committee" and committee is None:
                     committee = KeyCommittee.from_obj(u[1])
                 else:
                     raise MessageFormatError(f"{KIND}: unknown or repeated item {u[0]!r}")
             spec = cls(
-                committee=committee,
+                universal=universal, committee=committee,
                 title=enc.read_str(it[0], "title"),
                 schema=Schema.from_obj(it[1]),
                 capacity=enc.read_int(it[2], "capacity"),

@@ -35,7 +35,9 @@ It proves:
 
 from __future__ import annotations
 
+import hashlib
 from functools import partial
+from pathlib import Path
 
 from zkgate.circuits import compile_circuit
 from zkgate.circuits import pedersen as ped
@@ -43,9 +45,10 @@ from zkgate.circuits.babyjubjub import SUBORDER as L
 from zkgate.circuits.field import R
 from zkgate.circuits.gadgets.babyjubjub import point_add, scalar_mul_fixed
 from zkgate.circuits.lc import LC
+from zkgate.study.circuit import circuit_inputs, compile_contribution
 from zkgate.study.commitment import TAG_CHUNK, Packing
 from zkgate.study.gadgets import geq, source_digest, sponge
-from zkgate.study.universal import BINS_BASE, SURV_BASE, TAG_STUDY_UNIVERSAL, UniversalParams
+from zkgate.study.universal import BINS_BASE, SURV_BASE, TAG_STUDY_UNIVERSAL, UniversalParams, pad_values
 
 RHO_BITS = 252
 TAG_CHALLENGE = int.from_bytes(b"zkgate/study/universal/challenge/v1", "big")
@@ -246,9 +249,6 @@ def compile_universal(params: UniversalParams, *, cache=True):
 
 
 def _own_digest() -> str:
-    import hashlib
-    from pathlib import Path
-
     here = Path(__file__).resolve().parent
     h = hashlib.sha256()
     for name in ("universal.py", "universal_circuit.py"):
@@ -269,8 +269,6 @@ def compile_for(spec):
     """The compiled contribution circuit a study names: universal when ``spec.universal`` is set."""
     if spec.universal is not None:
         return compile_universal(spec.universal)
-    from zkgate.study.circuit import compile_contribution
-
     return compile_contribution(spec.shape())
 
 
@@ -278,11 +276,7 @@ def chunk_inputs(spec, elements: list[int], salt: int, chunk_root: int, rho: int
                  values: list[int]) -> dict:
     """The circuit inputs of one chunk for either circuit (``values``: the chunk's coordinates)."""
     if spec.universal is None:
-        from zkgate.study.circuit import circuit_inputs
-
         return circuit_inputs(spec, elements, salt, chunk_root, rho, point)
-    from zkgate.study.universal import pad_values
-
     return universal_inputs(spec.universal_constants(), spec.rest_element(), spec.study_id, elements, salt,
                             chunk_root, rho, point, pad_values(values, spec.universal))
 
