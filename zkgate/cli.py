@@ -46,6 +46,8 @@ SUBCOMMANDS: tuple[LazyCommand, ...] = (
     LazyCommand("zkey", _PROVER_CLI, "Inspect and export Groth16 proving keys (.zkey)."),
     LazyCommand("powersoftau", _PROVER_CLI, "Powers of tau (phase 1), file-compatible with snarkjs."),
     LazyCommand("study", "zkgate.study.cli", "Verifiable joint statistics (catalog, study, contribution, release)."),
+    LazyCommand("schema", "zkgate.study.cli",
+                "A schema's universal contribution circuit: one ceremony for every question over it."),
     LazyCommand("serve", _GATEWAY_CLI, "Run the zkgate gRPC gateway (health checking and reflection included)."),
     LazyCommand("gateway", _GATEWAY_CLI, "Talk to a running gateway: its info, catalog, studies, circuits and proofs."),
     LazyCommand("audit", _GATEWAY_CLI, "Check the gateway's tamper-evident audit log."),

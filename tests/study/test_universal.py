@@ -186,3 +186,11 @@ def test_cost_model_matches_measured_constraints():
     counts = [compile_universal(p).r1cs.n_constraints for p in ps]
     marginal = (counts[1] - counts[0]) / (caps[1] - caps[0])
     assert abs(marginal - sum(ps[0].cost_per_record().values())) < 1.0
+
+
+def test_a_question_beyond_the_coordinate_slots_is_refused():
+    small = UniversalParams.of(SCHEMA, CAPACITY, max_terms=12, max_coordinates=3)
+    assert small.n_coordinates == 3
+    with pytest.raises(SpecError, match="--max-coordinates"):
+        encode(Question(None, ("dx",), (A("n", "COUNT", ()), A("s", "SUM", ("age",)))), small)  # 2 cells x 2
+    assert len(encode(Question(None, (), (A("n", "COUNT", ()), A("s", "SUM", ("age",)))), small)) == small.n_constants()

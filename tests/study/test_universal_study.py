@@ -66,3 +66,25 @@ def test_simulate_universal_end_to_end():
     res = simulate(2, 10, 3, 8, question=compile_sql(sql, PATIENT_SCHEMA), universal=key)
     assert res.verified, res.reason
     assert res.released == res.truth
+
+
+def test_schema_circuit_command_writes_the_universal_circuit(tmp_path):
+    import json
+
+    from click.testing import CliRunner
+
+    from zkgate.circuits.r1csfile import read_r1cs
+    from zkgate.study.cli import schema_group
+
+    schema = tmp_path / "schema.json"
+    schema.write_text(json.dumps({"columns": [{"name": "age", "min": 0, "max": 15}, {"name": "dx", "min": 1, "max": 2}]}))
+    out = tmp_path / "u.r1cs"
+    args = ["circuit", "--schema", str(schema), "--capacity", "3", "--max-terms", "4", "--max-cells", "2",
+            "--max-moments", "2", "--max-bins", "2", "--max-surv-bins", "1", "--out", str(out)]
+    res = CliRunner().invoke(schema_group, args)
+    assert res.exit_code == 0, res.output
+    info = json.loads(res.output)
+    assert info["universal"] == [[2, 2], 2, 2, 2, 1, 0] and read_r1cs(out).n_constraints == info["constraints"]
+    schema.write_text(json.dumps({"columns": [{"name": "age", "min": 0}]}))
+    res = CliRunner().invoke(schema_group, args)
+    assert res.exit_code != 0 and "columns" in res.output

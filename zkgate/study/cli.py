@@ -53,7 +53,7 @@ def study() -> None:
                    "truth with other tools.")
 @click.option("--universal", is_flag=True,
               help="Prove with the universal circuit of the patient schema (one key for every question within its "
-                   "maxima: 16 filter breakpoints, 8 cells, 20 moments per cell, 64 quantile bins, 24 survival bins; "
+                   "maxima: 16 filter breakpoints, 8 cells, 20 moments per cell, 64 quantile bins, 24 survival bins, 512 coordinates; "
                    "docs/protocol.md) instead of the question's per-shape circuit; a question beyond them is refused "
                    "naming the limit.")
 @click.option("--json", "as_json", is_flag=True,
@@ -181,6 +181,61 @@ def _rows(name: str, value):
         yield name, value
 
 
-COMMANDS = [study]
+@click.group("schema")
+def schema_group() -> None:
+    """A schema's universal contribution circuit: one ceremony for every question over it."""
 
-__all__ = ["COMMANDS", "study"]
+
+@schema_group.command("circuit")
+@click.option("--schema", "schema_file", required=True, type=click.Path(exists=True, dir_okay=False),
+              help='The schema as JSON: {"columns": [{"name": "age", "min": 18, "max": 90}, ...]} (as register-dataset).')
+@click.option("--capacity", required=True, type=click.IntRange(1, 1 << 16), help="Chunk capacity (records per proof).")
+@click.option("--max-terms", default=16, show_default=True, type=click.IntRange(0, 1024),
+              help="Filter breakpoints, spread over the columns (a column's condition is a union of intervals: "
+                   "each interval costs two, one when it reaches the column's top).")
+@click.option("--max-cells", default=8, show_default=True, type=click.IntRange(1, 256), help="GROUP BY cells.")
+@click.option("--max-moments", default=20, show_default=True, type=click.IntRange(1, 64),
+              help="Counts, sums and products per cell (the count included).")
+@click.option("--max-bins", default=64, show_default=True, type=click.IntRange(1, 256),
+              help="MEDIAN / PERCENTILE_CONT bins (power-of-two widths).")
+@click.option("--max-surv-bins", default=24, show_default=True, type=click.IntRange(1, 256),
+              help="KAPLAN_MEIER time bins.")
+@click.option("--max-coordinates", default=0, show_default=True, type=click.IntRange(0, 4096),
+              help="Committed coordinates per chunk (0: cells x the widest cell).")
+@click.option("--out", required=True, type=click.Path(dir_okay=False), help="Write the circuit here (.r1cs).")
+def schema_circuit_command(schema_file, capacity, max_terms, max_cells, max_moments, max_bins, max_surv_bins,
+                           max_coordinates, out) -> None:
+    """Write the universal contribution circuit of SCHEMA at --capacity for a phase-2 ceremony.
+
+    Every question the SQL front end accepts within the maxima then runs with the one key
+    (docs/protocol.md, "The universal contribution circuit"); one beyond them is refused, naming
+    the limit.  Prints the key's parameters (cost model included) as JSON.
+    """
+    from zkgate import safejson
+    from zkgate.study.dataset import Column, Schema
+    from zkgate.study.errors import SchemaError, SpecError
+    from zkgate.study.universal import UniversalParams
+    from zkgate.study.universal_circuit import compile_universal
+
+    obj = safejson.load_file(schema_file)
+    cols = obj.get("columns") if isinstance(obj, dict) else obj
+    try:
+        if not isinstance(cols, list) or not cols or any(not isinstance(c, dict) or set(c) != {"name", "min", "max"}
+                                                          for c in cols):
+            raise SchemaError('expected {"columns": [{"name": ..., "min": ..., "max": ...}, ...]}')
+        schema = Schema(tuple(Column(c["name"], c["min"], c["max"]) for c in cols))
+        params = UniversalParams.of(schema, capacity, max_terms=max_terms, max_cells=max_cells,
+                                    max_moments=max_moments, max_bins=max_bins, max_surv_bins=max_surv_bins,
+                                    max_coordinates=max_coordinates)
+    except (SchemaError, SpecError, TypeError) as exc:
+        raise click.BadParameter(str(exc), param_hint="--schema / --max-*") from None
+    circuit = compile_universal(params)
+    circuit.write_r1cs(out)
+    click.echo(json.dumps({"r1cs": out, "constraints": circuit.r1cs.n_constraints, "columns": list(schema.names),
+                           "capacity": capacity, "universal": params.to_obj(),
+                           "cost_per_record": params.cost_per_record(), "coordinates": params.n_coordinates}))
+
+
+COMMANDS = [study, schema_group]
+
+__all__ = ["COMMANDS", "schema_group", "study"]

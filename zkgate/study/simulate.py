@@ -153,9 +153,10 @@ class SimulationResult:
 
 def universal_key(chunk: int):
     """The universal key parameters ``zkgate study simulate --universal`` uses: the patient schema at
-    ``chunk`` records, 16 filter breakpoints, 8 cells, 20 moments per cell, 64 quantile bins, 24 survival bins."""
+    ``chunk`` records, 16 filter breakpoints, 8 cells, 20 moments per cell, 64 quantile bins, 24 survival bins,
+    512 committed coordinates."""
     return UniversalParams.of(PATIENT_SCHEMA, chunk, max_terms=16, max_cells=8, max_moments=20, max_bins=64,
-                              max_surv_bins=24)
+                              max_surv_bins=24, max_coordinates=512)
 
 
 def simulate(holders: int = 3, records: int = 100, seed: int = 1, chunk: int = 64, *, tamper: str | None = None,

@@ -63,6 +63,7 @@ class UniversalParams:
     max_moments: int = 20  # non-binned moments per cell, count included
     max_bins: int = DEFAULT_QUANTILE_BINS
     max_surv_bins: int = 24
+    max_coordinates: int = 0  # committed coordinate slots per chunk (0: max_cells × the widest cell)
 
     @classmethod
     def of(cls, schema: Schema, capacity: int, *, max_terms: int = 16, **maxima) -> UniversalParams:
@@ -75,7 +76,7 @@ class UniversalParams:
         if len(self.terms) != len(self.schema.columns) or any(type(t) is not int or not 0 <= t <= 64 for t in self.terms):
             raise SpecError("universal key: give 0..64 breakpoints per column")
         for name, lo, hi in (("max_cells", 1, 256), ("max_moments", 1, 64), ("max_bins", 1, 256),
-                             ("max_surv_bins", 1, 256)):
+                             ("max_surv_bins", 1, 256), ("max_coordinates", 0, 4096)):
             v = getattr(self, name)
             if type(v) is not int or not lo <= v <= hi:
                 raise SpecError(f"universal key: {name} must be in [{lo}, {hi}], got {v!r}")
@@ -111,7 +112,8 @@ class UniversalParams:
 
     @property
     def n_coordinates(self) -> int:
-        return self.max_cells * self.width
+        """Committed coordinate slots (each costs its hash, a division and a Pedersen term per chunk)."""
+        return self.max_coordinates or self.max_cells * self.width
 
     @property
     def coordinate_bits(self) -> int:
@@ -132,14 +134,15 @@ class UniversalParams:
                 "n_coordinates": self.n_coordinates, "coordinate_bits": self.coordinate_bits}
 
     def to_obj(self) -> list:
-        return [list(self.terms), self.max_cells, self.max_moments, self.max_bins, self.max_surv_bins]
+        return [list(self.terms), self.max_cells, self.max_moments, self.max_bins, self.max_surv_bins,
+                self.max_coordinates]
 
     @classmethod
     def from_obj(cls, schema: Schema, capacity: int, obj) -> UniversalParams:
-        if (not isinstance(obj, list) or len(obj) != 5 or not isinstance(obj[0], list)
+        if (not isinstance(obj, list) or len(obj) != 6 or not isinstance(obj[0], list)
                 or any(type(x) is not int for x in obj[0]) or any(type(x) is not int for x in obj[1:])):
             raise SpecError("universal key parameters: expected [[terms...], max_cells, max_moments, max_bins, "
-                            "max_surv_bins]")
+                            "max_surv_bins, max_coordinates]")
         return cls(schema, capacity, tuple(obj[0]), *obj[1:])
 
     # -- cost model ---------------------------------------------------------------------------
@@ -308,7 +311,8 @@ def coordinate_tags(question: Question, params: UniversalParams) -> list[tuple[i
                 nb = m.edges[1]
                 out += [(SURV_BASE + (2 * kc + kind) * params.stride + b, binned) for kind in (0, 1) for b in range(nb)]
     if len(out) > params.n_coordinates:
-        raise SpecError(f"the question commits {len(out)} coordinates; this universal key holds {params.n_coordinates}")
+        raise SpecError(f"the question commits {len(out)} coordinates; this universal key holds {params.n_coordinates} "
+                        "(--max-coordinates)")
     out += [(SENTINEL_BASE + i, 0) for i in range(len(out), params.n_coordinates)]
     return out
 
