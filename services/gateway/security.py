@@ -79,6 +79,13 @@ POLICY: dict[str, frozenset[str]] = {
     "/zkgate.v1.StudyService/VerifyStudy": READERS,
     "/zkgate.v1.StudyService/CancelStudy": frozenset({R, A}),  # the study's requester, or an admin
     "/zkgate.v1.StudyService/GetMyReceipt": frozenset({P}),  # its own receipt only (checked in the servicer)
+    # CommitteeService (issue 23): messages are checked against the roster's keys in the servicer; a
+    # study's contributions go to its key committee's members only (a signed fetch message)
+    "/zkgate.v1.CommitteeService/RegisterCommittee": frozenset({R, A}),
+    "/zkgate.v1.CommitteeService/GetCommittee": READERS,
+    "/zkgate.v1.CommitteeService/PostCommitteeMessage": ANY,  # signed by a roster member (checked)
+    "/zkgate.v1.CommitteeService/GetCommitteeMessages": READERS,  # signed; shares sealed to their recipient
+    "/zkgate.v1.CommitteeService/GetContributions": ANY,  # a committee member's signature (checked)
     # AuditService: the record is for everyone to check
     "/zkgate.v1.AuditService/GetTreeHead": READERS,
     "/zkgate.v1.AuditService/GetInclusionProof": READERS,

@@ -37,6 +37,8 @@ from ..v1 import (
     audit_pb2_grpc,
     catalog_pb2,
     catalog_pb2_grpc,
+    committee_pb2,
+    committee_pb2_grpc,
     prover_pb2,
     prover_pb2_grpc,
     study_pb2,
@@ -47,6 +49,7 @@ from .metrics import GatewayMetrics, RpcObserver
 from .security import Authenticator, AuthInterceptor, ServerTls, is_localhost
 from .servicers.audit import LOG_KEY_FILE, AuditServicer, load_or_create_signer
 from .servicers.catalog import CatalogServicer
+from .servicers.committee import CommitteeServicer
 from .servicers.prover import ProverServicer
 from .servicers.study import GATEWAY_KEY_FILE, StudyServicer, load_or_create_gateway_key
 from .shared_keys import key_mismatch
@@ -60,6 +63,7 @@ SERVICE_NAMES = (
     prover_pb2.DESCRIPTOR.services_by_name["ProverService"].full_name,
     audit_pb2.DESCRIPTOR.services_by_name["AuditService"].full_name,
     catalog_pb2.DESCRIPTOR.services_by_name["CatalogService"].full_name,
+    committee_pb2.DESCRIPTOR.services_by_name["CommitteeService"].full_name,
     study_pb2.DESCRIPTOR.services_by_name["StudyService"].full_name,
 )
 
@@ -159,6 +163,7 @@ class Gateway:
         if self.metrics is not None:
             study_servicer.batcher.metrics = self.metrics  # batch proof verification and group commit times
         study_pb2_grpc.add_StudyServiceServicer_to_server(study_servicer, self.server)
+        committee_pb2_grpc.add_CommitteeServiceServicer_to_server(CommitteeServicer(self.store), self.server)
         self.health = health.HealthServicer()
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self.server)
         reflection.enable_server_reflection(

@@ -12,7 +12,7 @@ from zkgate.services.errors import PreconditionError
 from zkgate.services.gateway.security import POLICY, ServerTls
 from zkgate.services.gateway.server import SERVICE_NAMES, Gateway, ServerConfig
 from zkgate.services.parties.certs import OrgSpec, init_certs, make_client_cert
-from zkgate.services.v1 import audit_pb2, prover_pb2, study_pb2
+from zkgate.services.v1 import audit_pb2, committee_pb2, prover_pb2, study_pb2
 
 NOWHERE = "0" * 64
 IDENTITIES = {  # organisation -> roles
@@ -83,6 +83,16 @@ CALLS = {
     "StudyService/VerifyStudy": lambda c: c.verify_study(NOWHERE),
     "StudyService/CancelStudy": lambda c: c.cancel_study(NOWHERE, "a reason"),
     "StudyService/GetMyReceipt": lambda c: c.my_receipt(NOWHERE, "nobody"),
+    "CommitteeService/RegisterCommittee": lambda c: _committee(c).RegisterCommittee(
+        committee_pb2.RegisterCommitteeRequest(roster=b"not a roster"), timeout=30),
+    "CommitteeService/GetCommittee": lambda c: _committee(c).GetCommittee(
+        committee_pb2.CommitteeRef(committee_id=bytes(32)), timeout=30),
+    "CommitteeService/PostCommitteeMessage": lambda c: _committee(c).PostCommitteeMessage(
+        committee_pb2.PostCommitteeMessageRequest(message=b"not a message"), timeout=30),
+    "CommitteeService/GetCommitteeMessages": lambda c: _committee(c).GetCommitteeMessages(
+        committee_pb2.GetCommitteeMessagesRequest(committee_id=bytes(32), kind="round1"), timeout=30),
+    "CommitteeService/GetContributions": lambda c: list(_committee(c).GetContributions(
+        committee_pb2.GetContributionsRequest(study_id=NOWHERE), timeout=30)),
     "AuditService/GetTreeHead": lambda c: c.tree_head(),
     "AuditService/GetInclusionProof": lambda c: c.audit.GetInclusionProof(
         audit_pb2.InclusionProofRequest(leaf_index=0, tree_size=0), timeout=30),
@@ -90,6 +100,12 @@ CALLS = {
         audit_pb2.ConsistencyProofRequest(first_size=0, second_size=0), timeout=30),
     "AuditService/GetEntries": lambda c: c.audit.GetEntries(audit_pb2.GetEntriesRequest(start=0, end=0), timeout=30),
 }
+
+
+def _committee(client):
+    from zkgate.services.v1 import committee_pb2_grpc
+
+    return committee_pb2_grpc.CommitteeServiceStub(client.channel)
 
 
 def _code(call, client) -> grpc.StatusCode:
@@ -108,7 +124,7 @@ def test_policy_covers_every_rpc():
     from zkgate.services.v1 import prover_pb2 as p
 
     methods = set()
-    for module in (p, a, catalog_pb2, study_pb2):
+    for module in (p, a, catalog_pb2, study_pb2, committee_pb2):
         for service in module.DESCRIPTOR.services_by_name.values():
             assert service.full_name in SERVICE_NAMES
             methods |= {f"/{service.full_name}/{m.name}" for m in service.methods}

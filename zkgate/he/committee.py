@@ -18,8 +18,8 @@ the gateway, which must learn nothing and cannot swap anything):
 
 The rounds (:class:`CommitteeMember`): ``round1`` (commitment to fresh randomness) →
 ``key_commit`` (``H(b_i)``, once every round-1 message is in: ``a`` is seeded by their hash) →
-``key_reveal`` (``b_i``) → ``approve`` (the joint key's id, signed; for the study spec to carry
-these) and, for t < N, ``deal`` / ``receive_shares``; then per request ``decryption_share``,
+``key_reveal`` (``b_i``) → ``approve`` (the joint key's id, signed; the study spec carries
+these: :mod:`zkgate.study.key_committee`) and, for t < N, ``deal`` / ``receive_shares``; then per request ``decryption_share``,
 which a member produces only for the ciphertext it recomputed itself.
 """
 
@@ -88,7 +88,8 @@ _TRANSPORT_MAGIC = b"zkgate-transport-key-v1\x00"
 
 _MAX_SEARCH_TRIALS = 256  # attribution: fresh ciphertexts tried in search of one active set that decrypts
 
-KINDS = ("round1", "key-commit", "key-reveal", "approve", "shamir", "decryption-share")
+KINDS = ("round1", "key-commit", "key-reveal", "approve", "shamir", "decryption-share",
+         "decryption-request", "fetch")  # the last two travel through the gateway (services: CommitteeService)
 
 
 # -- framing ------------------------------------------------------------------------------------
@@ -112,6 +113,16 @@ def _unframe(data: bytes, count: int, what: str, max_size: int = 1 << 26) -> lis
         i += n
     if len(out) != count:
         raise EnvelopeFormatError(f"{what}: expected {count} fields, got {len(out)}")
+    return out
+
+
+def _unframe_count(data: bytes) -> list[int]:
+    """The field offsets of a framed message (to read one whose field count is not fixed)."""
+    data, out, i = bytes(data), [], 0
+    while i + 4 <= len(data):
+        (n,) = struct.unpack_from("<I", data, i)
+        out.append(i)
+        i += 4 + n
     return out
 
 
@@ -204,6 +215,29 @@ class Roster:
             _hpke_public(key)
         if len(set(self.signing_keys)) != len(self.signing_keys) or len(set(self.transport_keys)) != len(self.transport_keys):
             raise InvalidInputError("two committee members share a key")
+
+    def to_bytes(self) -> bytes:
+        """The roster as the gateway relays it: framed preset name, N, t, max participants, nonce, keys."""
+        cp = self.cp
+        return _frame([_DOMAIN + b"\x00roster-v1", cp.params.name.encode(),
+                       struct.pack("<III", cp.members, cp.threshold, cp.max_participants), self.nonce,
+                       *self.signing_keys, *self.transport_keys])
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> Roster:
+        from zkgate.he.presets import PRESETS
+
+        head = _unframe(data, len(_unframe_count(data)), "roster", max_size=1 << 20)
+        if len(head) < 4 or head[0] != _DOMAIN + b"\x00roster-v1" or len(head[2]) != 12:
+            raise EnvelopeFormatError("not a zkgate committee roster")
+        members, threshold, max_participants = struct.unpack("<III", head[2])
+        if not 1 <= members <= 16 or len(head) != 4 + 2 * members:
+            raise EnvelopeFormatError("roster: the member count does not match its keys")
+        params = PRESETS.get(head[1].decode("ascii", "replace"))
+        if params is None:
+            raise EnvelopeFormatError(f"roster: unknown HE preset {head[1]!r}")
+        cp = CommitteeParams(params, members, threshold, max_participants)
+        return cls(cp, head[3], tuple(head[4 : 4 + members]), tuple(head[4 + members :]))
 
     @property
     def committee_id(self) -> bytes:
@@ -319,6 +353,16 @@ class DecryptionRequest:
             bytes([self.requester]), self.log_position,
         ])).digest()
 
+    def payload(self) -> list[bytes]:
+        """The payload of the requester's signed ``decryption-request`` message (relayed by the gateway)."""
+        return [self.ciphertext_digest, bytes(self.active), self.log_position]
+
+    @classmethod
+    def from_message(cls, msg: Message) -> DecryptionRequest:
+        if msg.kind != "decryption-request" or len(msg.payload) != 3 or len(msg.payload[0]) != 32:
+            raise EnvelopeFormatError("not a decryption request message")
+        return cls(msg.committee_id, msg.payload[0], tuple(msg.payload[1]), msg.sender, msg.payload[2])
+
 
 def ciphertext_digest(vector: bytes) -> bytes:
     return hashlib.sha256(_DOMAIN + b"\x00ciphertext" + bytes(vector)).digest()
@@ -400,7 +444,7 @@ class CommitteeMember:
         return self._sign("approve", [self.public_context.key_id])
 
     def check_approvals(self, approvals: list[bytes]) -> PublicContext:
-        """Every member signed the same joint key id (what the study spec is to carry; not wired yet)."""
+        """Every member signed the same joint key id (what the study spec carries: :mod:`zkgate.study.key_committee`)."""
         got = self._collect(approvals, "approve")
         assert self.public_context is not None
         for i, msg in got.items():
