@@ -132,8 +132,8 @@ _HONEST_SUMS = circuit_module._grouped_sums
 _HONEST_LOW_BITS = gadgets._low_bits
 
 
-def _rotated_sums(*args, coords, n_cols, n_ge, keys):
-    honest = _HONEST_SUMS(*args, coords=coords, n_cols=n_cols, n_ge=n_ge, keys=keys)
+def _rotated_sums(*args, coords, n_cols, keys):
+    honest = _HONEST_SUMS(*args, coords=coords, n_cols=n_cols, keys=keys)
     n = len(keys)
     out = []
     for t in range(len(coords)):
@@ -171,3 +171,29 @@ def test_a_flipped_comparison_fails(monkeypatch, data):
     _, _, inp = inputs(spec, data, 0)
     with pytest.raises(UnsatisfiedConstraintError):
         _solve_with(monkeypatch, gadgets, "_low_bits", partial(_flipped_low_bits), spec, inp)
+
+
+_HONEST_ROW = moments._histogram_row
+
+
+def _next_row_bounds(x, *edges, col_bits):
+    j, _lo, _hi = _HONEST_ROW(x, *edges, col_bits=col_bits)
+    rows = moments.histogram_rows(list(edges), col_bits)
+    _, lo, hi = rows[(j + 1) % len(rows)]
+    return [(j + 1) % len(rows), lo, hi]  # a row that does not hold x
+
+
+def _other_bin_same_bounds(x, *edges, col_bits):
+    j, lo, hi = _HONEST_ROW(x, *edges, col_bits=col_bits)
+    return [j + 1, lo, hi]  # x's bounds, another bin index: not a row of the table
+
+
+@pytest.mark.parametrize("fake", [_next_row_bounds, _other_bin_same_bounds])
+def test_a_histogram_row_that_is_not_xs_fails(monkeypatch, data, fake):
+    spec = spec_of(QUESTIONS["not-or-in"])  # HISTOGRAM(age, 0, 4, 9, 16)
+    s, rho, _ = inputs(spec, data, 0)
+    monkeypatch.setattr(moments, "_histogram_row", fake)
+    src = gadgets.source_digest() + "/malicious-row"
+    c = compile_circuit(circuit_module.contribution_circuit, cache=False, src=src, **spec.shape().params())
+    with pytest.raises(UnsatisfiedConstraintError):
+        c.solve(inputs(spec, data, 0, rho=rho)[2])

@@ -161,19 +161,19 @@ def cell_keys(groups, bits_of: dict[str, int]) -> list[int]:
     return [sum(j * m for j, m in zip(idx, mults)) for idx in np.ndindex(*(size for _, _, size in groups))]
 
 
-def _grouped_sums(*args, coords: tuple, n_cols: int, n_ge: int, keys: tuple[int, ...]) -> list[int]:
+def _grouped_sums(*args, coords: tuple, n_cols: int, keys: tuple[int, ...]) -> list[int]:
     """Hint: each non-binned coordinate's sum per cell (coordinate-major) over the chunk's counting
-    records; ``args`` per record: group key, p, the column values, the histogram edge bits."""
-    per = 2 + n_cols + n_ge
+    records; ``args`` per record: group key, p, the column values."""
+    per = 2 + n_cols
     where = {k: i for i, k in enumerate(keys)}
     out = [0] * (len(coords) * len(keys))
     for r in range(len(args) // per):
         a = args[r * per : (r + 1) * per]
         if a[1] != 1 or a[0] not in where:
             continue
-        c, xs, ges = where[a[0]], a[2 : 2 + n_cols], a[2 + n_cols :]
+        c, xs = where[a[0]], a[2 : 2 + n_cols]
         for t, (kind, i, j) in enumerate(coords):
-            v = 1 if kind == "count" else xs[i] if kind == "sum" else xs[i] * xs[j] if kind == "prod" else ges[i] - ges[j]
+            v = 1 if kind == "count" else xs[i] if kind == "sum" else xs[i] * xs[j]
             out[t * len(keys) + c] += v
     return out
 
@@ -227,17 +227,12 @@ def contribution_circuit(api, names, col_bits, capacity, predicate, groups, mome
     acc = [LC() for _ in range(width * len(keys))]
     ckeys = cell_keys(groups, bits_of)
     mults = group_multipliers(groups, bits_of)
-    lookups: dict[int, list] = {i: [] for i, m in enumerate(ms) if m.kind in ("bins", "surv", "wbins")}
+    lookups: dict[int, list] = {i: [] for i, m in enumerate(ms) if m.kind in ("hist", "bins", "surv", "wbins")}
+    row_keys: dict[int, list] = {i: [] for i, m in enumerate(ms) if m.kind == "hist"}  # HISTOGRAM table lookups
     alpha = sponge(api, [mom.TAG_LOOKUP, chunk_root, study_id, cx, cy]) if (lookups or groups) else None
     # under GROUP BY every other coordinate is a weighted lookup too: (moment index, coordinate, hint spec)
     col_index = {name: j for j, name in enumerate(names)}
     grouped: list[tuple[int, int, tuple]] = []
-    ge_base: dict[int, int] = {}
-    n_ge = 0
-    for i, m in enumerate(ms):
-        if m.kind == "hist":
-            ge_base[i] = n_ge
-            n_ge += len(m.edges)
     if groups:
         for i, m in enumerate(ms):
             if i in lookups:
@@ -245,7 +240,7 @@ def contribution_circuit(api, names, col_bits, capacity, predicate, groups, mome
             for b in range(m.width):
                 cols = [col_index[c] for c in m.columns]
                 spec_t = (("count", 0, 0) if m.kind == "count" else ("sum", cols[0], 0) if m.kind == "sum"
-                          else ("prod", cols[0], cols[1]) if m.kind == "prod" else ("hist", ge_base[i] + b, ge_base[i] + b + 1))
+                          else ("prod", cols[0], cols[1]))
                 grouped.append((i, b, spec_t))
     lhs = [LC() for _ in grouped]
     hint_args: list = []
@@ -265,12 +260,16 @@ def contribution_circuit(api, names, col_bits, capacity, predicate, groups, mome
                 x[name] = v
                 xbits[name] = bits[start : start + w]
             p = flag if predicate is None else api.mul(flag, _evaluate(api, predicate, x, bits_of, iter(pred_consts)))
-            ge = {i: [geq(api, x[ms[i].columns[0]], ed, bits_of[ms[i].columns[0]]) for ed in es]
-                  for i, es in edges.items()}
             key = LC()
             for (gname, first, _), mult in zip(groups, mults):
                 key = key + (x[gname] - first) * mult
             for i in lookups:
+                if i in row_keys:
+                    col = ms[i].columns[0]
+                    j, row_key = mom.histogram_record(api, x[col], edges[i], bits_of[col])
+                    row_keys[i].append(row_key)
+                    lookups[i].append((p, key * (len(ms[i].edges) + 1) + j))
+                    continue
                 lookups[i].append((p, mom.record_bucket(api, ms[i], key, x, xbits, bits_of, window.get(i))))
             if groups:
                 # weighted lookup: u = p/(α − key) once, then each coordinate's value times it
@@ -282,18 +281,16 @@ def contribution_circuit(api, names, col_bits, capacity, predicate, groups, mome
                         pinv_x[c] = api.mul(pinv, x[c])
                     return pinv_x[c]
 
-                for t, (i, b, (kind, _, _)) in enumerate(grouped):
+                for t, (i, _b, (kind, _, _)) in enumerate(grouped):
                     m = ms[i]
                     if kind == "count":
                         u = pinv
                     elif kind == "sum":
                         u = times_x(m.columns[0])
-                    elif kind == "prod":
-                        u = api.mul(times_x(m.columns[0]), x[m.columns[1]])
                     else:
-                        u = api.mul(pinv, ge[i][b] - ge[i][b + 1])
+                        u = api.mul(times_x(m.columns[0]), x[m.columns[1]])
                     lhs[t] = lhs[t] + u
-                hint_args += [key, p, *(x[c] for c in names), *(g for i in sorted(ge) for g in ge[i])]
+                hint_args += [key, p, *(x[c] for c in names)]
                 continue
             gx: dict = {}
             slot = 0
@@ -301,13 +298,13 @@ def contribution_circuit(api, names, col_bits, capacity, predicate, groups, mome
                 if i in lookups:
                     slot += m.width  # proven per chunk below
                     continue
-                for v in mom.circuit_contribution(api, m, p, x, ge.get(i), gx):
+                for v in mom.circuit_contribution(api, m, p, x, None, gx):
                     acc[slot] = acc[slot] + v
                     slot += 1
 
     # 3a. GROUP BY: each coordinate's per-cell sums, proven by Σ_records v·p/(α − key) = Σ_cells S/(α − key_c)
     if grouped:
-        sums = api.hint(partial(_grouped_sums, coords=tuple(t for _, _, t in grouped), n_cols=len(names), n_ge=n_ge,
+        sums = api.hint(partial(_grouped_sums, coords=tuple(t for _, _, t in grouped), n_cols=len(names),
                                 keys=tuple(ckeys)), *hint_args, n_out=len(grouped) * len(ckeys))
         sums = sums if isinstance(sums, list) else [sums]
         inv_cell = [api.inverse(alpha - k) for k in ckeys]
@@ -333,7 +330,11 @@ def contribution_circuit(api, names, col_bits, capacity, predicate, groups, mome
             pos += m.width
         for i, records in lookups.items():
             buckets = mom.bucket_keys(ms[i], ckeys, bits_of)
-            for c, counts in enumerate(mom.lookup_histogram(api, ms[i], records, buckets, alpha)):
+            sinks = []
+            if i in row_keys:
+                mom.histogram_table_check(api, row_keys[i], edges[i], bits_of[ms[i].columns[0]], alpha)
+                sinks = mom.hist_sinks(ms[i], ckeys)
+            for c, counts in enumerate(mom.lookup_histogram(api, ms[i], records, buckets, alpha, sinks)):
                 for b, h in enumerate(counts):
                     acc[c * width + offsets[i] + b] = acc[c * width + offsets[i] + b] + h
 

@@ -116,11 +116,20 @@ def bucket_stride(moment: Moment, col_bits: dict[str, int]) -> int:
 def bucket_keys(moment: Moment, cell_keys: list[int], col_bits: dict[str, int]) -> list[list[int]]:
     """The lookup key of each committed coordinate of a ``bins`` / ``surv`` moment, per cell (``cell_keys``:
     each cell's group key, see :func:`zkgate.study.circuit.cell_keys`)."""
+    if moment.kind == "hist":  # rows 0 and m+1 (outside the edges) are sinks, see hist_sinks
+        stride = len(moment.edges) + 1
+        return [[c * stride + j for j in range(1, len(moment.edges))] for c in cell_keys]
     stride = bucket_stride(moment, col_bits)
     nb = moment.width if moment.kind == "wbins" else moment.edges[1]
     if moment.kind in ("bins", "wbins"):
         return [[c * stride + b for b in range(nb)] for c in cell_keys]
     return [[(2 * c + kind) * stride + b for kind in (0, 1) for b in range(nb)] for c in cell_keys]
+
+
+def hist_sinks(moment: Moment, cell_keys: list[int]) -> list[int]:
+    """The uncommitted buckets of a HISTOGRAM: each cell's records below the first edge or above the last."""
+    stride = len(moment.edges) + 1
+    return [c * stride + j for c in cell_keys for j in (0, len(moment.edges))]
 
 
 def record_bucket(api, moment: Moment, cell_key, x: dict, xbits: dict, col_bits: dict[str, int], window=None):
@@ -168,7 +177,7 @@ def _bucket_counts(*args, keys: tuple[int, ...]) -> list[int]:
     return out
 
 
-def lookup_histogram(api, moment: Moment, records: list, keys: list[list[int]], alpha) -> list[list]:
+def lookup_histogram(api, moment: Moment, records: list, keys: list[list[int]], alpha, sinks: list[int] = ()) -> list[list]:
     """The chunk's coordinates of a ``bins`` / ``surv`` moment, proven by a log-derivative identity.
 
     ``records`` holds each record's ``(p, key)``: p the boolean that it counts (flag · predicate), key
@@ -182,8 +191,10 @@ def lookup_histogram(api, moment: Moment, records: list, keys: list[list[int]], 
     a false H passes with probability at most (records + buckets)/r (Schwartz–Zippel; grinding ρ to
     re-draw α costs a Poseidon hash per try).  Cost: one constraint per record and one per bucket
     (each ``H_j / (α − key_j)`` and ``p / (α − key)`` is one division), against cells × bins booleans
-    for a one-hot per record.  The caller range-checks H through the commitment's bit decomposition."""
-    flat = [k for cell in keys for k in cell]
+    for a one-hot per record.  The caller range-checks H through the commitment's bit decomposition.
+    ``sinks`` are buckets whose counts are proven but not returned (a HISTOGRAM's records below the
+    first edge or at or above the last)."""
+    flat = [k for cell in keys for k in cell] + list(sinks)
     ps = [p for p, _ in records]
     ks = [k for _, k in records]
     counts = api.hint(partial(_bucket_counts, keys=tuple(flat)), *ps, *ks, n_out=len(flat))
@@ -200,6 +211,67 @@ def lookup_histogram(api, moment: Moment, records: list, keys: list[list[int]], 
         out.append(counts[pos : pos + len(cell)])
         pos += len(cell)
     return out
+
+
+def histogram_rows(edges: list, col_bits: int) -> list[tuple]:
+    """The rows ``(j, lo, hi)`` that partition ``[0, 2^bits)`` for a HISTOGRAM with edges e_0 < ... < e_m:
+    row 0 ``[0, e_0)`` (below), rows 1..m the bins ``[e_{j-1}, e_j)``, row m+1 ``[e_m, 2^bits)`` (above).
+    ``edges`` may be wires (the constants are witness values bound into the study id)."""
+    bounds = [0, *edges, 1 << col_bits]
+    return [(j, bounds[j], bounds[j + 1]) for j in range(len(bounds) - 1)]
+
+
+def histogram_row_key(j, lo, hi, col_bits: int):
+    """``(j·2^(n+1) + lo)·2^(n+1) + hi``: injective for j small and lo, hi ≤ 2^n (n = col_bits)."""
+    shift = 1 << (col_bits + 1)
+    return (j * shift + lo) * shift + hi
+
+
+def _histogram_row(x: int, *edges: int, col_bits: int) -> list[int]:
+    """Hint: the row ``(j, lo, hi)`` of :func:`histogram_rows` holding ``x``."""
+    for j, lo, hi in histogram_rows(list(edges), col_bits):
+        if lo <= x < hi:
+            return [j, lo, hi]
+    return [0, 0, 0]  # unreachable for x < 2^bits (the constraints then fail)
+
+
+def _row_counts(*args: int, table_size: int) -> list[int]:
+    """Hint: how many records fall in each table row (args = the records' keys, then the table's)."""
+    keys, table = args[: len(args) - table_size], args[len(args) - table_size :]
+    where = {k: i for i, k in enumerate(table)}
+    out = [0] * table_size
+    for k in keys:
+        if k in where:
+            out[where[k]] += 1
+    return out
+
+
+def histogram_record(api, x, edges: list, col_bits: int):
+    """One record's HISTOGRAM row, by lookup: the row ``(j, lo, hi)`` is hinted, ``lo <= x < hi`` is
+    range-checked (two decompositions of n + 1 bits) and the row's key is returned for the table identity
+    of :func:`histogram_table_check`; ``j`` (linear) is its bin, 1..m inside the edges.  Cost: 2n + 2
+    constraints per record whatever the number of bins (one comparison per edge costs (n + 1)·(m + 1)
+    plus a multiplication per bin)."""
+    j, lo, hi = api.hint(partial(_histogram_row, col_bits=col_bits), x, *edges, n_out=3)
+    api.to_bits(x - lo, col_bits + 1)
+    api.to_bits(hi - 1 - x, col_bits + 1)
+    return j, histogram_row_key(j, lo, hi, col_bits)
+
+
+def histogram_table_check(api, row_keys: list, edges: list, col_bits: int, alpha) -> None:
+    """Every record's ``(j, lo, hi)`` is a row of the histogram's table (built from the edge constants):
+    ``Σ_records 1/(α − key) = Σ_rows m_row/(α − key_row)`` with the multiplicities hinted (one division per
+    record and per row)."""
+    table = [histogram_row_key(j, lo, hi, col_bits) for j, lo, hi in histogram_rows(list(edges), col_bits)]
+    counts = api.hint(partial(_row_counts, table_size=len(table)), *row_keys, *table, n_out=len(table))
+    counts = counts if isinstance(counts, list) else [counts]
+    lhs = 0
+    for k in row_keys:
+        lhs = api.div(1, alpha - k) + lhs
+    rhs = 0
+    for m, k in zip(counts, table):
+        rhs = api.div(m, alpha - k) + rhs
+    api.assert_equal(lhs, rhs)
 
 
 def sensitivity(moment: Moment, schema: Schema) -> int:
