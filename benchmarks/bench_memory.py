@@ -15,19 +15,41 @@ submissions, as 1,000 is a tenth of 10,000) and the per-submission growth is pri
 target's 50 MiB / 9,000 = 5.7 KiB.  After the last figure the studies are closed and RSS is
 measured again (a closed study's state is released).
 
-Usage: python benchmarks/bench_memory.py [--studies 5] [--participants 2000] [--workers N]
+--shared-data makes the full scenario affordable: every holder registers the same one-record
+data set (same record and commitment seed, so the same root), one chunk proof and commitment per
+study is made once, and each holder's submission carries it with a fresh BFV ciphertext of its
+own (its name in the envelope), a fresh submission id and its own (hybrid) signature; the gateway
+still verifies every submission in full, stores it, signs a receipt and appends an audit leaf.
+Preparing is then ~10-20 ms of encryption and signing per submission.
+
+--heap-profile DIR runs the gateway with ZKGATE_HEAP_PROFILE=DIR (tracemalloc in the gateway
+process, off by default; slower), takes a snapshot at each RSS mark and after closing, and prints
+the Python allocations that grew from the first mark to the last and to after closing.
+
+Usage: python -P benchmarks/bench_memory.py [--studies 5] [--participants 2000] [--workers N] [--shared-data]
+       [--heap-profile DIR]
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import pickle
+import signal
 import tempfile
 import time
+from pathlib import Path
 
 from zkgate.he import KeyHolder
 from zkgate.services.client.gateway_client import GatewayClient
-from zkgate.services.parties.load import GatewayProcess, make_holders, open_tiny_study, prepare_submissions
+from zkgate.services.gateway.memory import HEAP_PROFILE_ENV
+from zkgate.services.parties.load import (
+    GatewayProcess,
+    make_holders,
+    open_tiny_study,
+    prepare_shared_submissions,
+    prepare_submissions,
+)
 
 MIB = 1 << 20
 TARGET_MIB = 50
@@ -40,7 +62,15 @@ def main() -> None:
     parser.add_argument("--preset", default="bfv-4096")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="processes preparing proofs")
     parser.add_argument("--clients", type=int, default=4, help="client threads submitting")
+    parser.add_argument("--shared-data", action="store_true",
+                        help="every holder registers the same one-record data set (same records and seed, so the "
+                             "same root): one chunk proof per study serves every holder, each still with its own "
+                             "key, registration, fresh ciphertext, submission id, signature, receipt and audit leaf")
+    parser.add_argument("--heap-profile", metavar="DIR",
+                        help="tracemalloc snapshots of the gateway at each mark (slower); prints what grew")
     args = parser.parse_args()
+    if args.heap_profile:
+        os.environ[HEAP_PROFILE_ENV] = os.path.abspath(args.heap_profile)
     total = args.studies * args.participants
     first_mark = max(1, total // 10)
     # RSS after every tenth of the submissions (the first is the issue's "after 1,000")
@@ -58,7 +88,7 @@ def run(gateway: GatewayProcess, args, total: int, first_mark: int) -> None:
     client = GatewayClient(gateway.address, timeout=600)
     info = client.gateway_info()
     t0 = time.perf_counter()
-    holders = make_holders(args.participants, seed=11)
+    holders = make_holders(args.participants, seed=11, shared_data=args.shared_data)
     for holder in holders:
         client.register_dataset(holder.registration.to_bytes())
     he = KeyHolder.create(args.preset)
@@ -71,6 +101,7 @@ def run(gateway: GatewayProcess, args, total: int, first_mark: int) -> None:
     submitted = 0
     marks: dict[int, int] = {}
     study_ids = []
+    snapshots: dict[int, Path] = {}
     prepare_s = submit_s = 0.0
     for s in range(args.studies):
         t0 = time.perf_counter()
@@ -78,7 +109,8 @@ def run(gateway: GatewayProcess, args, total: int, first_mark: int) -> None:
                                              context=context, circuit_keys=circuit_keys, quorum=len(holders))
         study_id = client.create_study(spec.to_bytes(), circuit_keys.public().to_bytes(), context.to_bytes()).study_id
         study_ids.append(study_id)
-        submissions = prepare_submissions(spec, context, circuit_keys, holders, workers=args.workers)
+        prepare = prepare_shared_submissions if args.shared_data else prepare_submissions
+        submissions = prepare(spec, context, circuit_keys, holders, workers=args.workers)
         prepare_s += time.perf_counter() - t0
         print(f"study {s}: {len(submissions)} submissions proved and encrypted in {time.perf_counter() - t0:.1f} s "
               f"({len(submissions[0])} bytes each)", flush=True)
@@ -108,6 +140,8 @@ def run(gateway: GatewayProcess, args, total: int, first_mark: int) -> None:
                         submitted += 1
                         if submitted % first_mark == 0 or submitted == total:
                             marks[submitted] = gateway.rss()
+                            if args.heap_profile:
+                                snapshots[submitted] = heap_snapshot(gateway, args.heap_profile)
 
         threads = [threading.Thread(target=worker) for _ in range(args.clients)]
         for t in threads:
@@ -130,13 +164,15 @@ def run(gateway: GatewayProcess, args, total: int, first_mark: int) -> None:
     close_s = time.perf_counter() - t0
     time.sleep(1)
     rss_closed = gateway.rss()
+    closed_snapshot = heap_snapshot(gateway, args.heap_profile) if args.heap_profile else None
     client.close()
 
     before, after = marks[first_mark], marks[total]
     growth = after - before
     per_sub = growth / max(1, total - first_mark)
     print()
-    print(f"{args.studies} studies x {args.participants} participants, {args.preset}; proofs prepared in {prepare_s:.0f} s, "
+    print(f"{args.studies} studies x {args.participants} participants, {args.preset}"
+          f"{' (shared data: one proof per study)' if args.shared_data else ''}; proofs prepared in {prepare_s:.0f} s, "
           f"submitted in {submit_s:.0f} s ({total / submit_s:.0f}/s), closed in {close_s:.1f} s")
     print(f"{'':28}{'RSS (MiB)':>12}")
     print(f"{'after start':28}{rss_start / MIB:12.1f}")
@@ -152,6 +188,44 @@ def run(gateway: GatewayProcess, args, total: int, first_mark: int) -> None:
         slope = (after - marks[half]) / (total - half)
         print(f"second half ({half} -> {total}): {(after - marks[half]) / MIB:+.1f} MiB = {slope / 1024:.2f} KiB per submission "
               f"(extrapolated to 9,000: {slope * 9000 / MIB:+.1f} MiB)")
+
+
+    if args.heap_profile:
+        first, last = snapshots[first_mark], snapshots[total]
+        heap_growth(first, last, f"after {first_mark} -> after {total} submissions")
+        heap_growth(first, closed_snapshot, f"after {first_mark} submissions -> after closing the studies")
+
+
+def heap_snapshot(gateway: GatewayProcess, folder: str, timeout: float = 600.0) -> Path:
+    """Ask the gateway (SIGUSR1) for its next tracemalloc snapshot and wait for the file."""
+    before = set(Path(folder).glob(f"heap-{gateway.pid}-*.tracemalloc"))
+    os.kill(gateway.pid, signal.SIGUSR1)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        new = set(Path(folder).glob(f"heap-{gateway.pid}-*.tracemalloc")) - before
+        if new:
+            return new.pop()
+        time.sleep(0.05)
+    raise SystemExit(f"the gateway wrote no heap snapshot into {folder} within {timeout:.0f} s")
+
+
+def heap_growth(first: Path, last: Path, title: str, top: int = 15) -> None:
+    """Print the allocation sites that grew most from one snapshot to another (Python objects only)."""
+    with open(first, "rb") as f:
+        a = pickle.load(f)  # noqa: S301 - our own gateway's snapshot, written by this run
+    with open(last, "rb") as f:
+        b = pickle.load(f)  # noqa: S301
+    diff = b.compare_to(a, "lineno")
+    total = sum(d.size_diff for d in diff)
+    print()
+    print(f"heap profile (tracemalloc), {title}: {total / MIB:+.2f} MiB of Python allocations in all; top sites:")
+    for d in diff[:top]:
+        print(f"  {d.size_diff / 1024:+10.1f} KiB {d.count_diff:+8d} blocks  {d.traceback[0]}")
+    print("  largest growing tracebacks:")
+    for d in b.compare_to(a, "traceback")[:3]:
+        print(f"  {d.size_diff / 1024:+10.1f} KiB {d.count_diff:+8d} blocks")
+        for line in d.traceback.format()[-8:]:
+            print(f"      {line}")
 
 
 if __name__ == "__main__":

@@ -25,6 +25,7 @@ from zkgate.study.verification import PublicRecord, verify_record
 from ..client.call_errors import describe_call_error, reported
 from ..client.gateway_client import GatewayCallError
 from ..gateway.logs import LOG_FORMATS, configure_logging
+from ..gateway.memory import heap_profile_from_env
 from ..gateway.security import ServerTls, is_localhost
 from ..gateway.server import Gateway, ServerConfig
 from ..gateway.store.check import CANNOT_CHECK, CannotCheckError, check_store
@@ -141,6 +142,7 @@ def serve(data_dir: str, host: str, port: int, workers: int, max_concurrent_rpcs
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
+    heap_profile_from_env()  # a debugging aid, off unless ZKGATE_HEAP_PROFILE=DIR (services/gateway/memory.py)
     gateway.wait()
 
 

@@ -13,25 +13,29 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import secrets
 import signal
 import socket
 import subprocess
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
 from zkgate.errors import ZkgateError
+from zkgate.he import Contributor as HEContributor
 from zkgate.he import PublicContext
+from zkgate.he.envelope import envelope_digest
 from zkgate.study.catalog import Registration
 from zkgate.study.commitment import DatasetCommitment
 from zkgate.study.contributor import Contributor
 from zkgate.study.dataset import Dataset, Schema
 from zkgate.study.identity import SigningKey
 from zkgate.study.keys import CircuitKeys
+from zkgate.study.messages import Submission
 from zkgate.study.requester import open_study
 from zkgate.study.spec import Filter, Statistic, StudySpec
 
@@ -55,11 +59,19 @@ class Holder:
     registration: Registration
 
 
-def make_holders(count: int, *, seed: int = 1, prefix: str = "holder") -> list[Holder]:
+def make_holders(count: int, *, seed: int = 1, prefix: str = "holder", shared_data: bool = False) -> list[Holder]:
+    """``count`` holders, each with its own signing key and registration.  ``shared_data``:
+    every holder commits the SAME one-record data set under the same commitment seed (so the
+    same data set root), which lets one chunk proof per study serve every holder
+    (:func:`prepare_shared_submissions`); otherwise each holder has a record and seed of its own."""
     rng = np.random.default_rng(seed)
+    shared = None
+    if shared_data:
+        shared = DatasetCommitment(Dataset.from_array(TINY_SCHEMA, rng.integers(0, 16, (1, 1))), 1,
+                                   seed=int(rng.integers(1, 1 << 62)))
     holders = []
     for i in range(count):
-        commitment = DatasetCommitment(Dataset.from_array(TINY_SCHEMA, rng.integers(0, 16, (1, 1))), 1)
+        commitment = shared or DatasetCommitment(Dataset.from_array(TINY_SCHEMA, rng.integers(0, 16, (1, 1))), 1)
         key = SigningKey.generate()
         name = f"{prefix}-{i:05d}"
         holders.append(Holder(name, commitment, key, Registration.create(name, commitment, key)))
@@ -81,15 +93,25 @@ def open_tiny_study(holders: list[Holder], *, title: str, gateway_key: bytes, co
 _JOB: tuple | None = None  # (spec, context, circuit_keys, holders) in each worker process
 
 
-def _init_worker(spec_bytes: bytes, context_bytes: bytes, circuit_keys: CircuitKeys, holders: list[Holder]) -> None:
+def _portable(holders: list[Holder], *, commitments: bool = True) -> list[tuple]:
+    """What a spawned worker needs of each holder, picklable: its signing key goes as its raw
+    bytes (a SigningKey holds OpenSSL key objects that do not pickle)."""
+    return [(h.name, h.commitment if commitments else None, h.key.raw) for h in holders]
+
+
+def _restore(portable: list[tuple]) -> list[tuple]:
+    return [(name, commitment, SigningKey(raw)) for name, commitment, raw in portable]
+
+
+def _init_worker(spec_bytes: bytes, context_bytes: bytes, circuit_keys: CircuitKeys, holders: list[tuple]) -> None:
     global _JOB
-    _JOB = (StudySpec.from_bytes(spec_bytes), PublicContext.from_bytes(context_bytes), circuit_keys, holders)
+    _JOB = (StudySpec.from_bytes(spec_bytes), PublicContext.from_bytes(context_bytes), circuit_keys, _restore(holders))
 
 
 def _prepare_one(index: int) -> bytes:
     spec, context, circuit_keys, holders = _JOB
-    h = holders[index]
-    return Contributor(h.name, h.commitment, h.key, dev_mode=True).contribute(spec, context, circuit_keys).submission.to_bytes()
+    name, commitment, key = holders[index]
+    return Contributor(name, commitment, key, dev_mode=True).contribute(spec, context, circuit_keys).submission.to_bytes()
 
 
 def prepare_submissions(spec: StudySpec, context: PublicContext, circuit_keys: CircuitKeys, holders: list[Holder],
@@ -99,7 +121,7 @@ def prepare_submissions(spec: StudySpec, context: PublicContext, circuit_keys: C
     a process with live gRPC channels or OpenMP threads can hang."""
     global _JOB
     workers = min(workers or os.cpu_count() or 1, len(holders))
-    args = (spec.to_bytes(), context.to_bytes(), circuit_keys, holders)
+    args = (spec.to_bytes(), context.to_bytes(), circuit_keys, _portable(holders))
     if workers <= 1:
         _init_worker(*args)
         try:
@@ -109,6 +131,64 @@ def prepare_submissions(spec: StudySpec, context: PublicContext, circuit_keys: C
     with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
                              initializer=_init_worker, initargs=args) as pool:
         return list(pool.map(_prepare_one, range(len(holders)), chunksize=8))
+
+
+_SHARED: tuple | None = None  # (spec, context, template submission, HE values, holders) in each worker process
+
+
+def _init_shared_worker(spec_bytes: bytes, context_bytes: bytes, template: bytes, values: dict,
+                        holders: list[tuple]) -> None:
+    global _SHARED
+    _SHARED = (StudySpec.from_bytes(spec_bytes), PublicContext.from_bytes(context_bytes),
+               Submission.from_bytes(template), values, _restore(holders))
+
+
+def _personalise_one(index: int) -> bytes:
+    """Holder ``index``'s own submission built on the shared proof: a fresh BFV encryption
+    (its own sender in the envelope), a fresh submission id, its own signature."""
+    spec, context, template, values, holders = _SHARED
+    name, _, key = holders[index]
+    envelope = HEContributor(context, sender=name, study_id=spec.study_id_bytes).encrypt(spec.layout(), values)
+    sub = replace(template, participant=name, submission_id=secrets.token_bytes(16),
+                  envelope_digest=envelope_digest(envelope), envelope=envelope, signature=b"", signer_key=b"")
+    return sub.sign(key).to_bytes()
+
+
+def prepare_shared_submissions(spec: StudySpec, context: PublicContext, circuit_keys: CircuitKeys,
+                               holders: list[Holder], *, workers: int | None = None) -> list[bytes]:
+    """Every holder's signed submission to ``spec`` when all of them registered the same data
+    set (``make_holders(..., shared_data=True)``): the first holder proves its one chunk and
+    commits (one Groth16 proof and one Pedersen commitment for the study); every holder then
+    gets its own submission carrying that statement (the same chunk root, root salt, chunk
+    commitment and proof, all valid for its registered root) with its own fresh BFV ciphertext
+    of the same values and ρ, its own submission id and its own signature.  The gateway checks
+    each of them in full (signature, root, commitment sum, proof, envelope) and adds each to
+    its running sums.  ``workers`` spawned processes encrypt and sign in parallel."""
+    global _SHARED
+    roots = {h.commitment.root for h in holders}
+    if len(roots) != 1:
+        raise ZkgateError("shared-data submissions need holders that registered one data set "
+                          "(make_holders(..., shared_data=True))")
+    first = holders[0]
+    contribution = Contributor(first.name, first.commitment, first.key, dev_mode=True).contribute(
+        spec, context, circuit_keys)
+    values = dict(spec.split_values(contribution.values))
+    if spec.release_mode == "exact":
+        values["rho"] = contribution.randomness
+    template = contribution.submission.public().to_bytes()
+    out = [contribution.submission.to_bytes()]
+    rest = range(1, len(holders))
+    workers = max(1, min(workers or os.cpu_count() or 1, len(rest)))
+    args = (spec.to_bytes(), context.to_bytes(), template, values, _portable(holders, commitments=False))
+    if workers <= 1:
+        _init_shared_worker(*args)
+        try:
+            return out + [_personalise_one(i) for i in rest]
+        finally:
+            _SHARED = None
+    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
+                             initializer=_init_shared_worker, initargs=args) as pool:
+        return out + list(pool.map(_personalise_one, rest, chunksize=32))
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -200,4 +280,4 @@ class GatewayProcess:
 
 
 __all__ = ["GatewayProcess", "GatewayProcessError", "Holder", "TINY_SCHEMA", "TINY_STATISTICS", "free_port",
-           "make_holders", "open_tiny_study", "prepare_submissions", "rss_bytes"]
+           "make_holders", "open_tiny_study", "prepare_shared_submissions", "prepare_submissions", "rss_bytes"]
