@@ -50,5 +50,15 @@ class CommitteeRelay:
         except grpc.RpcError as exc:
             raise GatewayCallError(exc.code(), exc.details() or "") from exc
 
+    def commit_contribution(self, study_id: str, commitment: bytes) -> int:
+        """Commit-before-upload: a participant's signed ContributionCommit; returns its audit leaf index."""
+        return self._call(self.stub.CommitContribution, committee_pb2.CommitContributionRequest(
+            study_id=study_id, commitment=commitment)).audit_leaf_index
+
+    def close_commit_phase(self, study_id: str) -> list[str]:
+        """The requester ends the commit phase (quorum needed); returns who committed."""
+        return list(self._call(self.stub.CloseCommitPhase,
+                               committee_pb2.CloseCommitPhaseRequest(study_id=study_id)).participants)
+
 
 __all__ = ["CommitteeRelay"]

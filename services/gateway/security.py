@@ -86,6 +86,8 @@ POLICY: dict[str, frozenset[str]] = {
     "/zkgate.v1.CommitteeService/PostCommitteeMessage": ANY,  # signed by a roster member (checked)
     "/zkgate.v1.CommitteeService/GetCommitteeMessages": READERS,  # signed; shares sealed to their recipient
     "/zkgate.v1.CommitteeService/GetContributions": ANY,  # a committee member's signature (checked)
+    "/zkgate.v1.CommitteeService/CommitContribution": frozenset({P}),  # as itself (checked in the servicer)
+    "/zkgate.v1.CommitteeService/CloseCommitPhase": frozenset({R, A}),  # the study's requester, or an admin
     # AuditService: the record is for everyone to check
     "/zkgate.v1.AuditService/GetTreeHead": READERS,
     "/zkgate.v1.AuditService/GetInclusionProof": READERS,

@@ -26,29 +26,37 @@ _sym_db = _symbol_database.Default()
 from . import common_pb2 as zkgate_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19zkgate/v1/committee.proto\x12\tzkgate.v1\x1a\x16zkgate/v1/common.proto\"*\n\x18RegisterCommitteeRequest\x12\x0e\n\x06roster\x18\x01 \x01(\x0c\"$\n\x0c\x43ommitteeRef\x12\x14\n\x0c\x63ommittee_id\x18\x01 \x01(\x0c\"l\n\rCommitteeInfo\x12\x14\n\x0c\x63ommittee_id\x18\x01 \x01(\x0c\x12\x0e\n\x06roster\x18\x02 \x01(\x0c\x12\x0f\n\x07members\x18\x03 \x01(\r\x12\x11\n\tthreshold\x18\x04 \x01(\r\x12\x11\n\the_preset\x18\x05 \x01(\t\"?\n\x1bPostCommitteeMessageRequest\x12\x0f\n\x07message\x18\x01 \x01(\x0c\x12\x0f\n\x07\x63ontext\x18\x02 \x01(\x0c\"0\n\x1cPostCommitteeMessageResponse\x12\x10\n\x08sequence\x18\x01 \x01(\x04\"e\n\x1bGetCommitteeMessagesRequest\x12\x14\n\x0c\x63ommittee_id\x18\x01 \x01(\x0c\x12\x0c\n\x04kind\x18\x02 \x01(\t\x12\x11\n\trecipient\x18\x03 \x01(\r\x12\x0f\n\x07\x63ontext\x18\x04 \x01(\x0c\"0\n\x1cGetCommitteeMessagesResponse\x12\x10\n\x08messages\x18\x01 \x03(\x0c\"B\n\x17GetContributionsRequest\x12\x10\n\x08study_id\x18\x01 \x01(\t\x12\x15\n\rauthorization\x18\x02 \x01(\x0c\x32\xc7\x03\n\x10\x43ommitteeService\x12R\n\x11RegisterCommittee\x12#.zkgate.v1.RegisterCommitteeRequest\x1a\x18.zkgate.v1.CommitteeInfo\x12\x41\n\x0cGetCommittee\x12\x17.zkgate.v1.CommitteeRef\x1a\x18.zkgate.v1.CommitteeInfo\x12g\n\x14PostCommitteeMessage\x12&.zkgate.v1.PostCommitteeMessageRequest\x1a\'.zkgate.v1.PostCommitteeMessageResponse\x12g\n\x14GetCommitteeMessages\x12&.zkgate.v1.GetCommitteeMessagesRequest\x1a\'.zkgate.v1.GetCommitteeMessagesResponse\x12J\n\x10GetContributions\x12\".zkgate.v1.GetContributionsRequest\x1a\x10.zkgate.v1.Chunk0\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19zkgate/v1/committee.proto\x12\tzkgate.v1\x1a\x16zkgate/v1/common.proto\"A\n\x19\x43ommitContributionRequest\x12\x10\n\x08study_id\x18\x01 \x01(\t\x12\x12\n\ncommitment\x18\x02 \x01(\x0c\"6\n\x1a\x43ommitContributionResponse\x12\x18\n\x10\x61udit_leaf_index\x18\x01 \x01(\x04\"+\n\x17\x43loseCommitPhaseRequest\x12\x10\n\x08study_id\x18\x01 \x01(\t\"J\n\x18\x43loseCommitPhaseResponse\x12\x14\n\x0cparticipants\x18\x01 \x03(\t\x12\x18\n\x10\x61udit_leaf_index\x18\x02 \x01(\x04\"*\n\x18RegisterCommitteeRequest\x12\x0e\n\x06roster\x18\x01 \x01(\x0c\"$\n\x0c\x43ommitteeRef\x12\x14\n\x0c\x63ommittee_id\x18\x01 \x01(\x0c\"l\n\rCommitteeInfo\x12\x14\n\x0c\x63ommittee_id\x18\x01 \x01(\x0c\x12\x0e\n\x06roster\x18\x02 \x01(\x0c\x12\x0f\n\x07members\x18\x03 \x01(\r\x12\x11\n\tthreshold\x18\x04 \x01(\r\x12\x11\n\the_preset\x18\x05 \x01(\t\"?\n\x1bPostCommitteeMessageRequest\x12\x0f\n\x07message\x18\x01 \x01(\x0c\x12\x0f\n\x07\x63ontext\x18\x02 \x01(\x0c\"0\n\x1cPostCommitteeMessageResponse\x12\x10\n\x08sequence\x18\x01 \x01(\x04\"e\n\x1bGetCommitteeMessagesRequest\x12\x14\n\x0c\x63ommittee_id\x18\x01 \x01(\x0c\x12\x0c\n\x04kind\x18\x02 \x01(\t\x12\x11\n\trecipient\x18\x03 \x01(\r\x12\x0f\n\x07\x63ontext\x18\x04 \x01(\x0c\"0\n\x1cGetCommitteeMessagesResponse\x12\x10\n\x08messages\x18\x01 \x03(\x0c\"B\n\x17GetContributionsRequest\x12\x10\n\x08study_id\x18\x01 \x01(\t\x12\x15\n\rauthorization\x18\x02 \x01(\x0c\x32\x87\x05\n\x10\x43ommitteeService\x12R\n\x11RegisterCommittee\x12#.zkgate.v1.RegisterCommitteeRequest\x1a\x18.zkgate.v1.CommitteeInfo\x12\x41\n\x0cGetCommittee\x12\x17.zkgate.v1.CommitteeRef\x1a\x18.zkgate.v1.CommitteeInfo\x12g\n\x14PostCommitteeMessage\x12&.zkgate.v1.PostCommitteeMessageRequest\x1a\'.zkgate.v1.PostCommitteeMessageResponse\x12g\n\x14GetCommitteeMessages\x12&.zkgate.v1.GetCommitteeMessagesRequest\x1a\'.zkgate.v1.GetCommitteeMessagesResponse\x12J\n\x10GetContributions\x12\".zkgate.v1.GetContributionsRequest\x1a\x10.zkgate.v1.Chunk0\x01\x12\x61\n\x12\x43ommitContribution\x12$.zkgate.v1.CommitContributionRequest\x1a%.zkgate.v1.CommitContributionResponse\x12[\n\x10\x43loseCommitPhase\x12\".zkgate.v1.CloseCommitPhaseRequest\x1a#.zkgate.v1.CloseCommitPhaseResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'zkgate.v1.committee_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_REGISTERCOMMITTEEREQUEST']._serialized_start=64
-  _globals['_REGISTERCOMMITTEEREQUEST']._serialized_end=106
-  _globals['_COMMITTEEREF']._serialized_start=108
-  _globals['_COMMITTEEREF']._serialized_end=144
-  _globals['_COMMITTEEINFO']._serialized_start=146
-  _globals['_COMMITTEEINFO']._serialized_end=254
-  _globals['_POSTCOMMITTEEMESSAGEREQUEST']._serialized_start=256
-  _globals['_POSTCOMMITTEEMESSAGEREQUEST']._serialized_end=319
-  _globals['_POSTCOMMITTEEMESSAGERESPONSE']._serialized_start=321
-  _globals['_POSTCOMMITTEEMESSAGERESPONSE']._serialized_end=369
-  _globals['_GETCOMMITTEEMESSAGESREQUEST']._serialized_start=371
-  _globals['_GETCOMMITTEEMESSAGESREQUEST']._serialized_end=472
-  _globals['_GETCOMMITTEEMESSAGESRESPONSE']._serialized_start=474
-  _globals['_GETCOMMITTEEMESSAGESRESPONSE']._serialized_end=522
-  _globals['_GETCONTRIBUTIONSREQUEST']._serialized_start=524
-  _globals['_GETCONTRIBUTIONSREQUEST']._serialized_end=590
-  _globals['_COMMITTEESERVICE']._serialized_start=593
-  _globals['_COMMITTEESERVICE']._serialized_end=1048
+  _globals['_COMMITCONTRIBUTIONREQUEST']._serialized_start=64
+  _globals['_COMMITCONTRIBUTIONREQUEST']._serialized_end=129
+  _globals['_COMMITCONTRIBUTIONRESPONSE']._serialized_start=131
+  _globals['_COMMITCONTRIBUTIONRESPONSE']._serialized_end=185
+  _globals['_CLOSECOMMITPHASEREQUEST']._serialized_start=187
+  _globals['_CLOSECOMMITPHASEREQUEST']._serialized_end=230
+  _globals['_CLOSECOMMITPHASERESPONSE']._serialized_start=232
+  _globals['_CLOSECOMMITPHASERESPONSE']._serialized_end=306
+  _globals['_REGISTERCOMMITTEEREQUEST']._serialized_start=308
+  _globals['_REGISTERCOMMITTEEREQUEST']._serialized_end=350
+  _globals['_COMMITTEEREF']._serialized_start=352
+  _globals['_COMMITTEEREF']._serialized_end=388
+  _globals['_COMMITTEEINFO']._serialized_start=390
+  _globals['_COMMITTEEINFO']._serialized_end=498
+  _globals['_POSTCOMMITTEEMESSAGEREQUEST']._serialized_start=500
+  _globals['_POSTCOMMITTEEMESSAGEREQUEST']._serialized_end=563
+  _globals['_POSTCOMMITTEEMESSAGERESPONSE']._serialized_start=565
+  _globals['_POSTCOMMITTEEMESSAGERESPONSE']._serialized_end=613
+  _globals['_GETCOMMITTEEMESSAGESREQUEST']._serialized_start=615
+  _globals['_GETCOMMITTEEMESSAGESREQUEST']._serialized_end=716
+  _globals['_GETCOMMITTEEMESSAGESRESPONSE']._serialized_start=718
+  _globals['_GETCOMMITTEEMESSAGESRESPONSE']._serialized_end=766
+  _globals['_GETCONTRIBUTIONSREQUEST']._serialized_start=768
+  _globals['_GETCONTRIBUTIONSREQUEST']._serialized_end=834
+  _globals['_COMMITTEESERVICE']._serialized_start=837
+  _globals['_COMMITTEESERVICE']._serialized_end=1484
 # @@protoc_insertion_point(module_scope)

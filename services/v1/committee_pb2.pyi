@@ -8,6 +8,34 @@ from typing import ClassVar as _ClassVar, Optional as _Optional
 
 DESCRIPTOR: _descriptor.FileDescriptor
 
+class CommitContributionRequest(_message.Message):
+    __slots__ = ("study_id", "commitment")
+    STUDY_ID_FIELD_NUMBER: _ClassVar[int]
+    COMMITMENT_FIELD_NUMBER: _ClassVar[int]
+    study_id: str
+    commitment: bytes
+    def __init__(self, study_id: _Optional[str] = ..., commitment: _Optional[bytes] = ...) -> None: ...
+
+class CommitContributionResponse(_message.Message):
+    __slots__ = ("audit_leaf_index",)
+    AUDIT_LEAF_INDEX_FIELD_NUMBER: _ClassVar[int]
+    audit_leaf_index: int
+    def __init__(self, audit_leaf_index: _Optional[int] = ...) -> None: ...
+
+class CloseCommitPhaseRequest(_message.Message):
+    __slots__ = ("study_id",)
+    STUDY_ID_FIELD_NUMBER: _ClassVar[int]
+    study_id: str
+    def __init__(self, study_id: _Optional[str] = ...) -> None: ...
+
+class CloseCommitPhaseResponse(_message.Message):
+    __slots__ = ("participants", "audit_leaf_index")
+    PARTICIPANTS_FIELD_NUMBER: _ClassVar[int]
+    AUDIT_LEAF_INDEX_FIELD_NUMBER: _ClassVar[int]
+    participants: _containers.RepeatedScalarFieldContainer[str]
+    audit_leaf_index: int
+    def __init__(self, participants: _Optional[_Iterable[str]] = ..., audit_leaf_index: _Optional[int] = ...) -> None: ...
+
 class RegisterCommitteeRequest(_message.Message):
     __slots__ = ("roster",)
     ROSTER_FIELD_NUMBER: _ClassVar[int]

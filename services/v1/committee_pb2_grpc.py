@@ -61,6 +61,16 @@ class CommitteeServiceStub:
                 request_serializer=zkgate_dot_v1_dot_committee__pb2.GetContributionsRequest.SerializeToString,
                 response_deserializer=zkgate_dot_v1_dot_common__pb2.Chunk.FromString,
                 _registered_method=True)
+        self.CommitContribution = channel.unary_unary(
+                '/zkgate.v1.CommitteeService/CommitContribution',
+                request_serializer=zkgate_dot_v1_dot_committee__pb2.CommitContributionRequest.SerializeToString,
+                response_deserializer=zkgate_dot_v1_dot_committee__pb2.CommitContributionResponse.FromString,
+                _registered_method=True)
+        self.CloseCommitPhase = channel.unary_unary(
+                '/zkgate.v1.CommitteeService/CloseCommitPhase',
+                request_serializer=zkgate_dot_v1_dot_committee__pb2.CloseCommitPhaseRequest.SerializeToString,
+                response_deserializer=zkgate_dot_v1_dot_committee__pb2.CloseCommitPhaseResponse.FromString,
+                _registered_method=True)
 
 
 class CommitteeServiceServicer:
@@ -106,6 +116,25 @@ class CommitteeServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def CommitContribution(self, request, context):
+        """Commit-before-upload (committee studies only): a participant, as itself, first commits to the hash
+        of its ciphertext (a signed zkgate.study.contribution_commit.ContributionCommit), logged as an audit
+        leaf "contribution_commit"; an identical commitment again is idempotent, another one ALREADY_EXISTS.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CloseCommitPhase(self, request, context):
+        """The study's requester (or an admin) ends the commit phase once at least quorum participants
+        committed (audit leaf "commit_phase_closed" listing them).  Only then does Submit accept a
+        committee study's submissions, each only from a committed participant and only with the
+        committed ciphertext digest.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_CommitteeServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -133,6 +162,16 @@ def add_CommitteeServiceServicer_to_server(servicer, server):
                     servicer.GetContributions,
                     request_deserializer=zkgate_dot_v1_dot_committee__pb2.GetContributionsRequest.FromString,
                     response_serializer=zkgate_dot_v1_dot_common__pb2.Chunk.SerializeToString,
+            ),
+            'CommitContribution': grpc.unary_unary_rpc_method_handler(
+                    servicer.CommitContribution,
+                    request_deserializer=zkgate_dot_v1_dot_committee__pb2.CommitContributionRequest.FromString,
+                    response_serializer=zkgate_dot_v1_dot_committee__pb2.CommitContributionResponse.SerializeToString,
+            ),
+            'CloseCommitPhase': grpc.unary_unary_rpc_method_handler(
+                    servicer.CloseCommitPhase,
+                    request_deserializer=zkgate_dot_v1_dot_committee__pb2.CloseCommitPhaseRequest.FromString,
+                    response_serializer=zkgate_dot_v1_dot_committee__pb2.CloseCommitPhaseResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -270,6 +309,60 @@ class CommitteeService:
             '/zkgate.v1.CommitteeService/GetContributions',
             zkgate_dot_v1_dot_committee__pb2.GetContributionsRequest.SerializeToString,
             zkgate_dot_v1_dot_common__pb2.Chunk.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CommitContribution(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/zkgate.v1.CommitteeService/CommitContribution',
+            zkgate_dot_v1_dot_committee__pb2.CommitContributionRequest.SerializeToString,
+            zkgate_dot_v1_dot_committee__pb2.CommitContributionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CloseCommitPhase(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/zkgate.v1.CommitteeService/CloseCommitPhase',
+            zkgate_dot_v1_dot_committee__pb2.CloseCommitPhaseRequest.SerializeToString,
+            zkgate_dot_v1_dot_committee__pb2.CloseCommitPhaseResponse.FromString,
             options,
             channel_credentials,
             insecure,

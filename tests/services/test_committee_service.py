@@ -42,6 +42,7 @@ from zkgate.study.committee_relay import (
     recompute_aggregate,
     setup_stage,
 )
+from zkgate.study.contribution_commit import ContributionCommit
 from zkgate.study.contributor import Contributor
 from zkgate.study.dataset import Dataset
 from zkgate.study.identity import SigningKey
@@ -104,8 +105,29 @@ def _study(gateway, members: int, threshold: int, seed: int):
         gateway_key=client.gateway_info().study_signing_key, key_holder_key=release_key.public, keys="dev",
         dev_mode=True, committee=KeyCommittee.from_setup(roster, approvals))
     study = client.create_study(spec.to_bytes(), ckeys.public().to_bytes(), context.to_bytes())
-    for n, c, k in zip(names, commitments, keys):
-        contrib = Contributor(n, c, k, dev_mode=True).contribute(spec, context, ckeys)
+    contribs = [Contributor(n, c, k, dev_mode=True).contribute(spec, context, ckeys)
+                for n, c, k in zip(names, commitments, keys)]
+    # commit-before-upload: every ciphertext's hash is logged before any ciphertext is uploaded
+    for contrib, k in zip(contribs, keys):
+        if contrib is contribs[-1]:
+            with pytest.raises(GatewayCallError) as err:  # quorum (3) not reached yet
+                relay.close_commit_phase(study.study_id)
+            assert err.value.code == grpc.StatusCode.FAILED_PRECONDITION and "quorum is 3" in err.value.details
+            with pytest.raises(GatewayCallError) as err:  # no upload during the commit phase
+                client.submit(study.study_id, contribs[0].submission.to_bytes())
+            assert err.value.code == grpc.StatusCode.FAILED_PRECONDITION and "commit phase" in err.value.details
+        relay.commit_contribution(study.study_id, ContributionCommit.for_submission(contrib.submission, k).to_bytes())
+    assert relay.close_commit_phase(study.study_id) == names
+    if seed == 31:  # another ciphertext than the one committed to is refused (fresh encryption, same data)
+        other = Contributor(names[0], commitments[0], keys[0], dev_mode=True).contribute(spec, context, ckeys)
+        with pytest.raises(GatewayCallError) as err:
+            client.submit(study.study_id, other.submission.to_bytes())
+        assert err.value.code == grpc.StatusCode.PERMISSION_DENIED and "committed to" in err.value.details
+        with pytest.raises(GatewayCallError) as err:  # and nobody commits once the phase is closed
+            relay.commit_contribution(study.study_id, ContributionCommit.for_submission(other.submission,
+                                                                                         keys[0]).to_bytes())
+        assert "commit phase" in err.value.details
+    for contrib in contribs:
         client.submit(study.study_id, contrib.submission.to_bytes())
     return dict(client=client, relay=relay, roster=roster, team=team, tks=tks, spec=spec, ckeys=ckeys, regs=regs,
                 study_id=study.study_id, tables=tables, release_key=release_key, context=context)

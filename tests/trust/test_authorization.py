@@ -93,6 +93,10 @@ CALLS = {
         committee_pb2.GetCommitteeMessagesRequest(committee_id=bytes(32), kind="round1"), timeout=30),
     "CommitteeService/GetContributions": lambda c: list(_committee(c).GetContributions(
         committee_pb2.GetContributionsRequest(study_id=NOWHERE), timeout=30)),
+    "CommitteeService/CommitContribution": lambda c: _committee(c).CommitContribution(
+        committee_pb2.CommitContributionRequest(study_id=NOWHERE), timeout=30),
+    "CommitteeService/CloseCommitPhase": lambda c: _committee(c).CloseCommitPhase(
+        committee_pb2.CloseCommitPhaseRequest(study_id=NOWHERE), timeout=30),
     "AuditService/GetTreeHead": lambda c: c.tree_head(),
     "AuditService/GetInclusionProof": lambda c: c.audit.GetInclusionProof(
         audit_pb2.InclusionProofRequest(leaf_index=0, tree_size=0), timeout=30),

@@ -40,6 +40,7 @@ from ..store.integrity import data_loss, stored_record
 from ..transport import DEFAULT_TRANSPORT_LIMITS, TransportLimits
 from ..uploads import UploadLimits, advertised_chunk_size, receive_upload
 from .audit import audit_entry
+from .committee import check_committed_submission
 from .common import check_deadline, rpc
 
 GATEWAY_KEY_FILE = "gateway_signing_key"
@@ -341,6 +342,9 @@ class StudyServicer(study_pb2_grpc.StudyServiceServicer):
             raise InvalidInputError("the submission is for another study than the header names")
         check_deadline(context, "verifying the submission")
         checker.check(submission, proofs=False)  # the proofs: in the batch below
+        if checker.spec.committee is not None:  # issue 23: the ciphertext committed to before the commit phase closed
+            check_committed_submission(self.store, record.study_id, checker.spec, submission.participant,
+                                       submission.envelope_digest)
         # content-addressed and idempotent: durable before the row that names it, or (blobs in the
         # database) written in the transaction that accepts the submission
         in_transaction = self.store.blobs_in_transaction
