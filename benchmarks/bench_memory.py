@@ -23,8 +23,9 @@ still verifies every submission in full, stores it, signs a receipt and appends 
 Preparing is then ~10-20 ms of encryption and signing per submission.
 
 --heap-profile DIR runs the gateway with ZKGATE_HEAP_PROFILE=DIR (tracemalloc in the gateway
-process, off by default; slower), takes a snapshot at each RSS mark and after closing, and prints
-the Python allocations that grew from the first mark to the last and to after closing.
+process, off by default; started at the first RSS mark, slower from then on: CreateStudy most),
+takes a snapshot at each RSS mark and after closing, and prints the Python allocations that grew
+from the first mark to the last and to after closing.
 
 Usage: python -P benchmarks/bench_memory.py [--studies 5] [--participants 2000] [--workers N] [--shared-data]
        [--heap-profile DIR]

@@ -10,8 +10,10 @@ studies of 200 closed, RSS fell by 11 MiB instead of rising by 3.  Capping the a
 an operator may still set the environment variable.
 
 ``heap_profile_from_env()`` is a debugging aid, off unless ``ZKGATE_HEAP_PROFILE=DIR`` is set in
-``zkgate serve``'s environment: it then traces Python allocations (``tracemalloc``, which slows
-the gateway down) and writes a snapshot to ``DIR/heap-<pid>-<n>.tracemalloc`` on every SIGUSR1;
+``zkgate serve``'s environment: the first SIGUSR1 starts tracing Python allocations
+(``tracemalloc``, which slows the gateway down several times, study creation most) and every
+SIGUSR1 writes a snapshot to ``DIR/heap-<pid>-<n>.tracemalloc``, so a snapshot holds what was
+allocated since the first signal and is still alive;
 ``benchmarks/bench_memory.py --heap-profile DIR`` takes one at each RSS mark and prints what grew
 between the first and the last (what C libraries allocate themselves is not traced).
 """
@@ -58,25 +60,29 @@ def release_free_memory() -> bool:
 
 
 def heap_profile_from_env(environ=None) -> Path | None:
-    """With ``ZKGATE_HEAP_PROFILE=DIR`` (off by default): start tracing Python allocations and
-    write a ``tracemalloc`` snapshot to ``DIR/heap-<pid>-<n>.tracemalloc`` on every SIGUSR1
-    (n = 1, 2, ...; written atomically, so a reader may poll for it).  Call from the main
-    thread (signal handlers are installed there).  Returns the folder, or None when off."""
+    """With ``ZKGATE_HEAP_PROFILE=DIR`` (off by default): on every SIGUSR1 write a
+    ``tracemalloc`` snapshot to ``DIR/heap-<pid>-<n>.tracemalloc`` (n = 1, 2, ...; written
+    atomically, so a reader may poll for it); tracing starts at the first signal (its snapshot
+    is the baseline), since tracing from the start would slow everything before it down.
+    Call from the main thread (signal handlers are installed there).  Returns the folder, or
+    None when off."""
     target = (os.environ if environ is None else environ).get(HEAP_PROFILE_ENV)
     if not target:
         return None
     folder = Path(target)
     folder.mkdir(parents=True, exist_ok=True)
-    tracemalloc.start(HEAP_PROFILE_FRAMES)
     counter = itertools.count(1)
 
     def dump(_signum, _frame) -> None:
+        if not tracemalloc.is_tracing():
+            tracemalloc.start(HEAP_PROFILE_FRAMES)
         path = folder / f"heap-{os.getpid()}-{next(counter)}.tracemalloc"
         snapshot = tracemalloc.take_snapshot()
         atomic_write(path, pickle.dumps(snapshot, pickle.HIGHEST_PROTOCOL), mode=0o600)
         log.info("heap profile: snapshot %s (%d traces)", path, len(snapshot.traces))
 
     signal.signal(signal.SIGUSR1, dump)
-    log.warning("heap profiling on (%s=%s): Python allocations traced, slower; SIGUSR1 writes a snapshot",
+    log.warning("heap profiling armed (%s=%s): the first SIGUSR1 starts tracing Python allocations (slower), "
+                "each SIGUSR1 writes a snapshot",
                 HEAP_PROFILE_ENV, folder)
     return folder

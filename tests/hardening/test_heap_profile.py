@@ -24,19 +24,21 @@ def test_sigusr1_writes_a_snapshot(tmp_path):
     folder = tmp_path / "heap"
     try:
         assert heap_profile_from_env({HEAP_PROFILE_ENV: str(folder)}) == folder
+        assert tracemalloc.is_tracing() == was_tracing  # armed: tracing starts at the first signal
+        os.kill(os.getpid(), signal.SIGUSR1)  # starts tracing; snapshot 1 is the baseline
         assert tracemalloc.is_tracing()
         kept = [bytearray(1000) for _ in range(100)]
-        os.kill(os.getpid(), signal.SIGUSR1)
         os.kill(os.getpid(), signal.SIGUSR1)
         deadline = time.monotonic() + 10
         while len(list(folder.glob("*.tracemalloc"))) < 2 and time.monotonic() < deadline:
             time.sleep(0.01)
         files = sorted(folder.glob(f"heap-{os.getpid()}-*.tracemalloc"))
         assert [f.name for f in files] == [f"heap-{os.getpid()}-1.tracemalloc", f"heap-{os.getpid()}-2.tracemalloc"]
-        snapshot = pickle.loads(files[0].read_bytes())
+        baseline, snapshot = (pickle.loads(f.read_bytes()) for f in files)
         assert isinstance(snapshot, tracemalloc.Snapshot)
-        assert sum(s.size for s in snapshot.statistics("filename")
-                   if s.traceback[0].filename == __file__) >= 100_000
+        grown = sum(d.size_diff for d in snapshot.compare_to(baseline, "filename")
+                    if d.traceback[0].filename == __file__)
+        assert grown >= 100_000
         del kept
     finally:
         signal.signal(signal.SIGUSR1, before)
