@@ -472,8 +472,16 @@ def _could_not_check(exc, target) -> None:
                    "query.")
 @click.option("--report", "report", default=None, metavar="FILE.html", type=click.Path(dir_okay=False),
               help="Also write the results as a self-contained HTML report (inline SVG charts, no script, no network).")
+@click.option("--key-holders", "key_holders", default=1, show_default=True, type=click.IntRange(1, 16),
+              help="1: one key holder with the whole BFV key; N > 1: a key committee of N members (a joint key, "
+                   "every message through the gateway, commit-before-upload, bfv-8192; needs --hospitals >= 3).")
+@click.option("--threshold", "threshold", default=None, type=click.IntRange(2, 16),
+              help="Members of the key committee needed to decrypt (2 <= T <= --key-holders).  [default: all]")
+@click.option("--tamper", type=click.Choice(["share"]), default=None,
+              help="share: committee member 2 posts a wrong decryption share; nothing is published, the member is "
+                   "named, the demo ends 'verified: false' (exit 1). Needs --key-holders.")
 def demo(address: str | None, hospitals: int, records: int, chunk: int, seed: int, as_json: bool,
-         sql: str | None, report: str | None) -> None:
+         sql: str | None, report: str | None, key_holders: int, threshold: int | None, tamper: str | None) -> None:
     """Run a complete verifiable joint study across simulated hospitals over gRPC.
 
     Hospitals commit and register synthetic patient tables, a requester opens a study asked in
@@ -483,9 +491,22 @@ def demo(address: str | None, hospitals: int, records: int, chunk: int, seed: in
     test), every hospital proves and encrypts its contribution, the gateway adds them without
     reading them, the key holder checks and publishes the sums, and a regulator verifies
     everything. The histogram and the survival curves are drawn in the terminal.
+
+    --key-holders N --threshold T: a key committee instead of the single key holder (docs/gateway.md,
+    "Key committee"): the members form a joint key through the gateway and sign it into the spec,
+    hospitals commit to their ciphertexts' hashes before uploading, each of T members recomputes the
+    aggregate from the contributions it fetches and sends a sealed decryption share, the requester
+    combines them and publishes only if the commitment equation holds.
     """
+    if threshold is not None and (key_holders < 2 or threshold > key_holders):
+        raise click.BadParameter(f"needs 2 <= T <= --key-holders ({key_holders})", param_hint="--threshold")
+    if tamper == "share" and key_holders < 2:
+        raise click.UsageError("--tamper share needs a key committee: --key-holders N (N >= 2)")
+    if key_holders > 1 and hospitals < 3:
+        raise click.UsageError("a key committee study needs quorum >= 3: --hospitals 3 or more")
     sys.exit(run_demo_command(address, holders=hospitals, records=records, chunk=chunk, seed=seed, as_json=as_json,
-                              sql=sql or DEMO_SQL, report=report))
+                              sql=sql or DEMO_SQL, report=report, key_holders=key_holders, threshold=threshold,
+                              tamper=tamper))
 
 
 @click.group("certs")

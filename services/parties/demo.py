@@ -85,6 +85,8 @@ class DemoResult:
     records: int = 0
     question: Question | None = field(default=None, repr=False)
     sql: str = ""
+    key_holders: int = 1
+    threshold: int = 1
 
     def to_json(self) -> dict:
         return {
@@ -99,6 +101,8 @@ class DemoResult:
             "hospitals": self.hospitals,
             "records_per_hospital": self.records,
             "timings": {k: round(v, 3) for k, v in self.timings.items()},
+            "key_holders": self.key_holders,
+            "threshold": self.threshold,
         }
 
 
@@ -112,10 +116,23 @@ def run_demo(
     preset: str = "bfv-4096",
     sql: str = DEMO_SQL,
     step: Callable[[str], None] = lambda message: None,
+    key_holders: int = 1,
+    threshold: int | None = None,
+    tamper: str | None = None,
 ) -> DemoResult:
     """Run the whole study over gRPC; ``step`` receives a line per phase (for progress display).
-    ``sql`` is the question, compiled against the patient schema before anything starts."""
+    ``sql`` is the question, compiled against the patient schema before anything starts.
+
+    ``key_holders`` = N > 1: a key committee of N members with ``threshold`` T (default N) instead of
+    the single key holder, every message through the gateway (``services/parties/committee_party.py``),
+    commit-before-upload, bfv-8192 (bfv-4096 cannot hold the smudging noise); ``tamper="share"``: member
+    2 posts a wrong decryption share — nothing is published, the member is named in the failures."""
     question = compile_sql(sql, PATIENT_SCHEMA)
+    threshold = key_holders if threshold is None else threshold
+    if key_holders > 1 and preset == "bfv-4096":
+        preset = "bfv-8192"
+    if tamper is not None and (tamper != "share" or key_holders < 2):
+        raise ZkgateError("--tamper share needs a key committee (--key-holders N, N >= 2)")
     embedded = None
     workdir = None
     if gateway is None:
@@ -151,9 +168,19 @@ def run_demo(
                     client.register_dataset(registration.to_bytes())
             step(f"{holders} hospitals registered {records} records each ({commitments[0].n_chunks} chunks of {chunk})")
 
+            committee = None
             with timed("open study"):
-                he_key_holder = KeyHolder.create(preset)
-                public_context = he_key_holder.public_context()
+                if key_holders > 1:  # the joint key: setup rounds relayed by the gateway
+                    from .committee_party import GatewayCommittee
+
+                    committee = GatewayCommittee(client, preset, key_holders, threshold, holders,
+                                                 tamper_member=2 if tamper == "share" else None)
+                    he_key_holder, public_context = None, committee.public_context
+                    step(f"key committee: {threshold} of {key_holders} members formed a joint key through the gateway "
+                         f"({public_context.key_id.hex()[:16]}...); every member approved it in the spec")
+                else:
+                    he_key_holder = KeyHolder.create(preset)
+                    public_context = he_key_holder.public_context()
                 key_holder_signing = SigningKey.generate()
                 spec, circuit_keys = open_study(
                     title="cholesterol, blood pressure and survival by diagnosis" if sql == DEMO_SQL else "demo study",
@@ -166,11 +193,13 @@ def run_demo(
                     key_holder_key=key_holder_signing.public,
                     keys="dev",
                     dev_mode=True,
+                    committee=committee.key_committee() if committee is not None else None,
                 )
                 study = client.create_study(spec.to_bytes(), circuit_keys.public().to_bytes(), public_context.to_bytes())
             study_id = study.study_id
             step(f"study {study_id[:16]}... opened (quorum {study.quorum})")
 
+            held = []
             for name, commitment, key in zip(names, commitments, signing_keys):
                 with timed("contribute (prove + encrypt)"):
                     fetched = client.get_study(study_id)
@@ -181,6 +210,19 @@ def run_demo(
                     contribution = Contributor(name, commitment, key, dev_mode=True).contribute(
                         hospital_spec, context, circuit_keys
                     )
+                if committee is not None:  # commit-before-upload: the ciphertext's hash first
+                    from zkgate.study.contribution_commit import ContributionCommit
+
+                    leaf = committee.relay.commit_contribution(
+                        study_id, ContributionCommit.for_submission(contribution.submission, key).to_bytes())
+                    held.append((name, commitment, contribution, hospital_spec))
+                    step(f"{name}: {commitment.n_chunks} chunk proofs; committed to its ciphertext's hash (audit log {leaf})")
+                    continue
+                held.append((name, commitment, contribution, hospital_spec))
+            if committee is not None:
+                committee.relay.close_commit_phase(study_id)
+                step("requester closed the commit phase: the hospitals upload their ciphertexts")
+            for name, commitment, contribution, hospital_spec in held:
                 with timed("submit"):
                     receipt_bytes, leaf = client.submit(study_id, contribution.submission.to_bytes())
                     Contributor.accept_receipt(contribution, Receipt.from_bytes(receipt_bytes), hospital_spec)
@@ -199,11 +241,30 @@ def run_demo(
                 record = PublicRecord.from_bytes(client.public_record(study_id))
             step("gateway closed the study: ciphertexts and commitments added")
 
+            refused = []
             with timed("release"):
-                key_holder = StudyKeyHolder(spec, he_key_holder, key_holder_signing)
-                release = key_holder.release(aggregate, list(record.submissions))
-                client.publish_release(study_id, release.to_bytes())
-            step("key holder decrypted the aggregate, checked the commitment equation, published")
+                if committee is None:
+                    key_holder = StudyKeyHolder(spec, he_key_holder, key_holder_signing)
+                    release = key_holder.release(aggregate, list(record.submissions))
+                else:
+                    from .committee_party import committee_release
+
+                    try:
+                        release = committee_release(committee, spec, study_id, client.aggregate(study_id),
+                                                    record.submissions, key_holder_signing)
+                    except ZkgateError as exc:
+                        release = None
+                        refused.append(f"nothing published: {exc}")
+                if release is not None:
+                    client.publish_release(study_id, release.to_bytes())
+            if committee is None:
+                step("key holder decrypted the aggregate, checked the commitment equation, published")
+            elif release is not None:
+                step(f"members {list(range(1, threshold + 1))} each recomputed the aggregate from the contributions "
+                     "and sent a sealed decryption share; the requester combined them, checked the commitment "
+                     "equation, published")
+            else:
+                step(refused[0])
 
             with timed("verify (regulator)"):
                 record = PublicRecord.from_bytes(client.public_record(study_id))
@@ -213,18 +274,20 @@ def run_demo(
 
             released = release_statistics(spec, record.release) if record.release else None
             return DemoResult(
-                verified=report.ok,
+                verified=report.ok and not refused,
                 released=released,
                 truth=ground_truth(spec, tables),
                 audit_tree_size=audit_head.tree_size,
                 audit_root=audit_head.root.hex(),
                 study_id=study_id,
-                failures=report.failures,
+                failures=[*refused, *report.failures],
                 timings=timings,
                 hospitals=names,
                 records=records,
                 question=spec.question,
                 sql=sql,
+                key_holders=key_holders,
+                threshold=threshold,
             )
     finally:
         if embedded is not None:
@@ -296,7 +359,8 @@ def _write_report(path: str, result: DemoResult) -> None:
 
 def run_demo_command(gateway: str | None, *, holders: int, records: int, chunk: int, seed: int,
                      as_json: bool, sql: str = DEMO_SQL, report: str | None = None, stdout=None,
-                     stderr=None) -> int:
+                     stderr=None, key_holders: int = 1, threshold: int | None = None,
+                     tamper: str | None = None) -> int:
     """``zkgate demo``: results on stdout, progress and logs on stderr; the exit status.
 
     Results are the released statistics beside the ground truth, the histogram and survival curves
@@ -314,13 +378,15 @@ def run_demo_command(gateway: str | None, *, holders: int, records: int, chunk: 
                 progress.log(message)
                 status.update(message)
 
-            result = run_demo(gateway, holders=holders, records=records, seed=seed, chunk=chunk, sql=sql, step=step)
+            result = run_demo(gateway, holders=holders, records=records, seed=seed, chunk=chunk, sql=sql, step=step,
+                              key_holders=key_holders, threshold=threshold, tamper=tamper)
     else:
 
         def step(message: str) -> None:
             print(f"[{time.strftime('%H:%M:%S')}] {message}", file=stderr, flush=True)
 
-        result = run_demo(gateway, holders=holders, records=records, seed=seed, chunk=chunk, sql=sql, step=step)
+        result = run_demo(gateway, holders=holders, records=records, seed=seed, chunk=chunk, sql=sql, step=step,
+                              key_holders=key_holders, threshold=threshold, tamper=tamper)
 
     target = stderr if as_json else stdout
     results = Console(file=target, soft_wrap=True)

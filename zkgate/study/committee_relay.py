@@ -84,6 +84,9 @@ def recompute_aggregate(spec: StudySpec, public_context, contributions: bytes) -
         if sub.study_id != spec.study_id:
             raise CryptoError(f"{sub.participant}'s submission belongs to another study")
         sub.verify_signature(spec.participant(sub.participant).verify_key)
+    if len({s.participant for s in subs}) != len(subs) or len(subs) < spec.quorum:
+        raise CryptoError(f"the aggregate adds {len(subs)} distinct contributions, below the study's quorum "
+                          f"{spec.quorum}: refusing to decrypt")
     if tuple((s.participant, s.digest) for s in subs) != tuple(agg.included):
         raise CryptoError("the submissions served are not those the signed aggregate lists")
     if tuple(sum_points(s.commitment for s in subs)) != tuple(agg.commitment):
