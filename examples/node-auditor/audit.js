@@ -393,6 +393,17 @@ async function auditLog(gateway, report, logKey, study) {
       d.cancelled_by === c.cancelled_by && String(d.cancelled_at) === String(c.cancelled_at) && d.state_before === c.state_before]);
     if (study.release) report.add("no release after a cancellation", false, "the study was cancelled, yet the record holds a release");
   }
+  if (study.spec.committee !== null) {  // issue 23: commit-before-upload, read from the log
+    const closed = mine.find((e) => e.kind === "commit_phase_closed");
+    const late = study.submissions.filter((sub) => {
+      const c = mine.find((e) => e.kind === "contribution_commit" && e.data.participant === sub.participant);
+      const s = mine.find((e) => e.kind === "submission" && e.data.participant === sub.participant);
+      return !(closed && c && s && c.index < closed.index && closed.index < s.index &&
+        closed.data.participants.includes(sub.participant) && c.data.envelope_digest === hex(sub.envelopeDigest));
+    }).map((sub) => sub.participant);
+    report.add("every ciphertext was committed (hash logged) before the commit phase closed, uploaded after",
+      Boolean(closed) && late.length === 0, closed ? `not so for ${late.join(", ")}` : "no commit_phase_closed entry for this study");
+  }
   // the participants' data set registrations (no study id in them): owner, root and key as the spec names them
   const registrations = study.spec.participants.map((p) => ["dataset", `registration of ${p.name} logged (root, key)`,
     (d) => d.owner === p.name && d.root === p.root.toString() && d.verify_key === hex(p.verifyKey)]);

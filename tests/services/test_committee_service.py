@@ -158,6 +158,22 @@ def _release(w, active: tuple[int, ...]) -> dict:
                 released=release_statistics(spec, release), agg=agg)
 
 
+def _node_audit(gateway, study_id: str) -> None:
+    """The Node.js auditor checks the committee's approvals and the commit-before-upload order too."""
+    import shutil
+    import subprocess
+    from pathlib import Path
+
+    auditor = Path(__file__).resolve().parents[2] / "examples" / "node-auditor"
+    if shutil.which("node") is None or not (auditor / "node_modules" / "snarkjs").is_dir():
+        return  # tests/interop/test_node_auditor.py installs and checks the auditor itself
+    proc = subprocess.run(["node", str(auditor / "audit.js"), "--gateway", gateway.address, "--study", study_id, "--dev"],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0 and proc.stdout.splitlines()[-1] == "VERIFIED", proc.stdout + proc.stderr
+    assert "PASS  key committee (2 of 3) approved the study's HE key" in proc.stdout
+    assert "PASS  every ciphertext was committed (hash logged) before the commit phase closed, uploaded after" in proc.stdout
+
+
 def test_t_of_n_through_the_gateway(gateway):
     w = _study(gateway, members=3, threshold=2, seed=31)
     client, relay, spec, team = w["client"], w["relay"], w["spec"], w["team"]
@@ -185,6 +201,7 @@ def test_t_of_n_through_the_gateway(gateway):
     out = _release(w, (1, 2))
     truth = ground_truth(spec, w["tables"])
     assert out["released"] == truth
+    _node_audit(gateway, w["study_id"])
 
     # the relay refuses a tampered share (signature) and an equivocating one (another share, same slot)
     [share] = relay.get(w["roster"].committee_id, "decryption-share", 1, out["request"].digest())[:1]
