@@ -48,6 +48,7 @@ def test_cli_key_holders_json():
     (["--key-holders", "2", "--threshold", "3"], "--threshold"),
     (["--tamper", "share"], "needs a key committee"),
     (["--key-holders", "3", "--he", "ckks"], "BFV studies only"),
+    (["--key-holders", "3"], "needs quorum >= 3"),  # --holders 2: the spec refuses a committee study below 3
 ])
 def test_cli_key_holders_refused(args, message):
     out = CliRunner().invoke(study, ["simulate", "--holders", "2", "--records", "5", *args])

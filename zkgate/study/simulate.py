@@ -224,9 +224,13 @@ def simulate(holders: int = 3, records: int = 100, seed: int = 1, chunk: int = 6
         if key_holders > 1:
             from zkgate.he.committee import LocalCommittee
             from zkgate.he.threshold import CommitteeParams
+            from zkgate.study.key_committee import KeyCommittee
 
             # ZkgateError (e.g. bfv-4096: no room for the smudging noise) names the reason
             cp = CommitteeParams(get_preset(preset), key_holders, threshold, max(holders, 1))
+            if holders < 3:
+                raise ValueError(f"a key committee study needs quorum >= 3 (every holder contributes here): "
+                                 f"--holders 3 or more, got {holders}")
             committee = he_kh = LocalCommittee(cp, tamper_member=2 if tamper == "share" else None)
             public_context = committee.public_context
             say(f"key committee: {threshold} of {key_holders} members, joint key {public_context.key_id.hex()[:16]}... "
@@ -243,6 +247,7 @@ def simulate(holders: int = 3, records: int = 100, seed: int = 1, chunk: int = 6
             title=title, registrations=regs, **asked, quorum=holders, deadline=int(time.time()) + 3600,
             public_context=public_context, gateway_key=gateway_key.public, key_holder_key=kh_key.public,
             keys="dev", dev_mode=True, universal=ukey,
+            committee=None if committee is None else KeyCommittee.from_setup(committee.roster, committee.approvals),
         )
     say(f"study {spec.study_id:#x} opened (development circuit key, dev mode"
         + (", universal circuit)" if ukey is not None else ")"))
