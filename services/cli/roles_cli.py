@@ -371,6 +371,9 @@ def _build_request(spec_file, title, participants, ranges, equals, stats, quorum
               help="Contribution circuit key (.zkey) for this study's shape: a ceremony's on `requester circuit`'s .r1cs.")
 @click.option("--dev-circuit-key", type=click.Path(dir_okay=False),
               help="Instead: make a DEVELOPMENT circuit key and write it here for the holders (dev-mode gateways only).")
+@click.option("--universal", "universal_file", type=click.Path(exists=True, dir_okay=False), metavar="KEY.json",
+              help="Prove with the schema's universal circuit: KEY.json is what `zkgate schema circuit` printed, "
+                   "--circuit-key its ceremony's key (no ceremony per question; docs/protocol.md).")
 @click.option("--min-cell-size", "min_cell_size", type=click.IntRange(0, 1 << 32), default=None, metavar="K",
               help="Withhold, at release, every cell with fewer than K records, with a proof that the published "
                    "cells are still exact (docs/disclosure.md; default 0 or the request file's min_cell_size). "
@@ -378,8 +381,8 @@ def _build_request(spec_file, title, participants, ranges, equals, stats, quorum
 @_gateway_options
 @_json_option
 def requester_create_study(spec_file, title, participants, ranges, equals, stats, quorum, deadline, deadline_in,
-                           card_file, circuit_key, dev_circuit_key, min_cell_size, address, tls_dir, org, token,
-                           as_json, sql=None) -> None:
+                           card_file, circuit_key, dev_circuit_key, universal_file, min_cell_size, address, tls_dir, org,
+                           token, as_json, sql=None) -> None:
     """Open a study; prints its id.
 
     The question is --sql "SELECT ..." (docs/statistics.md), or a filter and statistics
@@ -396,7 +399,8 @@ def requester_create_study(spec_file, title, participants, ranges, equals, stats
         card = read_card(card_file)
         with client_for(GatewayTarget(address, tls_dir, org, token)) as client:
             opened = roles.create_study(client, request, card, circuit_key=circuit_key, dev_circuit_key=dev_circuit_key,
-                                        progress=_note)
+                                        progress=_note, universal=safejson.load_file(universal_file) if universal_file
+                                        else None)
     if not as_json:
         names = ", ".join(p.name for p in opened.spec.participants)
         when = datetime.datetime.fromtimestamp(opened.spec.deadline, datetime.UTC).isoformat(timespec="seconds")

@@ -44,6 +44,8 @@ from zkgate.study.question import Question
 from zkgate.study.release import StudyKeyHolder, release_statistics
 from zkgate.study.requester import open_study
 from zkgate.study.spec import Filter, Participant, StudySpec, check_registrations, legacy_question
+from zkgate.study.universal import UniversalParams
+from zkgate.study.universal_circuit import compile_universal
 from zkgate.study.verification import PublicRecord
 
 from ..client.gateway_client import GatewayCallError, GatewayClient
@@ -114,7 +116,7 @@ REQUESTER_KEY_ADVICE = ("run the ceremony on this study's circuit: `zkgate reque
 
 def check_key_fits(keys: CircuitKeys, spec: StudySpec, path: str, compile_contribution, *,
                    advice: str = REQUESTER_KEY_ADVICE) -> None:
-    r1cs = compile_contribution(spec.shape()).r1cs
+    r1cs = (compile_universal(spec.universal) if spec.universal is not None else compile_contribution(spec.shape())).r1cs
     pk = keys.pk
     if pk is not None and (pk.n_vars, pk.n_public) != (r1cs.n_wires, r1cs.n_public):
         raise RoleError(
@@ -521,8 +523,11 @@ class Opened:
 
 
 def create_study(client: GatewayClient, request: StudyRequest, card: KeyHolderCard, *, circuit_key: str | None,
-                 dev_circuit_key: str | None, progress=lambda message: None) -> Opened:
-    """Open a study naming the key holder of ``card`` and the participants' registered data sets."""
+                 dev_circuit_key: str | None, progress=lambda message: None, universal=None) -> Opened:
+    """Open a study naming the key holder of ``card`` and the participants' registered data sets.
+
+    ``universal``: the key parameters ``zkgate schema circuit`` printed (a JSON object); the study then
+    proves with the schema's universal circuit (issue 21), whose key is ``circuit_key``."""
     if (circuit_key is None) == (dev_circuit_key is None):
         raise RoleError("give the contribution circuit's key: --circuit-key FILE.zkey (from a ceremony) or "
                         "--dev-circuit-key OUT.zkey (make a development key; dev-mode gateways only)")
@@ -533,6 +538,8 @@ def create_study(client: GatewayClient, request: StudyRequest, card: KeyHolderCa
                   quorum=request.quorum or len(registrations), deadline=request.deadline,
                   public_context=card.public_context, gateway_key=info.study_signing_key,
                   key_holder_key=card.signing_key, min_cell_size=request.min_cell_size)
+    if universal is not None:
+        common["universal"] = universal_params(universal, registrations[0].schema, registrations[0].capacity)
     if dev_circuit_key is not None:
         if not info.dev_mode:
             raise RoleError(f"the gateway at {client.address} is not in dev mode and refuses development circuit keys: "
@@ -562,6 +569,20 @@ def create_study(client: GatewayClient, request: StudyRequest, card: KeyHolderCa
     proving_key = Path(circuit_key).read_bytes()
     study = client.create_study(spec.to_bytes(), keys.public().to_bytes(), card.public_context.to_bytes(), proving_key)
     return Opened(spec, study.study_id, key_path, spec.dev_keys)
+
+
+def universal_params(obj, schema: Schema, capacity: int) -> UniversalParams:
+    """The universal key parameters from what ``zkgate schema circuit`` printed, checked against the
+    participants' schema and chunk capacity."""
+    if not isinstance(obj, dict) or "universal" not in obj:
+        raise RoleError("--universal: expected the JSON object `zkgate schema circuit` printed (with \"universal\")")
+    if obj.get("columns") != list(schema.names) or obj.get("capacity") != capacity:
+        raise RoleError(f"--universal: the key was made for columns {obj.get('columns')} and capacity "
+                        f"{obj.get('capacity')}; the participants registered {list(schema.names)} in chunks of {capacity}")
+    try:
+        return UniversalParams.from_obj(schema, capacity, obj["universal"])
+    except SpecError as exc:
+        raise RoleError(f"--universal: {exc}") from exc
 
 
 def logged_cancellation(client: GatewayClient, study, log_key: bytes | None = None):
