@@ -65,6 +65,7 @@ from zkgate.study.question import (
 from zkgate.study.statistics import registry
 
 MAX_SQL_BYTES = 16384  # the limit of Question.sql in the canonical form
+MAX_NESTING = 64  # levels of parentheses (a question has at most 64 predicate nodes anyway)
 MAX_LITERAL_CHARACTERS = 40  # |v| < 2^62 for any declared range
 _ALIAS = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
 _INTEGER = re.compile(r"^[0-9]+$")
@@ -164,6 +165,12 @@ def _parse(text: str) -> exp.Select:
         raise SqlError(f"the SQL text is {len(text.encode())} bytes; at most {MAX_SQL_BYTES}")
     if not text.strip():
         raise SqlError("the SQL text is empty; " + supported())
+    depth = deepest = 0
+    for ch in text:  # parentheses counted before parsing: the parser recurses per level
+        depth += 1 if ch == "(" else -1 if ch == ")" else 0
+        deepest = max(deepest, depth)
+    if deepest > MAX_NESTING:
+        raise SqlError(f"the SQL is nested too deeply: {deepest} levels of parentheses; at most {MAX_NESTING}")
     try:
         statements = [s for s in sqlglot.parse(text) if s is not None]
     except SqlglotError as exc:
