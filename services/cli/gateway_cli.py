@@ -480,8 +480,12 @@ def _could_not_check(exc, target) -> None:
 @click.option("--tamper", type=click.Choice(["share"]), default=None,
               help="share: committee member 2 posts a wrong decryption share; nothing is published, the member is "
                    "named, the demo ends 'verified: false' (exit 1). Needs --key-holders.")
+@click.option("--universal", is_flag=True,
+              help="Prove with the patient schema's universal circuit (one key for every question within its maxima; "
+                   "docs/protocol.md); the default question then has no HISTOGRAM (arbitrary edges stay per-shape).")
 def demo(address: str | None, hospitals: int, records: int, chunk: int, seed: int, as_json: bool,
-         sql: str | None, report: str | None, key_holders: int, threshold: int | None, tamper: str | None) -> None:
+         sql: str | None, report: str | None, key_holders: int, threshold: int | None, tamper: str | None,
+         universal: bool) -> None:
     """Run a complete verifiable joint study across simulated hospitals over gRPC.
 
     Hospitals commit and register synthetic patient tables, a requester opens a study asked in
@@ -506,7 +510,7 @@ def demo(address: str | None, hospitals: int, records: int, chunk: int, seed: in
         raise click.UsageError("a key committee study needs quorum >= 3: --hospitals 3 or more")
     sys.exit(run_demo_command(address, holders=hospitals, records=records, chunk=chunk, seed=seed, as_json=as_json,
                               sql=sql or DEMO_SQL, report=report, key_holders=key_holders, threshold=threshold,
-                              tamper=tamper))
+                              tamper=tamper, universal=universal))
 
 
 @click.group("certs")

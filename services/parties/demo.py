@@ -53,9 +53,10 @@ from zkgate.study.patients import DIAGNOSES, PATIENT_SCHEMA, patient_table
 from zkgate.study.question import Question
 from zkgate.study.release import StudyKeyHolder, release_statistics
 from zkgate.study.requester import open_study
-from zkgate.study.simulate import ground_truth
+from zkgate.study.simulate import ground_truth, universal_key
 from zkgate.study.spec import StudySpec
 from zkgate.study.sql import compile_sql
+from zkgate.study.universal import encode
 from zkgate.study.verification import PublicRecord, verify_record
 
 from ..client.gateway_client import GatewayClient
@@ -69,6 +70,9 @@ DEMO_SQL = (
     "KAPLAN_MEIER(followup_days, died, 12) AS survival "
     "FROM patients WHERE age BETWEEN 40 AND 75 GROUP BY diagnosis"
 )
+#: ``zkgate demo --universal``'s default question: the demo's without its HISTOGRAM (arbitrary edges stay
+#: per-shape; the universal circuit proves MEDIAN's power-of-two bins and KAPLAN_MEIER).
+DEMO_UNIVERSAL_SQL = DEMO_SQL.replace("HISTOGRAM(sbp, 80, 100, 120, 140, 160, 180, 200, 221) AS sbp_hist, ", "")
 
 
 @dataclass
@@ -119,6 +123,7 @@ def run_demo(
     key_holders: int = 1,
     threshold: int | None = None,
     tamper: str | None = None,
+    universal: bool = False,
 ) -> DemoResult:
     """Run the whole study over gRPC; ``step`` receives a line per phase (for progress display).
     ``sql`` is the question, compiled against the patient schema before anything starts.
@@ -126,8 +131,16 @@ def run_demo(
     ``key_holders`` = N > 1: a key committee of N members with ``threshold`` T (default N) instead of
     the single key holder, every message through the gateway (``services/parties/committee_party.py``),
     commit-before-upload, bfv-8192 (bfv-4096 cannot hold the smudging noise); ``tamper="share"``: member
-    2 posts a wrong decryption share — nothing is published, the member is named in the failures."""
+    2 posts a wrong decryption share — nothing is published, the member is named in the failures.
+    ``universal``: prove with the patient schema's universal circuit (issue 21; the default question is then
+    :data:`DEMO_UNIVERSAL_SQL`; a question beyond the key is refused naming the limit)."""
+    if universal and sql == DEMO_SQL:
+        sql = DEMO_UNIVERSAL_SQL
     question = compile_sql(sql, PATIENT_SCHEMA)
+    ukey = None
+    if universal:
+        ukey = universal_key(chunk)
+        encode(question, ukey)  # refused here, before anything starts
     threshold = key_holders if threshold is None else threshold
     if key_holders > 1 and preset == "bfv-4096":
         preset = "bfv-8192"
@@ -194,6 +207,7 @@ def run_demo(
                     keys="dev",
                     dev_mode=True,
                     committee=committee.key_committee() if committee is not None else None,
+                    universal=ukey,
                 )
                 study = client.create_study(spec.to_bytes(), circuit_keys.public().to_bytes(), public_context.to_bytes())
             study_id = study.study_id
@@ -360,7 +374,7 @@ def _write_report(path: str, result: DemoResult) -> None:
 def run_demo_command(gateway: str | None, *, holders: int, records: int, chunk: int, seed: int,
                      as_json: bool, sql: str = DEMO_SQL, report: str | None = None, stdout=None,
                      stderr=None, key_holders: int = 1, threshold: int | None = None,
-                     tamper: str | None = None) -> int:
+                     tamper: str | None = None, universal: bool = False) -> int:
     """``zkgate demo``: results on stdout, progress and logs on stderr; the exit status.
 
     Results are the released statistics beside the ground truth, the histogram and survival curves
@@ -379,14 +393,16 @@ def run_demo_command(gateway: str | None, *, holders: int, records: int, chunk: 
                 status.update(message)
 
             result = run_demo(gateway, holders=holders, records=records, seed=seed, chunk=chunk, sql=sql, step=step,
-                              key_holders=key_holders, threshold=threshold, tamper=tamper)
+                              key_holders=key_holders, threshold=threshold, tamper=tamper,
+                              universal=universal)
     else:
 
         def step(message: str) -> None:
             print(f"[{time.strftime('%H:%M:%S')}] {message}", file=stderr, flush=True)
 
         result = run_demo(gateway, holders=holders, records=records, seed=seed, chunk=chunk, sql=sql, step=step,
-                              key_holders=key_holders, threshold=threshold, tamper=tamper)
+                              key_holders=key_holders, threshold=threshold, tamper=tamper,
+                              universal=universal)
 
     target = stderr if as_json else stdout
     results = Console(file=target, soft_wrap=True)
