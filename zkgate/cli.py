@@ -60,6 +60,8 @@ SUBCOMMANDS: tuple[LazyCommand, ...] = (
                 "Requester: open a study over registered data sets, close it when contributions are in."),
     LazyCommand("keyholder", _ROLES_CLI,
                 "Key holder: the study's HE keys; decrypts only the aggregate, checks it, publishes."),
+    LazyCommand("committee", "zkgate.services.cli.committee_cli",
+                "Key committee member: keys, the joint key's setup, decryption shares (through the gateway)."),
     LazyCommand("console", "zkgate.services.console.cli",
                 "Read-only web console for regulators: studies, verdicts, charts and the audit log."),
     LazyCommand("bench", "zkgate.bench", "Quick benchmarks of the active backend (full suites: benchmarks/ in the repository)."),
