@@ -218,6 +218,14 @@ def test_t_of_n_through_the_gateway(gateway):
     assert relay.post(share, out["request"].digest()) >= 1  # an identical repost is idempotent at the relay...
     with pytest.raises(EnvelopeMismatchError, match="replayed"):  # ...and a replay is refused by the requester
         open_aggregate_shares(w["roster"], 1, w["tks"][0], out["request"], [share, share], 1)
+    # a tampered key-share message (a Shamir share, a public-key reveal) is not relayed: its signature fails
+    for kind, recipient in (("shamir", 3), ("key-reveal", 0)):
+        original = relay.get(w["roster"].committee_id, kind, recipient)[0]
+        forged = bytearray(original)
+        forged[len(forged) // 2] ^= 1
+        with pytest.raises(GatewayCallError) as err:
+            relay.post(bytes(forged))
+        assert err.value.code in (grpc.StatusCode.PERMISSION_DENIED, grpc.StatusCode.INVALID_ARGUMENT), kind
     # a replayed Shamir share is refused by its recipient
     [dealt] = relay.get(w["roster"].committee_id, "shamir", 3)[:1]
     with pytest.raises(EnvelopeMismatchError, match="replayed"):
