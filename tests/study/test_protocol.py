@@ -224,3 +224,18 @@ def test_keys_round_trip(world):
     pub = world.ckeys.public()
     back = CircuitKeys.from_bytes(pub.to_bytes())
     assert back.vk_hash == world.spec.vk_hash and back.transcript_hash == world.spec.transcript_hash
+
+
+def test_public_verification_batches_proofs_and_names_the_bad_one(world):
+    """verify_record checks every chunk proof of every submission in one batch; a proof swapped for another
+    participant's (valid, but for other public inputs) fails the batch, and the one-by-one re-check names
+    exactly that submission."""
+    agg = run(world)
+    aggregate = agg.close()
+    subs = [s.public() for s in agg.accepted]
+    swapped = resign(world, 1, subs[1], proofs=(subs[2].proofs[0],) * len(subs[1].proofs))  # valid, another statement
+    record = PublicRecord(world.spec, world.ckeys.public(), (subs[0], swapped, subs[2]), aggregate.public(), None)
+    checks = {name: (ok, detail) for name, ok, detail in verify_record(record, dev_mode=True).checks}
+    assert checks[f"submission of {subs[0].participant}"][0] and checks[f"submission of {subs[2].participant}"][0]
+    ok, detail = checks[f"submission of {subs[1].participant}"]
+    assert not ok and "proof of chunk 0 does not verify" in detail

@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 
 from zkgate.errors import ZkgateError
 from zkgate.study import encoding as enc
-from zkgate.study.aggregator import check_submission_statement, sum_points
+from zkgate.study.aggregator import check_submission_statement, proof_items, proofs_rejected, sum_points, verify_proofs
 from zkgate.study.cancellation import StudyCancellation
 from zkgate.study.disclosure import (
     check_withholding,
@@ -278,11 +278,26 @@ def _verify(record: PublicRecord, dev_mode: bool) -> VerificationReport:
     except ZkgateError as exc:
         rep.add("circuit keys", False, str(exc))
         return rep
+    # every chunk proof of every submission in one batch (a failed batch is re-checked one by one, so a
+    # bad proof is attributed to its submission and chunk)
+    items: list = []
+    spans: list[tuple[int, int] | None] = []
     for sub in record.submissions:
+        if sub.study_id != spec.study_id or not len(sub.proofs) == len(sub.chunk_roots) == len(sub.chunk_commitments):
+            spans.append(None)  # refused below, before its proofs matter
+            continue
+        spans.append((len(items), len(items) + len(sub.proofs)))
+        items += proof_items(spec, sub)
+    verdicts = verify_proofs(record.keys, items) if items else []
+    for sub, span in zip(record.submissions, spans):
         try:
             if sub.study_id != spec.study_id:
                 raise ZkgateError("submitted for another study")
-            check_submission_statement(spec, record.keys, sub)
+            check_submission_statement(spec, record.keys, sub, proofs=False)
+            if span is not None:
+                bad = [i for i, ok in enumerate(verdicts[span[0] : span[1]]) if not ok]
+                if bad:
+                    raise proofs_rejected(sub, bad)
             rep.add(f"submission of {sub.participant}", True)
         except ZkgateError as exc:
             rep.add(f"submission of {sub.participant}", False, str(exc))
