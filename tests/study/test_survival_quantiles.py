@@ -140,3 +140,10 @@ def test_special_functions():
     scipy_stats = pytest.importorskip("scipy.stats")
     for x, k in ((0.5, 1), (7.7, 3), (12.5, 4), (200, 3), (40, 5)):
         assert float(chi2_sf(Decimal(str(x)), k)) == pytest.approx(scipy_stats.chi2.sf(x, k), rel=1e-9)
+
+
+def test_quantile_bins_per_study_are_bounded():
+    four = tuple(Aggregate(f"m{i}", "MEDIAN", (c,), (128,)) for i, c in enumerate(("sbp", "delta", "age")))
+    with pytest.raises(SpecError, match=r"\d+ bins; at most 256 per study"):
+        Question(None, (), four).check(SCHEMA)
+    Question(None, (), four[:1]).check(SCHEMA)

@@ -37,6 +37,7 @@ MAX_GROUP_COLUMNS = 2
 MAX_PREDICATE_NODES = 64
 MAX_AGGREGATES = 32
 MAX_COORDINATES = 2048
+MAX_QUANTILE_BINS = 256  # histogram bins behind MEDIAN / PERCENTILE_CONT / PERCENTILE_REFINE, per study
 COMPARE_OPS = ("=", "<>", "<", "<=", ">", ">=")
 
 
@@ -258,6 +259,10 @@ class Question:
                 _column(schema, column)
             registry.kind(a.function).check(a, schema)
             registry.kind(a.function).check_in(a, self.predicate)
+        quantile_bins = sum(m.width for m in self.moments(schema) if m.kind in ("bins", "wbins"))
+        if quantile_bins > MAX_QUANTILE_BINS:
+            raise SpecError(f"the question's quantiles count records in {quantile_bins} bins; at most "
+                            f"{MAX_QUANTILE_BINS} per study (fewer quantiles, or MEDIAN(x, bins) with fewer bins)")
         n = self.n_coordinates(schema)
         if n > MAX_COORDINATES:
             raise SpecError(f"the question commits {len(self.cells(schema))} cells × "
