@@ -113,3 +113,20 @@ def dev_gateway(tmp_path_factory):
     server = Gateway(ServerConfig(data_dir=str(tmp_path_factory.mktemp("gw")), port=0, dev_mode=True)).start()
     yield server
     server.stop(grace=1)
+
+
+def run_cli(*args, ok=True):
+    """``zkgate ARGS...`` in this process (click's runner); asserts success unless ``ok=False``."""
+    from click.testing import CliRunner
+
+    from zkgate.cli import cli
+
+    result = CliRunner().invoke(cli, [str(a) for a in args], catch_exceptions=False)
+    if ok:
+        assert result.exit_code == 0, result.output
+    return result
+
+
+def run_cli_json(*args):
+    """``zkgate ARGS... --json``: the last line of its output, parsed."""
+    return json.loads(run_cli(*args, "--json").stdout.strip().splitlines()[-1])

@@ -10,27 +10,16 @@ import json
 
 import numpy as np
 import pytest
-from click.testing import CliRunner
 
 from testsupport import dev_gateway
-from zkgate.cli import cli
+from testsupport import run_cli as run
+from testsupport import run_cli_json as run_json
 from zkgate.study.patients import PATIENT_SCHEMA, export_tables, patient_table
 
 pytestmark = pytest.mark.slow  # proves chunks for two holders, twice: native backend only
 
 HOSPITALS = ("hospital-a", "hospital-b")
 SQL = "SELECT MEDIAN(followup_days) AS m FROM patients WHERE age BETWEEN 30 AND 90"
-
-
-def run(*args, ok=True):
-    result = CliRunner().invoke(cli, [str(a) for a in args], catch_exceptions=False)
-    if ok:
-        assert result.exit_code == 0, result.output
-    return result
-
-
-def run_json(*args):
-    return json.loads(run(*args, "--json").stdout.strip().splitlines()[-1])
 
 
 @pytest.fixture(scope="module")

@@ -13,10 +13,10 @@ import time
 
 import numpy as np
 import pytest
-from click.testing import CliRunner
 
 from testsupport import dev_gateway
-from zkgate.cli import cli
+from testsupport import run_cli as run
+from testsupport import run_cli_json as run_json
 from zkgate.study.simulate import PATIENT_SCHEMA, STUDY_FILTER, STUDY_STATISTICS, ground_truth, patient_table
 from zkgate.study.spec import StudySpec
 
@@ -25,17 +25,6 @@ pytestmark = pytest.mark.slow  # proves several chunks: native backend only
 HOSPITALS = ("hospital-a", "hospital-b", "hospital-c")
 RECORDS = 12
 CHUNK = 8
-
-
-def run(*args, ok=True):
-    result = CliRunner().invoke(cli, [str(a) for a in args], catch_exceptions=False)
-    if ok:
-        assert result.exit_code == 0, result.output
-    return result
-
-
-def run_json(*args):
-    return json.loads(run(*args, "--json").stdout.strip().splitlines()[-1])
 
 
 def fails(*args) -> str:

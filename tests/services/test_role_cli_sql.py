@@ -9,10 +9,10 @@ import json
 
 import numpy as np
 import pytest
-from click.testing import CliRunner
 
 from testsupport import dev_gateway
-from zkgate.cli import cli
+from testsupport import run_cli as run
+from testsupport import run_cli_json as run_json
 from zkgate.study.patients import PATIENT_SCHEMA, export_tables, patient_table
 from zkgate.study.question import Between, Question
 from zkgate.study.spec import StudySpec
@@ -24,17 +24,6 @@ pytestmark = pytest.mark.slow  # proves chunks for two holders: native backend o
 HOSPITALS = ("hospital-a", "hospital-b")
 SQL = ("SELECT sex, COUNT(*) AS n, AVG(cholesterol) AS chol, CORR(age, sbp) AS r, HISTOGRAM(bmi, 15, 25, 30, 51) AS h "
        "FROM patients WHERE age BETWEEN 30 AND 85 AND diagnosis IN (1, 3, 4) GROUP BY sex")
-
-
-def run(*args, ok=True):
-    result = CliRunner().invoke(cli, [str(a) for a in args], catch_exceptions=False)
-    if ok:
-        assert result.exit_code == 0, result.output
-    return result
-
-
-def run_json(*args):
-    return json.loads(run(*args, "--json").stdout.strip().splitlines()[-1])
 
 
 @pytest.fixture(scope="module")

@@ -10,10 +10,10 @@ import json
 
 import numpy as np
 import pytest
-from click.testing import CliRunner
 
 from testsupport import dev_gateway
-from zkgate.cli import cli
+from testsupport import run_cli as run
+from testsupport import run_cli_json as run_json
 from zkgate.study.patients import PATIENT_SCHEMA, export_tables, patient_table
 from zkgate.study.spec import StudySpec
 from zkgate.study.statistics import moments
@@ -25,17 +25,6 @@ HOSPITALS = ("hospital-a", "hospital-b")
 FIRST = "SELECT COUNT(*) AS n, AVG(cholesterol) AS chol FROM patients WHERE age BETWEEN 40 AND 80"
 SECOND = ("SELECT diagnosis, COUNT(*) AS n, CORR(age, sbp) AS r FROM patients WHERE sex = 1 AND bmi >= 18 "
           "GROUP BY diagnosis")
-
-
-def run(*args, ok=True):
-    result = CliRunner().invoke(cli, [str(a) for a in args], catch_exceptions=False)
-    if ok:
-        assert result.exit_code == 0, result.output
-    return result
-
-
-def run_json(*args):
-    return json.loads(run(*args, "--json").stdout.strip().splitlines()[-1])
 
 
 @pytest.fixture(scope="module")

@@ -14,10 +14,10 @@ from pathlib import Path
 
 import grpc
 import pytest
-from click.testing import CliRunner
 
 from testsupport import fresh_postgres_database, postgres_missing_reason
-from zkgate.cli import cli
+from testsupport import run_cli as run
+from testsupport import run_cli_json as run_json
 from zkgate.services.client.gateway_client import GatewayCallError, GatewayClient
 from zkgate.services.gateway.server import Gateway, ServerConfig
 from zkgate.study.cancellation import CANCEL_LEAF_KIND
@@ -28,17 +28,6 @@ TOKENS = {"cro": ("requester", "cro"), "pharma": ("requester", "pharma"), "ops":
           "hospital-a": ("participant", "hospital-a"), "hospital-b": ("participant", "hospital-b"),
           "fda": ("regulator", "fda")}
 REASON = "hospital-b withdrew its consent; the quorum cannot be reached"
-
-
-def run(*args, ok=True):
-    result = CliRunner().invoke(cli, [str(a) for a in args], catch_exceptions=False)
-    if ok:
-        assert result.exit_code == 0, result.output
-    return result
-
-
-def run_json(*args):
-    return json.loads(run(*args, "--json").stdout.strip().splitlines()[-1])
 
 
 def fails(*args) -> str:
