@@ -130,3 +130,28 @@ def run_cli(*args, ok=True):
 def run_cli_json(*args):
     """``zkgate ARGS... --json``: the last line of its output, parsed."""
     return json.loads(run_cli(*args, "--json").stdout.strip().splitlines()[-1])
+
+
+def draft_spec(question, schema, capacity: int, *, n_chunks: int = 2, preset: str = "bfv-4096"):
+    """A study spec for circuit tests: one participant, zero keys (nothing is signed or encrypted)."""
+    from zkgate.study.spec import Participant, StudySpec
+
+    zero = b"\x00" * 32
+    return StudySpec(title="q", schema=schema, capacity=capacity, question=question,
+                     participants=(Participant("a", 5, n_chunks, b"\x01" * 32),), quorum=1, deadline=10**10,
+                     he_preset=preset, he_key_id=zero, he_context_digest=zero, vk_hash=zero, transcript_hash=zero,
+                     gateway_key=zero, key_holder_key=zero, nonce=b"\x00" * 16)
+
+
+def chunk_inputs(spec, com, k: int, values=None, rho=None):
+    """``(values, rho, circuit inputs)`` of chunk ``k`` of ``com`` for ``spec``: the honest coordinates unless
+    ``values`` is given (a commitment to other values), a fresh ρ unless given."""
+    import secrets
+
+    from zkgate.circuits.babyjubjub import SUBORDER
+    from zkgate.study.circuit import chunk_statistics, circuit_inputs, commit
+
+    s = chunk_statistics(spec, com.chunk_rows(k)) if values is None else values
+    rho = secrets.randbelow(SUBORDER) if rho is None else rho
+    return s, rho, circuit_inputs(spec, com.chunk_elements[k], com.chunk_salts[k], com.chunk_roots[k], rho,
+                                  commit(s, rho))

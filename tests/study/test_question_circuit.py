@@ -9,21 +9,21 @@ comparison, fails too; other constants than the study's fail."""
 
 from __future__ import annotations
 
-import secrets
 from functools import partial
 
 import numpy as np
 import pytest
 
+from testsupport import chunk_inputs, draft_spec
 from zkgate.circuits import UnsatisfiedConstraintError, compile_circuit
 from zkgate.circuits.babyjubjub import SUBORDER as L
 from zkgate.study import circuit as circuit_module
 from zkgate.study import gadgets
-from zkgate.study.circuit import chunk_statistics, circuit_inputs, commit, compile_contribution, value_bits
+from zkgate.study.circuit import compile_contribution, value_bits
 from zkgate.study.commitment import DatasetCommitment
 from zkgate.study.dataset import Dataset, Schema
 from zkgate.study.question import Aggregate, And, Between, Compare, InSet, Not, Or, Question
-from zkgate.study.spec import Participant, StudySpec
+from zkgate.study.spec import StudySpec
 from zkgate.study.statistics import moments
 from zkgate.study.statistics.numbers import to_json
 
@@ -56,17 +56,11 @@ def data() -> DatasetCommitment:
 
 
 def spec_of(question: Question) -> StudySpec:
-    return StudySpec(title="q", schema=SCHEMA, capacity=CAPACITY, question=question,
-                     participants=(Participant("a", 5, 2, b"\x01" * 32),), quorum=1, deadline=10**10,
-                     he_preset="bfv-4096", he_key_id=Z, he_context_digest=Z, vk_hash=Z, transcript_hash=Z,
-                     gateway_key=Z, key_holder_key=Z, nonce=b"\x00" * 16)
+    return draft_spec(question, SCHEMA, CAPACITY)
 
 
 def inputs(spec, com, k, values=None, rho=None):
-    s = chunk_statistics(spec, com.chunk_rows(k)) if values is None else values
-    rho = secrets.randbelow(L) if rho is None else rho
-    return s, rho, circuit_inputs(spec, com.chunk_elements[k], com.chunk_salts[k], com.chunk_roots[k], rho,
-                                  commit(s, rho))
+    return chunk_inputs(spec, com, k, values, rho)
 
 
 @pytest.mark.parametrize("name", sorted(QUESTIONS))
