@@ -31,6 +31,7 @@ choice between the two release modes (:attr:`StudySpec.release_mode`):
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 
 from zkgate.circuits.babyjubjub import SUBORDER as L
 from zkgate.circuits.poseidon import poseidon_sponge
@@ -337,7 +338,7 @@ class StudySpec:
 
     def rest_element(self) -> int:
         if "rest" not in self._cache:
-            self._cache["rest"] = poseidon_sponge(enc.bytes_to_field_elements(self.to_bytes()))
+            self._cache["rest"] = _rest_of(self.to_bytes())
         return self._cache["rest"]
 
     @property
@@ -583,6 +584,15 @@ class StudySpec:
 
     def with_keys(self, **changes) -> StudySpec:
         return replace(self, _cache={}, **changes)
+
+
+@lru_cache(maxsize=64)
+def _rest_of(data: bytes) -> int:
+    """The Poseidon sponge over a spec's canonical bytes (the study id's last input), cached by the bytes:
+    every party in one process (a gateway, a demo, a test) parses the same spec many times, and a spec
+    carrying hybrid keys or a committee's approvals is tens of kilobytes — about a second of pure-Python
+    Poseidon each time."""
+    return poseidon_sponge(enc.bytes_to_field_elements(data))
 
 
 def check_registrations(spec: StudySpec, registrations) -> None:
