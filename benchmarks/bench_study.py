@@ -86,6 +86,25 @@ FILTER_CASES = [
 ]
 
 
+def time_chunk(spec, com, circuit, keys) -> tuple[float, float]:
+    """(witness s, prove s) of chunk 0, best of two runs (statistics, commitment and witness; then the proof)."""
+    best = None
+    for _ in range(2):
+        t0 = time.perf_counter()
+        s = chunk_statistics(spec, com.chunk_rows(0))
+        rho = secrets.randbelow(L)
+        pt = commit(s, rho)
+        w = circuit.solve(circuit_inputs(spec, com.chunk_elements[0], com.chunk_salts[0], com.chunk_roots[0], rho, pt),
+                          check=False)
+        t1 = time.perf_counter()
+        proof, public = prove(keys.pk, FrArray(w, check=False), check=False)
+        t2 = time.perf_counter()
+        if best is None or t2 - t0 < best[0] + best[1]:
+            best = (t1 - t0, t2 - t1)
+        del w, proof, public
+    return best
+
+
 def spec_for(cap: int, root: int = 1, chunks: int = 1, question: Question | None = None) -> StudySpec:
     return StudySpec(title="bench", schema=PATIENT_SCHEMA, capacity=cap,
                      question=question or legacy_question(STUDY_FILTER, STUDY_STATISTICS),
@@ -183,20 +202,7 @@ def query_timing(name: str, question: Question, cap: int) -> dict:
           f"({circuit.r1cs.n_constraints / cap:.1f} per record with the per-chunk parts), "
           f"{spec.question.n_coordinates(PATIENT_SCHEMA)} committed coordinates; "
           f"compile {t1 - t0:.1f} s, dev setup {t2 - t1:.1f} s", flush=True)
-    best = None
-    for _ in range(2):
-        t0 = time.perf_counter()
-        s = chunk_statistics(spec, com.chunk_rows(0))
-        rho = secrets.randbelow(L)
-        pt = commit(s, rho)
-        w = circuit.solve(circuit_inputs(spec, com.chunk_elements[0], com.chunk_salts[0], com.chunk_roots[0], rho, pt),
-                          check=False)
-        t1 = time.perf_counter()
-        proof, public = prove(keys.pk, FrArray(w, check=False), check=False)
-        t2 = time.perf_counter()
-        if best is None or t2 - t0 < best[0] + best[1]:
-            best = (t1 - t0, t2 - t1)
-        del w, proof, public
+    best = time_chunk(spec, com, circuit, keys)
     out = {"constraints": circuit.r1cs.n_constraints, "coordinates": spec.question.n_coordinates(PATIENT_SCHEMA),
            "witness_s": best[0], "prove_s": best[1],
            "ms_per_record": (best[0] + best[1]) * 1000 / cap}
@@ -276,19 +282,7 @@ def legacy(args, results: dict) -> None:
     t2 = time.perf_counter()
     print(f"chunk {cap}: {circuit.r1cs.n_constraints} constraints, compile {t1 - t0:.2f} s ({circuit.from_cache}), "
           f"dev setup {t2 - t1:.2f} s")
-    best = None
-    for _ in range(2):
-        t0 = time.perf_counter()
-        s = chunk_statistics(spec, com.chunk_rows(0))
-        rho = secrets.randbelow(L)
-        pt = commit(s, rho)
-        w = circuit.solve(circuit_inputs(spec, com.chunk_elements[0], com.chunk_salts[0], com.chunk_roots[0], rho, pt),
-                          check=False)
-        t1 = time.perf_counter()
-        proof, public = prove(keys.pk, FrArray(w, check=False), check=False)
-        t2 = time.perf_counter()
-        if best is None or t2 - t0 < best[0] + best[1]:
-            best = (t1 - t0, t2 - t1)
+    best = time_chunk(spec, com, circuit, keys)
     results["witness_s_per_chunk"], results["prove_s_per_chunk"] = best
     results["ms_per_record"] = (best[0] + best[1]) * 1000 / cap
     print(f"witness {best[0]:.3f} s + prove {best[1]:.3f} s per chunk of {cap} = {results['ms_per_record']:.2f} ms/record")

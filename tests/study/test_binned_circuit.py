@@ -89,27 +89,39 @@ def test_each_binned_coordinate_shifted_by_one_fails(name, data):
 _HONEST = moments._bucket_counts
 
 
-def _moved_count(*args, keys):
-    honest = _HONEST(*args, keys=keys)
-    j = next(i for i, h in enumerate(honest) if h)
-    moved = list(honest)
-    moved[j] -= 1
-    moved[(j + 1) % len(moved)] += 1  # one record claimed in the next bucket (bin, kind or cell)
-    return moved
+def _moving_first_lookup():
+    """A hint that, in the circuit's first lookup only, claims one record in the next bucket."""
+    calls = []
+
+    def fake(*args, n):
+        honest = _HONEST(*args, n=n)
+        calls.append(1)
+        if len(calls) > 1:
+            return honest
+        j = next(i for i, h in enumerate(honest) if h)
+        moved = list(honest)
+        moved[j] -= 1
+        moved[(j + 1) % len(moved)] += 1
+        return moved
+
+    return fake
 
 
 def test_a_record_claimed_in_another_bucket_fails(monkeypatch, data):
-    """A prover that hints other bucket counts and commits to exactly those still fails the lookup."""
+    """A prover that hints other bucket counts and commits to exactly those (so the commitment opens)
+    fails the lookup identity."""
     for name in ("median", "km", "km-groups"):
         spec = spec_of(QUESTIONS[name])
         s, rho, _ = inputs(spec, data, 0)
-        names = spec.value_names()
-        binned = [j for j, label in enumerate(names) if any(t in label for t in ("bins(", "events(", "censored("))]
-        first = next(j for j in binned if s[j])
-        bad = list(s)
-        bad[first] -= 1
-        bad[binned[(binned.index(first) + 1) % len(binned)]] += 1
-        monkeypatch.setattr(moments, "_bucket_counts", _moved_count)
+        first = next(m for m in spec.moments() if m.kind in ("bins", "surv"))
+        col = first.columns[0]
+        tokens = (f"events({col})", f"censored({col})") if first.kind == "surv" else (f"bins({col})",)
+        positions = [j for j, label in enumerate(spec.value_names()) if any(t in label for t in tokens)]
+        j = next(i for i, pos in enumerate(positions) if s[pos])
+        bad = list(s)  # the coordinates the moved hint makes the circuit commit to
+        bad[positions[j]] -= 1
+        bad[positions[(j + 1) % len(positions)]] += 1
+        monkeypatch.setattr(moments, "_bucket_counts", _moving_first_lookup())
         c = compile_circuit(circuit_module.contribution_circuit, cache=False, src=gadgets.source_digest() + "/moved",
                             **spec.shape().params())
         with pytest.raises(UnsatisfiedConstraintError):

@@ -44,7 +44,10 @@ def test_realistic_dependencies():
     young, old = age < 45, age >= 70
     assert died[old].mean() > 2 * died[young].mean()  # hazard rises with age
     assert fu[old].mean() < fu[young].mean()
-    assert 1 <= fu.min() and fu.max() <= 3650
+    # follow-up is censored, not only ended by death: some survivors were followed for years, and
+    # deaths happen at all follow-up lengths (not all on one day)
+    assert (died == 0).sum() > 100 and fu[died == 0].max() > 3 * 365
+    assert np.unique(fu[died == 1]).size > 100
     # diabetes (2) comes with a higher BMI
     assert bmi[col(t, "diagnosis") == 2].mean() > bmi[col(t, "diagnosis") != 2].mean() + 1
 

@@ -268,7 +268,7 @@ def contribution_circuit(api, names, col_bits, capacity, predicate, groups, mome
                     col = ms[i].columns[0]
                     j, row_key = mom.histogram_record(api, x[col], edges[i], bits_of[col])
                     row_keys[i].append(row_key)
-                    lookups[i].append((p, key * (len(ms[i].edges) + 1) + j))
+                    lookups[i].append((p, mom.hist_bucket(ms[i], key, j)))
                     continue
                 lookups[i].append((p, mom.record_bucket(api, ms[i], key, x, xbits, bits_of, window.get(i))))
             if groups:
@@ -298,7 +298,7 @@ def contribution_circuit(api, names, col_bits, capacity, predicate, groups, mome
                 if i in lookups:
                     slot += m.width  # proven per chunk below
                     continue
-                for v in mom.circuit_contribution(api, m, p, x, None, gx):
+                for v in mom.circuit_contribution(api, m, p, x, gx):
                     acc[slot] = acc[slot] + v
                     slot += 1
 

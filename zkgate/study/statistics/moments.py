@@ -20,14 +20,14 @@ Coordinates are laid out cell-major: cell 0's moments (count first), then cell 1
 (:func:`coordinate_names`).  :func:`chunk_values` is the exact numpy twin of the circuit's
 accumulators; :func:`derive` turns released sums into results through the registry.
 
-In the contribution circuit (:func:`circuit_contribution`; ``g`` the record's boolean indicator
-for the cell: real/dummy flag × predicate, × the cell's one-hot entry under GROUP BY) a record adds,
-per cell, ``g`` to the count (no constraint), ``g·x`` to a sum (1), ``(g·x)·y`` to a product (1,
-sharing the sum's ``g·x``), ``g·([x >= e_b] − [x >= e_{b+1}])`` to each histogram bin (1, the
-comparisons computed once per record: bits(x) + 1 constraints per edge).  Per record, on top:
-the record's bits (1 each), the predicate (``>=``/``<=``/``<``/``>`` bits(x) + 1, ``=``/``<>`` 2,
-``BETWEEN`` 2·(bits(x) + 1) + 1, ``IN`` of k values k + 1, ``AND``/``OR`` of k terms k − 1, the flag
-1) and, under GROUP BY, one constraint per cell (one-hot bits) and one per group column.
+In the contribution circuit without GROUP BY (:func:`circuit_contribution`; ``p`` the record's
+real/dummy flag × predicate) a record adds ``p`` to the count (no constraint), ``p·x`` to a sum (1)
+and ``(p·x)·y`` to a product (1, sharing the sum's ``p·x``).  Histogram, quantile and survival bins
+are counted per chunk by log-derivative lookups (:func:`lookup_histogram`; HISTOGRAM rows by
+:func:`histogram_record`), and under GROUP BY every coordinate is a weighted lookup on the record's
+group key (:mod:`zkgate.study.circuit`).  Per record, on top: the record's bits (1 each) and the
+predicate (``>=``/``<=``/``<``/``>`` bits(x) + 1, ``=``/``<>`` 2, ``BETWEEN`` 2·(bits(x) + 1) + 1,
+``IN`` of k values k + 1, ``AND``/``OR`` of k terms k − 1, the flag 1).
 """
 
 from __future__ import annotations
@@ -53,8 +53,8 @@ def per_record_bounds(moment: Moment, schema: Schema) -> list[int]:
     return [1] * moment.width  # hist, bins, surv: one record is in at most one bin
 
 
-#: The moment kinds the contribution circuit proves (:func:`circuit_contribution`; ``bins`` and
-#: ``surv`` per chunk through :func:`lookup_histogram`).
+#: The moment kinds the contribution circuit proves (count, sum and prod by :func:`circuit_contribution`,
+#: the binned ones per chunk by :func:`lookup_histogram`).
 CIRCUIT_KINDS = ("count", "sum", "prod", "hist", "bins", "surv", "wbins")
 
 
@@ -72,14 +72,12 @@ def chunk_bits(moment: Moment, col_bits: dict[str, int], capacity: int) -> list[
     return [capacity.bit_length()] * moment.width
 
 
-def circuit_contribution(api, moment: Moment, g, x: dict, ge: list | None, gx: dict) -> list:
-    """One record's contribution to one cell's coordinates of ``moment``, in the circuit.
+def circuit_contribution(api, moment: Moment, g, x: dict, gx: dict) -> list:
+    """One record's contribution to a count, sum or product coordinate, in the circuit.
 
-    ``g`` is the record's boolean indicator for the cell (real/dummy flag, predicate and cell
-    one-hot included); ``x`` maps a column to its stored value; ``ge`` lists ``[x >= e_b]``
-    for a histogram's edges (computed once per record, shared by the cells); ``gx`` caches ``g·x`` per
-    column for this record and cell.  Costs: count 0, sum 1, prod 1 (``(g·a)·b``, sharing the sum's
-    product — a product's sums are always committed too), each histogram bin 1 constraint."""
+    ``g`` is the record's boolean indicator (real/dummy flag × predicate); ``x`` maps a column to its
+    stored value; ``gx`` caches ``g·x`` per column for this record.  Costs: count 0, sum 1, prod 1
+    (``(g·a)·b``, sharing the sum's product — a product's sums are always committed too)."""
     if moment.kind == "count":
         return [g]
 
@@ -93,8 +91,6 @@ def circuit_contribution(api, moment: Moment, g, x: dict, ge: list | None, gx: d
     if moment.kind == "prod":
         a, b = moment.columns
         return [api.mul(g_times(a), x[b])]
-    if moment.kind == "hist":
-        return [api.mul(g, ge[b] - ge[b + 1]) for b in range(moment.width)]
     raise ValueError(f"the contribution circuit does not prove {moment.kind!r} moments")
 
 
@@ -113,12 +109,16 @@ def bucket_stride(moment: Moment, col_bits: dict[str, int]) -> int:
     return -(-(1 << col_bits[moment.columns[0]]) // w)
 
 
+def hist_bucket(moment: Moment, cell_key, row):
+    """A HISTOGRAM bucket: ``cell·(m + 2) + row`` for the rows 0..m+1 of :func:`histogram_rows`."""
+    return cell_key * (len(moment.edges) + 1) + row
+
+
 def bucket_keys(moment: Moment, cell_keys: list[int], col_bits: dict[str, int]) -> list[list[int]]:
-    """The lookup key of each committed coordinate of a ``bins`` / ``surv`` moment, per cell (``cell_keys``:
-    each cell's group key, see :func:`zkgate.study.circuit.cell_keys`)."""
+    """The lookup key of each committed coordinate of a binned moment, per cell (``cell_keys``: each
+    cell's group key, see :func:`zkgate.study.circuit.cell_keys`)."""
     if moment.kind == "hist":  # rows 0 and m+1 (outside the edges) are sinks, see hist_sinks
-        stride = len(moment.edges) + 1
-        return [[c * stride + j for j in range(1, len(moment.edges))] for c in cell_keys]
+        return [[hist_bucket(moment, c, j) for j in range(1, len(moment.edges))] for c in cell_keys]
     stride = bucket_stride(moment, col_bits)
     nb = moment.width if moment.kind == "wbins" else moment.edges[1]
     if moment.kind in ("bins", "wbins"):
@@ -128,8 +128,7 @@ def bucket_keys(moment: Moment, cell_keys: list[int], col_bits: dict[str, int]) 
 
 def hist_sinks(moment: Moment, cell_keys: list[int]) -> list[int]:
     """The uncommitted buckets of a HISTOGRAM: each cell's records below the first edge or above the last."""
-    stride = len(moment.edges) + 1
-    return [c * stride + j for c in cell_keys for j in (0, len(moment.edges))]
+    return [hist_bucket(moment, c, j) for c in cell_keys for j in (0, len(moment.edges))]
 
 
 def record_bucket(api, moment: Moment, cell_key, x: dict, xbits: dict, col_bits: dict[str, int], window=None):
@@ -141,16 +140,14 @@ def record_bucket(api, moment: Moment, cell_key, x: dict, xbits: dict, col_bits:
 
     stride = bucket_stride(moment, col_bits)
     col = moment.columns[0]
-    if moment.kind == "bins":
-        index = LC()
-        for i, b in enumerate(xbits[col][moment.edges[0]:]):
-            index = index.combine(b, 1 << i)
-        return cell_key * stride + index
-    if moment.kind == "wbins":  # ``window`` is the constant lo (a multiple of 2^s, so the shift is exact)
-        shift = moment.edges[1]
-        index = LC()
+    if moment.kind in ("bins", "wbins"):
+        shift = moment.edges[0] if moment.kind == "bins" else moment.edges[1]
+        index = LC()  # x >> shift, from the value's top bits
         for i, b in enumerate(xbits[col][shift:]):
             index = index.combine(b, 1 << i)
+        if moment.kind == "bins":
+            return cell_key * stride + index
+        # ``window`` is the constant lo (a multiple of 2^s, so the shift is exact)
         return cell_key * stride + index - window * pow(1 << shift, -1, R)
     w, _ = moment.edges
     index = api.hint(partial(_floor_div, w=w), x[col])
@@ -166,15 +163,33 @@ def _floor_div(t: int, *, w: int) -> int:
     return t // w
 
 
-def _bucket_counts(*args, keys: tuple[int, ...]) -> list[int]:
-    """Hint: how many counting records fall in each bucket (args = p_0..p_{n-1}, k_0..k_{n-1})."""
-    n = len(args) // 2
-    where = {k: i for i, k in enumerate(keys)}
-    out = [0] * len(keys)
-    for p, k in zip(args[:n], args[n:]):
+def _bucket_counts(*args, n: int) -> list[int]:
+    """Hint: how many counting records fall in each bucket (args = the n records' weights p (0 or 1),
+    their n keys, then the buckets' keys)."""
+    weights, keys, buckets = args[:n], args[n : 2 * n], args[2 * n :]
+    where = {k: i for i, k in enumerate(buckets)}
+    out = [0] * len(buckets)
+    for p, k in zip(weights, keys):
         if p == 1 and k in where:
             out[where[k]] += 1
     return out
+
+
+def _log_derivative_counts(api, records: list, buckets: list, alpha) -> list:
+    """Hint each bucket's count of ``records`` (``(weight, key)`` pairs, weight 0 or 1) and prove it:
+    ``Σ_records weight/(α − key) = Σ_buckets count/(α − bucket)`` (one division a term; see
+    :func:`lookup_histogram` for why this pins every count)."""
+    counts = api.hint(partial(_bucket_counts, n=len(records)), *(w for w, _ in records), *(k for _, k in records),
+                      *buckets, n_out=len(buckets))
+    counts = counts if isinstance(counts, list) else [counts]
+    lhs = 0
+    for w, k in records:
+        lhs = api.div(w, alpha - k) + lhs
+    rhs = 0
+    for h, b in zip(counts, buckets):
+        rhs = api.div(h, alpha - b) + rhs
+    api.assert_equal(lhs, rhs)
+    return counts
 
 
 def lookup_histogram(api, moment: Moment, records: list, keys: list[list[int]], alpha, sinks: list[int] = ()) -> list[list]:
@@ -194,18 +209,7 @@ def lookup_histogram(api, moment: Moment, records: list, keys: list[list[int]], 
     for a one-hot per record.  The caller range-checks H through the commitment's bit decomposition.
     ``sinks`` are buckets whose counts are proven but not returned (a HISTOGRAM's records below the
     first edge or at or above the last)."""
-    flat = [k for cell in keys for k in cell] + list(sinks)
-    ps = [p for p, _ in records]
-    ks = [k for _, k in records]
-    counts = api.hint(partial(_bucket_counts, keys=tuple(flat)), *ps, *ks, n_out=len(flat))
-    counts = counts if isinstance(counts, list) else [counts]
-    lhs = 0
-    for p, k in records:
-        lhs = api.div(p, alpha - k) + lhs
-    rhs = 0
-    for h, key in zip(counts, flat):
-        rhs = api.div(h, alpha - key) + rhs
-    api.assert_equal(lhs, rhs)
+    counts = _log_derivative_counts(api, records, [k for cell in keys for k in cell] + list(sinks), alpha)
     out, pos = [], 0
     for cell in keys:
         out.append(counts[pos : pos + len(cell)])
@@ -235,17 +239,6 @@ def _histogram_row(x: int, *edges: int, col_bits: int) -> list[int]:
     return [0, 0, 0]  # unreachable for x < 2^bits (the constraints then fail)
 
 
-def _row_counts(*args: int, table_size: int) -> list[int]:
-    """Hint: how many records fall in each table row (args = the records' keys, then the table's)."""
-    keys, table = args[: len(args) - table_size], args[len(args) - table_size :]
-    where = {k: i for i, k in enumerate(table)}
-    out = [0] * table_size
-    for k in keys:
-        if k in where:
-            out[where[k]] += 1
-    return out
-
-
 def histogram_record(api, x, edges: list, col_bits: int):
     """One record's HISTOGRAM row, by lookup: the row ``(j, lo, hi)`` is hinted, ``lo <= x < hi`` is
     range-checked (two decompositions of n + 1 bits) and the row's key is returned for the table identity
@@ -263,15 +256,7 @@ def histogram_table_check(api, row_keys: list, edges: list, col_bits: int, alpha
     ``Σ_records 1/(α − key) = Σ_rows m_row/(α − key_row)`` with the multiplicities hinted (one division per
     record and per row)."""
     table = [histogram_row_key(j, lo, hi, col_bits) for j, lo, hi in histogram_rows(list(edges), col_bits)]
-    counts = api.hint(partial(_row_counts, table_size=len(table)), *row_keys, *table, n_out=len(table))
-    counts = counts if isinstance(counts, list) else [counts]
-    lhs = 0
-    for k in row_keys:
-        lhs = api.div(1, alpha - k) + lhs
-    rhs = 0
-    for m, k in zip(counts, table):
-        rhs = api.div(m, alpha - k) + rhs
-    api.assert_equal(lhs, rhs)
+    _log_derivative_counts(api, [(1, k) for k in row_keys], table, alpha)
 
 
 def sensitivity(moment: Moment, schema: Schema) -> int:

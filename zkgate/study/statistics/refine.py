@@ -15,7 +15,13 @@ from zkgate.study.dataset import Schema
 from zkgate.study.errors import SpecError
 from zkgate.study.question import Aggregate, And, Between, Compare, Moment, Question
 from zkgate.study.statistics import registry
-from zkgate.study.statistics.registry import DEFAULT_QUANTILE_BINS, MAX_HISTOGRAM_BINS, CellSums, quantile_bins
+from zkgate.study.statistics.registry import (
+    DEFAULT_QUANTILE_BINS,
+    MAX_HISTOGRAM_BINS,
+    CellSums,
+    quantile_bins,
+    rank_bins,
+)
 
 
 def _cell_sums(question: Question, schema: Schema, values: list[int], group: str | None) -> tuple[CellSums, tuple]:
@@ -52,7 +58,7 @@ def refine(question: Question, schema: Schema, values: list[int], alias: str, *,
     col = schema.column(column)
     kind = registry.kind(agg.function)
     if agg.function == "PERCENTILE_REFINE":
-        frac, w_lo, _w_hi, below0, _inside, n, _ = kind._params(agg)
+        frac, _lo, _hi, below0, _inside, n, _ = kind._params(agg)
         lo_st, shift, nb = kind._window(agg, schema)
         counts = cell.moment(Moment("wbins", agg.columns, (lo_st, shift, nb)))
         start = lo_st
@@ -63,18 +69,11 @@ def refine(question: Question, schema: Schema, values: list[int], alias: str, *,
         n, below0, start = sum(counts), 0, 0
     if n == 0:
         raise SpecError(f"{alias!r} has no records to refine")
-    h = (n - 1) * frac
-    lo_rank, hi_rank = h.numerator // h.denominator, -(-h.numerator // h.denominator)
-
-    def bin_of(rank: int) -> int:
-        seen = below0
-        for b, c in enumerate(counts):
-            seen += c
-            if rank < seen:
-                return b
-        raise SpecError(f"{alias!r}: the released counts do not hold rank {rank} (a malformed release)")
-
-    b_lo, b_hi = bin_of(lo_rank), bin_of(hi_rank)
+    try:
+        b_lo, b_hi = rank_bins(counts, (n - 1) * frac, below0)
+    except ValueError as exc:
+        raise SpecError(f"{alias!r}: the released counts do not hold the quantile's ranks ({exc}; a malformed "
+                        "release)") from None
     if shift == 0:
         raise SpecError(f"{alias!r} is already exact: its bins are one unit wide")
     below = below0 + sum(counts[:b_lo])

@@ -408,6 +408,20 @@ def quantile_bins(schema: Schema, column: str, max_bins: int) -> tuple[int, int]
     return shift, (top >> shift) + 1
 
 
+def rank_bins(counts: list[int], h: Fraction, below: int = 0) -> tuple[int, int]:
+    """The bins holding the order statistics at ranks ⌊h⌋ and ⌈h⌉ (0-based), of a histogram whose first
+    bin starts after ``below`` records; ``ValueError`` when a rank lies outside it."""
+    def bin_of(rank: int) -> int:
+        seen = below
+        for b, c in enumerate(counts):
+            seen += c
+            if rank < seen:
+                return b
+        raise ValueError(f"rank {rank} lies beyond the histogram's {seen} records")
+
+    return bin_of(h.numerator // h.denominator), bin_of(-(-h.numerator // h.denominator))
+
+
 def _interval(low: int, high: int, h: Fraction, shift: int) -> dict:
     """The published interval; with unit bins its ends are the order statistics x_⌊h⌋ and x_⌈h⌉ themselves,
     so the interpolated percentile is exact too (``"value"``)."""
@@ -457,19 +471,10 @@ class Percentile(Kind):
         if n == 0:
             return Null("empty cell: no records")
         h = (n - 1) * p
-        lo_rank, hi_rank = h.numerator // h.denominator, -(-h.numerator // h.denominator)
-
-        def bin_of(rank: int) -> int:
-            seen = 0
-            for b, c in enumerate(counts):
-                seen += c
-                if rank < seen:
-                    return b
-            raise AssertionError("rank beyond the histogram")
-
+        b_lo, b_hi = rank_bins(counts, h)
         off, top = cell.offset(column), cell._schema.column(column).hi
-        low = off + (bin_of(lo_rank) << shift)
-        high = min(top, off + ((bin_of(hi_rank) + 1) << shift) - 1)
+        low = off + (b_lo << shift)
+        high = min(top, off + ((b_hi + 1) << shift) - 1)
         return _interval(low, high, h, shift)
 
     def describe(self, agg):
@@ -547,18 +552,9 @@ class PercentileRefine(Kind):
             return Null(f"the follow-up counts {found} records in [{lo}, {hi}], the parent study {inside}: "
                         "not the same records")
         h = (n - 1) * frac
-        ranks = (h.numerator // h.denominator - below, -(-h.numerator // h.denominator) - below)
-
-        def bin_of(rank: int) -> int:
-            seen = 0
-            for b, c in enumerate(counts):
-                seen += c
-                if rank < seen:
-                    return b
-            raise AssertionError("rank beyond the window")
-
-        low = lo + (bin_of(ranks[0]) << shift)
-        high = min(hi, lo + ((bin_of(ranks[1]) + 1) << shift) - 1)
+        b_lo, b_hi = rank_bins(counts, h, below)
+        low = lo + (b_lo << shift)
+        high = min(hi, lo + ((b_hi + 1) << shift) - 1)
         return {**_interval(low, high, h, shift), "count": exact(found)}
 
     def describe(self, agg):
