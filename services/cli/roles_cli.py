@@ -14,6 +14,15 @@ Order (each step needs what the earlier ones made; see ``docs/gateway.md``)::
     zkgate keyholder release --home KH STUDY_ID
     zkgate gateway verify-study STUDY_ID --dev                            # anyone
 
+A key committee instead of the key holder (docs/gateway.md "Key committee", the whole runbook)::
+
+    zkgate requester create-study ... --committee roster.bin --opener 1  # after `zkgate committee setup`
+    zkgate holder submit --home H1 STUDY_ID --dev                         # commits, waits, then uploads
+    zkgate requester close-commit-phase STUDY_ID
+    zkgate requester close STUDY_ID
+    zkgate requester open --home M1 STUDY_ID                              # + `committee decrypt-share` on the others
+
+
 This module is loaded only when one of its commands runs (zkgate/cli.py's lazy loader).
 """
 
@@ -184,10 +193,13 @@ def _label_of(path: str) -> str:
               help="Dask's TLS security configuration (YAML: distributed.comm.tls ca-file, client cert and key), "
                    "required for a scheduler beyond localhost: the scheduler runs code on your workers, so it must "
                    "be your own.")
+@click.option("--wait", "commit_wait", default=600.0, show_default=True, type=click.FloatRange(0),
+              help="Key-committee studies: seconds to wait, after committing to the ciphertext's hash, for the "
+                   "requester to close the commit phase before uploading (0: commit and stop; run submit again later).")
 @_gateway_options
 @_json_option
-def holder_submit(home, study_id, circuit_key, dev, workers, dask_address, dask_tls, address, tls_dir, org, token,
-                  as_json) -> None:
+def holder_submit(home, study_id, circuit_key, dev, workers, dask_address, dask_tls, commit_wait, address, tls_dir, org,
+                  token, as_json) -> None:
     """Answer a study: prove every chunk, encrypt, sign, submit; keep the gateway's receipt.
 
     Fetches the study, finds the kept data set whose root it names, proves each chunk with the
@@ -195,6 +207,11 @@ def holder_submit(home, study_id, circuit_key, dev, workers, dask_address, dask_
     submission is kept first, so a retry sends the same bytes and gets the original receipt;
     the receipt is checked (gateway signature) and found in the audit log before it is kept.
     With --dask the chunk proofs run as tasks on your Dask cluster (docs/scale.md).
+
+    A study decrypted by a key committee: the kept submission's ciphertext is committed to first
+    (its hash, in the audit log), then the command waits (--wait) until the requester closes the
+    commit phase and uploads exactly that ciphertext.  If the wait ends first, the submission stays
+    kept: `holder submit` again later uploads it (nothing is proved or committed again).
     """
     target = _dask_target(dask_address, dask_tls, workers)
     with reported(CallTarget(address, tls_dir, org)) as where:
@@ -202,7 +219,7 @@ def holder_submit(home, study_id, circuit_key, dev, workers, dask_address, dask_
         where.org = where.org or holder.org
         with client_for(_holder_target(holder, address, tls_dir, org, token)) as client:
             done = roles.submit(client, holder, study_id, circuit_key, dev=dev, workers=workers, progress=_note,
-                                download_bar=_download_bar, dask=target, chunk_bar=_chunk_bar)
+                                download_bar=_download_bar, dask=target, chunk_bar=_chunk_bar, commit_wait=commit_wait)
     _emit(as_json, done.to_json(), _submitted_lines(done))
 
 
@@ -325,6 +342,13 @@ def requester_group() -> None:
     and the release-signing key) and every participant registered a data set.  With mutual TLS,
     the key holder releases as the requester's organisation.  A study that cannot finish is
     ended with `zkgate requester cancel STUDY_ID --reason TEXT` (logged, shown to everyone).
+
+    \b
+    A key committee instead of the key holder (docs/gateway.md "Key committee"):
+      create-study ... --committee ROSTER.bin [--opener I]
+      close-commit-phase STUDY_ID     (once quorum committed; then the holders upload)
+      close STUDY_ID
+      open --home MEMBER_HOME STUDY_ID   (decryption request, t shares, check, release)
     """
 
 
@@ -365,8 +389,15 @@ def _build_request(spec_file, title, participants, ranges, equals, stats, quorum
 
 @requester_group.command("create-study")
 @_request_options
-@click.option("--key-holder", "card_file", required=True, type=click.Path(dir_okay=False),
+@click.option("--key-holder", "card_file", type=click.Path(dir_okay=False),
               help="The key holder's card (KH_HOME/keyholder.card from `zkgate keyholder init`).")
+@click.option("--committee", "roster_file", type=click.Path(dir_okay=False, exists=True),
+              help="Instead of --key-holder: a key committee's roster (`zkgate committee roster --out`), after every "
+                   "member ran `zkgate committee setup`: the joint key (recomputed from the members' signed setup "
+                   "messages on the gateway) is the study's HE key and every member's approval goes into the spec.")
+@click.option("--opener", type=click.IntRange(1, 16), default=1, show_default=True,
+              help="With --committee: the member who opens the study (`requester open --home` with its home); its "
+                   "signing key signs the release and the decryption shares are sealed to it.")
 @click.option("--circuit-key", type=click.Path(dir_okay=False),
               help="Contribution circuit key (.zkey) for this study's shape: a ceremony's on `requester circuit`'s .r1cs.")
 @click.option("--dev-circuit-key", type=click.Path(dir_okay=False),
@@ -381,8 +412,8 @@ def _build_request(spec_file, title, participants, ranges, equals, stats, quorum
 @_gateway_options
 @_json_option
 def requester_create_study(spec_file, title, participants, ranges, equals, stats, quorum, deadline, deadline_in,
-                           card_file, circuit_key, dev_circuit_key, universal_file, min_cell_size, address, tls_dir, org,
-                           token, as_json, sql=None) -> None:
+                           card_file, roster_file, opener, circuit_key, dev_circuit_key, universal_file, min_cell_size,
+                           address, tls_dir, org, token, as_json, sql=None) -> None:
     """Open a study; prints its id.
 
     The question is --sql "SELECT ..." (docs/statistics.md), or a filter and statistics
@@ -392,15 +423,22 @@ def requester_create_study(spec_file, title, participants, ranges, equals, stats
     gateway's catalog), the key holder's HE public context and release key (from its card), the
     gateway's signing key and the contribution circuit's key.  Give the holders the study id and
     the circuit key file.
+
+    With --committee instead of --key-holder, a key committee decrypts (t of its N members): the
+    spec names the roster's members, their approvals of the joint key and the --opener's signing
+    key as the release key; holders commit to their ciphertexts before uploading them.
     """
+    if (card_file is None) == (roster_file is None):
+        raise click.UsageError("name who decrypts: --key-holder KH/keyholder.card or --committee ROSTER.bin (one)")
     with reported(CallTarget(address, tls_dir, org)):
         request = _build_request(spec_file, title, participants, ranges, equals, stats, quorum, deadline, deadline_in,
                                  min_cell_size, sql)
-        card = read_card(card_file)
+        card = read_card(card_file) if card_file else None
         with client_for(GatewayTarget(address, tls_dir, org, token)) as client:
+            committee = _committee_for_study(client, roster_file, opener) if roster_file else None
             opened = roles.create_study(client, request, card, circuit_key=circuit_key, dev_circuit_key=dev_circuit_key,
                                         progress=_note, universal=safejson.load_file(universal_file) if universal_file
-                                        else None)
+                                        else None, committee=committee)
     if not as_json:
         names = ", ".join(p.name for p in opened.spec.participants)
         when = datetime.datetime.fromtimestamp(opened.spec.deadline, datetime.UTC).isoformat(timespec="seconds")
@@ -409,6 +447,17 @@ def requester_create_study(spec_file, title, participants, ranges, equals, stats
         if opened.dev_keys:
             _note("warning: DEVELOPMENT circuit key (one party saw the toxic waste): holders need --dev")
     _emit(as_json, opened.to_json(), [opened.study_id])
+
+
+def _committee_for_study(client, roster_file: str, opener: int):
+    from zkgate.he.committee import Roster
+
+    from ..client.committee_client import CommitteeRelay
+    from ..parties.committee_study import committee_for_study
+
+    with open(roster_file, "rb") as handle:
+        roster = Roster.from_bytes(handle.read())
+    return committee_for_study(CommitteeRelay(client), roster, opener)
 
 
 @requester_group.command("refine-quantile")
@@ -518,7 +567,66 @@ def requester_close(study_id, address, tls_dir, org, token, as_json) -> None:
     state = study_pb2.StudyState.Name(study.state)
     _emit(as_json, {"study_id": study.study_id, "state": state, "accepted": study.accepted, "quorum": study.quorum},
           [f"study {study.study_id[:16]}... {state}: {study.accepted} contribution(s) added (quorum {study.quorum})",
-           f"next: zkgate keyholder release --home KH {study.study_id}"])
+           f"next: zkgate keyholder release --home KH {study.study_id} (a key committee: zkgate requester open "
+           f"--home MEMBER_HOME {study.study_id})"])
+
+
+@requester_group.command("close-commit-phase")
+@click.argument("study_id")
+@_gateway_options
+@_json_option
+def requester_close_commit_phase(study_id, address, tls_dir, org, token, as_json) -> None:
+    """End a key-committee study's commit phase (quorum must have committed): from now on the holders
+    who committed upload their ciphertexts (each exactly the one it committed to) and nobody else
+    can join.  Logged in the audit log; idempotent."""
+    from ..client.committee_client import CommitteeRelay
+
+    with reported(CallTarget(address, tls_dir, org)):
+        check_study_id(study_id)
+        with client_for(GatewayTarget(address, tls_dir, org, token)) as client:
+            names = CommitteeRelay(client).close_commit_phase(study_id)
+    _emit(as_json, {"study_id": study_id, "committed": names},
+          [f"commit phase of study {study_id[:16]}... closed: {len(names)} participant(s) committed "
+           f"({', '.join(names)})", f"next: the holders upload (`zkgate holder submit`), then `zkgate requester close "
+           f"{study_id}`"])
+
+
+@requester_group.command("open")
+@click.argument("study_id")
+@click.option("--home", required=True, envvar="ZKGATE_COMMITTEE_HOME", type=click.Path(file_okay=False, exists=True),
+              help="The opening member's committee home (`zkgate committee init`/`setup`; create-study's --opener) "
+                   "(env ZKGATE_COMMITTEE_HOME).")
+@click.option("--active", default=None, metavar="I,J,...",
+              help="The t members who decrypt (default: the opener and the members after it). Fixed by the first "
+                   "request: a rerun waits for the same set.")
+@click.option("--wait", default=300.0, show_default=True, type=click.FloatRange(0),
+              help="Seconds to wait for the other active members' decryption shares (`committee decrypt-share`).")
+@_gateway_options
+@_json_option
+def requester_open(study_id, home, active, wait, address, tls_dir, org, token, as_json) -> None:
+    """Decrypt a closed key-committee study through its members and publish the release.
+
+    Posts the decryption request for the active set (naming the gateway's signed aggregate), gives
+    this member's own share, waits for the other shares (each member recomputed the aggregate
+    itself), combines them, and publishes only if the result opens the participants' logged
+    commitments.  A wrong share: nothing is published, the failing member (or the active set it
+    is in) is named, exit status 1.  With mutual TLS, run it as the requester's organisation.
+    """
+    from ..parties.committee_home import MemberHome
+    from ..parties.committee_study import open_committee_study
+
+    with reported(CallTarget(address, tls_dir, org)):
+        check_study_id(study_id)
+        member = MemberHome(home)
+        with client_for(GatewayTarget(address, tls_dir, org, token)) as client:
+            done = open_committee_study(client, member, study_id, active=active, wait=wait, progress=_note)
+    lines = [f"released study {study_id[:16]}... (exact, verifiable): active set {list(done.active)} decrypted, "
+             "the commitment equation holds"]
+    if done.release.suppressed:
+        lines.append(f"  {len(done.release.withheld)} coordinate(s) of cells below k withheld, with a proof that the "
+                     "published ones are exact (no P published)")
+    lines += [f"  {k}: {v}" for k, v in done.statistics.items()]
+    _emit(as_json, done.to_json(), lines)
 
 
 @requester_group.command("cancel")

@@ -46,7 +46,7 @@ from zkgate.study.committee_relay import (
 )
 from zkgate.study.identity import SigningKey
 from zkgate.study.key_committee import KeyCommittee
-from zkgate.study.messages import Aggregate, Submission
+from zkgate.study.messages import Submission
 
 from ..client.committee_client import CommitteeRelay
 
@@ -101,23 +101,7 @@ class GatewayCommittee:
 
     def _post_wrong_share(self, member: CommitteeMember, spec, contributions: bytes, req_msg: bytes,
                           request: DecryptionRequest) -> None:
-        """``--tamper share``: the member's share of chunk 0 shifted by Δ, sealed and signed as usual."""
-        member.transcript.accept(req_msg, "decryption-request")
-        _, own = recompute_aggregate(spec, self.public_context, contributions)
-        from zkgate.he.committee import _aggregate_chunks
-
-        chunks = _aggregate_chunks(self.cp, own, spec.he_key_id, spec.layout())[1]
-        body = self._shifted(member._share_of([ct for _, ct in chunks], request.active))
-        sealed = seal(self.roster.transport_keys[0], body, self.roster.committee_id, "decryption-share",
-                      member.index, 1)
-        self.relay.post(member._sign("decryption-share", [request.digest(), sealed], recipient=1), request.digest())
-
-    def _shifted(self, body: bytes) -> bytes:
-        rows = len(self.cp.data_moduli)
-        polys = np.frombuffer(body, dtype="<u8").astype(np.uint64).reshape(-1, self.cp.n).copy()
-        ring = self.cp.data_ring()
-        polys[:rows] = ring.add(polys[:rows], ring.from_ints([self.cp.delta] + [0] * (self.cp.n - 1)))
-        return _poly_bytes(polys)
+        post_wrong_share(member, self.relay, spec, self.public_context, contributions, req_msg, request)
 
     def _attribute(self) -> set[int]:
         """Members whose shares fail on fresh known ciphertexts (one per covering active set)."""
@@ -133,7 +117,7 @@ class GatewayCommittee:
                 if i == self.tamper_member:
                     m = Message.from_bytes(msg)
                     plain = self._open(m, i)
-                    sealed = seal(self.roster.transport_keys[0], self._shifted(plain), self.roster.committee_id,
+                    sealed = seal(self.roster.transport_keys[0], shifted_share(self.cp, plain), self.roster.committee_id,
                                   "decryption-share", i, 1)
                     msg = self.team[i - 1]._sign("decryption-share", [request.digest(), sealed], recipient=1)
                 msgs.append(msg)
@@ -151,19 +135,35 @@ class GatewayCommittee:
         return open_sealed(self.transport[0], msg.payload[1], self.roster.committee_id, "decryption-share", sender, 1)
 
 
+def post_wrong_share(member: CommitteeMember, relay, spec, public_context, contributions: bytes, req_msg: bytes,
+                     request: DecryptionRequest) -> None:
+    """``--tamper share``: the member's share of chunk 0 shifted by Δ, sealed and signed as usual."""
+    member.transcript.accept(req_msg, "decryption-request")
+    _, own = recompute_aggregate(spec, public_context, contributions)
+    from zkgate.he.committee import _aggregate_chunks
+
+    chunks = _aggregate_chunks(member.cp, own, spec.he_key_id, spec.layout())[1]
+    body = shifted_share(member.cp, member._share_of([ct for _, ct in chunks], request.active))
+    requester = request.requester
+    sealed = seal(member.roster.transport_keys[requester - 1], body, member.cid, "decryption-share", member.index,
+                  requester)
+    relay.post(member._sign("decryption-share", [request.digest(), sealed], recipient=requester), request.digest())
+
+
+def shifted_share(cp: CommitteeParams, body: bytes) -> bytes:
+    """A decryption share with Δ added to its first polynomial's constant term (a wrong share)."""
+    rows = len(cp.data_moduli)
+    polys = np.frombuffer(body, dtype="<u8").astype(np.uint64).reshape(-1, cp.n).copy()
+    ring = cp.data_ring()
+    polys[:rows] = ring.add(polys[:rows], ring.from_ints([cp.delta] + [0] * (cp.n - 1)))
+    return _poly_bytes(polys)
+
+
 def committee_release(committee: GatewayCommittee, spec, study_id: str, aggregate: bytes, submissions, key_holder):
     """Decrypt through the committee, then the usual release checks and signature (StudyKeyHolder)."""
-    values = committee.decrypt(spec, study_id, aggregate)
+    from .committee_study import sign_release
 
-    class _Combined:
-        params, key_id = spec.params, spec.he_key_id
-
-        def decrypt(self, envelope, **kw):
-            return values
-
-    from zkgate.study.release import StudyKeyHolder
-
-    return StudyKeyHolder(spec, _Combined(), key_holder).release(Aggregate.from_bytes(aggregate), list(submissions))
+    return sign_release(spec, committee.decrypt(spec, study_id, aggregate), aggregate, submissions, key_holder)
 
 
-__all__ = ["GatewayCommittee", "committee_release"]
+__all__ = ["GatewayCommittee", "committee_release", "post_wrong_share", "shifted_share"]

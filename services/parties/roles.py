@@ -290,7 +290,7 @@ def fetch_circuit_key(client: GatewayClient, home: HolderHome, study_id: str, sp
 
 def submit(client: GatewayClient, home: HolderHome, study_id: str, circuit_key: str | None, *, dev: bool,
            workers: int = 1, progress=lambda message: None, download_bar=None, dask: DaskTarget | None = None,
-           chunk_bar=None) -> Submitted:
+           chunk_bar=None, commit_wait: float = 600.0) -> Submitted:
     """Prove, encrypt, sign and submit this holder's contribution; keep and check the receipt.
 
     ``dask``: prove the chunks as tasks on that Dask cluster (the holder's own), with
@@ -298,7 +298,11 @@ def submit(client: GatewayClient, home: HolderHome, study_id: str, circuit_key: 
 
     The signed submission is kept before it is sent: a retry sends the very same bytes, and the
     gateway answers with the original receipt.  A submission the gateway refuses as invalid is
-    discarded (it was never accepted), so the next run computes a fresh one."""
+    discarded (it was never accepted), so the next run computes a fresh one.
+
+    A key-committee study (issue 23): the kept submission's ciphertext is committed to first
+    (CommitContribution), then this waits up to ``commit_wait`` seconds for the requester to close
+    the commit phase before uploading it (a rerun commits nothing new and uploads the same bytes)."""
     study, spec = fetch_spec(client, study_id)
     info = client.gateway_info()
     if spec.gateway_key != info.study_signing_key:
@@ -347,6 +351,11 @@ def submit(client: GatewayClient, home: HolderHome, study_id: str, circuit_key: 
             contribution = _contribute_on_dask(contributor, spec, context, keys, dask, progress, chunk_bar)
         submission = contribution.submission
         home.save_submission(study_id, submission)
+    if spec.committee is not None:  # commit-before-upload: the ciphertext's hash is logged first
+        from .committee_study import commit_and_wait
+
+        commit_and_wait(client, home.org, home.signing_key, study_id, submission, info.log_public_key,
+                        wait=commit_wait, progress=progress)
     try:
         receipt_bytes, leaf = client.submit(study_id, submission.to_bytes())
     except GatewayCallError as exc:
@@ -522,12 +531,21 @@ class Opened:
                 "circuit_key": self.circuit_key, "he_key_id": s.he_key_id.hex(), "min_cell_size": s.min_cell_size}
 
 
-def create_study(client: GatewayClient, request: StudyRequest, card: KeyHolderCard, *, circuit_key: str | None,
-                 dev_circuit_key: str | None, progress=lambda message: None, universal=None) -> Opened:
+def create_study(client: GatewayClient, request: StudyRequest, card: KeyHolderCard | None, *, circuit_key: str | None,
+                 dev_circuit_key: str | None, progress=lambda message: None, universal=None, committee=None) -> Opened:
     """Open a study naming the key holder of ``card`` and the participants' registered data sets.
 
     ``universal``: the key parameters ``zkgate schema circuit`` printed (a JSON object); the study then
-    proves with the schema's universal circuit (issue 21), whose key is ``circuit_key``."""
+    proves with the schema's universal circuit (issue 21), whose key is ``circuit_key``.
+    ``committee``: instead of a key holder, a key committee
+    (:class:`~zkgate.services.parties.committee_study.CommitteeForStudy`): its joint key is the study's
+    HE key, its approvals go into the spec, the opening member's signing key signs the release."""
+    if committee is not None:
+        if card is not None:
+            raise RoleError("a study has a key holder (--key-holder) or a key committee (--committee), not both")
+        card = KeyHolderCard(committee.release_key, committee.public_context)
+    elif card is None:
+        raise RoleError("name who decrypts: --key-holder KH/keyholder.card or --committee ROSTER.bin")
     if (circuit_key is None) == (dev_circuit_key is None):
         raise RoleError("give the contribution circuit's key: --circuit-key FILE.zkey (from a ceremony) or "
                         "--dev-circuit-key OUT.zkey (make a development key; dev-mode gateways only)")
@@ -537,7 +555,8 @@ def create_study(client: GatewayClient, request: StudyRequest, card: KeyHolderCa
                   question=request_question(request, registrations[0].schema),
                   quorum=request.quorum or len(registrations), deadline=request.deadline,
                   public_context=card.public_context, gateway_key=info.study_signing_key,
-                  key_holder_key=card.signing_key, min_cell_size=request.min_cell_size)
+                  key_holder_key=card.signing_key, min_cell_size=request.min_cell_size,
+                  committee=committee.committee if committee is not None else None)
     if universal is not None:
         common["universal"] = universal_params(universal, registrations[0].schema, registrations[0].capacity)
     if dev_circuit_key is not None:

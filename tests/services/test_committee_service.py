@@ -30,6 +30,8 @@ from zkgate.he.presets import get_preset
 from zkgate.he.threshold import CommitteeParams
 from zkgate.services.client.committee_client import CommitteeRelay
 from zkgate.services.client.gateway_client import GatewayCallError, GatewayClient
+from zkgate.services.gateway.server import Gateway, ServerConfig
+from zkgate.services.gateway.store import SqliteStore
 from zkgate.study import encoding as enc
 from zkgate.study.catalog import Registration
 from zkgate.study.commitment import DatasetCommitment
@@ -107,8 +109,18 @@ def _study(gateway, members: int, threshold: int, seed: int):
     study = client.create_study(spec.to_bytes(), ckeys.public().to_bytes(), context.to_bytes())
     contribs = [Contributor(n, c, k, dev_mode=True).contribute(spec, context, ckeys)
                 for n, c, k in zip(names, commitments, keys)]
+    # seed 31: a second gateway on the same data folder (its own SQLite store: another process's
+    # worth) takes every other commit, and the commit phase is decided by the store for both
+    twin = twin_store = None
+    relays = [relay]
+    if seed == 31:
+        twin_store = SqliteStore(gateway.config.data_dir)
+        twin = Gateway(ServerConfig(data_dir=gateway.config.data_dir, port=0, dev_mode=True), store=twin_store).start()
+        relays.append(CommitteeRelay(GatewayClient(twin.address)))
+        assert relays[1].get(roster.committee_id, "approve") == approvals  # the relay is shared too
+        other = Contributor(names[0], commitments[0], keys[0], dev_mode=True).contribute(spec, context, ckeys)
     # commit-before-upload: every ciphertext's hash is logged before any ciphertext is uploaded
-    for contrib, k in zip(contribs, keys):
+    for i, (contrib, k) in enumerate(zip(contribs, keys)):
         if contrib is contribs[-1]:
             with pytest.raises(GatewayCallError) as err:  # quorum (3) not reached yet
                 relay.close_commit_phase(study.study_id)
@@ -116,10 +128,19 @@ def _study(gateway, members: int, threshold: int, seed: int):
             with pytest.raises(GatewayCallError) as err:  # no upload during the commit phase
                 client.submit(study.study_id, contribs[0].submission.to_bytes())
             assert err.value.code == grpc.StatusCode.FAILED_PRECONDITION and "commit phase" in err.value.details
-        relay.commit_contribution(study.study_id, ContributionCommit.for_submission(contrib.submission, k).to_bytes())
+        relays[i % len(relays)].commit_contribution(study.study_id,
+                                                    ContributionCommit.for_submission(contrib.submission, k).to_bytes())
+        if twin is not None and i == 0:  # the other gateway refuses a conflicting commit by the same participant
+            with pytest.raises(GatewayCallError) as err:
+                relays[1].commit_contribution(study.study_id, ContributionCommit.for_submission(other.submission,
+                                                                                                 keys[0]).to_bytes())
+            assert err.value.code == grpc.StatusCode.ALREADY_EXISTS and "another ciphertext" in err.value.details
     assert relay.close_commit_phase(study.study_id) == names
+    assert relays[-1].close_commit_phase(study.study_id) == names  # closed once: the other gateway gives its list
+    if twin is not None:
+        twin.stop(grace=1)
+        twin_store.close()
     if seed == 31:  # another ciphertext than the one committed to is refused (fresh encryption, same data)
-        other = Contributor(names[0], commitments[0], keys[0], dev_mode=True).contribute(spec, context, ckeys)
         with pytest.raises(GatewayCallError) as err:
             client.submit(study.study_id, other.submission.to_bytes())
         assert err.value.code == grpc.StatusCode.PERMISSION_DENIED and "committed to" in err.value.details

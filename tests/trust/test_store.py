@@ -23,10 +23,11 @@ from testsupport import fresh_postgres_database, postgres_missing_reason
 from zkgate.audit import MerkleLog, verify_consistency, verify_inclusion
 from zkgate.audit.merkle import leaf_hash
 from zkgate.audit.tree_head import TreeHeadSigner
-from zkgate.services.errors import AlreadyExistsError, PreconditionError
+from zkgate.services.errors import AlreadyExistsError, NotFoundError, PreconditionError, TooLargeError
 from zkgate.services.gateway.store import (
     AuditEntry,
     CircuitRecord,
+    CommitteeMessage,
     DatasetRecord,
     NewSubmission,
     SchemaRecord,
@@ -316,6 +317,72 @@ def test_concurrent_appends_from_threads(backend):
         store.close()
 
 
+def test_committee_relay_and_decided_appends(backend):
+    """A key committee's relay in the store: shared by two stores on the same data (two gateway
+    processes), kept across a reopen; one message per slot, the bounds decided by the store; and an
+    append decided on the log's leaves of some kinds, atomically against every other writer."""
+    first, second = backend.open(), backend.open()
+    try:
+        cid, other = b"\x01" * 32, b"\x02" * 32
+        assert first.add_committee(cid, b"roster-1", 2) and not second.add_committee(cid, b"roster-1", 2)
+        assert second.get_committee(cid) == b"roster-1" and first.get_committee(other) is None
+        assert second.add_committee(other, b"roster-2", 2)
+        with pytest.raises(TooLargeError, match="at most 2 committees"):
+            first.add_committee(b"\x03" * 32, b"roster-3", 2)  # the bound counts both stores' committees
+
+        def msg(kind, sender, recipient=0, context=b"", body=b""):
+            return CommitteeMessage(cid, kind, sender, recipient, context, b"%s/%d/%d/%s" % (kind.encode(), sender,
+                                                                                           recipient, body))
+
+        assert first.add_committee_message(msg("round1", 1), 4).sequence == 1
+        assert second.add_committee_message(msg("round1", 2), 4).sequence == 2
+        assert first.add_committee_message(msg("shamir", 1, 2), 4).sequence == 3
+        assert second.add_committee_message(msg("round1", 1), 4).sequence == 1  # identical repost: idempotent
+        with pytest.raises(AlreadyExistsError, match="member 1 already posted another round1 message to everyone"):
+            second.add_committee_message(msg("round1", 1, body=b"equivocation"), 4)
+        assert second.add_committee_message(msg("round1", 1, context=b"c"), 4).sequence == 4  # another slot
+        with pytest.raises(TooLargeError, match="at most 4 messages"):
+            first.add_committee_message(msg("round1", 3), 4)
+        with pytest.raises(NotFoundError, match="RegisterCommittee first"):
+            first.add_committee_message(CommitteeMessage(b"\x09" * 32, "round1", 1, 0, b"", b"m"), 4)
+        assert first.committee_messages(cid, "round1", 0, b"") == [b"round1/1/0/", b"round1/2/0/"]
+        assert first.committee_messages(cid, "round1", 0, b"c") == [b"round1/1/0/"]
+        assert second.committee_messages(cid, "shamir", 2, b"") == [b"shamir/1/2/"]
+        assert second.committee_messages(cid, "shamir", 3, b"") == [] == first.committee_messages(other, "round1", 0, b"")
+
+        # decided appends: threads on both stores race to append the one "won" leaf; exactly one does
+        first.append_audit(AuditEntry("noise", b"{}"))
+        results: list = []
+
+        def decide_once(entries):
+            return None if any(e.kind == "won" for e in entries) else AuditEntry("won", b'{"by":1}')
+
+        def race(store):
+            for _ in range(5):
+                results.append(store.append_audit_decided(("won", "lost"), decide_once))
+
+        threads = [threading.Thread(target=race, args=(s,)) for s in (first, second, first, second)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert sorted(results, key=lambda r: -1 if r is None else r) == [None] * 19 + [1]
+        with pytest.raises(PreconditionError, match="refused"):  # what decide raises: nothing written
+            second.append_audit_decided(("won",), lambda entries: (_ for _ in ()).throw(PreconditionError("refused")))
+        assert first.audit_entries_of_kinds(("won", "noise")) == [(0, AuditEntry("noise", b"{}")),
+                                                                   (1, AuditEntry("won", b'{"by":1}'))]
+        assert second.audit_entries_of_kinds(("lost",)) == [] and _rebuilt(second).size == 2
+    finally:
+        first.close()
+        second.close()
+    reopened = backend.open()  # a restart: the relay is still there
+    try:
+        assert reopened.get_committee(cid) == b"roster-1"
+        assert reopened.committee_messages(cid, "round1", 0, b"") == [b"round1/1/0/", b"round1/2/0/"]
+    finally:
+        reopened.close()
+
+
 def _process_appends(url: str, cache: str, worker: int, count: int) -> None:
     store = open_store(cache, url)
     try:
@@ -370,8 +437,10 @@ def test_the_contract_tests_call_every_store_method():
 
 # -- one migration list, both backends ------------------------------------------------------------------
 SHIPPED = {  # SHA-256 prefixes of each migration's statements: shipped migrations never change
-    "sqlite": ["335fdbce9f15f265", "320a4eeda564cbb0", "c223d1c67c8d985b", "f21bde808b6b61d2", "6140df742c080243"],
-    "postgresql": ["384b0845902e6b76", "74792c19150bd188", "fea1edeec213bf58", "f21bde808b6b61d2", "ece2098711c88b1c"],
+    "sqlite": ["335fdbce9f15f265", "320a4eeda564cbb0", "c223d1c67c8d985b", "f21bde808b6b61d2", "6140df742c080243",
+               "c16b386de7d48980"],
+    "postgresql": ["384b0845902e6b76", "74792c19150bd188", "fea1edeec213bf58", "f21bde808b6b61d2", "ece2098711c88b1c",
+                   "427c7e55e9d52bbb"],
 }
 
 
@@ -425,7 +494,9 @@ def test_sqlite_data_folders_of_every_earlier_version_open(tmp_path, version):
         if version >= 3:
             assert store.get_study("a" * 64).requester == ""  # the column a later migration added
         schema = SchemaRecord("s", "{}", "0" * 64)
-        assert store.add_schema(schema) == schema and store.get_schema("s") == schema  # the newest tables
+        assert store.add_schema(schema) == schema and store.get_schema("s") == schema
+        assert store.add_committee(b"c" * 32, b"roster", 1) and store.get_committee(b"c" * 32) == b"roster"
+        assert store.add_committee_message(CommitteeMessage(b"c" * 32, "round1", 1, 0, b"", b"m"), 1).sequence == 1
     finally:
         store.close()
     open_store(tmp_path / "new").close()

@@ -6,17 +6,25 @@ before it is relayed, so nobody can post in a member's name) and Shamir and decr
 HPKE-sealed to their recipient.  A slot (kind, sender, recipient, context) holds one message: an
 identical repost is idempotent, a different one is refused (equivocation is never relayed).
 
-The relay lives in this gateway process's memory (bounded: :data:`MAX_COMMITTEES` rosters,
-:data:`MAX_MESSAGES` messages each): a restart loses setup messages in flight (members run setup
-again) and, with several gateway processes on one PostgreSQL, a committee's calls must reach one
-process.  The study record itself — spec with the committee's approvals, submissions, aggregate,
-release — is in the store, as for every study.
+The relay lives in the gateway's store (tables ``committees`` and ``committee_messages``, bounded:
+:data:`MAX_COMMITTEES` rosters, :data:`MAX_MESSAGES` messages each): it survives a restart, and
+every gateway process on one PostgreSQL serves every committee.  The store decides each post in
+one transaction holding the committee's lock (the slot check, the bound, the next sequence
+number), so two processes never relay two messages in one slot.  A committee study's commit
+phase is decided by the store as well: CommitContribution and CloseCommitPhase read the log's
+commit leaves and append theirs in one transaction under the audit lock
+(:meth:`Store.append_audit_decided`), so two processes never both accept conflicting commits, nor
+close twice with different participant lists.  The audit leaves are the record; the study record
+itself — spec with the committee's approvals, submissions, aggregate, release — is in the store,
+as for every study.  This process keeps only parsed rosters, which never change (a committee's id
+is its roster's hash).
 """
 
 from __future__ import annotations
 
 import json
 import threading
+from collections import OrderedDict
 
 from zkgate.errors import CryptoError, InvalidInputError
 from zkgate.he.committee import Message, Roster
@@ -25,11 +33,11 @@ from zkgate.study.contribution_commit import ContributionCommit
 from zkgate.study.errors import LateSubmissionError
 from zkgate.study.spec import StudySpec
 
-from ...errors import AlreadyExistsError, NotFoundError, PermissionDeniedError, PreconditionError, TooLargeError
+from ...errors import AlreadyExistsError, NotFoundError, PermissionDeniedError, PreconditionError
 from ...v1 import committee_pb2, committee_pb2_grpc, common_pb2
 from ...wire import DEFAULT_CHUNK_SIZE, chunked
 from ..security import caller, require_acting_as, require_study_requester
-from ..store import Store
+from ..store import CommitteeMessage, Store
 from .audit import audit_entry
 from .common import rpc
 
@@ -38,16 +46,9 @@ MAX_MESSAGES = 4096  # per committee: setup is O(N^2) messages (Shamir), decrypt
 RELAYED_KINDS = ("round1", "key-commit", "key-reveal", "approve", "shamir", "decryption-request", "decryption-share")
 
 
-class _Relay:
-    def __init__(self, roster: Roster) -> None:
-        self.roster = roster
-        self.data = roster.to_bytes()
-        self.slots: dict[tuple[str, int, int, bytes], bytes] = {}
-        self.order: list[tuple[str, int, int, bytes]] = []
-
-
 COMMIT_LEAF = "contribution_commit"
 CLOSED_LEAF = "commit_phase_closed"
+COMMIT_PHASE_KINDS = (COMMIT_LEAF, CLOSED_LEAF)
 
 
 def _check_study_id(study_id: str) -> str:
@@ -59,12 +60,13 @@ def _check_study_id(study_id: str) -> str:
 def commit_phase(store: Store, study_id: str) -> tuple[dict[str, str], list[str] | None]:
     """From the audit log: each participant's first committed envelope digest (hex), and the
     participants the closing leaf lists (None while the commit phase is open)."""
-    size = store.audit_read(lambda log: log.size)
+    return _commit_state([entry for _, entry in store.audit_entries_of_kinds(COMMIT_PHASE_KINDS)], study_id)
+
+
+def _commit_state(entries, study_id: str) -> tuple[dict[str, str], list[str] | None]:
     commits: dict[str, str] = {}
     closed = None
-    for _, entry in store.audit_entries(0, size):
-        if entry.kind not in (COMMIT_LEAF, CLOSED_LEAF):
-            continue
+    for entry in entries:
         data = json.loads(entry.data)
         if data.get("study_id") != study_id:
             continue
@@ -96,71 +98,66 @@ def check_committed_submission(store: Store, study_id: str, spec: StudySpec, par
 class CommitteeServicer(committee_pb2_grpc.CommitteeServiceServicer):
     def __init__(self, store: Store) -> None:
         self.store = store
-        self._relays: dict[bytes, _Relay] = {}
+        self._rosters: OrderedDict[bytes, Roster] = OrderedDict()  # parsed, immutable; least recently used out first
         self._lock = threading.Lock()
 
-    def _relay(self, committee_id: bytes) -> _Relay:
+    def _roster(self, committee_id: bytes) -> Roster:
+        cid = bytes(committee_id)
         with self._lock:
-            relay = self._relays.get(bytes(committee_id))
-        if relay is None:
-            raise NotFoundError(f"no committee {bytes(committee_id).hex()[:16]}... on this gateway process "
-                                "(RegisterCommittee first; the relay is per process and does not survive a restart)")
-        return relay
+            roster = self._rosters.get(cid)
+            if roster is not None:
+                self._rosters.move_to_end(cid)
+                return roster
+        data = self.store.get_committee(cid)
+        if data is None:
+            raise NotFoundError(f"no committee {cid.hex()[:16]}... on this gateway (RegisterCommittee first)")
+        return self._keep(Roster.from_bytes(data))
+
+    def _keep(self, roster: Roster) -> Roster:
+        with self._lock:
+            self._rosters[roster.committee_id] = roster
+            self._rosters.move_to_end(roster.committee_id)
+            while len(self._rosters) > MAX_COMMITTEES:
+                self._rosters.popitem(last=False)
+        return roster
 
     @staticmethod
-    def _info(relay: _Relay) -> committee_pb2.CommitteeInfo:
-        cp = relay.roster.cp
-        return committee_pb2.CommitteeInfo(committee_id=relay.roster.committee_id, roster=relay.data,
+    def _info(roster: Roster) -> committee_pb2.CommitteeInfo:
+        cp = roster.cp
+        return committee_pb2.CommitteeInfo(committee_id=roster.committee_id, roster=roster.to_bytes(),
                                            members=cp.members, threshold=cp.threshold, he_preset=cp.params.name)
 
     @rpc
     def RegisterCommittee(self, request, context):
         roster = Roster.from_bytes(request.roster)  # refuses a preset that cannot serve a committee, with the reason
-        cid = roster.committee_id
-        with self._lock:
-            relay = self._relays.get(cid)
-            if relay is None:
-                if len(self._relays) >= MAX_COMMITTEES:
-                    raise TooLargeError(f"this gateway process relays at most {MAX_COMMITTEES} committees")
-                relay = self._relays[cid] = _Relay(roster)
-        return self._info(relay)
+        self.store.add_committee(roster.committee_id, roster.to_bytes(), MAX_COMMITTEES)  # idempotent
+        return self._info(self._keep(roster))
 
     @rpc
     def GetCommittee(self, request, context):
-        return self._info(self._relay(request.committee_id))
+        return self._info(self._roster(request.committee_id))
 
     @rpc
     def PostCommitteeMessage(self, request, context):
         msg = Message.from_bytes(request.message)
         if msg.kind not in RELAYED_KINDS:
             raise InvalidInputError(f"a {msg.kind} message is not relayed (fetch authorisations go to GetContributions)")
-        relay = self._relay(msg.committee_id)
+        roster = self._roster(msg.committee_id)
         try:
-            msg.verify(relay.roster)  # nobody posts in a member's name, nor into another committee
+            msg.verify(roster)  # nobody posts in a member's name, nor into another committee
         except CryptoError as exc:
             raise PermissionDeniedError(f"not relayed: {exc}") from exc
-        slot = (msg.kind, msg.sender, msg.recipient, bytes(request.context))
-        data = msg.to_bytes()
-        with self._lock:
-            old = relay.slots.get(slot)
-            if old is None:
-                if len(relay.order) >= MAX_MESSAGES:
-                    raise TooLargeError(f"the committee's relay holds at most {MAX_MESSAGES} messages")
-                relay.slots[slot] = data
-                relay.order.append(slot)
-            elif old != data:
-                raise AlreadyExistsError(f"member {msg.sender} already posted another {msg.kind} message to "
-                                         f"{'everyone' if msg.recipient == 0 else f'member {msg.recipient}'} "
-                                         "(equivocation is not relayed)")
-            sequence = relay.order.index(slot) + 1
-        return committee_pb2.PostCommitteeMessageResponse(sequence=sequence)
+        stored = self.store.add_committee_message(  # the store decides: slot taken, bound, sequence
+            CommitteeMessage(roster.committee_id, msg.kind, msg.sender, msg.recipient, bytes(request.context),
+                             msg.to_bytes()),
+            MAX_MESSAGES)
+        return committee_pb2.PostCommitteeMessageResponse(sequence=stored.sequence)
 
     @rpc
     def GetCommitteeMessages(self, request, context):
-        relay = self._relay(request.committee_id)
-        with self._lock:
-            out = [relay.slots[s] for s in relay.order
-                   if s[0] == request.kind and s[2] == request.recipient and s[3] == bytes(request.context)]
+        roster = self._roster(request.committee_id)
+        out = self.store.committee_messages(roster.committee_id, request.kind, request.recipient,
+                                            bytes(request.context))
         return committee_pb2.GetCommitteeMessagesResponse(messages=out)
 
     @rpc
@@ -209,8 +206,11 @@ class CommitteeServicer(committee_pb2_grpc.CommitteeServiceServicer):
         if commit.study_id != spec.study_id:
             raise InvalidInputError("the commitment is for another study than the request names")
         commit.verify_signature(spec.participant(commit.participant).verify_key)
-        with self._lock:  # one process decides at a time (several processes: the first leaf in the log counts)
-            commits, closed = commit_phase(self.store, record.study_id)
+        fresh = False
+
+        def decide(entries):  # in the store's transaction holding the audit lock, whichever process runs it
+            nonlocal fresh
+            commits, closed = _commit_state(entries, record.study_id)
             if closed is not None:
                 raise LateSubmissionError(f"the commit phase of study {record.study_id} is closed; "
                                           f"{commit.participant!r} cannot commit any more")
@@ -218,24 +218,35 @@ class CommitteeServicer(committee_pb2_grpc.CommitteeServiceServicer):
             if old is not None and old != commit.envelope_digest.hex():
                 raise AlreadyExistsError(f"{commit.participant!r} already committed to another ciphertext")
             if old is not None:
-                return committee_pb2.CommitContributionResponse()
-            index = self.store.append_audit(audit_entry(
-                COMMIT_LEAF, study_id=record.study_id, participant=commit.participant,
-                envelope_digest=commit.envelope_digest.hex(), commitment_digest=commit.digest.hex()))
+                return None  # the same commitment again: idempotent
+            fresh = True
+            return audit_entry(COMMIT_LEAF, study_id=record.study_id, participant=commit.participant,
+                               envelope_digest=commit.envelope_digest.hex(), commitment_digest=commit.digest.hex())
+
+        index = self.store.append_audit_decided(COMMIT_PHASE_KINDS, decide)
+        if not fresh:
+            return committee_pb2.CommitContributionResponse()
         return committee_pb2.CommitContributionResponse(audit_leaf_index=index)
 
     @rpc
     def CloseCommitPhase(self, request, context):
         record, spec = self._committee_study(request.study_id)
         require_study_requester(context, record.requester, "close this study's commit phase", admin_too=True)
-        with self._lock:
-            commits, closed = commit_phase(self.store, record.study_id)
+        names: list[str] = []
+
+        def decide(entries):  # in the store's transaction holding the audit lock, whichever process runs it
+            commits, closed = _commit_state(entries, record.study_id)
             if closed is not None:
-                return committee_pb2.CloseCommitPhaseResponse(participants=closed)
+                names[:] = closed
+                return None  # closed already (by this process or another): the list the log holds
             if len(commits) < spec.quorum:
                 raise PreconditionError(f"{len(commits)} participant(s) committed, the study's quorum is {spec.quorum}")
-            names = list(commits)
-            index = self.store.append_audit(audit_entry(CLOSED_LEAF, study_id=record.study_id, participants=names))
+            names[:] = commits
+            return audit_entry(CLOSED_LEAF, study_id=record.study_id, participants=list(commits))
+
+        index = self.store.append_audit_decided(COMMIT_PHASE_KINDS, decide)
+        if index is None:
+            return committee_pb2.CloseCommitPhaseResponse(participants=names)
         return committee_pb2.CloseCommitPhaseResponse(participants=names, audit_leaf_index=index)
 
 

@@ -4,6 +4,7 @@
 from .base import (
     AuditEntry,
     CircuitRecord,
+    CommitteeMessage,
     DatasetRecord,
     NewSubmission,
     SchemaRecord,
@@ -16,5 +17,5 @@ from .factory import open_store
 from .postgres import PostgresStore
 from .sqlite import SqliteStore
 
-__all__ = ["AuditEntry", "CircuitRecord", "DatasetRecord", "NewSubmission", "PostgresStore", "SchemaRecord", "SqliteStore", "Store",
+__all__ = ["AuditEntry", "CircuitRecord", "CommitteeMessage", "DatasetRecord", "NewSubmission", "PostgresStore", "SchemaRecord", "SqliteStore", "Store",
            "StudyProvingKeyRecord", "StudyRecord", "SubmissionRecord", "open_store"]

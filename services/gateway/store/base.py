@@ -99,6 +99,20 @@ class NewSubmission:
     data: bytes | None = None  # the blob's bytes, written in the accepting transaction (blobs_in_transaction)
 
 
+@dataclass(frozen=True)
+class CommitteeMessage:
+    """One signed message in a key committee's relay: its slot (kind, sender, recipient, context)
+    holds one message; ``sequence`` is its position in the committee's posting order (from 1)."""
+
+    committee_id: bytes
+    kind: str
+    sender: int
+    recipient: int  # 0: to everyone
+    context: bytes
+    message: bytes  # the signed message's bytes (zkgate.he.committee.Message)
+    sequence: int = 0  # 0 until stored
+
+
 class Store(abc.ABC):
     """What the gateway persists.  Every write is durable when the call returns."""
 
@@ -206,10 +220,45 @@ class Store(abc.ABC):
         """Change the study's state and log it in one transaction; with ``expect_state`` only if the
         stored state still is that one (else PreconditionError: another process changed it)."""
 
+    # -- key committees' relay (issue 23) ---------------------------------------------------
+    @abc.abstractmethod
+    def add_committee(self, committee_id: bytes, roster: bytes, max_committees: int) -> bool:
+        """Keep a committee's roster (``committee_id`` is the roster's hash): True when stored now,
+        False when it was stored already.  TooLargeError when ``max_committees`` are stored: decided
+        in the transaction that would insert, so processes sharing the database never exceed it."""
+
+    @abc.abstractmethod
+    def get_committee(self, committee_id: bytes) -> bytes | None:
+        """The committee's roster bytes, or None."""
+
+    @abc.abstractmethod
+    def add_committee_message(self, message: CommitteeMessage, max_messages: int) -> CommitteeMessage:
+        """Relay a message in its committee's next sequence number, in one transaction holding the
+        committee's lock: the identical message again returns the stored one (its original
+        sequence); another message in a taken slot raises AlreadyExistsError (equivocation);
+        TooLargeError when the committee holds ``max_messages``; NotFoundError for an unknown
+        committee."""
+
+    @abc.abstractmethod
+    def committee_messages(self, committee_id: bytes, kind: str, recipient: int, context: bytes) -> list[bytes]:
+        """The committee's messages of ``kind`` to ``recipient`` in ``context``, in posting order."""
+
     # -- audit log ---------------------------------------------------------------------------
     @abc.abstractmethod
     def append_audit(self, entry: AuditEntry) -> int:
         """Append a leaf durably; returns its index."""
+
+    @abc.abstractmethod
+    def append_audit_decided(self, kinds: tuple[str, ...],
+                             decide: Callable[[list[AuditEntry]], AuditEntry | None]) -> int | None:
+        """Read the log's leaves of ``kinds`` (in log order), call ``decide`` on them and append the
+        leaf it returns, all in one transaction holding the audit lock: no gateway process sharing
+        the database appends between the read and the append.  None (nothing appended) when
+        ``decide`` returns None; what ``decide`` raises refuses, nothing written."""
+
+    @abc.abstractmethod
+    def audit_entries_of_kinds(self, kinds: tuple[str, ...]) -> list[tuple[int, AuditEntry]]:
+        """The log's leaves of ``kinds``, in log order (through an index on the kind)."""
 
     @abc.abstractmethod
     def audit_entries(self, start: int, end: int) -> list[tuple[int, AuditEntry]]: ...

@@ -20,7 +20,10 @@ Any number of gateway processes serve the same studies: a submission's duplicate
 study's state, its sequence number and its audit leaf are decided in the transaction that stores
 it (:meth:`SqlStore.accept_submissions`, under the audit lock), closing checks that the stored
 submissions are exactly those its aggregate adds, and no process keeps study state another cannot
-see (docs/gateway.md, "Several gateway processes").
+see (docs/gateway.md, "Several gateway processes").  A key committee's relay is in the database
+too: a message's slot check, the bound and its sequence are decided holding the committee's row
+lock (``SELECT ... FOR UPDATE``), a registration under its own advisory lock, and a committee
+study's commit and commit-phase close under the audit lock (``append_audit_decided``).
 """
 
 from __future__ import annotations
@@ -49,6 +52,7 @@ from .sql_store import SqlStore
 
 AUDIT_LOCK = 0x7A6B_6761_7465_0001  # advisory lock keys ("zkgate" ...)
 MIGRATION_LOCK = 0x7A6B_6761_7465_0002
+COMMITTEE_LOCK = 0x7A6B_6761_7465_0003  # committee registrations (their bound)
 BLOB_FILE_MODE = SECRET_FILE_MODE  # the gateway's own state (ciphertexts, keys): only its user reads it
 
 
@@ -74,6 +78,7 @@ class _QmarkCursor:
 
 class PostgresStore(SqlStore):
     blobs_in_transaction = True  # a submission's blob commits with its row (one commit for a group)
+    row_lock = " FOR UPDATE"  # a committee's row, locked while a message to it is decided
 
     def __init__(self, url: str, cache_dir: str | os.PathLike, pool_size: int = 8) -> None:
         try:
@@ -147,6 +152,9 @@ class PostgresStore(SqlStore):
         """A transaction for reads; a snapshot is a REPEATABLE READ one (one view of the tree)."""
         with self._transaction("REPEATABLE READ" if snapshot else None) as cursor:
             yield cursor
+
+    def _lock_committees(self, cursor) -> None:
+        cursor.execute("SELECT pg_advisory_xact_lock(?)", (COMMITTEE_LOCK,))
 
     # -- schema ------------------------------------------------------------------------------
     def _migrate(self) -> None:

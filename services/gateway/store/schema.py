@@ -166,6 +166,30 @@ MIGRATIONS: tuple[Migration, ...] = (
     )
     """,
     ),
+    Migration(
+        "5 -> 6: the key committees' relay (rosters and their signed messages, in posting order) and the "
+        "audit leaves by kind (the commit phase of committee studies)",
+        """
+    CREATE TABLE committees (
+        committee_id {BYTES} PRIMARY KEY,
+        roster {BYTES} NOT NULL,
+        created_at {TIMESTAMP} NOT NULL DEFAULT {NOW}
+    );
+    CREATE TABLE committee_messages (
+        committee_id {BYTES} NOT NULL REFERENCES committees(committee_id),
+        seq INTEGER NOT NULL,
+        kind TEXT NOT NULL,
+        sender INTEGER NOT NULL,
+        recipient INTEGER NOT NULL,
+        context {BYTES} NOT NULL,
+        message {BYTES} NOT NULL,
+        PRIMARY KEY (committee_id, seq),
+        UNIQUE (committee_id, kind, sender, recipient, context)
+    );
+    CREATE INDEX committee_messages_by_recipient ON committee_messages(committee_id, kind, recipient, context, seq);
+    CREATE INDEX audit_leaves_by_kind ON audit_leaves(kind, leaf_index)
+    """,
+    ),
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

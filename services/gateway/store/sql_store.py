@@ -18,18 +18,20 @@ turns a row into the record dataclass by the types its fields declare.
 from __future__ import annotations
 
 import abc
+from collections.abc import Callable
 from contextlib import AbstractContextManager
-from dataclasses import astuple, fields
+from dataclasses import astuple, fields, replace
 from typing import Any, Protocol
 
 from zkgate.audit import MerkleLog
 from zkgate.audit.tree_head import SignedTreeHead
 from zkgate.study.errors import DuplicateSubmissionError, LateSubmissionError
 
-from ...errors import AlreadyExistsError, NotFoundError, PreconditionError
+from ...errors import AlreadyExistsError, NotFoundError, PreconditionError, TooLargeError
 from .base import (
     AuditEntry,
     CircuitRecord,
+    CommitteeMessage,
     DatasetRecord,
     NewSubmission,
     SchemaRecord,
@@ -101,6 +103,14 @@ class SqlStore(Store):
     @abc.abstractmethod
     def schema_version(self) -> int:
         """The number of migrations (schema.MIGRATIONS) this database has run."""
+
+    row_lock = ""
+    """What a SELECT appends to lock the rows it reads until commit: nothing on SQLite (BEGIN
+    IMMEDIATE serialises every writer already), `` FOR UPDATE`` on PostgreSQL."""
+
+    def _lock_committees(self, cursor: Cursor) -> None:
+        """Serialise committee registrations across writers (the bound on their number); SQLite
+        serialises every writer already."""
 
     def _insert_blob(self, cursor: Cursor, blob_id: str, data: bytes) -> None:
         """Write a blob inside the caller's transaction (stores with ``blobs_in_transaction``)."""
@@ -300,7 +310,88 @@ class SqlStore(Store):
             )
             self._append_audit(cursor, audit)
 
+    # -- key committees' relay --------------------------------------------------------------------
+    def add_committee(self, committee_id: bytes, roster: bytes, max_committees: int) -> bool:
+        with self._writing() as cursor:
+            self._lock_committees(cursor)
+            if cursor.execute("SELECT 1 FROM committees WHERE committee_id = ?", (committee_id,)).fetchone():
+                return False  # the id is the roster's hash: the same committee
+            count = cursor.execute("SELECT COUNT(*) FROM committees").fetchone()[0]
+            if count >= max_committees:
+                raise TooLargeError(f"this gateway relays at most {max_committees} committees (all its processes "
+                                    "together)")
+            cursor.execute("INSERT INTO committees (committee_id, roster) VALUES (?, ?)", (committee_id, roster))
+        return True
+
+    def get_committee(self, committee_id: bytes) -> bytes | None:
+        with self._reading() as cursor:
+            row = cursor.execute("SELECT roster FROM committees WHERE committee_id = ?", (committee_id,)).fetchone()
+        return None if row is None else bytes(row[0])
+
+    def add_committee_message(self, message: CommitteeMessage, max_messages: int) -> CommitteeMessage:
+        m = message
+        with self._writing() as cursor:
+            # the committee's row, locked until commit: one post to a committee is decided at a time,
+            # whichever gateway process takes it (the slot check, the bound and the next sequence)
+            if cursor.execute(f"SELECT 1 FROM committees WHERE committee_id = ?{self.row_lock}",
+                              (m.committee_id,)).fetchone() is None:
+                raise NotFoundError(f"no committee {m.committee_id.hex()[:16]}... on this gateway (RegisterCommittee "
+                                    "first)")
+            row = cursor.execute(
+                "SELECT seq, message FROM committee_messages WHERE committee_id = ? AND kind = ? AND sender = ? "
+                "AND recipient = ? AND context = ?",
+                (m.committee_id, m.kind, m.sender, m.recipient, m.context),
+            ).fetchone()
+            if row is not None:
+                if bytes(row[1]) != m.message:
+                    to = "everyone" if m.recipient == 0 else f"member {m.recipient}"
+                    raise AlreadyExistsError(f"member {m.sender} already posted another {m.kind} message to {to} "
+                                             "(equivocation is not relayed)")
+                return replace(m, sequence=row[0])  # an identical repost: its original sequence
+            last = cursor.execute("SELECT MAX(seq) FROM committee_messages WHERE committee_id = ?",
+                                  (m.committee_id,)).fetchone()[0] or 0
+            if last >= max_messages:
+                raise TooLargeError(f"the committee's relay holds at most {max_messages} messages")
+            cursor.execute(
+                "INSERT INTO committee_messages (committee_id, seq, kind, sender, recipient, context, message) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (m.committee_id, last + 1, m.kind, m.sender, m.recipient, m.context, m.message),
+            )
+        return replace(m, sequence=last + 1)
+
+    def committee_messages(self, committee_id: bytes, kind: str, recipient: int, context: bytes) -> list[bytes]:
+        with self._reading() as cursor:
+            rows = cursor.execute(
+                "SELECT message FROM committee_messages WHERE committee_id = ? AND kind = ? AND recipient = ? "
+                "AND context = ? ORDER BY seq",
+                (committee_id, kind, recipient, context),
+            ).fetchall()
+        return [bytes(row[0]) for row in rows]
+
     # -- audit log --------------------------------------------------------------------------------
+    @staticmethod
+    def _entries_of_kinds(cursor: Cursor, kinds: tuple[str, ...]) -> list[tuple[int, AuditEntry]]:
+        if not kinds:
+            return []
+        rows = cursor.execute(
+            f"SELECT leaf_index, kind, data FROM audit_leaves WHERE kind IN ({', '.join('?' * len(kinds))}) "
+            "ORDER BY leaf_index",
+            tuple(kinds),
+        ).fetchall()
+        return [(row[0], AuditEntry(kind=row[1], data=bytes(row[2]))) for row in rows]
+
+    def audit_entries_of_kinds(self, kinds: tuple[str, ...]) -> list[tuple[int, AuditEntry]]:
+        with self._reading() as cursor:
+            return self._entries_of_kinds(cursor, kinds)
+
+    def append_audit_decided(self, kinds: tuple[str, ...],
+                             decide: Callable[[list[AuditEntry]], AuditEntry | None]) -> int | None:
+        with self._writing(lock_audit=True) as cursor:  # every append waits for this one's decision
+            entry = decide([e for _, e in self._entries_of_kinds(cursor, kinds)])
+            if entry is None:
+                return None
+            return self._append_audit(cursor, entry)
+
     @staticmethod
     def _append_audit(cursor: Cursor, entry: AuditEntry) -> int:
         """Append inside the caller's transaction, which holds the audit lock (the record and its
