@@ -153,11 +153,13 @@ class UniversalParams:
         big = max(bits)
         return {
             "decode": 1 + sum(bits),
-            "filter": sum(t * (b + 1) for t, b in zip(self.terms, bits)) + n + 3,
+            "filter": sum(t * (b + 1) for t, b in zip(self.terms, bits)) + n + 2,
             "cell key": len(self.group_columns),
-            "moments": n * (n + 1) // 2 + n + 2,
-            "bins": n + 2,
-            "survival": n + len(self.binary_columns) + 1 + 2 * (big + 1) + 2,  # to_bits of an LC: bits + 1
+            "moments": n * (n + 1) // 2 - bits.count(1) + n + 1,  # a one-bit column's square is linear
+            "bins": n + 1,
+            # the time column, the event, idx·w, two range checks (to_bits of an LC: bits + 1), the
+            # division and the one product by p of the three lookup terms
+            "survival": n + len(self.binary_columns) + 1 + 2 * (big + 1) + 2,
         }
 
     def cost_per_chunk(self) -> int:

@@ -164,6 +164,10 @@ def universal_circuit(api, names, col_bits, capacity, terms, groups, binary, shi
             for k in range(n):
                 lo_, hi_ = min(j, k), max(j, k)
                 quad[lo_][hi_] = quad[lo_][hi_] + api.mul(wa, bm[k])
+    for j in range(n):
+        if col_bits[j] == 1:  # x² = x for a one-bit column: its square rides in the linear term
+            lin[j] = lin[j] + quad[j][j]
+            quad[j][j] = LC()
     kappa = inv[max_moments]
     kappa_b = api.mul(kappa, use_bins)
     kappa_s = api.mul(kappa, use_surv)
@@ -192,7 +196,7 @@ def universal_circuit(api, names, col_bits, capacity, terms, groups, binary, shi
                     inside = inside + g if i % 2 == 0 else inside - g
                 # inside XOR comp = comp + inside − 2·comp·inside
                 passing = passing + comps[j] + inside - api.mul(comps[j], inside) * 2
-            p = api.mul(flag, api.is_equal(passing, n))
+            p = api.is_equal(passing + flag, n + 1)  # a real record and every column passes
             kc = LC()
             for j in groups:
                 kc = kc + api.mul(cell_coef[j], xs[j])
@@ -202,14 +206,14 @@ def universal_circuit(api, names, col_bits, capacity, terms, groups, binary, shi
                 for k2 in range(j, n):
                     z = z + api.mul(quad[j][k2], xs[k2])
                 wsum = api.mul_add(xs[j], z, wsum)
-            lhs = lhs + api.div(api.mul(p, wsum), alpha - kc)
+            terms_r = api.div(wsum, alpha - kc)
             kb = LC()
             for j in range(n):
                 top = LC()
                 for i, b in enumerate(xbits[j][shifts[j]:]):
                     top = top.combine(b, 1 << i)
                 kb = kb + api.mul(bins_sel[j], top)
-            lhs = lhs + api.div(api.mul(p, kappa_b), alpha - (kc * stride + kb + BINS_BASE))
+            terms_r = terms_r + api.div(kappa_b, alpha - (kc * stride + kb + BINS_BASE))
             t = LC()
             for j in range(n):
                 t = t + api.mul(time_sel[j], xs[j])
@@ -221,7 +225,8 @@ def universal_circuit(api, names, col_bits, capacity, terms, groups, binary, shi
             api.to_bits(rem, big)
             api.to_bits(width - 1 - rem, big)
             key_s = SURV_BASE + (kc * 2 + 1 - ev) * stride + idx
-            lhs = lhs + api.div(api.mul(p, kappa_s), alpha - key_s)
+            terms_r = terms_r + api.div(kappa_s, alpha - key_s)
+            lhs = lhs + api.mul(p, terms_r)  # one product by p for the three lookup terms
 
     # the right side: every committed coordinate under its tag
     rhs = LC()
