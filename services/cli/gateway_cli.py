@@ -280,6 +280,27 @@ def list_schemas(address, as_json: bool) -> None:
         click.echo(f"{s.name}  sha256={s.schema_sha256[:16]}...  by {s.publisher or '-'}  {columns}")
 
 
+@gateway_group.command("universal-keys")
+@click.option("--json", "as_json", is_flag=True, help="Print the keys as one JSON object.")
+@_target_options
+def list_universal_keys(address, as_json: bool) -> None:
+    """List registered universal keys (`requester register-universal-key`): a study over one of them
+    opens with `requester create-study --universal KEY.json` and uploads no key."""
+    with reported(address), client_for(address) as client:
+        keys = client.list_universal_keys()
+    rows = [{"vk_hash": k.vk_hash, "transcript_hash": k.transcript_hash, "dev_only": k.dev_only,
+             "zkey_sha256": k.zkey_sha256, "zkey_bytes": k.zkey_size, "circuit_id": k.circuit_id,
+             "params": safejson.loads(k.params_json, f"universal key {k.vk_hash}")} for k in keys]
+    if as_json:
+        click.echo(json.dumps({"universal_keys": rows}, sort_keys=True))
+        return
+    for row in rows:
+        p = row["params"]
+        columns = ", ".join(c[0] for c in p["schema"])
+        click.echo(f"{row['vk_hash'][:16]}...  capacity {p['capacity']}  maxima {p['universal']}  "
+                   f"{'DEV ' if row['dev_only'] else ''}{row['zkey_bytes']} bytes  columns {columns}")
+
+
 @gateway_group.command("studies")
 @_target_options
 def list_studies(address) -> None:

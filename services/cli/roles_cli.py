@@ -403,8 +403,10 @@ def _build_request(spec_file, title, participants, ranges, equals, stats, quorum
 @click.option("--dev-circuit-key", type=click.Path(dir_okay=False),
               help="Instead: make a DEVELOPMENT circuit key and write it here for the holders (dev-mode gateways only).")
 @click.option("--universal", "universal_file", type=click.Path(exists=True, dir_okay=False), metavar="KEY.json",
-              help="Prove with the schema's universal circuit: KEY.json is what `zkgate schema circuit` printed, "
-                   "--circuit-key its ceremony's key (no ceremony per question; docs/protocol.md).")
+              help="Prove with the schema's universal circuit: KEY.json is what `zkgate schema circuit` printed. "
+                   "Without --circuit-key/--dev-circuit-key the study names the universal key of these parameters "
+                   "registered with the gateway (`requester register-universal-key`) and uploads no key; a "
+                   "--circuit-key the gateway registered is not uploaded either (docs/gateway.md).")
 @click.option("--min-cell-size", "min_cell_size", type=click.IntRange(0, 1 << 32), default=None, metavar="K",
               help="Withhold, at release, every cell with fewer than K records, with a proof that the published "
                    "cells are still exact (docs/disclosure.md; default 0 or the request file's min_cell_size). "
@@ -528,6 +530,40 @@ def requester_circuit(spec_file, title, participants, ranges, equals, stats, quo
     r1cs = circuit.r1cs
     _emit(as_json, {"r1cs": out_file, "constraints": r1cs.n_constraints, "wires": r1cs.n_wires, "public": r1cs.n_public},
           [f"wrote {out_file}: {r1cs.n_constraints} constraints, {r1cs.n_wires} wires, {r1cs.n_public} public inputs"])
+
+
+@requester_group.command("register-universal-key")
+@click.option("--schema", "schema_file", required=True, type=click.Path(dir_okay=False),
+              help='The schema the key was made for, as JSON: {"columns": [{"name": ..., "min": ..., "max": ...}, ...]}.')
+@click.option("--universal", "universal_file", required=True, type=click.Path(exists=True, dir_okay=False),
+              metavar="KEY.json", help="What `zkgate schema circuit` printed for the key's circuit.")
+@click.option("--circuit-key", type=click.Path(dir_okay=False, exists=True),
+              help="The final .zkey of the ceremony on the circuit `zkgate schema circuit` wrote.")
+@click.option("--dev-circuit-key", type=click.Path(dir_okay=False),
+              help="Instead: make a DEVELOPMENT key of the circuit, write it here and register it (dev-mode gateways only).")
+@_gateway_options
+@_json_option
+def requester_register_universal_key(schema_file, universal_file, circuit_key, dev_circuit_key, address, tls_dir, org,
+                                     token, as_json) -> None:
+    """Register a schema's universal contribution key with the gateway, once (issue 21).
+
+    The gateway compiles the universal circuit of the key's parameters and refuses a key of another
+    circuit; outside dev mode it refuses a development key and a key whose phase-2 transcript does not
+    verify.  Afterwards every question over the schema within the key's maxima opens with
+    `requester create-study --sql ... --universal KEY.json` alone: no ceremony, no key uploaded, and the
+    holders fetch the registered key.  Registering the same key again is a no-op.
+    """
+    with reported(CallTarget(address, tls_dir, org)):
+        schema = load_schema(safejson.load_file(schema_file), schema_file)
+        universal = safejson.load_file(universal_file)
+        with client_for(GatewayTarget(address, tls_dir, org, token)) as client:
+            done = roles.register_universal_key(client, schema, universal, circuit_key=circuit_key,
+                                                dev_circuit_key=dev_circuit_key, progress=_note)
+    out = done.to_json()
+    _emit(as_json, out, [
+        f"universal key {out['vk_hash']} " + ("was already registered" if out["already_registered"] else "registered")
+        + (" (DEVELOPMENT key: dev-mode gateways only)" if out["dev_only"] else ""),
+        f"studies: zkgate requester create-study --sql \"SELECT ...\" --universal {universal_file} --key-holder ..."])
 
 
 @requester_group.command("publish-schema")

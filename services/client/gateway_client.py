@@ -271,6 +271,22 @@ class GatewayClient:
 
         return _upload(self.study.CreateStudy, messages, self.timeout, self._spread)
 
+    def register_universal_key(self, params_json: str, zkey: bytes) -> study_pb2.UniversalKey:
+        """Register a schema's universal key once (issue 21); ``already_registered`` in the reply says
+        the same .zkey with the same parameters was registered before."""
+        size = self.chunk_size
+
+        def messages():
+            yield study_pb2.UniversalKeyUpload(
+                header=study_pb2.UniversalKeyHeader(zkey_size=len(zkey), params_json=params_json))
+            for piece in chunked(zkey, size):
+                yield study_pb2.UniversalKeyUpload(zkey_chunk=piece)
+
+        return _upload(self.study.RegisterUniversalKey, messages, max(self.timeout, 600.0), self._spread)
+
+    def list_universal_keys(self) -> list[study_pb2.UniversalKey]:
+        return list(_call(self.study.ListUniversalKeys, study_pb2.ListUniversalKeysRequest(), timeout=self.timeout).keys)
+
     def get_study(self, study_id: str) -> study_pb2.Study:
         return _call(self.study.GetStudy, study_pb2.StudyRef(study_id=study_id), timeout=self.timeout)
 

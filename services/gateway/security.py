@@ -78,6 +78,8 @@ POLICY: dict[str, frozenset[str]] = {
     "/zkgate.v1.StudyService/GetPublicRecord": READERS,  # ciphertexts stripped: hashes only
     "/zkgate.v1.StudyService/VerifyStudy": READERS,
     "/zkgate.v1.StudyService/CancelStudy": frozenset({R, A}),  # the study's requester, or an admin
+    "/zkgate.v1.StudyService/RegisterUniversalKey": frozenset({R, A}),  # like RegisterCircuit (checked key)
+    "/zkgate.v1.StudyService/ListUniversalKeys": READERS,
     "/zkgate.v1.StudyService/GetMyReceipt": frozenset({P}),  # its own receipt only (checked in the servicer)
     # CommitteeService (issue 23): messages are checked against the roster's keys in the servicer; a
     # study's contributions go to its key committee's members only (a signed fetch message)

@@ -20,6 +20,7 @@ Order of a study, and why:
 from __future__ import annotations
 
 import contextlib
+import json
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,6 +47,7 @@ from zkgate.study.requester import open_study
 from zkgate.study.spec import Filter, Participant, StudySpec, check_registrations, legacy_question
 from zkgate.study.universal import UniversalParams
 from zkgate.study.universal_circuit import compile_universal
+from zkgate.study.universal_registry import params_from_json, params_json
 from zkgate.study.verification import PublicRecord
 
 from ..client.gateway_client import GatewayCallError, GatewayClient
@@ -521,14 +523,16 @@ def refine_quantile_request(client: GatewayClient, study_id: str, alias: str, *,
 class Opened:
     spec: StudySpec
     study_id: str
-    circuit_key: str
+    circuit_key: str  # the .zkey file, or "registered:VK_HASH" (a universal key registered with the gateway)
     dev_keys: bool
+    uploaded: tuple[tuple[str, int], ...] = ()  # bytes of each part of the CreateStudy upload
 
     def to_json(self) -> dict:
         s = self.spec
         return {"study_id": self.study_id, "title": s.title, "participants": [p.name for p in s.participants],
                 "quorum": s.quorum, "deadline": s.deadline, "statistics": s.value_names(), "dev_keys": self.dev_keys,
-                "circuit_key": self.circuit_key, "he_key_id": s.he_key_id.hex(), "min_cell_size": s.min_cell_size}
+                "circuit_key": self.circuit_key, "he_key_id": s.he_key_id.hex(), "min_cell_size": s.min_cell_size,
+                "uploaded_bytes": dict(self.uploaded)}
 
 
 def create_study(client: GatewayClient, request: StudyRequest, card: KeyHolderCard | None, *, circuit_key: str | None,
@@ -546,7 +550,7 @@ def create_study(client: GatewayClient, request: StudyRequest, card: KeyHolderCa
         card = KeyHolderCard(committee.release_key, committee.public_context)
     elif card is None:
         raise RoleError("name who decrypts: --key-holder KH/keyholder.card or --committee ROSTER.bin")
-    if (circuit_key is None) == (dev_circuit_key is None):
+    if (circuit_key is None) == (dev_circuit_key is None) and (universal is None or circuit_key is not None):
         raise RoleError("give the contribution circuit's key: --circuit-key FILE.zkey (from a ceremony) or "
                         "--dev-circuit-key OUT.zkey (make a development key; dev-mode gateways only)")
     info = client.gateway_info()
@@ -559,6 +563,10 @@ def create_study(client: GatewayClient, request: StudyRequest, card: KeyHolderCa
                   committee=committee.committee if committee is not None else None)
     if universal is not None:
         common["universal"] = universal_params(universal, registrations[0].schema, registrations[0].capacity)
+        registered = None if dev_circuit_key is not None else registered_universal_key(
+            client, common["universal"], circuit_key, dev_mode=info.dev_mode)
+        if registered is not None:
+            return _open_with_registered_key(client, common, registered, card, progress)
     if dev_circuit_key is not None:
         if not info.dev_mode:
             raise RoleError(f"the gateway at {client.address} is not in dev mode and refuses development circuit keys: "
@@ -585,9 +593,99 @@ def create_study(client: GatewayClient, request: StudyRequest, card: KeyHolderCa
         check_key_fits(keys, spec, circuit_key, compile_contribution)
         key_path = circuit_key
     # the .zkey is public: the gateway serves it to the holders (GetProvingKey), who check it against the spec
-    proving_key = Path(circuit_key).read_bytes()
-    study = client.create_study(spec.to_bytes(), keys.public().to_bytes(), card.public_context.to_bytes(), proving_key)
-    return Opened(spec, study.study_id, key_path, spec.dev_keys)
+    parts = (("spec", spec.to_bytes()), ("circuit_keys", keys.public().to_bytes()),
+             ("context", card.public_context.to_bytes()), ("proving_key", Path(circuit_key).read_bytes()))
+    study = client.create_study(*(data for _, data in parts))
+    return Opened(spec, study.study_id, key_path, spec.dev_keys, tuple((name, len(data)) for name, data in parts))
+
+
+def _open_with_registered_key(client: GatewayClient, common: dict, registered, card, progress) -> Opened:
+    """A universal study naming the gateway's registered key (issue 21): neither the circuit keys nor the
+    proving key are uploaded; the spec names the key by its verifying-key hash, and holders fetch the
+    registered .zkey (GetProvingKey)."""
+    keys = CircuitKeys.from_bytes(registered.circuit_keys)
+    progress(f"opening the study with the gateway's registered universal key {registered.vk_hash[:16]}... "
+             "(no circuit key uploaded)")
+    spec, keys = open_study(**common, keys=keys, dev_mode=keys.is_dev)
+    parts = (("spec", spec.to_bytes()), ("circuit_keys", b""), ("context", card.public_context.to_bytes()),
+             ("proving_key", b""))
+    study = client.create_study(*(data for _, data in parts))
+    return Opened(spec, study.study_id, f"registered:{registered.vk_hash}", spec.dev_keys,
+                  tuple((name, len(data)) for name, data in parts))
+
+
+def registered_universal_key(client: GatewayClient, params: UniversalParams, circuit_key: str | None, *,
+                             dev_mode: bool):
+    """The gateway's registered universal key (a ``study_pb2.UniversalKey``) of ``params``: the one of
+    ``circuit_key`` when given (None when the gateway has not registered that file: it is then uploaded
+    with the study), else the only one registered for these parameters (a ceremony key before a
+    development one)."""
+    candidates = []
+    for key in client.list_universal_keys():
+        try:
+            if params_from_json(key.params_json, "a registered universal key") == params:
+                candidates.append(key)
+        except SpecError:
+            continue  # parameters this zkgate cannot read: not this study's key
+    if circuit_key is not None:
+        try:
+            wanted = CircuitKeys.from_zkey(circuit_key).vk_hash.hex()
+        except ZkgateError as exc:
+            raise RoleError(f"{circuit_key}: not a readable .zkey ({exc})") from exc
+        return next((k for k in candidates if k.vk_hash == wanted), None)
+    usable = [k for k in candidates if not k.dev_only] or ([k for k in candidates if k.dev_only] if dev_mode else [])
+    if not usable:
+        raise RoleError(
+            "the gateway has no universal key registered for these parameters (columns "
+            f"{list(params.schema.names)}, capacity {params.capacity}, maxima {params.to_obj()})"
+            + (" usable outside dev mode" if candidates else "")
+            + ": register its ceremony key once with `zkgate requester register-universal-key --schema SCHEMA.json "
+            "--universal KEY.json --circuit-key FINAL.zkey`, or give --circuit-key")
+    if len(usable) > 1:
+        listed = ", ".join(k.vk_hash[:16] + "..." for k in usable)
+        raise RoleError(f"the gateway has {len(usable)} universal keys registered for these parameters ({listed}): "
+                        "choose one with --circuit-key FILE.zkey")
+    return usable[0]
+
+
+@dataclass(frozen=True)
+class RegisteredKey:
+    key: object  # study_pb2.UniversalKey
+    zkey: str  # the file registered (a development key: where it was written)
+
+    def to_json(self) -> dict:
+        k = self.key
+        return {"vk_hash": k.vk_hash, "transcript_hash": k.transcript_hash, "circuit_id": k.circuit_id,
+                "dev_only": k.dev_only, "already_registered": k.already_registered, "zkey": self.zkey,
+                "zkey_bytes": k.zkey_size, "params": json.loads(k.params_json)}
+
+
+def register_universal_key(client: GatewayClient, schema: Schema, universal, *, circuit_key: str | None,
+                           dev_circuit_key: str | None, progress=lambda message: None) -> RegisteredKey:
+    """Register a schema's universal key with the gateway once (issue 21): ``universal`` is what
+    ``zkgate schema circuit`` printed, ``circuit_key`` the ceremony's final .zkey of that circuit (or
+    ``dev_circuit_key``: make a development key and write it there; dev-mode gateways only)."""
+    if (circuit_key is None) == (dev_circuit_key is None):
+        raise RoleError("give the universal circuit's key: --circuit-key FINAL.zkey (from its ceremony) or "
+                        "--dev-circuit-key OUT.zkey (make a development key; dev-mode gateways only)")
+    params = universal_params(universal, schema, universal.get("capacity") if isinstance(universal, dict) else None)
+    if dev_circuit_key is not None:
+        if not client.gateway_info().dev_mode:
+            raise RoleError(f"the gateway at {client.address} is not in dev mode and refuses development keys: "
+                            "run the ceremony on the circuit `zkgate schema circuit` wrote and give --circuit-key")
+        out = Path(dev_circuit_key)
+        if out.exists():
+            raise RoleError(f"{out} exists; --dev-circuit-key writes a new key there (choose another path)")
+        progress("making a DEVELOPMENT key of the universal circuit (no ceremony: tests and demos only) ...")
+        write_zkey(out, CircuitKeys.dev(compile_universal(params)).pk)
+        circuit_key = str(out)
+    try:
+        keys = CircuitKeys.from_zkey(circuit_key)
+    except ZkgateError as exc:
+        raise RoleError(f"{circuit_key}: not a readable .zkey ({exc})") from exc
+    refuse_uncontributed(keys, circuit_key)
+    progress("registering the universal key (the gateway compiles the circuit and compares it with the key) ...")
+    return RegisteredKey(client.register_universal_key(params_json(params), Path(circuit_key).read_bytes()), circuit_key)
 
 
 def universal_params(obj, schema: Schema, capacity: int) -> UniversalParams:
@@ -677,5 +775,6 @@ def release(client: GatewayClient, home: KeyHolderHome, study_id: str, *, dp_eps
     return Released(out, release_statistics(spec, out))
 
 
-__all__ = ["Opened", "Registered", "Released", "RoleError", "Submitted", "cancel_study", "contribution_circuit", "create_study",
+__all__ = ["Opened", "Registered", "RegisteredKey", "Released", "RoleError", "register_universal_key",
+           "registered_universal_key", "Submitted", "cancel_study", "contribution_circuit", "create_study",
            "fetch_spec", "logged_cancellation", "recover_receipt", "register_dataset", "release", "review_study", "submit"]

@@ -209,3 +209,51 @@ class VerificationReport(_message.Message):
     failures: _containers.RepeatedScalarFieldContainer[str]
     checks_json: str
     def __init__(self, ok: _Optional[bool] = ..., failures: _Optional[_Iterable[str]] = ..., checks_json: _Optional[str] = ...) -> None: ...
+
+class UniversalKeyUpload(_message.Message):
+    __slots__ = ("header", "zkey_chunk")
+    HEADER_FIELD_NUMBER: _ClassVar[int]
+    ZKEY_CHUNK_FIELD_NUMBER: _ClassVar[int]
+    header: UniversalKeyHeader
+    zkey_chunk: bytes
+    def __init__(self, header: _Optional[_Union[UniversalKeyHeader, _Mapping]] = ..., zkey_chunk: _Optional[bytes] = ...) -> None: ...
+
+class UniversalKeyHeader(_message.Message):
+    __slots__ = ("zkey_size", "params_json")
+    ZKEY_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PARAMS_JSON_FIELD_NUMBER: _ClassVar[int]
+    zkey_size: int
+    params_json: str
+    def __init__(self, zkey_size: _Optional[int] = ..., params_json: _Optional[str] = ...) -> None: ...
+
+class UniversalKey(_message.Message):
+    __slots__ = ("vk_hash", "transcript_hash", "params_json", "circuit_keys", "zkey_sha256", "zkey_size", "dev_only", "already_registered", "circuit_id")
+    VK_HASH_FIELD_NUMBER: _ClassVar[int]
+    TRANSCRIPT_HASH_FIELD_NUMBER: _ClassVar[int]
+    PARAMS_JSON_FIELD_NUMBER: _ClassVar[int]
+    CIRCUIT_KEYS_FIELD_NUMBER: _ClassVar[int]
+    ZKEY_SHA256_FIELD_NUMBER: _ClassVar[int]
+    ZKEY_SIZE_FIELD_NUMBER: _ClassVar[int]
+    DEV_ONLY_FIELD_NUMBER: _ClassVar[int]
+    ALREADY_REGISTERED_FIELD_NUMBER: _ClassVar[int]
+    CIRCUIT_ID_FIELD_NUMBER: _ClassVar[int]
+    vk_hash: str
+    transcript_hash: str
+    params_json: str
+    circuit_keys: bytes
+    zkey_sha256: str
+    zkey_size: int
+    dev_only: bool
+    already_registered: bool
+    circuit_id: str
+    def __init__(self, vk_hash: _Optional[str] = ..., transcript_hash: _Optional[str] = ..., params_json: _Optional[str] = ..., circuit_keys: _Optional[bytes] = ..., zkey_sha256: _Optional[str] = ..., zkey_size: _Optional[int] = ..., dev_only: _Optional[bool] = ..., already_registered: _Optional[bool] = ..., circuit_id: _Optional[str] = ...) -> None: ...
+
+class ListUniversalKeysRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class ListUniversalKeysResponse(_message.Message):
+    __slots__ = ("keys",)
+    KEYS_FIELD_NUMBER: _ClassVar[int]
+    keys: _containers.RepeatedCompositeFieldContainer[UniversalKey]
+    def __init__(self, keys: _Optional[_Iterable[_Union[UniversalKey, _Mapping]]] = ...) -> None: ...

@@ -111,6 +111,16 @@ class StudyServiceStub:
                 request_serializer=zkgate_dot_v1_dot_study__pb2.GetMyReceiptRequest.SerializeToString,
                 response_deserializer=zkgate_dot_v1_dot_study__pb2.SubmitResponse.FromString,
                 _registered_method=True)
+        self.RegisterUniversalKey = channel.stream_unary(
+                '/zkgate.v1.StudyService/RegisterUniversalKey',
+                request_serializer=zkgate_dot_v1_dot_study__pb2.UniversalKeyUpload.SerializeToString,
+                response_deserializer=zkgate_dot_v1_dot_study__pb2.UniversalKey.FromString,
+                _registered_method=True)
+        self.ListUniversalKeys = channel.unary_unary(
+                '/zkgate.v1.StudyService/ListUniversalKeys',
+                request_serializer=zkgate_dot_v1_dot_study__pb2.ListUniversalKeysRequest.SerializeToString,
+                response_deserializer=zkgate_dot_v1_dot_study__pb2.ListUniversalKeysResponse.FromString,
+                _registered_method=True)
 
 
 class StudyServiceServicer:
@@ -224,6 +234,25 @@ class StudyServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def RegisterUniversalKey(self, request_iterator, context):
+        """A schema's universal contribution key (issue 21), registered once: a UniversalKeyHeader (the
+        key's parameters), then the .zkey in chunks.  The gateway compiles the universal circuit of the
+        parameters and refuses a key of another circuit; outside dev mode it refuses a development key
+        and a key whose phase-2 transcript does not verify.  Every later study over the schema then names
+        the key by its verifying-key hash and uploads neither keys nor proving key (CreateStudy); its
+        holders fetch the registered .zkey with GetProvingKey.  The same key again returns the
+        registration (already_registered); a registration never changes.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListUniversalKeys(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_StudyServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -301,6 +330,16 @@ def add_StudyServiceServicer_to_server(servicer, server):
                     servicer.GetMyReceipt,
                     request_deserializer=zkgate_dot_v1_dot_study__pb2.GetMyReceiptRequest.FromString,
                     response_serializer=zkgate_dot_v1_dot_study__pb2.SubmitResponse.SerializeToString,
+            ),
+            'RegisterUniversalKey': grpc.stream_unary_rpc_method_handler(
+                    servicer.RegisterUniversalKey,
+                    request_deserializer=zkgate_dot_v1_dot_study__pb2.UniversalKeyUpload.FromString,
+                    response_serializer=zkgate_dot_v1_dot_study__pb2.UniversalKey.SerializeToString,
+            ),
+            'ListUniversalKeys': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListUniversalKeys,
+                    request_deserializer=zkgate_dot_v1_dot_study__pb2.ListUniversalKeysRequest.FromString,
+                    response_serializer=zkgate_dot_v1_dot_study__pb2.ListUniversalKeysResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -708,6 +747,60 @@ class StudyService:
             '/zkgate.v1.StudyService/GetMyReceipt',
             zkgate_dot_v1_dot_study__pb2.GetMyReceiptRequest.SerializeToString,
             zkgate_dot_v1_dot_study__pb2.SubmitResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RegisterUniversalKey(request_iterator,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.stream_unary(
+            request_iterator,
+            target,
+            '/zkgate.v1.StudyService/RegisterUniversalKey',
+            zkgate_dot_v1_dot_study__pb2.UniversalKeyUpload.SerializeToString,
+            zkgate_dot_v1_dot_study__pb2.UniversalKey.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListUniversalKeys(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/zkgate.v1.StudyService/ListUniversalKeys',
+            zkgate_dot_v1_dot_study__pb2.ListUniversalKeysRequest.SerializeToString,
+            zkgate_dot_v1_dot_study__pb2.ListUniversalKeysResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -15,6 +15,7 @@ from zkgate.prover.ceremony.phase2 import (
     contribute,
     parse_beacon_hash,
     rng_from_beacon,
+    verify_transcript,
     verify_zkey,
 )
 from zkgate.prover.formats.zkey_records import decode_mpc_params, encode_mpc_params
@@ -111,4 +112,33 @@ def test_tampered_contribution_is_refused(ceremony, tmp_path):
 def test_dev_key_is_refused_by_verify(ceremony, tmp_path):
     zkgate("groth16", "setup", "--dev", str(ceremony.r1cs), "dev.zkey", cwd=tmp_path)
     report = verify_zkey(ceremony.r1cs, ceremony.ptau, tmp_path / "dev.zkey")
+    assert not report.ok and report.dev
+
+
+@pytest.mark.interop
+@pytest.mark.slow  # pure-Python contribution at 2^6 takes minutes
+def test_transcript_verified_without_the_ptau(ceremony, tmp_path):
+    """verify_transcript (what a gateway registering a universal key runs, without the .ptau): a
+    contributed key passes; the initial key (no contribution), a forged transcript, a delta that does
+    not follow the chain and a development key are refused."""
+    d = tmp_path
+    contribute(ceremony.snark_zkey, d / "good.zkey", name="x", entropy="x")
+    assert verify_transcript(d / "good.zkey").ok
+    report = verify_transcript(ceremony.snark_zkey)
+    assert not report.ok and "no phase-2 contribution" in report.problems[0]
+    good = (d / "good.zkey").read_bytes()
+    records = decode_mpc_params(bytes(read_container(d / "good.zkey", b"zkey", (1,)).section(10)))
+    tail = encode_mpc_params(records)
+    t = records.contributions[0].transcript
+    (d / "bad_t.zkey").write_bytes(good.replace(tail, tail.replace(t, bytes([t[0] ^ 1]) + t[1:])))
+    report = verify_transcript(d / "bad_t.zkey")
+    assert not report.ok and "transcript" in report.problems[0]
+    contribute(d / "good.zkey", d / "two.zkey", name="y", entropy="y")  # its deltas with the first key's chain
+    header = bytes(read_container(d / "good.zkey", b"zkey", (1,)).section(2))
+    header2 = bytes(read_container(d / "two.zkey", b"zkey", (1,)).section(2))
+    (d / "bad_d.zkey").write_bytes(good.replace(header, header[:-192] + header2[-192:]))
+    report = verify_transcript(d / "bad_d.zkey")
+    assert not report.ok and "delta1" in report.problems[0]
+    zkgate("groth16", "setup", "--dev", str(ceremony.r1cs), "dev.zkey", cwd=d)
+    report = verify_transcript(d / "dev.zkey")
     assert not report.ok and report.dev

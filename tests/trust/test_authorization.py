@@ -83,6 +83,8 @@ CALLS = {
     "StudyService/VerifyStudy": lambda c: c.verify_study(NOWHERE),
     "StudyService/CancelStudy": lambda c: c.cancel_study(NOWHERE, "a reason"),
     "StudyService/GetMyReceipt": lambda c: c.my_receipt(NOWHERE, "nobody"),
+    "StudyService/RegisterUniversalKey": lambda c: c.register_universal_key("{}", b"not a zkey"),
+    "StudyService/ListUniversalKeys": lambda c: c.list_universal_keys(),
     "CommitteeService/RegisterCommittee": lambda c: _committee(c).RegisterCommittee(
         committee_pb2.RegisterCommitteeRequest(roster=b"not a roster"), timeout=30),
     "CommitteeService/GetCommittee": lambda c: _committee(c).GetCommittee(
@@ -169,7 +171,8 @@ def test_authorization_matrix(gateway, tls_dir, tmp_path):
             client.close()
     # regulators write nothing
     writes = ["ProverService/RegisterCircuit", "CatalogService/RegisterDataset", "StudyService/CreateStudy",
-              "StudyService/Submit", "StudyService/CloseStudy", "StudyService/PublishRelease"]
+              "StudyService/Submit", "StudyService/CloseStudy", "StudyService/PublishRelease",
+              "StudyService/RegisterUniversalKey"]
     assert all("fda" in outcome[w]["denied"] for w in writes)
     # only requesters reach an encrypted aggregate (and the servicer then checks it is the study's own)
     assert outcome["StudyService/GetAggregate"]["allowed"] == ["pharma"]

@@ -32,6 +32,8 @@ from ...errors import AlreadyExistsError, NotFoundError, PreconditionError
 from ...v1 import prover_pb2, prover_pb2_grpc
 from ...wire import proof_from_message, proof_to_message, verifying_key_from_message
 from ..store import CircuitRecord, Store
+from ..universal_keys import PREFIX as UNIVERSAL_PREFIX
+from ..universal_keys import is_universal_name
 from ..uploads import UploadLimits, receive_upload
 from .audit import audit_entry
 from .common import check_deadline, rpc
@@ -182,6 +184,10 @@ class ProverServicer(prover_pb2_grpc.ProverServiceServicer):
         header, payloads = receive_upload(
             request_iterator, "header", {"zkey_chunk": "zkey_size", "r1cs_chunk": "r1cs_size"}, self.limits
         )
+        if is_universal_name(header.name):  # only StudyService.RegisterUniversalKey names a row so (it checks the key)
+            raise verification.InvalidInputError(
+                f"circuit name {header.name[:40]!r}...: names starting with {UNIVERSAL_PREFIX.strip()!r} are reserved "
+                "for universal keys (StudyService.RegisterUniversalKey, `zkgate requester register-universal-key`)")
         if header.builtin:
             existing = self._register_builtin(header.builtin, payloads)
             if existing is not None:

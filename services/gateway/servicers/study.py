@@ -38,6 +38,7 @@ from ..security import caller, requester_name, require_acting_as, require_study_
 from ..store import NewSubmission, Store, StudyProvingKeyRecord, StudyRecord, SubmissionRecord
 from ..store.integrity import data_loss, stored_record
 from ..transport import DEFAULT_TRANSPORT_LIMITS, TransportLimits
+from ..universal_keys import UniversalKey, UniversalKeys
 from ..uploads import UploadLimits, advertised_chunk_size, receive_upload
 from .audit import audit_entry
 from .committee import check_committed_submission
@@ -81,6 +82,7 @@ class StudyServicer(study_pb2_grpc.StudyServiceServicer):
         self._loading: dict[str, threading.Lock] = {}  # one thread parses a study's checker, the others wait
         self.batcher = SubmissionBatcher(store)  # proofs of concurrent submissions in one batch, one commit
         self._cancellations: dict[str, StudyCancellation] = {}  # final once logged: never invalidated
+        self.universal_keys = UniversalKeys(store, dev_mode)  # registered once, named by studies (issue 21)
         self._lock = threading.Lock()
 
     # -- helpers -----------------------------------------------------------------------------
@@ -208,7 +210,8 @@ class StudyServicer(study_pb2_grpc.StudyServiceServicer):
             from zkgate.study.sql import recompile_matches  # sqlglot: only for a study asked in SQL
 
             recompile_matches(spec.question, spec.schema)  # SqlError: INVALID_ARGUMENT naming the difference
-        keys = CircuitKeys.from_bytes(parts["keys_chunk"]).public()
+        registered = self.universal_keys.for_study(spec) if spec.universal is not None else None
+        keys = self._study_keys(spec, parts, registered)
         refuse_uncontributed(keys, "the study's circuit key")  # FAILED_PRECONDITION: nobody could ever submit
         if spec.gateway_key != self.gateway_key.public:
             raise PreconditionError("the study names another gateway key (GetGatewayInfo gives this gateway's)")
@@ -218,14 +221,14 @@ class StudyServicer(study_pb2_grpc.StudyServiceServicer):
                 f"Ed25519-only keys for {', '.join(classical_keys(spec))}: their owners must make hybrid keys "
                 "(Ed25519+ML-DSA-65) and register again")
         StudyAggregator(spec, keys, parts["context_chunk"], self.gateway_key, dev_mode=self.dev_mode)  # validates
-        registered = {}
+        datasets = {}
         for record in self.store.list_datasets():
             with stored_record(f"the registration of data set {record.dataset_id}"):
                 registration = Registration.from_bytes(record.registration)
-            registered.setdefault(registration.participant, []).append(registration)
+            datasets.setdefault(registration.participant, []).append(registration)
         for participant in spec.participants:
             matches = [
-                r for r in registered.get(participant.name, [])
+                r for r in datasets.get(participant.name, [])
                 if r.root == participant.root and r.key_ref == participant.verify_key and r.n_chunks == participant.n_chunks
             ]
             if not matches:
@@ -236,6 +239,8 @@ class StudyServicer(study_pb2_grpc.StudyServiceServicer):
         if parts["proving_key_chunk"]:  # kept before the study row names it: holders fetch it (GetProvingKey)
             zkey_blob = self._check_proving_key(parts["proving_key_chunk"], keys)
             self.store.add_study_proving_key(StudyProvingKeyRecord(study_id, zkey_blob))
+        elif registered is not None:  # the registered universal key's .zkey: a row naming its blob, nothing copied
+            self.store.add_study_proving_key(StudyProvingKeyRecord(study_id, registered.record.zkey_blob))
         record = StudyRecord(
             study_id=study_id,
             title=spec.title,
@@ -249,6 +254,28 @@ class StudyServicer(study_pb2_grpc.StudyServiceServicer):
                             circuit_keys_sha256=_sha256(record.circuit_keys), context_sha256=record.context_blob,
                             dev_keys=spec.dev_keys, requester=record.requester)
         return self._message(self.store.add_study(record, audit))
+
+    @staticmethod
+    def _study_keys(spec: StudySpec, parts: dict, registered: UniversalKey | None) -> CircuitKeys:
+        """The study's public circuit keys: uploaded, or (nothing uploaded) the registered universal key
+        its spec names by verifying-key hash."""
+        if parts["keys_chunk"]:
+            keys = CircuitKeys.from_bytes(parts["keys_chunk"]).public()
+            if registered is not None and keys != registered.keys:
+                raise InvalidInputError("keys_chunk: not the registered universal key the spec names by its verifying-key "
+                                        "hash; send no keys to use the registered one")
+            return keys
+        if registered is not None:
+            return registered.keys
+        if parts["proving_key_chunk"]:
+            raise InvalidInputError("keys_chunk: the upload holds a proving key but no circuit keys")
+        if spec.universal is not None:
+            raise PreconditionError(
+                f"no universal key with verifying-key hash {spec.vk_hash.hex()} is registered on this gateway, and the "
+                "study uploads no keys: register the key once (`zkgate requester register-universal-key`), or "
+                "upload it with the study (--circuit-key)")
+        raise InvalidInputError("keys_chunk: a per-shape study uploads its circuit keys (only a universal study may "
+                                "name a registered universal key instead)")
 
     def _check_proving_key(self, zkey: bytes, keys: CircuitKeys) -> str:
         """Store an uploaded .zkey (a blob) after checking it holds the study's verifying key and
@@ -287,6 +314,18 @@ class StudyServicer(study_pb2_grpc.StudyServiceServicer):
                     yield study_pb2.ProvingKeyPart(chunk=data)
 
         return parts()
+
+    @rpc
+    def RegisterUniversalKey(self, request_iterator, context):
+        header, parts = receive_upload(request_iterator, "header", {"zkey_chunk": "zkey_size"}, self.limits)
+        key, already = self.universal_keys.register(header.params_json, parts["zkey_chunk"], requester_name(context),
+                                                    audit_entry, lambda step: check_deadline(context, step))
+        return _universal_key_message(key, self.store, already)
+
+    @rpc
+    def ListUniversalKeys(self, request, context):
+        return study_pb2.ListUniversalKeysResponse(
+            keys=[_universal_key_message(k, self.store) for k in self.universal_keys.all()])
 
     @rpc
     def GetStudy(self, request, context):
@@ -511,3 +550,11 @@ class StudyServicer(study_pb2_grpc.StudyServiceServicer):
 
 def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
+
+
+def _universal_key_message(key: UniversalKey, store: Store, already: bool = False) -> study_pb2.UniversalKey:
+    r = key.record
+    return study_pb2.UniversalKey(
+        vk_hash=key.keys.vk_hash.hex(), transcript_hash=key.keys.transcript_hash.hex(), params_json=key.params_json,
+        circuit_keys=key.keys.to_bytes(), zkey_sha256=r.zkey_blob, zkey_size=os.path.getsize(store.blob_path(r.zkey_blob)),
+        dev_only=r.dev_only, already_registered=already, circuit_id=r.circuit_id)

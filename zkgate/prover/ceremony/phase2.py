@@ -310,3 +310,28 @@ def verify_zkey(r1cs: str | Path, ptau: str | Path, zkey: str | Path, progress: 
         del init
     report.ok = not report.dev
     return report
+
+
+def verify_transcript(zkey: str | Path) -> VerifyReport:
+    """The part of :func:`verify_zkey` a party without the circuit's powers of tau can run: the .zkey's
+    phase-2 transcript (section 10) holds at least one contribution, every contribution's proof of
+    knowledge and beacon check, and the chain ends at the key's delta1 and delta2.  What it does not
+    check: that the key's other sections come from a valid phase 1 (``zkgate zkey verify`` with the
+    ``.ptau`` does); a gateway compares the key with the circuit separately."""
+    key = _Zkey.read(zkey)
+    report = VerifyReport(ok=False, cs_hash=key.mpc.cs_hash, dev=key.mpc.is_dev)
+    if report.dev:
+        report.problems.append("the key comes from zkgate's DEVELOPMENT-ONLY setup, not from a ceremony")
+        return report
+    if not key.mpc.contributions:
+        report.problems.append("the transcript holds no phase-2 contribution")
+        return report
+    cur = verify_chain(key, report)
+    if cur is None:
+        return report
+    if key.delta1 != cur:
+        report.problems.append("invalid delta1 (does not match the last contribution)")
+    elif not same_ratio(G1_GENERATOR, cur, G2_GENERATOR, key.delta2):
+        report.problems.append("invalid delta2")
+    report.ok = not report.problems
+    return report
