@@ -32,8 +32,12 @@ Layout of the constants (all field elements, in this order):
 4. the ``bins`` column mask (one per column);
 5. the ``surv`` time-column mask (one per column), the event-column mask (one per 0/1 column), the bin
    width w (1 when unused);
-6. per committed coordinate slot i < ``n_coordinates``: its lookup key and β-slot (coordinates beyond the
-   question's get distinct sentinel keys and must be 0).
+6. the committed coordinate slots' tags, packed (:meth:`UniversalParams.tag_layout`): slot i's tag is its
+   lookup key and β-slot (coordinates beyond the question's get distinct sentinel keys and must be 0),
+   written as ``local + 2^L·ns + 2^(L+2)·slot`` (``ns``: 0 moments, 1 bins, 2 survival, 3 sentinel;
+   key = ``local + [ns & 1]·BINS_BASE + [ns >> 1]·SURV_BASE``), ``per_element`` tags to a field element
+   (the circuit decomposes each element into its bits, so the tags are exactly these and cost their bits,
+   not two sponge inputs each).
 """
 
 from __future__ import annotations
@@ -45,11 +49,11 @@ from zkgate.study.errors import SpecError
 from zkgate.study.question import MAX_CATEGORIES, And, Between, Compare, InSet, Not, Or, Question, evaluate
 from zkgate.study.statistics.registry import DEFAULT_QUANTILE_BINS, quantile_bins
 
-TAG_STUDY_UNIVERSAL = int.from_bytes(b"zkgate/study/id/universal/v1", "big")
+TAG_STUDY_UNIVERSAL = int.from_bytes(b"zkgate/study/id/universal/v2", "big")  # v2: packed coordinate tags
 #: Key namespaces of the one log-derivative identity (moments, bins, survival, unused coordinates).
 BINS_BASE = 1 << 64
 SURV_BASE = 1 << 128
-SENTINEL_BASE = 1 << 192
+SENTINEL_BASE = BINS_BASE + SURV_BASE
 
 
 @dataclass(frozen=True)
@@ -121,17 +125,35 @@ class UniversalParams:
         top = (1 << max(self.col_bits)) - 1
         return (self.capacity * top * top).bit_length()
 
+    def tag_layout(self) -> tuple[int, int, int]:
+        """``(L, S, per_element)``: bits of a tag's local key, bits of its β-slot, tags per field element.
+
+        A local key is a cell key ``K < 2^KC`` (moments), ``K·stride + bin`` (bins),
+        ``(2K + censored)·stride + bin`` (survival) or the slot index (sentinels)."""
+        bits = sorted((self.col_bits[j] for j in self.group_columns), reverse=True)
+        kc = sum(bits[:2])
+        local = max(kc + 1 + max(self.col_bits), self.n_coordinates.bit_length())
+        if local >= 64:
+            raise SpecError("universal key: the schema's columns are too wide for the coordinate tags")
+        slot = self.max_moments.bit_length()
+        return local, slot, 253 // (local + 2 + slot)
+
+    def n_tag_elements(self) -> int:
+        per = self.tag_layout()[2]
+        return -(-self.n_coordinates // per)
+
     def n_constants(self) -> int:
         n = len(self.schema.columns)
         return (sum(self.terms) + n + 2 * len(self.group_columns) + 2 * (self.max_moments - 1) + n + n
-                + len(self.binary_columns) + 1 + 2 * self.n_coordinates)
+                + len(self.binary_columns) + 1 + self.n_tag_elements())
 
     def circuit_params(self) -> dict:
         """The compile-time parameters of :func:`zkgate.study.universal_circuit.universal_circuit`."""
         return {"names": self.schema.names, "col_bits": self.col_bits, "capacity": self.capacity,
                 "terms": self.terms, "groups": self.group_columns, "binary": self.binary_columns,
                 "shifts": self.shifts, "max_cells": self.max_cells, "max_moments": self.max_moments,
-                "n_coordinates": self.n_coordinates, "coordinate_bits": self.coordinate_bits}
+                "n_coordinates": self.n_coordinates, "coordinate_bits": self.coordinate_bits,
+                "tag_layout": self.tag_layout()}
 
     def to_obj(self) -> list:
         return [list(self.terms), self.max_cells, self.max_moments, self.max_bins, self.max_surv_bins,
@@ -163,8 +185,11 @@ class UniversalParams:
         }
 
     def cost_per_chunk(self) -> int:
-        """A rough fixed part: the identity's right side, the commitment and the constants' hash."""
-        return self.n_coordinates * (2 + 3 * self.coordinate_bits // 2) + self.n_constants() * 20
+        """A rough fixed part: per slot the identity's right side, the commitment and the tag's bits; the
+        constants' hash (about 40 a constant)."""
+        local, slot, _ = self.tag_layout()
+        return (self.n_coordinates * (2 + 3 * self.coordinate_bits + 6 + local + 2 + slot)
+                + self.n_constants() * 40)
 
 
 # -- the encoding --------------------------------------------------------------------------------------
@@ -319,6 +344,23 @@ def coordinate_tags(question: Question, params: UniversalParams) -> list[tuple[i
     return out
 
 
+def pack_tags(tags: list[tuple[int, int]], params: UniversalParams) -> list[int]:
+    """The coordinate tags as the encoding's field elements (:meth:`UniversalParams.tag_layout`)."""
+    local_bits, slot_bits, per = params.tag_layout()
+    width = local_bits + 2 + slot_bits
+    out = []
+    for i in range(0, len(tags), per):
+        elem = 0
+        for k, (key, slot) in enumerate(tags[i : i + per]):
+            ns = next(c for c, base in ((3, SENTINEL_BASE), (2, SURV_BASE), (1, BINS_BASE), (0, 0)) if key >= base)
+            local = key - (BINS_BASE if ns & 1 else 0) - (SURV_BASE if ns >> 1 else 0)
+            if not (0 <= local < 1 << local_bits and 0 <= slot < 1 << slot_bits):
+                raise SpecError(f"coordinate tag ({key}, {slot}) does not fit the key's tag layout")
+            elem |= (local | ns << local_bits | slot << (local_bits + 2)) << (k * width)
+        out.append(elem)
+    return out
+
+
 def encode(question: Question, params: UniversalParams) -> list[int]:
     """The question as the universal circuit's constants (see the module docstring for the layout)."""
     check_question(question, params)
@@ -346,8 +388,7 @@ def encode(question: Question, params: UniversalParams) -> list[int]:
     out += [int(surv is not None and names[j] == surv.columns[0]) for j in range(len(names))]
     out += [int(surv is not None and names[j] == surv.columns[1]) for j in params.binary_columns]
     out.append(surv.edges[0] if surv is not None else 1)
-    for key, slot in coordinate_tags(question, params):
-        out += [key, slot]
+    out += pack_tags(coordinate_tags(question, params), params)
     assert len(out) == params.n_constants()
     return out
 
@@ -358,4 +399,4 @@ def pad_values(values: list[int], params: UniversalParams) -> list[int]:
 
 
 __all__ = ["BINS_BASE", "SENTINEL_BASE", "SURV_BASE", "TAG_STUDY_UNIVERSAL", "UniversalParams", "cell_key",
-           "check_question", "column_conditions", "coordinate_tags", "encode", "pad_values"]
+           "check_question", "column_conditions", "coordinate_tags", "encode", "pack_tags", "pad_values"]

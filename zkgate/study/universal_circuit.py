@@ -87,7 +87,7 @@ def _assert_masks(api, masks: list) -> LC:
 
 
 def universal_circuit(api, names, col_bits, capacity, terms, groups, binary, shifts, max_cells, max_moments,
-                      n_coordinates, coordinate_bits, src):
+                      n_coordinates, coordinate_bits, tag_layout, src):
     n = len(names)
     pk = Packing(tuple(col_bits), capacity)
     rb, offs = pk.record_bits, pk.field_offsets()
@@ -99,8 +99,11 @@ def universal_circuit(api, names, col_bits, capacity, terms, groups, binary, shi
     cy = api.public_input("cy")
     packed = list(api.private_input("packed", pk.n_elements))
     salt = api.private_input("chunk_salt")
+    local_bits, slot_bits, per = tag_layout
+    tag_width = local_bits + 2 + slot_bits
+    n_tag_elems = -(-n_coordinates // per)
     n_const = (sum(terms) + n + 2 * len(groups) + 2 * (max_moments - 1) + 2 * n + len(binary) + 1
-               + 2 * n_coordinates)
+               + n_tag_elems)
     consts = list(api.private_input("constants", n_const))
     rest = api.private_input("spec_rest")
     rho = api.private_input("rho")
@@ -142,7 +145,19 @@ def universal_circuit(api, names, col_bits, capacity, terms, groups, binary, shi
     api.assert_equal(_assert_masks(api, event_sel), use_surv)
     width = next(it)
     api.assert_range(width - 1, big)  # 1 <= w <= 2^big
-    tags = [(next(it), next(it)) for _ in range(n_coordinates)]
+    tags = []  # (key, β-slot) per coordinate slot, linear in the bits of the packed elements
+    for e in range(n_tag_elems):
+        k = min(per, n_coordinates - e * per)
+        tbits = api.to_bits(next(it), k * tag_width)
+        for i in range(k):
+            b = tbits[i * tag_width : (i + 1) * tag_width]
+            key = LC().combine(b[local_bits], BINS_BASE).combine(b[local_bits + 1], SURV_BASE)
+            for q in range(local_bits):
+                key = key.combine(b[q], 1 << q)
+            slot = LC()
+            for q in range(slot_bits):
+                slot = slot.combine(b[local_bits + 2 + q], 1 << q)
+            tags.append((key, slot))
 
     # 1. the records hash to the chunk root
     api.assert_equal(sponge(api, [TAG_CHUNK, *packed, salt]), chunk_root)
