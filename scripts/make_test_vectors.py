@@ -200,6 +200,8 @@ VECTOR_SQL = ("SELECT sex, COUNT(*) AS n, AVG(delta) AS mean_delta, VAR_SAMP(del
 
 
 def build(out_dir: Path) -> None:
+    from dataclasses import replace
+
     import msgpack
 
     from zkgate.audit.tree_head import TreeHeadSigner, tree_head_bytes
@@ -227,7 +229,7 @@ def build(out_dir: Path) -> None:
     from zkgate.study.dataset import Dataset, Schema
     from zkgate.study.identity import SigningKey
     from zkgate.study.keys import CircuitKeys, _vk_obj, vk_hash
-    from zkgate.study.messages import Aggregate, Receipt, Release, Submission
+    from zkgate.study.messages import Aggregate, Receipt, Release, Submission, receipt_batch_bytes, sign_receipts
     from zkgate.study.question import Aggregate as Agg
     from zkgate.study.question import And, Between, Compare, InSet, Not, Or, Question
     from zkgate.study.spec import SPEC_VERSION, TAG_STUDY, Participant, StudySpec
@@ -430,19 +432,34 @@ def build(out_dir: Path) -> None:
         "study_id": dec(spec.study_id), "vectors": sub_vectors,
     })
 
-    # receipts (in acceptance order: hospital-a then hospital-b)
+    # receipts (in acceptance order: hospital-a then hospital-b), version 3: both signed as ONE batch
+    # (one signature over the root of a Merkle tree of the two); and each signed alone as gateways
+    # did before batch-signed receipts (version 2 here: old receipts keep verifying)
     order = ["hospital-a", "hospital-b"]
-    receipts = [Receipt(spec.study_id, name, submissions[name].submission_id, submissions[name].digest, seq,
-                        ACCEPTED_AT + 60 * seq).sign(keys["gateway"]) for seq, name in enumerate(order)]
-    write(out_dir, "receipt.json", "docs/messages.md section 8: the gateway's signed receipts", {
-        "vectors": [{"name": r.participant, **signed(r.to_bytes(), r.signed_bytes(), r.signature,
-                                                     keys["gateway"].public, seeds["gateway"]),
-                     "decoded": {"kind": "receipt", "version": r.body()[1], "study_id": dec(r.study_id),
-                                 "participant": r.participant, "submission_id": hx(r.submission_id),
-                                 "submission_digest": hx(r.submission_digest), "sequence": r.sequence,
-                                 "accepted_at": r.accepted_at, "signature": hx(r.signature)}}
-                    for r in receipts],
-    })
+    unsigned = [Receipt(spec.study_id, name, submissions[name].submission_id, submissions[name].digest, seq,
+                        ACCEPTED_AT + 60 * seq) for seq, name in enumerate(order)]
+    batch = sign_receipts(unsigned, keys["gateway"])
+    alone = [replace(r, signature=keys["gateway"].sign(r.signed_bytes(2), Receipt.LABEL)) for r in unsigned]
+
+    def receipt_vector(r: Receipt) -> dict:
+        decoded = {"kind": "receipt", "version": r.version, "study_id": dec(r.study_id),
+                   "participant": r.participant, "submission_id": hx(r.submission_id),
+                   "submission_digest": hx(r.submission_digest), "sequence": r.sequence,
+                   "accepted_at": r.accepted_at, "signature": hx(r.signature)}
+        if r.version < 3:
+            return {"name": f"{r.participant}/v{r.version}", **signed(r.to_bytes(), r.signed_bytes(), r.signature,
+                                                                    keys["gateway"].public, seeds["gateway"]),
+                    "decoded": decoded}
+        root = r.batch_root()
+        return {"name": r.participant, **signed(r.to_bytes(), receipt_batch_bytes(root, r.batch_size), r.signature,
+                                                keys["gateway"].public, seeds["gateway"]),
+                "leaf_data_hex": hx(r.signed_bytes(3)), "leaf_hash_hex": hx(r.leaf()), "batch_root_hex": hx(root),
+                "decoded": {**decoded, "batch_size": r.batch_size, "leaf_index": r.leaf_index,
+                            "path": [hx(x) for x in r.path]}}
+
+    write(out_dir, "receipt.json", "docs/messages.md section 8: the gateway's signed receipts (version 3: one batch "
+          "signature over a Merkle tree of receipts, signed_bytes_hex the signed batch statement; version 2: signed "
+          "alone)", {"vectors": [receipt_vector(r) for r in batch + alone]})
 
     # aggregate
     agg_env = AggregateEnvelope(

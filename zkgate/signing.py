@@ -85,7 +85,7 @@ HYBRID_KEY_MAGIC = b"zkgate-hybrid-key-v1\x00"
 HYBRID_PRIVATE_KEY_BYTES = len(HYBRID_KEY_MAGIC) + 64
 
 LABELS = ("registration", "submission", "receipt", "aggregate", "release", "tree-head", "committee", "decryption-share",
-          "contribution-commit")
+          "contribution-commit", "receipt-batch")
 
 
 def key_hash(public: bytes) -> bytes:

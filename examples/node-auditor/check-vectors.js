@@ -11,10 +11,10 @@ import { fileURLToPath } from "node:url";
 import { checkCommittee, committeeId, unapproved } from "./lib/committee.js";
 import { Curves } from "./lib/curve.js";
 import { leafHash, rootOf, treeHeadBytes } from "./lib/merkle.js";
-import { verifySigned } from "./lib/signatures.js";
+import { receiptBatchBytes, receiptBatchRoot, verifyReceipt, verifySigned } from "./lib/signatures.js";
 import {
-  bytesToFieldElements, decodeAggregate, decodeCircuitKeys, decodePublicRecord, decodeRelease, decodeSpec,
-  decodeSubmission, domainDigest, hex,
+  bytesToFieldElements, decodeAggregate, decodeCircuitKeys, decodePublicRecord, decodeReceipt, decodeRelease,
+  decodeSpec, decodeSubmission, domainDigest, hex,
 } from "./lib/messages.js";
 import { proofJson, verificationKeyJson } from "./lib/snarkjs-json.js";
 import { filterConstants, valueBounds, valueNames } from "./lib/study.js";
@@ -41,7 +41,7 @@ async function guarded(name, fn) {
 let vectors;
 try {
   vectors = Object.fromEntries(
-    ["poseidon", "pedersen", "dataset_root", "study_spec", "circuit_keys", "submission", "aggregate", "release",
+    ["poseidon", "pedersen", "dataset_root", "study_spec", "circuit_keys", "submission", "receipt", "aggregate", "release",
       "audit_leaf", "tree_head", "public_record", "study_spec_committee"].map((n) => [n, JSON.parse(readFileSync(join(dir, `${n}.json`), "utf8"))]),
   );
 } catch (err) {
@@ -127,6 +127,28 @@ await guarded("submissions", async () => {
         check(`submission ${t.name}: proof of chunk ${c} (snarkjs)`, await groth16.verify(vk, publics[c], proofJson(sub.proofs[c])));
       }
     }
+  }
+});
+
+await guarded("receipts", () => {
+  for (const t of vectors.receipt.vectors) {
+    const r = decodeReceipt(fromHex(t.hex));
+    const key = fromHex(t.public_key_hex);
+    check(`receipt ${t.name}: fields`, r.version === t.decoded.version && r.participant === t.decoded.participant &&
+      r.sequence === t.decoded.sequence && hex(r.submissionDigest) === t.decoded.submission_digest);
+    if (r.version === 3) {
+      const root = receiptBatchRoot(r);
+      check(`receipt ${t.name}: leaf data`, hex(r.signedBytes) === t.leaf_data_hex);
+      check(`receipt ${t.name}: batch root`, root !== null && hex(root) === t.batch_root_hex);
+      check(`receipt ${t.name}: signed batch statement`, root !== null && hex(receiptBatchBytes(root, r.batchSize)) === t.signed_bytes_hex);
+      const path = r.path.map((x) => new Uint8Array(x));
+      path[0][0] ^= 1;
+      check(`receipt ${t.name}: a tampered path is refused`, verifyReceipt({ ...r, path }, key) === null);
+      check(`receipt ${t.name}: another leaf index is refused`, verifyReceipt({ ...r, leafIndex: 1 - r.leafIndex }, key) === null);
+    } else {
+      check(`receipt ${t.name}: signed bytes`, hex(r.signedBytes) === t.signed_bytes_hex);
+    }
+    check(`receipt ${t.name}: signature`, verifyReceipt(r, key) === t.algorithms);
   }
 });
 

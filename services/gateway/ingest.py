@@ -12,7 +12,9 @@ submission waiting (up to ``max_batch``) and
    names invalid proofs exactly, without the weights);
 2. lets the store decide and write the verified ones in ONE transaction
    (:meth:`Store.accept_submissions`: duplicates, the study's state, sequence numbers and audit
-   leaves decided under the database's lock, one durable commit for the group).
+   leaves decided under the database's lock, one durable commit for the group), their receipts
+   signed in it as one batch: one hybrid signature over a Merkle tree of the group's receipts
+   (:func:`zkgate.study.messages.sign_receipts`), not one ML-DSA-65 signature per receipt.
 
 Every handler returns only after the commit that holds its own submission.  While one group
 is verified and committed the next one gathers, so the busier the gateway, the larger the
@@ -78,11 +80,13 @@ class BatchStats:
 class SubmissionBatcher:
     metrics = NO_METRICS  # the gateway's GatewayMetrics (--metrics-port): batch verification, group commit times
 
-    def __init__(self, store: Store, max_batch: int | None = None) -> None:
+    def __init__(self, store: Store, max_batch: int | None = None,
+                 sign_receipts: Callable[[list], list[bytes]] | None = None) -> None:
         max_batch = configured_max_batch() if max_batch is None else max_batch
         if max_batch < 1:
             raise ValueError("max_batch must be at least 1")
         self.store = store
+        self.sign_receipts = sign_receipts  # the group's sealed receipts -> their bytes, signed as one batch
         self.max_batch = max_batch
         self.stats = BatchStats()
         self._lock = threading.Lock()
@@ -130,7 +134,7 @@ class SubmissionBatcher:
             verified = self._verify(group)
             if verified:
                 with self.metrics.committing():
-                    results = self.store.accept_submissions([item.new for item in verified])
+                    results = self.store.accept_submissions([item.new for item in verified], self.sign_receipts)
                 for item, result in zip(verified, results, strict=True):
                     if isinstance(result, Exception):
                         item.error = result

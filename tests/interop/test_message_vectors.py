@@ -33,7 +33,7 @@ from zkgate.study.commitment import dataset_root, root_salt, schema_element
 from zkgate.study.dataset import Column, Schema
 from zkgate.study.identity import SigningKey, hybrid_signing_input, is_hybrid_key, key_ref, signature_ok
 from zkgate.study.keys import CircuitKeys, vk_hash
-from zkgate.study.messages import Aggregate, Receipt, Release, Submission
+from zkgate.study.messages import Aggregate, Receipt, Release, Submission, receipt_batch_bytes
 from zkgate.study.question import Question
 from zkgate.study.spec import Participant, StudySpec
 from zkgate.study.verification import PublicRecord, verify_record
@@ -108,7 +108,8 @@ def submission_of(d: dict) -> Submission:
 
 def receipt_of(d: dict) -> Receipt:
     return Receipt(int(d["study_id"]), d["participant"], b(d["submission_id"]), b(d["submission_digest"]),
-                   d["sequence"], d["accepted_at"], b(d["signature"]))
+                   d["sequence"], d["accepted_at"], b(d["signature"]), d.get("batch_size", 0), d.get("leaf_index", 0),
+                   tuple(b(x) for x in d.get("path", ())))
 
 
 def aggregate_of(d: dict) -> Aggregate:
@@ -351,12 +352,25 @@ def test_submissions():
 
 
 def test_receipts():
+    """Version 3 (batch-signed: the path leads to the root whose signature is the vector's) and
+    version 2 (each receipt signed alone, as before batch-signed receipts) both decode and verify."""
     subs = {v["name"]: v for v in load("submission.json")["vectors"]}
+    versions = set()
     for v in load("receipt.json")["vectors"]:
         data = b(v["hex"])
         r = Receipt.from_bytes(data)
         assert r == receipt_of(v["decoded"])
-        check_signed(v, r)
+        versions.add(r.version)
+        if r.version == 3:
+            assert r.to_bytes().hex() == v["hex"] and r.signature.hex() == v["signature_hex"]
+            assert r.signed_bytes(3).hex() == v["leaf_data_hex"] and r.leaf().hex() == v["leaf_hash_hex"]
+            assert r.batch_root().hex() == v["batch_root_hex"]
+            assert receipt_batch_bytes(r.batch_root(), r.batch_size).hex() == v["signed_bytes_hex"]
+            assert signature_ok(b(v["public_key_hex"]), b(v["signed_bytes_hex"]), r.signature, Receipt.BATCH_LABEL)
+            assert not signature_ok(b(v["public_key_hex"]), b(v["signed_bytes_hex"]), r.signature, Receipt.LABEL)
+        else:
+            check_signed(v, r)
+        assert r.verify_signature(b(v["public_key_hex"])) == v["algorithms"]
         assert v["public_key_hex"] == load("study_spec.json")["decoded"]["gateway_key"]
         assert r.submission_digest.hex() == subs[f"{r.participant}/public"]["submission_digest_hex"]
         for i, bad in flipped(data):
@@ -365,6 +379,7 @@ def test_receipts():
             except ZkgateError:
                 continue
             pytest.fail(f"receipt of {r.participant}: flipping byte {i} went unnoticed")
+    assert versions == {2, 3}
 
 
 def test_aggregates():

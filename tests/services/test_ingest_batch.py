@@ -38,12 +38,12 @@ class HeldStore(SqliteStore):
         self.release = threading.Event()
         self.groups: list[list[str]] = []
 
-    def accept_submissions(self, items):
+    def accept_submissions(self, items, sign=None):
         if not self.entered.is_set():
             self.entered.set()
             assert self.release.wait(60)
         self.groups.append([item.participant for item in items])
-        return super().accept_submissions(items)
+        return super().accept_submissions(items, sign)
 
 
 @pytest.fixture(scope="module")

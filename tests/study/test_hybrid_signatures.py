@@ -49,6 +49,12 @@ def _submission(key: SigningKey) -> Submission:
     return Submission(STUDY, "alpha", b"\x01" * 16, (11,), 13, (G,), G, (proof,), b"\x02" * 32).sign(key)
 
 
+def _alone(receipt: Receipt, key: SigningKey) -> Receipt:
+    """A receipt signed alone, as gateways did before batch-signed receipts (version 1/2: they
+    keep verifying; tests/study/test_receipt_batch.py covers version 3)."""
+    return replace(receipt, signature=key.sign(receipt.signed_bytes(key.message_version), Receipt.LABEL))
+
+
 def _messages(key: SigningKey) -> dict:
     """One signed message of every type that carries its signature in a study message, and the
     public key (or spec reference) it verifies under."""
@@ -56,7 +62,7 @@ def _messages(key: SigningKey) -> dict:
     return {
         "registration": (_registration(key), None),
         "submission": (sub, key.ref),
-        "receipt": (Receipt(STUDY, "alpha", b"\x01" * 16, sub.digest, 0, 1700000000).sign(key), key.public),
+        "receipt": (_alone(Receipt(STUDY, "alpha", b"\x01" * 16, sub.digest, 0, 1700000000), key), key.public),
         "aggregate": (Aggregate(STUDY, (("alpha", sub.digest),), G, b"\x03" * 32).sign(key), key.public),
         "release": (Release(STUDY, b"\x04" * 32, (3, 9), 77, "exact").sign(key), key.public),
     }

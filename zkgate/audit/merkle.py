@@ -148,8 +148,9 @@ class MerkleLog:
         return list(reversed(proof))
 
 
-def verify_inclusion(leaf: bytes, index: int, size: int, proof: list[bytes], root: bytes) -> None:
-    """Raise ProofError unless ``proof`` shows leaf hash ``leaf`` at ``index`` in the tree."""
+def inclusion_root(leaf: bytes, index: int, size: int, proof: list[bytes]) -> bytes:
+    """The root that ``proof`` leads to from leaf hash ``leaf`` at ``index`` in a tree of ``size``
+    leaves (RFC 9162 2.1.3.2); raises ProofError for a proof of the wrong length."""
     if not 0 <= index < size:
         raise ProofError(f"leaf index {index} is outside a tree of {size} leaves")
     fn, sn, value = index, size - 1, leaf
@@ -166,7 +167,12 @@ def verify_inclusion(leaf: bytes, index: int, size: int, proof: list[bytes], roo
         fn, sn = fn >> 1, sn >> 1
     if sn != 0:
         raise ProofError("inclusion proof is shorter than the tree is deep")
-    if value != root:
+    return value
+
+
+def verify_inclusion(leaf: bytes, index: int, size: int, proof: list[bytes], root: bytes) -> None:
+    """Raise ProofError unless ``proof`` shows leaf hash ``leaf`` at ``index`` in the tree."""
+    if inclusion_root(leaf, index, size, proof) != root:
         raise ProofError("inclusion proof does not lead to the signed root")
 
 

@@ -159,16 +159,20 @@ class StudyAggregator:
         check_submission_statement(self.spec, self.keys, sub, proofs=proofs)
         self._check_envelope(sub)
 
-    def sign_receipt(self, sub: Submission, sequence: int, *, now: int | None = None) -> Receipt:
-        """The signed receipt of a checked submission under a sequence number its caller's store
-        assigned (several gateway processes share one database: it decides duplicates and order).
-        Refuses a submission past the study's deadline."""
+    def seal_receipt(self, sub: Submission, sequence: int, *, now: int | None = None) -> Receipt:
+        """The (unsigned) receipt of a checked submission under a sequence number its caller's
+        store assigned (several gateway processes share one database: it decides duplicates and
+        order), for :func:`~zkgate.study.messages.sign_receipts` to sign with the rest of its
+        group.  Refuses a submission past the study's deadline."""
         now = int(self._clock()) if now is None else int(now)
         if now > self.spec.deadline:
             raise LateSubmissionError(f"the submission of {sub.participant!r} arrived after the deadline "
                                       f"({self.spec.deadline})")
-        return Receipt(self.spec.study_id, sub.participant, sub.submission_id, sub.digest, sequence,
-                       now).sign(self._gateway_key)
+        return Receipt(self.spec.study_id, sub.participant, sub.submission_id, sub.digest, sequence, now)
+
+    def sign_receipt(self, sub: Submission, sequence: int, *, now: int | None = None) -> Receipt:
+        """:meth:`seal_receipt`, signed alone (a batch of one)."""
+        return self.seal_receipt(sub, sequence, now=now).sign(self._gateway_key)
 
     def accepted_digest(self, participant: str) -> bytes | None:
         """The digest of the submission already accepted from ``participant`` (None if none):

@@ -14,12 +14,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+from zkgate.audit.merkle import MerkleLog, ProofError, inclusion_root, leaf_hash
 from zkgate.he.envelope import envelope_digest
 from zkgate.prover.groth16.keys import Proof
 from zkgate.study import encoding as enc
-from zkgate.study.errors import MessageFormatError
+from zkgate.study.errors import BadSignatureError, MessageFormatError
 from zkgate.study.identity import (
     HYBRID_SIGNATURE_BYTES,
+    SIGNATURE_BYTES,
     SigningKey,
     check_public_key,
     resolve_key,
@@ -160,9 +162,21 @@ class Submission:
         return self.envelope is not None and envelope_digest(self.envelope) == self.envelope_digest
 
 
+RECEIPT_VERSIONS = (1, 2, 3)  # 3: batch-signed (a Merkle path to a signed batch root; classical or hybrid signature)
+BATCH_KIND = "receipt-batch"  # the signed statement of a receipt batch: pack([kind, 1, root, size])
+MAX_RECEIPT_BATCH = 1 << 16
+_MAX_PATH = 17  # ceil(log2(MAX_RECEIPT_BATCH)) + 1
+
+
 @dataclass(frozen=True)
 class Receipt:
-    """The gateway's signed acknowledgement of an accepted submission."""
+    """The gateway's signed acknowledgement of an accepted submission.
+
+    Version 3 (every receipt signed since) is batch-signed: the gateway signs the receipts of
+    one group commit at once, ONE signature (label ``receipt-batch``) over the root of an RFC 6962
+    Merkle tree whose leaves are the receipts' bodies, and each receipt carries its leaf index,
+    the batch size, the audit path and that signature (a lone receipt: a batch of one, path
+    empty).  Versions 1 and 2 (each receipt signed alone, classical or hybrid) still verify."""
 
     study_id: int
     participant: str
@@ -171,38 +185,97 @@ class Receipt:
     sequence: int
     accepted_at: int
     signature: bytes = b""
+    batch_size: int = 0  # 0: a version 1/2 receipt (signed alone); else the size of its signed batch
+    leaf_index: int = 0
+    path: tuple[bytes, ...] = ()
 
     KIND = "receipt"
     LABEL = "receipt"
+    BATCH_LABEL = "receipt-batch"
+
+    @property
+    def version(self) -> int:
+        return 3 if self.batch_size else _version(self.signature)
 
     def body(self, version: int | None = None) -> list:
-        version = _version(self.signature) if version is None else version
+        version = self.version if version is None else version
         return enc.header(self.KIND, version) + [enc.fe_bytes(self.study_id), self.participant, self.submission_id,
                                         self.submission_digest, self.sequence, self.accepted_at]
 
     def signed_bytes(self, version: int | None = None) -> bytes:
+        """Version 1/2: the bytes the signature signs; version 3: the leaf's data in its batch tree."""
         return enc.pack(self.body(version))
 
+    def leaf(self) -> bytes:
+        """The receipt's leaf hash in its batch tree (SHA-256(0x00 ‖ pack(version 3 body)))."""
+        return leaf_hash(self.signed_bytes(3))
+
     def to_bytes(self) -> bytes:
+        if self.batch_size:
+            return enc.pack(self.body() + [self.batch_size, self.leaf_index, list(self.path), self.signature])
         return enc.pack(self.body() + [self.signature])
 
     @classmethod
     def from_bytes(cls, data: bytes) -> Receipt:
-        version, it = enc.unpack_versioned(data, cls.KIND, VERSIONS)
-        it = _check_items(it, 7, cls.KIND)
-        r = cls(enc.read_fe(it[0], "study_id"), enc.read_str(it[1], "participant", 128),
-                enc.read_bytes(it[2], "submission_id", 16), enc.read_bytes(it[3], "submission_digest", 32),
-                enc.read_int(it[4], "sequence", 0), enc.read_int(it[5], "accepted_at", 0),
-                _signature(it[6], version))
+        version, it = enc.unpack_versioned(data, cls.KIND, RECEIPT_VERSIONS)
+        it = _check_items(it, 10 if version == 3 else 7, cls.KIND)
+        fields = (enc.read_fe(it[0], "study_id"), enc.read_str(it[1], "participant", 128),
+                  enc.read_bytes(it[2], "submission_id", 16), enc.read_bytes(it[3], "submission_digest", 32),
+                  enc.read_int(it[4], "sequence", 0), enc.read_int(it[5], "accepted_at", 0))
+        if version == 3:
+            size = enc.read_int(it[6], "batch_size", 1, MAX_RECEIPT_BATCH)
+            index = enc.read_int(it[7], "leaf_index", 0, size - 1)
+            path = tuple(enc.read_bytes(x, "audit path node", 32) for x in enc.read_list(it[8], "path", max_len=_MAX_PATH))
+            signature = it[9]
+            if type(signature) is not bytes or len(signature) not in (SIGNATURE_BYTES, HYBRID_SIGNATURE_BYTES):
+                raise MessageFormatError(f"signature: expected {SIGNATURE_BYTES} (Ed25519) or {HYBRID_SIGNATURE_BYTES} "
+                                         "(Ed25519+ML-DSA-65) bytes")
+            r = cls(*fields, signature, size, index, path)
+        else:
+            r = cls(*fields, _signature(it[6], version))
         enc.check_canonical(data, r, cls.KIND)
         return r
 
     def sign(self, key: SigningKey) -> Receipt:
-        return replace(self, signature=key.sign(self.signed_bytes(key.message_version), self.LABEL))
+        """This receipt signed alone: a batch of one (see :func:`sign_receipts`)."""
+        return sign_receipts([self], key)[0]
+
+    def batch_root(self) -> bytes:
+        """The root of the batch tree this version 3 receipt's path leads to (BadSignatureError if
+        the path cannot belong to a tree of its batch size)."""
+        try:
+            return inclusion_root(self.leaf(), self.leaf_index, self.batch_size, list(self.path))
+        except ProofError as exc:
+            raise BadSignatureError(f"the gateway's receipt of {self.participant!r}: {exc}") from None
 
     def verify_signature(self, gateway_key: bytes, *, require_pq: bool = False) -> str:
-        return verify_signature(gateway_key, self.signed_bytes(), self.signature, "the gateway's receipt", label=self.LABEL,
-                                require_pq=require_pq)
+        """Verify under the gateway's key (its type decides whether the ML-DSA-65 half is required;
+        ``require_pq`` refuses a classical key); returns the algorithms."""
+        if not self.batch_size:
+            return verify_signature(gateway_key, self.signed_bytes(), self.signature, "the gateway's receipt",
+                                    label=self.LABEL, require_pq=require_pq)
+        return verify_signature(gateway_key, receipt_batch_bytes(self.batch_root(), self.batch_size), self.signature,
+                                "the gateway's receipt batch", label=self.BATCH_LABEL, require_pq=require_pq)
+
+
+def receipt_batch_bytes(root: bytes, size: int) -> bytes:
+    """What a receipt batch's signature signs: pack(["receipt-batch", 1, root, size])."""
+    return enc.pack(enc.header(BATCH_KIND, 1) + [bytes(root), int(size)])
+
+
+def sign_receipts(receipts: list[Receipt], key: SigningKey) -> list[Receipt]:
+    """Sign a batch of receipts with ONE signature: an RFC 6962 tree over their version 3 bodies
+    (in the given order), the key's signature (label ``receipt-batch``) over (root, size); each
+    receipt returned carries its index, the size, its audit path and that signature."""
+    if not 1 <= len(receipts) <= MAX_RECEIPT_BATCH:
+        raise ValueError(f"a receipt batch holds 1 to {MAX_RECEIPT_BATCH} receipts, not {len(receipts)}")
+    tree = MerkleLog()
+    for r in receipts:
+        tree.append_hash(r.leaf())
+    size = len(receipts)
+    signature = key.sign(receipt_batch_bytes(tree.root(), size), Receipt.BATCH_LABEL)
+    return [replace(r, signature=signature, batch_size=size, leaf_index=i, path=tuple(tree.inclusion_proof(i)))
+            for i, r in enumerate(receipts)]
 
 
 @dataclass(frozen=True)
@@ -352,4 +425,5 @@ def _read_bigint(v, what) -> int:
     return int.from_bytes(v, "big")
 
 
-__all__ = ["Aggregate", "Receipt", "Release", "Submission", "proof_from_obj", "proof_obj"]
+__all__ = ["Aggregate", "Receipt", "Release", "Submission", "proof_from_obj", "proof_obj", "receipt_batch_bytes",
+           "sign_receipts"]

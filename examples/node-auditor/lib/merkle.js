@@ -24,14 +24,14 @@ export function rootOf(leaves) {
   return nodeHash(rootOf(leaves.slice(0, k)), rootOf(leaves.slice(k)));
 }
 
-/** RFC 9162 section 2.1.3.2. */
-export function verifyInclusion(leaf, index, treeSize, path, root) {
-  if (index >= treeSize) return false;
+/** RFC 9162 section 2.1.3.2: the root `path` leads to from leaf hash `leaf` (null if it cannot). */
+export function inclusionRoot(leaf, index, treeSize, path) {
+  if (index < 0 || index >= treeSize) return null;
   let fn = BigInt(index);
   let sn = BigInt(treeSize) - 1n;
   let r = leaf;
   for (const p of path) {
-    if (sn === 0n) return false;
+    if (sn === 0n) return null;
     if ((fn & 1n) === 1n || fn === sn) {
       r = nodeHash(p, r);
       if ((fn & 1n) === 0n) {
@@ -46,7 +46,12 @@ export function verifyInclusion(leaf, index, treeSize, path, root) {
     fn >>= 1n;
     sn >>= 1n;
   }
-  return sn === 0n && bytesEqual(r, root);
+  return sn === 0n ? r : null;
+}
+
+export function verifyInclusion(leaf, index, treeSize, path, root) {
+  const r = inclusionRoot(leaf, index, treeSize, path);
+  return r !== null && bytesEqual(r, root);
 }
 
 /** RFC 9162 section 2.1.4.2. */

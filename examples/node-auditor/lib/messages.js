@@ -322,6 +322,43 @@ export function decodeAggregate(bytes) {
 }
 
 /**
+ * A gateway's receipt (docs/messages.md §8).  Versions 1 and 2: signed alone (`signedBytes`, label
+ * `receipt`).  Version 3: batch-signed: `leafData` is the receipt's leaf in an RFC 6962 tree of its
+ * batch, and the signature (label `receipt-batch`, Ed25519 or hybrid) signs
+ * pack(["receipt-batch", 1, root, batchSize]) for the root its path leads to (lib/signatures.js).
+ */
+export function decodeReceipt(bytes) {
+  let version = VERSION;
+  try {
+    const peek = decode(bytes, { extensionCodec: NO_EXTENSIONS, maxStrLength: 1 << 16 });
+    if (Array.isArray(peek) && [1, 2, 3].includes(peek[1])) version = peek[1];
+  } catch {
+    // unpack names the problem
+  }
+  const obj = unpack(bytes, "receipt", version);
+  const batched = version === 3;
+  const it = items(obj, batched ? 10 : 7, "receipt");
+  const out = {
+    bytes,
+    version,
+    studyId: fe(it[0], "study_id"),
+    participant: str(it[1], "participant"),
+    submissionId: bin(it[2], "submission_id", 16),
+    submissionDigest: bin(it[3], "submission_digest", 32),
+    sequence: int(it[4], "sequence"),
+    acceptedAt: int(it[5], "accepted_at"),
+    signedBytes: pack(obj.slice(0, 8)),
+  };
+  if (!batched) return { ...out, signature: signature(it[6], version), batchSize: 0, leafIndex: 0, path: [] };
+  const batchSize = int(it[6], "batch_size");
+  const leafIndex = int(it[7], "leaf_index");
+  if (batchSize < 1 || leafIndex < 0 || leafIndex >= batchSize) throw new MessageFormatError("receipt: leaf index outside its batch");
+  const sig = bin(it[9], "signature");
+  if (sig.length !== 64 && sig.length !== 64 + 3309) throw new MessageFormatError("receipt: signature of the wrong length");
+  return { ...out, batchSize, leafIndex, path: list(it[8], "path").map((x) => bin(x, "path node", 32)), signature: sig };
+}
+
+/**
  * A release. Versions 3 and 4 (docs/messages.md §10: small cells withheld) are versions 1 and 2
  * with the withheld coordinate indices and the suppression proof before the signature; their
  * `values` are the published coordinates only, and they publish no P.

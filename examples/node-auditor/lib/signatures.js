@@ -6,8 +6,8 @@
 // Which form is required follows the key, never the signature: a hybrid key's 64-byte signature fails.
 
 import { ml_dsa65 } from "@noble/post-quantum/ml-dsa.js";
-import { ed25519Verify } from "./merkle.js";
-import { bytesEqual, sha256 } from "./messages.js";
+import { ed25519Verify, inclusionRoot } from "./merkle.js";
+import { bytesEqual, pack, sha256 } from "./messages.js";
 
 export const ED25519 = "Ed25519";
 export const HYBRID = "Ed25519+ML-DSA-65";
@@ -44,4 +44,22 @@ export function resolveKey(ref, carried) {
   if (ref.length === 32) return carried && carried.length ? null : ref;
   if (!carried || carried.length !== HYBRID_PUBLIC_KEY_BYTES || !bytesEqual(keyRef(carried), ref)) return null;
   return carried;
+}
+
+/** The statement a batch of receipts is signed under: pack(["receipt-batch", 1, root, size]). */
+export function receiptBatchBytes(root, size) {
+  return pack(["receipt-batch", 1, root, size]);
+}
+
+/** The root of a version 3 receipt's batch tree (leaf SHA-256(0x00 ‖ leafData)), or null. */
+export function receiptBatchRoot(receipt) {
+  return inclusionRoot(sha256(Buffer.from([0]), receipt.signedBytes), receipt.leafIndex, receipt.batchSize, receipt.path);
+}
+
+/** The algorithms that signed a decoded receipt (lib/messages.js decodeReceipt) under the gateway's key, or null. */
+export function verifyReceipt(receipt, gatewayKey) {
+  if (receipt.version < 3) return verifySigned(gatewayKey, "receipt", receipt.signedBytes, receipt.signature);
+  const root = receiptBatchRoot(receipt);
+  if (root === null) return null;
+  return verifySigned(gatewayKey, "receipt-batch", receiptBatchBytes(root, receipt.batchSize), receipt.signature);
 }

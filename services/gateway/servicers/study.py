@@ -24,7 +24,7 @@ from zkgate.study.errors import ClassicalSignatureError, DuplicateSubmissionErro
 from zkgate.study.identity import SigningKey
 from zkgate.study.key_policy import refuse_uncontributed
 from zkgate.study.keys import CircuitKeys
-from zkgate.study.messages import Aggregate, Release, Submission
+from zkgate.study.messages import Aggregate, Receipt, Release, Submission, sign_receipts
 from zkgate.study.release import release_statistics
 from zkgate.study.spec import StudySpec
 from zkgate.study.verification import PublicRecord, classical_keys, verify_record
@@ -80,7 +80,8 @@ class StudyServicer(study_pb2_grpc.StudyServiceServicer):
         self.dev_mode = dev_mode
         self._checkers: dict[str, StudyAggregator] = {}  # open studies' parsed spec, keys and context
         self._loading: dict[str, threading.Lock] = {}  # one thread parses a study's checker, the others wait
-        self.batcher = SubmissionBatcher(store)  # proofs of concurrent submissions in one batch, one commit
+        # proofs of concurrent submissions in one batch, one commit, their receipts under one signature
+        self.batcher = SubmissionBatcher(store, sign_receipts=self._sign_receipts)
         self._cancellations: dict[str, StudyCancellation] = {}  # final once logged: never invalidated
         self.universal_keys = UniversalKeys(store, dev_mode)  # registered once, named by studies (issue 21)
         self._lock = threading.Lock()
@@ -390,18 +391,22 @@ class StudyServicer(study_pb2_grpc.StudyServiceServicer):
         blob = _sha256(data) if in_transaction else self.store.put_blob(data)
 
         def seal(sequence: int):
-            receipt = checker.sign_receipt(submission, sequence)
+            receipt = checker.seal_receipt(submission, sequence)  # signed with its group: _sign_receipts
             audit = audit_entry(
                 "submission", study_id=record.study_id, participant=submission.participant,
                 submission_digest=submission.digest.hex(), envelope_digest=submission.envelope_digest.hex(),
                 sequence=sequence,
             )
-            return receipt.to_bytes(), audit
+            return receipt, audit
 
         return self.batcher.submit(NewSubmission(record.study_id, submission.participant, blob, seal,
                                                  data if in_transaction else None),
                                    checker.keys, proof_items(checker.spec, submission),
                                    lambda bad: proofs_rejected(submission, bad))
+
+    def _sign_receipts(self, receipts: list[Receipt]) -> list[bytes]:
+        """A group commit's receipts under ONE signature of this gateway (a Merkle tree of them)."""
+        return [r.to_bytes() for r in sign_receipts(receipts, self.gateway_key)]
 
     @rpc
     def CloseStudy(self, request, context):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import abc
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from zkgate.audit.tree_head import SignedTreeHead
 
@@ -89,13 +90,14 @@ class NewSubmission:
     an identical stored submission (same blob) is a retry (the stored record, original receipt);
     another one from the participant is refused (DuplicateSubmissionError); a study no longer
     OPEN refuses it; otherwise the next sequence number of the study is ``seal``ed into the
-    receipt and audit leaf (``seal(sequence) -> (receipt bytes, audit entry)``, which may refuse
-    too, e.g. past the deadline) and row and leaf are written."""
+    receipt and audit leaf (``seal(sequence) -> (receipt, audit entry)``, which may refuse too,
+    e.g. past the deadline: the receipt unsigned, signed with the rest of the group by
+    ``accept_submissions``' ``sign``, or its bytes) and row and leaf are written."""
 
     study_id: str
     participant: str
     submission_blob: str  # stored with put_blob already, or ``data`` (when the store keeps blobs in transactions)
-    seal: Callable[[int], tuple[bytes, AuditEntry]]
+    seal: Callable[[int], tuple[Any, AuditEntry]]
     data: bytes | None = None  # the blob's bytes, written in the accepting transaction (blobs_in_transaction)
 
 
@@ -192,10 +194,13 @@ class Store(abc.ABC):
         AlreadyExistsError."""
 
     @abc.abstractmethod
-    def accept_submissions(self, items: list[NewSubmission]) -> list[SubmissionRecord | Exception]:
+    def accept_submissions(self, items: list[NewSubmission],
+                           sign: Callable[[list], list[bytes]] | None = None) -> list[SubmissionRecord | Exception]:
         """Group commit: decide every item (see :class:`NewSubmission`) and write the accepted ones
         with their audit leaves in ONE durable transaction; returns, in order, each item's stored
-        record or the error refusing it.  Nothing is returned before the commit is durable."""
+        record or the error refusing it.  Nothing is returned before the commit is durable.
+        ``sign(sealed receipts of the accepted items, in order) -> receipt bytes`` signs them as
+        one batch, in the transaction (without it ``seal`` returns each receipt's bytes)."""
 
     @abc.abstractmethod
     def list_submissions(self, study_id: str) -> list[SubmissionRecord]: ...

@@ -218,25 +218,55 @@ class SqlStore(Store):
         return SubmissionRecord(record.study_id, record.participant, record.sequence, record.submission_blob,
                                 record.receipt, leaf)
 
-    def accept_submissions(self, items: list[NewSubmission]) -> list[SubmissionRecord | Exception]:
+    def accept_submissions(self, items: list[NewSubmission],
+                           sign: Callable[[list], list[bytes]] | None = None) -> list[SubmissionRecord | Exception]:
         """Decide and write a group of submissions in one transaction (one durable commit for
         all: group commit).  The audit lock, taken first, serialises this against every other
         writer of every gateway process sharing the database, so the duplicate check, the study's
-        state, the sequence number and the leaf index are read and written with nothing between."""
+        state, the sequence number and the leaf index are read and written with nothing between.
+        ``sign`` turns the accepted items' sealed receipts, in order, into the receipts stored (the
+        gateway signs them as one batch); without it ``seal`` returns the receipt's bytes."""
         results: list[SubmissionRecord | Exception] = []
         with self._writing(lock_audit=True) as cursor:
             states: dict[str, str | None] = {}
+            sequences: dict[str, int] = {}  # the next sequence number of each study in this group
+            accepted: dict[tuple[str, str], int] = {}  # (study, participant) -> index into ``sealed``
+            sealed: list[tuple[SubmissionRecord, Any]] = []  # the accepted ones, their receipts not yet signed
             for item in items:
                 if item.study_id not in states:
                     row = cursor.execute("SELECT state FROM studies WHERE study_id = ?", (item.study_id,)).fetchone()
                     states[item.study_id] = None if row is None else row[0]
                 try:
-                    results.append(self._accept_one(cursor, item, states[item.study_id]))
+                    results.append(self._accept_one(cursor, item, states[item.study_id], sequences, accepted, sealed))
                 except Exception as exc:  # noqa: BLE001 - refused before anything of it was written
                     results.append(exc)
+            if sealed:
+                receipts = [receipt for _, receipt in sealed]
+                signed = receipts if sign is None else sign(receipts)
+                if len(signed) != len(sealed):
+                    raise RuntimeError("the receipt signer returned another number of receipts")
+                records = [replace(record, receipt=bytes(receipt)) for (record, _), receipt in zip(sealed, signed)]
+                for record in records:
+                    cursor.execute(
+                        "INSERT INTO submissions (study_id, participant, sequence, submission_blob, receipt, audit_leaf) "
+                        "VALUES (?, ?, ?, ?, ?, ?)",
+                        astuple(record),
+                    )
+                results = [records[r] if isinstance(r, int) else r for r in results]
         return results
 
-    def _accept_one(self, cursor: Cursor, item: NewSubmission, state: str | None) -> SubmissionRecord:
+    def _accept_one(self, cursor: Cursor, item: NewSubmission, state: str | None, sequences: dict[str, int],
+                    accepted: dict[tuple[str, str], int], sealed: list) -> SubmissionRecord | int:
+        """An earlier submission's stored record, or the index in ``sealed`` of this item's record
+        (written, with its signed receipt, once the group's receipts are signed)."""
+        earlier = accepted.get((item.study_id, item.participant))
+        if earlier is not None:  # the same participant earlier in this very group
+            if sealed[earlier][0].submission_blob != item.submission_blob:
+                raise DuplicateSubmissionError(
+                    f"{item.participant!r} already submitted to study {item.study_id} (another submission, "
+                    f"sequence {sealed[earlier][0].sequence}); one submission per participant per study"
+                )
+            return earlier  # an identical retry: the same record as the original
         row = cursor.execute(
             f"SELECT {', '.join(f.name for f in fields(SubmissionRecord))} FROM submissions "
             "WHERE study_id = ? AND participant = ?",
@@ -256,19 +286,19 @@ class SqlStore(Store):
             raise PreconditionError(f"study {item.study_id} was cancelled; a cancelled study accepts nothing more")
         if state != "OPEN":
             raise LateSubmissionError(f"the study is closed; the submission of {item.participant!r} came too late")
-        last = cursor.execute("SELECT MAX(sequence) FROM submissions WHERE study_id = ?", (item.study_id,)).fetchone()
-        sequence = 0 if last[0] is None else last[0] + 1
+        sequence = sequences.get(item.study_id)
+        if sequence is None:
+            last = cursor.execute("SELECT MAX(sequence) FROM submissions WHERE study_id = ?", (item.study_id,)).fetchone()
+            sequence = 0 if last[0] is None else last[0] + 1
         receipt, audit = item.seal(sequence)  # may refuse (the deadline): nothing written yet
+        sequences[item.study_id] = sequence + 1
         if item.data is not None:
             self._insert_blob(cursor, item.submission_blob, item.data)
         leaf = self._append_audit(cursor, audit)
-        record = SubmissionRecord(item.study_id, item.participant, sequence, item.submission_blob, receipt, leaf)
-        cursor.execute(
-            "INSERT INTO submissions (study_id, participant, sequence, submission_blob, receipt, audit_leaf) "
-            "VALUES (?, ?, ?, ?, ?, ?)",
-            astuple(record),
-        )
-        return record
+        accepted[(item.study_id, item.participant)] = len(sealed)
+        sealed.append((SubmissionRecord(item.study_id, item.participant, sequence, item.submission_blob, b"", leaf),
+                       receipt))
+        return len(sealed) - 1
 
     def list_submissions(self, study_id: str) -> list[SubmissionRecord]:
         return self._select(SubmissionRecord, "submissions", "WHERE study_id = ? ORDER BY sequence", (study_id,))
