@@ -283,3 +283,37 @@ def test_tls_scheduler_with_dask_tls_config(study, tmp_path):
             dask = Contributor("delta", com, key, dev_mode=True).contribute(spec, world.public_context, ckeys, dask=p)
     assert dask.submission.chunk_roots == local.submission.chunk_roots and dask.values == local.values
     _accepted(world, spec, ckeys, dask)
+
+
+@pytest.mark.slow  # a universal circuit's dev setup and 2 x 2 proofs
+def test_universal_study_on_dask_identical_to_in_process(world, prover):
+    """A universal-circuit study (issue 21) proved on the LocalCluster: the workers compile the universal
+    circuit and prove with its key; chunk roots, statistics and commitments as in-process, proofs verify
+    against the study's public inputs, and the aggregator accepts both submissions."""
+    from zkgate.study.aggregator import StudyAggregator
+    from zkgate.study.question import Aggregate, Between, Question
+    from zkgate.study.universal import UniversalParams
+
+    com = DatasetCommitment(Dataset.from_array(world.spec.schema, _table(np.random.default_rng(3), 7)),
+                            world.spec.capacity)
+    assert com.n_chunks == 2
+    key = SigningKey.generate()
+    question = Question(Between("age", 2, 13), ("sex",),
+                        (Aggregate("n", "COUNT", ()), Aggregate("t", "SUM", ("temp",))))
+    params = UniversalParams.of(world.spec.schema, world.spec.capacity, max_terms=6, max_cells=2, max_moments=3,
+                                max_bins=1, max_surv_bins=1)
+    spec, ckeys = world.open(registrations=[Registration.create("delta", com, key)], quorum=1, filter=None,
+                             statistics=None, question=question, universal=params, keys="dev")
+    assert spec.universal == params
+    local = Contributor("delta", com, key, dev_mode=True).contribute(spec, world.public_context, ckeys)
+    dask = Contributor("delta", com, key, dev_mode=True).contribute(spec, world.public_context, ckeys, dask=prover)
+    a, b = local.submission, dask.submission
+    assert b.chunk_roots == a.chunk_roots == tuple(com.chunk_roots)
+    assert dask.values == local.values  # the same statistics
+    vk = ckeys.pk.verifying_key
+    for proof, root, pt in zip(b.proofs, b.chunk_roots, b.chunk_commitments):
+        assert verify(vk, [root, spec.study_id, pt[0], pt[1]], proof)
+    assert not verify(vk, [b.chunk_roots[1], spec.study_id, *b.chunk_commitments[0]], b.proofs[0])
+    for contribution in (local, dask):  # the aggregator checks every proof under the universal key
+        agg = StudyAggregator(spec, ckeys.public(), world.public_context, world.gateway, dev_mode=True)
+        Contributor.accept_receipt(contribution, agg.submit(contribution.submission), spec)

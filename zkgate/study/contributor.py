@@ -114,8 +114,6 @@ class Contributor:
         c = self.commitment
         t = ContributionTimings(chunks=c.n_chunks)
         if dask is not None:
-            if spec.universal is not None:
-                raise SpecError("proving a universal-circuit study on Dask is not supported yet; prove in process")
             chunks = dask.prove_chunks(spec, keys.pk, c, progress=progress)
             points = [r.point for r in chunks]
             total = [sum(v) for v in zip(*(r.statistics for r in chunks))]

@@ -34,8 +34,9 @@ from zkgate.bn254 import FrArray
 from zkgate.circuits.babyjubjub import SUBORDER as L
 from zkgate.errors import InvalidInputError, ZkgateError
 from zkgate.prover.groth16.prove import prove
-from zkgate.study.circuit import chunk_statistics, circuit_inputs, commit, compile_contribution
+from zkgate.study.circuit import chunk_statistics, commit
 from zkgate.study.errors import StudyError
+from zkgate.study.universal_circuit import chunk_inputs, compile_for
 
 INSTALL_HINT = "install Dask with `pip install 'zkgate[dask]'` (dask[distributed])"
 LOCAL_PREFIX = "local:"
@@ -170,11 +171,11 @@ def prove_chunk(spec, pk, index: int, rows, elements, salt, root) -> ChunkProof:
     """Statistics, ρ (OS CSPRNG, drawn here), Pedersen commitment, witness and Groth16 proof of one
     chunk — the same steps as in-process proving (:meth:`Contributor.contribute`)."""
     t0 = time.perf_counter()
-    circuit = compile_contribution(spec.shape())  # memory and disk cache: compiled once per worker
+    circuit = compile_for(spec)  # per-shape or universal (issue 21); memory and disk cache: once per worker
     s = chunk_statistics(spec, rows)
     rho = secrets.randbelow(L)
     pt = commit(s, rho)
-    witness = circuit.solve(circuit_inputs(spec, elements, salt, root, rho, pt), check=False)
+    witness = circuit.solve(chunk_inputs(spec, elements, salt, root, rho, pt, s), check=False)
     t1 = time.perf_counter()
     proof, public = prove(pk, FrArray(witness, check=False))  # r, s from secrets, in this process
     t2 = time.perf_counter()
