@@ -31,9 +31,11 @@ from functools import lru_cache
 
 import numpy as np
 
+from zkgate._native import BACKEND
 from zkgate.circuits import compile_circuit
 from zkgate.circuits.field import R
-from zkgate.circuits.poseidon import poseidon_hash, poseidon_sponge
+from zkgate.circuits.gadgets.poseidon import permute
+from zkgate.circuits.poseidon import MAX_INPUTS, poseidon_hash, poseidon_sponge
 from zkgate.study.dataset import Dataset, Schema
 from zkgate.study.errors import SchemaError
 from zkgate.study.gadgets import source_digest, sponge
@@ -149,8 +151,44 @@ def schema_element(schema: Schema) -> int:
     return int.from_bytes(schema.digest(), "big") >> 3
 
 
+def _permutation_circuit(api, t, src):
+    xs = api.private_input("x", t)
+    api.output("h", permute(api, list(xs))[0])
+
+
+@lru_cache(maxsize=MAX_INPUTS + 1)
+def _permutation(t: int):
+    """The Poseidon permutation of width ``t`` as a compiled circuit (one per width: at most 16)."""
+    return compile_circuit(_permutation_circuit, t=t, src=source_digest())
+
+
+def _native_hash(state: list[int]) -> int:
+    c = _permutation(len(state))
+    return int(c.outputs(c.solve({"x": state}, check=False))["h"])
+
+
+def native_sponge(inputs: list[int]) -> int:
+    """:func:`~zkgate.circuits.poseidon.poseidon_sponge` of field elements, each permutation on
+    the native witness solver (~0.2 ms instead of ~1 ms of pure-Python big-integer Poseidon)."""
+    n = len(inputs)
+    acc = _native_hash([n, *inputs[:MAX_INPUTS]])
+    for i in range(MAX_INPUTS, n, MAX_INPUTS - 1):
+        acc = _native_hash([n, acc, *inputs[i:i + MAX_INPUTS - 1]])
+    return acc
+
+
 def dataset_root(schema: Schema, capacity: int, chunk_roots, salt: int) -> int:
-    """The data set root over the chunk roots (in order) and the revealed root salt."""
+    """The data set root over the chunk roots (in order) and the revealed root salt: on the
+    native solver where the native backend is active (a gateway checks one per submission),
+    else :func:`dataset_root_reference` (pure Python, the same hash)."""
+    roots = [int(r) for r in chunk_roots]
+    xs = [TAG_DATASET, schema_element(schema), capacity, len(roots), *roots, salt]
+    if BACKEND != "native" or any(not 0 <= x < R for x in xs):  # the reference refuses those, naming them
+        return dataset_root_reference(schema, capacity, roots, salt)
+    return native_sponge(xs)
+
+
+def dataset_root_reference(schema: Schema, capacity: int, chunk_roots, salt: int) -> int:
     roots = [int(r) for r in chunk_roots]
     return poseidon_sponge([TAG_DATASET, schema_element(schema), capacity, len(roots), *roots, salt])
 
