@@ -19,7 +19,8 @@ import pytest
 from testsupport import dev_gateway
 from testsupport import run_cli as run
 from testsupport import run_cli_json as run_json
-from zkgate.prover.formats.zkey import write_zkey
+from zkgate.prover.formats.zkey import read_zkey, write_zkey
+from zkgate.prover.formats.zkey_records import MpcParams, decode_mpc_params, encode_mpc_params
 from zkgate.services.client.gateway_client import GatewayCallError, GatewayClient
 from zkgate.services.parties.keyholder_home import read_card
 from zkgate.services.parties.roles import choose_registrations, request_question
@@ -167,16 +168,40 @@ def test_key_of_another_circuit_refused(gateway, setup, tmp_path):
     assert "not a key of the universal circuit of these parameters" in refused.details, refused.details
 
 
-def test_development_key_refused_outside_dev_mode(setup, tmp_path):
+def test_keys_without_a_ceremony_refused_outside_dev_mode(setup, tmp_path):
+    """Outside dev mode: a development key, a key whose transcript holds no contribution (its delta is
+    random, but nobody can show where it came from) and a key with no phase-2 contribution at all
+    (gamma2 == delta2: proofs can be forged) are refused, and nothing is registered."""
     from zkgate.services.gateway.server import Gateway, ServerConfig
 
     s = setup
+    pk = read_zkey(s["zkey"])
+    no_transcript, uncontributed = tmp_path / "bare.zkey", tmp_path / "uncontributed.zkey"
+    write_zkey(no_transcript, dataclasses.replace(
+        pk, contributions=encode_mpc_params(MpcParams(decode_mpc_params(pk.contributions).cs_hash, ()))))
+    write_zkey(uncontributed, dataclasses.replace(pk, delta2=pk.gamma2))
     server = Gateway(ServerConfig(data_dir=str(tmp_path / "gw"), port=0, dev_mode=False)).start()
     try:
         out = run("requester", "register-universal-key", "--schema", s["schema"], "--universal", s["key_json"],
                   "--circuit-key", s["zkey"], "--gateway", server.address, ok=False)
         assert out.exit_code != 0 and "DEVELOPMENT-ONLY" in out.output, out.output
         with GatewayClient(server.address) as client:
+            text = client_params(s["key_json"].read_text(), s["schema"])
+            refused = _refusal(lambda: client.register_universal_key(text, no_transcript.read_bytes()))
+            assert refused.code == grpc.StatusCode.FAILED_PRECONDITION
+            assert "transcript holds no phase-2 contribution" in refused.details, refused.details
+            refused = _refusal(lambda: client.register_universal_key(text, uncontributed.read_bytes()))
+            assert refused.code == grpc.StatusCode.FAILED_PRECONDITION and "gamma2 == delta2" in refused.details
             assert client.list_universal_keys() == []
     finally:
         server.stop(grace=1)
+
+
+def client_params(key_json: str, schema_file) -> str:
+    """The registered form of what `zkgate schema circuit` printed (as register-universal-key sends it)."""
+    from zkgate.services.parties.roles import universal_params
+    from zkgate.services.wire import load_schema
+
+    printed = json.loads(key_json)
+    schema = load_schema(json.loads(schema_file.read_text()), str(schema_file))
+    return params_json(universal_params(printed, schema, printed["capacity"]))
