@@ -11,12 +11,14 @@ import dataclasses
 import hashlib
 import importlib.util
 import json
+import shutil
+import subprocess
 
 import grpc
 import numpy as np
 import pytest
 
-from testsupport import dev_gateway
+from testsupport import REPO_ROOT, dev_gateway
 from testsupport import run_cli as run
 from testsupport import run_cli_json as run_json
 from zkgate.prover.formats.zkey import read_zkey, write_zkey
@@ -119,6 +121,13 @@ def test_register_once_then_questions_upload_no_key(gateway, setup):
     assert {k: released["statistics"][k] for k in truth} == truth
     verified = run("gateway", *gw, "verify-study", study_id, "--dev")
     assert verified.stdout.splitlines()[0] == "VERIFIED"
+    auditor = REPO_ROOT / "examples" / "node-auditor"
+    if shutil.which("node") and (auditor / "node_modules" / "snarkjs").is_dir():  # it says what it does not check
+        proc = subprocess.run(["node", "audit.js", "--gateway", gateway.address, "--study", study_id, "--dev"],
+                              cwd=auditor, capture_output=True, text=True, timeout=300)
+        assert proc.returncode == 1, proc.stdout + proc.stderr
+        assert "universal contribution circuit" in proc.stdout and "checks NOTHING of this study" in proc.stdout
+        assert "zkgate gateway verify-study" in proc.stdout
 
 
 def _refusal(call) -> GatewayCallError:

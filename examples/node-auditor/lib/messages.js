@@ -206,6 +206,16 @@ function keyCommittee(v) {
   };
 }
 
+/** Why a universal-circuit study (issue 21) is refused: its study id hashes the universal circuit's
+ * encoding of the question (zkgate/study/universal.py), which this auditor does not re-implement. */
+export const UNIVERSAL_REFUSAL =
+  "study-spec: this study proves with the schema's universal contribution circuit (issue 21: the spec's " +
+  "'universal' item). This auditor does not implement that circuit's encoding of the question, which the study " +
+  "id is the Poseidon hash of, so it checks NOTHING of this study: not that the spec hashes to the study id, not " +
+  "the chunk proofs (their public input is that id), the commitments and their sum, the gateway's, holders' and " +
+  "key holder's signatures, the release and its commitment equation, nor the audit log. Verify it with " +
+  "`zkgate gateway verify-study STUDY_ID` (Python: it recomputes the encoding from the question)";
+
 export function decodeSpec(bytes) {
   const obj = unpack(bytes, "study-spec", SPEC_VERSION);
   if (obj.length < 19 || obj.length > 21) throw new MessageFormatError(`study-spec: expected 17 items after kind and version (then optional extensions), got ${obj.length - 2}`);
@@ -213,6 +223,7 @@ export function decodeSpec(bytes) {
   let committee = null;
   for (const x of it.slice(17)) {  // optional extensions; this auditor reads the key committee (issue 23)
     const e = list(x, "spec extension", 2);
+    if (e[0] === "universal") throw new MessageFormatError(UNIVERSAL_REFUSAL);
     if (e[0] !== "committee" || committee !== null) throw new MessageFormatError(`study-spec: the '${e[0]}' item is not read by this auditor`);
     committee = keyCommittee(e[1]);
   }
