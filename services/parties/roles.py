@@ -620,8 +620,17 @@ def registered_universal_key(client: GatewayClient, params: UniversalParams, cir
     ``circuit_key`` when given (None when the gateway has not registered that file: it is then uploaded
     with the study), else the only one registered for these parameters (a ceremony key before a
     development one)."""
+    try:
+        listed = client.list_universal_keys()
+    except GatewayCallError as exc:
+        if exc.code != grpc.StatusCode.UNIMPLEMENTED:
+            raise
+        if circuit_key is None:
+            raise RoleError(f"the gateway at {client.address} predates registered universal keys: give --circuit-key "
+                            "(the key is then uploaded with the study)") from exc
+        return None  # an older gateway: the key goes with the study, as before
     candidates = []
-    for key in client.list_universal_keys():
+    for key in listed:
         try:
             if params_from_json(key.params_json, "a registered universal key") == params:
                 candidates.append(key)
