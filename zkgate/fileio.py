@@ -25,11 +25,14 @@ def fsync_folder(folder: str | os.PathLike) -> None:
         os.close(fd)
 
 
-def atomic_write(path: str | os.PathLike, data: bytes, *, mode: int = SECRET_FILE_MODE) -> None:
+def atomic_write(path: str | os.PathLike, data: bytes, *, mode: int = SECRET_FILE_MODE,
+                 sync_folder: bool = True) -> None:
     """Replace ``path`` with ``data`` atomically and durably, the file ending with exactly ``mode``.
 
     The folder must exist.  The temporary file (``.NAME.XXXX.tmp`` beside ``path``) has a unique
     name, so concurrent writers of the same path never share one; it is removed if anything fails.
+    ``sync_folder=False`` leaves the folder's fsync (which makes the rename durable) to the
+    caller, who must run :func:`fsync_folder` before relying on the file (one fsync for many files).
     """
     path = Path(path)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
@@ -44,4 +47,5 @@ def atomic_write(path: str | os.PathLike, data: bytes, *, mode: int = SECRET_FIL
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
-    fsync_folder(path.parent)
+    if sync_folder:
+        fsync_folder(path.parent)

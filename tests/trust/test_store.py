@@ -241,7 +241,7 @@ def test_submissions_decided_by_the_store(backend):
     transaction; a refused item writes nothing and leaves the others of its group accepted."""
     store = backend.open()
     try:
-        blobs = [store.put_blob(b"submission %d" % i) for i in range(6)]
+        blobs = [store.put_blob(b"submission 0")] + [store.put_blob_for_commit(b"submission %d" % i) for i in range(1, 6)]
         study = StudyRecord("a" * 64, "t", b"spec", b"keys", blobs[0], "OPEN")
         store.add_study(study, _entry(0))
         late = LateSubmissionError("past the deadline")
@@ -290,6 +290,35 @@ def test_submissions_decided_by_the_store(backend):
             assert written.sequence == 0 and store.read_blob(blob_id) == data
         else:  # SQLite keeps blobs in files: put_blob first
             assert isinstance(written, NotImplementedError) and store.get_submission(other.study_id, "h1") is None
+    finally:
+        store.close()
+
+
+def test_a_groups_blob_files_are_durable_before_its_commit(tmp_path, monkeypatch):
+    """SQLite: a submission's blob (put_blob_for_commit) is fsynced as a file at once; the folder's
+    fsync that makes its name durable runs ONCE per group, before the group's rows commit."""
+    from zkgate.services.gateway.store import sqlite as sqlite_module
+    from zkgate.services.gateway.store.sqlite import SqliteStore
+
+    store = SqliteStore(tmp_path)
+    events: list[str] = []
+    real_fsync_folder = sqlite_module.fsync_folder
+    monkeypatch.setattr(sqlite_module, "fsync_folder", lambda folder: (events.append(f"fsync {Path(folder).name}"),
+                                                                       real_fsync_folder(folder)))
+    real_writing = store._writing
+    monkeypatch.setattr(store, "_writing", lambda **kw: (events.append("transaction"), real_writing(**kw))[1])
+    try:
+        study = StudyRecord("a" * 64, "t", b"spec", b"keys", store.put_blob(b"ctx"), "OPEN")
+        store.add_study(study, _entry(0))
+        events.clear()
+        blobs = [store.put_blob_for_commit(b"submission %d" % i) for i in range(3)]
+        assert events == [] and all(store.read_blob(b) == b"submission %d" % i for i, b in enumerate(blobs))
+        got = store.accept_submissions([_new(study.study_id, f"h{i}", b) for i, b in enumerate(blobs)])
+        assert [r.sequence for r in got] == [0, 1, 2]
+        assert events == ["fsync blobs", "transaction"]  # one folder fsync for the group, before its commit
+        events.clear()
+        store.accept_submissions([_new(study.study_id, "h0", blobs[0])])  # nothing new written: no fsync
+        assert events == ["transaction"]
     finally:
         store.close()
 

@@ -388,7 +388,7 @@ class StudyServicer(study_pb2_grpc.StudyServiceServicer):
         # content-addressed and idempotent: durable before the row that names it, or (blobs in the
         # database) written in the transaction that accepts the submission
         in_transaction = self.store.blobs_in_transaction
-        blob = _sha256(data) if in_transaction else self.store.put_blob(data)
+        blob = _sha256(data) if in_transaction else self.store.put_blob_for_commit(data)
 
         def seal(sequence: int):
             receipt = checker.seal_receipt(submission, sequence)  # signed with its group: _sign_receipts

@@ -127,6 +127,12 @@ class Store(abc.ABC):
     def put_blob(self, data: bytes) -> str:
         """Store bytes durably; return their id (hex SHA-256).  Idempotent."""
 
+    def put_blob_for_commit(self, data: bytes) -> str:
+        """:meth:`put_blob` for a blob that only rows of a later :meth:`accept_submissions` name: its
+        durability may be completed by that call before it commits (SQLite: one folder fsync for
+        the group's blob files instead of one per file).  Not durable on its own until then."""
+        return self.put_blob(data)
+
     @abc.abstractmethod
     def read_blob(self, blob_id: str) -> bytes: ...
 

@@ -227,6 +227,7 @@ class SqlStore(Store):
         ``sign`` turns the accepted items' sealed receipts, in order, into the receipts stored (the
         gateway signs them as one batch); without it ``seal`` returns the receipt's bytes."""
         results: list[SubmissionRecord | Exception] = []
+        self._blobs_durable()  # the group's blobs (put_blob_for_commit) before any row naming them
         with self._writing(lock_audit=True) as cursor:
             states: dict[str, str | None] = {}
             sequences: dict[str, int] = {}  # the next sequence number of each study in this group
@@ -254,6 +255,9 @@ class SqlStore(Store):
                     )
                 results = [records[r] if isinstance(r, int) else r for r in results]
         return results
+
+    def _blobs_durable(self) -> None:
+        """Complete the durability of every blob written with ``put_blob_for_commit`` so far."""
 
     def _accept_one(self, cursor: Cursor, item: NewSubmission, state: str | None, sequences: dict[str, int],
                     accepted: dict[tuple[str, str], int], sealed: list) -> SubmissionRecord | int:

@@ -4,7 +4,8 @@ The schema is versioned in ``PRAGMA user_version``: opening a store runs whateve
 :mod:`~zkgate.services.gateway.store.schema` are missing, each in its own transaction.  Blobs are
 files named by their SHA-256 under ``blobs/``, written with :func:`zkgate.fileio.atomic_write` (a
 temporary file, fsynced, renamed, the folder fsynced) before the referencing row commits, so
-nothing acknowledged is lost in a crash.
+nothing acknowledged is lost in a crash (a submission's blob: the folder fsynced once for its
+whole group commit, before that commit: :meth:`SqliteStore.put_blob_for_commit`).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from zkgate.fileio import SECRET_FILE_MODE, atomic_write
+from zkgate.fileio import SECRET_FILE_MODE, atomic_write, fsync_folder
 
 from .integrity import (
     VerifiedFiles,
@@ -52,6 +53,7 @@ class SqliteStore(SqlStore):
         self._local = threading.local()  # each thread's read connection (WAL: readers never wait for the writer)
         self._readers: list[sqlite3.Connection] = []
         self._verified = VerifiedFiles()
+        self._blob_folder_unsynced = False  # a blob renamed into blobs/ whose folder fsync is still due
         self.database_path = self.data_dir / DATABASE_NAME
         try:
             self._db = sqlite3.connect(self.database_path, check_same_thread=False, isolation_level=None)
@@ -141,15 +143,32 @@ class SqliteStore(SqlStore):
                     db.execute(f"PRAGMA user_version = {target + 1}")
 
     # -- blobs -------------------------------------------------------------------------------------
-    def put_blob(self, data: bytes) -> str:
+    def put_blob(self, data: bytes, *, sync_folder: bool = True) -> str:
         blob_id = hashlib.sha256(data).hexdigest()
         path = Path(self._blob_file(blob_id))
         if path.exists() and path.stat().st_size == len(data) and file_sha256(path) == blob_id:
             return blob_id
         # absent, or damaged at rest: (re)write it, so that storing the same bytes again repairs it
-        atomic_write(path, data, mode=BLOB_FILE_MODE)
+        atomic_write(path, data, mode=BLOB_FILE_MODE, sync_folder=sync_folder)
+        if not sync_folder:
+            self._blob_folder_unsynced = True  # set after the rename: the next _blobs_durable covers it
         self._verified.forget(blob_id)
         return blob_id
+
+    def put_blob_for_commit(self, data: bytes) -> str:
+        """The blob file written and fsynced, the ``blobs/`` folder's fsync (which makes its name
+        durable) left to the next group commit (:meth:`_blobs_durable`): one per group, not one
+        per submission."""
+        return self.put_blob(data, sync_folder=False)
+
+    def _blobs_durable(self) -> None:
+        if self._blob_folder_unsynced:
+            self._blob_folder_unsynced = False  # cleared first: a rename after this sets it again
+            try:
+                fsync_folder(self.blob_dir)
+            except BaseException:
+                self._blob_folder_unsynced = True
+                raise
 
     def read_blob(self, blob_id: str) -> bytes:
         """The blob's bytes, re-hashed: a damaged or deleted blob raises StoredDataError (DATA_LOSS)."""
