@@ -13,7 +13,7 @@ verifies (:func:`zkgate.prover.ceremony.phase2.verify_transcript`: every contrib
 knowledge, the chain ending at the key's delta; the phase-1 link needs the ``.ptau`` and stays with
 ``zkgate zkey verify``); and the key is one of the universal circuit of those parameters: the gateway
 compiles that circuit and compares it with the key's coefficient section
-(:func:`~services.gateway.servicers.prover.check_r1cs_matches_zkey`).
+(:func:`~services.gateway.servicers.prover.check_r1cs_matches_zkey`, the ProverService's comparison).
 """
 
 from __future__ import annotations
@@ -35,10 +35,10 @@ from zkgate.study.universal_circuit import compile_universal
 from zkgate.study.universal_registry import params_from_json, params_json, params_mismatch
 
 from ..errors import AlreadyExistsError, PreconditionError
+from .servicers.prover import UNIVERSAL_PREFIX as PREFIX  # the row's name: PREFIX + canonical parameters
+from .servicers.prover import check_r1cs_matches_zkey, is_universal_name
 from .store import CircuitRecord, Store
 from .store.integrity import stored_record
-
-PREFIX = "universal-key "  # the circuits-table name of a registered universal key: PREFIX + canonical parameters
 
 
 @dataclass(frozen=True)
@@ -52,10 +52,6 @@ class UniversalKey:
     @property
     def params_json(self) -> str:
         return self.record.name[len(PREFIX):]
-
-
-def is_universal_name(name: str) -> bool:
-    return name.startswith(PREFIX)
 
 
 class UniversalKeys:
@@ -139,8 +135,6 @@ class UniversalKeys:
                     f"the universal key's ceremony transcript does not verify: {'; '.join(report.problems)}; register "
                     "the final .zkey of the phase-2 ceremony (`zkgate zkey verify` with the circuit and .ptau checks it)")
         check_deadline("compiling the universal circuit")
-        from .servicers.prover import check_r1cs_matches_zkey  # the ProverService's structural comparison
-
         try:
             check_r1cs_matches_zkey(compile_universal(params).r1cs, pk)
         except InvalidInputError as exc:

@@ -32,13 +32,19 @@ from ...errors import AlreadyExistsError, NotFoundError, PreconditionError
 from ...v1 import prover_pb2, prover_pb2_grpc
 from ...wire import proof_from_message, proof_to_message, verifying_key_from_message
 from ..store import CircuitRecord, Store
-from ..universal_keys import PREFIX as UNIVERSAL_PREFIX
-from ..universal_keys import is_universal_name
 from ..uploads import UploadLimits, receive_upload
 from .audit import audit_entry
 from .common import check_deadline, rpc
 
 log = logging.getLogger("zkgate.services")
+
+#: The circuits-table name prefix of a universal key registered through StudyService.RegisterUniversalKey
+#: (services/gateway/universal_keys.py checks the key first); RegisterCircuit refuses it.
+UNIVERSAL_PREFIX = "universal-key "
+
+
+def is_universal_name(name: str) -> bool:
+    return name.startswith(UNIVERSAL_PREFIX)
 
 
 def _circuit_info(record: CircuitRecord, already_registered: bool = False) -> prover_pb2.CircuitInfo:
