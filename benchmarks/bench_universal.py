@@ -75,9 +75,9 @@ def spec_for(cap: int, question, universal, root: int = 1) -> StudySpec:
 
 
 def cost_model() -> None:
-    caps = (40, 56)  # equal coordinate width: the difference is the records' cost alone
+    caps = (43, 64)  # equal coordinate and multiplicity widths, challenge permutations: the records' cost alone
     ps = [key(c) for c in caps]
-    assert ps[0].coordinate_bits == ps[1].coordinate_bits
+    assert ps[0].fixed_shape() == ps[1].fixed_shape()
     counts = [compile_universal(p).r1cs.n_constraints for p in ps]
     measured = (counts[1] - counts[0]) / (caps[1] - caps[0])
     model = ps[0].cost_per_record()

@@ -28,7 +28,8 @@ from zkgate.study.statistics.numbers import to_json
 from zkgate.study.universal import TAG_STUDY_UNIVERSAL, UniversalParams, encode, pad_values
 from zkgate.study.universal_circuit import compile_universal, universal_inputs
 
-SCHEMA = Schema.of(("age", 0, 15), ("dx", 1, 2), ("days", 0, 99), ("died", 0, 1), ("temp", -8, 7))
+# days is wider than the filter's range table (10 bits > TABLE_BITS): its comparisons hint high bits
+SCHEMA = Schema.of(("age", 0, 15), ("dx", 1, 2), ("days", 0, 999), ("died", 0, 1), ("temp", -8, 7))
 CAPACITY = 6
 PARAMS = UniversalParams.of(SCHEMA, CAPACITY, max_terms=12, max_cells=4, max_moments=8, max_bins=4, max_surv_bins=4)
 A = Aggregate
@@ -50,7 +51,7 @@ QUESTIONS = {
 
 def make_rows(seed: int, n: int) -> np.ndarray:
     rng = np.random.default_rng(seed)
-    return np.stack([rng.integers(0, 16, n), rng.integers(1, 3, n), rng.integers(0, 100, n), rng.integers(0, 2, n),
+    return np.stack([rng.integers(0, 16, n), rng.integers(1, 3, n), rng.integers(0, 1000, n), rng.integers(0, 2, n),
                      rng.integers(-8, 8, n)], axis=1)
 
 
@@ -179,12 +180,13 @@ def test_questions_beyond_the_key_are_refused_naming_the_limit(question, limit):
 
 @pytest.mark.slow
 def test_cost_model_matches_measured_constraints():
-    caps = (33, 63)  # same coordinate width, so the difference is the records' cost alone
+    caps = (37, 64)  # same coordinate and multiplicity widths and challenge permutations: the records' cost alone
     ps = [UniversalParams.of(SCHEMA, n, max_terms=12, max_cells=4, max_moments=8, max_bins=4, max_surv_bins=4)
           for n in caps]
-    assert ps[0].coordinate_bits == ps[1].coordinate_bits
+    assert ps[0].fixed_shape() == ps[1].fixed_shape()
+    assert ps[0].range_lookups() == 7 and ps[0].hinted_bits() == 7 + 2 * 2  # days: two high bits a comparison
     counts = [compile_universal(p).r1cs.n_constraints for p in ps]
-    marginal = (counts[1] - counts[0]) / (caps[1] - caps[0])
+    marginal = (counts[1] - counts[0]) / (caps[1] - caps[0])  # plus a few per packed element: within 1
     assert abs(marginal - sum(ps[0].cost_per_record().values())) < 1.0
 
 
@@ -194,3 +196,59 @@ def test_a_question_beyond_the_coordinate_slots_is_refused():
     with pytest.raises(SpecError, match="--max-coordinates"):
         encode(Question(None, ("dx",), (A("n", "COUNT", ()), A("s", "SUM", ("age",)))), small)  # 2 cells x 2
     assert len(encode(Question(None, (), (A("n", "COUNT", ()), A("s", "SUM", ("age",)))), small)) == small.n_constants()
+
+
+@pytest.mark.parametrize("column, calls", [("days", (3, 4)), ("temp", (5, 6))])
+def test_a_forged_comparison_fails_the_range_lookup(monkeypatch, data, column, calls):
+    """A prover that flips both comparisons of an unfiltered column (breakpoints at 2^bits, complemented:
+    the column passes either way, so every other constraint still holds) fails the filter's range lookup.
+    Per record the hinted comparisons run age ×3, days ×2, temp ×2 (dx and died compare by bits); days is
+    wider than the table (its high bits are hinted too)."""
+    import zkgate.study.universal_circuit as uc
+    from zkgate.circuits import compile_circuit
+    from zkgate.study.gadgets import source_digest
+
+    honest = uc._geq_bit
+    count = [0]
+
+    def flipped(x, e):
+        count[0] += 1
+        return 1 - honest(x, e) if (count[0] - 1) % 7 in calls else honest(x, e)
+
+    q = QUESTIONS["count"]
+    consts = encode(q, PARAMS)
+    s = moments.chunk_values(q, SCHEMA, data.chunk_rows(0))
+    monkeypatch.setattr(uc, "_geq_bit", flipped)
+    c = compile_circuit(uc.universal_circuit, cache=False, src=source_digest() + "/flipped", **PARAMS.circuit_params())
+    with pytest.raises(UnsatisfiedConstraintError):
+        c.solve(inputs(consts, data, 0, s))
+    count[0] = 0
+    monkeypatch.setattr(uc, "_geq_bit", honest)
+    c = compile_circuit(uc.universal_circuit, cache=False, src=source_digest() + "/honest", **PARAMS.circuit_params())
+    c.solve(inputs(consts, data, 0, s))  # the same circuit with honest hints proves
+
+
+def test_forged_high_bits_fail_the_range_lookup(monkeypatch, data):
+    """The high bits of a wide column's comparison (days: 10 bits) moved by one: the low part leaves the table."""
+    import zkgate.study.universal_circuit as uc
+    from zkgate.circuits import compile_circuit
+    from zkgate.study.gadgets import source_digest
+
+    honest = uc._high_bits
+    count = [0]
+
+    def moved(d, *, n):
+        count[0] += 1
+        bits = honest(d, n=n)
+        if count[0] == 1:
+            v = sum(b << i for i, b in enumerate(bits)) ^ 1
+            bits = [(v >> i) & 1 for i in range(n)]
+        return bits
+
+    q = QUESTIONS["filtered-groups"]
+    consts = encode(q, PARAMS)
+    s = moments.chunk_values(q, SCHEMA, data.chunk_rows(0))
+    monkeypatch.setattr(uc, "_high_bits", moved)
+    c = compile_circuit(uc.universal_circuit, cache=False, src=source_digest() + "/moved", **PARAMS.circuit_params())
+    with pytest.raises(UnsatisfiedConstraintError):
+        c.solve(inputs(consts, data, 0, s))

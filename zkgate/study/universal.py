@@ -49,6 +49,10 @@ from zkgate.study.errors import SpecError
 from zkgate.study.question import MAX_CATEGORIES, And, Between, Compare, InSet, Not, Or, Question, evaluate
 from zkgate.study.statistics.registry import DEFAULT_QUANTILE_BINS, quantile_bins
 
+#: The filter's range lookups (:func:`zkgate.study.universal_circuit._geq_lookup`): a table of
+#: [0, 2^TABLE_BITS); columns of at most GEQ_MAX_BITS bits compare by their bits instead.
+TABLE_BITS = 8
+GEQ_MAX_BITS = 2
 TAG_STUDY_UNIVERSAL = int.from_bytes(b"zkgate/study/id/universal/v2", "big")  # v2: packed coordinate tags
 #: Key namespaces of the one log-derivative identity (moments, bins, survival, unused coordinates).
 BINS_BASE = 1 << 64
@@ -138,6 +142,32 @@ class UniversalParams:
         slot = self.max_moments.bit_length()
         return local, slot, 253 // (local + 2 + slot)
 
+    def range_lookups(self) -> int:
+        """The filter's range lookups per record (columns wider than ``GEQ_MAX_BITS``; one per breakpoint)."""
+        return sum(t for t, b in zip(self.terms, self.col_bits) if b > GEQ_MAX_BITS)
+
+    def hinted_bits(self) -> int:
+        """The filter's hinted booleans per record (a lookup's comparison bit and its key's high bits)."""
+        return sum(t * (1 + max(0, b - TABLE_BITS)) for t, b in zip(self.terms, self.col_bits) if b > GEQ_MAX_BITS)
+
+    def range_count_bits(self) -> int:
+        """The width of each range-table multiplicity (at most every lookup of the chunk)."""
+        return max(1, (self.capacity * self.range_lookups()).bit_length())
+
+    def challenge_inputs(self) -> int:
+        """Inputs of the challenge's sponge: tag, chunk root, study id, C, then the packed hinted bits and
+        the packed multiplicities."""
+        if not self.range_lookups():
+            return 5
+        per = 253 // self.range_count_bits()
+        return 5 + -(-self.capacity * self.hinted_bits() // 253) + -(-(1 << TABLE_BITS) // per)
+
+    def fixed_shape(self) -> tuple[int, int, int]:
+        """What of the per-chunk cost depends on the capacity: the coordinates' width, the multiplicities'
+        width and the challenge sponge's permutations (two keys equal in these differ only per record)."""
+        perms = 1 + max(0, -(-(self.challenge_inputs() - 16) // 15))
+        return self.coordinate_bits, self.range_count_bits(), perms
+
     def n_tag_elements(self) -> int:
         per = self.tag_layout()[2]
         return -(-self.n_coordinates // per)
@@ -175,7 +205,9 @@ class UniversalParams:
         big = max(bits)
         return {
             "decode": 1 + sum(bits),
-            "filter": sum(t * (b + 1) for t, b in zip(self.terms, bits)) + n + 2,
+            # a comparison: bits + 1 (narrow columns) or a range lookup (wider ones); the XORs, the test
+            "filter": sum(t * (b + 1) if b <= GEQ_MAX_BITS else t * (3 + max(0, b - TABLE_BITS))
+                          for t, b in zip(self.terms, bits)) + n + 2,
             "cell key": len(self.group_columns),
             "moments": n * (n + 1) // 2 - bits.count(1) + n + 1,  # a one-bit column's square is linear
             "bins": n + 1,
@@ -188,8 +220,9 @@ class UniversalParams:
         """A rough fixed part: per slot the identity's right side, the commitment and the tag's bits; the
         constants' hash (about 40 a constant)."""
         local, slot, _ = self.tag_layout()
+        table = (1 << TABLE_BITS) * (1 + self.range_count_bits()) if self.range_lookups() else 0
         return (self.n_coordinates * (2 + 3 * self.coordinate_bits + 6 + local + 2 + slot)
-                + self.n_constants() * 40)
+                + (self.n_constants() + self.challenge_inputs()) * 40 + table)
 
 
 # -- the encoding --------------------------------------------------------------------------------------

@@ -48,7 +48,15 @@ from zkgate.circuits.lc import LC
 from zkgate.study.circuit import circuit_inputs, compile_contribution
 from zkgate.study.commitment import TAG_CHUNK, Packing
 from zkgate.study.gadgets import geq, source_digest, sponge
-from zkgate.study.universal import BINS_BASE, SURV_BASE, TAG_STUDY_UNIVERSAL, UniversalParams, pad_values
+from zkgate.study.universal import (
+    BINS_BASE,
+    GEQ_MAX_BITS,
+    SURV_BASE,
+    TABLE_BITS,
+    TAG_STUDY_UNIVERSAL,
+    UniversalParams,
+    pad_values,
+)
 
 RHO_BITS = 252
 TAG_CHALLENGE = int.from_bytes(b"zkgate/study/universal/challenge/v1", "big")
@@ -74,6 +82,47 @@ def _one_hot(api, index, n: int) -> list:
     api.assert_boolean(total)
     api.assert_equal(weighted, index)
     return ms
+
+
+def _geq_bit(x: int, e: int) -> int:
+    return int(x >= e)
+
+
+def _high_bits(d: int, *, n: int) -> list[int]:
+    return [(d >> (TABLE_BITS + i)) & 1 for i in range(n)]
+
+
+def _table_counts(*keys: int, size: int) -> list[int]:
+    out = [0] * size
+    for k in keys:
+        if 0 <= k < size:
+            out[k] += 1
+    return out
+
+
+def _geq_lookup(api, x, e, bits: int, hinted: list, ranged: list) -> LC:
+    """``[x >= e]`` for ``x < 2^bits``, ``e <= 2^bits`` (both bounded by the caller) by a range lookup:
+    g hinted and boolean, ``d = (2g − 1)(x − e) + g − 1`` (``x − e`` or ``e − 1 − x``) must lie in
+    ``[0, 2^bits)`` — its ``bits − TABLE_BITS`` high bits hinted and boolean, the rest (scaled to the
+    table's width when narrower) one key of the range table.  Since ``|x − e| <= 2^bits`` exactly one g
+    satisfies it.  ``g`` and the high bits go to ``hinted`` (the challenge hashes them: the keys are
+    fixed before it), the key to ``ranged``.  3 + max(0, bits − TABLE_BITS) constraints."""
+    g = api.hint(_geq_bit, x, e)
+    api.assert_boolean(g)
+    d = api.mul(g * 2 - 1, LC() + x - e) + g - 1
+    hinted.append(g)
+    if bits <= TABLE_BITS:
+        ranged.append(d.scaled(1 << (TABLE_BITS - bits)))
+        return g
+    hb = api.hint(partial(_high_bits, n=bits - TABLE_BITS), d, n_out=bits - TABLE_BITS)
+    hb = hb if isinstance(hb, list) else [hb]
+    low = d
+    for i, b in enumerate(hb):
+        api.assert_boolean(b)
+        hinted.append(b)
+        low = low.combine(b, -(1 << (TABLE_BITS + i)) % R)
+    ranged.append(low)
+    return g
 
 
 def _assert_masks(api, masks: list) -> LC:
@@ -162,9 +211,92 @@ def universal_circuit(api, names, col_bits, capacity, terms, groups, binary, shi
     # 1. the records hash to the chunk root
     api.assert_equal(sponge(api, [TAG_CHUNK, *packed, salt]), chunk_root)
 
-    # the challenges (after the records and the commitment are fixed)
-    alpha = sponge(api, [TAG_CHALLENGE, chunk_root, study_id, cx, cy])
+    # 3a. per record, what needs no challenge: the decoded values, the filter (its range lookups'
+    # keys and hinted bits), the cell, bins and survival keys
+    recs = []
+    hinted: list = []  # booleans hinted by the filter's comparisons, hashed into the challenge
+    ranged: list = []  # the range lookups' keys (each must lie in [0, 2^TABLE_BITS))
+    for e, elem in enumerate(packed):
+        k = pk.element_records(e)
+        bits = api.to_bits(elem, k * rb)
+        for r in range(k):
+            base = r * rb
+            flag = bits[base]
+            xs, xbits = [], []
+            for j in range(n):
+                start = base + offs[j]
+                v = LC()
+                for i in range(col_bits[j]):
+                    v = v.combine(bits[start + i], 1 << i)
+                xs.append(v)
+                xbits.append(bits[start : start + col_bits[j]])
+            passing = LC()
+            for j in range(n):
+                inside = LC()
+                for i, br in enumerate(breaks[j]):
+                    if col_bits[j] <= GEQ_MAX_BITS:
+                        g = geq(api, xs[j], br, col_bits[j])
+                    else:
+                        g = _geq_lookup(api, xs[j], br, col_bits[j], hinted, ranged)
+                    inside = inside + g if i % 2 == 0 else inside - g
+                # inside XOR comp = comp + inside − 2·comp·inside
+                passing = passing + comps[j] + inside - api.mul(comps[j], inside) * 2
+            p = api.is_equal(passing + flag, n + 1)  # a real record and every column passes
+            kc = LC()
+            for j in groups:
+                kc = kc + api.mul(cell_coef[j], xs[j])
+            kb = LC()
+            for j in range(n):
+                top = LC()
+                for i, b in enumerate(xbits[j][shifts[j]:]):
+                    top = top.combine(b, 1 << i)
+                kb = kb + api.mul(bins_sel[j], top)
+            t = LC()
+            for j in range(n):
+                t = t + api.mul(time_sel[j], xs[j])
+            ev = LC()
+            for j, s in zip(binary, event_sel):
+                ev = ev + api.mul(s, xs[j])
+            idx = api.hint(_floor_div, t, width)
+            rem = t - api.mul(idx, width)
+            api.to_bits(rem, big)
+            api.to_bits(width - 1 - rem, big)
+            key_s = SURV_BASE + (kc * 2 + 1 - ev) * stride + idx
+            recs.append((p, xs, kc, kc * stride + kb + BINS_BASE, key_s))
+
+    # the range table's multiplicities, each range-checked so that they pack without ambiguity
+    counts, count_bits = [], max(1, len(ranged).bit_length())  # = UniversalParams.range_count_bits()
+    if ranged:
+        counts = api.hint(partial(_table_counts, size=1 << TABLE_BITS), *ranged, n_out=1 << TABLE_BITS)
+        packed_counts = []
+        per_elem = 253 // count_bits
+        for i in range(0, len(counts), per_elem):
+            acc = LC()
+            for q, c in enumerate(counts[i : i + per_elem]):
+                api.assert_range(c, count_bits)
+                acc = acc.combine(c, 1 << (q * count_bits))
+            packed_counts.append(acc)
+        hinted_elems = []
+        for i in range(0, len(hinted), 253):
+            acc = LC()
+            for q, hb in enumerate(hinted[i : i + 253]):
+                acc = acc.combine(hb, 1 << q)
+            hinted_elems.append(acc)
+    else:
+        packed_counts = hinted_elems = []
+
+    # the challenges (after the records, the commitment, the filter's hinted bits and the range table's
+    # multiplicities are fixed)
+    alpha = sponge(api, [TAG_CHALLENGE, chunk_root, study_id, cx, cy, *hinted_elems, *packed_counts])
     beta = sponge(api, [TAG_CHALLENGE, alpha])
+    if ranged:  # every range key is a table entry, as often as its multiplicity says
+        left = LC()
+        for key in ranged:
+            left = left + api.inverse(alpha - key)
+        right = LC()
+        for v, c in enumerate(counts):
+            right = right + api.div(c, alpha - v)
+        api.assert_equal(left, right)
     inv = [api.inverse(beta - m) for m in range(max_moments + 1)]
     lin = [LC() for _ in range(n)]
     quad = [[LC() for _ in range(n)] for _ in range(n)]
@@ -187,61 +319,19 @@ def universal_circuit(api, names, col_bits, capacity, terms, groups, binary, shi
     kappa_b = api.mul(kappa, use_bins)
     kappa_s = api.mul(kappa, use_surv)
 
-    # 3. per record
+    # 3b. per record, the left side of the identity
     lhs = LC()
-    for e, elem in enumerate(packed):
-        k = pk.element_records(e)
-        bits = api.to_bits(elem, k * rb)
-        for r in range(k):
-            base = r * rb
-            flag = bits[base]
-            xs, xbits = [], []
-            for j in range(n):
-                start = base + offs[j]
-                v = LC()
-                for i in range(col_bits[j]):
-                    v = v.combine(bits[start + i], 1 << i)
-                xs.append(v)
-                xbits.append(bits[start : start + col_bits[j]])
-            passing = LC()
-            for j in range(n):
-                inside = LC()
-                for i, br in enumerate(breaks[j]):
-                    g = geq(api, xs[j], br, col_bits[j])
-                    inside = inside + g if i % 2 == 0 else inside - g
-                # inside XOR comp = comp + inside − 2·comp·inside
-                passing = passing + comps[j] + inside - api.mul(comps[j], inside) * 2
-            p = api.is_equal(passing + flag, n + 1)  # a real record and every column passes
-            kc = LC()
-            for j in groups:
-                kc = kc + api.mul(cell_coef[j], xs[j])
-            wsum = inv[0]
-            for j in range(n):
-                z = lin[j]
-                for k2 in range(j, n):
-                    z = z + api.mul(quad[j][k2], xs[k2])
-                wsum = api.mul_add(xs[j], z, wsum)
-            terms_r = api.div(wsum, alpha - kc)
-            kb = LC()
-            for j in range(n):
-                top = LC()
-                for i, b in enumerate(xbits[j][shifts[j]:]):
-                    top = top.combine(b, 1 << i)
-                kb = kb + api.mul(bins_sel[j], top)
-            terms_r = terms_r + api.div(kappa_b, alpha - (kc * stride + kb + BINS_BASE))
-            t = LC()
-            for j in range(n):
-                t = t + api.mul(time_sel[j], xs[j])
-            ev = LC()
-            for j, s in zip(binary, event_sel):
-                ev = ev + api.mul(s, xs[j])
-            idx = api.hint(_floor_div, t, width)
-            rem = t - api.mul(idx, width)
-            api.to_bits(rem, big)
-            api.to_bits(width - 1 - rem, big)
-            key_s = SURV_BASE + (kc * 2 + 1 - ev) * stride + idx
-            terms_r = terms_r + api.div(kappa_s, alpha - key_s)
-            lhs = lhs + api.mul(p, terms_r)  # one product by p for the three lookup terms
+    for p, xs, kc, key_b, key_s in recs:
+        wsum = inv[0]
+        for j in range(n):
+            z = lin[j]
+            for k2 in range(j, n):
+                z = z + api.mul(quad[j][k2], xs[k2])
+            wsum = api.mul_add(xs[j], z, wsum)
+        terms_r = api.div(wsum, alpha - kc)
+        terms_r = terms_r + api.div(kappa_b, alpha - key_b)
+        terms_r = terms_r + api.div(kappa_s, alpha - key_s)
+        lhs = lhs + api.mul(p, terms_r)  # one product by p for the three lookup terms
 
     # the right side: every committed coordinate under its tag
     rhs = LC()
