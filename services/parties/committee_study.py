@@ -49,6 +49,7 @@ from zkgate.study.verification import PublicRecord
 from ..client.committee_client import CommitteeRelay
 from ..client.gateway_client import GatewayCallError, GatewayClient
 from .committee_home import MemberHome
+from .served_study import fetch_spec
 
 # the gateway's audit leaves of the commit phase (services/gateway/servicers/committee.py COMMIT_LEAF, CLOSED_LEAF)
 COMMIT_LEAF = "contribution_commit"
@@ -165,8 +166,6 @@ def _request_for(m, relay: CommitteeRelay, spec: StudySpec, aggregate: bytes,
 def open_committee_study(client: GatewayClient, home: MemberHome, study_id: str, *, active: str | None = None,
                          wait: float = 300.0, poll: float = 0.5, progress=lambda message: None) -> CommitteeOpened:
     """Decrypt a closed committee study through its members and publish only a checked release."""
-    from .roles import fetch_spec
-
     _, spec = fetch_spec(client, study_id)
     if spec.committee is None:
         raise CommitteeStudyError(f"study {study_id[:16]}... has a single key holder: `zkgate keyholder release` "

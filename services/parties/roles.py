@@ -55,6 +55,7 @@ from ..v1 import study_pb2
 from . import policy_home
 from .holder_home import HolderHome, LocalDataset, check_study_id, receipt_summary
 from .keyholder_home import KeyHolderCard, KeyHolderHome
+from .served_study import RoleError, fetch_spec
 from .study_request import StudyRequest
 
 DEADLINE_CLOCK_SLACK = 300  # seconds a holder's clock may run ahead of the gateway's before it stops early
@@ -67,28 +68,6 @@ def _now() -> float:
 # gateway answers that say a submission was not accepted (others leave the outcome unknown)
 DEFINITE_REFUSALS = frozenset({"INVALID_ARGUMENT", "ALREADY_EXISTS", "FAILED_PRECONDITION", "NOT_FOUND",
                                "PERMISSION_DENIED", "UNAUTHENTICATED"})
-
-
-class RoleError(ZkgateError):
-    """A role's step cannot proceed; the message says what to fix."""
-
-
-# -- shared ---------------------------------------------------------------------------------------
-def fetch_spec(client: GatewayClient, study_id: str):
-    """The study (message) and its spec, checked to be the study asked for."""
-    check_study_id(study_id)
-    study = client.get_study(study_id)
-    spec = StudySpec.from_bytes(study.spec)
-    if spec.study_id_bytes.hex() != study_id:
-        raise RoleError(f"the gateway served another study than {study_id}")
-    if spec.question.sql:  # every party recompiles the SQL text: the compiled question must say the same
-        from zkgate.study.sql import recompile_matches  # sqlglot: only for a study asked in SQL
-
-        try:
-            recompile_matches(spec.question, spec.schema)
-        except SpecError as exc:
-            raise RoleError(f"study {study_id[:16]}... is refused: {exc}") from None
-    return study, spec
 
 
 def load_circuit_key(path: str, spec: StudySpec, *, dev: bool) -> CircuitKeys:
