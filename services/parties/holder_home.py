@@ -211,7 +211,10 @@ class HolderHome:
 def receipt_summary(receipt: Receipt, audit_leaf: int | None = None) -> dict:
     out = {"study_id": f"{receipt.study_id:064x}", "participant": receipt.participant,
            "submission_id": receipt.submission_id.hex(), "submission_digest": receipt.submission_digest.hex(),
-           "sequence": receipt.sequence, "accepted_at": receipt.accepted_at, "signature": receipt.signature.hex()}
+           "sequence": receipt.sequence, "accepted_at": receipt.accepted_at, "signature": receipt.signature.hex(),
+           "version": receipt.version}
+    if receipt.batch_size:  # version 3: signed with the rest of its group commit (docs/messages.md §8)
+        out.update(batch_size=receipt.batch_size, leaf_index=receipt.leaf_index, path=[x.hex() for x in receipt.path])
     if audit_leaf is not None:
         out["audit_leaf_index"] = audit_leaf
     return out
