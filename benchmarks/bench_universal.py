@@ -74,19 +74,35 @@ def spec_for(cap: int, question, universal, root: int = 1) -> StudySpec:
                      gateway_key=Z, key_holder_key=Z, nonce=b"\x00" * 16, universal=universal)
 
 
+def _sponge_cost(k: int) -> int:
+    from zkgate.circuits import compile_circuit
+    from zkgate.study.gadgets import sponge
+
+    def f(api, k):
+        api.output("o", sponge(api, list(api.private_input("x", k))))
+    return compile_circuit(f, cache=False, k=k).r1cs.n_constraints
+
+
 def cost_model() -> None:
-    caps = (43, 64)  # equal coordinate and multiplicity widths, challenge permutations: the records' cost alone
+    caps = (37, 64)  # equal coordinate and multiplicity widths, challenge permutations: the records' cost alone
     ps = [key(c) for c in caps]
     assert ps[0].fixed_shape() == ps[1].fixed_shape()
     counts = [compile_universal(p).r1cs.n_constraints for p in ps]
+    grown = sum(_sponge_cost(b) - _sponge_cost(a)  # the sponges over the packed records and hinted bits
+                for a, b in ((ps[0].sponge_inputs()[0] + 2, ps[1].sponge_inputs()[0] + 2),
+                             (ps[0].challenge_inputs(), ps[1].challenge_inputs())))
+    hashed = grown / (caps[1] - caps[0])
     measured = (counts[1] - counts[0]) / (caps[1] - caps[0])
     model = ps[0].cost_per_record()
     print("1. cost model, constraints per record (patient schema, the issue's maxima)")
     for part, v in model.items():
         print(f"     {part:<10} {v:>5}")
-    print(f"   model {sum(model.values())}, measured {measured:.1f} per record; fixed per chunk (measured at "
+    print(f"   model {sum(model.values())} + sponge inputs {hashed:.1f}, measured {measured:.1f} per record; "
+          f"fixed per chunk (measured at "
           f"{caps[0]} records): {counts[0] - measured * caps[0]:.0f} constraints "
           f"({ps[0].n_coordinates} coordinate slots of {ps[0].coordinate_bits} bits, {ps[0].n_constants()} constants)")
+    at = key(1024)
+    print(f"   at 1024 records: {compile_universal(at).r1cs.n_constraints} constraints", flush=True)
     q = compile_sql(CLINICAL_SQL, PATIENT_SCHEMA)
     per = [compile_for(spec_for(c, q, None)).r1cs.n_constraints for c in caps]
     print(f"   per-shape circuit of the clinical query: {(per[1] - per[0]) / (caps[1] - caps[0]):.1f} per record, "

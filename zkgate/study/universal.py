@@ -44,6 +44,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from zkgate.study.commitment import Packing
 from zkgate.study.dataset import Schema
 from zkgate.study.errors import SpecError
 from zkgate.study.question import MAX_CATEGORIES, And, Between, Compare, InSet, Not, Or, Question, evaluate
@@ -142,13 +143,26 @@ class UniversalParams:
         slot = self.max_moments.bit_length()
         return local, slot, 253 // (local + 2 + slot)
 
+    @property
+    def surv_idx_bits(self) -> int:
+        """Bits of a record's survival time bin (below ``max_surv_bins``)."""
+        return max(1, (self.max_surv_bins - 1).bit_length())
+
     def range_lookups(self) -> int:
-        """The filter's range lookups per record (columns wider than ``GEQ_MAX_BITS``; one per breakpoint)."""
-        return sum(t for t, b in zip(self.terms, self.col_bits) if b > GEQ_MAX_BITS)
+        """Range lookups per record: the filter's (columns wider than ``GEQ_MAX_BITS``, one per breakpoint)
+        and the survival bin's two."""
+        return sum(t for t, b in zip(self.terms, self.col_bits) if b > GEQ_MAX_BITS) + 2
 
     def hinted_bits(self) -> int:
-        """The filter's hinted booleans per record (a lookup's comparison bit and its key's high bits)."""
-        return sum(t * (1 + max(0, b - TABLE_BITS)) for t, b in zip(self.terms, self.col_bits) if b > GEQ_MAX_BITS)
+        """Hinted booleans per record: a filter lookup's comparison bit and its key's high bits, the survival
+        bin's bits and its two range keys' high bits."""
+        return (sum(t * (1 + max(0, b - TABLE_BITS)) for t, b in zip(self.terms, self.col_bits) if b > GEQ_MAX_BITS)
+                + self.surv_idx_bits + 2 * max(0, max(self.col_bits) - TABLE_BITS))
+
+    def sponge_inputs(self) -> tuple[int, int]:
+        """Sponge inputs that grow with the capacity: the chunk's packed records and the packed hinted bits
+        (each costs about 24 constraints: 8 full rounds × 3; a packed sum 1 more to materialize)."""
+        return Packing(self.col_bits, self.capacity).n_elements, -(-self.capacity * self.hinted_bits() // 253)
 
     def range_count_bits(self) -> int:
         """The width of each range-table multiplicity (at most every lookup of the chunk)."""
@@ -183,7 +197,7 @@ class UniversalParams:
                 "terms": self.terms, "groups": self.group_columns, "binary": self.binary_columns,
                 "shifts": self.shifts, "max_cells": self.max_cells, "max_moments": self.max_moments,
                 "n_coordinates": self.n_coordinates, "coordinate_bits": self.coordinate_bits,
-                "tag_layout": self.tag_layout()}
+                "tag_layout": self.tag_layout(), "surv_idx_bits": self.surv_idx_bits}
 
     def to_obj(self) -> list:
         return [list(self.terms), self.max_cells, self.max_moments, self.max_bins, self.max_surv_bins,
@@ -211,9 +225,10 @@ class UniversalParams:
             "cell key": len(self.group_columns),
             "moments": n * (n + 1) // 2 - bits.count(1) + n + 1,  # a one-bit column's square is linear
             "bins": n + 1,
-            # the time column, the event, idx·w, two range checks (to_bits of an LC: bits + 1), the
-            # division and the one product by p of the three lookup terms
-            "survival": n + len(self.binary_columns) + 1 + 2 * (big + 1) + 2,
+            # the time column, the event, the bin's bits, idx·w, two range lookups (and their high bits),
+            # the division and the one product by p of the three lookup terms
+            "survival": (n + len(self.binary_columns) + self.surv_idx_bits + 1 + 2 * (1 + max(0, big - TABLE_BITS))
+                         + 2),
         }
 
     def cost_per_chunk(self) -> int:

@@ -66,8 +66,9 @@ def _one_hot_of(index: int, *, n: int) -> list[int]:
     return [int(index == j + 1) for j in range(n)]
 
 
-def _floor_div(t: int, w: int) -> int:
-    return t // w if w else 0
+def _floor_div_bits(t: int, w: int, *, n: int) -> list[int]:
+    q = t // w if w else 0
+    return [(q >> i) & 1 for i in range(n)]
 
 
 def _one_hot(api, index, n: int) -> list:
@@ -109,11 +110,18 @@ def _geq_lookup(api, x, e, bits: int, hinted: list, ranged: list) -> LC:
     fixed before it), the key to ``ranged``.  3 + max(0, bits − TABLE_BITS) constraints."""
     g = api.hint(_geq_bit, x, e)
     api.assert_boolean(g)
-    d = api.mul(g * 2 - 1, LC() + x - e) + g - 1
     hinted.append(g)
+    _range_lookup(api, api.mul(g * 2 - 1, LC() + x - e) + g - 1, bits, hinted, ranged)
+    return g
+
+
+def _range_lookup(api, d, bits: int, hinted: list, ranged: list) -> None:
+    """``0 <= d < 2^bits`` for ``d`` an integer of a few more bits (or its negative): the bits above the
+    table hinted and boolean (to ``hinted``), the rest — scaled to the table's width when narrower — one
+    key of the range table (to ``ranged``); 1 + max(0, bits − TABLE_BITS) constraints with the lookup."""
     if bits <= TABLE_BITS:
         ranged.append(d.scaled(1 << (TABLE_BITS - bits)))
-        return g
+        return
     hb = api.hint(partial(_high_bits, n=bits - TABLE_BITS), d, n_out=bits - TABLE_BITS)
     hb = hb if isinstance(hb, list) else [hb]
     low = d
@@ -122,7 +130,6 @@ def _geq_lookup(api, x, e, bits: int, hinted: list, ranged: list) -> LC:
         hinted.append(b)
         low = low.combine(b, -(1 << (TABLE_BITS + i)) % R)
     ranged.append(low)
-    return g
 
 
 def _assert_masks(api, masks: list) -> LC:
@@ -136,7 +143,7 @@ def _assert_masks(api, masks: list) -> LC:
 
 
 def universal_circuit(api, names, col_bits, capacity, terms, groups, binary, shifts, max_cells, max_moments,
-                      n_coordinates, coordinate_bits, tag_layout, src):
+                      n_coordinates, coordinate_bits, tag_layout, surv_idx_bits, src):
     n = len(names)
     pk = Packing(tuple(col_bits), capacity)
     rb, offs = pk.record_bits, pk.field_offsets()
@@ -257,10 +264,17 @@ def universal_circuit(api, names, col_bits, capacity, terms, groups, binary, shi
             ev = LC()
             for j, s in zip(binary, event_sel):
                 ev = ev + api.mul(s, xs[j])
-            idx = api.hint(_floor_div, t, width)
+            # the time bin: its bits hinted (it is below max_surv_bins), pinned by 0 <= t − idx·w < w
+            ib = api.hint(partial(_floor_div_bits, n=surv_idx_bits), t, width, n_out=surv_idx_bits)
+            ib = ib if isinstance(ib, list) else [ib]
+            idx = LC()
+            for i, b in enumerate(ib):
+                api.assert_boolean(b)
+                hinted.append(b)
+                idx = idx.combine(b, 1 << i)
             rem = t - api.mul(idx, width)
-            api.to_bits(rem, big)
-            api.to_bits(width - 1 - rem, big)
+            _range_lookup(api, rem, big, hinted, ranged)
+            _range_lookup(api, width - 1 - rem, big, hinted, ranged)
             key_s = SURV_BASE + (kc * 2 + 1 - ev) * stride + idx
             recs.append((p, xs, kc, kc * stride + kb + BINS_BASE, key_s))
 
