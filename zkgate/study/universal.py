@@ -115,6 +115,16 @@ class UniversalParams:
         return 1 << max(self.col_bits)
 
     @property
+    def bins_stride(self) -> int:
+        """Cells' spacing of the ``bins`` keys: above every column's ``x >> shift``."""
+        return 1 << max(b - s for b, s in zip(self.col_bits, self.shifts))
+
+    @property
+    def surv_stride(self) -> int:
+        """Spacing of the ``surv`` keys' (cell, event kind) blocks: above every time bin."""
+        return 1 << self.surv_idx_bits
+
+    @property
     def width(self) -> int:
         """Committed coordinates of one cell at the maxima."""
         return self.max_moments + self.max_bins + 2 * self.max_surv_bins
@@ -133,11 +143,11 @@ class UniversalParams:
     def tag_layout(self) -> tuple[int, int, int]:
         """``(L, S, per_element)``: bits of a tag's local key, bits of its β-slot, tags per field element.
 
-        A local key is a cell key ``K < 2^KC`` (moments), ``K·stride + bin`` (bins),
-        ``(2K + censored)·stride + bin`` (survival) or the slot index (sentinels)."""
+        A local key is a cell key ``K < 2^KC`` (moments), ``K·bins_stride + bin`` (bins),
+        ``(2K + censored)·surv_stride + bin`` (survival) or the slot index (sentinels)."""
         bits = sorted((self.col_bits[j] for j in self.group_columns), reverse=True)
         kc = sum(bits[:2])
-        local = max(kc + 1 + max(self.col_bits), self.n_coordinates.bit_length())
+        local = max(kc + (self.bins_stride - 1).bit_length(), kc + 1 + self.surv_idx_bits, self.n_coordinates.bit_length())
         if local >= 64:
             raise SpecError("universal key: the schema's columns are too wide for the coordinate tags")
         slot = self.max_moments.bit_length()
@@ -381,10 +391,11 @@ def coordinate_tags(question: Question, params: UniversalParams) -> list[tuple[i
             if not m.binned:
                 out.append((kc, slots[m]))
             elif m.kind == "bins":
-                out += [(BINS_BASE + kc * params.stride + b, binned) for b in range(m.width)]
+                out += [(BINS_BASE + kc * params.bins_stride + b, binned) for b in range(m.width)]
             else:  # surv: events (2·kc) then censorings (2·kc + 1)
                 nb = m.edges[1]
-                out += [(SURV_BASE + (2 * kc + kind) * params.stride + b, binned) for kind in (0, 1) for b in range(nb)]
+                out += [(SURV_BASE + (2 * kc + kind) * params.surv_stride + b, binned) for kind in (0, 1)
+                        for b in range(nb)]
     if len(out) > params.n_coordinates:
         raise SpecError(f"the question commits {len(out)} coordinates; this universal key holds {params.n_coordinates} "
                         "(--max-coordinates)")

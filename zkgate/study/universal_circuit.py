@@ -148,7 +148,7 @@ def universal_circuit(api, names, col_bits, capacity, terms, groups, binary, shi
     pk = Packing(tuple(col_bits), capacity)
     rb, offs = pk.record_bits, pk.field_offsets()
     big = max(col_bits)
-    stride = 1 << big
+    bins_stride = 1 << max(b - s for b, s in zip(col_bits, shifts))  # above every x >> shift
     chunk_root = api.public_input("chunk_root")
     study_id = api.public_input("study_id")
     cx = api.public_input("cx")
@@ -275,8 +275,8 @@ def universal_circuit(api, names, col_bits, capacity, terms, groups, binary, shi
             rem = t - api.mul(idx, width)
             _range_lookup(api, rem, big, hinted, ranged)
             _range_lookup(api, width - 1 - rem, big, hinted, ranged)
-            key_s = SURV_BASE + (kc * 2 + 1 - ev) * stride + idx
-            recs.append((p, xs, kc, kc * stride + kb + BINS_BASE, key_s))
+            key_s = SURV_BASE + (kc * 2 + 1 - ev) * (1 << surv_idx_bits) + idx
+            recs.append((p, xs, kc, kc * bins_stride + kb + BINS_BASE, key_s))
 
     # the range table's multiplicities, each range-checked so that they pack without ambiguity
     counts, count_bits = [], max(1, len(ranged).bit_length())  # = UniversalParams.range_count_bits()
