@@ -184,8 +184,8 @@ def test_cost_model_matches_measured_constraints():
     ps = [UniversalParams.of(SCHEMA, n, max_terms=12, max_cells=4, max_moments=8, max_bins=4, max_surv_bins=4)
           for n in caps]
     assert ps[0].fixed_shape() == ps[1].fixed_shape()
-    # filter: 7 lookups, each a hinted bit (days: and two high bits); survival: a 2-bit bin, two lookups of 10 bits
-    assert ps[0].range_lookups() == 7 + 2 and ps[0].hinted_bits() == 7 + 2 * 2 + 2 + 2 * 2
+    # filter: 7 lookups, each a hinted bit (days: and one high bit); survival: a 2-bit bin, two lookups of 10 bits
+    assert ps[0].range_lookups() == 7 + 2 and ps[0].hinted_bits() == 7 + 2 * 1 + 2 + 2 * 1
     counts = [compile_universal(p).r1cs.n_constraints for p in ps]
     # the records' cost, plus the two sponges' growth (the packed records; the packed hinted bits)
     def sponge_cost(k):

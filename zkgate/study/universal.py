@@ -52,7 +52,7 @@ from zkgate.study.statistics.registry import DEFAULT_QUANTILE_BINS, quantile_bin
 
 #: The filter's range lookups (:func:`zkgate.study.universal_circuit._geq_lookup`): a table of
 #: [0, 2^TABLE_BITS); columns of at most GEQ_MAX_BITS bits compare by their bits instead.
-TABLE_BITS = 8
+TABLE_BITS = 9
 GEQ_MAX_BITS = 2
 TAG_STUDY_UNIVERSAL = int.from_bytes(b"zkgate/study/id/universal/v2", "big")  # v2: packed coordinate tags
 #: Key namespaces of the one log-derivative identity (moments, bins, survival, unused coordinates).
