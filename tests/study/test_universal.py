@@ -44,7 +44,8 @@ QUESTIONS = {
     "two-groups": Question(
         Or((InSet("age", (2, 3)), Compare("age", ">", 12))), ("dx", "died"),
         (A("s", "SUM", ("temp",)), A("c", "COVAR_SAMP", ("temp", "days")))),
-    "not-in": Question(And((Not(InSet("dx", (2,))), Compare("days", "<=", 60), Compare("temp", "<>", -8))), (),
+    "not-in": Question(And((Not(InSet("dx", (2,))), Compare("days", "<=", 600), Compare("temp", "<>", -8),
+                            Compare("died", "=", 0))), (),
                        (A("m", "PERCENTILE_CONT", ("temp",), (9, 10, 4)), A("km", "KAPLAN_MEIER", ("days", "died"), (3,)))),
 }
 

@@ -229,9 +229,11 @@ class UniversalParams:
         big = max(bits)
         return {
             "decode": 1 + sum(bits),
-            # a comparison: bits + 1 (narrow columns) or a range lookup (wider ones); the XORs, the test
-            "filter": sum(t * (b + 1) if b <= GEQ_MAX_BITS else t * (3 + max(0, b - TABLE_BITS))
-                          for t, b in zip(self.terms, bits)) + n + 2,
+            # a one-bit column: a + b·x (its truth table made once per chunk); otherwise per breakpoint a
+            # comparison of bits + 1 (narrow columns) or a range lookup (wider ones), and the XOR with the
+            # complement bit; then the test that every column passes
+            "filter": sum(1 if b == 1 else t * (b + 1) + 1 if b <= GEQ_MAX_BITS else t * (3 + max(0, b - TABLE_BITS)) + 1
+                          for t, b in zip(self.terms, bits)) + 2,
             "cell key": len(self.group_columns),
             "moments": n * (n + 1) // 2 - bits.count(1) + n + 1,  # a one-bit column's square is linear
             "bins": n + 1,

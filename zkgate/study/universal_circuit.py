@@ -179,6 +179,18 @@ def universal_circuit(api, names, col_bits, capacity, terms, groups, binary, shi
         api.assert_boolean(comp)
         breaks.append(es)
         comps.append(comp)
+    # a one-bit column's condition as a + b·x: its truth table at 0 and 1, once per chunk
+    truth = {}
+    for j in range(n):
+        if col_bits[j] == 1:
+            at = []
+            for v in (0, 1):
+                inside = LC()
+                for i, br in enumerate(breaks[j]):
+                    g = geq(api, v, br, 1)
+                    inside = inside + g if i % 2 == 0 else inside - g
+                at.append(comps[j] + inside - api.mul(comps[j], inside) * 2)
+            truth[j] = (at[0], at[1] - at[0])
     g_hi, g_lo = [], []
     for _ in groups:
         g_hi.append(next(it))
@@ -239,6 +251,9 @@ def universal_circuit(api, names, col_bits, capacity, terms, groups, binary, shi
                 xbits.append(bits[start : start + col_bits[j]])
             passing = LC()
             for j in range(n):
+                if j in truth:  # one bit: pass = a + b·x
+                    passing = passing + truth[j][0] + api.mul(truth[j][1], xs[j])
+                    continue
                 inside = LC()
                 for i, br in enumerate(breaks[j]):
                     if col_bits[j] <= GEQ_MAX_BITS:
