@@ -31,11 +31,11 @@ from functools import lru_cache
 
 import numpy as np
 
-from zkgate._native import BACKEND
 from zkgate.circuits import compile_circuit
 from zkgate.circuits.field import R
 from zkgate.circuits.gadgets.poseidon import permute
 from zkgate.circuits.poseidon import MAX_INPUTS, poseidon_hash, poseidon_sponge
+from zkgate.kernels import BACKEND
 from zkgate.study.dataset import Dataset, Schema
 from zkgate.study.errors import SchemaError
 from zkgate.study.gadgets import source_digest, sponge
