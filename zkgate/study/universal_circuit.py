@@ -11,19 +11,27 @@ It proves:
    column's width, every flag a bit);
 2. ``poseidon_sponge([TAG_STUDY_UNIVERSAL, constants..., rest]) == study_id``, and the constants are
    well formed: every mask boolean and one-hot where it selects, breakpoints sorted and within the
-   column's width + 1 bit, slot indices within the columns, the survival width in [1, 2^bits];
+   column's width + 1 bit, slot indices within the columns, the survival width in [1, 2^bits]; the
+   coordinate tags are the bits of their packed elements;
 3. per record, with ``p = flag · [every column passes]`` (a column passes iff the alternating sum of
-   ``[x >= e_i]`` over its sorted breakpoints, XOR its complement bit, is 1 — a union of intervals):
+   ``[x >= e_i]`` over its sorted breakpoints, XOR its complement bit, is 1 — a union of intervals; a
+   one-bit column's condition is ``a + b·x`` from its truth table, made once per chunk; a column wider
+   than two bits compares by a *range lookup*: ``g = [x >= e]`` hinted, ``d = x − e`` or ``e − 1 − x``
+   must lie in ``[0, 2^bits)``, its bits above ``TABLE_BITS`` hinted, the rest a key of the table
+   ``[0, 2^TABLE_BITS)``, one identity ``Σ 1/(α − key) = Σ_v m_v/(α − v)`` per chunk with the
+   multiplicities ``m_v`` range-checked; the hinted bits and the multiplicities are packed and hashed
+   into α, so every key is fixed before the challenge):
    the cell key ``K = Σ c_j x_j``, the moment weight ``W = 1/(β−0) + Σ_j x_j (a_j + Σ_{l≥j} b_jl x_l)``
    (``a_j``/``b_jl`` carry ``1/(β − m)`` of every moment slot m that sums ``x_j`` / multiplies
    ``x_j x_l``: computed once per chunk from the masks), the bins key of the selected column
-   (``x >> s`` read from its bits) and the survival key (time bin hinted, pinned by
-   ``0 <= t − idx·w < w``) — and one log-derivative identity over the chunk:
+   (``x >> s`` read from its bits) and the survival key (the time bin's bits hinted, pinned by
+   ``0 <= t − idx·w < w``: two more range lookups) — and one log-derivative identity over the chunk:
 
        Σ_r p_r (W_r/(α − K_r) + κ_B/(α − K^B_r) + κ_S/(α − K^S_r)) = Σ_i v_i / ((α − key_i)(β − m_i))
 
    with ``(key_i, m_i)`` the coordinate tags of the constants and α, β Poseidon hashes of the chunk
-   root, the study id and C (Fiat–Shamir: the records and every v_i are fixed before α and β exist).
+   root, the study id, C and the packed hinted bits and multiplicities (Fiat–Shamir: the records,
+   every hinted bit and every v_i are fixed before α and β exist).
    As rational functions of (α, β) both sides agree iff each ``v_i`` is exactly the sum over the
    counting records of its cell of its moment's value (a count, sum, product, bin or survival
    count), and every counting record lands in a tagged cell; an unselected moment has no term on the
