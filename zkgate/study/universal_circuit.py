@@ -109,29 +109,50 @@ def _table_counts(*keys: int, size: int) -> list[int]:
     return out
 
 
-def _geq_lookup(api, x, e, bits: int, hinted: list, ranged: list) -> LC:
+def _record_hints(*args: int, cmp_bits: tuple[int, ...], idx_bits: int, big: int) -> list[int]:
+    """One record's hinted values in one call (args: ``x, e`` per filter lookup, then ``t, w``): per
+    lookup ``[x >= e]`` and the high bits of its ``d``; the survival bin's bits; the high bits of
+    ``t − idx·w`` and of ``w − 1 − t + idx·w``."""
+    out: list[int] = []
+    for c, b in enumerate(cmp_bits):
+        x, e = args[2 * c], args[2 * c + 1]
+        g = _geq_bit(x, e)
+        out.append(g)
+        if b > TABLE_BITS:
+            out += _high_bits(((2 * g - 1) * (x - e) + g - 1) % R, n=b - TABLE_BITS)
+    t, w = args[2 * len(cmp_bits)], args[2 * len(cmp_bits) + 1]
+    ib = _floor_div_bits(t, w, n=idx_bits)
+    out += ib
+    rem = (t - sum(b << i for i, b in enumerate(ib)) * w) % R
+    if big > TABLE_BITS:
+        out += _high_bits(rem, n=big - TABLE_BITS) + _high_bits((w - 1 - rem) % R, n=big - TABLE_BITS)
+    return out
+
+
+def _geq_lookup(api, x, e, bits: int, hints, hinted: list, ranged: list) -> LC:
     """``[x >= e]`` for ``x < 2^bits``, ``e <= 2^bits`` (both bounded by the caller) by a range lookup:
     g hinted and boolean, ``d = (2g − 1)(x − e) + g − 1`` (``x − e`` or ``e − 1 − x``) must lie in
     ``[0, 2^bits)`` — its ``bits − TABLE_BITS`` high bits hinted and boolean, the rest (scaled to the
     table's width when narrower) one key of the range table.  Since ``|x − e| <= 2^bits`` exactly one g
-    satisfies it.  ``g`` and the high bits go to ``hinted`` (the challenge hashes them: the keys are
-    fixed before it), the key to ``ranged``.  3 + max(0, bits − TABLE_BITS) constraints."""
-    g = api.hint(_geq_bit, x, e)
+    satisfies it.  ``g`` and the high bits (taken from the iterator ``hints``) go to ``hinted`` (the
+    challenge hashes them: the keys are fixed before it), the key to ``ranged``.  3 + max(0, bits −
+    TABLE_BITS) constraints."""
+    g = next(hints)
     api.assert_boolean(g)
     hinted.append(g)
-    _range_lookup(api, api.mul(g * 2 - 1, LC() + x - e) + g - 1, bits, hinted, ranged)
+    _range_lookup(api, api.mul(g * 2 - 1, LC() + x - e) + g - 1, bits, hints, hinted, ranged)
     return g
 
 
-def _range_lookup(api, d, bits: int, hinted: list, ranged: list) -> None:
+def _range_lookup(api, d, bits: int, hints, hinted: list, ranged: list) -> None:
     """``0 <= d < 2^bits`` for ``d`` an integer of a few more bits (or its negative): the bits above the
-    table hinted and boolean (to ``hinted``), the rest — scaled to the table's width when narrower — one
-    key of the range table (to ``ranged``); 1 + max(0, bits − TABLE_BITS) constraints with the lookup."""
+    table hinted (from the iterator ``hints``) and boolean (to ``hinted``), the rest — scaled to the
+    table's width when narrower — one key of the range table (to ``ranged``); 1 + max(0, bits −
+    TABLE_BITS) constraints with the lookup."""
     if bits <= TABLE_BITS:
         ranged.append(d.scaled(1 << (TABLE_BITS - bits)))
         return
-    hb = api.hint(partial(_high_bits, n=bits - TABLE_BITS), d, n_out=bits - TABLE_BITS)
-    hb = hb if isinstance(hb, list) else [hb]
+    hb = [next(hints) for _ in range(bits - TABLE_BITS)]
     low = d
     for i, b in enumerate(hb):
         api.assert_boolean(b)
@@ -257,6 +278,17 @@ def universal_circuit(api, names, col_bits, capacity, terms, groups, binary, shi
                     v = v.combine(bits[start + i], 1 << i)
                 xs.append(v)
                 xbits.append(bits[start : start + col_bits[j]])
+            t = LC()
+            for j in range(n):
+                t = t + api.mul(time_sel[j], xs[j])
+            # every hinted value of the record in one call: the filter's lookups, the survival bin
+            cmps = [(j, br) for j in range(n) if col_bits[j] > GEQ_MAX_BITS and j not in truth for br in breaks[j]]
+            n_hints = (sum(1 + max(0, col_bits[j] - TABLE_BITS) for j, _ in cmps) + surv_idx_bits
+                       + 2 * max(0, big - TABLE_BITS))
+            hv = api.hint(partial(_record_hints, cmp_bits=tuple(col_bits[j] for j, _ in cmps),
+                                  idx_bits=surv_idx_bits, big=big),
+                          *(v for j, br in cmps for v in (xs[j], br)), t, width, n_out=n_hints)
+            hints = iter(hv if isinstance(hv, list) else [hv])
             passing = LC()
             for j in range(n):
                 if j in truth:  # one bit: pass = a + b·x
@@ -267,7 +299,7 @@ def universal_circuit(api, names, col_bits, capacity, terms, groups, binary, shi
                     if col_bits[j] <= GEQ_MAX_BITS:
                         g = geq(api, xs[j], br, col_bits[j])
                     else:
-                        g = _geq_lookup(api, xs[j], br, col_bits[j], hinted, ranged)
+                        g = _geq_lookup(api, xs[j], br, col_bits[j], hints, hinted, ranged)
                     inside = inside + g if i % 2 == 0 else inside - g
                 # inside XOR comp = comp + inside − 2·comp·inside
                 passing = passing + comps[j] + inside - api.mul(comps[j], inside) * 2
@@ -281,23 +313,19 @@ def universal_circuit(api, names, col_bits, capacity, terms, groups, binary, shi
                 for i, b in enumerate(xbits[j][shifts[j]:]):
                     top = top.combine(b, 1 << i)
                 kb = kb + api.mul(bins_sel[j], top)
-            t = LC()
-            for j in range(n):
-                t = t + api.mul(time_sel[j], xs[j])
             ev = LC()
             for j, s in zip(binary, event_sel):
                 ev = ev + api.mul(s, xs[j])
             # the time bin: its bits hinted (it is below max_surv_bins), pinned by 0 <= t − idx·w < w
-            ib = api.hint(partial(_floor_div_bits, n=surv_idx_bits), t, width, n_out=surv_idx_bits)
-            ib = ib if isinstance(ib, list) else [ib]
+            ib = [next(hints) for _ in range(surv_idx_bits)]
             idx = LC()
             for i, b in enumerate(ib):
                 api.assert_boolean(b)
                 hinted.append(b)
                 idx = idx.combine(b, 1 << i)
             rem = t - api.mul(idx, width)
-            _range_lookup(api, rem, big, hinted, ranged)
-            _range_lookup(api, width - 1 - rem, big, hinted, ranged)
+            _range_lookup(api, rem, big, hints, hinted, ranged)
+            _range_lookup(api, width - 1 - rem, big, hints, hinted, ranged)
             key_s = SURV_BASE + (kc * 2 + 1 - ev) * (1 << surv_idx_bits) + idx
             recs.append((p, xs, kc, kc * bins_stride + kb + BINS_BASE, key_s))
 
