@@ -240,6 +240,29 @@ def _solve_python(program: WitnessSteps, constraints, coeffs: Sequence[int], inp
     return w
 
 
+_MONTGOMERY_INVERSE = pow(1 << 256, -1, R)  # from the Montgomery form: x·2^256 -> x
+
+
+def _hint_arguments(program: WitnessSteps, srcs, wm: np.ndarray, coefficients: np.ndarray) -> list[int]:
+    """A hint's argument values: its program LCs evaluated on the Montgomery witness ``wm``.  Every
+    term of every LC is multiplied in ONE native call and read back in one conversion (a record's
+    hint in the universal circuit reads ~40 LCs of ~200 terms; a conversion per LC cost more than the
+    native solve around it); an LC's terms are then summed as Montgomery integers and converted once."""
+    src = np.asarray(srcs, dtype=np.int64)
+    lo = program.plc_offsets[src]
+    length = program.plc_offsets[src + 1] - lo
+    total = int(length.sum())
+    if total == 0:
+        return [0] * len(srcs)
+    ends = np.cumsum(length)
+    index = np.arange(total) + np.repeat(lo - (ends - length), length)  # every term of every LC, in order
+    terms = native_field.mul_arrays(np.ascontiguousarray(wm[program.plc_wires[index]]),
+                                    np.ascontiguousarray(coefficients[program.plc_coeffs[index]]), True)
+    values = native_field.limbs_to_ints(terms)
+    inv = _MONTGOMERY_INVERSE
+    return [sum(values[b - n : b]) % R * inv % R for b, n in zip(ends.tolist(), length.tolist())]
+
+
 def _solve_native(program: WitnessSteps, constraints, coefficients, coefficient_ints: Callable[[], Sequence[int]], inputs,
                   evaluate_hint: HintEvaluator) -> np.ndarray:
     wm = np.zeros((program.n_wires, 4), dtype=np.uint64)
@@ -259,14 +282,7 @@ def _solve_native(program: WitnessSteps, constraints, coefficients, coefficient_
         if pos >= n_ops:
             break
         hint = program.hints[int(program.op_arg[pos])]
-        args = []
-        for s in hint.srcs:
-            lo, hi = int(program.plc_offsets[s]), int(program.plc_offsets[s + 1])
-            ws = program.plc_wires[lo:hi]
-            vs = limbs_to_ints(native_field.from_montgomery(wm[ws], True)) if hi > lo else []
-            cs = [coefficient_ints()[int(c)] for c in program.plc_coeffs[lo:hi]]
-            args.append(sum(a * b for a, b in zip(vs, cs)) % R)
-        out_vals = evaluate_hint(hint, args)
+        out_vals = evaluate_hint(hint, _hint_arguments(program, hint.srcs, wm, coefficients))
         o = int(program.op_out[pos])
         wm[o : o + hint.n_out] = native_field.to_montgomery(ints_to_limbs(out_vals), True)
         pos += 1

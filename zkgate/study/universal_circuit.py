@@ -109,18 +109,21 @@ def _table_counts(*keys: int, size: int) -> list[int]:
     return out
 
 
-def _record_hints(*args: int, cmp_bits: tuple[int, ...], idx_bits: int, big: int) -> list[int]:
-    """One record's hinted values in one call (args: ``x, e`` per filter lookup, then ``t, w``): per
-    lookup ``[x >= e]`` and the high bits of its ``d``; the survival bin's bits; the high bits of
-    ``t − idx·w`` and of ``w − 1 − t + idx·w``."""
+def _record_hints(*args: int, positions: tuple[int, ...], cmp_bits: tuple[int, ...], idx_bits: int,
+                  big: int) -> list[int]:
+    """One record's hinted values in one call (args: the packed element holding the record, ``e`` per
+    filter lookup, then ``t, w``; the lookup's column value is read from the element at
+    ``positions[c]``, ``cmp_bits[c]`` wide): per lookup ``[x >= e]`` and the high bits of its ``d``; the
+    survival bin's bits; the high bits of ``t − idx·w`` and of ``w − 1 − t + idx·w``."""
+    elem = args[0]
     out: list[int] = []
-    for c, b in enumerate(cmp_bits):
-        x, e = args[2 * c], args[2 * c + 1]
+    for c, (pos, b) in enumerate(zip(positions, cmp_bits)):
+        x, e = (elem >> pos) & ((1 << b) - 1), args[1 + c]
         g = _geq_bit(x, e)
         out.append(g)
         if b > TABLE_BITS:
             out += _high_bits(((2 * g - 1) * (x - e) + g - 1) % R, n=b - TABLE_BITS)
-    t, w = args[2 * len(cmp_bits)], args[2 * len(cmp_bits) + 1]
+    t, w = args[1 + len(cmp_bits)], args[2 + len(cmp_bits)]
     ib = _floor_div_bits(t, w, n=idx_bits)
     out += ib
     rem = (t - sum(b << i for i, b in enumerate(ib)) * w) % R
@@ -285,9 +288,11 @@ def universal_circuit(api, names, col_bits, capacity, terms, groups, binary, shi
             cmps = [(j, br) for j in range(n) if col_bits[j] > GEQ_MAX_BITS and j not in truth for br in breaks[j]]
             n_hints = (sum(1 + max(0, col_bits[j] - TABLE_BITS) for j, _ in cmps) + surv_idx_bits
                        + 2 * max(0, big - TABLE_BITS))
-            hv = api.hint(partial(_record_hints, cmp_bits=tuple(col_bits[j] for j, _ in cmps),
-                                  idx_bits=surv_idx_bits, big=big),
-                          *(v for j, br in cmps for v in (xs[j], br)), t, width, n_out=n_hints)
+            # (the column values are read from the packed element: a hint's arguments are evaluated
+            # term by term, and a value's LC has a term per bit)
+            hv = api.hint(partial(_record_hints, positions=tuple(base + offs[j] for j, _ in cmps),
+                                  cmp_bits=tuple(col_bits[j] for j, _ in cmps), idx_bits=surv_idx_bits, big=big),
+                          elem, *(br for _, br in cmps), t, width, n_out=n_hints)
             hints = iter(hv if isinstance(hv, list) else [hv])
             passing = LC()
             for j in range(n):
