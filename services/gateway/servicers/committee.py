@@ -41,7 +41,8 @@ from ..store import CommitteeMessage, Store
 from .audit import audit_entry
 from .common import rpc
 
-MAX_COMMITTEES = 256
+MAX_COMMITTEES = 65536  # in the store, over the gateway's life: each committee study has a fresh committee
+CACHED_ROSTERS = 256  # parsed rosters a process keeps in memory (least recently used dropped)
 MAX_MESSAGES = 4096  # per committee: setup is O(N^2) messages (Shamir), decryption O(t) per request
 RELAYED_KINDS = ("round1", "key-commit", "key-reveal", "approve", "shamir", "decryption-request", "decryption-share")
 
@@ -117,7 +118,7 @@ class CommitteeServicer(committee_pb2_grpc.CommitteeServiceServicer):
         with self._lock:
             self._rosters[roster.committee_id] = roster
             self._rosters.move_to_end(roster.committee_id)
-            while len(self._rosters) > MAX_COMMITTEES:
+            while len(self._rosters) > CACHED_ROSTERS:
                 self._rosters.popitem(last=False)
         return roster
 
