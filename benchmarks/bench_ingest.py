@@ -110,6 +110,9 @@ def prepare(workload: Path, participants: int, chunks: int) -> Path:
 
 
 # -- gateway processes -------------------------------------------------------------------------------
+SERVE_WORKERS = 16  # each `zkgate serve --workers` (--workers)
+
+
 class Serve:
     def __init__(self, data_dir: Path, keys: Path, store_url: str | None, batch: int | None) -> None:
         data_dir.mkdir(parents=True)
@@ -120,7 +123,7 @@ class Serve:
         if batch is not None:
             env["ZKGATE_INGEST_BATCH"] = str(batch)
         command = [sys.executable, "-P", "-m", "zkgate", "serve", "--data-dir", str(data_dir), "--port", "0", "--dev",
-                   "--workers", "16", "--metrics-port", "0", *(["--store", store_url] if store_url else [])]
+                   "--workers", str(SERVE_WORKERS), "--metrics-port", "0", *(["--store", store_url] if store_url else [])]
         self.proc = subprocess.Popen(command, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, env=env)
         self.address = ""
         found = threading.Event()
@@ -250,6 +253,7 @@ def main() -> None:
     parser.add_argument("--processes", default="1", help="comma-separated process counts (PostgreSQL only beyond 1)")
     parser.add_argument("--participants", type=int, default=1000)
     parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--workers", type=int, default=16, help="each gateway process's RPC worker threads")
     parser.add_argument("--chunks", type=int, default=1, help="chunk proofs per submission")
     parser.add_argument("--rounds", type=int, default=1, help="alternating runs of each variant (best is shown)")
     parser.add_argument("--variants", default="batch,one-by-one", help="batch, one-by-one or both")
@@ -257,6 +261,8 @@ def main() -> None:
                         help="a PostgreSQL server URL where databases may be created (default: $ZKGATE_TEST_POSTGRES_URL)")
     parser.add_argument("--workload", default=os.path.join(tempfile.gettempdir(), "zkgate-ingest-workload"))
     args = parser.parse_args()
+    global SERVE_WORKERS
+    SERVE_WORKERS = args.workers
     counts = [int(x) for x in args.processes.split(",")]
     if args.store == "sqlite" and counts != [1]:
         parser.error("SQLite serves from one process: --processes 1 (use --store postgres for more)")
